@@ -1,0 +1,42 @@
+/**
+ * The libc symbols the daemon uses, in one typed table. Nothing is opened at import time:
+ * `main.ts` calls {@link openLibc} and hands the result to the OS layer.
+ *
+ * @module
+ */
+
+/** The symbol table given to `Deno.dlopen`. */
+export const LIBC_SYMBOLS = {
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+  getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
+  sendto: {
+    parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"],
+    result: "isize",
+  },
+  recvmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" },
+  ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
+  getifaddrs: { parameters: ["buffer"], result: "i32" },
+  freeifaddrs: { parameters: ["pointer"], result: "void" },
+  if_nametoindex: { parameters: ["buffer"], result: "u32" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+/** The opened library. */
+export type Libc = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>;
+
+/** Opens the C library (glibc on Linux). Requires `--allow-ffi`. */
+export function openLibc(path = "libc.so.6"): Libc {
+  return Deno.dlopen(path, LIBC_SYMBOLS);
+}
+
+/** Reads the calling thread's errno; call it right after the failing synchronous call. */
+export function readErrno(libc: Libc): number {
+  const p = libc.symbols.__errno_location();
+  return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32(0);
+}

@@ -1,0 +1,376 @@
+/**
+ * The OS port on Linux: raw IGMP socket with the kernel multicast routing API, upstream
+ * memberships, interface discovery and a poll/eventfd wait, all through libc.
+ *
+ * Every call whose errno matters is synchronous, and errno is read right after it. Buffers handed
+ * to the kernel by pointer are fields of this object, so they stay referenced.
+ *
+ * @module
+ */
+
+import type {
+  MfcSpec,
+  Received,
+  SgCount,
+  Sys,
+  SystemInterface,
+  VifSpec,
+} from "../src/runtime/sys.ts";
+import { Errno, SysError } from "./errno.ts";
+import { type Libc, readErrno } from "./libc.ts";
+import {
+  AF_INET,
+  EFD_CLOEXEC,
+  EFD_NONBLOCK,
+  IFF_LOOPBACK,
+  IFF_MULTICAST,
+  IFF_UP,
+  IP_ADD_MEMBERSHIP,
+  IP_DROP_MEMBERSHIP,
+  IP_MULTICAST_IF,
+  IP_MULTICAST_LOOP,
+  IP_MULTICAST_TTL,
+  IP_OPTIONS,
+  IP_PKTINFO,
+  IPOPT_RA_BYTES,
+  IPPROTO_IGMP,
+  IPPROTO_IP,
+  MRT_ADD_MFC,
+  MRT_ADD_VIF,
+  MRT_DEL_MFC,
+  MRT_DEL_VIF,
+  MRT_DONE,
+  MRT_INIT,
+  MSG_DONTWAIT,
+  POLLIN,
+  SIOCGETSGCNT,
+  SOCK_CLOEXEC,
+  SOCK_DGRAM,
+  SOCK_NONBLOCK,
+  SOCK_RAW,
+} from "./linux_constants.ts";
+import {
+  decodeIgmpmsg,
+  decodeSiocSgReq,
+  encodeIpMreqn,
+  encodeMfcctl,
+  encodeSiocSgReq,
+  encodeSockaddrIn,
+  encodeVifctl,
+  findPktinfoIfindex,
+  getInAddr,
+  MSGHDR,
+  SIZEOF_IP_MREQN,
+  SIZEOF_MFCCTL,
+  SIZEOF_MSGHDR,
+  SIZEOF_SIOC_SG_REQ,
+  SIZEOF_SOCKADDR_IN,
+  SIZEOF_VIFCTL,
+} from "./linux_structs.ts";
+
+const RECV_BUFFER_SIZE = 65536;
+const CONTROL_BUFFER_SIZE = 256;
+
+/** One socket of the membership pool and how many groups it holds. */
+interface MemberSocket {
+  fd: number;
+  groups: number;
+  full: boolean;
+}
+
+function pointerValue(buf: Uint8Array): bigint {
+  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
+}
+
+/** `Sys` over glibc on Linux. */
+export class LinuxSys implements Sys {
+  readonly #libc: Libc;
+  #mrt = -1;
+  #eventfd = -1;
+  readonly #members: MemberSocket[] = [];
+  readonly #membership = new Map<string, MemberSocket>();
+  readonly #recv = new Uint8Array(RECV_BUFFER_SIZE);
+  readonly #control = new Uint8Array(CONTROL_BUFFER_SIZE);
+  readonly #iov = new Uint8Array(16);
+  readonly #msghdr = new Uint8Array(SIZEOF_MSGHDR);
+  readonly #msghdrView = new DataView(this.#msghdr.buffer);
+  readonly #pollfds = new Uint8Array(16);
+  readonly #int = new Uint8Array(4);
+  readonly #eight = new Uint8Array(8);
+  readonly #vifctl = new Uint8Array(SIZEOF_VIFCTL);
+  readonly #mfcctl = new Uint8Array(SIZEOF_MFCCTL);
+  readonly #mreqn = new Uint8Array(SIZEOF_IP_MREQN);
+  readonly #sockaddr = new Uint8Array(SIZEOF_SOCKADDR_IN);
+  readonly #sgreq = new Uint8Array(SIZEOF_SIOC_SG_REQ);
+  #waiting = false;
+
+  /** Wraps an opened libc; nothing is opened until {@link mrtInit}. */
+  constructor(libc: Libc) {
+    this.#libc = libc;
+    const iov = new DataView(this.#iov.buffer);
+    iov.setBigUint64(0, pointerValue(this.#recv), true);
+    iov.setBigUint64(8, BigInt(RECV_BUFFER_SIZE), true);
+    this.#msghdrView.setBigUint64(MSGHDR.iov, pointerValue(this.#iov), true);
+    this.#msghdrView.setBigUint64(MSGHDR.iovlen, 1n, true);
+    this.#msghdrView.setBigUint64(MSGHDR.control, pointerValue(this.#control), true);
+  }
+
+  #fail(call: string, op: string): never {
+    throw new SysError(call, op, readErrno(this.#libc));
+  }
+
+  #setInt(fd: number, level: number, option: number, value: number, name: string): void {
+    new DataView(this.#int.buffer).setInt32(0, value, true);
+    if (this.#libc.symbols.setsockopt(fd, level, option, this.#int, 4) < 0) {
+      this.#fail("setsockopt", name);
+    }
+  }
+
+  #setOpt(fd: number, option: number, bytes: Uint8Array, name: string): void {
+    if (this.#libc.symbols.setsockopt(fd, IPPROTO_IP, option, bytes, bytes.byteLength) < 0) {
+      this.#fail("setsockopt", name);
+    }
+  }
+
+  /** Lists interfaces and their IPv4 addresses with getifaddrs(3). */
+  interfaces(): SystemInterface[] {
+    const out = new BigUint64Array(1);
+    if (this.#libc.symbols.getifaddrs(new Uint8Array(out.buffer)) < 0) {
+      this.#fail("getifaddrs", "");
+    }
+    const head = Deno.UnsafePointer.create(out[0]);
+    const byName = new Map<string, SystemInterface>();
+    try {
+      for (let p = head; p !== null;) {
+        const ifa = new Deno.UnsafePointerView(p);
+        const namePtr = ifa.getPointer(8);
+        const name = namePtr === null ? "" : Deno.UnsafePointerView.getCString(namePtr);
+        const flags = ifa.getUint32(16);
+        let iface = byName.get(name);
+        if (iface === undefined) {
+          const index = this.#libc.symbols.if_nametoindex(new TextEncoder().encode(name + "\0"));
+          iface = {
+            name,
+            index,
+            up: (flags & IFF_UP) !== 0,
+            multicast: (flags & IFF_MULTICAST) !== 0,
+            loopback: (flags & IFF_LOOPBACK) !== 0,
+            ipv4: [],
+          };
+          byName.set(name, iface);
+        }
+        const addr = ifa.getPointer(24);
+        const mask = ifa.getPointer(32);
+        if (addr !== null && new Deno.UnsafePointerView(addr).getUint16(0) === AF_INET) {
+          const a = new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(addr, 8));
+          const address = getInAddr(new DataView(a.buffer), 4);
+          let prefixLength = 32;
+          if (mask !== null) {
+            const m = new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(mask, 8));
+            const bits = getInAddr(new DataView(m.buffer), 4);
+            prefixLength = 32 - countTrailingZeros(bits);
+          }
+          iface.ipv4.push({ address, prefixLength });
+        }
+        p = ifa.getPointer(0);
+      }
+    } finally {
+      this.#libc.symbols.freeifaddrs(head);
+    }
+    return [...byName.values()].filter((i) => i.index > 0);
+  }
+
+  /** Opens the raw IGMP socket, takes the kernel table and sets the options queries need. */
+  mrtInit(): void {
+    const fd = this.#libc.symbols.socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_IGMP);
+    if (fd < 0) this.#fail("socket", "AF_INET, SOCK_RAW, IPPROTO_IGMP");
+    this.#mrt = fd;
+    this.#setInt(fd, IPPROTO_IP, MRT_INIT, 1, "MRT_INIT");
+    this.#setInt(fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO");
+    this.#setInt(fd, IPPROTO_IP, IP_MULTICAST_TTL, 1, "IP_MULTICAST_TTL");
+    this.#setInt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP");
+    this.#setOpt(fd, IP_OPTIONS, IPOPT_RA_BYTES as Uint8Array, "IP_OPTIONS");
+    const efd = this.#libc.symbols.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (efd < 0) this.#fail("eventfd", "");
+    this.#eventfd = efd;
+    const pv = new DataView(this.#pollfds.buffer);
+    pv.setInt32(0, this.#mrt, true);
+    pv.setInt16(4, POLLIN, true);
+    pv.setInt32(8, this.#eventfd, true);
+    pv.setInt16(12, POLLIN, true);
+  }
+
+  /** Drops every membership, releases the kernel table and closes every socket. */
+  close(): void {
+    const s = this.#libc.symbols;
+    for (const m of this.#members) s.close(m.fd);
+    this.#members.length = 0;
+    this.#membership.clear();
+    if (this.#mrt >= 0) {
+      new DataView(this.#int.buffer).setInt32(0, 1, true);
+      s.setsockopt(this.#mrt, IPPROTO_IP, MRT_DONE, this.#int, 4);
+      s.close(this.#mrt);
+      this.#mrt = -1;
+    }
+    // The eventfd stays open while a poll may still be pending on it; it closes with the process.
+    if (this.#eventfd >= 0 && !this.#waiting) {
+      s.close(this.#eventfd);
+      this.#eventfd = -1;
+    }
+  }
+
+  /** MRT_ADD_VIF by interface index. */
+  addVif(vif: VifSpec): void {
+    this.#setOpt(this.#mrt, MRT_ADD_VIF, encodeVifctl(this.#vifctl, vif), "MRT_ADD_VIF");
+  }
+
+  /** MRT_DEL_VIF. */
+  delVif(vifi: number): void {
+    encodeVifctl(this.#vifctl, { vifi, ifindex: 0, threshold: 0 });
+    this.#setOpt(this.#mrt, MRT_DEL_VIF, this.#vifctl, "MRT_DEL_VIF");
+  }
+
+  /** MRT_ADD_MFC (adds, or updates in place). */
+  addMfc(mfc: MfcSpec): void {
+    this.#setOpt(this.#mrt, MRT_ADD_MFC, encodeMfcctl(this.#mfcctl, mfc), "MRT_ADD_MFC");
+  }
+
+  /** MRT_DEL_MFC. */
+  delMfc(source: number, group: number): void {
+    encodeMfcctl(this.#mfcctl, { source, group, parent: 0, oifs: [] });
+    this.#setOpt(this.#mrt, MRT_DEL_MFC, this.#mfcctl, "MRT_DEL_MFC");
+  }
+
+  /** SIOCGETSGCNT. */
+  sgCount(source: number, group: number): SgCount {
+    encodeSiocSgReq(this.#sgreq, { source, group });
+    if (this.#libc.symbols.ioctl(this.#mrt, BigInt(SIOCGETSGCNT), this.#sgreq) < 0) {
+      this.#fail("ioctl", "SIOCGETSGCNT");
+    }
+    return decodeSiocSgReq(this.#sgreq);
+  }
+
+  /**
+   * Joins on a pool of UDP sockets: the kernel limits memberships per socket
+   * (net.ipv4.igmp_max_memberships), so a new socket is opened when one is full.
+   */
+  joinGroup(group: number, ifindex: number): void {
+    const key = `${group}/${ifindex}`;
+    if (this.#membership.has(key)) return;
+    encodeIpMreqn(this.#mreqn, { group, address: 0, ifindex });
+    for (;;) {
+      let sock = this.#members.find((m) => !m.full);
+      if (sock === undefined) {
+        const fd = this.#libc.symbols.socket(
+          AF_INET,
+          SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+          0,
+        );
+        if (fd < 0) this.#fail("socket", "AF_INET, SOCK_DGRAM");
+        sock = { fd, groups: 0, full: false };
+        this.#members.push(sock);
+      }
+      const r = this.#libc.symbols.setsockopt(
+        sock.fd,
+        IPPROTO_IP,
+        IP_ADD_MEMBERSHIP,
+        this.#mreqn,
+        SIZEOF_IP_MREQN,
+      );
+      if (r === 0) {
+        sock.groups++;
+        this.#membership.set(key, sock);
+        return;
+      }
+      const errno = readErrno(this.#libc);
+      if (errno !== Errno.ENOBUFS || sock.groups === 0) {
+        throw new SysError("setsockopt", "IP_ADD_MEMBERSHIP", errno);
+      }
+      sock.full = true;
+    }
+  }
+
+  /** Leaves a group joined with {@link joinGroup}. */
+  leaveGroup(group: number, ifindex: number): void {
+    const key = `${group}/${ifindex}`;
+    const sock = this.#membership.get(key);
+    if (sock === undefined) return;
+    this.#membership.delete(key);
+    sock.groups--;
+    sock.full = false;
+    encodeIpMreqn(this.#mreqn, { group, address: 0, ifindex });
+    if (
+      this.#libc.symbols.setsockopt(
+        sock.fd,
+        IPPROTO_IP,
+        IP_DROP_MEMBERSHIP,
+        this.#mreqn,
+        SIZEOF_IP_MREQN,
+      ) < 0
+    ) {
+      this.#fail("setsockopt", "IP_DROP_MEMBERSHIP");
+    }
+  }
+
+  /** Sends an IGMP message out of one interface; TTL 1 and Router Alert are set on the socket. */
+  sendIgmp(opts: { ifindex: number; source: number; destination: number; igmp: Uint8Array }) {
+    encodeIpMreqn(this.#mreqn, { group: 0, address: opts.source, ifindex: opts.ifindex });
+    this.#setOpt(this.#mrt, IP_MULTICAST_IF, this.#mreqn, "IP_MULTICAST_IF");
+    encodeSockaddrIn(this.#sockaddr, opts.destination);
+    const n = this.#libc.symbols.sendto(
+      this.#mrt,
+      opts.igmp,
+      BigInt(opts.igmp.byteLength),
+      0,
+      this.#sockaddr,
+      SIZEOF_SOCKADDR_IN,
+    );
+    if (n < 0) this.#fail("sendto", "IGMP");
+  }
+
+  /** Reads one pending packet or upcall without blocking. */
+  receive(): Received | undefined {
+    if (this.#mrt < 0) return undefined;
+    this.#msghdrView.setBigUint64(MSGHDR.controllen, BigInt(CONTROL_BUFFER_SIZE), true);
+    const n = Number(this.#libc.symbols.recvmsg(this.#mrt, this.#msghdr, MSG_DONTWAIT));
+    if (n < 0) {
+      const errno = readErrno(this.#libc);
+      if (errno === Errno.EAGAIN || errno === Errno.EINTR) return undefined;
+      throw new SysError("recvmsg", "", errno);
+    }
+    const upcall = decodeIgmpmsg(this.#recv, n);
+    if (upcall !== undefined) return { kind: "upcall", ...upcall };
+    const controllen = Number(this.#msghdrView.getBigUint64(MSGHDR.controllen, true));
+    return {
+      kind: "packet",
+      ifindex: findPktinfoIfindex(this.#control, controllen),
+      data: this.#recv,
+      length: n,
+    };
+  }
+
+  /** poll(2) on the routing socket and the eventfd, off the main thread. */
+  async wait(timeoutMs: number): Promise<void> {
+    if (this.#mrt < 0) return;
+    const timeout = Math.max(0, Math.min(0x7fffffff, Math.ceil(timeoutMs)));
+    this.#waiting = true;
+    try {
+      await this.#libc.symbols.poll(this.#pollfds, 2n, timeout);
+    } finally {
+      this.#waiting = false;
+    }
+    if (this.#eventfd >= 0) this.#libc.symbols.read(this.#eventfd, this.#eight, 8n);
+  }
+
+  /** Writes the eventfd so that a pending {@link wait} returns. */
+  wake(): void {
+    if (this.#eventfd < 0) return;
+    new DataView(this.#eight.buffer).setBigUint64(0, 1n, true);
+    this.#libc.symbols.write(this.#eventfd, this.#eight, 8n);
+  }
+}
+
+function countTrailingZeros(x: number): number {
+  if (x === 0) return 32;
+  return 31 - Math.clz32(x & -x);
+}

@@ -1,0 +1,128 @@
+/**
+ * mcast-proxy: an IGMP proxy daemon (RFC 4605) for network edges.
+ *
+ * The only module that opens libc, reads the command line and exits.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { formatDiagnostic } from "./conf/config.ts";
+import { parseConfig } from "./conf/parser.ts";
+import { printConfig } from "./conf/printer.ts";
+import { openLibc } from "./ffi/libc.ts";
+import { LinuxSys } from "./ffi/sys_linux.ts";
+import { DEFAULT_TIMERS } from "./src/core/timers.ts";
+import { createLogger, stderrSink } from "./src/log.ts";
+import { Daemon, StartupError } from "./src/runtime/daemon.ts";
+import { describeTableHolder } from "./src/runtime/table_holder.ts";
+
+/** The program's version. */
+export const VERSION = "0.1.0";
+
+/** Default configuration file, as on OpenBSD. */
+export const DEFAULT_CONF = "/etc/mcast-proxy.conf";
+
+const USAGE = `usage: mcast-proxy [-dnv] [-D macro=value] [-f file]
+       mcast-proxy --conf file | --help | --version
+  -d              stay in the foreground and log to stderr
+  -D macro=value  define a macro, overriding the configuration file
+  -f, --conf file configuration file (default ${DEFAULT_CONF})
+  -n              check the configuration and exit (with -v, print it)
+  -v              verbose: log every packet and change (debug)
+  -h, --help      print this help
+  --version       print the version`;
+
+/** Runs the program with `args`; resolves to the exit code. */
+export async function main(args: string[]): Promise<number> {
+  let flags;
+  try {
+    flags = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        d: { type: "boolean" },
+        n: { type: "boolean" },
+        v: { type: "boolean", multiple: true },
+        f: { type: "string" },
+        conf: { type: "string" },
+        D: { type: "string", multiple: true },
+        h: { type: "boolean" },
+        help: { type: "boolean" },
+        version: { type: "boolean" },
+      },
+    }).values;
+  } catch (err) {
+    console.error(`mcast-proxy: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(USAGE);
+    return 1;
+  }
+  if (flags.h || flags.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (flags.version) {
+    console.log(`mcast-proxy ${VERSION}`);
+    return 0;
+  }
+  const verbosity = flags.v?.length ?? 0;
+  const macros: Record<string, string> = {};
+  for (const def of flags.D ?? []) {
+    const eq = def.indexOf("=");
+    if (eq <= 0) {
+      console.error(`mcast-proxy: -D ${def}: expected macro=value`);
+      return 1;
+    }
+    macros[def.slice(0, eq)] = def.slice(eq + 1);
+  }
+  const file = flags.conf ?? flags.f ?? DEFAULT_CONF;
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(file);
+  } catch (err) {
+    const why = err instanceof Deno.errors.NotFound ? "no such file" : String(err);
+    console.error(`mcast-proxy: cannot read configuration "${file}": ${why}`);
+    return 1;
+  }
+  const { config, diagnostics } = parseConfig(text, { file, macros });
+  for (const d of diagnostics) console.error(formatDiagnostic(d));
+  if (config === undefined) return 1;
+  if (flags.n) {
+    if (verbosity > 0) console.log(printConfig(config));
+    console.log("configuration OK");
+    return 0;
+  }
+
+  const log = createLogger({ sink: stderrSink(), verbosity });
+  const sys = new LinuxSys(openLibc());
+  const daemon = new Daemon({
+    sys,
+    config,
+    timers: DEFAULT_TIMERS,
+    log,
+    describeTableHolder,
+  });
+  try {
+    daemon.start();
+  } catch (err) {
+    if (err instanceof StartupError) {
+      log.fatal(err.message);
+      return 1;
+    }
+    throw err;
+  }
+  const onSignal = () => daemon.stop();
+  for (const sig of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(sig, onSignal);
+  try {
+    await daemon.run();
+  } catch (err) {
+    log.fatal(`Unexpected error: ${err instanceof Error ? err.stack : String(err)}`);
+    return 1;
+  }
+  return 0;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,552 @@
+/**
+ * The IGMP proxy core (RFC 4605): router on the downstream interfaces, host on the upstream
+ * interface, and the planner of the kernel forwarding cache.
+ *
+ * `step(state, event, now)` is the only entry point. It performs no I/O: it updates the state it
+ * owns and returns the actions for the runtime to execute, in order. Every timer is an absolute
+ * deadline in the state; {@link nextDeadline} says when the runtime must feed the next `tick`.
+ *
+ * @module
+ */
+
+import type { Action } from "./actions.ts";
+import {
+  type GroupRecord,
+  membershipDeadline,
+  type MembershipEffect,
+  type MembershipEvent,
+  stepMembership,
+} from "./membership.ts";
+import {
+  type InstalledMfc,
+  oifsKey,
+  type PlannerVif,
+  planOifs,
+  reconcileMfc,
+} from "./mfc_planner.ts";
+import type { ProtocolTimers } from "./timers.ts";
+import { formatIPv4 } from "../proto/addr.ts";
+import {
+  decodeIgmpPacket,
+  encodeQuery,
+  INADDR_ALLHOSTS_GROUP,
+  INADDR_ALLRPTS_GROUP,
+  INADDR_ALLRTRS_GROUP,
+} from "../proto/igmp.ts";
+
+/** Upcall type: no cache entry for (S,G) (IGMPMSG_NOCACHE in <linux/mroute.h>). */
+export const IGMPMSG_NOCACHE = 1;
+
+/** An IPv4 prefix as numbers. */
+export interface Subnet {
+  /** Network address. */
+  address: number;
+  /** Prefix length. */
+  prefixLength: number;
+}
+
+/** An interface the proxy runs on, resolved against the system. */
+export interface ProxyInterface {
+  /** Interface name. */
+  name: string;
+  /** Kernel interface index. */
+  ifindex: number;
+  /** Role from the configuration. */
+  role: "upstream" | "downstream";
+  /** The address queries are sent from. */
+  address: number;
+  /** The interface's own subnets (data from these sources is accepted). */
+  subnets: Subnet[];
+  /** Extra accepted source networks (`source` in the config). */
+  sources: Subnet[];
+  /** TTL threshold. */
+  threshold: number;
+}
+
+/** Options of the core. */
+export interface ProxyOptions {
+  /** Interfaces in VIF order: at most 32, exactly one upstream. */
+  interfaces: ProxyInterface[];
+  /** Protocol timers (ms). */
+  timers: ProtocolTimers;
+  /** Emit per-packet and per-transition debug log actions. */
+  debug?: boolean;
+  /** How long a source with no forwarding entry is remembered after its last upcall (ms). */
+  sourceLifetime?: number;
+}
+
+/** A VIF and, on downstream interfaces, the router-side state. */
+export interface VifState extends ProxyInterface, PlannerVif {
+  /** General queries of the startup phase still to send. */
+  startupQueriesLeft: number;
+  /** When the next general query is due (downstream only; 0 upstream). */
+  nextGeneralQuery: number;
+  /** Group memberships on this interface (downstream only). */
+  groups: Map<number, GroupRecord>;
+}
+
+/** A source of a group as learnt from upcalls. */
+export interface SourceState {
+  /** VIF the data arrives on. */
+  iif: number;
+  /** Last upcall or last time its entry was removed. */
+  lastSeen: number;
+  /** The MFC entry installed for it, if any. */
+  installed: InstalledMfc | undefined;
+}
+
+/** Counters the runtime reports. */
+export interface ProxyCounters {
+  /** IGMP packets accepted. */
+  packets: number;
+  /** Upcalls accepted. */
+  upcalls: number;
+  /** Dropped inputs by reason. */
+  drops: Map<string, number>;
+}
+
+/** The state of the core; owned by it, read by the runtime for status displays only. */
+export interface ProxyState {
+  /** Options given at creation. */
+  readonly options: Readonly<ProxyOptions>;
+  /** VIFs by number. */
+  readonly vifs: Map<number, VifState>;
+  /** VIFs by interface index. */
+  readonly byIfindex: Map<number, VifState>;
+  /** The upstream VIF. */
+  readonly upstream: VifState;
+  /** Downstream VIFs that have members, by group. */
+  readonly members: Map<number, Set<number>>;
+  /** Known sources by group, then by source address. */
+  readonly sources: Map<number, Map<number, SourceState>>;
+  /** Groups joined on the upstream interface. */
+  readonly upstreamJoined: Set<number>;
+  /** Our own addresses (packets from them are dropped). */
+  readonly ownAddresses: Set<number>;
+  /** Counters. */
+  readonly counters: ProxyCounters;
+  /** Next time unused sources are swept. */
+  nextSourceSweep: number;
+}
+
+/** What the core reacts to. */
+export type ProxyEvent =
+  | { kind: "start" }
+  | { kind: "packet"; ifindex: number; data: Uint8Array; length: number }
+  | { kind: "upcall"; msgtype: number; vif: number; source: number; group: number }
+  | { kind: "tick" }
+  | { kind: "stop" };
+
+const DEFAULT_SOURCE_LIFETIME = 60_000;
+
+/** Builds the initial state. Throws `RangeError` on an impossible interface list. */
+export function createProxy(options: ProxyOptions): ProxyState {
+  const ups = options.interfaces.filter((i) => i.role === "upstream");
+  if (ups.length !== 1) throw new RangeError(`Need exactly one upstream, got ${ups.length}`);
+  if (options.interfaces.length > 32) throw new RangeError("More than 32 interfaces");
+  const vifs = new Map<number, VifState>();
+  const byIfindex = new Map<number, VifState>();
+  options.interfaces.forEach((iface, vifi) => {
+    const vif: VifState = {
+      ...iface,
+      vifi,
+      startupQueriesLeft: 0,
+      nextGeneralQuery: 0,
+      groups: new Map(),
+    };
+    vifs.set(vifi, vif);
+    byIfindex.set(iface.ifindex, vif);
+  });
+  return {
+    options,
+    vifs,
+    byIfindex,
+    upstream: [...vifs.values()].find((v) => v.role === "upstream")!,
+    members: new Map(),
+    sources: new Map(),
+    upstreamJoined: new Set(),
+    ownAddresses: new Set(options.interfaces.map((i) => i.address)),
+    counters: { packets: 0, upcalls: 0, drops: new Map() },
+    nextSourceSweep: 0,
+  };
+}
+
+/** Whether a group is in 224.0.0.0/24, which is never proxied nor routed. */
+export function isLinkLocalGroup(group: number): boolean {
+  return (group >>> 8) === 0xe00000;
+}
+
+function inSubnet(address: number, s: Subnet): boolean {
+  if (s.prefixLength === 0) return true;
+  const mask = (0xffffffff << (32 - s.prefixLength)) >>> 0;
+  return ((address & mask) >>> 0) === ((s.address & mask) >>> 0);
+}
+
+/** Whether data from `source` is accepted on a VIF: its own subnets or a configured `source`. */
+export function isSourceAdmitted(vif: ProxyInterface, source: number): boolean {
+  return vif.subnets.some((s) => inSubnet(source, s)) ||
+    vif.sources.some((s) => inSubnet(source, s));
+}
+
+/** Advances the core by one event at time `now` (ms) and returns the actions to execute. */
+export function step(state: ProxyState, event: ProxyEvent, now: number): Action[] {
+  const out: Action[] = [];
+  switch (event.kind) {
+    case "start":
+      start(state, now, out);
+      break;
+    case "packet":
+      receivePacket(state, event, now, out);
+      break;
+    case "upcall":
+      receiveUpcall(state, event, now, out);
+      break;
+    case "tick":
+      tick(state, now, out);
+      break;
+    case "stop":
+      stop(state, out);
+      break;
+  }
+  return out;
+}
+
+/** The earliest deadline in the state (ms), or `Infinity` when nothing is scheduled. */
+export function nextDeadline(state: ProxyState): number {
+  let d = Infinity;
+  for (const vif of state.vifs.values()) {
+    if (vif.role !== "downstream") continue;
+    if (vif.nextGeneralQuery < d) d = vif.nextGeneralQuery;
+    for (const g of vif.groups.values()) {
+      const gd = membershipDeadline(g);
+      if (gd < d) d = gd;
+    }
+  }
+  if (state.sources.size > 0 && state.nextSourceSweep < d) d = state.nextSourceSweep;
+  return d;
+}
+
+function log(out: Action[], level: "warn" | "info" | "debug", message: string): void {
+  out.push({ kind: "log", level, message });
+}
+
+function drop(state: ProxyState, out: Action[], reason: string, detail: string): void {
+  const drops = state.counters.drops;
+  drops.set(reason, (drops.get(reason) ?? 0) + 1);
+  if (state.options.debug) log(out, "debug", `Dropped ${detail}: ${reason}`);
+}
+
+function start(state: ProxyState, now: number, out: Action[]): void {
+  const t = state.options.timers;
+  for (const vif of state.vifs.values()) {
+    out.push({
+      kind: "addVif",
+      vifi: vif.vifi,
+      ifindex: vif.ifindex,
+      name: vif.name,
+      threshold: vif.threshold,
+      localAddress: vif.address,
+    });
+    log(
+      out,
+      "info",
+      `Interface "${vif.name}" is ${vif.role} as VIF ${vif.vifi}, address ${
+        formatIPv4(vif.address)
+      }, threshold ${vif.threshold}`,
+    );
+    if (vif.role === "downstream") {
+      // Leaves go to 224.0.0.2 and IGMPv3 reports to 224.0.0.22: listen for both.
+      out.push({ kind: "join", group: INADDR_ALLRTRS_GROUP, ifindex: vif.ifindex, name: vif.name });
+      out.push({ kind: "join", group: INADDR_ALLRPTS_GROUP, ifindex: vif.ifindex, name: vif.name });
+      vif.startupQueriesLeft = t.startupQueryCount;
+      vif.nextGeneralQuery = now;
+    }
+  }
+  tick(state, now, out);
+}
+
+function stop(state: ProxyState, out: Action[]): void {
+  for (const [group, bySource] of state.sources) {
+    for (const [source, s] of bySource) {
+      if (s.installed !== undefined) out.push({ kind: "delMfc", source, group });
+      s.installed = undefined;
+    }
+  }
+  const up = state.upstream;
+  for (const group of state.upstreamJoined) {
+    out.push({ kind: "leave", group, ifindex: up.ifindex, name: up.name });
+  }
+  state.upstreamJoined.clear();
+  for (const vif of state.vifs.values()) {
+    if (vif.role === "downstream") {
+      out.push({
+        kind: "leave",
+        group: INADDR_ALLRTRS_GROUP,
+        ifindex: vif.ifindex,
+        name: vif.name,
+      });
+      out.push({
+        kind: "leave",
+        group: INADDR_ALLRPTS_GROUP,
+        ifindex: vif.ifindex,
+        name: vif.name,
+      });
+      vif.nextGeneralQuery = Infinity;
+      vif.groups.clear();
+    }
+    out.push({ kind: "delVif", vifi: vif.vifi, name: vif.name });
+  }
+  state.members.clear();
+  state.sources.clear();
+}
+
+function sendGeneralQuery(state: ProxyState, vif: VifState, out: Action[]): void {
+  out.push({
+    kind: "sendIgmp",
+    ifindex: vif.ifindex,
+    name: vif.name,
+    source: vif.address,
+    destination: INADDR_ALLHOSTS_GROUP,
+    igmp: encodeQuery({
+      group: 0,
+      maxRespTimeMs: state.options.timers.queryResponseInterval,
+      version: 2,
+    }),
+    what: "general query",
+  });
+}
+
+function sendGroupQuery(state: ProxyState, vif: VifState, group: number, out: Action[]): void {
+  out.push({
+    kind: "sendIgmp",
+    ifindex: vif.ifindex,
+    name: vif.name,
+    source: vif.address,
+    destination: group,
+    igmp: encodeQuery({
+      group,
+      maxRespTimeMs: state.options.timers.lastMemberQueryInterval,
+      version: 2,
+    }),
+    what: `group-specific query for ${formatIPv4(group)}`,
+  });
+}
+
+function tick(state: ProxyState, now: number, out: Action[]): void {
+  const t = state.options.timers;
+  for (const vif of state.vifs.values()) {
+    if (vif.role !== "downstream") continue;
+    if (vif.nextGeneralQuery <= now) {
+      sendGeneralQuery(state, vif, out);
+      if (vif.startupQueriesLeft > 0) vif.startupQueriesLeft--;
+      vif.nextGeneralQuery = now +
+        (vif.startupQueriesLeft > 0 ? t.startupQueryInterval : t.queryInterval);
+    }
+    for (const [group, record] of vif.groups) {
+      if (membershipDeadline(record) <= now) applyMembership(state, vif, group, "tick", now, out);
+    }
+  }
+  if (state.nextSourceSweep <= now) sweepSources(state, now);
+}
+
+function sweepSources(state: ProxyState, now: number): void {
+  const lifetime = state.options.sourceLifetime ?? DEFAULT_SOURCE_LIFETIME;
+  for (const [group, bySource] of state.sources) {
+    for (const [source, s] of bySource) {
+      if (s.installed === undefined && s.lastSeen + lifetime <= now) bySource.delete(source);
+    }
+    if (bySource.size === 0) state.sources.delete(group);
+  }
+  state.nextSourceSweep = now + lifetime / 2;
+}
+
+function applyMembership(
+  state: ProxyState,
+  vif: VifState,
+  group: number,
+  event: MembershipEvent,
+  now: number,
+  out: Action[],
+): void {
+  const before = vif.groups.get(group);
+  const { record, effects } = stepMembership(before, event, now, state.options.timers);
+  if (record === undefined) vif.groups.delete(group);
+  else if (before === undefined) vif.groups.set(group, record);
+  for (const effect of effects) applyEffect(state, vif, group, effect, now, out);
+}
+
+function applyEffect(
+  state: ProxyState,
+  vif: VifState,
+  group: number,
+  effect: MembershipEffect,
+  now: number,
+  out: Action[],
+): void {
+  const up = state.upstream;
+  switch (effect) {
+    case "send-group-query":
+      sendGroupQuery(state, vif, group, out);
+      return;
+    case "joined": {
+      let set = state.members.get(group);
+      if (set === undefined) state.members.set(group, set = new Set());
+      set.add(vif.vifi);
+      log(out, "debug", `Group ${formatIPv4(group)} joined on "${vif.name}"`);
+      if (!state.upstreamJoined.has(group)) {
+        state.upstreamJoined.add(group);
+        out.push({ kind: "join", group, ifindex: up.ifindex, name: up.name });
+      }
+      break;
+    }
+    case "left": {
+      const set = state.members.get(group);
+      set?.delete(vif.vifi);
+      log(out, "debug", `Group ${formatIPv4(group)} left on "${vif.name}"`);
+      if (set === undefined || set.size === 0) {
+        state.members.delete(group);
+        if (state.upstreamJoined.delete(group)) {
+          out.push({ kind: "leave", group, ifindex: up.ifindex, name: up.name });
+        }
+      }
+      break;
+    }
+  }
+  reconcileGroup(state, group, now, out);
+}
+
+/** Brings every MFC entry of `group` in line with the current membership. */
+function reconcileGroup(state: ProxyState, group: number, now: number, out: Action[]): void {
+  const bySource = state.sources.get(group);
+  if (bySource === undefined) return;
+  const members = state.members.get(group) ?? [];
+  for (const [source, s] of bySource) {
+    const oifs = planOifs(s.iif, members, state.vifs);
+    const action = reconcileMfc(s.installed, { source, group, parent: s.iif, oifs });
+    if (action === undefined) continue;
+    if (action.kind === "addMfc") s.installed = { parent: s.iif, key: oifsKey(action.oifs) };
+    else {
+      s.installed = undefined;
+      s.lastSeen = now;
+    }
+    out.push(action);
+  }
+}
+
+function receivePacket(
+  state: ProxyState,
+  event: { ifindex: number; data: Uint8Array; length: number },
+  now: number,
+  out: Action[],
+): void {
+  const decoded = decodeIgmpPacket(event.data, event.length);
+  if (!decoded.ok) {
+    drop(state, out, decoded.reason, `packet on ifindex ${event.ifindex}`);
+    return;
+  }
+  const { ip, igmp } = decoded.value;
+  const from = formatIPv4(ip.source);
+  if (state.ownAddresses.has(ip.source)) {
+    drop(state, out, "own-packet", `${igmp.type} from ${from}`);
+    return;
+  }
+  const vif = state.byIfindex.get(event.ifindex);
+  if (vif === undefined) {
+    drop(state, out, "not-proxied-interface", `${igmp.type} from ${from}`);
+    return;
+  }
+  if (vif.role === "upstream") {
+    // Upstream we are a host: the kernel's host stack answers queries; reports mean nothing.
+    drop(state, out, "on-upstream", `${igmp.type} from ${from} on "${vif.name}"`);
+    return;
+  }
+  switch (igmp.type) {
+    case "query":
+      // We stay querier in this release; election comes with the conformance work.
+      drop(state, out, "query-from-other-router", `query from ${from} on "${vif.name}"`);
+      return;
+    case "v1-report":
+    case "v2-report":
+    case "leave": {
+      if (isLinkLocalGroup(igmp.group)) {
+        drop(state, out, "link-local-group", `${igmp.type} for ${formatIPv4(igmp.group)}`);
+        return;
+      }
+      if (igmp.type !== "leave" && ip.destination !== igmp.group) {
+        drop(state, out, "report-group-mismatch", `${igmp.type} from ${from}`);
+        return;
+      }
+      state.counters.packets++;
+      if (state.options.debug) {
+        log(
+          out,
+          "debug",
+          `Received ${igmp.type} for ${formatIPv4(igmp.group)} from ${from} on "${vif.name}"`,
+        );
+      }
+      applyMembership(state, vif, igmp.group, igmp.type, now, out);
+      return;
+    }
+    case "v3-report": {
+      state.counters.packets++;
+      // Group-level reading of IGMPv3 until source filtering lands: any record that wants
+      // traffic is a report; an empty TO_IN / IS_IN is a leave.
+      for (const r of igmp.records) {
+        if (isLinkLocalGroup(r.group)) continue;
+        const wants = r.recordType === 2 || r.recordType === 4 ||
+          ((r.recordType === 1 || r.recordType === 5) && r.sources.length > 0);
+        const leaves = (r.recordType === 3 || r.recordType === 1) && r.sources.length === 0;
+        if (wants) applyMembership(state, vif, r.group, "v2-report", now, out);
+        else if (leaves) applyMembership(state, vif, r.group, "leave", now, out);
+      }
+      return;
+    }
+  }
+}
+
+function receiveUpcall(
+  state: ProxyState,
+  event: { msgtype: number; vif: number; source: number; group: number },
+  now: number,
+  out: Action[],
+): void {
+  const what = `upcall (${formatIPv4(event.source)}, ${formatIPv4(event.group)})`;
+  if (event.msgtype !== IGMPMSG_NOCACHE) {
+    drop(state, out, `upcall-type-${event.msgtype}`, what);
+    return;
+  }
+  const vif = state.vifs.get(event.vif);
+  if (vif === undefined) {
+    drop(state, out, "upcall-unknown-vif", what);
+    return;
+  }
+  if (isLinkLocalGroup(event.group)) {
+    drop(state, out, "link-local-group", what);
+    return;
+  }
+  if (vif.role !== "upstream") {
+    drop(state, out, "downstream-source", `${what} on "${vif.name}"`);
+    return;
+  }
+  if (!isSourceAdmitted(vif, event.source)) {
+    drop(state, out, "source-not-admitted", `${what} on "${vif.name}"`);
+    return;
+  }
+  state.counters.upcalls++;
+  let bySource = state.sources.get(event.group);
+  if (bySource === undefined) state.sources.set(event.group, bySource = new Map());
+  const known = bySource.get(event.source);
+  if (known === undefined) {
+    bySource.set(event.source, { iif: vif.vifi, lastSeen: now, installed: undefined });
+    if (state.options.debug) log(out, "debug", `New source: ${what} on "${vif.name}"`);
+  } else {
+    known.lastSeen = now;
+    known.iif = vif.vifi;
+    // The kernel lost or never got our entry: make reconcile install it again.
+    known.installed = undefined;
+  }
+  if (state.nextSourceSweep === 0) {
+    state.nextSourceSweep = now + (state.options.sourceLifetime ?? DEFAULT_SOURCE_LIFETIME) / 2;
+  }
+  reconcileGroup(state, event.group, now, out);
+}

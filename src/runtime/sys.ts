@@ -1,0 +1,128 @@
+/**
+ * The OS port: everything the daemon asks of the kernel, at the level of "add a VIF" or
+ * "install an MFC entry". `ffi/` implements it with libc; tests use a fake.
+ *
+ * Addresses are IPv4 addresses as unsigned 32-bit numbers (host order of the number, i.e.
+ * 10.0.0.1 is 0x0a000001). Implementations throw `SysError` (see `ffi/errno.ts` for the real one)
+ * when a call fails.
+ *
+ * @module
+ */
+
+/** An IPv4 address assigned to an interface. */
+export interface InterfaceAddress {
+  /** The address, e.g. 10.1.0.1 as 0x0a010001. */
+  address: number;
+  /** Prefix length of the subnet. */
+  prefixLength: number;
+}
+
+/** An interface as the kernel reports it. */
+export interface SystemInterface {
+  /** Name, e.g. `eth0`. */
+  name: string;
+  /** Kernel interface index. */
+  index: number;
+  /** IFF_UP is set. */
+  up: boolean;
+  /** IFF_MULTICAST is set. */
+  multicast: boolean;
+  /** IFF_LOOPBACK is set. */
+  loopback: boolean;
+  /** IPv4 addresses, primary first. */
+  ipv4: InterfaceAddress[];
+}
+
+/** A VIF to add to the kernel's multicast routing table. */
+export interface VifSpec {
+  /** VIF number, 0..MAXVIFS-1. */
+  vifi: number;
+  /** Interface index (the VIF is bound with VIFF_USE_IFINDEX). */
+  ifindex: number;
+  /** TTL threshold of the VIF. */
+  threshold: number;
+  /** Local address of the interface (informational on Linux). */
+  localAddress: number;
+}
+
+/** An (S,G) entry of the multicast forwarding cache. */
+export interface MfcSpec {
+  /** Source (origin) address. */
+  source: number;
+  /** Group address. */
+  group: number;
+  /** Incoming VIF. */
+  parent: number;
+  /** Outgoing VIFs with the TTL threshold each requires. */
+  oifs: ReadonlyArray<{ vifi: number; ttl: number }>;
+}
+
+/** Packet and byte counters of an MFC entry (SIOCGETSGCNT). */
+export interface SgCount {
+  /** Packets forwarded. */
+  packets: number;
+  /** Bytes forwarded. */
+  bytes: number;
+  /** Packets that arrived on a wrong interface. */
+  wrongIf: number;
+}
+
+/** Something read from the multicast routing socket. */
+export type Received =
+  | {
+    /** An IGMP packet, IP header included. */
+    kind: "packet";
+    /** Interface it arrived on (IP_PKTINFO), 0 if unknown. */
+    ifindex: number;
+    /** The bytes; valid until the next `receive()` call. */
+    data: Uint8Array;
+    /** Number of valid bytes in `data`. */
+    length: number;
+  }
+  | {
+    /** A kernel upcall (struct igmpmsg). */
+    kind: "upcall";
+    /** IGMPMSG_NOCACHE, IGMPMSG_WRONGVIF, ... */
+    msgtype: number;
+    /** VIF the data arrived on. */
+    vif: number;
+    /** Source of the data. */
+    source: number;
+    /** Group of the data. */
+    group: number;
+  };
+
+/** The operations the runtime needs from the OS. */
+export interface Sys {
+  /** Lists interfaces with their IPv4 addresses. */
+  interfaces(): SystemInterface[];
+  /** Opens the multicast routing socket and takes the kernel table (MRT_INIT). */
+  mrtInit(): void;
+  /** Releases the kernel table (MRT_DONE) and closes every socket. Never throws. */
+  close(): void;
+  /** Adds a VIF (MRT_ADD_VIF). */
+  addVif(vif: VifSpec): void;
+  /** Deletes a VIF (MRT_DEL_VIF). */
+  delVif(vifi: number): void;
+  /** Adds or updates an MFC entry (MRT_ADD_MFC). */
+  addMfc(mfc: MfcSpec): void;
+  /** Deletes an MFC entry (MRT_DEL_MFC). */
+  delMfc(source: number, group: number): void;
+  /** Reads an MFC entry's counters (SIOCGETSGCNT). */
+  sgCount(source: number, group: number): SgCount;
+  /**
+   * Joins a group as a host on an interface: upstream memberships, and 224.0.0.2 / 224.0.0.22
+   * downstream so that Leaves and IGMPv3 reports reach the routing socket.
+   */
+  joinGroup(group: number, ifindex: number): void;
+  /** Leaves a group joined with `joinGroup`. */
+  leaveGroup(group: number, ifindex: number): void;
+  /** Sends an IGMP message (no IP header) with TTL 1 and Router Alert out of an interface. */
+  sendIgmp(opts: { ifindex: number; source: number; destination: number; igmp: Uint8Array }): void;
+  /** Returns the next pending message, or `undefined` when there is none (never blocks). */
+  receive(): Received | undefined;
+  /** Waits until a socket is readable, `wake()` is called, or `timeoutMs` passes. */
+  wait(timeoutMs: number): Promise<void>;
+  /** Makes a pending `wait()` return (safe to call from a signal handler). */
+  wake(): void;
+}

@@ -1,0 +1,169 @@
+/**
+ * A fake OS port for unit tests: records every call, serves queued messages, and can be told to
+ * fail a call with an errno name.
+ *
+ * @module
+ */
+
+import type {
+  MfcSpec,
+  Received,
+  SgCount,
+  Sys,
+  SystemInterface,
+  VifSpec,
+} from "../../src/runtime/sys.ts";
+
+/** A call as recorded by {@link FakeSys}. */
+export type FakeCall =
+  | { op: "mrtInit" }
+  | { op: "close" }
+  | { op: "addVif"; vif: VifSpec }
+  | { op: "delVif"; vifi: number }
+  | { op: "addMfc"; mfc: MfcSpec }
+  | { op: "delMfc"; source: number; group: number }
+  | { op: "joinGroup"; group: number; ifindex: number }
+  | { op: "leaveGroup"; group: number; ifindex: number }
+  | { op: "sendIgmp"; ifindex: number; source: number; destination: number; igmp: Uint8Array };
+
+/** An error shaped like the real `SysError` (only `code` matters to the runtime). */
+export class FakeSysError extends Error {
+  /** errno name. */
+  readonly code: string;
+  /** Builds the error. */
+  constructor(op: string, code: string) {
+    super(`${op}: ${code}`);
+    this.code = code;
+  }
+}
+
+/** The fake. Kernel state (VIFs, MFC, memberships) is modelled so tests can check leftovers. */
+export class FakeSys implements Sys {
+  /** Every call in order. */
+  readonly calls: FakeCall[] = [];
+  /** Messages `receive()` returns, first in first out. */
+  readonly inbox: Received[] = [];
+  /** Calls that must fail: op → errno name. */
+  readonly failures = new Map<string, string>();
+  /** VIFs in the "kernel". */
+  readonly vifs = new Map<number, VifSpec>();
+  /** MFC entries in the "kernel", by `source/group`. */
+  readonly mfc = new Map<string, MfcSpec>();
+  /** Memberships, as `group/ifindex`. */
+  readonly memberships = new Set<string>();
+  /** Whether the table is held. */
+  initialised = false;
+  /** Number of `wake()` calls. */
+  wakes = 0;
+  #wakeup: (() => void) | undefined;
+
+  /** Builds the fake with a fixed interface list. */
+  constructor(readonly systemInterfaces: SystemInterface[]) {}
+
+  #maybeFail(op: string): void {
+    const code = this.failures.get(op);
+    if (code !== undefined) throw new FakeSysError(op, code);
+  }
+
+  /** The fixed interface list. */
+  interfaces(): SystemInterface[] {
+    return this.systemInterfaces;
+  }
+
+  /** Takes the table (or fails as configured). */
+  mrtInit(): void {
+    this.calls.push({ op: "mrtInit" });
+    this.#maybeFail("mrtInit");
+    this.initialised = true;
+  }
+
+  /** Releases everything, as closing the real socket does. */
+  close(): void {
+    this.calls.push({ op: "close" });
+    this.initialised = false;
+    this.vifs.clear();
+    this.mfc.clear();
+    this.memberships.clear();
+  }
+
+  /** Records a VIF. */
+  addVif(vif: VifSpec): void {
+    this.calls.push({ op: "addVif", vif });
+    this.#maybeFail("addVif");
+    this.vifs.set(vif.vifi, vif);
+  }
+
+  /** Removes a VIF. */
+  delVif(vifi: number): void {
+    this.calls.push({ op: "delVif", vifi });
+    this.vifs.delete(vifi);
+  }
+
+  /** Records an MFC entry. */
+  addMfc(mfc: MfcSpec): void {
+    this.calls.push({ op: "addMfc", mfc });
+    this.#maybeFail("addMfc");
+    this.mfc.set(`${mfc.source}/${mfc.group}`, mfc);
+  }
+
+  /** Removes an MFC entry; ENOENT if absent, like the kernel. */
+  delMfc(source: number, group: number): void {
+    this.calls.push({ op: "delMfc", source, group });
+    if (!this.mfc.delete(`${source}/${group}`)) throw new FakeSysError("delMfc", "ENOENT");
+  }
+
+  /** Always zero counters. */
+  sgCount(_source: number, _group: number): SgCount {
+    return { packets: 0, bytes: 0, wrongIf: 0 };
+  }
+
+  /** Records a membership. */
+  joinGroup(group: number, ifindex: number): void {
+    this.calls.push({ op: "joinGroup", group, ifindex });
+    this.memberships.add(`${group}/${ifindex}`);
+  }
+
+  /** Drops a membership. */
+  leaveGroup(group: number, ifindex: number): void {
+    this.calls.push({ op: "leaveGroup", group, ifindex });
+    this.memberships.delete(`${group}/${ifindex}`);
+  }
+
+  /** Records a sent message. */
+  sendIgmp(opts: { ifindex: number; source: number; destination: number; igmp: Uint8Array }) {
+    this.calls.push({ op: "sendIgmp", ...opts });
+  }
+
+  /** Next queued message. */
+  receive(): Received | undefined {
+    return this.inbox.shift();
+  }
+
+  /** Resolves on `wake()`, when a message is queued, or after `timeoutMs` (real time). */
+  wait(timeoutMs: number): Promise<void> {
+    if (this.inbox.length > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#wakeup = undefined;
+        resolve();
+      }, Math.min(timeoutMs, 50));
+      this.#wakeup = () => {
+        clearTimeout(timer);
+        this.#wakeup = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /** Wakes a pending wait. */
+  wake(): void {
+    this.wakes++;
+    this.#wakeup?.();
+  }
+
+  /** Queues a message and wakes the loop. */
+  deliver(msg: Received): void {
+    this.inbox.push(msg);
+    this.#wakeup?.();
+  }
+}
