@@ -89,7 +89,7 @@ export async function main(args: string[]): Promise<number> {
   for (const d of diagnostics) console.error(formatDiagnostic(d));
   if (config === undefined) return 1;
   if (flags.n) {
-    if (verbosity > 0) console.log(printConfig(config));
+    if (verbosity > 0) console.log(printConfig(config).trimEnd());
     console.log("configuration OK");
     return 0;
   }

@@ -1,0 +1,506 @@
+import assert from "node:assert/strict";
+import { type Config, formatDiagnostic } from "./config.ts";
+import { editDistance, parseConfig } from "./parser.ts";
+import { stripPositions } from "./testing.ts";
+
+const FILE = "test.conf";
+
+function parse(text: string, macros?: Record<string, string>) {
+  return parseConfig(text, { file: FILE, macros });
+}
+
+/** The formatted diagnostics of a parse. */
+function messages(text: string, macros?: Record<string, string>): string[] {
+  return parse(text, macros).diagnostics.map(formatDiagnostic);
+}
+
+/** Parses text that must be valid and free of warnings. */
+function parseValid(text: string, macros?: Record<string, string>): Config {
+  const { config, diagnostics } = parse(text, macros);
+  assert.deepEqual(diagnostics.map(formatDiagnostic), []);
+  assert.ok(config !== undefined);
+  return config;
+}
+
+/** A minimal valid file with `body` added. */
+const UP = "interface up0 { upstream }\n";
+
+Deno.test("parseConfig reads the example of mcast-proxy.conf(5)", () => {
+  const config = parseValid(`interface em0 {
+        ipv4 yes
+        ipv6 yes
+        source 2001:db9::/64
+        upstream
+}
+interface em1 { downstream }
+`);
+  assert.deepEqual(config, {
+    ipv4: true,
+    ipv6: false,
+    interfaces: [
+      {
+        name: "em0",
+        role: "upstream",
+        ipv4: true,
+        ipv6: true,
+        threshold: 1,
+        sources: [{ family: 6, address: "2001:db9::", length: 64 }],
+        position: { file: FILE, line: 1, col: 1 },
+      },
+      {
+        name: "em1",
+        role: "downstream",
+        threshold: 1,
+        sources: [],
+        position: { file: FILE, line: 7, col: 1 },
+      },
+    ],
+  });
+});
+
+Deno.test("parseConfig applies the defaults", () => {
+  const config = parseValid("interface em0 {\n\tupstream\n}\ninterface em1 {\n}\n");
+  assert.equal(config.ipv4, true);
+  assert.equal(config.ipv6, false);
+  const em1 = config.interfaces[1];
+  assert.equal(em1.role, "disabled");
+  assert.equal(em1.threshold, 1);
+  assert.equal("ipv4" in em1, false);
+  assert.equal("ipv6" in em1, false);
+  assert.deepEqual(em1.sources, []);
+});
+
+Deno.test("parseConfig reads globals and every interface statement", () => {
+  const config = parseValid(`ipv4 no
+ipv6 yes
+interface em0 {
+	ipv4 yes
+	ipv6 no
+	threshold 32
+	source 10.0.0.0/8
+	source 192.168.1.0/24
+	source 2001:DB8:0:0::/32
+	upstream
+}
+interface em1 {
+	disabled
+}
+`);
+  assert.deepEqual(stripPositions(config), {
+    ipv4: false,
+    ipv6: true,
+    interfaces: [
+      {
+        name: "em0",
+        role: "upstream",
+        ipv4: true,
+        ipv6: false,
+        threshold: 32,
+        sources: [
+          { family: 4, address: "10.0.0.0", length: 8 },
+          { family: 4, address: "192.168.1.0", length: 24 },
+          { family: 6, address: "2001:db8::", length: 32 },
+        ],
+      },
+      { name: "em1", role: "disabled", threshold: 1, sources: [] },
+    ],
+  });
+});
+
+Deno.test("parseConfig accepts one-line blocks, a { on the next line and empty blocks", () => {
+  const config = parseValid(
+    "interface em0 { upstream }\ninterface em1\n{\n  downstream }\ninterface em2 {}\n" +
+      "interface em3 {\n\n}\n",
+  );
+  assert.deepEqual(config.interfaces.map((i) => [i.name, i.role]), [
+    ["em0", "upstream"],
+    ["em1", "downstream"],
+    ["em2", "disabled"],
+    ["em3", "disabled"],
+  ]);
+});
+
+Deno.test("parseConfig accepts a file without a final newline", () => {
+  const config = parseValid("interface em0 { upstream }");
+  assert.equal(config.interfaces[0].role, "upstream");
+});
+
+Deno.test("parseConfig skips comments and blank lines", () => {
+  const config = parseValid(`# mcast-proxy.conf
+ipv6 yes # MLD too
+
+interface em0 { # the uplink
+	upstream # here
+	# threshold 9
+}
+`);
+  assert.equal(config.ipv6, true);
+  assert.equal(config.interfaces[0].threshold, 1);
+});
+
+Deno.test("parseConfig joins continued lines", () => {
+  const config = parseValid("interface em0 \\\n{ threshold \\\n  7\nupstream }\n");
+  assert.equal(config.interfaces[0].threshold, 7);
+  assert.equal(config.interfaces[0].role, "upstream");
+});
+
+Deno.test("parseConfig takes quoted interface names, including keywords", () => {
+  const config = parseValid(
+    'interface "em0" { upstream }\ninterface "upstream" { downstream }\n' +
+      "interface 'vlan.10' { downstream }\n",
+  );
+  assert.deepEqual(config.interfaces.map((i) => i.name), ["em0", "upstream", "vlan.10"]);
+});
+
+Deno.test("parseConfig expands macros (the example of mcast-proxy.conf(5))", () => {
+  const config = parseValid(`upstreamif="em0"
+default_threshold="1"
+interface $upstreamif {
+	threshold $default_threshold
+	upstream
+}
+net = 10.1.0.0/16
+down = em1
+interface $down { source $net
+downstream }
+`);
+  assert.deepEqual(stripPositions(config).interfaces, [
+    { name: "em0", role: "upstream", threshold: 1, sources: [] },
+    {
+      name: "em1",
+      role: "downstream",
+      threshold: 1,
+      sources: [{ family: 4, address: "10.1.0.0", length: 16 }],
+    },
+  ]);
+  // The position of an expanded token is the "$".
+  assert.deepEqual(config.interfaces[0].position, { file: FILE, line: 3, col: 1 });
+});
+
+Deno.test("parseConfig expands a macro whose value is several tokens", () => {
+  const config = parseValid(`role = "upstream"
+opts = "threshold 9"
+interface em0 {
+	$opts
+	$role
+}
+`);
+  assert.equal(config.interfaces[0].role, "upstream");
+  assert.equal(config.interfaces[0].threshold, 9);
+});
+
+Deno.test("parseConfig lets a later definition replace an earlier one", () => {
+  const config = parseValid("t = 5\nt = 6\ninterface em0 {\n\tthreshold $t\n\tupstream\n}\n");
+  assert.equal(config.interfaces[0].threshold, 6);
+});
+
+Deno.test("parseConfig: -D macros override the file's definitions", () => {
+  const text = 'up = "em0"\nthr = 5\ninterface $up {\n\tthreshold $thr\n\tupstream\n}\n';
+  const fromFile = parseValid(text);
+  assert.deepEqual([fromFile.interfaces[0].name, fromFile.interfaces[0].threshold], ["em0", 5]);
+  const overridden = parseValid(text, { up: "eth9", thr: "64" });
+  assert.deepEqual(
+    [overridden.interfaces[0].name, overridden.interfaces[0].threshold],
+    ["eth9", 64],
+  );
+});
+
+Deno.test("parseConfig: -D macros need no definition in the file", () => {
+  const config = parseValid("interface $up { upstream }\n", { up: "em3" });
+  assert.equal(config.interfaces[0].name, "em3");
+});
+
+Deno.test("parseConfig reports an undefined macro at the $", () => {
+  assert.deepEqual(messages("interface $up { upstream }\nup = em0\n"), [
+    'test.conf:1:11: undefined macro "up"',
+    "test.conf:3:1: no upstream interface configured",
+  ]);
+  assert.deepEqual(messages(UP + "interface em1 {\n\tthreshold $ttl\n}\n"), [
+    'test.conf:3:12: undefined macro "ttl"',
+  ]);
+});
+
+Deno.test("parseConfig rejects bad macro definitions", () => {
+  assert.deepEqual(
+    messages(UP + "upstream = em0\n9lives = x\nx =\ninterface em1 {\n\ty = 1\n}\n"),
+    [
+      'test.conf:2:1: macro name "upstream" is a keyword',
+      'test.conf:3:1: invalid macro name "9lives": use letters, digits and "_", not starting ' +
+      "with a digit",
+      'test.conf:4:4: expected a value for macro "x", found end of line',
+      "test.conf:6:2: macros can only be defined at top level",
+    ],
+  );
+});
+
+Deno.test("parseConfig: no upstream interface", () => {
+  assert.deepEqual(messages("interface em0 { downstream }\n"), [
+    "test.conf:2:1: no upstream interface configured",
+  ]);
+  assert.deepEqual(messages(""), ["test.conf:1:1: no upstream interface configured"]);
+  assert.equal(parse("").config, undefined);
+});
+
+Deno.test("parseConfig: more than one upstream names both and where", () => {
+  assert.deepEqual(
+    messages(
+      "interface em0 {\n\tupstream\n}\ninterface em1 { upstream }\ninterface em2 {\n\tupstream\n}\n",
+    ),
+    [
+      'test.conf:4:17: interface "em1" cannot be upstream: "em0" already is (at test.conf:2)',
+      'test.conf:6:2: interface "em2" cannot be upstream: "em0" already is (at test.conf:2)',
+    ],
+  );
+});
+
+Deno.test("parseConfig: an interface configured twice", () => {
+  assert.deepEqual(
+    messages(UP + "interface eth0 { downstream }\n\ninterface eth0 {\n\tdisabled\n}\n"),
+    ['test.conf:4:1: interface "eth0" is configured twice (first at test.conf:2)'],
+  );
+  // A repeated block does not count as a second upstream.
+  assert.deepEqual(messages(UP + "interface up0 { upstream }\n"), [
+    'test.conf:2:1: interface "up0" is configured twice (first at test.conf:1)',
+  ]);
+});
+
+Deno.test("parseConfig: a role given twice in a block", () => {
+  assert.deepEqual(messages("interface em0 {\n\tupstream\n\tdownstream\n}\n"), [
+    'test.conf:3:2: interface "em0" already has role "upstream" (set at test.conf:2)',
+  ]);
+});
+
+Deno.test("parseConfig: threshold out of range or not a number", () => {
+  assert.deepEqual(
+    messages(
+      UP + "interface em1 {\n\tthreshold 0\n\tthreshold 256\n\tthreshold -1\n\tthreshold ten\n" +
+        "\tthreshold\n}\n",
+    ),
+    [
+      'test.conf:3:12: threshold "0" is out of range (1-255)',
+      'test.conf:4:12: threshold "256" is out of range (1-255)',
+      'test.conf:5:12: threshold "-1" is out of range (1-255)',
+      'test.conf:6:12: threshold "ten" is not a number',
+      'test.conf:7:11: expected a number after "threshold", found end of line',
+    ],
+  );
+  const config = parseValid(
+    UP + "interface em1 {\n\tthreshold 255\n}\ninterface em2 {\n\tthreshold 1\n}\n",
+  );
+  assert.deepEqual(config.interfaces.map((i) => i.threshold), [1, 255, 1]);
+});
+
+Deno.test("parseConfig: source prefix errors", () => {
+  assert.deepEqual(
+    messages(
+      UP + `interface em1 {
+	source 10.0.0.0/33
+	source 2001:db8::/129
+	source 10.0.0.0
+	source 10.0.0.256/8
+	source 10.0.0.0/
+	source 10.0.0.0/x
+	source 2001:db8::g/64
+	source em0/999
+	source
+}
+`,
+    ),
+    [
+      'test.conf:3:9: prefix length "33" in source "10.0.0.0/33" is out of range for IPv4 (0-32)',
+      'test.conf:4:9: prefix length "129" in source "2001:db8::/129" is out of range for IPv6 ' +
+      "(0-128)",
+      'test.conf:5:9: source "10.0.0.0" has no prefix length: expected ADDRESS/PREFIX',
+      'test.conf:6:9: invalid address "10.0.0.256" in source "10.0.0.256/8"',
+      'test.conf:7:9: invalid prefix length "" in source "10.0.0.0/"',
+      'test.conf:8:9: invalid prefix length "x" in source "10.0.0.0/x"',
+      'test.conf:9:9: invalid address "2001:db8::g" in source "2001:db8::g/64"',
+      'test.conf:10:9: invalid address "em0" in source "em0/999"',
+      'test.conf:10:9: prefix length "999" in source "em0/999" is out of range',
+      'test.conf:11:8: expected ADDRESS/PREFIX after "source", found end of line',
+    ],
+  );
+});
+
+Deno.test("parseConfig: a source with host bits set is a warning and is masked", () => {
+  const { config, diagnostics } = parse(
+    UP + "interface em1 {\n\tsource 10.0.0.1/8\n\tsource 2001:db8::1/64\n}\n",
+  );
+  assert.deepEqual(diagnostics.map(formatDiagnostic), [
+    "test.conf:3:9: warning: source 10.0.0.1/8 is not a network address: did you mean " +
+    "10.0.0.0/8?",
+    "test.conf:4:9: warning: source 2001:db8::1/64 is not a network address: did you mean " +
+    "2001:db8::/64?",
+  ]);
+  assert.ok(config !== undefined);
+  assert.deepEqual(config.interfaces[1].sources, [
+    { family: 4, address: "10.0.0.0", length: 8 },
+    { family: 6, address: "2001:db8::", length: 64 },
+  ]);
+});
+
+Deno.test("parseConfig accepts prefix lengths 0 and the full length", () => {
+  const config = parseValid(
+    UP + "interface em1 {\n\tsource 0.0.0.0/0\n\tsource 10.1.2.3/32\n\tsource ::/0\n" +
+      "\tsource fe80::1/128\n}\n",
+  );
+  assert.deepEqual(config.interfaces[1].sources.map((s) => `${s.address}/${s.length}`), [
+    "0.0.0.0/0",
+    "10.1.2.3/32",
+    "::/0",
+    "fe80::1/128",
+  ]);
+});
+
+Deno.test("parseConfig warns about repeated settings and sources", () => {
+  const { config, diagnostics } = parse(
+    "ipv4 yes\nipv4 no\ninterface em0 {\n\tthreshold 2\n\tthreshold 3\n\tsource 10.0.0.0/8\n" +
+      "\tsource 10.0.0.0/8\n\tupstream\n}\n",
+  );
+  assert.deepEqual(diagnostics.map(formatDiagnostic), [
+    'test.conf:2:1: warning: "ipv4" is set twice (first at test.conf:1): the last one applies',
+    'test.conf:5:2: warning: "threshold" is set twice in interface "em0" (first at ' +
+    "test.conf:4): the last one applies",
+    'test.conf:7:2: warning: source "10.0.0.0/8" is listed twice in interface "em0"',
+  ]);
+  assert.equal(config?.ipv4, false);
+  assert.equal(config?.interfaces[0].threshold, 3);
+  assert.equal(config?.interfaces[0].sources.length, 1);
+});
+
+Deno.test("parseConfig suggests the closest keyword", () => {
+  assert.deepEqual(
+    messages(
+      UP +
+        "interface em1 { downstrem }\ninterface em2 {\n\tthreshhold 3\n\tsorce 10.0.0.0/8\n" +
+        "\tipv7 yes\n\tmtu 1500\n}\nipv9 yes\ninterfaces em3 { upstream }\nfoo\n",
+    ),
+    [
+      'test.conf:2:17: unknown keyword "downstrem": did you mean "downstream"?',
+      'test.conf:4:2: unknown keyword "threshhold": did you mean "threshold"?',
+      'test.conf:5:2: unknown keyword "sorce": did you mean "source"?',
+      'test.conf:6:2: unknown keyword "ipv7": did you mean "ipv4"?',
+      'test.conf:7:2: unknown keyword "mtu"',
+      'test.conf:9:1: unknown keyword "ipv9": did you mean "ipv4"?',
+      'test.conf:10:1: unknown keyword "interfaces": did you mean "interface"?',
+      'test.conf:11:1: unknown keyword "foo"',
+    ],
+  );
+});
+
+Deno.test("parseConfig: a mistyped interface keyword costs one error, not one per line", () => {
+  assert.deepEqual(messages(UP + "interfce em1 {\n\tdownstream\n\tthreshold 2\n}\n"), [
+    'test.conf:2:1: unknown keyword "interfce": did you mean "interface"?',
+  ]);
+});
+
+Deno.test("parseConfig: statements in the wrong place", () => {
+  assert.deepEqual(
+    messages(UP + 'downstream\nthreshold 3\n}\ninterface em1 {\n\tinclude "x"\n}\n'),
+    [
+      'test.conf:2:1: "downstream" is only valid inside an interface block',
+      'test.conf:3:1: "threshold" is only valid inside an interface block',
+      'test.conf:4:1: unexpected "}" outside an interface block',
+      'test.conf:6:2: "include" is only valid at top level',
+    ],
+  );
+});
+
+Deno.test("parseConfig: include is not supported yet", () => {
+  assert.deepEqual(messages('include "/etc/other.conf"\n' + UP), [
+    'test.conf:1:1: "include" is not supported yet',
+  ]);
+});
+
+Deno.test("parseConfig: bad yes/no values", () => {
+  assert.deepEqual(messages("ipv4 maybe\nipv6\n" + UP + "interface em1 {\n\tipv6 on\n}\n"), [
+    'test.conf:1:6: expected "yes" or "no" after "ipv4", found "maybe"',
+    'test.conf:2:5: expected "yes" or "no" after "ipv6", found end of line',
+    'test.conf:5:7: expected "yes" or "no" after "ipv6", found "on"',
+  ]);
+});
+
+Deno.test("parseConfig: block syntax errors", () => {
+  assert.deepEqual(
+    messages(
+      UP + "interface {\n\tdownstream\n}\ninterface em1 downstream\ninterface em2\n\n" +
+        "interface em3 { downstream } extra\ninterface em4 { downstream upstream }\n" +
+        'interface em5 {\n\t"ipv4" yes\n\t= 3\n}\n',
+    ),
+    [
+      'test.conf:2:11: expected an interface name after "interface", found "{"',
+      'test.conf:5:15: expected "{" after interface "em1", found "downstream"',
+      'test.conf:6:14: expected "{" after interface "em2", found end of line',
+      'test.conf:8:30: expected end of line after "}", found "extra"',
+      'test.conf:9:28: expected end of line after "downstream", found "upstream"',
+      'test.conf:11:2: expected a keyword, found quoted string "ipv4"',
+      'test.conf:12:2: expected a keyword, found "="',
+    ],
+  );
+});
+
+Deno.test("parseConfig: a missing } is reported where the next block or the file starts", () => {
+  assert.deepEqual(messages("interface em0 {\n\tupstream\ninterface em1 {\n\tdownstream\n"), [
+    'test.conf:3:1: expected "}" to close interface "em0" (at test.conf:1) before the next ' +
+    '"interface"',
+    'test.conf:5:1: expected "}" to close interface "em1" (at test.conf:3), found end of file',
+  ]);
+});
+
+Deno.test("parseConfig: bad interface names", () => {
+  assert.deepEqual(
+    messages(
+      UP + 'interface "" { downstream }\ninterface "a b" {}\ninterface abcdefghijklmnop {}\n',
+    ),
+    [
+      "test.conf:2:11: interface name is empty",
+      'test.conf:3:11: interface name "a b" contains white space',
+      'test.conf:4:11: interface name "abcdefghijklmnop" is too long (at most 15 characters)',
+    ],
+  );
+});
+
+Deno.test("parseConfig reports several errors in one run, sorted by position", () => {
+  const { config, diagnostics } = parse(`# broken
+ipv6 perhaps
+interface em0 {
+	threshold 300
+	source 10.0.0.0/40
+	upstrem
+}
+interface em1 { upstream }
+interface em1 { downstream }
+interface em2 {
+	upstream
+	source 10.2.0.1/16
+}
+`);
+  assert.equal(config, undefined);
+  assert.deepEqual(diagnostics.map(formatDiagnostic), [
+    'test.conf:2:6: expected "yes" or "no" after "ipv6", found "perhaps"',
+    'test.conf:4:12: threshold "300" is out of range (1-255)',
+    'test.conf:5:9: prefix length "40" in source "10.0.0.0/40" is out of range for IPv4 (0-32)',
+    'test.conf:6:2: unknown keyword "upstrem": did you mean "upstream"?',
+    'test.conf:9:1: interface "em1" is configured twice (first at test.conf:8)',
+    'test.conf:11:2: interface "em2" cannot be upstream: "em1" already is (at test.conf:8)',
+    "test.conf:12:9: warning: source 10.2.0.1/16 is not a network address: did you mean " +
+    "10.2.0.0/16?",
+  ]);
+});
+
+Deno.test("parseConfig puts the file name of the options in every position", () => {
+  const { diagnostics } = parseConfig("interface em0 {}\n", { file: "/etc/mcast-proxy.conf" });
+  assert.deepEqual(diagnostics.map(formatDiagnostic), [
+    "/etc/mcast-proxy.conf:2:1: no upstream interface configured",
+  ]);
+});
+
+Deno.test("editDistance counts insertions, deletions, substitutions and swaps", () => {
+  assert.equal(editDistance("", ""), 0);
+  assert.equal(editDistance("abc", ""), 3);
+  assert.equal(editDistance("", "ab"), 2);
+  assert.equal(editDistance("downstrem", "downstream"), 1);
+  assert.equal(editDistance("upsteram", "upstream"), 1);
+  assert.equal(editDistance("ipv7", "ipv4"), 1);
+  assert.equal(editDistance("kitten", "sitting"), 3);
+});

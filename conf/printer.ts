@@ -1,0 +1,59 @@
+/**
+ * The canonical text form of a configuration, as `mcast-proxy -nv` prints it.
+ *
+ * Globals come first, then one block per interface in order, one statement per line, indented
+ * with a tab. Inside a block the order is `ipv4`, `ipv6`, `threshold`, `source`s, role;
+ * `ipv4`/`ipv6` appear only when set on the interface and `threshold` only when it is not the
+ * default 1. Parsing the output gives back the same configuration (positions aside).
+ *
+ * @module
+ */
+
+import type { Config, InterfaceConfig } from "./config.ts";
+import { KEYWORDS } from "./lexer.ts";
+
+/** Names that can stand bare; anything else (and keywords) is quoted. */
+const BARE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:\-]*$/;
+
+/**
+ * Prints a configuration in canonical form, ending with a newline.
+ *
+ * @example
+ * ```ts
+ * printConfig({ ipv4: true, ipv6: false, interfaces: [] }); // "ipv4 yes\nipv6 no\n"
+ * ```
+ */
+export function printConfig(config: Config): string {
+  const lines = [`ipv4 ${yesNo(config.ipv4)}`, `ipv6 ${yesNo(config.ipv6)}`];
+  for (const iface of config.interfaces) lines.push("", ...printInterface(iface));
+  return lines.join("\n") + "\n";
+}
+
+function printInterface(iface: InterfaceConfig): string[] {
+  const lines = [`interface ${quoteWord(iface.name)} {`];
+  if (iface.ipv4 !== undefined) lines.push(`\tipv4 ${yesNo(iface.ipv4)}`);
+  if (iface.ipv6 !== undefined) lines.push(`\tipv6 ${yesNo(iface.ipv6)}`);
+  if (iface.threshold !== 1) lines.push(`\tthreshold ${iface.threshold}`);
+  for (const s of iface.sources) lines.push(`\tsource ${s.address}/${s.length}`);
+  lines.push(`\t${iface.role}`, "}");
+  return lines;
+}
+
+function yesNo(on: boolean): string {
+  return on ? "yes" : "no";
+}
+
+/**
+ * Quotes a word when the lexer would not read it back as one bare word (or when it is a
+ * keyword).
+ *
+ * @example
+ * ```ts
+ * quoteWord("em0"); // "em0"
+ * quoteWord("my if"); // "\"my if\""
+ * ```
+ */
+export function quoteWord(s: string): string {
+  if (BARE_NAME.test(s) && !KEYWORDS.includes(s)) return s;
+  return `"${s.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+}

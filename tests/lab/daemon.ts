@@ -1,0 +1,118 @@
+/**
+ * Starts the real mcast-proxy daemon inside a lab's proxy namespace and follows its log.
+ *
+ * @module
+ */
+
+import { denoBin, type Lab } from "./lab.ts";
+
+/** The daemon's entry point in this checkout. */
+export const MAIN_TS = new URL("../../main.ts", import.meta.url).pathname;
+
+/** The permissions the daemon runs with. */
+export const DAEMON_PERMISSIONS = ["--allow-ffi", "--allow-read", "--allow-env", "--allow-sys"];
+
+/** The lab's standard configuration: `up0` upstream, every `dnN` downstream. */
+export function labConfig(lab: Lab, extra = ""): string {
+  const lines = [`interface ${lab.ifaces.upstream} { upstream }`];
+  for (const dn of lab.ifaces.downstream) lines.push(`interface ${dn} { downstream }`);
+  return lines.join("\n") + "\n" + extra;
+}
+
+/** A running daemon. */
+export interface DaemonProcess {
+  /** The child process. */
+  readonly child: Deno.ChildProcess;
+  /** Log lines so far (stderr). */
+  readonly lines: string[];
+  /** Resolves with the first line matching `re` (seen before or after the call). */
+  waitForLine(re: RegExp, timeoutMs?: number): Promise<string>;
+  /** Sends a signal and waits for the exit; resolves to the exit code and time taken (ms). */
+  stop(signal?: Deno.Signal): Promise<{ code: number; ms: number }>;
+  /** The exit status once it exited. */
+  readonly status: Promise<Deno.CommandStatus>;
+}
+
+/** Options of {@link startDaemon}. */
+export interface StartDaemonOptions {
+  /** Configuration text (default {@link labConfig}). */
+  config?: string;
+  /** Extra flags (default `-d -v`). */
+  flags?: string[];
+  /** Echo the daemon's log to our stderr. */
+  echo?: boolean;
+  /** The program to run instead of `main.ts` (e.g. a built artifact). */
+  program?: string[];
+}
+
+/** Writes the config to a temporary file and starts the daemon in the proxy namespace. */
+export async function startDaemon(lab: Lab, opts: StartDaemonOptions = {}): Promise<DaemonProcess> {
+  const confPath = await Deno.makeTempFile({ prefix: "mcast-proxy-", suffix: ".conf" });
+  await Deno.writeTextFile(confPath, opts.config ?? labConfig(lab));
+  const program = opts.program ??
+    [denoBin(), "run", "--no-check", "--no-prompt", ...DAEMON_PERMISSIONS, MAIN_TS];
+  const child = lab.spawnIn(
+    lab.ns.proxy,
+    [...program, ...(opts.flags ?? ["-d", "-v"]), "-f", confPath],
+    { stdout: "piped", stderr: "piped" },
+  );
+  const lines: string[] = [];
+  const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    let rest = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      rest += chunk;
+      let nl;
+      while ((nl = rest.indexOf("\n")) >= 0) {
+        const line = rest.slice(0, nl);
+        rest = rest.slice(nl + 1);
+        lines.push(line);
+        if (opts.echo) console.error(`  [daemon] ${line}`);
+        for (let i = waiters.length - 1; i >= 0; i--) {
+          if (waiters[i].re.test(line)) waiters.splice(i, 1)[0].resolve(line);
+        }
+      }
+    }
+  };
+  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const status = child.status.then(async (s) => {
+    await pumps;
+    await Deno.remove(confPath).catch(() => {});
+    return s;
+  });
+  return {
+    child,
+    lines,
+    status,
+    waitForLine(re, timeoutMs = 5000) {
+      const seen = lines.find((l) => re.test(l));
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(
+            new Error(`No daemon log line matching ${re} in ${timeoutMs} ms:\n${lines.join("\n")}`),
+          );
+        }, timeoutMs);
+        const done = (l: string) => {
+          clearTimeout(timer);
+          resolve(l);
+        };
+        waiters.push({ re, resolve: done });
+        status.then(() => {
+          clearTimeout(timer);
+          reject(new Error(`Daemon exited before logging ${re}:\n${lines.join("\n")}`));
+        });
+      });
+    },
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      const t0 = performance.now();
+      try {
+        child.kill(signal);
+      } catch {
+        // already exited
+      }
+      const s = await status;
+      return { code: s.code, ms: performance.now() - t0 };
+    },
+  };
+}
