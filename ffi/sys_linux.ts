@@ -313,7 +313,9 @@ export class LinuxSys implements Sys {
   }
 
   /** Sends an IGMP message out of one interface; TTL 1 and Router Alert are set on the socket. */
-  sendIgmp(opts: { ifindex: number; source: number; destination: number; igmp: Uint8Array }) {
+  sendIgmp(
+    opts: { ifindex: number; source: number; destination: number; igmp: Uint8Array },
+  ): void {
     encodeIpMreqn(this.#mreqn, { group: 0, address: opts.source, ifindex: opts.ifindex });
     this.#setOpt(this.#mrt, IP_MULTICAST_IF, this.#mreqn, "IP_MULTICAST_IF");
     encodeSockaddrIn(this.#sockaddr, opts.destination);

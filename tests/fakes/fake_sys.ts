@@ -130,7 +130,9 @@ export class FakeSys implements Sys {
   }
 
   /** Records a sent message. */
-  sendIgmp(opts: { ifindex: number; source: number; destination: number; igmp: Uint8Array }) {
+  sendIgmp(
+    opts: { ifindex: number; source: number; destination: number; igmp: Uint8Array },
+  ): void {
     this.calls.push({ op: "sendIgmp", ...opts });
   }
 
