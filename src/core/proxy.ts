@@ -472,10 +472,6 @@ function receivePacket(
         drop(state, out, "link-local-group", `${igmp.type} for ${formatIPv4(igmp.group)}`);
         return;
       }
-      if (igmp.type !== "leave" && ip.destination !== igmp.group) {
-        drop(state, out, "report-group-mismatch", `${igmp.type} from ${from}`);
-        return;
-      }
       state.counters.packets++;
       if (state.options.debug) {
         log(

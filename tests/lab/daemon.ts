@@ -9,8 +9,8 @@ import { denoBin, type Lab } from "./lab.ts";
 /** The daemon's entry point in this checkout. */
 export const MAIN_TS = new URL("../../main.ts", import.meta.url).pathname;
 
-/** The permissions the daemon runs with. */
-export const DAEMON_PERMISSIONS = ["--allow-ffi", "--allow-read", "--allow-env", "--allow-sys"];
+/** The permissions the daemon runs with: FFI already grants everything, and reading /proc/PID needs --allow-all. */
+export const DAEMON_PERMISSIONS = ["--allow-all"];
 
 /** The lab's standard configuration: `up0` upstream, every `dnN` downstream. */
 export function labConfig(lab: Lab, extra = ""): string {

@@ -1,0 +1,292 @@
+/**
+ * Client for `host_agent.ts`: a Linux host in the lab that joins and leaves groups through its
+ * kernel's ordinary host stack and records the datagrams it receives.
+ *
+ * @example
+ * ```ts
+ * await using h11 = await Host.onLan(lab, 1, 1);
+ * const t0 = await h11.join("239.1.1.1");
+ * const rx = await h11.waitFor("239.1.1.1", { since: t0, count: 10 });
+ * await h11.leave("239.1.1.1");
+ * ```
+ *
+ * @module
+ */
+
+import { type JsonEvent, parseEvent, readLines, wallNow } from "./json_lines.ts";
+import { denoRunArgv, type Lab } from "./lab.ts";
+
+/** One received datagram. */
+export interface Rx {
+  /** Sender's sequence number. */
+  seq: number;
+  /** Wall-clock ms of reception (see {@link wallNow}). */
+  t: number;
+  /** Source address. */
+  src: string;
+}
+
+/** Where to run an agent: any namespace and the address of its interface. */
+export interface HostStartOptions {
+  /** Namespace to run in. */
+  ns: string;
+  /** Address of the interface to join groups on. */
+  addr: string;
+  /** UDP port to receive on (default 5001). */
+  port?: number;
+  /** Name used in messages (default: the namespace). */
+  name?: string;
+}
+
+/** Options for {@link Host.waitFor}. */
+export interface WaitForOptions {
+  /** Only count datagrams received at or after this wall-clock ms. */
+  since?: number;
+  /** Resolve once this many datagrams were received (default 1). Ignored when `until` is set. */
+  count?: number;
+  /** Resolve once this returns true for the datagrams received so far (since `since`). */
+  until?: (rx: Rx[]) => boolean;
+  /** Reject after this many ms (default 3000). */
+  timeoutMs?: number;
+}
+
+interface Pending {
+  expect: string;
+  resolve: (ev: JsonEvent) => void;
+  reject: (e: Error) => void;
+}
+
+interface Waiter {
+  group: string;
+  check: () => boolean;
+  wake: () => void;
+}
+
+/** A running host agent. Close it with {@link Host.close} or `await using`. */
+export class Host implements AsyncDisposable {
+  /** Namespace the agent runs in. */
+  readonly ns: string;
+  /** Address groups are joined on. */
+  readonly addr: string;
+  /** Name used in messages. */
+  readonly name: string;
+  /** Non-rx events received so far (joined, left, error, pong, ...), in order. */
+  readonly events: JsonEvent[] = [];
+  #child: Deno.ChildProcess;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #rx = new Map<string, Rx[]>();
+  #pending: Pending[] = [];
+  #waiters = new Set<Waiter>();
+  #ready: Promise<void>;
+  #reading: Promise<void>;
+  #stderr = "";
+  #stderrDone: Promise<void>;
+  #exited = false;
+  #closing: Promise<void> | undefined;
+
+  private constructor(lab: Lab, opts: HostStartOptions) {
+    this.ns = opts.ns;
+    this.addr = opts.addr;
+    this.name = opts.name ?? opts.ns;
+    const args = ["--iface-addr", opts.addr, "--port", String(opts.port ?? 5001)];
+    const child = lab.spawnIn(
+      opts.ns,
+      denoRunArgv(new URL("./host_agent.ts", import.meta.url), args),
+      { stdin: "piped", stdout: "piped", stderr: "piped" },
+    );
+    this.#child = child;
+    this.#writer = child.stdin.getWriter();
+    this.#stderrDone = (async () => {
+      for await (const line of readLines(child.stderr)) {
+        this.#stderr = (this.#stderr + line + "\n").slice(-8192);
+      }
+    })();
+    const ready = Promise.withResolvers<void>();
+    this.#ready = ready.promise;
+    this.#reading = this.#read(ready);
+  }
+
+  /** Starts an agent in any namespace (e.g. the proxy's, on `up0`) and waits until it is ready. */
+  static async start(lab: Lab, opts: HostStartOptions): Promise<Host> {
+    const host = new Host(lab, opts);
+    try {
+      await host.#ready;
+    } catch (e) {
+      await host.close();
+      throw e;
+    }
+    return host;
+  }
+
+  /** Starts the agent of host j on LAN i (1-based) and waits until it is ready. */
+  static onLan(lab: Lab, i: number, j: number, port?: number): Promise<Host> {
+    const addr = lab.hostAddr(i, j);
+    return Host.start(lab, { ns: lab.ns.hosts[i - 1][j - 1], addr, port, name: `h${i}${j}` });
+  }
+
+  /** Wall-clock ms in this process, comparable with the agents' `t`. */
+  static now(): number {
+    return wallNow();
+  }
+
+  async #read(readyState: { resolve: () => void; reject: (e: Error) => void }): Promise<void> {
+    let ready = false;
+    try {
+      for await (const line of readLines(this.#child.stdout)) {
+        const ev = parseEvent(line);
+        if (ev === null) continue;
+        if (ev.ev === "rx") {
+          if (typeof ev.group !== "string") continue;
+          let list = this.#rx.get(ev.group);
+          if (!list) this.#rx.set(ev.group, list = []);
+          list.push({ seq: Number(ev.seq), t: Number(ev.t), src: String(ev.src) });
+          for (const w of this.#waiters) if (w.group === ev.group && w.check()) w.wake();
+          continue;
+        }
+        this.events.push(ev);
+        if (ev.ev === "ready") {
+          ready = true;
+          readyState.resolve();
+        } else if (["joined", "left", "pong", "error"].includes(ev.ev)) {
+          const p = this.#pending.shift();
+          if (!p) continue;
+          if (ev.ev === "error") {
+            p.reject(new Error(`${this.name}: "${ev.cmd} ${ev.group}" failed: ${ev.message}`));
+          } else if (ev.ev !== p.expect) {
+            p.reject(
+              new Error(`${this.name}: expected "${p.expect}" from the agent, got "${ev.ev}"`),
+            );
+          } else p.resolve(ev);
+        }
+      }
+    } finally {
+      this.#exited = true;
+      await this.#stderrDone;
+      const why = new Error(
+        `${this.name}: host agent exited${ready ? "" : " before it was ready"}` +
+          (this.#stderr.trim() ? `: ${this.#stderr.trim()}` : ""),
+      );
+      for (const p of this.#pending.splice(0)) p.reject(why);
+      for (const w of this.#waiters) w.wake();
+      if (!ready) readyState.reject(why);
+    }
+  }
+
+  async #command(line: string, expect: string): Promise<JsonEvent> {
+    if (this.#exited || this.#closing) throw new Error(`${this.name}: host agent is not running`);
+    const done = new Promise<JsonEvent>((resolve, reject) => {
+      this.#pending.push({ expect, resolve, reject });
+    });
+    await this.#writer.write(new TextEncoder().encode(line + "\n"));
+    return await done;
+  }
+
+  /** Joins a group on the host's interface; resolves with the wall-clock ms of the join. */
+  async join(group: string): Promise<number> {
+    return Number((await this.#command(`join ${group}`, "joined")).t);
+  }
+
+  /** Leaves a group; resolves with the wall-clock ms of the leave. */
+  async leave(group: string): Promise<number> {
+    return Number((await this.#command(`leave ${group}`, "left")).t);
+  }
+
+  /** Round trip to the agent: every earlier output line has been processed when it resolves. */
+  async sync(): Promise<void> {
+    await this.#command("ping", "pong");
+  }
+
+  /** Datagrams received for a group so far, optionally only those at or after `sinceT`. */
+  received(group: string, sinceT?: number): Rx[] {
+    const all = this.#rx.get(group) ?? [];
+    return sinceT === undefined ? [...all] : all.filter((r) => r.t >= sinceT);
+  }
+
+  /** Forgets what was received (for every group, or one). */
+  clear(group?: string): void {
+    if (group === undefined) this.#rx.clear();
+    else this.#rx.delete(group);
+  }
+
+  /**
+   * Waits until the datagrams received for `group` satisfy `until` (or number `count`);
+   * resolves with them, rejects after `timeoutMs` saying how many arrived.
+   */
+  waitFor(group: string, opts: WaitForOptions = {}): Promise<Rx[]> {
+    const { since, timeoutMs = 3000 } = opts;
+    const count = opts.count ?? 1;
+    const until = opts.until ?? ((rx: Rx[]) => rx.length >= count);
+    const check = () => until(this.received(group, since));
+    if (check()) return Promise.resolve(this.received(group, since));
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        group,
+        check,
+        wake: () => {
+          clearTimeout(timer);
+          this.#waiters.delete(waiter);
+          if (check()) resolve(this.received(group, since));
+          else reject(new Error(`${this.name}: host agent exited while waiting for ${group}`));
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(waiter);
+        const n = this.received(group, since).length;
+        reject(
+          new Error(
+            `${this.name}: timed out after ${timeoutMs} ms waiting for ${group} ` +
+              `(${n} datagram${n === 1 ? "" : "s"} received)`,
+          ),
+        );
+      }, timeoutMs);
+      this.#waiters.add(waiter);
+    });
+  }
+
+  /** Waits `ms` and returns what arrived for `group` during that window. */
+  async collect(group: string, ms: number): Promise<Rx[]> {
+    const since = wallNow();
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    if (!this.#exited) await this.sync();
+    return this.received(group, since);
+  }
+
+  /** Stops the agent (`quit`, then SIGKILL after 2 s). Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  /** Same as {@link Host.close}, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #shutdown(): Promise<void> {
+    try {
+      if (!this.#exited) await this.#writer.write(new TextEncoder().encode("quit\n"));
+    } catch {
+      // The agent is gone already.
+    }
+    try {
+      await this.#writer.close();
+    } catch {
+      // Already closed.
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const exited = await Promise.race([
+      this.#child.status.then(() => true),
+      new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), 2000)),
+    ]);
+    clearTimeout(timer);
+    if (!exited) {
+      try {
+        this.#child.kill("SIGKILL");
+      } catch {
+        // Exited meanwhile.
+      }
+    }
+    await this.#child.status;
+    await this.#reading;
+  }
+}

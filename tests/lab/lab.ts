@@ -1,0 +1,572 @@
+/**
+ * A network-namespace lab for end-to-end tests and the demo: an upstream sender, the proxy
+ * router and downstream LANs (a bridge per LAN) with Linux hosts.
+ *
+ * ```text
+ *  src            proxy                    lan1 (br0)          h11, h12, ...
+ *  eth0 --------- up0 10.0.0.1/24
+ *  10.0.0.2/24    dn1 10.1.0.1/24 -------- rt0   h1 ---------- eth0 10.1.0.11/24
+ *                                                h2 ---------- eth0 10.1.0.12/24
+ *                 dn2 10.2.0.1/24 -------- lan2 ...            h21 ... 10.2.0.11/24
+ * ```
+ *
+ * Namespace names are `<prefix><pid>.<random>-<role>` (e.g. `mcp-4711.k3f-proxy`), so a
+ * leftover from a crashed run never collides and {@link cleanStaleLabs} can tell whether the
+ * process that built it is still alive. Needs root and iproute2; check {@link labSupport} first.
+ *
+ * @example
+ * ```ts
+ * await using lab = await createLab();
+ * const r = await lab.exec(lab.ns.hosts[0][0], ["ip", "-4", "addr"]);
+ * ```
+ *
+ * @module
+ */
+
+export { type MrCacheEntry, type MrVif, parseMrCache, parseMrVif } from "./proc.ts";
+
+/** Namespace name prefix used when none is given. */
+export const DEFAULT_LAB_PREFIX = "mcp-";
+/** Hosts per LAN when none are given: two on LAN 1, one on LAN 2. */
+export const DEFAULT_HOSTS_PER_LAN: readonly number[] = [2, 1];
+/** The sender's address in the `src` namespace. */
+export const SRC_ADDR = "10.0.0.2";
+/** The proxy's upstream address (interface `up0`). */
+export const UPSTREAM_ADDR = "10.0.0.1";
+
+/** Options for {@link createLab}. */
+export interface LabOptions {
+  /** Namespace name prefix (default {@link DEFAULT_LAB_PREFIX}). */
+  prefix?: string;
+  /** Number of hosts on each LAN; its length is the number of LANs (default `[2, 1]`). */
+  hostsPerLan?: number[];
+}
+
+/** Names of the lab's namespaces. */
+export interface LabNamespaces {
+  /** The upstream sender. */
+  src: string;
+  /** The router where the daemon runs. */
+  proxy: string;
+  /** One per LAN, index i-1 for LAN i; each holds the bridge `br0`. */
+  lans: string[];
+  /** `hosts[i-1][j-1]` is host j on LAN i. */
+  hosts: string[][];
+}
+
+/** Result of {@link Lab.exec}. */
+export interface ExecResult {
+  /** Exit code. */
+  code: number;
+  /** Standard output, decoded as UTF-8. */
+  stdout: string;
+  /** Standard error, decoded as UTF-8. */
+  stderr: string;
+}
+
+/** Standard stream handling for {@link Lab.spawnIn}. */
+export type Stdio = "piped" | "inherit" | "null";
+
+/** Options for {@link Lab.spawnIn}. */
+export interface SpawnOptions {
+  /** Default "null". */
+  stdin?: Stdio;
+  /** Default "inherit". A piped stream must be read, or the child blocks once the pipe fills. */
+  stdout?: Stdio;
+  /** Default "inherit". */
+  stderr?: Stdio;
+  /** Extra environment variables (the parent's are inherited; DENO_NO_UPDATE_CHECK=1 is set). */
+  env?: Record<string, string>;
+  /** Working directory. */
+  cwd?: string;
+}
+
+/** A built lab. Tear it down with {@link Lab.destroy} or `await using`. */
+export interface Lab extends AsyncDisposable {
+  /** The unique name stem of every namespace of this lab, e.g. `mcp-4711.k3f`. */
+  readonly id: string;
+  /** Namespace names. */
+  readonly ns: LabNamespaces;
+  /** Interface names in the proxy namespace. */
+  readonly ifaces: { upstream: string; downstream: string[] };
+  /** Addresses of the sender and of the proxy's interfaces. */
+  readonly addr: { src: string; upstream: string; downstream: string[] };
+  /** Address of host j on LAN i (both 1-based): `10.i.0.(10+j)`. */
+  hostAddr(i: number, j: number): string;
+  /** Runs a command inside a namespace and waits for it. */
+  exec(ns: string, argv: string[]): Promise<ExecResult>;
+  /** Writes a sysctl (dotted `net.ipv4.conf.all.rp_filter` or slashed form) in a namespace. */
+  sysctl(ns: string, key: string, value: string | number): Promise<void>;
+  /** Forces the IGMP version a host speaks (0 = kernel default, IGMPv3 with fallback). */
+  setIgmpVersion(ns: string, version: 0 | 1 | 2 | 3): Promise<void>;
+  /** Starts a long-running process inside a namespace; {@link Lab.destroy} kills it. */
+  spawnIn(ns: string, argv: string[], opts?: SpawnOptions): Deno.ChildProcess;
+  /** Reads a /proc file as seen from inside a namespace, e.g. `/proc/net/ip_mr_vif`. */
+  readProc(ns: string, path: string): Promise<string>;
+  /** Kills every process spawned in the lab and deletes its namespaces. Idempotent. */
+  destroy(): Promise<void>;
+}
+
+/** Result of {@link labSupport}. */
+export type LabSupport = { ok: true } | { ok: false; reason: string };
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function randomSuffix(n: number): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  const bytes = crypto.getRandomValues(new Uint8Array(n));
+  return [...bytes].map((b) => alphabet[b % alphabet.length]).join("");
+}
+
+async function run(cmd: string, args: string[], stdin?: string): Promise<ExecResult> {
+  const child = new Deno.Command(cmd, {
+    args,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { DENO_NO_UPDATE_CHECK: "1" },
+  }).spawn();
+  if (stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(encoder.encode(stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+/** Runs `ip [globalArgs] -batch -` with the given command lines; throws with context. */
+async function ipBatch(globalArgs: string[], lines: string[], what: string): Promise<void> {
+  if (lines.length === 0) return;
+  const r = await run("ip", [...globalArgs, "-batch", "-"], lines.join("\n") + "\n");
+  if (r.code !== 0) {
+    throw new Error(
+      `Cannot ${what}: ip ${[...globalArgs, "-batch"].join(" ")} exited ${r.code}: ` +
+        `${r.stderr.trim()}\n  commands:\n    ${lines.join("\n    ")}`,
+    );
+  }
+}
+
+function sysctlPath(key: string): string {
+  return key.includes("/") ? key.replace(/^\/?(proc\/sys\/)?/, "") : key.replaceAll(".", "/");
+}
+
+// Writes KEY=VALUE pairs under /proc/sys; a key starting with "?" is skipped when absent
+// (IPv6 keys on a kernel booted with ipv6.disable).
+const SYSCTL_SCRIPT = `for kv in "$@"; do
+  k=\${kv%%=*}; v=\${kv#*=}; opt=
+  case $k in '?'*) k=\${k#?}; opt=1;; esac
+  p=/proc/sys/$k
+  if [ -n "$opt" ] && [ ! -e "$p" ]; then continue; fi
+  printf '%s\\n' "$v" > "$p" || { echo "cannot write $v to $p" >&2; exit 1; }
+done`;
+
+async function writeSysctls(ns: string, pairs: [string, string | number][]): Promise<void> {
+  const args = pairs.map(([k, v]) => {
+    const opt = k.startsWith("?");
+    return `${opt ? "?" : ""}${sysctlPath(opt ? k.slice(1) : k)}=${v}`;
+  });
+  const r = await run("ip", ["netns", "exec", ns, "sh", "-c", SYSCTL_SCRIPT, "sh", ...args]);
+  if (r.code !== 0) {
+    throw new Error(`Cannot set sysctls in namespace "${ns}": ${r.stderr.trim()}`);
+  }
+}
+
+/** Lists network namespaces by name. */
+async function listNamespaces(): Promise<string[]> {
+  const r = await run("ip", ["netns", "list"]);
+  if (r.code !== 0) throw new Error(`Cannot list namespaces: ${r.stderr.trim()}`);
+  return r.stdout.split("\n").map((l) => l.trim().split(/\s+/)[0]).filter((n) => n !== "");
+}
+
+/** SIGKILLs whatever still runs inside the namespace (ignores a missing namespace). */
+async function killNamespacePids(ns: string): Promise<void> {
+  const r = await run("ip", ["netns", "pids", ns]);
+  if (r.code !== 0) return;
+  for (const pid of r.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p)).map(Number)) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+async function deleteNamespaces(names: string[]): Promise<void> {
+  await Promise.all(names.map(killNamespacePids));
+  // -force: keep going past namespaces that are already gone (idempotent teardown).
+  await run("ip", ["-force", "-batch", "-"], names.map((n) => `netns del ${n}`).join("\n") + "\n");
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Deletes namespaces whose name starts with `prefix`, left over by crashed runs: those whose
+ * creating process (the pid in the name) is gone, and those that do not follow the lab's
+ * naming at all. Namespaces of a lab whose process still runs (another test run in parallel)
+ * are kept unless `includeLive` is set. Processes still inside a deleted namespace are killed.
+ * Returns the deleted names.
+ */
+export async function cleanStaleLabs(
+  prefix: string = DEFAULT_LAB_PREFIX,
+  opts: { includeLive?: boolean } = {},
+): Promise<string[]> {
+  if (prefix === "") throw new Error("Refusing to clean namespaces with an empty prefix");
+  const stale = (await listNamespaces()).filter((name) => {
+    if (!name.startsWith(prefix)) return false;
+    if (opts.includeLive) return true;
+    // Lab names end in "<pid>.<random>-<role>" whatever the prefix, so a cleanup with a
+    // shorter prefix ("mcp-") recognises labs built with a longer one ("mcp-lt-").
+    const m = /(\d+)\.[a-z0-9]+-[a-z0-9]+$/.exec(name.slice(prefix.length));
+    if (m === null) return true;
+    const pid = Number(m[1]);
+    if (pid !== Deno.pid) return !pidAlive(pid);
+    return !liveIds.has(name.slice(0, name.lastIndexOf("-")));
+  });
+  if (stale.length > 0) await deleteNamespaces(stale);
+  return stale;
+}
+
+// Lab ids built by this process and not yet destroyed: never cleaned as stale.
+const liveIds = new Set<string>();
+
+let supportMemo: Promise<LabSupport> | undefined;
+
+/**
+ * Tells whether a lab can be built here: Linux, root, iproute2, and namespaces with veth and
+ * bridge links. Tests use it to skip loudly. The result is computed once per process.
+ */
+export function labSupport(): Promise<LabSupport> {
+  supportMemo ??= probeSupport();
+  return supportMemo;
+}
+
+async function probeSupport(): Promise<LabSupport> {
+  if (Deno.build.os !== "linux") {
+    return {
+      ok: false,
+      reason: `the lab needs Linux network namespaces, this is ${Deno.build.os}`,
+    };
+  }
+  let uid: number | null;
+  try {
+    uid = Deno.uid();
+  } catch (e) {
+    return {
+      ok: false,
+      reason: `cannot read the user id (run with --allow-all): ${errorMessage(e)}`,
+    };
+  }
+  if (uid !== 0) return { ok: false, reason: `the lab needs root, running as uid ${uid}` };
+  try {
+    const v = await run("ip", ["-V"]);
+    if (v.code !== 0) return { ok: false, reason: `"ip -V" failed: ${v.stderr.trim()}` };
+  } catch (e) {
+    return {
+      ok: false,
+      reason: `the "ip" command (iproute2) is not available: ${errorMessage(e)}`,
+    };
+  }
+  // Outside DEFAULT_LAB_PREFIX on purpose, so cleanStaleLabs never races with a probe.
+  const probe = `mcprobe-${Deno.pid}-${randomSuffix(4)}`;
+  try {
+    const add = await run("ip", ["netns", "add", probe]);
+    if (add.code !== 0) return { ok: false, reason: `"ip netns add" failed: ${add.stderr.trim()}` };
+    const links = await run(
+      "ip",
+      ["-n", probe, "-batch", "-"],
+      [
+        "link add v0 type veth peer name v1",
+        "link add b0 type bridge mcast_snooping 0",
+      ].join("\n") + "\n",
+    );
+    if (links.code !== 0) {
+      return { ok: false, reason: `cannot create veth or bridge links: ${links.stderr.trim()}` };
+    }
+    return { ok: true };
+  } finally {
+    await run("ip", ["netns", "del", probe]);
+  }
+}
+
+/** The Deno binary for child processes: env `DENO_BIN` if set, else this process's. */
+export function denoBin(): string {
+  return Deno.env.get("DENO_BIN") || Deno.execPath();
+}
+
+/**
+ * The argv that runs a lab script (e.g. `sender.ts`, `host_agent.ts`) with Deno, without type
+ * checking (the suite checks types separately) and with only network, env and read access.
+ */
+export function denoRunArgv(
+  script: string | URL,
+  args: string[] = [],
+  allow: string[] = ["--allow-net", "--allow-env", "--allow-read"],
+): string[] {
+  const path = script instanceof URL ? decodeURIComponent(script.pathname) : script;
+  return [denoBin(), "run", "--no-check", "--no-prompt", ...allow, path, ...args];
+}
+
+interface Tracked {
+  child: Deno.ChildProcess;
+  opts: SpawnOptions;
+}
+
+class NamespaceLab implements Lab {
+  readonly ifaces: { upstream: string; downstream: string[] };
+  readonly addr: { src: string; upstream: string; downstream: string[] };
+  #children = new Set<Tracked>();
+  #destroying: Promise<void> | undefined;
+
+  constructor(readonly id: string, readonly ns: LabNamespaces) {
+    const lans = ns.lans.map((_, k) => k + 1);
+    this.ifaces = { upstream: "up0", downstream: lans.map((i) => `dn${i}`) };
+    this.addr = {
+      src: SRC_ADDR,
+      upstream: UPSTREAM_ADDR,
+      downstream: lans.map((i) => `10.${i}.0.1`),
+    };
+  }
+
+  get allNamespaces(): string[] {
+    return [this.ns.src, this.ns.proxy, ...this.ns.lans, ...this.ns.hosts.flat()];
+  }
+
+  hostAddr(i: number, j: number): string {
+    if (!Number.isInteger(i) || i < 1 || i > this.ns.hosts.length) {
+      throw new RangeError(`No LAN ${i} in this lab (it has ${this.ns.hosts.length})`);
+    }
+    if (!Number.isInteger(j) || j < 1 || j > this.ns.hosts[i - 1].length) {
+      throw new RangeError(`No host ${j} on LAN ${i} (it has ${this.ns.hosts[i - 1].length})`);
+    }
+    return `10.${i}.0.${10 + j}`;
+  }
+
+  exec(ns: string, argv: string[]): Promise<ExecResult> {
+    return run("ip", ["netns", "exec", ns, ...argv]);
+  }
+
+  sysctl(ns: string, key: string, value: string | number): Promise<void> {
+    return writeSysctls(ns, [[key, value]]);
+  }
+
+  setIgmpVersion(ns: string, version: 0 | 1 | 2 | 3): Promise<void> {
+    return writeSysctls(ns, [
+      ["net.ipv4.conf.all.force_igmp_version", version],
+      ["net.ipv4.conf.eth0.force_igmp_version", version],
+    ]);
+  }
+
+  spawnIn(ns: string, argv: string[], opts: SpawnOptions = {}): Deno.ChildProcess {
+    if (this.#destroying) throw new Error(`Lab "${this.id}" is destroyed`);
+    if (argv.length === 0) throw new Error("spawnIn needs a command");
+    const child = new Deno.Command("ip", {
+      args: ["netns", "exec", ns, ...argv],
+      stdin: opts.stdin ?? "null",
+      stdout: opts.stdout ?? "inherit",
+      stderr: opts.stderr ?? "inherit",
+      env: { DENO_NO_UPDATE_CHECK: "1", ...opts.env },
+      ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+    }).spawn();
+    const tracked = { child, opts };
+    this.#children.add(tracked);
+    child.status.finally(() => this.#children.delete(tracked));
+    return child;
+  }
+
+  async readProc(ns: string, path: string): Promise<string> {
+    const r = await this.exec(ns, ["cat", path]);
+    if (r.code !== 0) throw new Error(`Cannot read "${path}" in namespace "${ns}": ${r.stderr}`);
+    return r.stdout;
+  }
+
+  destroy(): Promise<void> {
+    this.#destroying ??= this.#teardown();
+    return this.#destroying;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.destroy();
+  }
+
+  async #teardown(): Promise<void> {
+    await Promise.all([...this.#children].map((t) => stopChild(t)));
+    await deleteNamespaces(this.allNamespaces);
+    liveIds.delete(this.id);
+  }
+}
+
+/** SIGTERM, then SIGKILL after a grace period; releases piped streams nobody holds. */
+async function stopChild({ child, opts }: Tracked): Promise<void> {
+  const signal = (sig: Deno.Signal) => {
+    try {
+      child.kill(sig);
+    } catch {
+      // Already exited.
+    }
+  };
+  signal("SIGTERM");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const exited = await Promise.race([
+    child.status.then(() => true),
+    new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), 1500)),
+  ]);
+  clearTimeout(timer);
+  if (!exited) signal("SIGKILL");
+  await child.status;
+  const release = async (s: ReadableStream<Uint8Array> | WritableStream<Uint8Array>) => {
+    if (s.locked) return;
+    try {
+      await (s instanceof ReadableStream ? s.cancel() : s.close());
+    } catch {
+      // Already closed.
+    }
+  };
+  if (opts.stdout === "piped") await release(child.stdout);
+  if (opts.stderr === "piped") await release(child.stderr);
+  if (opts.stdin === "piped") await release(child.stdin);
+}
+
+/**
+ * Builds the lab (see the module doc for the topology). Fails with a clear error when not
+ * root or when `ip netns` is unavailable. On any failure the partial lab is deleted.
+ */
+export async function createLab(opts: LabOptions = {}): Promise<Lab> {
+  const support = await labSupport();
+  if (!support.ok) throw new Error(`Cannot build the namespace lab: ${support.reason}`);
+  const prefix = opts.prefix ?? DEFAULT_LAB_PREFIX;
+  if (!/^[A-Za-z0-9_.-]*$/.test(prefix)) throw new Error(`Bad lab prefix: "${prefix}"`);
+  const hostsPerLan = opts.hostsPerLan ?? [...DEFAULT_HOSTS_PER_LAN];
+  if (hostsPerLan.length < 1 || hostsPerLan.length > 30) {
+    throw new RangeError(`A lab has 1 to 30 LANs, not ${hostsPerLan.length}`);
+  }
+  for (const n of hostsPerLan) {
+    if (!Number.isInteger(n) || n < 0 || n > 200) {
+      throw new RangeError(`A LAN has 0 to 200 hosts, not ${n}`);
+    }
+  }
+  const id = `${prefix}${Deno.pid}.${randomSuffix(3)}`;
+  const hostName = (i: number, j: number) => i < 10 && j < 10 ? `h${i}${j}` : `h${i}x${j}`;
+  const ns: LabNamespaces = {
+    src: `${id}-src`,
+    proxy: `${id}-proxy`,
+    lans: hostsPerLan.map((_, k) => `${id}-lan${k + 1}`),
+    hosts: hostsPerLan.map((n, k) =>
+      Array.from({ length: n }, (_, j) => `${id}-${hostName(k + 1, j + 1)}`)
+    ),
+  };
+  const lab = new NamespaceLab(id, ns);
+  liveIds.add(id);
+  try {
+    await build(lab);
+  } catch (e) {
+    await lab.destroy();
+    throw new Error(`Cannot build the namespace lab "${id}": ${errorMessage(e)}`, { cause: e });
+  }
+  return lab;
+}
+
+async function build(lab: NamespaceLab): Promise<void> {
+  const { ns } = lab;
+  const all = lab.allNamespaces;
+  await ipBatch([], all.map((n) => `netns add ${n}`), "create namespaces");
+
+  // Before any link exists: per-interface settings are copied from "default" at creation.
+  await Promise.all(all.map((n) =>
+    writeSysctls(n, [
+      ["net.ipv4.conf.all.rp_filter", 0],
+      ["net.ipv4.conf.default.rp_filter", 0],
+      ["?net.ipv6.conf.all.accept_dad", 0],
+      ["?net.ipv6.conf.default.accept_dad", 0],
+    ])
+  ));
+
+  // Every veth gets an ifindex different from its peer's: the kernel then treats its carrier
+  // change as urgent, and operstate turns UP at once instead of after linkwatch's 1 s delay.
+  let index = 10;
+  const veth = (a: string, aNs: string, b: string, bNs: string) =>
+    `link add ${a} netns ${aNs} index ${index++} type veth peer name ${b} netns ${bNs} ` +
+    `index ${index++}`;
+  const links = [veth("up0", ns.proxy, "eth0", ns.src)];
+  ns.lans.forEach((lan, k) => {
+    links.push(veth(`dn${k + 1}`, ns.proxy, "rt0", lan));
+    ns.hosts[k].forEach((host, j) => links.push(veth("eth0", host, `h${j + 1}`, lan)));
+  });
+  await ipBatch([], links, "create veth links");
+
+  const perNs = new Map<string, string[]>();
+  perNs.set(ns.src, [
+    "link set lo up",
+    `addr add ${SRC_ADDR}/24 dev eth0`,
+    "link set eth0 up",
+    `route add default via ${UPSTREAM_ADDR}`,
+  ]);
+  const proxy = ["link set lo up", `addr add ${UPSTREAM_ADDR}/24 dev up0`, "link set up0 up"];
+  ns.lans.forEach((lan, k) => {
+    const i = k + 1;
+    proxy.push(`addr add 10.${i}.0.1/24 dev dn${i}`, `link set dn${i} up`);
+    const bridge = [
+      "link set lo up",
+      "link add br0 type bridge mcast_snooping 0",
+      "link set br0 up",
+      "link set rt0 master br0",
+      "link set rt0 up",
+    ];
+    ns.hosts[k].forEach((host, jj) => {
+      const j = jj + 1;
+      bridge.push(`link set h${j} master br0`, `link set h${j} up`);
+      perNs.set(host, [
+        "link set lo up",
+        `addr add ${lab.hostAddr(i, j)}/24 dev eth0`,
+        "link set eth0 up",
+        `route add default via 10.${i}.0.1`,
+      ]);
+    });
+    perNs.set(lan, bridge);
+  });
+  perNs.set(ns.proxy, proxy);
+  await Promise.all(
+    [...perNs].map(([n, lines]) => ipBatch(["-n", n], lines, `configure namespace "${n}"`)),
+  );
+
+  await writeSysctls(
+    ns.proxy,
+    ["up0", ...lab.ifaces.downstream].map((i) => [`net.ipv4.conf.${i}.rp_filter`, 0]),
+  );
+  await Promise.all(all.map((n) => waitLinksUp(n, 5000)));
+}
+
+/**
+ * Waits until every link but lo in the namespace reports operstate UP: the kernel applies
+ * carrier changes asynchronously (linkwatch), and until then IPv6 link-local addresses are
+ * missing and a veth may drop traffic.
+ */
+async function waitLinksUp(ns: string, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const r = await run("ip", ["-n", ns, "-br", "link", "show"]);
+    if (r.code !== 0) throw new Error(`Cannot list links in namespace "${ns}": ${r.stderr}`);
+    const down = r.stdout.split("\n").map((l) => l.trim().split(/\s+/))
+      .filter((f) => f.length >= 2 && f[0] !== "lo" && f[1] !== "UP" && f[1] !== "UNKNOWN")
+      .map((f) => `${f[0].replace(/@.*/, "")} is ${f[1]}`);
+    if (down.length === 0) return;
+    if (performance.now() > deadline) {
+      throw new Error(
+        `Links not up in namespace "${ns}" after ${timeoutMs} ms: ${down.join(", ")}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
