@@ -4,6 +4,8 @@
  * 1. unit tests: `deno test --allow-read --allow-env=NO_COLOR` over `src/ conf/ ffi/
  *    tests/fakes/ tests/lab/ tests/run_all_test.ts` (no `--allow-ffi`, so an accidental FFI
  *    use fails);
+ * 0. static checks, one counted test each: `deno fmt --check`, `deno lint`, `deno check` of every
+ *    module, and `mandoc -Tlint` of the manual pages (when mandoc is installed);
  * 2. end-to-end tests: `deno test --allow-all tests/e2e/` (files run serially), after deleting
  *    namespaces left by crashed lab runs. Skipped when there are no test files yet.
  *
@@ -135,6 +137,49 @@ async function runStage(label: string, args: string[], paths: string[]): Promise
   }
 }
 
+/** Runs one static check as a counted test: passes when the command exits 0. */
+async function runCheck(label: string, cmd: string, args: string[]): Promise<Counts> {
+  console.log(`\n=== check: ${label}`);
+  let ok = false;
+  try {
+    const status = await new Deno.Command(cmd, {
+      args,
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "inherit",
+      stderr: "inherit",
+      env: { DENO_NO_UPDATE_CHECK: "1" },
+    }).spawn().status;
+    ok = status.success;
+  } catch (err) {
+    console.error(`${label}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const failures = ok ? [] : [`check: ${label}`];
+  return { passed: ok ? 1 : 0, failed: ok ? 0 : 1, skipped: 0, failures };
+}
+
+async function staticChecks(): Promise<Counts[]> {
+  const deno = Deno.env.get("DENO_BIN") || Deno.execPath();
+  const results = [
+    await runCheck("deno fmt --check", deno, ["fmt", "--check"]),
+    await runCheck("deno lint", deno, ["lint"]),
+    await runCheck("deno check", deno, ["check", "main.ts", "src/", "conf/", "ffi/", "tests/"]),
+  ];
+  const pages: string[] = [];
+  for await (const e of Deno.readDir(`${ROOT}/man`)) if (/\.\d$/.test(e.name)) pages.push(e.name);
+  try {
+    await new Deno.Command("mandoc", { args: ["-V"], stdout: "null", stderr: "null" }).output();
+    for (const page of pages.sort()) {
+      results.push(
+        await runCheck(`mandoc -Tlint man/${page}`, "mandoc", ["-Tlint", `man/${page}`]),
+      );
+    }
+  } catch {
+    console.log("\n=== check: mandoc is not installed, manual pages not linted");
+  }
+  return results;
+}
+
 async function main(): Promise<number> {
   const total: Counts = { passed: 0, failed: 0, skipped: 0, failures: [] };
   const add = (c: Counts) => {
@@ -143,6 +188,8 @@ async function main(): Promise<number> {
     total.skipped += c.skipped;
     total.failures.push(...c.failures);
   };
+
+  for (const c of await staticChecks()) add(c);
 
   const unitDirs: string[] = [];
   for (const d of UNIT_DIRS) if (await hasTestFiles(d)) unitDirs.push(d);

@@ -1,0 +1,209 @@
+/**
+ * The live demo (`./run`): builds a namespace lab, runs the real daemon, has Linux hosts join
+ * and leave groups on a script, and shows every second what the kernel forwards where.
+ *
+ * @module
+ */
+
+import { createLab, type Lab, labSupport, parseMrCache, parseMrVif } from "./lab.ts";
+import { Host } from "./host.ts";
+import { startSender } from "./sender.ts";
+import { type DaemonProcess, startDaemon } from "./daemon.ts";
+
+const A = "239.1.1.1";
+const B = "239.1.1.2";
+const RATE = 50;
+
+interface Step {
+  at: number;
+  host: string;
+  action: "join" | "leave";
+  group: string;
+  why: string;
+}
+
+const SCRIPT: Step[] = [
+  { at: 3, host: "h11", action: "join", group: A, why: "the stream starts on LAN 1 only" },
+  { at: 7, host: "h21", action: "join", group: B, why: "LAN 2 gets 239.1.1.2, not 239.1.1.1" },
+  { at: 11, host: "h12", action: "join", group: A, why: "a second viewer on LAN 1" },
+  {
+    at: 15,
+    host: "h12",
+    action: "leave",
+    group: A,
+    why: "h11 still watches: the proxy asks, h11 answers, LAN 1 keeps the stream",
+  },
+  { at: 20, host: "h21", action: "join", group: A, why: "now both LANs get 239.1.1.1" },
+  {
+    at: 24,
+    host: "h11",
+    action: "leave",
+    group: A,
+    why: "last viewer on LAN 1: the stream stops there about 2 s later",
+  },
+  { at: 29, host: "h21", action: "leave", group: B, why: "239.1.1.2 stops on LAN 2" },
+  { at: 33, host: "h21", action: "leave", group: A, why: "nobody watches: nothing is forwarded" },
+];
+const END = 38;
+
+const ROLE: Record<string, string> = {};
+const enc = new TextEncoder();
+const tty = Deno.stdout.isTerminal();
+
+function out(text: string): void {
+  Deno.stdout.writeSync(enc.encode(text));
+}
+
+function pad(s: string | number, n: number): string {
+  return String(s).padEnd(n);
+}
+
+function lpad(s: string | number, n: number): string {
+  return String(s).padStart(n);
+}
+
+async function frame(opts: {
+  lab: Lab;
+  t: number;
+  hosts: Map<string, Host>;
+  joined: Map<string, Set<string>>;
+  last: string[];
+  daemon: DaemonProcess;
+}): Promise<string> {
+  const { lab, t, hosts, joined } = opts;
+  const vifs = parseMrVif(await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_vif"));
+  const mfc = parseMrCache(await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_cache"));
+  const vifName = new Map(vifs.map((v) => [v.vif, v.name]));
+  const lines: string[] = [];
+  lines.push(
+    `mcast-proxy live demo   t = ${lpad(t, 2)} s of ${END}` +
+      `   (sender 10.0.0.2 streams ${A} and ${B}, ${RATE} packets/s each)`,
+  );
+  lines.push("");
+  lines.push("What just happened:");
+  for (const l of opts.last.slice(-3)) lines.push(`  ${l}`);
+  lines.push("");
+  lines.push("Interfaces: the kernel's VIF table (/proc/net/ip_mr_vif)");
+  lines.push(
+    `  ${pad("VIF", 5)}${pad("name", 6)}${pad("role", 22)}${lpad("packets in", 11)}${
+      lpad("packets out", 13)
+    }`,
+  );
+  for (const v of vifs) {
+    lines.push(
+      `  ${pad(v.vif, 5)}${pad(v.name, 6)}${pad(ROLE[v.name] ?? "", 22)}${lpad(v.pktsIn, 11)}${
+        lpad(v.pktsOut, 13)
+      }`,
+    );
+  }
+  lines.push("");
+  lines.push("Forwarding entries: the kernel's multicast forwarding cache (/proc/net/ip_mr_cache)");
+  const resolved = mfc.filter((e) => e.iif >= 0);
+  if (resolved.length === 0) lines.push("  (none: nothing is forwarded)");
+  else {
+    lines.push(
+      `  ${pad("source", 11)}${pad("group", 12)}${pad("from", 6)}${pad("to", 12)}${
+        lpad("packets", 9)
+      }`,
+    );
+    for (const e of resolved) {
+      const to = e.oifs.map((o) => vifName.get(o.vif) ?? `vif${o.vif}`).join(", ");
+      lines.push(
+        `  ${pad(e.origin, 11)}${pad(e.group, 12)}${pad(vifName.get(e.iif) ?? e.iif, 6)}${
+          pad(to, 12)
+        }${lpad(e.packets, 9)}`,
+      );
+    }
+  }
+  lines.push("");
+  lines.push("Hosts: what each Linux host asked for and received in the last second");
+  const now = Host.now();
+  for (const [name, host] of hosts) {
+    const lan = name[1];
+    const groups = [...(joined.get(name) ?? [])];
+    const rates = [A, B].map((g) => `${g}: ${lpad(host.received(g, now - 1000).length, 3)}/s`);
+    lines.push(
+      `  ${pad(name, 5)}LAN ${lan}  ${pad(host.addr, 11)} joined ${
+        pad(groups.join(", ") || "-", 22)
+      }${rates.join("  ")}`,
+    );
+  }
+  lines.push("");
+  lines.push("Daemon log (mcast-proxy -d -v), latest lines:");
+  const interesting = opts.daemon.lines.filter((l) =>
+    !l.includes("own-packet") && !l.includes("Sent general query")
+  );
+  for (const l of interesting.slice(-6)) lines.push(`  ${l.slice(25)}`);
+  return lines.join("\n") + "\n";
+}
+
+async function main(): Promise<number> {
+  const support = await labSupport();
+  if (!support.ok) {
+    console.error(`The demo builds network namespaces and needs root: ${support.reason}`);
+    return 1;
+  }
+  console.log("Building the lab: sender, proxy, LAN 1 (h11, h12), LAN 2 (h21)...");
+  await using lab = await createLab({ prefix: "mcpdemo-", hostsPerLan: [2, 1] });
+  ROLE["up0"] = "upstream";
+  lab.ifaces.downstream.forEach((dn, i) => ROLE[dn] = `downstream, LAN ${i + 1}`);
+  for (const lan of lab.ns.hosts) {
+    for (const h of lan) {
+      await lab.setIgmpVersion(h, 2);
+      await lab.sysctl(h, "net.ipv4.igmp_qrv", 1);
+    }
+  }
+  const daemon = await startDaemon(lab);
+  await daemon.waitForLine(/info: Started/);
+  const sender = await startSender(lab, { groups: [A, B], rate: RATE });
+  const hosts = new Map<string, Host>([
+    ["h11", await Host.onLan(lab, 1, 1)],
+    ["h12", await Host.onLan(lab, 1, 2)],
+    ["h21", await Host.onLan(lab, 2, 1)],
+  ]);
+  const joined = new Map<string, Set<string>>();
+  const last = ["mcast-proxy started: upstream up0, downstream dn1 (LAN 1) and dn2 (LAN 2)"];
+  const start = performance.now();
+  let next = 0;
+  try {
+    for (let t = 0; t <= END; t++) {
+      const wait = start + t * 1000 - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      while (next < SCRIPT.length && SCRIPT[next].at <= t) {
+        const s = SCRIPT[next++];
+        const host = hosts.get(s.host)!;
+        const set = joined.get(s.host) ?? new Set();
+        if (s.action === "join") {
+          await host.join(s.group);
+          set.add(s.group);
+        } else {
+          await host.leave(s.group);
+          set.delete(s.group);
+        }
+        joined.set(s.host, set);
+        last.push(
+          `t=${t}s ${s.host} ${s.action === "join" ? "joins" : "leaves"} ${s.group}: ${s.why}`,
+        );
+      }
+      const text = await frame({ lab, t, hosts, joined, last, daemon });
+      out(tty ? `\x1b[H\x1b[2J${text}` : `\n${text}`);
+    }
+    const { code, ms } = await daemon.stop("SIGTERM");
+    const vifs = (await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_vif")).trim().split("\n");
+    const mfc = (await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_cache")).trim().split("\n");
+    out(
+      `\nSIGTERM: the daemon exited with code ${code} after ${ms.toFixed(0)} ms.\n` +
+        `Kernel tables afterwards: ${vifs.length - 1} VIFs, ${
+          mfc.length - 1
+        } forwarding entries.\n`,
+    );
+    return code === 0 && vifs.length === 1 && mfc.length === 1 ? 0 : 1;
+  } finally {
+    for (const h of hosts.values()) await h.close();
+    await sender.stop();
+    await daemon.stop().catch(() => {});
+    console.log("Lab torn down.");
+  }
+}
+
+Deno.exit(await main());
