@@ -1,0 +1,65 @@
+/**
+ * The single-file build.
+ *
+ * - With a Deno runtime for compilation (env `DENORT_BIN`, or a reachable download), `deno compile`
+ *   makes one executable: `dist/mcast-proxy`.
+ * - Otherwise `deno bundle` makes one JavaScript file with a `deno` shebang:
+ *   `dist/mcast-proxy.js`, run as `./dist/mcast-proxy.js -d -f FILE` (needs `deno` on PATH).
+ *
+ * Usage: `deno run --allow-all scripts/build.ts [--bundle-only]`
+ *
+ * @module
+ */
+
+const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname);
+const DIST = `${ROOT}dist`;
+const deno = Deno.env.get("DENO_BIN") || Deno.execPath();
+
+async function run(args: string[], env: Record<string, string> = {}): Promise<boolean> {
+  const status = await new Deno.Command(deno, {
+    args,
+    cwd: ROOT,
+    stdin: "null",
+    env: { DENO_NO_UPDATE_CHECK: "1", ...env },
+  }).spawn().status;
+  return status.success;
+}
+
+async function compile(): Promise<string | undefined> {
+  const out = `${DIST}/mcast-proxy`;
+  const ok = await run(["compile", "--allow-all", "--no-check", "--output", out, "main.ts"]);
+  return ok ? out : undefined;
+}
+
+async function bundle(): Promise<string | undefined> {
+  const tmp = `${DIST}/mcast-proxy.bundle.js`;
+  if (!await run(["bundle", "--platform", "deno", "--output", tmp, "main.ts"])) return undefined;
+  const out = `${DIST}/mcast-proxy.js`;
+  const body = await Deno.readTextFile(tmp);
+  await Deno.writeTextFile(out, `#!/usr/bin/env -S deno run --allow-all\n${body}`);
+  await Deno.chmod(out, 0o755);
+  await Deno.remove(tmp);
+  return out;
+}
+
+async function main(): Promise<number> {
+  await Deno.mkdir(DIST, { recursive: true });
+  const bundleOnly = Deno.args.includes("--bundle-only");
+  if (!bundleOnly && Deno.env.get("DENORT_BIN")) {
+    const out = await compile();
+    if (out !== undefined) {
+      console.log(`Built ${out} (single executable)`);
+      return 0;
+    }
+    console.error("deno compile failed; falling back to a bundled script");
+  }
+  const out = await bundle();
+  if (out === undefined) {
+    console.error("deno bundle failed");
+    return 1;
+  }
+  console.log(`Built ${out} (single script; runs with deno on PATH)`);
+  return 0;
+}
+
+Deno.exit(await main());
