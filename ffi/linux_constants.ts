@@ -24,6 +24,10 @@ export const IPPROTO_UDP = 17;
 
 /** IP options (used for Router Alert). */
 export const IP_OPTIONS = 4;
+/** Type of service byte. */
+export const IP_TOS = 1;
+/** TOS for IGMP: precedence "internetwork control", as Linux hosts send it. */
+export const IPTOS_PREC_INTERNETCONTROL = 0xc0;
 /** Receive `struct in_pktinfo` ancillary data. */
 export const IP_PKTINFO = 8;
 /** Outgoing multicast interface (`struct ip_mreqn`). */

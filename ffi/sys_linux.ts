@@ -32,9 +32,11 @@ import {
   IP_MULTICAST_TTL,
   IP_OPTIONS,
   IP_PKTINFO,
+  IP_TOS,
   IPOPT_RA_BYTES,
   IPPROTO_IGMP,
   IPPROTO_IP,
+  IPTOS_PREC_INTERNETCONTROL,
   MRT_ADD_MFC,
   MRT_ADD_VIF,
   MRT_DEL_MFC,
@@ -189,6 +191,7 @@ export class LinuxSys implements Sys {
     this.#setInt(fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO");
     this.#setInt(fd, IPPROTO_IP, IP_MULTICAST_TTL, 1, "IP_MULTICAST_TTL");
     this.#setInt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP");
+    this.#setInt(fd, IPPROTO_IP, IP_TOS, IPTOS_PREC_INTERNETCONTROL, "IP_TOS");
     this.#setOpt(fd, IP_OPTIONS, IPOPT_RA_BYTES as Uint8Array, "IP_OPTIONS");
     const efd = this.#libc.symbols.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (efd < 0) this.#fail("eventfd", "");
