@@ -103,19 +103,24 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** Runs a command in the checkout with our stdout/stderr and no stdin. */
+function spawnInherit(cmd: string, args: string[]): Promise<Deno.CommandStatus> {
+  return new Deno.Command(cmd, {
+    args,
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
+    env: { DENO_NO_UPDATE_CHECK: "1" },
+  }).spawn().status;
+}
+
 async function runStage(label: string, args: string[], paths: string[]): Promise<Counts> {
   const deno = Deno.env.get("DENO_BIN") || Deno.execPath();
   const junit = await Deno.makeTempFile({ prefix: `mcast-proxy-${label}-`, suffix: ".xml" });
   try {
     console.log(`\n=== ${label}: deno test ${[...args, ...paths].join(" ")}\n`);
-    const status = await new Deno.Command(deno, {
-      args: ["test", ...args, `--junit-path=${junit}`, ...paths],
-      cwd: ROOT,
-      stdin: "null",
-      stdout: "inherit",
-      stderr: "inherit",
-      env: { DENO_NO_UPDATE_CHECK: "1" },
-    }).spawn().status;
+    const status = await spawnInherit(deno, ["test", ...args, `--junit-path=${junit}`, ...paths]);
     let xml = "";
     try {
       xml = await Deno.readTextFile(junit);
@@ -142,14 +147,7 @@ async function runCheck(label: string, cmd: string, args: string[]): Promise<Cou
   console.log(`\n=== check: ${label}`);
   let ok = false;
   try {
-    const status = await new Deno.Command(cmd, {
-      args,
-      cwd: ROOT,
-      stdin: "null",
-      stdout: "inherit",
-      stderr: "inherit",
-      env: { DENO_NO_UPDATE_CHECK: "1" },
-    }).spawn().status;
+    const status = await spawnInherit(cmd, args);
     ok = status.success;
   } catch (err) {
     console.error(`${label}: ${err instanceof Error ? err.message : String(err)}`);

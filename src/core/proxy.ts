@@ -230,10 +230,11 @@ function log(out: Action[], level: "warn" | "info" | "debug", message: string): 
   out.push({ kind: "log", level, message });
 }
 
-function drop(state: ProxyState, out: Action[], reason: string, detail: string): void {
+/** Counts a dropped input; `detail` is only built when debug logging is on. */
+function drop(state: ProxyState, out: Action[], reason: string, detail: () => string): void {
   const drops = state.counters.drops;
   drops.set(reason, (drops.get(reason) ?? 0) + 1);
-  if (state.options.debug) log(out, "debug", `Dropped ${detail}: ${reason}`);
+  if (state.options.debug) log(out, "debug", `Dropped ${detail()}: ${reason}`);
 }
 
 function start(state: ProxyState, now: number, out: Action[]): void {
@@ -441,35 +442,35 @@ function receivePacket(
 ): void {
   const decoded = decodeIgmpPacket(event.data, event.length);
   if (!decoded.ok) {
-    drop(state, out, decoded.reason, `packet on ifindex ${event.ifindex}`);
+    drop(state, out, decoded.reason, () => `packet on ifindex ${event.ifindex}`);
     return;
   }
   const { ip, igmp } = decoded.value;
-  const from = formatIPv4(ip.source);
+  const from = () => formatIPv4(ip.source);
   if (state.ownAddresses.has(ip.source)) {
-    drop(state, out, "own-packet", `${igmp.type} from ${from}`);
+    drop(state, out, "own-packet", () => `${igmp.type} from ${from()}`);
     return;
   }
   const vif = state.byIfindex.get(event.ifindex);
   if (vif === undefined) {
-    drop(state, out, "not-proxied-interface", `${igmp.type} from ${from}`);
+    drop(state, out, "not-proxied-interface", () => `${igmp.type} from ${from()}`);
     return;
   }
   if (vif.role === "upstream") {
     // Upstream we are a host: the kernel's host stack answers queries; reports mean nothing.
-    drop(state, out, "on-upstream", `${igmp.type} from ${from} on "${vif.name}"`);
+    drop(state, out, "on-upstream", () => `${igmp.type} from ${from()} on "${vif.name}"`);
     return;
   }
   switch (igmp.type) {
     case "query":
       // We stay querier in this release; election comes with the conformance work.
-      drop(state, out, "query-from-other-router", `query from ${from} on "${vif.name}"`);
+      drop(state, out, "query-from-other-router", () => `query from ${from()} on "${vif.name}"`);
       return;
     case "v1-report":
     case "v2-report":
     case "leave": {
       if (isLinkLocalGroup(igmp.group)) {
-        drop(state, out, "link-local-group", `${igmp.type} for ${formatIPv4(igmp.group)}`);
+        drop(state, out, "link-local-group", () => `${igmp.type} for ${formatIPv4(igmp.group)}`);
         return;
       }
       state.counters.packets++;
@@ -477,7 +478,7 @@ function receivePacket(
         log(
           out,
           "debug",
-          `Received ${igmp.type} for ${formatIPv4(igmp.group)} from ${from} on "${vif.name}"`,
+          `Received ${igmp.type} for ${formatIPv4(igmp.group)} from ${from()} on "${vif.name}"`,
         );
       }
       applyMembership(state, vif, igmp.group, igmp.type, now, out);
@@ -506,7 +507,7 @@ function receiveUpcall(
   now: number,
   out: Action[],
 ): void {
-  const what = `upcall (${formatIPv4(event.source)}, ${formatIPv4(event.group)})`;
+  const what = () => `upcall (${formatIPv4(event.source)}, ${formatIPv4(event.group)})`;
   if (event.msgtype !== IGMPMSG_NOCACHE) {
     drop(state, out, `upcall-type-${event.msgtype}`, what);
     return;
@@ -521,11 +522,11 @@ function receiveUpcall(
     return;
   }
   if (vif.role !== "upstream") {
-    drop(state, out, "downstream-source", `${what} on "${vif.name}"`);
+    drop(state, out, "downstream-source", () => `${what()} on "${vif.name}"`);
     return;
   }
   if (!isSourceAdmitted(vif, event.source)) {
-    drop(state, out, "source-not-admitted", `${what} on "${vif.name}"`);
+    drop(state, out, "source-not-admitted", () => `${what()} on "${vif.name}"`);
     return;
   }
   state.counters.upcalls++;
@@ -534,7 +535,7 @@ function receiveUpcall(
   const known = bySource.get(event.source);
   if (known === undefined) {
     bySource.set(event.source, { iif: vif.vifi, lastSeen: now, installed: undefined });
-    if (state.options.debug) log(out, "debug", `New source: ${what} on "${vif.name}"`);
+    if (state.options.debug) log(out, "debug", `New source: ${what()} on "${vif.name}"`);
   } else {
     known.lastSeen = now;
     known.iif = vif.vifi;

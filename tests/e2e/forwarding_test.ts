@@ -3,7 +3,14 @@
 // Needs root; skipped with the reason printed otherwise.
 
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { createLab, type Lab, labSupport, parseMrCache, parseMrVif } from "../lab/lab.ts";
+import {
+  createLab,
+  type Lab,
+  labSupport,
+  parseMrCache,
+  parseMrVif,
+  useIgmpV2Hosts,
+} from "../lab/lab.ts";
 import { Host } from "../lab/host.ts";
 import { startSender } from "../lab/sender.ts";
 import { startDaemon } from "../lab/daemon.ts";
@@ -79,14 +86,7 @@ Deno.test({
   sanitizeResources: false,
   async fn(t) {
     await using lab = await createLab({ prefix: PREFIX, hostsPerLan: [2, 1] });
-    for (const lan of lab.ns.hosts) {
-      for (const h of lan) {
-        await lab.setIgmpVersion(h, 2);
-        // One unsolicited report per join, no random repeat: which host is the last reporter
-        // (the one that sends the Leave) is then deterministic.
-        await lab.sysctl(h, "net.ipv4.igmp_qrv", 1);
-      }
-    }
+    await useIgmpV2Hosts(lab);
     const daemon = await startDaemon(lab);
     await daemon.waitForLine(/info: Started/);
     const sender = await startSender(lab, { groups: [G1, G2], rate: 100 });

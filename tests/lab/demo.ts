@@ -5,7 +5,14 @@
  * @module
  */
 
-import { createLab, type Lab, labSupport, parseMrCache, parseMrVif } from "./lab.ts";
+import {
+  createLab,
+  type Lab,
+  labSupport,
+  parseMrCache,
+  parseMrVif,
+  useIgmpV2Hosts,
+} from "./lab.ts";
 import { Host } from "./host.ts";
 import { startSender } from "./sender.ts";
 import { type DaemonProcess, startDaemon } from "./daemon.ts";
@@ -147,12 +154,7 @@ async function main(): Promise<number> {
   await using lab = await createLab({ prefix: "mcpdemo-", hostsPerLan: [2, 1] });
   ROLE["up0"] = "upstream";
   lab.ifaces.downstream.forEach((dn, i) => ROLE[dn] = `downstream, LAN ${i + 1}`);
-  for (const lan of lab.ns.hosts) {
-    for (const h of lan) {
-      await lab.setIgmpVersion(h, 2);
-      await lab.sysctl(h, "net.ipv4.igmp_qrv", 1);
-    }
-  }
+  await useIgmpV2Hosts(lab);
   const daemon = await startDaemon(lab);
   await daemon.waitForLine(/info: Started/);
   const sender = await startSender(lab, { groups: [A, B], rate: RATE });

@@ -570,3 +570,17 @@ async function waitLinksUp(ns: string, timeoutMs: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/**
+ * Makes every host of the lab speak IGMPv2 and send one unsolicited report per join (no random
+ * repeat, `net.ipv4.igmp_qrv` 1). A Linux host sends a Leave only if it sent the last report
+ * for the group, so this makes the host that leaves deterministic.
+ */
+export async function useIgmpV2Hosts(lab: Lab): Promise<void> {
+  for (const lan of lab.ns.hosts) {
+    for (const h of lan) {
+      await lab.setIgmpVersion(h, 2);
+      await lab.sysctl(h, "net.ipv4.igmp_qrv", 1);
+    }
+  }
+}
