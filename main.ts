@@ -8,12 +8,12 @@
 
 import { parseArgs } from "node:util";
 import { formatDiagnostic } from "./conf/config.ts";
-import { parseConfig } from "./conf/parser.ts";
+import { checkMacroName } from "./conf/lexer.ts";
 import { printConfig } from "./conf/printer.ts";
 import { openLibc } from "./ffi/libc.ts";
 import { LinuxSys } from "./ffi/sys_linux.ts";
-import { DEFAULT_TIMERS } from "./src/core/timers.ts";
 import { createLogger, stderrSink } from "./src/log.ts";
+import { loadConfig } from "./src/runtime/config_file.ts";
 import { Daemon, StartupError } from "./src/runtime/daemon.ts";
 import { describeTableHolder } from "./src/runtime/table_holder.ts";
 
@@ -23,8 +23,8 @@ export const VERSION = "0.1.0";
 /** Default configuration file, as on OpenBSD. */
 export const DEFAULT_CONF = "/etc/mcast-proxy.conf";
 
-const USAGE = `usage: mcast-proxy [-dnv] [-D macro=value] [-f file]
-       mcast-proxy --conf file | --help | --version
+const USAGE = `usage: mcast-proxy [-dnv] [-D macro=value] [-f file | --conf file]
+       mcast-proxy -h | --help | --version
   -d              stay in the foreground and log to stderr
   -D macro=value  define a macro, overriding the configuration file
   -f, --conf file configuration file (default ${DEFAULT_CONF})
@@ -74,18 +74,25 @@ export async function main(args: string[]): Promise<number> {
       console.error(`mcast-proxy: -D ${def}: expected macro=value`);
       return 1;
     }
+    const problem = checkMacroName(def.slice(0, eq));
+    if (problem !== undefined) {
+      console.error(`mcast-proxy: -D ${def}: ${problem}`);
+      return 1;
+    }
     macros[def.slice(0, eq)] = def.slice(eq + 1);
   }
-  const file = flags.conf ?? flags.f ?? DEFAULT_CONF;
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(file);
-  } catch (err) {
-    const why = err instanceof Deno.errors.NotFound ? "no such file" : String(err);
-    console.error(`mcast-proxy: cannot read configuration "${file}": ${why}`);
+  if (flags.f !== undefined && flags.conf !== undefined && flags.f !== flags.conf) {
+    console.error("mcast-proxy: -f and --conf name different files: give one of them");
+    console.error(USAGE);
     return 1;
   }
-  const { config, diagnostics } = parseConfig(text, { file, macros });
+  const file = flags.conf ?? flags.f ?? DEFAULT_CONF;
+  const loaded = loadConfig(file, macros);
+  if ("error" in loaded) {
+    console.error(`mcast-proxy: ${loaded.error}`);
+    return 1;
+  }
+  const { config, diagnostics } = loaded;
   for (const d of diagnostics) console.error(formatDiagnostic(d));
   if (config === undefined) return 1;
   if (flags.n) {
@@ -99,7 +106,6 @@ export async function main(args: string[]): Promise<number> {
   const daemon = new Daemon({
     sys,
     config,
-    timers: DEFAULT_TIMERS,
     log,
     describeTableHolder,
   });

@@ -1,11 +1,13 @@
 /**
  * The configuration model of mcast-proxy.conf: what the parser produces and the daemon consumes.
  *
- * Only the parts the daemon acts on today are modelled; the grammar grows by adding fields here,
- * productions in the parser and lines in the canonical printer.
+ * The grammar grows by adding fields here, productions in the parser and lines in the canonical
+ * printer.
  *
  * @module
  */
+
+import { DEFAULT_TIMERS, type ProtocolTimers } from "../src/core/timers.ts";
 
 /** The role of an interface, as in mcast-proxy.conf(5). */
 export type Role = "upstream" | "downstream" | "disabled";
@@ -30,6 +32,94 @@ export interface Position {
   col: number;
 }
 
+/**
+ * Protocol variables as set in the file (global or per interface), in milliseconds for
+ * intervals. An absent field is not set at that level.
+ */
+export type TimerSettings = Partial<ProtocolTimers>;
+
+/** How a timer keyword's value is written: a count, or seconds (decimals allowed). */
+export type TimerUnit = "count" | "seconds";
+
+/** A timer keyword of the file and the protocol variable it sets. */
+export interface TimerKeyword {
+  /** The keyword, e.g. `query-interval`. */
+  keyword: string;
+  /** The field of {@link ProtocolTimers} it sets. */
+  field: keyof ProtocolTimers;
+  /** How the value is written. */
+  unit: TimerUnit;
+  /** Smallest value (a count, or milliseconds). */
+  min: number;
+  /** Largest value (a count, or milliseconds). */
+  max: number;
+}
+
+/**
+ * The timer keywords in canonical order, with their ranges.
+ *
+ * Intervals are written in seconds with at most one decimal (0.1 s is the unit of IGMP's Max
+ * Resp Code). Response intervals stop at 25.5 s, the largest IGMPv2 queries can carry; the
+ * Robustness Variable stops at 7, the largest the QRV field holds.
+ */
+export const TIMER_KEYWORDS: readonly TimerKeyword[] = [
+  { keyword: "robustness", field: "robustness", unit: "count", min: 1, max: 7 },
+  {
+    keyword: "query-interval",
+    field: "queryInterval",
+    unit: "seconds",
+    min: 1_000,
+    max: 31_744_000,
+  },
+  {
+    keyword: "query-response-interval",
+    field: "queryResponseInterval",
+    unit: "seconds",
+    min: 100,
+    max: 25_500,
+  },
+  {
+    keyword: "last-member-query-interval",
+    field: "lastMemberQueryInterval",
+    unit: "seconds",
+    min: 100,
+    max: 25_500,
+  },
+  {
+    keyword: "last-member-query-count",
+    field: "lastMemberQueryCount",
+    unit: "count",
+    min: 1,
+    max: 255,
+  },
+  {
+    keyword: "startup-query-interval",
+    field: "startupQueryInterval",
+    unit: "seconds",
+    min: 100,
+    max: 31_744_000,
+  },
+  { keyword: "startup-query-count", field: "startupQueryCount", unit: "count", min: 1, max: 255 },
+];
+
+/** A named administrative scope: `name NAME PREFIX` at top level. */
+export interface Scope {
+  /** The scope's name, e.g. `LOCAL`. */
+  name: string;
+  /** The multicast range it names. */
+  prefix: Prefix;
+  /** Where it is defined. */
+  position: Position;
+}
+
+/** One `boundary NAME|PREFIX` of an interface block. */
+export interface Boundary {
+  /** The scope name when the boundary was written by name. */
+  name?: string;
+  /** The multicast range kept off the interface (resolved from the name when given one). */
+  prefix: Prefix;
+}
+
 /** One `interface NAME { ... }` block. */
 export interface InterfaceConfig {
   /** Interface name, e.g. `eth0`. */
@@ -44,6 +134,10 @@ export interface InterfaceConfig {
   threshold: number;
   /** Extra source networks accepted on this interface (`source ADDR/PREFIX`). */
   sources: Prefix[];
+  /** Protocol variables set in this block; they override the global ones. */
+  timers: TimerSettings;
+  /** Multicast ranges neither forwarded onto nor proxied through this interface. */
+  boundaries: Boundary[];
   /** Where the block starts. */
   position: Position;
 }
@@ -54,6 +148,10 @@ export interface Config {
   ipv4: boolean;
   /** Global `ipv6 yes|no` (default no). */
   ipv6: boolean;
+  /** Protocol variables set at top level. */
+  timers: TimerSettings;
+  /** Named scopes (`name NAME PREFIX`), in file order. */
+  scopes: Scope[];
   /** Interface blocks in file order. */
   interfaces: InterfaceConfig[];
 }
@@ -74,7 +172,62 @@ export function formatDiagnostic(d: ConfigDiagnostic): string {
   return d.severity === "warning" ? `${where}: warning: ${d.message}` : `${where}: ${d.message}`;
 }
 
-/** Whether IPv4 proxying is on for an interface, given the global default. */
+/**
+ * Whether IPv4 proxying is on for an interface: its own `ipv4` when the block sets one, else the
+ * global `ipv4`, wherever in the file either stands.
+ */
 export function interfaceIpv4(config: Config, iface: InterfaceConfig): boolean {
   return iface.ipv4 ?? config.ipv4;
+}
+
+/** Whether IPv6 proxying is on for an interface; same precedence as {@link interfaceIpv4}. */
+export function interfaceIpv6(config: Config, iface: InterfaceConfig): boolean {
+  return iface.ipv6 ?? config.ipv6;
+}
+
+/**
+ * The protocol variables an interface runs with: each one from the interface block if set
+ * there, else from the top level, else the RFC default. Defaults derived from other variables
+ * (Last Member Query Count and Startup Query Count = Robustness, Startup Query Interval = Query
+ * Interval / 4) are derived from the values in effect.
+ *
+ * @example
+ * ```ts
+ * // robustness 3 at top level, nothing else: both counts become 3.
+ * effectiveTimers({ ...config, timers: { robustness: 3 } }, iface).lastMemberQueryCount; // 3
+ * ```
+ */
+export function effectiveTimers(
+  config: Pick<Config, "timers">,
+  iface?: Pick<InterfaceConfig, "timers">,
+): ProtocolTimers {
+  const get = <K extends keyof ProtocolTimers>(k: K): ProtocolTimers[K] | undefined =>
+    iface?.timers[k] ?? config.timers[k];
+  const robustness = get("robustness") ?? DEFAULT_TIMERS.robustness;
+  const queryInterval = get("queryInterval") ?? DEFAULT_TIMERS.queryInterval;
+  return {
+    robustness,
+    queryInterval,
+    queryResponseInterval: get("queryResponseInterval") ?? DEFAULT_TIMERS.queryResponseInterval,
+    lastMemberQueryInterval: get("lastMemberQueryInterval") ??
+      DEFAULT_TIMERS.lastMemberQueryInterval,
+    lastMemberQueryCount: get("lastMemberQueryCount") ?? robustness,
+    startupQueryInterval: get("startupQueryInterval") ?? queryInterval / 4,
+    startupQueryCount: get("startupQueryCount") ?? robustness,
+  };
+}
+
+/**
+ * Formats milliseconds as the seconds of the file: whole, or with one decimal.
+ *
+ * @example
+ * ```ts
+ * formatSeconds(500); // "0.5"
+ * formatSeconds(125_000); // "125"
+ * ```
+ */
+export function formatSeconds(ms: number): string {
+  const whole = Math.floor(ms / 1000);
+  const tenths = Math.round((ms % 1000) / 100);
+  return tenths === 0 ? String(whole) : `${whole}.${tenths}`;
 }

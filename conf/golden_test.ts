@@ -1,10 +1,19 @@
 /**
- * Golden-file tests: every `testdata/NN-name.conf` is parsed and the result compared with
- * `testdata/NN-name.out`, which holds the formatted diagnostics (one per line, file name as the
- * bare `NN-name.conf`) followed, when the file is valid, by the canonical printed configuration.
- * Valid files must also round-trip through the printer.
+ * Golden-file tests: every `testdata/NN-name.conf` is loaded and the result compared with
+ * `testdata/NN-name.out`, which holds the formatted diagnostics (one per line, file names as
+ * the bare `NN-name.conf` and, for included files, relative to testdata) followed, when the
+ * file is valid, by the canonical printed configuration. Valid files must also round-trip
+ * through the printer.
  *
- * Needs `--allow-read`.
+ * Conventions of the `.conf` files:
+ * - A first line `# -D name=value ...` passes those command-line macros.
+ * - Included files end in `.inc` (so they are not cases themselves). The include rule sees
+ *   the real files, except that a name containing `group-writable` is reported with mode 0664
+ *   and one containing `foreign-owner` as owned by uid 4242 (git cannot store either); the
+ *   owner of testdata stands for the user running the daemon.
+ *
+ * Needs `--allow-read`. With `--allow-write --allow-env` and `UPDATE_GOLDEN=1`, the `.out` files
+ * are rewritten from the current output instead (read the diff before committing it).
  */
 
 import assert from "node:assert/strict";
@@ -12,16 +21,48 @@ import { formatDiagnostic } from "./config.ts";
 import { parseConfig } from "./parser.ts";
 import { printConfig } from "./printer.ts";
 import { stripPositions } from "./testing.ts";
+import { type ConfigFs, loadConfig } from "../src/runtime/config_file.ts";
 
 const TESTDATA = new URL("./testdata/", import.meta.url);
 
-/** What a golden `.out` file holds for a configuration text. */
-function render(text: string, file: string): string {
-  const { config, diagnostics } = parseConfig(text, { file });
-  let out = diagnostics.map((d) => formatDiagnostic(d) + "\n").join("");
-  if (config !== undefined) out += printConfig(config);
+/** The real files of testdata, with the owner and mode overrides described above. */
+const TESTDATA_FS: ConfigFs = {
+  stat(path) {
+    const st = Deno.statSync(new URL(path, TESTDATA));
+    let mode = st.mode;
+    let uid = st.uid;
+    if (path.includes("group-writable") && mode !== null) mode |= 0o020;
+    if (path.includes("foreign-owner")) uid = 4242;
+    return { isFile: st.isFile, uid, mode };
+  },
+  readText: (path) => Deno.readTextFileSync(new URL(path, TESTDATA)),
+  // The user who owns the checkout stands for the user running the daemon.
+  uid: () => Deno.statSync(TESTDATA).uid,
+};
+
+/** Command-line macros from a first line `# -D a=1 b=2`. */
+function macrosOf(text: string): Record<string, string> {
+  const m = /^# -D (.*)\n/.exec(text);
+  if (m === null) return {};
+  return Object.fromEntries(
+    m[1].split(/\s+/).map((d) => {
+      const eq = d.indexOf("=");
+      return [d.slice(0, eq), d.slice(eq + 1)];
+    }),
+  );
+}
+
+/** What a golden `.out` file holds for a case. */
+function render(name: string, macros: Record<string, string>): string {
+  const result = loadConfig(name, macros, TESTDATA_FS);
+  if ("error" in result) return result.error + "\n";
+  let out = result.diagnostics.map((d) => formatDiagnostic(d) + "\n").join("");
+  if (result.config !== undefined) out += printConfig(result.config);
   return out;
 }
+
+const UPDATE = Deno.permissions.querySync({ name: "env", variable: "UPDATE_GOLDEN" }).state ===
+    "granted" && Deno.env.get("UPDATE_GOLDEN") === "1";
 
 const cases = [...Deno.readDirSync(TESTDATA)]
   .filter((e) => e.isFile && e.name.endsWith(".conf"))
@@ -29,7 +70,7 @@ const cases = [...Deno.readDirSync(TESTDATA)]
   .sort();
 
 Deno.test("golden: testdata holds cases", () => {
-  assert.ok(cases.length >= 10, `only ${cases.length} cases`);
+  assert.ok(cases.length >= 20, `only ${cases.length} cases`);
 });
 
 for (const name of cases) {
@@ -37,13 +78,17 @@ for (const name of cases) {
   Deno.test(`golden: ${base}`, () => {
     const text = Deno.readTextFileSync(new URL(name, TESTDATA));
     const want = Deno.readTextFileSync(new URL(`${base}.out`, TESTDATA));
-    assert.equal(render(text, name), want);
+    const macros = macrosOf(text);
+    if (UPDATE) Deno.writeTextFileSync(new URL(`${base}.out`, TESTDATA), render(name, macros));
+    else assert.equal(render(name, macros), want);
 
-    const { config } = parseConfig(text, { file: name });
-    if (config === undefined) return;
+    const result = loadConfig(name, macros, TESTDATA_FS);
+    if ("error" in result || result.config === undefined) return;
+    const { config } = result;
     const printed = printConfig(config);
     const again = parseConfig(printed, { file: `${base}.printed` });
-    assert.deepEqual(again.diagnostics.map(formatDiagnostic), []);
+    const errors = again.diagnostics.filter((d) => d.severity === "error");
+    assert.deepEqual(errors.map(formatDiagnostic), []);
     assert.ok(again.config !== undefined);
     assert.deepEqual(stripPositions(again.config), stripPositions(config));
     assert.equal(printConfig(again.config), printed);

@@ -24,14 +24,23 @@ import type { ConfigDiagnostic, Position } from "./config.ts";
 
 /** The keywords of the grammar; macro names may not be one of them. */
 export const KEYWORDS: readonly string[] = [
+  "boundary",
   "disabled",
   "downstream",
   "include",
   "interface",
   "ipv4",
   "ipv6",
+  "last-member-query-count",
+  "last-member-query-interval",
+  "name",
   "no",
+  "query-interval",
+  "query-response-interval",
+  "robustness",
   "source",
+  "startup-query-count",
+  "startup-query-interval",
   "threshold",
   "upstream",
   "yes",

@@ -1,17 +1,28 @@
 /**
- * The parser of mcast-proxy.conf(5): statements, macros, interface blocks and the checks that
- * need the whole file (one upstream, no interface twice).
+ * The parser of mcast-proxy.conf(5): statements, macros, includes, interface blocks and the
+ * checks that need the whole file (one upstream, consistent timers, known scope names).
  *
  * ```
  * file      = { [ statement ] NEWLINE }
  * statement = NAME "=" value { value }                 macro definition (top level only)
+ *           | "include" STRING                         another file, read in place
  *           | ("ipv4" | "ipv6") ("yes" | "no")
+ *           | timer
+ *           | "name" NAME PREFIX                       an administrative scope (multicast range)
  *           | "interface" NAME { NEWLINE } "{" { [ ifstmt ] (NEWLINE | before "}") } "}"
  * ifstmt    = ("ipv4" | "ipv6") ("yes" | "no")
  *           | "threshold" NUMBER                       1-255
- *           | "source" ADDRESS "/" PREFIX               IPv4 or IPv6, repeatable
+ *           | "source" ADDRESS "/" PREFIX              IPv4 or IPv6, repeatable
+ *           | "boundary" (NAME | PREFIX)               repeatable
+ *           | timer
  *           | "upstream" | "downstream" | "disabled"
+ * timer     = ("robustness" | "last-member-query-count" | "startup-query-count") NUMBER
+ *           | ("query-interval" | "query-response-interval" | "last-member-query-interval"
+ *              | "startup-query-interval") SECONDS     one decimal at most
  * ```
+ *
+ * An interface may have several blocks: they are merged in file order, and giving it two roles
+ * is an error.
  *
  * Every error is reported with the position of the offending token, and parsing goes on at the
  * next newline (or `}` inside a block), so one run reports them all. Diagnostics come back sorted
@@ -23,13 +34,20 @@
  * @module
  */
 
-import type {
-  Config,
-  ConfigDiagnostic,
-  InterfaceConfig,
-  Position,
-  Prefix,
-  Role,
+import {
+  type Boundary,
+  type Config,
+  type ConfigDiagnostic,
+  effectiveTimers,
+  formatSeconds,
+  type InterfaceConfig,
+  type Position,
+  type Prefix,
+  type Role,
+  type Scope,
+  TIMER_KEYWORDS,
+  type TimerKeyword,
+  type TimerSettings,
 } from "./config.ts";
 import { checkMacroName, Lexer, MacroTable, type Token } from "./lexer.ts";
 import {
@@ -40,6 +58,7 @@ import {
   parseIPv4,
   parseIPv6,
 } from "../src/proto/addr.ts";
+import type { ProtocolTimers } from "../src/core/timers.ts";
 
 /** Options of {@link parseConfig}. */
 export interface ParseOptions {
@@ -47,7 +66,18 @@ export interface ParseOptions {
   file: string;
   /** Command-line `-D name=value` macros; they override definitions in the file. */
   macros?: Record<string, string>;
+  /**
+   * Reads an included file, given its path already resolved against the including file's
+   * directory. Without it, `include` is an error.
+   */
+  include?: (path: string) => IncludedFile;
 }
+
+/** What an include reader returns: the file's text, or why it cannot be used. */
+export type IncludedFile = { text: string } | { error: string };
+
+/** How deep includes may nest. */
+export const MAX_INCLUDE_DEPTH = 8;
 
 /** What {@link parseConfig} returns. */
 export interface ParseResult {
@@ -64,12 +94,15 @@ export const THRESHOLD_MAX = 255;
 /** Interface names are shorter than IFNAMSIZ (16) on Linux and OpenBSD. */
 export const IFNAMSIZ = 16;
 
-const TOP_KEYWORDS = ["ipv4", "ipv6", "interface", "include"];
+const TIMER_WORDS = TIMER_KEYWORDS.map((k) => k.keyword);
+const TOP_KEYWORDS = ["ipv4", "ipv6", "interface", "include", "name", ...TIMER_WORDS];
 const INTERFACE_KEYWORDS = [
   "ipv4",
   "ipv6",
   "threshold",
   "source",
+  "boundary",
+  ...TIMER_WORDS,
   "upstream",
   "downstream",
   "disabled",
@@ -88,7 +121,7 @@ const INTERFACE_KEYWORDS = [
  * ```
  */
 export function parseConfig(text: string, options: ParseOptions): ParseResult {
-  const parser = new Parser(new MacroTable(options.macros ?? {}));
+  const parser = new Parser(new MacroTable(options.macros ?? {}), options.include);
   parser.pushFile(text, options.file);
   return parser.run();
 }
@@ -128,11 +161,16 @@ export function editDistance(a: string, b: string): number {
  */
 function suggestKeyword(word: string, preferred: readonly string[]): string | undefined {
   const others = [...TOP_KEYWORDS, ...INTERFACE_KEYWORDS].filter((k) => !preferred.includes(k));
-  for (const candidates of [preferred, others]) {
+  return closest(word, [preferred, others]);
+}
+
+/** The first candidate list's closest entry within an edit distance of 2, trying lists in order. */
+function closest(word: string, lists: readonly (readonly string[])[]): string | undefined {
+  for (const candidates of lists) {
     let best: string | undefined;
     let bestDistance = 3;
     for (const k of candidates) {
-      const dist = editDistance(word.toLowerCase(), k);
+      const dist = editDistance(word.toLowerCase(), k.toLowerCase());
       if (dist < bestDistance) {
         best = k;
         bestDistance = dist;
@@ -176,39 +214,95 @@ function checkInterfaceName(name: string): string | undefined {
   return undefined;
 }
 
-/** An interface block with the positions the whole-file checks need. */
+/**
+ * Resolves an `include` path: absolute as is, relative against the directory of the file that
+ * includes it.
+ *
+ * @example
+ * ```ts
+ * resolveIncludePath("lans.conf", "/etc/mcast-proxy.conf"); // "/etc/lans.conf"
+ * ```
+ */
+export function resolveIncludePath(path: string, from: string): string {
+  if (path.startsWith("/")) return path;
+  const slash = from.lastIndexOf("/");
+  return slash < 0 ? path : from.slice(0, slash + 1) + path;
+}
+
+/** Why a prefix is not a multicast range, or `undefined` when it is one. */
+function notMulticast(p: Prefix, raw: string): string | undefined {
+  if (p.family === 4) {
+    const first = Number(p.address.split(".")[0]);
+    if (p.length >= 4 && first >= 224 && first <= 239) return undefined;
+    return `${raw} is not a multicast range (IPv4 groups are in 224.0.0.0/4)`;
+  }
+  if (p.length >= 8 && p.address.toLowerCase().startsWith("ff")) return undefined;
+  return `${raw} is not a multicast range (IPv6 groups are in ff00::/8)`;
+}
+
+function samePrefix(a: Prefix, b: Prefix): boolean {
+  return a.family === b.family && a.address === b.address && a.length === b.length;
+}
+
+/** A scope name: a word that cannot be mistaken for an address. */
+const SCOPE_NAME = /^[A-Za-z_][A-Za-z0-9_.\-]*$/;
+
+/** An interface (all its blocks) with the positions the whole-file checks need. */
 interface ParsedInterface {
   config: InterfaceConfig;
   /** Where its role keyword is, when it has one. */
   roleAt?: Position;
+  /** Where each setting was last given, for "set twice" warnings. */
+  seen: Map<string, Position>;
+  /** Where each timer was set in its blocks. */
+  timerAt: Map<keyof ProtocolTimers, Position>;
+  /** Boundaries written by name, resolved once the whole file is read. */
+  namedBoundaries: { boundary: Boundary; token: Token }[];
+  /** Where each boundary was written. */
+  boundaryAt: Map<Boundary, Position>;
+}
+
+/** Where a timer value comes from, for messages. */
+function origin(keyword: string, at: Position | undefined): string {
+  return at === undefined ? `the default ${keyword}` : `${keyword} at ${where(at)}`;
 }
 
 /** One parse: a token stream over a stack of files, the configuration built so far, messages. */
 class Parser {
   readonly #macros: MacroTable;
+  readonly #include: ((path: string) => IncludedFile) | undefined;
   readonly #lexers: Lexer[] = [];
   /** File names in the order they were opened, for sorting diagnostics. */
   readonly #files: string[] = [];
   /** Lookahead. */
   readonly #buffer: Token[] = [];
   readonly #diagnostics: ConfigDiagnostic[] = [];
-  readonly #config: Config = { ipv4: true, ipv6: false, interfaces: [] };
+  readonly #config: Config = {
+    ipv4: true,
+    ipv6: false,
+    timers: {},
+    scopes: [],
+    interfaces: [],
+  };
   readonly #interfaces: ParsedInterface[] = [];
   /** Where each global setting was last given, for "set twice" warnings. */
   readonly #globalsSeen = new Map<string, Position>();
+  /** Where each global timer was set. */
+  readonly #timerAt = new Map<keyof ProtocolTimers, Position>();
   /** The last token handed out, for "after ..." in messages. */
   #last: Token | undefined;
   /** End of the top-level file, for errors about the file as a whole. */
   #end: Position = { file: "", line: 1, col: 1 };
 
-  constructor(macros: MacroTable) {
+  constructor(macros: MacroTable, include: ((path: string) => IncludedFile) | undefined) {
     this.#macros = macros;
+    this.#include = include;
   }
 
   /**
    * Makes `text` the file tokens are read from until its end, then goes back to the file that
    * was being read. For `include`, call it once the statement's last token has been consumed
-   * and nothing beyond it is in the lookahead.
+   * and nothing beyond the statement's newline is in the lookahead.
    */
   pushFile(text: string, file: string): void {
     if (this.#lexers.length === 0) this.#end = { file, line: 1, col: 1 };
@@ -221,7 +315,10 @@ class Parser {
   /** Parses everything, runs the whole-file checks and returns the result. */
   run(): ParseResult {
     this.#parseTop();
+    this.#resolveBoundaries();
     this.#checkInterfaces();
+    this.#checkTimers();
+    this.#checkFamilies();
     const order = (d: ConfigDiagnostic) => {
       const i = this.#files.indexOf(d.position.file);
       return i < 0 ? this.#files.length : i;
@@ -314,6 +411,18 @@ class Parser {
     );
   }
 
+  /** Warns when a setting is given again in the same scope; records where it was given. */
+  #noteSeen(seen: Map<string, Position>, kw: Token, scope: string): void {
+    const first = seen.get(kw.value);
+    if (first !== undefined) {
+      this.#warn(
+        kw.position,
+        `"${kw.value}" is set twice${scope} (first at ${where(first)}): the last one applies`,
+      );
+    }
+    seen.set(kw.value, kw.position);
+  }
+
   // --- top level ---
 
   #parseTop(): void {
@@ -359,27 +468,30 @@ class Parser {
 
   #parseTopStatement(): void {
     const kw = this.#next();
+    const timer = TIMER_KEYWORDS.find((k) => k.keyword === kw.value);
+    if (timer !== undefined) {
+      const value = this.#parseTimerValue(kw, timer);
+      if (value === undefined) return this.#skipStatement(false);
+      this.#noteSeen(this.#globalsSeen, kw, "");
+      this.#config.timers[timer.field] = value;
+      this.#timerAt.set(timer.field, kw.position);
+      return this.#endStatement(false);
+    }
     switch (kw.value) {
       case "ipv4":
       case "ipv6": {
         const on = this.#parseYesNo(kw);
         if (on === undefined) return this.#skipStatement(false);
-        const first = this.#globalsSeen.get(kw.value);
-        if (first !== undefined) {
-          this.#warn(
-            kw.position,
-            `"${kw.value}" is set twice (first at ${where(first)}): the last one applies`,
-          );
-        }
-        this.#globalsSeen.set(kw.value, kw.position);
+        this.#noteSeen(this.#globalsSeen, kw, "");
         this.#config[kw.value as "ipv4" | "ipv6"] = on;
         return this.#endStatement(false);
       }
       case "interface":
         return this.#parseInterface(kw);
       case "include":
-        this.#error(kw, '"include" is not supported yet');
-        return this.#skipStatement(false);
+        return this.#parseInclude(kw);
+      case "name":
+        return this.#parseScope(kw);
       default:
         if (INTERFACE_KEYWORDS.includes(kw.value)) {
           this.#error(kw, `"${kw.value}" is only valid inside an interface block`);
@@ -399,6 +511,94 @@ class Parser {
     }
     this.#error(t, `expected "yes" or "no" after "${kw.value}", found ${describe(t)}`);
     return undefined;
+  }
+
+  // --- include ---
+
+  #parseInclude(kw: Token): void {
+    const t = this.#peek();
+    if (!isValue(t)) {
+      this.#error(t, `expected a file name after "include", found ${describe(t)}`);
+      return this.#skipStatement(false);
+    }
+    this.#next();
+    this.#endStatement(false);
+    const path = resolveIncludePath(t.value, t.position.file);
+    const open = this.#lexers.map((l) => l.file);
+    if (open.includes(path)) {
+      this.#error(t, `cannot include "${t.value}": "${path}" is already being read (a loop)`);
+      return;
+    }
+    if (open.length > MAX_INCLUDE_DEPTH) {
+      this.#error(
+        t,
+        `cannot include "${t.value}": includes nest more than ${MAX_INCLUDE_DEPTH} deep`,
+      );
+      return;
+    }
+    if (this.#include === undefined) {
+      this.#error(kw, '"include" cannot be used here');
+      return;
+    }
+    const read = this.#include(path);
+    if ("error" in read) {
+      this.#error(t, `cannot include "${path}": ${read.error}`);
+      return;
+    }
+    // The includer's end of file may already be in the lookahead: drop it, the lexer gives it
+    // again once the included file is done.
+    if (this.#buffer.length > 0 && this.#buffer[this.#buffer.length - 1].kind === "eof") {
+      this.#buffer.pop();
+    }
+    this.pushFile(read.text, path);
+  }
+
+  // --- scopes ---
+
+  #parseScope(kw: Token): void {
+    const nameTok = this.#peek();
+    if (!isValue(nameTok)) {
+      this.#error(nameTok, `expected a scope name after "name", found ${describe(nameTok)}`);
+      return this.#skipStatement(false);
+    }
+    this.#next();
+    let ok = true;
+    if (!SCOPE_NAME.test(nameTok.value)) {
+      this.#error(
+        nameTok,
+        `invalid scope name "${nameTok.value}": use letters, digits, "_", "-" and ".", ` +
+          'starting with a letter or "_"',
+      );
+      ok = false;
+    }
+    const t = this.#peek();
+    if (!isValue(t)) {
+      this.#error(
+        t,
+        `expected a multicast PREFIX after "name ${nameTok.value}", found ${describe(t)}`,
+      );
+      return this.#skipStatement(false);
+    }
+    this.#next();
+    const prefix = this.#parsePrefix(t, `scope "${nameTok.value}"`);
+    if (prefix === undefined) return this.#skipStatement(false);
+    const problem = notMulticast(prefix, t.value);
+    if (problem !== undefined) {
+      this.#error(t, problem);
+      ok = false;
+    }
+    const first = this.#config.scopes.find((s) => s.name === nameTok.value);
+    if (first !== undefined) {
+      this.#error(
+        nameTok,
+        `scope "${nameTok.value}" is defined twice (first at ${where(first.position)})`,
+      );
+      ok = false;
+    }
+    if (ok) {
+      this.#config.scopes.push({ name: nameTok.value, prefix, position: kw.position });
+    }
+    this.#endStatement(false);
   }
 
   // --- interface blocks ---
@@ -431,23 +631,40 @@ class Parser {
     }
     for (let i = 0; i <= k; i++) this.#next();
 
-    const parsed: ParsedInterface = {
-      config: {
-        name: name ?? "",
-        role: "disabled",
-        threshold: THRESHOLD_MIN,
-        sources: [],
-        position: kw.position,
-      },
-    };
+    let parsed = name === undefined
+      ? undefined
+      : this.#interfaces.find((p) => p.config.name === name);
+    if (parsed !== undefined) {
+      this.#warn(
+        kw.position,
+        `interface "${name}" is configured again (first at ${
+          where(parsed.config.position)
+        }): the blocks are merged`,
+      );
+    } else {
+      parsed = {
+        config: {
+          name: name ?? "",
+          role: "disabled",
+          threshold: THRESHOLD_MIN,
+          sources: [],
+          timers: {},
+          boundaries: [],
+          position: kw.position,
+        },
+        seen: new Map(),
+        timerAt: new Map(),
+        namedBoundaries: [],
+        boundaryAt: new Map(),
+      };
+      if (name !== undefined) this.#interfaces.push(parsed);
+    }
     const closed = this.#parseInterfaceBody(parsed, kw);
-    if (name !== undefined) this.#interfaces.push(parsed);
     if (closed) this.#endStatement(false);
   }
 
   /** Parses statements up to and including the `}`; returns whether the `}` was there. */
   #parseInterfaceBody(parsed: ParsedInterface, kw: Token): boolean {
-    const seen = new Map<string, Position>();
     const label = `interface "${parsed.config.name}" (at ${where(kw.position)})`;
     for (;;) {
       const t = this.#peek();
@@ -472,7 +689,7 @@ class Parser {
             this.#skipStatement(true);
             continue;
           }
-          this.#parseInterfaceStatement(parsed, seen);
+          this.#parseInterfaceStatement(parsed);
           continue;
         default:
           this.#error(t, `expected a keyword, found ${describe(t)}`);
@@ -482,69 +699,82 @@ class Parser {
     }
   }
 
-  #parseInterfaceStatement(parsed: ParsedInterface, seen: Map<string, Position>): void {
+  #parseInterfaceStatement(parsed: ParsedInterface): void {
     const iface = parsed.config;
     const kw = this.#next();
-    const noteSeen = () => {
-      const first = seen.get(kw.value);
-      if (first !== undefined) {
-        this.#warn(
-          kw.position,
-          `"${kw.value}" is set twice in interface "${iface.name}" (first at ${where(first)}): ` +
-            "the last one applies",
-        );
-      }
-      seen.set(kw.value, kw.position);
-    };
+    const scope = ` in interface "${iface.name}"`;
+    const timer = TIMER_KEYWORDS.find((k) => k.keyword === kw.value);
+    if (timer !== undefined) {
+      const value = this.#parseTimerValue(kw, timer);
+      if (value === undefined) return this.#skipStatement(true);
+      this.#noteSeen(parsed.seen, kw, scope);
+      iface.timers[timer.field] = value;
+      parsed.timerAt.set(timer.field, kw.position);
+      return this.#endStatement(true);
+    }
     switch (kw.value) {
       case "ipv4":
       case "ipv6": {
         const on = this.#parseYesNo(kw);
         if (on === undefined) return this.#skipStatement(true);
-        noteSeen();
+        this.#noteSeen(parsed.seen, kw, scope);
         iface[kw.value as "ipv4" | "ipv6"] = on;
         break;
       }
       case "threshold": {
-        const ttl = this.#parseThreshold(kw);
+        const ttl = this.#parseInteger(kw, THRESHOLD_MIN, THRESHOLD_MAX);
         if (ttl === undefined) return this.#skipStatement(true);
-        noteSeen();
+        this.#noteSeen(parsed.seen, kw, scope);
         iface.threshold = ttl;
         break;
       }
       case "source": {
-        const prefix = this.#parseSource(kw);
+        const t = this.#peek();
+        if (!isValue(t)) {
+          this.#error(t, `expected ADDRESS/PREFIX after "source", found ${describe(t)}`);
+          return this.#skipStatement(true);
+        }
+        this.#next();
+        const prefix = this.#parsePrefix(t, "source");
         if (prefix === undefined) return this.#skipStatement(true);
-        const dup = iface.sources.some((s) =>
-          s.family === prefix.family && s.address === prefix.address && s.length === prefix.length
-        );
-        if (dup) {
+        if (iface.sources.some((s) => samePrefix(s, prefix))) {
           this.#warn(
             kw.position,
-            `source "${prefix.address}/${prefix.length}" is listed twice in interface ` +
-              `"${iface.name}"`,
+            `source "${prefix.address}/${prefix.length}" is listed twice${scope}`,
           );
         } else {
           iface.sources.push(prefix);
         }
         break;
       }
+      case "boundary":
+        if (!this.#parseBoundary(parsed)) return this.#skipStatement(true);
+        break;
       case "upstream":
       case "downstream":
       case "disabled":
         if (parsed.roleAt !== undefined) {
-          this.#error(
-            kw,
-            `interface "${iface.name}" already has role "${iface.role}" ` +
-              `(set at ${where(parsed.roleAt)})`,
+          if (iface.role !== kw.value) {
+            this.#error(
+              kw,
+              `interface "${iface.name}" cannot be ${kw.value}: it is already ${iface.role} ` +
+                `(at ${where(parsed.roleAt)})`,
+            );
+            return this.#skipStatement(true);
+          }
+          this.#warn(
+            kw.position,
+            `interface "${iface.name}" is made ${kw.value} twice (first at ${
+              where(parsed.roleAt)
+            })`,
           );
-          return this.#skipStatement(true);
         }
         iface.role = kw.value as Role;
         parsed.roleAt = kw.position;
         break;
       case "include":
-        this.#error(kw, '"include" is only valid at top level');
+      case "name":
+        this.#error(kw, `"${kw.value}" is only valid at top level`);
         return this.#skipStatement(true);
       default:
         this.#unknownKeyword(kw, INTERFACE_KEYWORDS);
@@ -553,10 +783,39 @@ class Parser {
     this.#endStatement(true);
   }
 
-  #parseThreshold(kw: Token): number | undefined {
+  /** Parses the argument of `boundary`; returns whether it was usable. */
+  #parseBoundary(parsed: ParsedInterface): boolean {
     const t = this.#peek();
     if (!isValue(t)) {
-      this.#error(t, `expected a number after "threshold", found ${describe(t)}`);
+      this.#error(t, `expected a scope name or PREFIX after "boundary", found ${describe(t)}`);
+      return false;
+    }
+    this.#next();
+    if (SCOPE_NAME.test(t.value)) {
+      const boundary: Boundary = { name: t.value, prefix: { family: 4, address: "", length: 0 } };
+      parsed.config.boundaries.push(boundary);
+      parsed.namedBoundaries.push({ boundary, token: t });
+      parsed.boundaryAt.set(boundary, t.position);
+      return true;
+    }
+    const prefix = this.#parsePrefix(t, "boundary");
+    if (prefix === undefined) return false;
+    const problem = notMulticast(prefix, t.value);
+    if (problem !== undefined) {
+      this.#error(t, problem);
+      return false;
+    }
+    const boundary: Boundary = { prefix };
+    parsed.config.boundaries.push(boundary);
+    parsed.boundaryAt.set(boundary, t.position);
+    return true;
+  }
+
+  /** Parses a whole number in `min`-`max` after `kw`. */
+  #parseInteger(kw: Token, min: number, max: number): number | undefined {
+    const t = this.#peek();
+    if (!isValue(t)) {
+      this.#error(t, `expected a number after "${kw.value}", found ${describe(t)}`);
       return undefined;
     }
     this.#next();
@@ -565,28 +824,63 @@ class Parser {
       return undefined;
     }
     const n = Number(t.value);
-    if (n < THRESHOLD_MIN || n > THRESHOLD_MAX) {
-      this.#error(
-        t,
-        `${kw.value} "${t.value}" is out of range (${THRESHOLD_MIN}-${THRESHOLD_MAX})`,
-      );
+    if (n < min || n > max) {
+      this.#error(t, `${kw.value} "${t.value}" is out of range (${min}-${max})`);
       return undefined;
     }
     return n;
   }
 
-  /** Parses `ADDRESS/PREFIX`; the result holds the canonical network address. */
-  #parseSource(kw: Token): Prefix | undefined {
+  /** Parses a timer's value: a count, or seconds with one decimal at most (returned in ms). */
+  #parseTimerValue(kw: Token, timer: TimerKeyword): number | undefined {
+    if (timer.unit === "count") {
+      const n = this.#parseInteger(kw, timer.min, timer.max);
+      if (n === 1 && timer.field === "robustness") {
+        this.#warn(
+          kw.position,
+          "robustness 1 leaves no margin for a lost packet: 2 or more is recommended",
+        );
+      }
+      return n;
+    }
     const t = this.#peek();
     if (!isValue(t)) {
-      this.#error(t, `expected ADDRESS/PREFIX after "${kw.value}", found ${describe(t)}`);
+      this.#error(t, `expected a number of seconds after "${kw.value}", found ${describe(t)}`);
       return undefined;
     }
     this.#next();
+    const m = /^([0-9]+)(?:\.([0-9]+))?$/.exec(t.value);
+    if (m === null) {
+      this.#error(t, `${kw.value} "${t.value}" is not a number of seconds`);
+      return undefined;
+    }
+    const decimals = (m[2] ?? "").replace(/0+$/, "");
+    if (decimals.length > 1) {
+      this.#error(t, `${kw.value} "${t.value}" has more than one decimal (the unit is 0.1 s)`);
+      return undefined;
+    }
+    const ms = Number(m[1]) * 1000 + Number(decimals || "0") * 100;
+    if (ms < timer.min || ms > timer.max) {
+      this.#error(
+        t,
+        `${kw.value} "${t.value}" is out of range (${formatSeconds(timer.min)}-${
+          formatSeconds(timer.max)
+        } seconds)`,
+      );
+      return undefined;
+    }
+    return ms;
+  }
+
+  /**
+   * Parses `ADDRESS/PREFIX` from token `t` for `what` (e.g. `source`); the result holds the
+   * canonical network address, and host bits set get a warning.
+   */
+  #parsePrefix(t: Token, what: string): Prefix | undefined {
     const raw = t.value;
     const slash = raw.indexOf("/");
     if (slash < 0) {
-      this.#error(t, `source "${raw}" has no prefix length: expected ADDRESS/PREFIX`);
+      this.#error(t, `${what} "${raw}" has no prefix length: expected ADDRESS/PREFIX`);
       return undefined;
     }
     const addressText = raw.slice(0, slash);
@@ -595,11 +889,11 @@ class Parser {
     const v6 = v4 === undefined ? parseIPv6(addressText) : undefined;
     let ok = true;
     if (v4 === undefined && v6 === undefined) {
-      this.#error(t, `invalid address "${addressText}" in source "${raw}"`);
+      this.#error(t, `invalid address "${addressText}" in ${what} "${raw}"`);
       ok = false;
     }
     if (!/^[0-9]+$/.test(lengthText)) {
-      this.#error(t, `invalid prefix length "${lengthText}" in source "${raw}"`);
+      this.#error(t, `invalid prefix length "${lengthText}" in ${what} "${raw}"`);
       return undefined;
     }
     const length = Number(lengthText);
@@ -607,7 +901,7 @@ class Parser {
     const max = family === 4 ? 32 : 128;
     if (length > (ok ? max : 128)) {
       const range = ok ? ` for IPv${family} (0-${max})` : "";
-      this.#error(t, `prefix length "${lengthText}" in source "${raw}" is out of range${range}`);
+      this.#error(t, `prefix length "${lengthText}" in ${what} "${raw}" is out of range${range}`);
       return undefined;
     }
     if (!ok) return undefined;
@@ -624,7 +918,7 @@ class Parser {
     if (!exact) {
       this.#warn(
         t.position,
-        `source ${raw} is not a network address: did you mean ${address}/${length}?`,
+        `${what} ${raw} is not a network address: did you mean ${address}/${length}?`,
       );
     }
     return { family, address, length };
@@ -632,25 +926,49 @@ class Parser {
 
   // --- whole-file checks ---
 
-  #checkInterfaces(): void {
-    const byName = new Map<string, ParsedInterface>();
-    const unique: ParsedInterface[] = [];
-    for (const p of this.#interfaces) {
-      const first = byName.get(p.config.name);
-      if (first === undefined) {
-        byName.set(p.config.name, p);
-        unique.push(p);
-      } else {
-        this.#error(
-          p.config.position,
-          `interface "${p.config.name}" is configured twice (first at ${
-            where(first.config.position)
-          })`,
-        );
+  /** Gives named boundaries their scope's prefix; unknown names are errors. */
+  #resolveBoundaries(): void {
+    const scopes = new Map<string, Scope>(this.#config.scopes.map((s) => [s.name, s]));
+    for (const parsed of this.#interfaces) {
+      const unresolved = new Set<Boundary>();
+      for (const { boundary, token } of parsed.namedBoundaries) {
+        const scope = scopes.get(token.value);
+        if (scope === undefined) {
+          const hint = closest(token.value, [[...scopes.keys()]]);
+          this.#error(
+            token,
+            `unknown scope "${token.value}" in boundary` +
+              (hint === undefined
+                ? ` (define it with "name ${token.value} PREFIX")`
+                : `: did you mean "${hint}"?`),
+          );
+          unresolved.add(boundary);
+        } else {
+          boundary.prefix = { ...scope.prefix };
+        }
       }
+      const kept: Boundary[] = [];
+      for (const b of parsed.config.boundaries) {
+        if (unresolved.has(b)) continue;
+        const first = kept.find((k) => samePrefix(k.prefix, b.prefix));
+        if (first !== undefined) {
+          const label = (x: Boundary) => x.name ?? `${x.prefix.address}/${x.prefix.length}`;
+          const firstAt = parsed.boundaryAt.get(first) ?? parsed.config.position;
+          this.#warn(
+            parsed.boundaryAt.get(b) ?? parsed.config.position,
+            `boundary "${label(b)}" repeats "${label(first)}" (at ${where(firstAt)}) in ` +
+              `interface "${parsed.config.name}"`,
+          );
+          continue;
+        }
+        kept.push(b);
+      }
+      parsed.config.boundaries = kept;
     }
-    // A repeated block is reported above; its role is not counted again.
-    const upstreams = unique.filter((p) => p.config.role === "upstream");
+  }
+
+  #checkInterfaces(): void {
+    const upstreams = this.#interfaces.filter((p) => p.config.role === "upstream");
     if (upstreams.length === 0) {
       this.#error(this.#end, "no upstream interface configured");
       return;
@@ -662,6 +980,74 @@ class Parser {
         `interface "${p.config.name}" cannot be upstream: "${first.config.name}" already is ` +
           `(at ${where(first.roleAt ?? first.config.position)})`,
       );
+    }
+  }
+
+  /**
+   * Checks the RFC constraint between timers (Query Response Interval < Query Interval) at top
+   * level and in every downstream block that sets one of the two, and warns about timers in an
+   * upstream block, where nothing uses them.
+   */
+  #checkTimers(): void {
+    this.#checkResponseInterval(this.#config.timers, this.#timerAt, undefined);
+    for (const parsed of this.#interfaces) {
+      const iface = parsed.config;
+      if (iface.role === "upstream") {
+        for (const [field, at] of parsed.timerAt) {
+          const keyword = TIMER_KEYWORDS.find((k) => k.field === field)?.keyword;
+          this.#warn(
+            at,
+            `${keyword} has no effect on upstream interface "${iface.name}" ` +
+              "(the upstream querier sets the timers there)",
+          );
+        }
+        continue;
+      }
+      if (iface.role !== "downstream") continue;
+      if (!parsed.timerAt.has("queryInterval") && !parsed.timerAt.has("queryResponseInterval")) {
+        continue;
+      }
+      this.#checkResponseInterval(iface.timers, parsed.timerAt, iface.name);
+    }
+  }
+
+  #checkResponseInterval(
+    local: TimerSettings,
+    localAt: Map<keyof ProtocolTimers, Position>,
+    ifname: string | undefined,
+  ): void {
+    const t = effectiveTimers(
+      this.#config,
+      ifname === undefined ? undefined : { timers: local },
+    );
+    if (t.queryResponseInterval < t.queryInterval) return;
+    const at = (field: keyof ProtocolTimers) => localAt.get(field) ?? this.#timerAt.get(field);
+    const qriAt = at("queryResponseInterval");
+    const qiAt = at("queryInterval");
+    // Report where the local level set one of the two; prefer the response interval.
+    const here = localAt.get("queryResponseInterval") ?? localAt.get("queryInterval");
+    if (here === undefined) return;
+    const inIface = ifname === undefined ? "" : ` in interface "${ifname}"`;
+    this.#error(
+      here,
+      `query-response-interval ${formatSeconds(t.queryResponseInterval)} s must be less than ` +
+        `query-interval ${formatSeconds(t.queryInterval)} s${inIface} (` +
+        (here === qriAt
+          ? origin("query-interval", qiAt)
+          : origin("query-response-interval", qriAt)) +
+        ")",
+    );
+  }
+
+  /** Warns when no interface in use has IPv4 or IPv6 on. */
+  #checkFamilies(): void {
+    const used = this.#interfaces.filter((p) => p.config.role !== "disabled");
+    if (used.length === 0) return;
+    const on = used.some((p) =>
+      (p.config.ipv4 ?? this.#config.ipv4) || (p.config.ipv6 ?? this.#config.ipv6)
+    );
+    if (!on) {
+      this.#warn(this.#end, "IPv4 and IPv6 are both off on every interface: nothing is proxied");
     }
   }
 }

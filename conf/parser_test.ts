@@ -37,6 +37,8 @@ interface em1 { downstream }
   assert.deepEqual(config, {
     ipv4: true,
     ipv6: false,
+    timers: {},
+    scopes: [],
     interfaces: [
       {
         name: "em0",
@@ -45,6 +47,8 @@ interface em1 { downstream }
         ipv6: true,
         threshold: 1,
         sources: [{ family: 6, address: "2001:db9::", length: 64 }],
+        timers: {},
+        boundaries: [],
         position: { file: FILE, line: 1, col: 1 },
       },
       {
@@ -52,6 +56,8 @@ interface em1 { downstream }
         role: "downstream",
         threshold: 1,
         sources: [],
+        timers: {},
+        boundaries: [],
         position: { file: FILE, line: 7, col: 1 },
       },
     ],
@@ -89,6 +95,8 @@ interface em1 {
   assert.deepEqual(stripPositions(config), {
     ipv4: false,
     ipv6: true,
+    timers: {},
+    scopes: [],
     interfaces: [
       {
         name: "em0",
@@ -101,8 +109,10 @@ interface em1 {
           { family: 4, address: "192.168.1.0", length: 24 },
           { family: 6, address: "2001:db8::", length: 32 },
         ],
+        timers: {},
+        boundaries: [],
       },
-      { name: "em1", role: "disabled", threshold: 1, sources: [] },
+      { name: "em1", role: "disabled", threshold: 1, sources: [], timers: {}, boundaries: [] },
     ],
   });
 });
@@ -165,12 +175,14 @@ interface $down { source $net
 downstream }
 `);
   assert.deepEqual(stripPositions(config).interfaces, [
-    { name: "em0", role: "upstream", threshold: 1, sources: [] },
+    { name: "em0", role: "upstream", threshold: 1, sources: [], timers: {}, boundaries: [] },
     {
       name: "em1",
       role: "downstream",
       threshold: 1,
       sources: [{ family: 4, address: "10.1.0.0", length: 16 }],
+      timers: {},
+      boundaries: [],
     },
   ]);
   // The position of an expanded token is the "$".
@@ -253,20 +265,51 @@ Deno.test("parseConfig: more than one upstream names both and where", () => {
   );
 });
 
-Deno.test("parseConfig: an interface configured twice", () => {
+Deno.test("parseConfig: an interface in two blocks with conflicting roles", () => {
   assert.deepEqual(
     messages(UP + "interface eth0 { downstream }\n\ninterface eth0 {\n\tdisabled\n}\n"),
-    ['test.conf:4:1: interface "eth0" is configured twice (first at test.conf:2)'],
+    [
+      'test.conf:4:1: warning: interface "eth0" is configured again (first at test.conf:2): ' +
+      "the blocks are merged",
+      'test.conf:5:2: interface "eth0" cannot be disabled: it is already downstream ' +
+      "(at test.conf:2)",
+    ],
   );
-  // A repeated block does not count as a second upstream.
+});
+
+Deno.test("parseConfig merges the blocks of one interface in file order", () => {
+  const { config, diagnostics } = parse(
+    UP + "interface em1 {\n\tthreshold 2\n\tsource 10.0.0.0/8\n}\n" +
+      "interface em1 {\n\tthreshold 4\n\tsource 172.16.0.0/12\n\tdownstream\n}\n",
+  );
+  assert.deepEqual(diagnostics.map(formatDiagnostic), [
+    'test.conf:6:1: warning: interface "em1" is configured again (first at test.conf:2): ' +
+    "the blocks are merged",
+    'test.conf:7:2: warning: "threshold" is set twice in interface "em1" (first at ' +
+    "test.conf:3): the last one applies",
+  ]);
+  assert.ok(config !== undefined);
+  assert.equal(config.interfaces.length, 2);
+  const em1 = config.interfaces[1];
+  assert.equal(em1.role, "downstream");
+  assert.equal(em1.threshold, 4);
+  assert.deepEqual(em1.sources.map((s) => `${s.address}/${s.length}`), [
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+  ]);
+  assert.deepEqual(em1.position, { file: FILE, line: 2, col: 1 });
+  // The same role again in a second block is not a second upstream.
   assert.deepEqual(messages(UP + "interface up0 { upstream }\n"), [
-    'test.conf:2:1: interface "up0" is configured twice (first at test.conf:1)',
+    'test.conf:2:1: warning: interface "up0" is configured again (first at test.conf:1): ' +
+    "the blocks are merged",
+    'test.conf:2:17: warning: interface "up0" is made upstream twice (first at test.conf:1)',
   ]);
 });
 
-Deno.test("parseConfig: a role given twice in a block", () => {
+Deno.test("parseConfig: two roles in a block", () => {
   assert.deepEqual(messages("interface em0 {\n\tupstream\n\tdownstream\n}\n"), [
-    'test.conf:3:2: interface "em0" already has role "upstream" (set at test.conf:2)',
+    'test.conf:3:2: interface "em0" cannot be downstream: it is already upstream ' +
+    "(at test.conf:2)",
   ]);
 });
 
@@ -354,7 +397,7 @@ Deno.test("parseConfig accepts prefix lengths 0 and the full length", () => {
 
 Deno.test("parseConfig warns about repeated settings and sources", () => {
   const { config, diagnostics } = parse(
-    "ipv4 yes\nipv4 no\ninterface em0 {\n\tthreshold 2\n\tthreshold 3\n\tsource 10.0.0.0/8\n" +
+    "ipv4 no\nipv4 yes\ninterface em0 {\n\tthreshold 2\n\tthreshold 3\n\tsource 10.0.0.0/8\n" +
       "\tsource 10.0.0.0/8\n\tupstream\n}\n",
   );
   assert.deepEqual(diagnostics.map(formatDiagnostic), [
@@ -363,7 +406,7 @@ Deno.test("parseConfig warns about repeated settings and sources", () => {
     "test.conf:4): the last one applies",
     'test.conf:7:2: warning: source "10.0.0.0/8" is listed twice in interface "em0"',
   ]);
-  assert.equal(config?.ipv4, false);
+  assert.equal(config?.ipv4, true);
   assert.equal(config?.interfaces[0].threshold, 3);
   assert.equal(config?.interfaces[0].sources.length, 1);
 });
@@ -406,9 +449,9 @@ Deno.test("parseConfig: statements in the wrong place", () => {
   );
 });
 
-Deno.test("parseConfig: include is not supported yet", () => {
+Deno.test("parseConfig: include without a reader is an error", () => {
   assert.deepEqual(messages('include "/etc/other.conf"\n' + UP), [
-    'test.conf:1:1: "include" is not supported yet',
+    'test.conf:1:1: "include" cannot be used here',
   ]);
 });
 
@@ -481,7 +524,9 @@ interface em2 {
     'test.conf:4:12: threshold "300" is out of range (1-255)',
     'test.conf:5:9: prefix length "40" in source "10.0.0.0/40" is out of range for IPv4 (0-32)',
     'test.conf:6:2: unknown keyword "upstrem": did you mean "upstream"?',
-    'test.conf:9:1: interface "em1" is configured twice (first at test.conf:8)',
+    'test.conf:9:1: warning: interface "em1" is configured again (first at test.conf:8): ' +
+    "the blocks are merged",
+    'test.conf:9:17: interface "em1" cannot be downstream: it is already upstream (at test.conf:8)',
     'test.conf:11:2: interface "em2" cannot be upstream: "em1" already is (at test.conf:8)',
     "test.conf:12:9: warning: source 10.2.0.1/16 is not a network address: did you mean " +
     "10.2.0.0/16?",

@@ -1,15 +1,23 @@
 /**
  * The canonical text form of a configuration, as `mcast-proxy -nv` prints it.
  *
- * Globals come first, then one block per interface in order, one statement per line, indented
- * with a tab. Inside a block the order is `ipv4`, `ipv6`, `threshold`, `source`s, role;
- * `ipv4`/`ipv6` appear only when set on the interface and `threshold` only when it is not the
- * default 1. Parsing the output gives back the same configuration (positions aside).
+ * Globals come first (`ipv4`, `ipv6`, the timers that are set, then the named scopes), then one
+ * block per interface in order, one statement per line, indented with a tab. Inside a block the
+ * order is `ipv4`, `ipv6`, `threshold`, `source`s, timers, `boundary`s, role; `ipv4`/`ipv6` and
+ * timers appear only when set on the interface and `threshold` only when it is not the default
+ * 1. Several blocks of one interface come out merged. Parsing the output gives back the same
+ * configuration (positions aside).
  *
  * @module
  */
 
-import type { Config, InterfaceConfig } from "./config.ts";
+import {
+  type Config,
+  formatSeconds,
+  type InterfaceConfig,
+  TIMER_KEYWORDS,
+  type TimerSettings,
+} from "./config.ts";
 import { KEYWORDS } from "./lexer.ts";
 
 /** Names that can stand bare; anything else (and keywords) is quoted. */
@@ -20,11 +28,16 @@ const BARE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:\-]*$/;
  *
  * @example
  * ```ts
- * printConfig({ ipv4: true, ipv6: false, interfaces: [] }); // "ipv4 yes\nipv6 no\n"
+ * printConfig({ ipv4: true, ipv6: false, timers: {}, scopes: [], interfaces: [] });
+ * // "ipv4 yes\nipv6 no\n"
  * ```
  */
 export function printConfig(config: Config): string {
   const lines = [`ipv4 ${yesNo(config.ipv4)}`, `ipv6 ${yesNo(config.ipv6)}`];
+  lines.push(...printTimers(config.timers, ""));
+  for (const s of config.scopes) {
+    lines.push(`name ${quoteWord(s.name)} ${s.prefix.address}/${s.prefix.length}`);
+  }
   for (const iface of config.interfaces) lines.push("", ...printInterface(iface));
   return lines.join("\n") + "\n";
 }
@@ -35,7 +48,24 @@ function printInterface(iface: InterfaceConfig): string[] {
   if (iface.ipv6 !== undefined) lines.push(`\tipv6 ${yesNo(iface.ipv6)}`);
   if (iface.threshold !== 1) lines.push(`\tthreshold ${iface.threshold}`);
   for (const s of iface.sources) lines.push(`\tsource ${s.address}/${s.length}`);
+  lines.push(...printTimers(iface.timers, "\t"));
+  for (const b of iface.boundaries) {
+    const what = b.name === undefined
+      ? `${b.prefix.address}/${b.prefix.length}`
+      : quoteWord(b.name);
+    lines.push(`\tboundary ${what}`);
+  }
   lines.push(`\t${iface.role}`, "}");
+  return lines;
+}
+
+function printTimers(timers: TimerSettings, indent: string): string[] {
+  const lines: string[] = [];
+  for (const k of TIMER_KEYWORDS) {
+    const v = timers[k.field];
+    if (v === undefined) continue;
+    lines.push(`${indent}${k.keyword} ${k.unit === "seconds" ? formatSeconds(v) : v}`);
+  }
   return lines;
 }
 

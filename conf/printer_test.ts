@@ -51,13 +51,18 @@ interface em1 {
 });
 
 Deno.test("printConfig prints only the globals of a configuration without interfaces", () => {
-  assert.equal(printConfig({ ipv4: false, ipv6: true, interfaces: [] }), "ipv4 no\nipv6 yes\n");
+  assert.equal(
+    printConfig({ ipv4: false, ipv6: true, timers: {}, scopes: [], interfaces: [] }),
+    "ipv4 no\nipv6 yes\n",
+  );
 });
 
 Deno.test("printConfig orders statements and leaves out defaults", () => {
   const config: Config = {
     ipv4: true,
     ipv6: true,
+    timers: {},
+    scopes: [],
     interfaces: [
       {
         name: "eth0",
@@ -68,9 +73,20 @@ Deno.test("printConfig orders statements and leaves out defaults", () => {
           { family: 4, address: "10.0.0.0", length: 8 },
           { family: 6, address: "fd00::", length: 8 },
         ],
+        timers: {},
+        boundaries: [],
         position: AT,
       },
-      { name: "eth1", role: "disabled", ipv4: false, threshold: 1, sources: [], position: AT },
+      {
+        name: "eth1",
+        role: "disabled",
+        ipv4: false,
+        threshold: 1,
+        sources: [],
+        timers: {},
+        boundaries: [],
+        position: AT,
+      },
     ],
   };
   assert.equal(
@@ -98,11 +114,45 @@ Deno.test("printConfig quotes names that are not plain words", () => {
   const config: Config = {
     ipv4: true,
     ipv6: false,
+    timers: {},
+    scopes: [],
     interfaces: [
-      { name: "upstream", role: "upstream", threshold: 1, sources: [], position: AT },
-      { name: "br-lan.10", role: "downstream", threshold: 1, sources: [], position: AT },
-      { name: 'we"ird\\', role: "downstream", threshold: 1, sources: [], position: AT },
-      { name: "$x#{}", role: "downstream", threshold: 1, sources: [], position: AT },
+      {
+        name: "upstream",
+        role: "upstream",
+        threshold: 1,
+        sources: [],
+        timers: {},
+        boundaries: [],
+        position: AT,
+      },
+      {
+        name: "br-lan.10",
+        role: "downstream",
+        threshold: 1,
+        sources: [],
+        timers: {},
+        boundaries: [],
+        position: AT,
+      },
+      {
+        name: 'we"ird\\',
+        role: "downstream",
+        threshold: 1,
+        sources: [],
+        timers: {},
+        boundaries: [],
+        position: AT,
+      },
+      {
+        name: "$x#{}",
+        role: "downstream",
+        threshold: 1,
+        sources: [],
+        timers: {},
+        boundaries: [],
+        position: AT,
+      },
     ],
   };
   const text = assertRoundTrip(config);
@@ -147,24 +197,32 @@ Deno.test("stripPositions removes positions and nothing else", () => {
   const config: Config = {
     ipv4: true,
     ipv6: false,
+    timers: {},
+    scopes: [],
     interfaces: [{
       name: "em0",
       role: "upstream",
       ipv4: true,
       threshold: 2,
       sources: [{ family: 4, address: "10.0.0.0", length: 8 }],
+      timers: {},
+      boundaries: [],
       position: AT,
     }],
   };
   assert.deepEqual(stripPositions(config), {
     ipv4: true,
     ipv6: false,
+    timers: {},
+    scopes: [],
     interfaces: [{
       name: "em0",
       role: "upstream",
       ipv4: true,
       threshold: 2,
       sources: [{ family: 4, address: "10.0.0.0", length: 8 }],
+      timers: {},
+      boundaries: [],
     }],
   });
   // The original is untouched.

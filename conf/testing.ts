@@ -4,13 +4,15 @@
  * @module
  */
 
-import type { Config, InterfaceConfig } from "./config.ts";
+import type { Config, InterfaceConfig, Scope } from "./config.ts";
 
 /** An interface block without its position. */
 export type InterfaceWithoutPosition = Omit<InterfaceConfig, "position">;
 
 /** A configuration without positions, for comparing configurations parsed from different text. */
-export interface ConfigWithoutPositions extends Omit<Config, "interfaces"> {
+export interface ConfigWithoutPositions extends Omit<Config, "interfaces" | "scopes"> {
+  /** Named scopes in order, without positions. */
+  scopes: Omit<Scope, "position">[];
   /** Interface blocks in order, without positions. */
   interfaces: InterfaceWithoutPosition[];
 }
@@ -26,9 +28,16 @@ export interface ConfigWithoutPositions extends Omit<Config, "interfaces"> {
 export function stripPositions(config: Config): ConfigWithoutPositions {
   return {
     ...config,
+    timers: { ...config.timers },
+    scopes: config.scopes.map(({ position: _position, ...rest }) => ({
+      ...rest,
+      prefix: { ...rest.prefix },
+    })),
     interfaces: config.interfaces.map(({ position: _position, ...rest }) => ({
       ...rest,
       sources: rest.sources.map((s) => ({ ...s })),
+      timers: { ...rest.timers },
+      boundaries: rest.boundaries.map((b) => ({ ...b, prefix: { ...b.prefix } })),
     })),
   };
 }

@@ -6,13 +6,31 @@
  */
 
 import type { Action, Oif } from "./actions.ts";
+import { inAnySubnet, type Subnet } from "./subnet.ts";
 
 /** What the planner needs to know of a VIF. */
 export interface PlannerVif {
   /** VIF number. */
   vifi: number;
-  /** TTL threshold (the oif's ttl in the MFC entry). */
+  /**
+   * TTL threshold, given to the kernel as the oif's ttl in the MFC entry: Linux forwards onto
+   * the VIF only packets whose TTL is greater than this.
+   */
   threshold: number;
+  /** Administrative boundaries: groups in these ranges are never forwarded onto the VIF. */
+  boundaries: Subnet[];
+}
+
+/** What {@link planOifs} plans from. */
+export interface OifsInput {
+  /** The group of the entry. */
+  group: number;
+  /** The VIF the data arrives on. */
+  iif: number;
+  /** VIFs with members of the group. */
+  members: Iterable<number>;
+  /** Every VIF by number. */
+  vifs: ReadonlyMap<number, PlannerVif>;
 }
 
 /** An entry as it is installed in the kernel. */
@@ -25,18 +43,21 @@ export interface InstalledMfc {
 
 /**
  * The outgoing interfaces of an (S,G) entry: every VIF with members of G, except the one the
- * data arrives on, in VIF order.
+ * data arrives on and those with G inside one of their boundaries, in VIF order.
+ *
+ * @example
+ * ```ts
+ * planOifs({ group, iif: 0, members: [2, 1], vifs }); // [{vifi: 1, ttl: 1}, {vifi: 2, ttl: 5}]
+ * ```
  */
-export function planOifs(
-  iif: number,
-  memberVifs: Iterable<number>,
-  vifs: ReadonlyMap<number, PlannerVif>,
-): Oif[] {
+export function planOifs(input: OifsInput): Oif[] {
+  const { group, iif, members, vifs } = input;
   const oifs: Oif[] = [];
-  for (const vifi of memberVifs) {
+  for (const vifi of members) {
     if (vifi === iif) continue;
     const vif = vifs.get(vifi);
-    if (vif !== undefined) oifs.push({ vifi, ttl: vif.threshold });
+    if (vif === undefined || inAnySubnet(group, vif.boundaries)) continue;
+    oifs.push({ vifi, ttl: vif.threshold });
   }
   oifs.sort((a, b) => a.vifi - b.vifi);
   return oifs;

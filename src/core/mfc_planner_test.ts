@@ -1,17 +1,33 @@
 import { deepStrictEqual, equal } from "node:assert/strict";
 import { oifsKey, type PlannerVif, planOifs, reconcileMfc } from "./mfc_planner.ts";
+import { ip } from "../proto/testing.ts";
 
+const G = ip("239.1.1.1");
+const LOCAL = { address: ip("239.255.0.0"), prefixLength: 16 };
 const vifs = new Map<number, PlannerVif>([
-  [0, { vifi: 0, threshold: 1 }],
-  [1, { vifi: 1, threshold: 1 }],
-  [2, { vifi: 2, threshold: 5 }],
+  [0, { vifi: 0, threshold: 1, boundaries: [] }],
+  [1, { vifi: 1, threshold: 1, boundaries: [] }],
+  [2, { vifi: 2, threshold: 5, boundaries: [] }],
+  [3, { vifi: 3, threshold: 1, boundaries: [LOCAL] }],
 ]);
 
 Deno.test("planOifs: members' VIFs in order with their thresholds, never the incoming VIF", () => {
-  deepStrictEqual(planOifs(0, [2, 1], vifs), [{ vifi: 1, ttl: 1 }, { vifi: 2, ttl: 5 }]);
-  deepStrictEqual(planOifs(1, [1, 2], vifs), [{ vifi: 2, ttl: 5 }]);
-  deepStrictEqual(planOifs(0, [], vifs), []);
-  deepStrictEqual(planOifs(0, [7], vifs), [], "unknown VIFs are skipped");
+  deepStrictEqual(planOifs({ group: G, iif: 0, members: [2, 1], vifs }), [
+    { vifi: 1, ttl: 1 },
+    { vifi: 2, ttl: 5 },
+  ]);
+  deepStrictEqual(planOifs({ group: G, iif: 1, members: [1, 2], vifs }), [{ vifi: 2, ttl: 5 }]);
+  deepStrictEqual(planOifs({ group: G, iif: 0, members: [], vifs }), []);
+  deepStrictEqual(planOifs({ group: G, iif: 0, members: [7], vifs }), [], "unknown VIFs");
+});
+
+Deno.test("planOifs: never a VIF whose boundary holds the group", () => {
+  const scoped = ip("239.255.1.1");
+  deepStrictEqual(planOifs({ group: scoped, iif: 0, members: [1, 3], vifs }), [
+    { vifi: 1, ttl: 1 },
+  ]);
+  deepStrictEqual(planOifs({ group: scoped, iif: 0, members: [3], vifs }), []);
+  deepStrictEqual(planOifs({ group: G, iif: 0, members: [3], vifs }), [{ vifi: 3, ttl: 1 }]);
 });
 
 Deno.test("reconcileMfc: installs, updates, leaves alone and deletes", () => {

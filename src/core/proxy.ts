@@ -24,7 +24,9 @@ import {
   planOifs,
   reconcileMfc,
 } from "./mfc_planner.ts";
-import type { ProtocolTimers } from "./timers.ts";
+import { formatSubnet, inAnySubnet, type Subnet } from "./subnet.ts";
+import { DEFAULT_TIMERS, type ProtocolTimers } from "./timers.ts";
+import { formatSeconds, TIMER_KEYWORDS } from "../../conf/config.ts";
 import { formatIPv4 } from "../proto/addr.ts";
 import {
   decodeIgmpPacket,
@@ -37,13 +39,7 @@ import {
 /** Upcall type: no cache entry for (S,G) (IGMPMSG_NOCACHE in <linux/mroute.h>). */
 export const IGMPMSG_NOCACHE = 1;
 
-/** An IPv4 prefix as numbers. */
-export interface Subnet {
-  /** Network address. */
-  address: number;
-  /** Prefix length. */
-  prefixLength: number;
-}
+export type { Subnet } from "./subnet.ts";
 
 /** An interface the proxy runs on, resolved against the system. */
 export interface ProxyInterface {
@@ -59,16 +55,25 @@ export interface ProxyInterface {
   subnets: Subnet[];
   /** Extra accepted source networks (`source` in the config). */
   sources: Subnet[];
-  /** TTL threshold. */
+  /** TTL threshold: only packets with a greater TTL are forwarded onto the interface. */
   threshold: number;
+  /**
+   * Protocol variables (ms) of this interface. Downstream they drive the queries and the
+   * membership timers; upstream, where the kernel's host stack answers, they are unused.
+   */
+  timers: ProtocolTimers;
+  /**
+   * Administrative boundaries (IPv4 multicast ranges). Downstream, reports and leaves for groups
+   * inside them are ignored and no data for them is forwarded onto the interface; upstream,
+   * such groups are never joined and their data is not accepted.
+   */
+  boundaries: Subnet[];
 }
 
 /** Options of the core. */
 export interface ProxyOptions {
   /** Interfaces in VIF order: at most 32, exactly one upstream. */
   interfaces: ProxyInterface[];
-  /** Protocol timers (ms). */
-  timers: ProtocolTimers;
   /** Emit per-packet and per-transition debug log actions. */
   debug?: boolean;
   /** How long a source with no forwarding entry is remembered after its last upcall (ms). */
@@ -176,16 +181,26 @@ export function isLinkLocalGroup(group: number): boolean {
   return (group >>> 8) === 0xe00000;
 }
 
-function inSubnet(address: number, s: Subnet): boolean {
-  if (s.prefixLength === 0) return true;
-  const mask = (0xffffffff << (32 - s.prefixLength)) >>> 0;
-  return ((address & mask) >>> 0) === ((s.address & mask) >>> 0);
-}
-
 /** Whether data from `source` is accepted on a VIF: its own subnets or a configured `source`. */
 export function isSourceAdmitted(vif: ProxyInterface, source: number): boolean {
-  return vif.subnets.some((s) => inSubnet(source, s)) ||
-    vif.sources.some((s) => inSubnet(source, s));
+  return inAnySubnet(source, vif.subnets) || inAnySubnet(source, vif.sources);
+}
+
+/** Whether `group` is inside one of the interface's administrative boundaries. */
+export function isGroupBounded(vif: Pick<ProxyInterface, "boundaries">, group: number): boolean {
+  return inAnySubnet(group, vif.boundaries);
+}
+
+/**
+ * The protocol variables that differ from the RFC defaults, as the configuration file writes
+ * them, e.g. `query-interval 30s, last-member-query-count 3`; empty when none differs.
+ */
+export function describeTimers(t: ProtocolTimers): string {
+  return TIMER_KEYWORDS.filter((k) => t[k.field] !== DEFAULT_TIMERS[k.field]).map((k) =>
+    k.unit === "seconds"
+      ? `${k.keyword} ${formatSeconds(t[k.field])}s`
+      : `${k.keyword} ${t[k.field]}`
+  ).join(", ");
 }
 
 /** Advances the core by one event at time `now` (ms) and returns the actions to execute. */
@@ -237,8 +252,14 @@ function drop(state: ProxyState, out: Action[], reason: string, detail: () => st
   if (state.options.debug) log(out, "debug", `Dropped ${detail()}: ${reason}`);
 }
 
+/** `, boundaries 239.255.0.0/16 239.192.0.0/14` for the interface line; empty without any. */
+function describeBoundaries(boundaries: Subnet[]): string {
+  if (boundaries.length === 0) return "";
+  const word = boundaries.length === 1 ? "boundary" : "boundaries";
+  return `, ${word} ${boundaries.map(formatSubnet).join(" ")}`;
+}
+
 function start(state: ProxyState, now: number, out: Action[]): void {
-  const t = state.options.timers;
   for (const vif of state.vifs.values()) {
     out.push({
       kind: "addVif",
@@ -253,13 +274,15 @@ function start(state: ProxyState, now: number, out: Action[]): void {
       "info",
       `Interface "${vif.name}" is ${vif.role} as VIF ${vif.vifi}, address ${
         formatIPv4(vif.address)
-      }, threshold ${vif.threshold}`,
+      }, threshold ${vif.threshold}${describeBoundaries(vif.boundaries)}`,
     );
     if (vif.role === "downstream") {
+      const timers = describeTimers(vif.timers);
+      if (timers !== "") log(out, "info", `Interface "${vif.name}" runs with ${timers}`);
       // Leaves go to 224.0.0.2 and IGMPv3 reports to 224.0.0.22: listen for both.
       out.push({ kind: "join", group: INADDR_ALLRTRS_GROUP, ifindex: vif.ifindex, name: vif.name });
       out.push({ kind: "join", group: INADDR_ALLRPTS_GROUP, ifindex: vif.ifindex, name: vif.name });
-      vif.startupQueriesLeft = t.startupQueryCount;
+      vif.startupQueriesLeft = vif.timers.startupQueryCount;
       vif.nextGeneralQuery = now;
     }
   }
@@ -301,7 +324,7 @@ function stop(state: ProxyState, out: Action[]): void {
   state.sources.clear();
 }
 
-function sendGeneralQuery(state: ProxyState, vif: VifState, out: Action[]): void {
+function sendGeneralQuery(vif: VifState, out: Action[]): void {
   out.push({
     kind: "sendIgmp",
     ifindex: vif.ifindex,
@@ -310,14 +333,14 @@ function sendGeneralQuery(state: ProxyState, vif: VifState, out: Action[]): void
     destination: INADDR_ALLHOSTS_GROUP,
     igmp: encodeQuery({
       group: 0,
-      maxRespTimeMs: state.options.timers.queryResponseInterval,
+      maxRespTimeMs: vif.timers.queryResponseInterval,
       version: 2,
     }),
     what: "general query",
   });
 }
 
-function sendGroupQuery(state: ProxyState, vif: VifState, group: number, out: Action[]): void {
+function sendGroupQuery(vif: VifState, group: number, out: Action[]): void {
   out.push({
     kind: "sendIgmp",
     ifindex: vif.ifindex,
@@ -326,7 +349,7 @@ function sendGroupQuery(state: ProxyState, vif: VifState, group: number, out: Ac
     destination: group,
     igmp: encodeQuery({
       group,
-      maxRespTimeMs: state.options.timers.lastMemberQueryInterval,
+      maxRespTimeMs: vif.timers.lastMemberQueryInterval,
       version: 2,
     }),
     what: `group-specific query for ${formatIPv4(group)}`,
@@ -334,11 +357,11 @@ function sendGroupQuery(state: ProxyState, vif: VifState, group: number, out: Ac
 }
 
 function tick(state: ProxyState, now: number, out: Action[]): void {
-  const t = state.options.timers;
   for (const vif of state.vifs.values()) {
     if (vif.role !== "downstream") continue;
+    const t = vif.timers;
     if (vif.nextGeneralQuery <= now) {
-      sendGeneralQuery(state, vif, out);
+      sendGeneralQuery(vif, out);
       if (vif.startupQueriesLeft > 0) vif.startupQueriesLeft--;
       vif.nextGeneralQuery = now +
         (vif.startupQueriesLeft > 0 ? t.startupQueryInterval : t.queryInterval);
@@ -370,7 +393,7 @@ function applyMembership(
   out: Action[],
 ): void {
   const before = vif.groups.get(group);
-  const { record, effects } = stepMembership(before, event, now, state.options.timers);
+  const { record, effects } = stepMembership(before, event, now, vif.timers);
   if (record === undefined) vif.groups.delete(group);
   else if (before === undefined) vif.groups.set(group, record);
   for (const effect of effects) applyEffect(state, vif, group, effect, now, out);
@@ -387,14 +410,22 @@ function applyEffect(
   const up = state.upstream;
   switch (effect) {
     case "send-group-query":
-      sendGroupQuery(state, vif, group, out);
+      sendGroupQuery(vif, group, out);
       return;
     case "joined": {
       let set = state.members.get(group);
       if (set === undefined) state.members.set(group, set = new Set());
       set.add(vif.vifi);
       log(out, "debug", `Group ${formatIPv4(group)} joined on "${vif.name}"`);
-      if (!state.upstreamJoined.has(group)) {
+      if (isGroupBounded(up, group)) {
+        if (state.options.debug && set.size === 1) {
+          log(
+            out,
+            "debug",
+            `Group ${formatIPv4(group)} is inside a boundary of "${up.name}": not joined upstream`,
+          );
+        }
+      } else if (!state.upstreamJoined.has(group)) {
         state.upstreamJoined.add(group);
         out.push({ kind: "join", group, ifindex: up.ifindex, name: up.name });
       }
@@ -422,7 +453,7 @@ function reconcileGroup(state: ProxyState, group: number, now: number, out: Acti
   if (bySource === undefined) return;
   const members = state.members.get(group) ?? [];
   for (const [source, s] of bySource) {
-    const oifs = planOifs(s.iif, members, state.vifs);
+    const oifs = planOifs({ group, iif: s.iif, members, vifs: state.vifs });
     const action = reconcileMfc(s.installed, { source, group, parent: s.iif, oifs });
     if (action === undefined) continue;
     if (action.kind === "addMfc") s.installed = { parent: s.iif, key: oifsKey(action.oifs) };
@@ -473,6 +504,15 @@ function receivePacket(
         drop(state, out, "link-local-group", () => `${igmp.type} for ${formatIPv4(igmp.group)}`);
         return;
       }
+      if (isGroupBounded(vif, igmp.group)) {
+        drop(
+          state,
+          out,
+          "boundary",
+          () => `${igmp.type} for ${formatIPv4(igmp.group)} from ${from()} on "${vif.name}"`,
+        );
+        return;
+      }
       state.counters.packets++;
       if (state.options.debug) {
         log(
@@ -490,6 +530,15 @@ function receivePacket(
       // traffic is a report; an empty TO_IN / IS_IN is a leave.
       for (const r of igmp.records) {
         if (isLinkLocalGroup(r.group)) continue;
+        if (isGroupBounded(vif, r.group)) {
+          drop(
+            state,
+            out,
+            "boundary",
+            () => `v3-report record for ${formatIPv4(r.group)} from ${from()} on "${vif.name}"`,
+          );
+          continue;
+        }
         const wants = r.recordType === 2 || r.recordType === 4 ||
           ((r.recordType === 1 || r.recordType === 5) && r.sources.length > 0);
         const leaves = (r.recordType === 3 || r.recordType === 1) && r.sources.length === 0;
@@ -523,6 +572,10 @@ function receiveUpcall(
   }
   if (vif.role !== "upstream") {
     drop(state, out, "downstream-source", () => `${what()} on "${vif.name}"`);
+    return;
+  }
+  if (isGroupBounded(vif, event.group)) {
+    drop(state, out, "boundary", () => `${what()} on "${vif.name}"`);
     return;
   }
   if (!isSourceAdmitted(vif, event.source)) {

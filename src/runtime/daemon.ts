@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { Config } from "../../conf/config.ts";
-import { interfaceIpv4 } from "../../conf/config.ts";
+import type { Config, InterfaceConfig, Prefix } from "../../conf/config.ts";
+import { effectiveTimers, interfaceIpv4, interfaceIpv6 } from "../../conf/config.ts";
 import type { Action } from "../core/actions.ts";
 import {
   createProxy,
@@ -17,7 +17,7 @@ import {
   type ProxyState,
   step,
 } from "../core/proxy.ts";
-import type { ProtocolTimers } from "../core/timers.ts";
+import type { Subnet } from "../core/subnet.ts";
 import type { Logger } from "../log.ts";
 import { formatIPv4, parseIPv4 } from "../proto/addr.ts";
 import type { Sys, SystemInterface } from "./sys.ts";
@@ -35,10 +35,8 @@ export class StartupError extends Error {
 export interface DaemonOptions {
   /** The OS port. */
   sys: Sys;
-  /** The parsed configuration. */
+  /** The parsed configuration (protocol timers and boundaries come from it, per interface). */
   config: Config;
-  /** Protocol timers (ms). */
-  timers: ProtocolTimers;
   /** Where logs go. */
   log: Logger;
   /** Monotonic clock in ms (default `performance.now`). */
@@ -55,12 +53,31 @@ const MAX_BATCH = 512;
 /** The longest the loop sleeps without looking at the clock. */
 const MAX_WAIT_MS = 60_000;
 
-/** Turns configured interfaces into the core's interface list; warns about unusable ones. */
+/** The IPv4 prefixes of an interface's `source` or `boundary` lines as numbers; IPv6 ones are left out. */
+function toSubnets(ic: InterfaceConfig, field: "sources" | "boundaries"): Subnet[] {
+  const prefixes: Prefix[] = field === "sources" ? ic.sources : ic.boundaries.map((b) => b.prefix);
+  return prefixes.filter((p) => p.family === 4).map((p) => {
+    const address = parseIPv4(p.address);
+    if (address === undefined) {
+      throw new StartupError(`Interface "${ic.name}": bad address "${p.address}" in ${field}`);
+    }
+    return { address, prefixLength: p.length };
+  });
+}
+
+/**
+ * Turns configured interfaces into the core's interface list, each with its effective protocol
+ * timers and its IPv4 boundaries; warns about unusable interfaces, and once when IPv6 is asked
+ * for (only IPv4 is proxied yet).
+ */
 export function resolveInterfaces(
   config: Config,
   system: SystemInterface[],
   log: Logger,
 ): ProxyInterface[] {
+  if (config.ipv6 || config.interfaces.some((ic) => interfaceIpv6(config, ic))) {
+    log.warn("IPv6 is not supported yet: only IPv4 is proxied");
+  }
   const byName = new Map(system.map((i) => [i.name, i]));
   const result: ProxyInterface[] = [];
   for (const ic of config.interfaces) {
@@ -88,15 +105,18 @@ export function resolveInterfaces(
       role: ic.role,
       address: sysIf.ipv4[0].address,
       subnets: sysIf.ipv4.map((a) => ({ address: a.address, prefixLength: a.prefixLength })),
-      sources: ic.sources.filter((p) => p.family === 4).map((p) => ({
-        address: parseIPv4(p.address) ?? 0,
-        prefixLength: p.length,
-      })),
+      sources: toSubnets(ic, "sources"),
       threshold: ic.threshold,
+      timers: effectiveTimers(config, ic),
+      boundaries: toSubnets(ic, "boundaries"),
     });
   }
   if (!result.some((i) => i.role === "downstream")) {
     throw new StartupError("No usable downstream interface: nothing to proxy to");
+  }
+  if (!result.some((i) => i.role === "upstream")) {
+    // Only when the upstream has IPv4 off: a missing or unusable one is reported above.
+    throw new StartupError("The upstream interface has IPv4 off: nothing to proxy from");
   }
   if (result.length > 32) {
     throw new StartupError(`${result.length} interfaces configured, the kernel supports 32 VIFs`);
@@ -156,7 +176,7 @@ export class Daemon {
       sys.close();
       throw explainMrtInit(err, this.#opts.describeTableHolder?.());
     }
-    this.#state = createProxy({ interfaces, timers: this.#opts.timers, debug: log.debugEnabled });
+    this.#state = createProxy({ interfaces, debug: log.debugEnabled });
     const actions = step(this.#state, { kind: "start" }, this.#now());
     try {
       for (const a of actions) {

@@ -23,6 +23,8 @@ export function labConfig(lab: Lab, extra = ""): string {
 export interface DaemonProcess {
   /** The child process. */
   readonly child: Deno.ChildProcess;
+  /** The configuration file it was started with (removed once it exits). */
+  readonly confPath: string;
   /** Log lines so far (stderr). */
   readonly lines: string[];
   /** Resolves with the first line matching `re` (seen before or after the call). */
@@ -82,6 +84,7 @@ export async function startDaemon(lab: Lab, opts: StartDaemonOptions = {}): Prom
   });
   return {
     child,
+    confPath,
     lines,
     status,
     waitForLine(re, timeoutMs = 5000) {

@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { type ConfigFs, loadConfig } from "./config_file.ts";
+import { formatDiagnostic } from "../../conf/config.ts";
+
+/** An in-memory file system: path → [text, uid, mode]. */
+function memoryFs(files: Record<string, [string, number, number]>, uid = 0): ConfigFs {
+  const get = (path: string) => {
+    const f = files[path];
+    if (f === undefined) throw new Deno.errors.NotFound(path);
+    return f;
+  };
+  return {
+    stat: (path) => {
+      const [, owner, mode] = get(path);
+      return { isFile: true, uid: owner, mode };
+    },
+    readText: (path) => get(path)[0],
+    uid: () => uid,
+  };
+}
+
+Deno.test("loadConfig: a missing main file is one error", () => {
+  assert.deepEqual(loadConfig("/etc/none.conf", {}, memoryFs({})), {
+    error: 'cannot read configuration "/etc/none.conf": no such file',
+  });
+});
+
+Deno.test("loadConfig applies the include rule and reads good includes", () => {
+  const fs = memoryFs({
+    "/etc/m.conf": [
+      'interface em0 { upstream }\ninclude "ok.conf"\ninclude "open.conf"\ninclude "theirs.conf"\n',
+      0,
+      0o100644,
+    ],
+    "/etc/ok.conf": ["interface em1 { downstream }\n", 1000, 0o100600],
+    "/etc/open.conf": ["interface em2 { downstream }\n", 0, 0o100666],
+    "/etc/theirs.conf": ["interface em3 { downstream }\n", 1001, 0o100644],
+  }, 1000);
+  const result = loadConfig("/etc/m.conf", {}, fs);
+  assert.ok(!("error" in result));
+  assert.deepEqual(result.diagnostics.map(formatDiagnostic), [
+    '/etc/m.conf:3:9: cannot include "/etc/open.conf": it is writable by its group or by ' +
+    "others (mode 0666): run chmod go-w on it",
+    '/etc/m.conf:4:9: cannot include "/etc/theirs.conf": it is owned by uid 1001, not by root ' +
+    "or the user running mcast-proxy (uid 1000)",
+  ]);
+});
+
+Deno.test("loadConfig passes command-line macros", () => {
+  const fs = memoryFs({
+    "/etc/m.conf": [
+      "t = 2\ninterface em0 { upstream }\ninterface em1 {\n\tthreshold $t\n}\n",
+      0,
+      0o100644,
+    ],
+  });
+  const result = loadConfig("/etc/m.conf", { t: "7" }, fs);
+  assert.ok(!("error" in result));
+  assert.equal(result.config?.interfaces[1].threshold, 7);
+});
