@@ -1,12 +1,21 @@
 /**
  * Linux constants for sockets and IPv4 multicast routing, spelled as in the kernel headers
- * (<linux/mroute.h>, <netinet/in.h>, <sys/socket.h>, <poll.h>, <sys/eventfd.h>).
+ * (<linux/mroute.h>, <netinet/in.h>, <sys/socket.h>, <poll.h>, <sys/eventfd.h>,
+ * <linux/netlink.h>, <linux/rtnetlink.h>).
  *
  * @module
  */
 
 /** Address family IPv4. */
 export const AF_INET = 2;
+/** Address family netlink (kernel ↔ user messages). */
+export const AF_NETLINK = 16;
+/** Netlink protocol: routing and link messages (rtnetlink). */
+export const NETLINK_ROUTE = 0;
+/** rtnetlink multicast group: links created, deleted or changed (flags, name). */
+export const RTMGRP_LINK = 0x1;
+/** rtnetlink multicast group: IPv4 addresses added or removed. */
+export const RTMGRP_IPV4_IFADDR = 0x10;
 /** Stream-less datagram socket. */
 export const SOCK_DGRAM = 2;
 /** Raw socket. */
@@ -87,6 +96,8 @@ export const EFD_CLOEXEC = 0o2000000;
 export const IFF_UP = 0x1;
 /** Interface flag: loopback. */
 export const IFF_LOOPBACK = 0x8;
+/** Interface flag: operational (up with a carrier, RFC 2863 operstate up or unknown). */
+export const IFF_RUNNING = 0x40;
 /** Interface flag: multicast capable. */
 export const IFF_MULTICAST = 0x1000;
 

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { MAXVIFS, VIFF_USE_IFINDEX } from "./linux_constants.ts";
+import { AF_NETLINK, MAXVIFS, VIFF_USE_IFINDEX } from "./linux_constants.ts";
 
 /** sizeof(struct vifctl). */
 export const SIZEOF_VIFCTL = 16;
@@ -26,6 +26,8 @@ export const SIZEOF_MSGHDR = 56;
 export const SIZEOF_IOVEC = 16;
 /** sizeof(struct igmpmsg). */
 export const SIZEOF_IGMPMSG = 20;
+/** sizeof(struct sockaddr_nl). */
+export const SIZEOF_SOCKADDR_NL = 12;
 
 const LITTLE_ENDIAN = true;
 
@@ -126,6 +128,22 @@ export function encodeSockaddrIn(out: Uint8Array, address: number, port = 0): Ui
   v.setUint16(2, port, false);
   putInAddr(v, 4, address);
   return out.subarray(0, SIZEOF_SOCKADDR_IN);
+}
+
+/**
+ * `struct sockaddr_nl` {nl_family u16 @0, nl_pad u16 @2, nl_pid u32 @4, nl_groups u32 @8}, for
+ * binding a netlink socket to multicast groups. `pid` 0 lets the kernel pick the port id.
+ */
+export function encodeSockaddrNl(
+  out: Uint8Array,
+  addr: { groups: number; pid?: number },
+): Uint8Array {
+  const v = new DataView(out.buffer, out.byteOffset, SIZEOF_SOCKADDR_NL);
+  out.fill(0, 0, SIZEOF_SOCKADDR_NL);
+  v.setUint16(0, AF_NETLINK, LITTLE_ENDIAN);
+  v.setUint32(4, addr.pid ?? 0, LITTLE_ENDIAN);
+  v.setUint32(8, addr.groups >>> 0, LITTLE_ENDIAN);
+  return out.subarray(0, SIZEOF_SOCKADDR_NL);
 }
 
 /**

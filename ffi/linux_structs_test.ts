@@ -4,13 +4,16 @@ import {
   encodeIpMreqn,
   encodeMfcctl,
   encodeSockaddrIn,
+  encodeSockaddrNl,
   encodeVifctl,
   findPktinfoIfindex,
   SIZEOF_IP_MREQN,
   SIZEOF_MFCCTL,
   SIZEOF_SOCKADDR_IN,
+  SIZEOF_SOCKADDR_NL,
   SIZEOF_VIFCTL,
 } from "./linux_structs.ts";
+import { RTMGRP_IPV4_IFADDR, RTMGRP_LINK } from "./linux_constants.ts";
 
 Deno.test("encodeVifctl: 16 bytes, VIFF_USE_IFINDEX, ifindex at offset 8", () => {
   const b = encodeVifctl(new Uint8Array(SIZEOF_VIFCTL), { vifi: 3, ifindex: 7, threshold: 5 });
@@ -113,4 +116,24 @@ Deno.test("findPktinfoIfindex: walks cmsgs and finds IP_PKTINFO", () => {
   equal(findPktinfoIfindex(c, 20), 0, "absent");
   v.setBigUint64(0, 4n, true);
   equal(findPktinfoIfindex(c, 52), 0, "a bad cmsg_len stops the walk");
+});
+
+Deno.test("encodeSockaddrNl: 12 bytes, AF_NETLINK, kernel-chosen port id, group mask", () => {
+  const b = encodeSockaddrNl(new Uint8Array(SIZEOF_SOCKADDR_NL), {
+    groups: RTMGRP_LINK | RTMGRP_IPV4_IFADDR,
+  });
+  deepStrictEqual([...b], [
+    16,
+    0, // nl_family = AF_NETLINK (u16, host order)
+    0,
+    0, // nl_pad
+    0,
+    0,
+    0,
+    0, // nl_pid = 0: the kernel assigns one
+    0x11,
+    0,
+    0,
+    0, // nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR
+  ]);
 });

@@ -1,6 +1,7 @@
 /**
  * The OS port on Linux: raw IGMP socket with the kernel multicast routing API, upstream
- * memberships, interface discovery and a poll/eventfd wait, all through libc.
+ * memberships, interface discovery, a NETLINK_ROUTE socket that tells when links or IPv4
+ * addresses change, and a poll/eventfd wait, all through libc.
  *
  * Every call whose errno matters is synchronous, and errno is read right after it. Buffers handed
  * to the kernel by pointer are fields of this object, so they stay referenced.
@@ -20,10 +21,12 @@ import { Errno, SysError } from "./errno.ts";
 import { type Libc, readErrno } from "./libc.ts";
 import {
   AF_INET,
+  AF_NETLINK,
   EFD_CLOEXEC,
   EFD_NONBLOCK,
   IFF_LOOPBACK,
   IFF_MULTICAST,
+  IFF_RUNNING,
   IFF_UP,
   IP_ADD_MEMBERSHIP,
   IP_DROP_MEMBERSHIP,
@@ -44,7 +47,10 @@ import {
   MRT_DONE,
   MRT_INIT,
   MSG_DONTWAIT,
+  NETLINK_ROUTE,
   POLLIN,
+  RTMGRP_IPV4_IFADDR,
+  RTMGRP_LINK,
   SIOCGETSGCNT,
   SOCK_CLOEXEC,
   SOCK_DGRAM,
@@ -58,6 +64,7 @@ import {
   encodeMfcctl,
   encodeSiocSgReq,
   encodeSockaddrIn,
+  encodeSockaddrNl,
   encodeVifctl,
   findPktinfoIfindex,
   getInAddr,
@@ -67,11 +74,22 @@ import {
   SIZEOF_MSGHDR,
   SIZEOF_SIOC_SG_REQ,
   SIZEOF_SOCKADDR_IN,
+  SIZEOF_SOCKADDR_NL,
   SIZEOF_VIFCTL,
 } from "./linux_structs.ts";
 
 const RECV_BUFFER_SIZE = 65536;
 const CONTROL_BUFFER_SIZE = 256;
+/** Netlink messages are only counted, never parsed: a longer datagram is cut, which is fine. */
+const NETLINK_BUFFER_SIZE = 8192;
+/** At most this many netlink messages are read per call; poll wakes again for the rest. */
+const NETLINK_BATCH = 256;
+/** struct pollfd entries: the routing socket, the eventfd, the netlink socket. */
+const POLL_MRT = 0;
+const POLL_EVENTFD = 1;
+const POLL_NETLINK = 2;
+const POLL_FDS = 3;
+const SIZEOF_POLLFD = 8;
 
 /** One socket of the membership pool and how many groups it holds. */
 interface MemberSocket {
@@ -89,6 +107,7 @@ export class LinuxSys implements Sys {
   readonly #libc: Libc;
   #mrt = -1;
   #eventfd = -1;
+  #netlink = -1;
   readonly #members: MemberSocket[] = [];
   readonly #membership = new Map<string, MemberSocket>();
   readonly #recv = new Uint8Array(RECV_BUFFER_SIZE);
@@ -96,7 +115,10 @@ export class LinuxSys implements Sys {
   readonly #iov = new Uint8Array(16);
   readonly #msghdr = new Uint8Array(SIZEOF_MSGHDR);
   readonly #msghdrView = new DataView(this.#msghdr.buffer);
-  readonly #pollfds = new Uint8Array(16);
+  readonly #pollfds = new Uint8Array(POLL_FDS * SIZEOF_POLLFD);
+  readonly #pollView = new DataView(this.#pollfds.buffer);
+  readonly #netlinkBuf = new Uint8Array(NETLINK_BUFFER_SIZE);
+  readonly #sockaddrNl = new Uint8Array(SIZEOF_SOCKADDR_NL);
   readonly #int = new Uint8Array(4);
   readonly #eight = new Uint8Array(8);
   readonly #vifctl = new Uint8Array(SIZEOF_VIFCTL);
@@ -115,6 +137,14 @@ export class LinuxSys implements Sys {
     this.#msghdrView.setBigUint64(MSGHDR.iov, pointerValue(this.#iov), true);
     this.#msghdrView.setBigUint64(MSGHDR.iovlen, 1n, true);
     this.#msghdrView.setBigUint64(MSGHDR.control, pointerValue(this.#control), true);
+    // poll(2) skips entries with a negative fd: none is polled before it is opened.
+    for (let i = 0; i < POLL_FDS; i++) this.#setPollFd(i, -1);
+  }
+
+  #setPollFd(index: number, fd: number): void {
+    this.#pollView.setInt32(index * SIZEOF_POLLFD, fd, true);
+    this.#pollView.setInt16(index * SIZEOF_POLLFD + 4, fd < 0 ? 0 : POLLIN, true);
+    this.#pollView.setInt16(index * SIZEOF_POLLFD + 6, 0, true);
   }
 
   #fail(call: string, op: string): never {
@@ -155,6 +185,7 @@ export class LinuxSys implements Sys {
             name,
             index,
             up: (flags & IFF_UP) !== 0,
+            running: (flags & IFF_RUNNING) !== 0,
             multicast: (flags & IFF_MULTICAST) !== 0,
             loopback: (flags & IFF_LOOPBACK) !== 0,
             ipv4: [],
@@ -196,16 +227,74 @@ export class LinuxSys implements Sys {
     const efd = this.#libc.symbols.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (efd < 0) this.#fail("eventfd", "");
     this.#eventfd = efd;
-    const pv = new DataView(this.#pollfds.buffer);
-    pv.setInt32(0, this.#mrt, true);
-    pv.setInt16(4, POLLIN, true);
-    pv.setInt32(8, this.#eventfd, true);
-    pv.setInt16(12, POLLIN, true);
+    this.#setPollFd(POLL_MRT, this.#mrt);
+    this.#setPollFd(POLL_EVENTFD, this.#eventfd);
+  }
+
+  /**
+   * Opens a NETLINK_ROUTE socket (nonblocking, close-on-exec) bound to RTMGRP_LINK and
+   * RTMGRP_IPV4_IFADDR, and adds it to the set {@link wait} polls.
+   */
+  watchInterfaces(): void {
+    if (this.#netlink >= 0) return;
+    const s = this.#libc.symbols;
+    const fd = s.socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0) this.#fail("socket", "AF_NETLINK, NETLINK_ROUTE");
+    encodeSockaddrNl(this.#sockaddrNl, { groups: RTMGRP_LINK | RTMGRP_IPV4_IFADDR });
+    if (s.bind(fd, this.#sockaddrNl, SIZEOF_SOCKADDR_NL) < 0) {
+      const errno = readErrno(this.#libc);
+      s.close(fd);
+      throw new SysError("bind", "RTMGRP_LINK | RTMGRP_IPV4_IFADDR", errno);
+    }
+    this.#netlink = fd;
+    this.#setPollFd(POLL_NETLINK, fd);
+  }
+
+  /**
+   * Drains the netlink socket: any message, or ENOBUFS (the kernel dropped messages because
+   * the socket's buffer was full), means interfaces may have changed.
+   */
+  interfacesChanged(): boolean {
+    if (this.#netlink < 0) return false;
+    let changed = false;
+    for (let i = 0; i < NETLINK_BATCH; i++) {
+      const n = Number(
+        this.#libc.symbols.recv(
+          this.#netlink,
+          this.#netlinkBuf,
+          BigInt(NETLINK_BUFFER_SIZE),
+          MSG_DONTWAIT,
+        ),
+      );
+      if (n > 0) {
+        changed = true;
+        continue;
+      }
+      if (n === 0) break;
+      const errno = readErrno(this.#libc);
+      if (errno === Errno.EAGAIN) break;
+      if (errno === Errno.EINTR) continue;
+      if (errno === Errno.ENOBUFS) {
+        changed = true;
+        continue;
+      }
+      this.#closeNetlink();
+      throw new SysError("recv", "NETLINK_ROUTE", errno);
+    }
+    return changed;
+  }
+
+  #closeNetlink(): void {
+    if (this.#netlink < 0) return;
+    this.#setPollFd(POLL_NETLINK, -1);
+    this.#libc.symbols.close(this.#netlink);
+    this.#netlink = -1;
   }
 
   /** Drops every membership, releases the kernel table and closes every socket. */
   close(): void {
     const s = this.#libc.symbols;
+    this.#closeNetlink();
     for (const m of this.#members) s.close(m.fd);
     this.#members.length = 0;
     this.#membership.clear();
@@ -214,6 +303,7 @@ export class LinuxSys implements Sys {
       s.setsockopt(this.#mrt, IPPROTO_IP, MRT_DONE, this.#int, 4);
       s.close(this.#mrt);
       this.#mrt = -1;
+      this.#setPollFd(POLL_MRT, -1);
     }
     // The eventfd stays open while a poll may still be pending on it; it closes with the process.
     if (this.#eventfd >= 0 && !this.#waiting) {
@@ -354,13 +444,13 @@ export class LinuxSys implements Sys {
     };
   }
 
-  /** poll(2) on the routing socket and the eventfd, off the main thread. */
+  /** poll(2) on the routing socket, the eventfd and the netlink socket, off the main thread. */
   async wait(timeoutMs: number): Promise<void> {
     if (this.#mrt < 0) return;
     const timeout = Math.max(0, Math.min(0x7fffffff, Math.ceil(timeoutMs)));
     this.#waiting = true;
     try {
-      await this.#libc.symbols.poll(this.#pollfds, 2n, timeout);
+      await this.#libc.symbols.poll(this.#pollfds, BigInt(POLL_FDS), timeout);
     } finally {
       this.#waiting = false;
     }

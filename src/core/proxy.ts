@@ -6,6 +6,10 @@
  * owns and returns the actions for the runtime to execute, in order. Every timer is an absolute
  * deadline in the state; {@link nextDeadline} says when the runtime must feed the next `tick`.
  *
+ * Interfaces come and go while it runs: `interface-up` gives one the lowest free VIF,
+ * `interface-down` takes everything that used its VIF away before deleting it. Without an
+ * upstream the LANs' memberships are kept, and joined upstream once it appears.
+ *
  * @module
  */
 
@@ -70,9 +74,15 @@ export interface ProxyInterface {
   boundaries: Subnet[];
 }
 
+/** The number of VIFs the kernel supports (MAXVIFS). */
+export const MAXVIFS = 32;
+
 /** Options of the core. */
 export interface ProxyOptions {
-  /** Interfaces in VIF order: at most 32, exactly one upstream. */
+  /**
+   * The interfaces present at start, in VIF order: at most {@link MAXVIFS}, at most one
+   * upstream. None at all is valid: interfaces may appear later (`interface-up`).
+   */
   interfaces: ProxyInterface[];
   /** Emit per-packet and per-transition debug log actions. */
   debug?: boolean;
@@ -118,8 +128,8 @@ export interface ProxyState {
   readonly vifs: Map<number, VifState>;
   /** VIFs by interface index. */
   readonly byIfindex: Map<number, VifState>;
-  /** The upstream VIF. */
-  readonly upstream: VifState;
+  /** The upstream VIF; `undefined` while the upstream interface is absent. */
+  upstream: VifState | undefined;
   /** Downstream VIFs that have members, by group. */
   readonly members: Map<number, Set<number>>;
   /** Known sources by group, then by source address. */
@@ -137,6 +147,13 @@ export interface ProxyState {
 /** What the core reacts to. */
 export type ProxyEvent =
   | { kind: "start" }
+  /** An interface became usable: it gets the lowest free VIF. */
+  | { kind: "interface-up"; iface: ProxyInterface }
+  /**
+   * An interface is no longer usable; `reason` says why, for the log (e.g. "no longer exists").
+   * A change of address or index is this event followed by `interface-up`.
+   */
+  | { kind: "interface-down"; name: string; reason?: string }
   | { kind: "packet"; ifindex: number; data: Uint8Array; length: number }
   | { kind: "upcall"; msgtype: number; vif: number; source: number; group: number }
   | { kind: "tick" }
@@ -144,11 +161,16 @@ export type ProxyEvent =
 
 const DEFAULT_SOURCE_LIFETIME = 60_000;
 
-/** Builds the initial state. Throws `RangeError` on an impossible interface list. */
+/**
+ * Builds the initial state: the given interfaces get VIFs 0, 1, 2… in order. Throws
+ * `RangeError` on an impossible interface list (two upstreams, more than {@link MAXVIFS}).
+ */
 export function createProxy(options: ProxyOptions): ProxyState {
   const ups = options.interfaces.filter((i) => i.role === "upstream");
-  if (ups.length !== 1) throw new RangeError(`Need exactly one upstream, got ${ups.length}`);
-  if (options.interfaces.length > 32) throw new RangeError("More than 32 interfaces");
+  if (ups.length > 1) throw new RangeError(`Need at most one upstream, got ${ups.length}`);
+  if (options.interfaces.length > MAXVIFS) {
+    throw new RangeError(`More than ${MAXVIFS} interfaces`);
+  }
   const vifs = new Map<number, VifState>();
   const byIfindex = new Map<number, VifState>();
   options.interfaces.forEach((iface, vifi) => {
@@ -166,7 +188,7 @@ export function createProxy(options: ProxyOptions): ProxyState {
     options,
     vifs,
     byIfindex,
-    upstream: [...vifs.values()].find((v) => v.role === "upstream")!,
+    upstream: [...vifs.values()].find((v) => v.role === "upstream"),
     members: new Map(),
     sources: new Map(),
     upstreamJoined: new Set(),
@@ -209,6 +231,12 @@ export function step(state: ProxyState, event: ProxyEvent, now: number): Action[
   switch (event.kind) {
     case "start":
       start(state, now, out);
+      break;
+    case "interface-up":
+      addInterface(state, event.iface, now, out);
+      break;
+    case "interface-down":
+      removeInterface(state, event.name, event.reason, now, out);
       break;
     case "packet":
       receivePacket(state, event, now, out);
@@ -259,32 +287,53 @@ function describeBoundaries(boundaries: Subnet[]): string {
   return `, ${word} ${boundaries.map(formatSubnet).join(" ")}`;
 }
 
+/** `downstream as VIF 2, address 10.2.0.1, threshold 1[, boundary …]` for the interface lines. */
+function describeVif(vif: VifState): string {
+  return `${vif.role} as VIF ${vif.vifi}, address ${
+    formatIPv4(vif.address)
+  }, threshold ${vif.threshold}${describeBoundaries(vif.boundaries)}`;
+}
+
+/**
+ * Adds the VIF and logs `line` about it; downstream, also logs the timers that differ from the
+ * defaults, listens on 224.0.0.2 / 224.0.0.22 and schedules the startup queries (sent by the
+ * caller's tick).
+ */
+function openVif(vif: VifState, line: string, now: number, out: Action[]): void {
+  out.push({
+    kind: "addVif",
+    vifi: vif.vifi,
+    ifindex: vif.ifindex,
+    name: vif.name,
+    threshold: vif.threshold,
+    localAddress: vif.address,
+  });
+  log(out, "info", line);
+  if (vif.role !== "downstream") return;
+  const timers = describeTimers(vif.timers);
+  if (timers !== "") log(out, "info", `Interface "${vif.name}" runs with ${timers}`);
+  // Leaves go to 224.0.0.2 and IGMPv3 reports to 224.0.0.22: listen for both.
+  out.push({ kind: "join", group: INADDR_ALLRTRS_GROUP, ifindex: vif.ifindex, name: vif.name });
+  out.push({ kind: "join", group: INADDR_ALLRPTS_GROUP, ifindex: vif.ifindex, name: vif.name });
+  vif.startupQueriesLeft = vif.timers.startupQueryCount;
+  vif.nextGeneralQuery = now;
+}
+
+/** Stops listening downstream and deletes the VIF; memberships and entries are the caller's. */
+function closeVif(vif: VifState, out: Action[]): void {
+  if (vif.role === "downstream") {
+    out.push({ kind: "leave", group: INADDR_ALLRTRS_GROUP, ifindex: vif.ifindex, name: vif.name });
+    out.push({ kind: "leave", group: INADDR_ALLRPTS_GROUP, ifindex: vif.ifindex, name: vif.name });
+    vif.nextGeneralQuery = Infinity;
+    vif.startupQueriesLeft = 0;
+    vif.groups.clear();
+  }
+  out.push({ kind: "delVif", vifi: vif.vifi, name: vif.name });
+}
+
 function start(state: ProxyState, now: number, out: Action[]): void {
   for (const vif of state.vifs.values()) {
-    out.push({
-      kind: "addVif",
-      vifi: vif.vifi,
-      ifindex: vif.ifindex,
-      name: vif.name,
-      threshold: vif.threshold,
-      localAddress: vif.address,
-    });
-    log(
-      out,
-      "info",
-      `Interface "${vif.name}" is ${vif.role} as VIF ${vif.vifi}, address ${
-        formatIPv4(vif.address)
-      }, threshold ${vif.threshold}${describeBoundaries(vif.boundaries)}`,
-    );
-    if (vif.role === "downstream") {
-      const timers = describeTimers(vif.timers);
-      if (timers !== "") log(out, "info", `Interface "${vif.name}" runs with ${timers}`);
-      // Leaves go to 224.0.0.2 and IGMPv3 reports to 224.0.0.22: listen for both.
-      out.push({ kind: "join", group: INADDR_ALLRTRS_GROUP, ifindex: vif.ifindex, name: vif.name });
-      out.push({ kind: "join", group: INADDR_ALLRPTS_GROUP, ifindex: vif.ifindex, name: vif.name });
-      vif.startupQueriesLeft = vif.timers.startupQueryCount;
-      vif.nextGeneralQuery = now;
-    }
+    openVif(vif, `Interface "${vif.name}" is ${describeVif(vif)}`, now, out);
   }
   tick(state, now, out);
 }
@@ -296,32 +345,149 @@ function stop(state: ProxyState, out: Action[]): void {
       s.installed = undefined;
     }
   }
-  const up = state.upstream;
-  for (const group of state.upstreamJoined) {
-    out.push({ kind: "leave", group, ifindex: up.ifindex, name: up.name });
-  }
-  state.upstreamJoined.clear();
-  for (const vif of state.vifs.values()) {
-    if (vif.role === "downstream") {
-      out.push({
-        kind: "leave",
-        group: INADDR_ALLRTRS_GROUP,
-        ifindex: vif.ifindex,
-        name: vif.name,
-      });
-      out.push({
-        kind: "leave",
-        group: INADDR_ALLRPTS_GROUP,
-        ifindex: vif.ifindex,
-        name: vif.name,
-      });
-      vif.nextGeneralQuery = Infinity;
-      vif.groups.clear();
-    }
-    out.push({ kind: "delVif", vifi: vif.vifi, name: vif.name });
-  }
+  leaveUpstream(state, out);
+  for (const vif of state.vifs.values()) closeVif(vif, out);
   state.members.clear();
   state.sources.clear();
+}
+
+/** Leaves every group joined upstream and forgets them. */
+function leaveUpstream(state: ProxyState, out: Action[]): void {
+  const up = state.upstream;
+  if (up !== undefined) {
+    for (const group of state.upstreamJoined) {
+      out.push({ kind: "leave", group, ifindex: up.ifindex, name: up.name });
+    }
+  }
+  state.upstreamJoined.clear();
+}
+
+/** The lowest VIF number not in use, or `undefined` when all {@link MAXVIFS} are. */
+function freeVifNumber(state: ProxyState): number | undefined {
+  for (let vifi = 0; vifi < MAXVIFS; vifi++) if (!state.vifs.has(vifi)) return vifi;
+  return undefined;
+}
+
+function refreshOwnAddresses(state: ProxyState): void {
+  state.ownAddresses.clear();
+  for (const vif of state.vifs.values()) state.ownAddresses.add(vif.address);
+}
+
+/** `interface-up`: a VIF for an interface that became usable while running. */
+function addInterface(
+  state: ProxyState,
+  iface: ProxyInterface,
+  now: number,
+  out: Action[],
+): void {
+  const same = [...state.vifs.values()].find((v) =>
+    v.name === iface.name || v.ifindex === iface.ifindex
+  );
+  if (same !== undefined) {
+    log(
+      out,
+      "warn",
+      `Interface "${iface.name}" appeared but "${same.name}" already is VIF ${same.vifi}: not used`,
+    );
+    return;
+  }
+  if (iface.role === "upstream" && state.upstream !== undefined) {
+    log(
+      out,
+      "warn",
+      `Interface "${iface.name}" appeared as upstream but "${state.upstream.name}" already is ` +
+        "the upstream: not used",
+    );
+    return;
+  }
+  const vifi = freeVifNumber(state);
+  if (vifi === undefined) {
+    log(
+      out,
+      "warn",
+      `Interface "${iface.name}" appeared but all ${MAXVIFS} VIFs are in use: not used`,
+    );
+    return;
+  }
+  const vif: VifState = {
+    ...iface,
+    vifi,
+    startupQueriesLeft: 0,
+    nextGeneralQuery: 0,
+    groups: new Map(),
+  };
+  state.vifs.set(vifi, vif);
+  state.byIfindex.set(vif.ifindex, vif);
+  refreshOwnAddresses(state);
+  openVif(vif, `Interface "${vif.name}" appeared: ${describeVif(vif)}`, now, out);
+  if (vif.role === "downstream") {
+    tickVif(state, vif, now, out);
+    return;
+  }
+  state.upstream = vif;
+  let joins = 0;
+  for (const group of state.members.keys()) {
+    if (joinUpstream(state, group, out)) joins++;
+  }
+  if (joins > 0) {
+    log(
+      out,
+      "info",
+      `Joined ${joins} ${joins === 1 ? "group" : "groups"} on "${vif.name}" for the LANs`,
+    );
+  }
+  for (const group of state.sources.keys()) reconcileGroup(state, group, now, out);
+}
+
+/** `interface-down`: an interface in use is gone; everything that used its VIF goes first. */
+function removeInterface(
+  state: ProxyState,
+  name: string,
+  reason: string | undefined,
+  now: number,
+  out: Action[],
+): void {
+  const vif = [...state.vifs.values()].find((v) => v.name === name);
+  if (vif === undefined) return;
+  const why = reason ?? "no longer usable";
+  if (vif.role === "downstream") {
+    log(out, "info", `Interface "${name}" is gone (${why}): VIF ${vif.vifi} removed`);
+    // Its memberships end: other LANs keep theirs, upstream leaves what no LAN wants any more.
+    for (const group of [...vif.groups.keys()]) {
+      vif.groups.delete(group);
+      dropMember(state, vif, group, out);
+      reconcileGroup(state, group, now, out);
+    }
+    closeVif(vif, out);
+  } else {
+    // Every entry whose data came in on it goes, and with it the sources learnt there.
+    const entries: Action[] = [];
+    for (const [group, bySource] of state.sources) {
+      for (const [source, s] of bySource) {
+        if (s.iif !== vif.vifi) continue;
+        if (s.installed !== undefined) entries.push({ kind: "delMfc", source, group });
+        bySource.delete(source);
+      }
+      if (bySource.size === 0) state.sources.delete(group);
+    }
+    const n = entries.length;
+    const joined = state.upstreamJoined.size;
+    log(
+      out,
+      "info",
+      `Interface "${name}" is gone (${why}): VIF ${vif.vifi} removed, ${n} forwarding ` +
+        `${n === 1 ? "entry" : "entries"} and ${joined} upstream ` +
+        `${joined === 1 ? "membership" : "memberships"} dropped; nothing is forwarded until ` +
+        "it is back",
+    );
+    out.push(...entries);
+    leaveUpstream(state, out);
+    closeVif(vif, out);
+    state.upstream = undefined;
+  }
+  state.vifs.delete(vif.vifi);
+  state.byIfindex.delete(vif.ifindex);
+  refreshOwnAddresses(state);
 }
 
 function sendGeneralQuery(vif: VifState, out: Action[]): void {
@@ -357,20 +523,23 @@ function sendGroupQuery(vif: VifState, group: number, out: Action[]): void {
 }
 
 function tick(state: ProxyState, now: number, out: Action[]): void {
-  for (const vif of state.vifs.values()) {
-    if (vif.role !== "downstream") continue;
-    const t = vif.timers;
-    if (vif.nextGeneralQuery <= now) {
-      sendGeneralQuery(vif, out);
-      if (vif.startupQueriesLeft > 0) vif.startupQueriesLeft--;
-      vif.nextGeneralQuery = now +
-        (vif.startupQueriesLeft > 0 ? t.startupQueryInterval : t.queryInterval);
-    }
-    for (const [group, record] of vif.groups) {
-      if (membershipDeadline(record) <= now) applyMembership(state, vif, group, "tick", now, out);
-    }
-  }
+  for (const vif of state.vifs.values()) tickVif(state, vif, now, out);
   if (state.nextSourceSweep <= now) sweepSources(state, now);
+}
+
+/** The due general query and membership timers of one downstream VIF. */
+function tickVif(state: ProxyState, vif: VifState, now: number, out: Action[]): void {
+  if (vif.role !== "downstream") return;
+  const t = vif.timers;
+  if (vif.nextGeneralQuery <= now) {
+    sendGeneralQuery(vif, out);
+    if (vif.startupQueriesLeft > 0) vif.startupQueriesLeft--;
+    vif.nextGeneralQuery = now +
+      (vif.startupQueriesLeft > 0 ? t.startupQueryInterval : t.queryInterval);
+  }
+  for (const [group, record] of vif.groups) {
+    if (membershipDeadline(record) <= now) applyMembership(state, vif, group, "tick", now, out);
+  }
 }
 
 function sweepSources(state: ProxyState, now: number): void {
@@ -407,7 +576,6 @@ function applyEffect(
   now: number,
   out: Action[],
 ): void {
-  const up = state.upstream;
   switch (effect) {
     case "send-group-query":
       sendGroupQuery(vif, group, out);
@@ -417,7 +585,8 @@ function applyEffect(
       if (set === undefined) state.members.set(group, set = new Set());
       set.add(vif.vifi);
       log(out, "debug", `Group ${formatIPv4(group)} joined on "${vif.name}"`);
-      if (isGroupBounded(up, group)) {
+      const up = state.upstream;
+      if (up !== undefined && isGroupBounded(up, group)) {
         if (state.options.debug && set.size === 1) {
           log(
             out,
@@ -425,26 +594,42 @@ function applyEffect(
             `Group ${formatIPv4(group)} is inside a boundary of "${up.name}": not joined upstream`,
           );
         }
-      } else if (!state.upstreamJoined.has(group)) {
-        state.upstreamJoined.add(group);
-        out.push({ kind: "join", group, ifindex: up.ifindex, name: up.name });
-      }
+      } else joinUpstream(state, group, out);
       break;
     }
-    case "left": {
-      const set = state.members.get(group);
-      set?.delete(vif.vifi);
+    case "left":
       log(out, "debug", `Group ${formatIPv4(group)} left on "${vif.name}"`);
-      if (set === undefined || set.size === 0) {
-        state.members.delete(group);
-        if (state.upstreamJoined.delete(group)) {
-          out.push({ kind: "leave", group, ifindex: up.ifindex, name: up.name });
-        }
-      }
+      dropMember(state, vif, group, out);
       break;
-    }
   }
   reconcileGroup(state, group, now, out);
+}
+
+/**
+ * Joins `group` on the upstream interface unless it is joined already, inside an upstream
+ * boundary, or there is no upstream yet (it is joined when the upstream appears). Returns
+ * whether a join was issued.
+ */
+function joinUpstream(state: ProxyState, group: number, out: Action[]): boolean {
+  const up = state.upstream;
+  if (up === undefined || state.upstreamJoined.has(group) || isGroupBounded(up, group)) {
+    return false;
+  }
+  state.upstreamJoined.add(group);
+  out.push({ kind: "join", group, ifindex: up.ifindex, name: up.name });
+  return true;
+}
+
+/** Takes a VIF out of a group's members; the last one out leaves the group upstream. */
+function dropMember(state: ProxyState, vif: VifState, group: number, out: Action[]): void {
+  const set = state.members.get(group);
+  set?.delete(vif.vifi);
+  if (set !== undefined && set.size > 0) return;
+  state.members.delete(group);
+  const up = state.upstream;
+  if (state.upstreamJoined.delete(group) && up !== undefined) {
+    out.push({ kind: "leave", group, ifindex: up.ifindex, name: up.name });
+  }
 }
 
 /** Brings every MFC entry of `group` in line with the current membership. */

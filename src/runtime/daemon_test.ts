@@ -27,6 +27,7 @@ function sysIf(name: string, index: number, address: string): SystemInterface {
     name,
     index,
     up: true,
+    running: true,
     multicast: true,
     loopback: false,
     ipv4: [{ address: ip(address), prefixLength: 24 }],
@@ -38,6 +39,13 @@ const SYSTEM = [
   sysIf("dn1", 11, "10.1.0.1"),
   sysIf("dn2", 12, "10.2.0.1"),
 ];
+
+function warnings(lines: string[]): string[] {
+  return lines.flatMap((l) => {
+    const i = l.indexOf(" warn: ");
+    return i < 0 ? [] : [l.slice(i + 7)];
+  });
+}
 
 function setup(opts: { config?: Config; system?: SystemInterface[] } = {}) {
   const sys = new FakeSys(opts.system ?? SYSTEM);
@@ -78,22 +86,65 @@ Deno.test("Daemon.start: EADDRINUSE names the process that holds the table", () 
   ok(sys.calls.some((c) => c.op === "close"));
 });
 
-Deno.test("Daemon.start: a missing upstream is fatal, a missing downstream is a warning", () => {
+Deno.test("Daemon.start: a missing upstream or downstream is a warning, not an error", () => {
   const noUp = setup({ system: SYSTEM.slice(1) });
-  throws(() => noUp.daemon.start(), /Upstream interface "up0" does not exist/);
-  equal(noUp.sys.initialised, false, "the kernel table was never taken");
+  noUp.daemon.start();
+  ok(noUp.sys.initialised);
+  deepStrictEqual(warnings(noUp.lines), [
+    'Interface "up0" does not exist: waiting for it',
+    'No upstream interface yet: nothing is forwarded until "up0" appears',
+  ]);
+  ok(
+    noUp.lines.some((l) =>
+      l.endsWith('info: Started: no upstream yet, 2 downstream, waiting for "up0"')
+    ),
+  );
+  deepStrictEqual([...noUp.sys.vifs.values()].map((v) => [v.vifi, v.ifindex]), [[0, 11], [1, 12]]);
 
   const noDn2 = setup({ system: SYSTEM.slice(0, 2) });
   noDn2.daemon.start();
-  ok(noDn2.lines.some((l) => l.includes('warn: Interface "dn2" does not exist: not used')));
+  deepStrictEqual(warnings(noDn2.lines), ['Interface "dn2" does not exist: waiting for it']);
+  ok(
+    noDn2.lines.some((l) =>
+      l.endsWith('info: Started: upstream "up0", 1 downstream, waiting for "dn2"')
+    ),
+  );
   equal(noDn2.sys.vifs.size, 2);
 });
 
-Deno.test("Daemon.start: an interface without IPv4 or a down one is skipped; none left is fatal", () => {
-  const system = [SYSTEM[0], { ...SYSTEM[1], ipv4: [] }, { ...SYSTEM[2], up: false }];
-  const { daemon, sys } = setup({ system });
-  throws(() => daemon.start(), /No usable downstream interface/);
+Deno.test("Daemon.start: each unusable interface says why; none usable still starts", () => {
+  const system = [
+    { ...SYSTEM[0], up: false },
+    { ...SYSTEM[1], ipv4: [] },
+    { ...SYSTEM[2], multicast: false },
+  ];
+  const { daemon, sys, lines } = setup({ system });
+  daemon.start();
+  ok(sys.initialised);
+  equal(sys.vifs.size, 0);
+  deepStrictEqual(warnings(lines), [
+    'Interface "up0" is down: waiting for it to come up',
+    'Interface "dn1" has no IPv4 address: waiting for one',
+    'Interface "dn2" is not multicast capable: waiting until it is',
+    'No upstream interface yet: nothing is forwarded until "up0" is usable',
+    'No downstream interface yet: nothing is forwarded until one of "dn1", "dn2" is usable',
+  ]);
+});
+
+Deno.test("Daemon.start: more usable interfaces than VIFs is fatal before the table is taken", () => {
+  const names = Array.from({ length: 32 }, (_, i) => `dn${i + 1}`);
+  const config: Config = {
+    ...CONFIG,
+    interfaces: [iface("up0", "upstream"), ...names.map((n) => iface(n, "downstream"))],
+  };
+  const system = [SYSTEM[0], ...names.map((n, i) => sysIf(n, 100 + i, `10.${i + 1}.0.1`))];
+  const { daemon, sys } = setup({ config, system });
+  throws(() => daemon.start(), /33 interfaces are usable at once, the kernel supports 32 VIFs/);
   equal(sys.initialised, false);
+  // With one of them missing it starts, and waits for it.
+  const fewer = setup({ config, system: system.slice(0, 32) });
+  fewer.daemon.start();
+  equal(fewer.sys.vifs.size, 32);
 });
 
 Deno.test("Daemon.start: a VIF that cannot be added is fatal and leaves nothing behind", () => {
@@ -279,4 +330,233 @@ Deno.test("Daemon.start: per-interface timers and boundaries reach the queries a
   ));
   ok(lines.some((l) => l.endsWith('info: Interface "dn1" runs with query-response-interval 2.5s')));
   ok(!lines.some((l) => l.includes('"dn2" runs with')));
+});
+
+// Interfaces that appear, vanish or change while the daemon runs.
+
+async function until(what: string, cond: () => boolean, ms = 1000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+function hasLine(lines: string[], suffix: string): boolean {
+  return lines.some((l) => l.endsWith(suffix));
+}
+
+function v2Report(ifindex: number, from: string, group: number) {
+  const data = buildIPv4Packet({
+    source: ip(from),
+    destination: group,
+    payload: encodeV2Report(group),
+  });
+  return { kind: "packet" as const, ifindex, data, length: data.length };
+}
+
+Deno.test("Daemon.run: a LAN that appears gets a VIF at once; when it vanishes, quietly, it goes", async () => {
+  const { sys, daemon, lines } = setup({ system: SYSTEM.slice(0, 2) });
+  daemon.start();
+  ok(sys.watching, "the daemon watches for interface changes");
+  const running = daemon.run();
+  const g = ip("239.1.1.1");
+  sys.deliver(v2Report(11, "10.1.0.11", g));
+  sys.deliver({ kind: "upcall", msgtype: 1, vif: 0, source: ip("10.0.0.2"), group: g });
+  await until("the entry", () => sys.mfc.size === 1);
+
+  sys.setInterfaces(SYSTEM);
+  await until("VIF 2", () => sys.vifs.get(2)?.ifindex === 12);
+  ok(
+    hasLine(
+      lines,
+      'info: Interface "dn2" appeared: downstream as VIF 2, address 10.2.0.1, threshold 1',
+    ),
+  );
+  ok(sys.memberships.has(`${ip("224.0.0.2")}/12`) && sys.memberships.has(`${ip("224.0.0.22")}/12`));
+  await until(
+    "a query on dn2",
+    () => sys.calls.some((c) => c.op === "sendIgmp" && c.ifindex === 12),
+  );
+  sys.deliver(v2Report(12, "10.2.0.11", g));
+  await until("dn2 in the entry", () => sys.mfc.values().next().value?.oifs.length === 2);
+
+  // The kernel drops the VIF of an unregistered interface itself: deleting it again fails.
+  sys.vanish(12);
+  sys.setInterfaces(SYSTEM.slice(0, 2));
+  await until("dn2 gone", () => daemon.state?.byIfindex.has(12) === false);
+  ok(hasLine(lines, 'info: Interface "dn2" is gone (no longer exists): VIF 2 removed'));
+  deepStrictEqual([...sys.mfc.values()][0].oifs, [{ vifi: 1, ttl: 1 }], "LAN 1 still forwarded");
+  ok(sys.memberships.has(`${g}/10`), "LAN 1 still wants the group upstream");
+  ok(!sys.memberships.has(`${ip("224.0.0.2")}/12`));
+  deepStrictEqual(warnings(lines), ['Interface "dn2" does not exist: waiting for it']);
+  ok(lines.some((l) => l.includes('debug: Cannot delete VIF 2 for "dn2": EADDRNOTAVAIL')));
+  daemon.stop();
+  await running;
+  equal(sys.vifs.size, 0);
+  equal(sys.mfc.size, 0);
+  equal(sys.memberships.size, 0);
+});
+
+Deno.test("Daemon.run: a late upstream joins what the LANs want; it can go and come back", async () => {
+  const { sys, daemon, lines } = setup({ system: SYSTEM.slice(1) });
+  daemon.start();
+  const running = daemon.run();
+  const g = ip("239.1.1.1");
+  sys.deliver(v2Report(11, "10.1.0.11", g));
+  await until("the membership", () => daemon.state?.members.has(g) === true);
+  equal(sys.memberships.has(`${g}/10`), false, "no upstream to join on");
+
+  sys.setInterfaces(SYSTEM);
+  await until("the upstream join", () => sys.memberships.has(`${g}/10`));
+  ok(
+    hasLine(
+      lines,
+      'info: Interface "up0" appeared: upstream as VIF 2, address 10.0.0.1, threshold 1',
+    ),
+  );
+  sys.deliver({ kind: "upcall", msgtype: 1, vif: 2, source: ip("10.0.0.2"), group: g });
+  await until("the entry", () => sys.mfc.size === 1);
+  deepStrictEqual([...sys.mfc.values()][0].parent, 2);
+
+  sys.setInterfaces([{ ...SYSTEM[0], up: false }, ...SYSTEM.slice(1)]);
+  await until("no upstream", () => daemon.state?.upstream === undefined);
+  ok(lines.some((l) => l.includes('info: Interface "up0" is gone (went down): VIF 2 removed')));
+  equal(sys.mfc.size, 0);
+  equal(sys.memberships.has(`${g}/10`), false);
+  equal(sys.vifs.has(2), false);
+
+  sys.setInterfaces(SYSTEM);
+  await until("the join again", () => sys.memberships.has(`${g}/10`));
+  deepStrictEqual(warnings(lines), [
+    'Interface "up0" does not exist: waiting for it',
+    'No upstream interface yet: nothing is forwarded until "up0" appears',
+  ]);
+  daemon.stop();
+  await running;
+  equal(sys.vifs.size, 0);
+  equal(sys.memberships.size, 0);
+});
+
+Deno.test("Daemon.run: the periodic look finds a change the system did not announce", async () => {
+  const { sys, daemon, advance } = setup({ system: SYSTEM.slice(0, 2) });
+  daemon.start();
+  const running = daemon.run();
+  await until("the first look", () => sys.interfaceScans === 2);
+  sys.setInterfaces(SYSTEM, { notify: false });
+  await new Promise((r) => setTimeout(r, 60));
+  equal(sys.vifs.size, 2, "not seen before the look is due");
+  equal(sys.interfaceScans, 2);
+  advance(30_000);
+  await until("VIF 2", () => sys.vifs.has(2));
+  daemon.stop();
+  await running;
+});
+
+Deno.test("Daemon.run: a new address is a down and an up of the interface", async () => {
+  const { sys, daemon, lines } = setup();
+  daemon.start();
+  const running = daemon.run();
+  sys.setInterfaces([SYSTEM[0], sysIf("dn1", 11, "10.1.0.5"), SYSTEM[2]]);
+  await until("the new address", () => daemon.state?.vifs.get(1)?.address === ip("10.1.0.5"));
+  ok(
+    lines.some((l) =>
+      l.endsWith(
+        'info: Interface "dn1" is gone (address changed: 10.1.0.1 to 10.1.0.5): VIF 1 removed',
+      )
+    ),
+  );
+  ok(
+    hasLine(
+      lines,
+      'info: Interface "dn1" appeared: downstream as VIF 1, address 10.1.0.5, threshold 1',
+    ),
+  );
+  // Same name, new index: the old interface is gone.
+  sys.setInterfaces([SYSTEM[0], sysIf("dn1", 21, "10.1.0.5"), SYSTEM[2]]);
+  await until("the new index", () => daemon.state?.vifs.get(1)?.ifindex === 21);
+  ok(lines.some((l) => l.includes('"dn1" is gone (index changed: 11 to 21)')));
+  deepStrictEqual(warnings(lines), []);
+  daemon.stop();
+  await running;
+});
+
+Deno.test("Daemon.run: without a watch, interfaces are looked at every 5 s", async () => {
+  const { sys, daemon, lines, advance } = setup({ system: SYSTEM.slice(0, 2) });
+  sys.failures.set("watchInterfaces", "EPROTONOSUPPORT");
+  daemon.start();
+  ok(
+    hasLine(
+      lines,
+      "warn: Cannot watch interface changes: EPROTONOSUPPORT: looking every 5 s instead",
+    ),
+  );
+  const running = daemon.run();
+  sys.setInterfaces(SYSTEM);
+  await new Promise((r) => setTimeout(r, 60));
+  equal(sys.vifs.size, 2);
+  advance(5_000);
+  await until("VIF 2", () => sys.vifs.has(2));
+  daemon.stop();
+  await running;
+});
+
+Deno.test("Daemon.run: a watch that fails later ends with one warning; looks go on", async () => {
+  const { sys, daemon, lines, advance } = setup({ system: SYSTEM.slice(0, 2) });
+  daemon.start();
+  const running = daemon.run();
+  sys.failures.set("interfacesChanged", "EBADF");
+  sys.setInterfaces(SYSTEM, { notify: false });
+  advance(30_000);
+  await until("VIF 2", () => sys.vifs.has(2));
+  deepStrictEqual(warnings(lines).slice(1), [
+    "Cannot watch interface changes any more: EBADF: looking every 5 s instead",
+  ]);
+  daemon.stop();
+  await running;
+});
+
+Deno.test("Daemon.run: a VIF the kernel refuses is one warning, and tried again later", async () => {
+  const { sys, daemon, lines, advance } = setup({ system: SYSTEM.slice(0, 2) });
+  daemon.start();
+  const running = daemon.run();
+  await until("the first look", () => sys.interfaceScans === 2);
+  sys.failures.set("addVif", "ENODEV");
+  sys.setInterfaces(SYSTEM);
+  await until("the warning", () => warnings(lines).length === 2);
+  equal(
+    warnings(lines)[1],
+    'Cannot add VIF 2 for "dn2": ENODEV: trying again on the next change',
+  );
+  ok(!lines.some((l) => l.includes('info: Interface "dn2"')), "no appeared nor gone line");
+  equal(daemon.state?.vifs.has(2), false);
+  equal(sys.memberships.has(`${ip("224.0.0.2")}/12`), false);
+  sys.setInterfaces(SYSTEM);
+  await until("another look", () => sys.interfaceScans === 4);
+  equal(warnings(lines).length, 2, "not tried again for the same interface");
+  sys.failures.delete("addVif");
+  advance(30_000);
+  await until("VIF 2", () => sys.vifs.has(2));
+  daemon.stop();
+  await running;
+});
+
+Deno.test("Daemon.run: a link without carrier is used once it has one; one in use keeps its VIF", async () => {
+  const noCarrier = { ...SYSTEM[2], running: false };
+  const { sys, daemon, lines } = setup({ system: [SYSTEM[0], SYSTEM[1], noCarrier] });
+  daemon.start();
+  deepStrictEqual(warnings(lines), [
+    'Interface "dn2" has no carrier: waiting for its link to come up',
+  ]);
+  equal(sys.vifs.size, 2);
+  const running = daemon.run();
+  sys.setInterfaces(SYSTEM);
+  await until("VIF 2", () => sys.vifs.has(2));
+  const before = sys.calls.length;
+  sys.setInterfaces([SYSTEM[0], { ...SYSTEM[1], running: false }, SYSTEM[2]]);
+  await until("another look", () => sys.interfaceScans === 4);
+  deepStrictEqual(sys.calls.slice(before).filter((c) => c.op !== "sendIgmp"), [], "nothing done");
+  ok(!lines.some((l) => l.includes('"dn1" is gone')));
+  daemon.stop();
+  await running;
 });

@@ -23,8 +23,13 @@ export interface SystemInterface {
   name: string;
   /** Kernel interface index. */
   index: number;
-  /** IFF_UP is set. */
+  /** IFF_UP is set (administratively up). */
   up: boolean;
+  /**
+   * IFF_RUNNING is set: up and operational (a carrier, for links that have one). Until then
+   * the kernel drops what is sent on the link.
+   */
+  running: boolean;
   /** IFF_MULTICAST is set. */
   multicast: boolean;
   /** IFF_LOOPBACK is set. */
@@ -121,6 +126,18 @@ export interface Sys {
   sendIgmp(opts: { ifindex: number; source: number; destination: number; igmp: Uint8Array }): void;
   /** Returns the next pending message, or `undefined` when there is none (never blocks). */
   receive(): Received | undefined;
+  /**
+   * Starts watching for changes of interfaces (links appearing, vanishing, going up or down,
+   * IPv4 addresses added or removed): from then on `wait()` also returns when one happens, and
+   * {@link interfacesChanged} tells. Call it after `mrtInit()`; `close()` ends the watch.
+   */
+  watchInterfaces(): void;
+  /**
+   * Whether interfaces may have changed since the last call (never blocks). It consumes the
+   * notifications, so call it after every `wait()` while watching. It says nothing about what
+   * changed: `interfaces()` does. On an error the watch ends and the error is thrown.
+   */
+  interfacesChanged(): boolean;
   /** Waits until a socket is readable, `wake()` is called, or `timeoutMs` passes. */
   wait(timeoutMs: number): Promise<void>;
   /** Makes a pending `wait()` return (safe to call from a signal handler). */

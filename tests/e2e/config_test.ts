@@ -21,12 +21,12 @@ import {
 import { Host, type Rx } from "../lab/host.ts";
 import { startSender } from "../lab/sender.ts";
 import { DAEMON_PERMISSIONS, type DaemonProcess, MAIN_TS, startDaemon } from "../lab/daemon.ts";
+import { type Capture, type Captured, hasTcpdump, startCapture } from "../lab/capture.ts";
 
 const PREFIX = "mcpcf-";
 const support = await labSupport();
 if (!support.ok) console.log(`SKIPPED configuration e2e tests: ${support.reason}`);
-const tcpdump = await new Deno.Command("sh", { args: ["-c", "command -v tcpdump"] }).output()
-  .then((r) => r.code === 0);
+const tcpdump = await hasTcpdump();
 if (support.ok && !tcpdump) {
   console.log("SKIPPED the on-the-wire checks of the configuration e2e tests: no tcpdump");
 }
@@ -90,66 +90,14 @@ async function startWith(lab: Lab, config: string): Promise<DaemonProcess> {
   return daemon;
 }
 
-interface Captured {
-  /** Wall-clock ms. */
-  time: number;
-  header: string;
-  body: string;
-}
-
-/** Parses `tcpdump -v -tt` output: a header line (with the IP fields) then an indented body. */
-function parseCapture(text: string): Captured[] {
-  const out: Captured[] = [];
-  const lines = text.split("\n");
-  for (let i = 0; i + 1 < lines.length; i++) {
-    const m = /^(\d+\.\d+) IP \((.*)\)$/.exec(lines[i]);
-    if (m && lines[i + 1].startsWith(" ")) {
-      out.push({ time: Number(m[1]) * 1000, header: m[2], body: lines[i + 1].trim() });
-    }
-  }
-  return out;
-}
-
-interface Capture {
-  stop(): Promise<Captured[]>;
-}
-
-/** Captures IGMP on a host's eth0; resolves once tcpdump says it is listening. */
-async function startCapture(lab: Lab, ns: string): Promise<Capture> {
-  const child = lab.spawnIn(
-    ns,
-    ["tcpdump", "-l", "-n", "-v", "-tt", "-i", "eth0", "igmp"],
-    { stdout: "piped", stderr: "piped" },
-  );
-  const stdout = new Response(child.stdout).text();
-  const listening = Promise.withResolvers<void>();
-  const stderr = (async () => {
-    let text = "";
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-      text += chunk;
-      if (text.includes("listening on")) listening.resolve();
-    }
-    listening.reject(new Error(`tcpdump in "${ns}" exited: ${text.trim()}`));
-  })();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    listening.promise,
-    new Promise((_, reject) =>
-      timer = setTimeout(() => reject(new Error(`tcpdump in "${ns}" is not listening`)), 5000)
-    ),
-  ]).finally(() => clearTimeout(timer));
-  return {
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // Already exited.
-      }
-      await child.status;
-      await stderr;
-      return parseCapture(await stdout);
-    },
-  };
+/**
+ * Makes the lab's hosts IGMPv2 hosts and, when tcpdump is installed, captures IGMP on the first
+ * host of each LAN (in LAN order); undefined without tcpdump.
+ */
+async function captureLanHosts(lab: Lab): Promise<Capture[] | undefined> {
+  await useIgmpV2Hosts(lab);
+  if (!tcpdump) return undefined;
+  return await Promise.all(lab.ns.hosts.map(([ns]) => startCapture(lab, ns)));
 }
 
 /** Queries sent by `from` to `group` (the group itself, or 224.0.0.1 for general ones). */
@@ -194,13 +142,7 @@ Deno.test({
   async fn() {
     const G = "239.1.1.1";
     await using lab = await createLab({ prefix: PREFIX, hostsPerLan: [1, 1] });
-    await useIgmpV2Hosts(lab);
-    const capture = tcpdump
-      ? await Promise.all([
-        startCapture(lab, lab.ns.hosts[0][0]),
-        startCapture(lab, lab.ns.hosts[1][0]),
-      ])
-      : undefined;
+    const capture = await captureLanHosts(lab);
     const daemon = await startWith(
       lab,
       [
@@ -419,13 +361,7 @@ Deno.test({
   async fn() {
     const G = "239.1.1.1";
     await using lab = await createLab({ prefix: PREFIX, hostsPerLan: [1, 1] });
-    await useIgmpV2Hosts(lab);
-    const capture = tcpdump
-      ? await Promise.all([
-        startCapture(lab, lab.ns.hosts[0][0]),
-        startCapture(lab, lab.ns.hosts[1][0]),
-      ])
-      : undefined;
+    const capture = await captureLanHosts(lab);
     const daemon = await startWith(
       lab,
       [

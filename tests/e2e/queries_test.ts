@@ -7,10 +7,10 @@ import { equal, ok } from "node:assert/strict";
 import { createLab, labSupport } from "../lab/lab.ts";
 import { Host } from "../lab/host.ts";
 import { startDaemon } from "../lab/daemon.ts";
+import { hasTcpdump, startCapture } from "../lab/capture.ts";
 
 const support = await labSupport();
-const tcpdump = await new Deno.Command("sh", { args: ["-c", "command -v tcpdump"] }).output()
-  .then((r) => r.code === 0);
+const tcpdump = await hasTcpdump();
 const skip = !support.ok
   ? `needs root and network namespaces: ${support.reason}`
   : !tcpdump
@@ -19,25 +19,6 @@ const skip = !support.ok
 if (skip !== undefined) console.log(`SKIPPED query e2e tests: ${skip}`);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Captured {
-  time: number;
-  header: string;
-  body: string;
-}
-
-/** Parses `tcpdump -v -tt` output: a header line (with the IP fields) then an indented body. */
-function parseCapture(text: string): Captured[] {
-  const out: Captured[] = [];
-  const lines = text.split("\n");
-  for (let i = 0; i + 1 < lines.length; i++) {
-    const m = /^(\d+\.\d+) IP \((.*)\)$/.exec(lines[i]);
-    if (m && lines[i + 1].startsWith(" ")) {
-      out.push({ time: Number(m[1]) * 1000, header: m[2], body: lines[i + 1].trim() });
-    }
-  }
-  return out;
-}
 
 Deno.test({
   name: "e2e queries: general and group-specific queries with TTL 1 and Router Alert",
@@ -48,12 +29,7 @@ Deno.test({
     await using lab = await createLab({ prefix: "mcpq-", hostsPerLan: [1] });
     const h11ns = lab.ns.hosts[0][0];
     await lab.setIgmpVersion(h11ns, 2);
-    const capture = lab.spawnIn(
-      h11ns,
-      ["tcpdump", "-l", "-n", "-v", "-tt", "-i", "eth0", "igmp"],
-      { stdout: "piped", stderr: "piped" },
-    );
-    await sleep(1000); // tcpdump needs a moment before it captures
+    const capture = await startCapture(lab, h11ns);
     const daemon = await startDaemon(lab);
     await daemon.waitForLine(/info: Started/);
     await using h11 = await Host.onLan(lab, 1, 1);
@@ -62,8 +38,7 @@ Deno.test({
     await h11.leave("239.1.1.1");
     await daemon.waitForLine(/Group 239\.1\.1\.1 left on "dn1"/, 4000);
     equal((await daemon.stop()).code, 0);
-    capture.kill("SIGTERM");
-    const packets = parseCapture(new TextDecoder().decode((await capture.output()).stdout));
+    const packets = await capture.stop();
     const ours = packets.filter((p) =>
       p.body.startsWith("10.1.0.1 > ") && p.body.includes("query")
     );

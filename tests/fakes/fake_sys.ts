@@ -24,7 +24,8 @@ export type FakeCall =
   | { op: "delMfc"; source: number; group: number }
   | { op: "joinGroup"; group: number; ifindex: number }
   | { op: "leaveGroup"; group: number; ifindex: number }
-  | { op: "sendIgmp"; ifindex: number; source: number; destination: number; igmp: Uint8Array };
+  | { op: "sendIgmp"; ifindex: number; source: number; destination: number; igmp: Uint8Array }
+  | { op: "watchInterfaces" };
 
 /** An error shaped like the real `SysError` (only `code` matters to the runtime). */
 export class FakeSysError extends Error {
@@ -55,19 +56,57 @@ export class FakeSys implements Sys {
   initialised = false;
   /** Number of `wake()` calls. */
   wakes = 0;
+  /** Whether `watchInterfaces()` was called (and `close()` not since). */
+  watching = false;
+  /** Number of `interfaces()` calls. */
+  interfaceScans = 0;
+  #changed = false;
   #wakeup: (() => void) | undefined;
 
-  /** Builds the fake with a fixed interface list. */
-  constructor(readonly systemInterfaces: SystemInterface[]) {}
+  /** Builds the fake with an interface list; {@link setInterfaces} changes it. */
+  constructor(public systemInterfaces: SystemInterface[]) {}
 
   #maybeFail(op: string): void {
     const code = this.failures.get(op);
     if (code !== undefined) throw new FakeSysError(op, code);
   }
 
-  /** The fixed interface list. */
+  /** The current interface list (or fails as configured with `interfaces`). */
   interfaces(): SystemInterface[] {
+    this.interfaceScans++;
+    this.#maybeFail("interfaces");
     return this.systemInterfaces;
+  }
+
+  /**
+   * Replaces the interface list, as the system would when links or addresses change. Unless
+   * `notify` is false, a watching daemon is told (`interfacesChanged()`) and woken; with
+   * `notify: false` only a periodic look finds the change.
+   */
+  setInterfaces(list: SystemInterface[], opts: { notify?: boolean } = {}): void {
+    this.systemInterfaces = list;
+    if (opts.notify === false || !this.watching) return;
+    this.#changed = true;
+    this.#wakeup?.();
+  }
+
+  /** Starts the watch (or fails as configured with `watchInterfaces`). */
+  watchInterfaces(): void {
+    this.calls.push({ op: "watchInterfaces" });
+    this.#maybeFail("watchInterfaces");
+    this.watching = true;
+  }
+
+  /** Whether {@link setInterfaces} notified since the last call (or fails as configured). */
+  interfacesChanged(): boolean {
+    const code = this.failures.get("interfacesChanged");
+    if (code !== undefined) {
+      this.watching = false;
+      throw new FakeSysError("interfacesChanged", code);
+    }
+    const changed = this.#changed;
+    this.#changed = false;
+    return changed;
   }
 
   /** Takes the table (or fails as configured). */
@@ -81,6 +120,7 @@ export class FakeSys implements Sys {
   close(): void {
     this.calls.push({ op: "close" });
     this.initialised = false;
+    this.watching = false;
     this.vifs.clear();
     this.mfc.clear();
     this.memberships.clear();
@@ -93,10 +133,16 @@ export class FakeSys implements Sys {
     this.vifs.set(vif.vifi, vif);
   }
 
-  /** Removes a VIF. */
+  /** Removes a VIF; EADDRNOTAVAIL if absent, like the kernel (or fails as configured). */
   delVif(vifi: number): void {
     this.calls.push({ op: "delVif", vifi });
-    this.vifs.delete(vifi);
+    this.#maybeFail("delVif");
+    if (!this.vifs.delete(vifi)) throw new FakeSysError("delVif", "EADDRNOTAVAIL");
+  }
+
+  /** What the kernel does when an interface is unregistered: its VIF goes with it. */
+  vanish(ifindex: number): void {
+    for (const [vifi, vif] of this.vifs) if (vif.ifindex === ifindex) this.vifs.delete(vifi);
   }
 
   /** Records an MFC entry. */
@@ -117,16 +163,18 @@ export class FakeSys implements Sys {
     return { packets: 0, bytes: 0, wrongIf: 0 };
   }
 
-  /** Records a membership. */
+  /** Records a membership (or fails as configured with `joinGroup`). */
   joinGroup(group: number, ifindex: number): void {
     this.calls.push({ op: "joinGroup", group, ifindex });
+    this.#maybeFail("joinGroup");
     this.memberships.add(`${group}/${ifindex}`);
   }
 
-  /** Drops a membership. */
+  /** Drops a membership (or fails as configured with `leaveGroup`, dropping it all the same). */
   leaveGroup(group: number, ifindex: number): void {
     this.calls.push({ op: "leaveGroup", group, ifindex });
     this.memberships.delete(`${group}/${ifindex}`);
+    this.#maybeFail("leaveGroup");
   }
 
   /** Records a sent message. */
@@ -141,9 +189,12 @@ export class FakeSys implements Sys {
     return this.inbox.shift();
   }
 
-  /** Resolves on `wake()`, when a message is queued, or after `timeoutMs` (real time). */
+  /**
+   * Resolves on `wake()`, when a message is queued or interfaces changed, or after `timeoutMs`
+   * (real time, at most 50 ms).
+   */
   wait(timeoutMs: number): Promise<void> {
-    if (this.inbox.length > 0) return Promise.resolve();
+    if (this.inbox.length > 0 || this.#changed) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#wakeup = undefined;

@@ -1,0 +1,281 @@
+// End to end: interfaces named in the configuration that do not exist when the daemon starts,
+// appear later, vanish and come back. The real daemon in a namespace lab, real Linux hosts
+// (IGMPv2), a real sender upstream; assertions on datagrams received, on the daemon's log and
+// on the kernel's multicast routing tables. Also measures how long after a link comes up its
+// VIF exists. Needs root and network namespaces; skipped with the reason printed otherwise.
+
+import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import {
+  createLab,
+  type Lab,
+  labSupport,
+  type MrVif,
+  parseMrCache,
+  parseMrVif,
+  SRC_ADDR,
+  useIgmpV2Hosts,
+} from "../lab/lab.ts";
+import { Host } from "../lab/host.ts";
+import { startSender } from "../lab/sender.ts";
+import { type DaemonProcess, labConfig, startDaemon } from "../lab/daemon.ts";
+import {
+  addLanLink,
+  addUpstreamLink,
+  removeLanLink,
+  removeUpstreamLink,
+  setLinkUp,
+} from "../lab/links.ts";
+
+const PREFIX = "mcpif-";
+const G1 = "239.1.1.1";
+/** How soon after its link comes up a VIF must exist. */
+const APPEAR_LIMIT_MS = 1000;
+const support = await labSupport();
+if (!support.ok) console.log(`SKIPPED interface e2e tests: ${support.reason}`);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The daemon's VIFs, read from its own /proc/PID/net (its network namespace) without spawning
+ * anything, so that polling it is cheap and precise.
+ */
+async function daemonVifs(daemon: DaemonProcess): Promise<MrVif[]> {
+  return parseMrVif(await Deno.readTextFile(`/proc/${daemon.child.pid}/net/ip_mr_vif`));
+}
+
+async function vifNames(lab: Lab): Promise<string[]> {
+  return parseMrVif(await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_vif")).map((v) => v.name);
+}
+
+/** The oifs of the resolved (source, group) entry as interface names. */
+async function oifNames(lab: Lab, group: string): Promise<string[] | undefined> {
+  const byVif = new Map(
+    parseMrVif(await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_vif")).map((v) => [v.vif, v.name]),
+  );
+  const e = parseMrCache(await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_cache"))
+    .find((x) => x.origin === SRC_ADDR && x.group === group && x.iif >= 0);
+  return e?.oifs.map((o) => byVif.get(o.vif) ?? `VIF ${o.vif}`);
+}
+
+/**
+ * Brings a link of the proxy up and polls the daemon's VIFs every millisecond until one for it
+ * exists; resolves with the VIF, the ms from the start of `ip link set up` to then, and how
+ * long the `ip` command itself took (the link comes up somewhere inside it).
+ */
+async function upUntilVif(
+  lab: Lab,
+  daemon: DaemonProcess,
+  name: string,
+): Promise<{ vif: MrVif; ms: number; commandMs: number }> {
+  const t0 = performance.now();
+  await setLinkUp(lab, name);
+  const commandMs = performance.now() - t0;
+  for (;;) {
+    const vif = (await daemonVifs(daemon)).find((v) => v.name === name);
+    const ms = performance.now() - t0;
+    if (vif !== undefined) return { vif, ms, commandMs };
+    if (ms > 5000) throw new Error(`No VIF for "${name}" 5 s after it came up`);
+    await sleep(1);
+  }
+}
+
+/** Lines the daemon logged at warn level. */
+function warnings(daemon: DaemonProcess): string[] {
+  return daemon.lines.flatMap((l) => {
+    const i = l.indexOf(" warn: ");
+    return i < 0 ? [] : [l.slice(i + 7)];
+  });
+}
+
+function gaps(seqs: number[]): number[] {
+  const missing: number[] = [];
+  for (let i = 1; i < seqs.length; i++) {
+    for (let s = seqs[i - 1] + 1; s < seqs[i]; s++) missing.push(s);
+  }
+  return missing;
+}
+
+/** SIGTERM, exit 0 within 1 s, and the kernel's multicast routing tables are empty. */
+async function stopClean(lab: Lab, daemon: DaemonProcess): Promise<void> {
+  const { code, ms } = await daemon.stop("SIGTERM");
+  equal(code, 0, `exit code after SIGTERM:\n${daemon.lines.slice(-20).join("\n")}`);
+  ok(ms < 1000, `SIGTERM to exit took ${ms} ms`);
+  deepStrictEqual(await vifNames(lab), [], "/proc/net/ip_mr_vif is empty");
+  deepStrictEqual(
+    parseMrCache(await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_cache")),
+    [],
+    "/proc/net/ip_mr_cache is empty",
+  );
+  ok(!daemon.lines.some((l) => l.includes("fatal:")), daemon.lines.join("\n"));
+}
+
+Deno.test({
+  name: "e2e interfaces: a LAN missing at start is used once it appears, dropped when it goes",
+  ignore: !support.ok,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    await using lab = await createLab({ prefix: PREFIX, hostsPerLan: [1, 1, 1] });
+    await useIgmpV2Hosts(lab);
+    await removeLanLink(lab, 3);
+    // dn3 answers queries fast, so a host there reports again soon after dn3 comes back.
+    const config = labConfig(lab).replace(
+      "interface dn3 { downstream }",
+      "interface dn3 {\n\tquery-response-interval 1\n\tdownstream\n}",
+    );
+    const daemon = await startDaemon(lab, { config });
+    await daemon.waitForLine(/info: Started/);
+    const sender = await startSender(lab, { groups: [G1], rate: 100 });
+    await using h11 = await Host.onLan(lab, 1, 1);
+    await using h31 = await Host.onLan(lab, 3, 1);
+
+    await t.step("the daemon starts without dn3 and says it waits for it", async () => {
+      ok(await daemon.waitForLine(/warn: Interface "dn3" does not exist: waiting for it/));
+      ok(
+        await daemon.waitForLine(/info: Started: upstream "up0", 2 downstream, waiting for "dn3"/),
+      );
+      deepStrictEqual(await vifNames(lab), ["up0", "dn1", "dn2"]);
+      const joinedAt = await h11.join(G1);
+      await h11.waitFor(G1, { since: joinedAt, count: 20, timeoutMs: 3000 });
+    });
+
+    await t.step("dn3 appears: its VIF within 1 s, and a host there receives", async () => {
+      await addLanLink(lab, 3, { up: false });
+      await sleep(200);
+      deepStrictEqual(await vifNames(lab), ["up0", "dn1", "dn2"], "no VIF while dn3 is down");
+      const { vif, ms, commandMs } = await upUntilVif(lab, daemon, "dn3");
+      console.log(
+        `  dn3 up to its VIF: ${ms.toFixed(1)} ms (VIF ${vif.vif}; the ip command took ${
+          commandMs.toFixed(1)
+        } ms)`,
+      );
+      ok(ms < APPEAR_LIMIT_MS, `VIF ${ms} ms after the link came up`);
+      equal(vif.vif, 3, "the lowest free VIF number");
+      ok(
+        await daemon.waitForLine(
+          /info: Interface "dn3" appeared: downstream as VIF 3, address 10\.3\.0\.1, threshold 1/,
+        ),
+      );
+      const joinedAt = await h31.join(G1);
+      const rx = await h31.waitFor(G1, { since: joinedAt, count: 20, timeoutMs: 3000 });
+      console.log(`  join on dn3 to first datagram: ${(rx[0].t - joinedAt).toFixed(1)} ms`);
+      deepStrictEqual(await oifNames(lab, G1), ["dn1", "dn3"]);
+    });
+
+    await t.step("dn3 is deleted: its VIF goes, LAN 1 keeps the stream, no warning", async () => {
+      const since = Host.now();
+      await sleep(300);
+      const t0 = performance.now();
+      await removeLanLink(lab, 3);
+      await daemon.waitForLine(/info: Interface "dn3" is gone \(no longer exists\): VIF 3 removed/);
+      console.log(`  dn3 deleted to the daemon's line: ${(performance.now() - t0).toFixed(1)} ms`);
+      deepStrictEqual(await vifNames(lab), ["up0", "dn1", "dn2"]);
+      deepStrictEqual(await oifNames(lab, G1), ["dn1"]);
+      await sleep(500);
+      const after = Host.now();
+      await h11.waitFor(G1, { since: after, count: 20, timeoutMs: 3000 });
+      await h11.sync();
+      deepStrictEqual(
+        gaps(h11.received(G1, since).map((r) => r.seq)),
+        [],
+        "no datagram lost on LAN 1",
+      );
+      deepStrictEqual(warnings(daemon), ['Interface "dn3" does not exist: waiting for it']);
+    });
+
+    await t.step("dn3 comes back: the same VIF, and its host is served again", async () => {
+      await addLanLink(lab, 3, { up: false });
+      const { vif, ms, commandMs } = await upUntilVif(lab, daemon, "dn3");
+      console.log(
+        `  dn3 up again to its VIF: ${ms.toFixed(1)} ms (VIF ${vif.vif}; the ip command took ${
+          commandMs.toFixed(1)
+        } ms)`,
+      );
+      ok(ms < APPEAR_LIMIT_MS, `VIF ${ms} ms after the link came up`);
+      equal(vif.vif, 3);
+      // h31 is still a member: it answers the startup query (max response time 1 s).
+      const since = Host.now();
+      await h31.waitFor(G1, { since, count: 20, timeoutMs: 5000 });
+      deepStrictEqual(await oifNames(lab, G1), ["dn1", "dn3"]);
+    });
+
+    await t.step("SIGTERM: exit 0, the kernel tables are empty", async () => {
+      await sender.stop();
+      await stopClean(lab, daemon);
+      deepStrictEqual(warnings(daemon), ['Interface "dn3" does not exist: waiting for it']);
+    });
+  },
+});
+
+Deno.test({
+  name: "e2e interfaces: the upstream missing at start is used once it appears, and again after",
+  ignore: !support.ok,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    await using lab = await createLab({ prefix: PREFIX, hostsPerLan: [1] });
+    await useIgmpV2Hosts(lab);
+    await removeUpstreamLink(lab);
+    const daemon = await startDaemon(lab);
+    await using h11 = await Host.onLan(lab, 1, 1);
+
+    await t.step(
+      "the daemon starts without up0, warns, and keeps the LAN's membership",
+      async () => {
+        await daemon.waitForLine(/info: Started: no upstream yet, 1 downstream, waiting for "up0"/);
+        deepStrictEqual(warnings(daemon), [
+          'Interface "up0" does not exist: waiting for it',
+          'No upstream interface yet: nothing is forwarded until "up0" appears',
+        ]);
+        deepStrictEqual(await vifNames(lab), ["dn1"]);
+        await h11.join(G1);
+        await daemon.waitForLine(/Received v2-report for 239\.1\.1\.1 from 10\.1\.0\.11 on "dn1"/);
+      },
+    );
+
+    await t.step(
+      "up0 appears: its VIF within 1 s, joined upstream, the host receives",
+      async () => {
+        await addUpstreamLink(lab, { up: false });
+        const { vif, ms, commandMs } = await upUntilVif(lab, daemon, "up0");
+        console.log(
+          `  up0 up to its VIF: ${ms.toFixed(1)} ms (VIF ${vif.vif}; the ip command took ${
+            commandMs.toFixed(1)
+          } ms)`,
+        );
+        ok(ms < APPEAR_LIMIT_MS, `VIF ${ms} ms after the link came up`);
+        equal(vif.vif, 1);
+        await daemon.waitForLine(/info: Joined 1 group on "up0" for the LANs/);
+        const sender = await startSender(lab, { groups: [G1], rate: 100 });
+        const rx = await h11.waitFor(G1, { since: sender.readyAt, count: 20, timeoutMs: 3000 });
+        console.log(
+          `  sender start to first datagram: ${(rx[0].t - sender.readyAt).toFixed(1)} ms`,
+        );
+        deepStrictEqual(await oifNames(lab, G1), ["dn1"]);
+        await sender.stop();
+      },
+    );
+
+    await t.step("up0 is deleted and created again: forwarding resumes", async () => {
+      await removeUpstreamLink(lab);
+      await daemon.waitForLine(/info: Interface "up0" is gone \(no longer exists\): VIF 1 removed/);
+      deepStrictEqual(await vifNames(lab), ["dn1"]);
+      deepStrictEqual(
+        parseMrCache(await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_cache"))
+          .filter((e) => e.iif >= 0),
+        [],
+        "no entry is left from the old upstream",
+      );
+      await addUpstreamLink(lab);
+      await daemon.waitForLine(/info: Interface "up0" appeared: upstream as VIF 1/);
+      const sender = await startSender(lab, { groups: [G1], rate: 100 });
+      await h11.waitFor(G1, { since: sender.readyAt, count: 20, timeoutMs: 3000 });
+      await sender.stop();
+    });
+
+    await t.step("SIGTERM: exit 0, the kernel tables are empty", async () => {
+      await stopClean(lab, daemon);
+      equal(warnings(daemon).length, 2, warnings(daemon).join("\n"));
+    });
+  },
+});
