@@ -36,6 +36,9 @@ const TESTDATA_FS: ConfigFs = {
     return { isFile: st.isFile, uid, mode };
   },
   readText: (path) => Deno.readTextFileSync(new URL(path, TESTDATA)),
+  // Relative to testdata, as the paths the parser sees.
+  realPath: (path) =>
+    Deno.realPathSync(new URL(path, TESTDATA)).slice(Deno.realPathSync(TESTDATA).length + 1),
   // The user who owns the checkout stands for the user running the daemon.
   uid: () => Deno.statSync(TESTDATA).uid,
 };

@@ -84,3 +84,46 @@ Deno.test("include: a file that cannot be read is one error, and parsing goes on
     "/etc/mcast-proxy.conf:3:1: no upstream interface configured",
   ]);
 });
+
+Deno.test("include: a loop through files without a final newline is still a loop", () => {
+  const { messages } = parseWith('interface em0 { upstream }\ninclude "a.conf"\n', {
+    "/etc/a.conf": 'include "b.conf"',
+    "/etc/b.conf": 'include "a.conf"',
+  });
+  assert.deepEqual(messages, [
+    '/etc/b.conf:1:9: cannot include "a.conf": "/etc/a.conf" is already being read (a loop)',
+  ]);
+});
+
+Deno.test("include: a loop through another spelling of a file is found by its identity", () => {
+  const include = (path: string): IncludedFile =>
+    path === "/etc/./m.conf" || path === "/etc/m.conf"
+      ? { text: 'include "./m.conf"\n', id: "/etc/m.conf" }
+      : { error: "no such file" };
+  const { diagnostics } = parseConfig('interface em0 { upstream }\ninclude "./m.conf"\n', {
+    file: "/etc/m.conf",
+    include,
+  });
+  assert.deepEqual(diagnostics.map(formatDiagnostic), [
+    '/etc/m.conf:2:9: cannot include "./m.conf": it is "/etc/m.conf", which is already being ' +
+    "read (a loop)",
+  ]);
+});
+
+Deno.test("include: a block left open at the end of an included file is an error", () => {
+  const { messages } = parseWith('include "open.conf"\n}\ninterface em0 { upstream }\n', {
+    "/etc/open.conf": "interface em1 { downstream",
+  });
+  assert.deepEqual(messages, [
+    '/etc/mcast-proxy.conf:2:1: unexpected "}" outside an interface block',
+    '/etc/open.conf:1:27: expected "}" to close interface "em1" (at /etc/open.conf:1), found ' +
+    'the end of "/etc/open.conf"',
+  ]);
+  const brace = parseWith('include "name.conf"\n{ downstream }\ninterface em0 { upstream }\n', {
+    "/etc/name.conf": "interface em1",
+  });
+  assert.deepEqual(brace.messages, [
+    '/etc/mcast-proxy.conf:2:1: expected a keyword, found "{"',
+    '/etc/name.conf:1:14: expected "{" after interface "em1", found end of line',
+  ]);
+});

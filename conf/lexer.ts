@@ -70,6 +70,8 @@ export interface Token {
   position: Position;
   /** The name of the macro this token was expanded from, if any. */
   macro?: string;
+  /** Set on the newline the parser puts where an included file ends. */
+  endOfFile?: boolean;
 }
 
 /** A macro definition. */
@@ -160,7 +162,8 @@ export class Lexer {
 
   /** Creates a lexer over `text`. */
   constructor(text: string, options: LexerOptions) {
-    this.#text = text;
+    // A byte order mark is not part of the text.
+    this.#text = text.startsWith("\ufeff") ? text.slice(1) : text;
     this.file = options.file;
     this.#macros = options.macros;
     this.diagnostics = options.diagnostics ?? [];
@@ -211,8 +214,7 @@ export class Lexer {
     }
     if (isControl(c)) {
       this.#advance();
-      const code = c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
-      return this.#invalid(position, `unexpected character U+${code}`);
+      return this.#invalid(position, unexpectedCharacter(c));
     }
     let word = "";
     while (c !== undefined && !isSpace(c) && !isControl(c) && !WORD_BREAK.has(c)) {
@@ -227,13 +229,21 @@ export class Lexer {
   #scanString(quote: string, position: Position): Token {
     this.#advance();
     let value = "";
+    let bad: { position: Position; message: string } | undefined;
     for (;;) {
       const c = this.#peek();
       if (c === undefined || c === "\n") {
         return this.#invalid(position, "unterminated quoted string");
       }
+      if (bad === undefined && isControl(c)) {
+        bad = { position: this.#position(), message: `${unexpectedCharacter(c)} in quoted string` };
+      }
       this.#advance();
-      if (c === quote) return { kind: "string", value, position };
+      if (c === quote) {
+        return bad === undefined
+          ? { kind: "string", value, position }
+          : this.#invalid(bad.position, bad.message);
+      }
       if (c === "\\") {
         const next = this.#peek();
         if (next === quote || next === "\\") {
@@ -311,9 +321,22 @@ function isSpace(c: string): boolean {
   return c === " " || c === "\t" || c === "\n" || c === "\r" || c === "\f" || c === "\v";
 }
 
+/**
+ * Control characters, and characters that look like white space or nothing at all (no-break
+ * and other Unicode spaces, zero-width characters, a byte order mark inside the text) or that
+ * stand for bytes that were not UTF-8: none belongs in a configuration.
+ */
 function isControl(c: string): boolean {
   const code = c.charCodeAt(0);
-  return (code < 0x20 && !isSpace(c)) || code === 0x7f;
+  return (code < 0x20 && !isSpace(c)) || (code >= 0x7f && code <= 0x9f) ||
+    /[\u00a0\u1680\u2000-\u200f\u2028-\u202f\u205f\u2060\u3000\ufeff\ufffd]/.test(c);
+}
+
+/** The message for a character {@link isControl} refuses. */
+function unexpectedCharacter(c: string): string {
+  const code = c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+  if (code === "FFFD") return "unexpected character U+FFFD (is the file not UTF-8?)";
+  return `unexpected character U+${code}`;
 }
 
 /**

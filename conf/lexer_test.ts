@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { formatDiagnostic } from "./config.ts";
 import { checkMacroName, MacroTable, type Token, tokenize } from "./lexer.ts";
+import { parseConfig } from "./parser.ts";
 
 const FILE = "test.conf";
 
@@ -198,4 +199,18 @@ Deno.test("checkMacroName accepts identifiers that are not keywords", () => {
     'invalid macro name "a-b": use letters, digits and "_", not starting with a digit',
   );
   assert.equal(checkMacroName("upstream"), 'macro name "upstream" is a keyword');
+});
+
+Deno.test("lexer: a byte order mark is skipped; invisible and control characters are errors", () => {
+  const { config, diagnostics } = parseConfig(
+    '\ufeffinterface em0 { upstream }\ninterface "em\u001b1" { downstream }\n' +
+      "interface em\u00a02 { downstream }\ninterface em\ufffd3 { downstream }\n",
+    { file: "t.conf" },
+  );
+  assert.equal(config, undefined);
+  assert.deepEqual(diagnostics.map(formatDiagnostic), [
+    "t.conf:2:14: unexpected character U+001B in quoted string",
+    "t.conf:3:13: unexpected character U+00A0",
+    "t.conf:4:13: unexpected character U+FFFD (is the file not UTF-8?)",
+  ]);
 });

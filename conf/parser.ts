@@ -71,10 +71,18 @@ export interface ParseOptions {
    * directory. Without it, `include` is an error.
    */
   include?: (path: string) => IncludedFile;
+  /**
+   * What identifies the file for include loops (e.g. its real path); two spellings of one file
+   * have the same identity. Defaults to `file`.
+   */
+  fileId?: string;
 }
 
-/** What an include reader returns: the file's text, or why it cannot be used. */
-export type IncludedFile = { text: string } | { error: string };
+/**
+ * What an include reader returns: the file's text and identity (as {@link ParseOptions.fileId};
+ * defaults to the resolved path), or why it cannot be used.
+ */
+export type IncludedFile = { text: string; id?: string } | { error: string };
 
 /** How deep includes may nest. */
 export const MAX_INCLUDE_DEPTH = 8;
@@ -122,7 +130,7 @@ const INTERFACE_KEYWORDS = [
  */
 export function parseConfig(text: string, options: ParseOptions): ParseResult {
   const parser = new Parser(new MacroTable(options.macros ?? {}), options.include);
-  parser.pushFile(text, options.file);
+  parser.pushFile(text, options.file, options.fileId ?? options.file);
   return parser.run();
 }
 
@@ -207,10 +215,14 @@ function isValue(t: Token): boolean {
 /** Checks an interface name; returns an error message or `undefined`. */
 function checkInterfaceName(name: string): string | undefined {
   if (name === "") return "interface name is empty";
-  if (name.length >= IFNAMSIZ) {
-    return `interface name "${name}" is too long (at most ${IFNAMSIZ - 1} characters)`;
+  if (new TextEncoder().encode(name).length >= IFNAMSIZ) {
+    const shown = name.length > 40 ? `${name.slice(0, 40)}...` : name;
+    return `interface name "${shown}" is too long (at most ${IFNAMSIZ - 1} bytes)`;
   }
   if (/\s/.test(name)) return `interface name "${name}" contains white space`;
+  if (name.includes("/") || name === "." || name === "..") {
+    return `"${name}" cannot be an interface name (no "/", ".", or "..")`;
+  }
   return undefined;
 }
 
@@ -272,6 +284,8 @@ class Parser {
   readonly #macros: MacroTable;
   readonly #include: ((path: string) => IncludedFile) | undefined;
   readonly #lexers: Lexer[] = [];
+  /** For each open file, by its lexer: its identity and those of the files including it. */
+  readonly #chains = new Map<Lexer, string[]>();
   /** File names in the order they were opened, for sorting diagnostics. */
   readonly #files: string[] = [];
   /** Lookahead. */
@@ -302,14 +316,15 @@ class Parser {
   /**
    * Makes `text` the file tokens are read from until its end, then goes back to the file that
    * was being read. For `include`, call it once the statement's last token has been consumed
-   * and nothing beyond the statement's newline is in the lookahead.
+   * and nothing beyond the statement's newline is in the lookahead; `chain` is the includer's
+   * (its identity and those of the files including it).
    */
-  pushFile(text: string, file: string): void {
+  pushFile(text: string, file: string, id: string, chain: string[] = []): void {
     if (this.#lexers.length === 0) this.#end = { file, line: 1, col: 1 };
     if (!this.#files.includes(file)) this.#files.push(file);
-    this.#lexers.push(
-      new Lexer(text, { file, macros: this.#macros, diagnostics: this.#diagnostics }),
-    );
+    const lexer = new Lexer(text, { file, macros: this.#macros, diagnostics: this.#diagnostics });
+    this.#chains.set(lexer, [...chain, id]);
+    this.#lexers.push(lexer);
   }
 
   /** Parses everything, runs the whole-file checks and returns the result. */
@@ -348,7 +363,7 @@ class Parser {
       }
       // End of an included file: a newline ends its last statement, then back to the includer.
       this.#lexers.pop();
-      return { kind: "newline", value: "\n", position: t.position };
+      return { kind: "newline", value: "\n", position: t.position, endOfFile: true };
     }
   }
 
@@ -522,9 +537,11 @@ class Parser {
       return this.#skipStatement(false);
     }
     this.#next();
+    // The chain of includes that led here, taken before looking past the statement may close
+    // the current file.
+    const open = this.#chains.get(this.#lexers[this.#lexers.length - 1]) ?? [];
     this.#endStatement(false);
     const path = resolveIncludePath(t.value, t.position.file);
-    const open = this.#lexers.map((l) => l.file);
     if (open.includes(path)) {
       this.#error(t, `cannot include "${t.value}": "${path}" is already being read (a loop)`);
       return;
@@ -545,12 +562,19 @@ class Parser {
       this.#error(t, `cannot include "${path}": ${read.error}`);
       return;
     }
+    if (read.id !== undefined && read.id !== path && open.includes(read.id)) {
+      this.#error(
+        t,
+        `cannot include "${t.value}": it is "${read.id}", which is already being read (a loop)`,
+      );
+      return;
+    }
     // The includer's end of file may already be in the lookahead: drop it, the lexer gives it
     // again once the included file is done.
     if (this.#buffer.length > 0 && this.#buffer[this.#buffer.length - 1].kind === "eof") {
       this.#buffer.pop();
     }
-    this.pushFile(read.text, path);
+    this.pushFile(read.text, path, read.id ?? path, open);
   }
 
   // --- scopes ---
@@ -622,7 +646,7 @@ class Parser {
     }
     // The "{" may also start the next line.
     let k = 0;
-    while (this.#peek(k).kind === "newline") k++;
+    while (this.#peek(k).kind === "newline" && !this.#peek(k).endOfFile) k++;
     if (this.#peek(k).kind !== "lbrace") {
       const t = this.#peek();
       const label = name === undefined ? "" : ` "${name}"`;
@@ -670,6 +694,10 @@ class Parser {
       const t = this.#peek();
       switch (t.kind) {
         case "newline":
+          if (t.endOfFile) {
+            this.#error(t, `expected "}" to close ${label}, found the end of "${t.position.file}"`);
+            return false;
+          }
           this.#next();
           continue;
         case "rbrace":
@@ -819,7 +847,7 @@ class Parser {
       return undefined;
     }
     this.#next();
-    if (!/^[+-]?[0-9]+$/.test(t.value)) {
+    if (!/^-?[0-9]+$/.test(t.value)) {
       this.#error(t, `${kw.value} "${t.value}" is not a number`);
       return undefined;
     }
@@ -973,6 +1001,7 @@ class Parser {
       this.#error(this.#end, "no upstream interface configured");
       return;
     }
+
     const [first, ...more] = upstreams;
     for (const p of more) {
       this.#error(

@@ -498,7 +498,7 @@ Deno.test("parseConfig: bad interface names", () => {
     [
       "test.conf:2:11: interface name is empty",
       'test.conf:3:11: interface name "a b" contains white space',
-      'test.conf:4:11: interface name "abcdefghijklmnop" is too long (at most 15 characters)',
+      'test.conf:4:11: interface name "abcdefghijklmnop" is too long (at most 15 bytes)',
     ],
   );
 });

@@ -14,6 +14,8 @@ export interface ConfigFs {
   stat(path: string): IncludeFileInfo;
   /** The file's text; throws like `Deno.readTextFileSync`. */
   readText(path: string): string;
+  /** The file's canonical path (links and `.` resolved), for include loops. */
+  realPath(path: string): string;
   /** The user id the daemon runs as, or `null` where there is none. */
   uid(): number | null;
 }
@@ -25,6 +27,7 @@ export const DENO_CONFIG_FS: ConfigFs = {
     return { isFile: st.isFile, uid: st.uid, mode: st.mode };
   },
   readText: (path) => Deno.readTextFileSync(path),
+  realPath: (path) => Deno.realPathSync(path),
   uid: () => Deno.uid(),
 };
 
@@ -56,6 +59,10 @@ export function loadConfig(
 ): LoadResult {
   let text: string;
   try {
+    // A FIFO or a device would block the read, or never end.
+    if (!fs.stat(file).isFile) {
+      return { error: `cannot read configuration "${file}": it is not a regular file` };
+    }
     text = fs.readText(file);
   } catch (err) {
     return { error: `cannot read configuration "${file}": ${describeReadError(err)}` };
@@ -64,10 +71,16 @@ export function loadConfig(
     try {
       const problem = includeFileProblem(fs.stat(path), fs.uid());
       if (problem !== undefined) return { error: problem };
-      return { text: fs.readText(path) };
+      return { text: fs.readText(path), id: fs.realPath(path) };
     } catch (err) {
       return { error: describeReadError(err) };
     }
   };
-  return parseConfig(text, { file, macros, include });
+  let fileId = file;
+  try {
+    fileId = fs.realPath(file);
+  } catch {
+    // Read above, so it exists; without a canonical path loops are found by name only.
+  }
+  return parseConfig(text, { file, macros, include, fileId });
 }

@@ -15,6 +15,7 @@ function memoryFs(files: Record<string, [string, number, number]>, uid = 0): Con
       return { isFile: true, uid: owner, mode };
     },
     readText: (path) => get(path)[0],
+    realPath: (path) => path.replace(/\/\.\//g, "/"),
     uid: () => uid,
   };
 }
