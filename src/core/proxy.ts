@@ -174,13 +174,7 @@ export function createProxy(options: ProxyOptions): ProxyState {
   const vifs = new Map<number, VifState>();
   const byIfindex = new Map<number, VifState>();
   options.interfaces.forEach((iface, vifi) => {
-    const vif: VifState = {
-      ...iface,
-      vifi,
-      startupQueriesLeft: 0,
-      nextGeneralQuery: 0,
-      groups: new Map(),
-    };
+    const vif = newVif(iface, vifi);
     vifs.set(vifi, vif);
     byIfindex.set(iface.ifindex, vif);
   });
@@ -196,6 +190,11 @@ export function createProxy(options: ProxyOptions): ProxyState {
     counters: { packets: 0, upcalls: 0, drops: new Map() },
     nextSourceSweep: 0,
   };
+}
+
+/** A VIF for `iface` as number `vifi`, with no router state yet. */
+function newVif(iface: ProxyInterface, vifi: number): VifState {
+  return { ...iface, vifi, startupQueriesLeft: 0, nextGeneralQuery: 0, groups: new Map() };
 }
 
 /** Whether a group is in 224.0.0.0/24, which is never proxied nor routed. */
@@ -409,13 +408,7 @@ function addInterface(
     );
     return;
   }
-  const vif: VifState = {
-    ...iface,
-    vifi,
-    startupQueriesLeft: 0,
-    nextGeneralQuery: 0,
-    groups: new Map(),
-  };
+  const vif = newVif(iface, vifi);
   state.vifs.set(vifi, vif);
   state.byIfindex.set(vif.ifindex, vif);
   refreshOwnAddresses(state);

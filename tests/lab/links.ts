@@ -73,24 +73,7 @@ export async function addLanLink(lab: Lab, i: number, opts: AddLinkOptions = {})
   const name = `dn${i}`;
   // Peers with different indexes: the kernel then treats the carrier change as urgent.
   const index = FIRST_INDEX + 2 * i;
-  await ip([
-    "link",
-    "add",
-    name,
-    "netns",
-    lab.ns.proxy,
-    "index",
-    String(index),
-    "type",
-    "veth",
-    "peer",
-    "name",
-    "rt0",
-    "netns",
-    lab.ns.lans[i - 1],
-    "index",
-    String(index + 1),
-  ]);
+  await addVeth(lab, { name, index, peer: "rt0", peerNs: lab.ns.lans[i - 1] });
   await batch(lab.ns.lans[i - 1], ["link set rt0 master br0", "link set rt0 up"]);
   await lab.sysctl(lab.ns.proxy, `net.ipv4.conf.${name}.rp_filter`, 0);
   await batch(lab.ns.proxy, [`addr add 10.${i}.0.1/24 dev ${name}`]);
@@ -110,24 +93,7 @@ export async function removeUpstreamLink(lab: Lab): Promise<void> {
 export async function addUpstreamLink(lab: Lab, opts: AddLinkOptions = {}): Promise<void> {
   const name = lab.ifaces.upstream;
   const index = FIRST_INDEX;
-  await ip([
-    "link",
-    "add",
-    name,
-    "netns",
-    lab.ns.proxy,
-    "index",
-    String(index),
-    "type",
-    "veth",
-    "peer",
-    "name",
-    "eth0",
-    "netns",
-    lab.ns.src,
-    "index",
-    String(index + 1),
-  ]);
+  await addVeth(lab, { name, index, peer: "eth0", peerNs: lab.ns.src });
   await lab.sysctl(lab.ns.proxy, `net.ipv4.conf.${name}.rp_filter`, 0);
   await batch(lab.ns.proxy, [`addr add ${UPSTREAM_ADDR}/24 dev ${name}`]);
   await batch(lab.ns.src, [
@@ -136,6 +102,21 @@ export async function addUpstreamLink(lab: Lab, opts: AddLinkOptions = {}): Prom
     `route add default via ${UPSTREAM_ADDR}`,
   ]);
   if (opts.up ?? true) await setLinkUp(lab, name);
+}
+
+/**
+ * Creates a veth pair: `name` (interface index `index`) in the proxy namespace, `peer` (index
+ * `index + 1`) in `peerNs`.
+ */
+async function addVeth(
+  lab: Lab,
+  link: { name: string; index: number; peer: string; peerNs: string },
+): Promise<void> {
+  await ip([
+    ...["link", "add", link.name, "netns", lab.ns.proxy, "index", String(link.index)],
+    ...["type", "veth", "peer", "name", link.peer, "netns", link.peerNs],
+    ...["index", String(link.index + 1)],
+  ]);
 }
 
 /** Brings a link of the proxy namespace up (`ip link set NAME up`). */
