@@ -55,9 +55,8 @@ function macrosOf(text: string): Record<string, string> {
   );
 }
 
-/** What a golden `.out` file holds for a case. */
-function render(name: string, macros: Record<string, string>): string {
-  const result = loadConfig(name, macros, TESTDATA_FS);
+/** What a golden `.out` file holds for the result of loading a case. */
+function render(result: ReturnType<typeof loadConfig>): string {
   if ("error" in result) return result.error + "\n";
   let out = result.diagnostics.map((d) => formatDiagnostic(d) + "\n").join("");
   if (result.config !== undefined) out += printConfig(result.config);
@@ -81,11 +80,10 @@ for (const name of cases) {
   Deno.test(`golden: ${base}`, () => {
     const text = Deno.readTextFileSync(new URL(name, TESTDATA));
     const want = Deno.readTextFileSync(new URL(`${base}.out`, TESTDATA));
-    const macros = macrosOf(text);
-    if (UPDATE) Deno.writeTextFileSync(new URL(`${base}.out`, TESTDATA), render(name, macros));
-    else assert.equal(render(name, macros), want);
+    const result = loadConfig(name, macrosOf(text), TESTDATA_FS);
+    if (UPDATE) Deno.writeTextFileSync(new URL(`${base}.out`, TESTDATA), render(result));
+    else assert.equal(render(result), want);
 
-    const result = loadConfig(name, macros, TESTDATA_FS);
     if ("error" in result || result.config === undefined) return;
     const { config } = result;
     const printed = printConfig(config);

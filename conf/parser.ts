@@ -53,6 +53,8 @@ import { checkMacroName, Lexer, MacroTable, type Token } from "./lexer.ts";
 import {
   formatIPv4,
   formatIPv6,
+  isIPv4Multicast,
+  isIPv6Multicast,
   maskIPv4,
   maskIPv6,
   parseIPv4,
@@ -212,10 +214,12 @@ function isValue(t: Token): boolean {
   return t.kind === "word" || t.kind === "string";
 }
 
+const UTF8 = new TextEncoder();
+
 /** Checks an interface name; returns an error message or `undefined`. */
 function checkInterfaceName(name: string): string | undefined {
   if (name === "") return "interface name is empty";
-  if (new TextEncoder().encode(name).length >= IFNAMSIZ) {
+  if (UTF8.encode(name).length >= IFNAMSIZ) {
     const shown = name.length > 40 ? `${name.slice(0, 40)}...` : name;
     return `interface name "${shown}" is too long (at most ${IFNAMSIZ - 1} bytes)`;
   }
@@ -244,11 +248,11 @@ export function resolveIncludePath(path: string, from: string): string {
 /** Why a prefix is not a multicast range, or `undefined` when it is one. */
 function notMulticast(p: Prefix, raw: string): string | undefined {
   if (p.family === 4) {
-    const first = Number(p.address.split(".")[0]);
-    if (p.length >= 4 && first >= 224 && first <= 239) return undefined;
+    if (p.length >= 4 && isIPv4Multicast(parseIPv4(p.address) ?? 0)) return undefined;
     return `${raw} is not a multicast range (IPv4 groups are in 224.0.0.0/4)`;
   }
-  if (p.length >= 8 && p.address.toLowerCase().startsWith("ff")) return undefined;
+  const v6 = parseIPv6(p.address);
+  if (p.length >= 8 && v6 !== undefined && isIPv6Multicast(v6)) return undefined;
   return `${raw} is not a multicast range (IPv6 groups are in ff00::/8)`;
 }
 

@@ -18,7 +18,7 @@ import {
   type ProxyState,
   step,
 } from "../core/proxy.ts";
-import type { Subnet } from "../core/subnet.ts";
+import { formatSubnet, type Subnet } from "../core/subnet.ts";
 import type { Logger } from "../log.ts";
 import { formatIPv4, parseIPv4 } from "../proto/addr.ts";
 import type { Sys, SystemInterface } from "./sys.ts";
@@ -199,8 +199,7 @@ export function describeChange(was: ProxyInterface, now: ProxyInterface): string
   if (was.address !== now.address) {
     return `address changed: ${formatIPv4(was.address)} to ${formatIPv4(now.address)}`;
   }
-  const subnets = (i: ProxyInterface) =>
-    i.subnets.map((s) => `${formatIPv4(s.address)}/${s.prefixLength}`).join(" ");
+  const subnets = (i: ProxyInterface) => i.subnets.map(formatSubnet).join(" ");
   if (subnets(was) !== subnets(now)) return `addresses changed: ${subnets(now)}`;
   return undefined;
 }
