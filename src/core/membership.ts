@@ -31,8 +31,12 @@ export interface GroupRecord {
   nextQuery: number;
 }
 
-/** Events a group record reacts to. */
-export type MembershipEvent = "v1-report" | "v2-report" | "leave" | "tick";
+/**
+ * Events a group record reacts to. `group-query` is another querier's group-specific query,
+ * heard while the proxy is not the querier: the caller passes timers whose Last Member Query
+ * Interval is the query's Max Response Time (RFC 2236 section 6).
+ */
+export type MembershipEvent = "v1-report" | "v2-report" | "leave" | "group-query" | "tick";
 
 /** Effects of a transition, executed by the caller. */
 export type MembershipEffect = "joined" | "left" | "send-group-query";
@@ -74,6 +78,21 @@ function startChecking(g: GroupRecord, now: number, t: ProtocolTimers): Membersh
   return { record: g, effects: ["send-group-query"] };
 }
 
+/**
+ * A non-querier hearing a group-specific query: the group timer drops to Last Member Query
+ * Count × the query's Max Response Time unless it is already lower; no query of our own.
+ */
+function lowerTimer(g: GroupRecord, now: number, t: ProtocolTimers): MembershipStep {
+  const deadline = now + t.lastMemberQueryCount * t.lastMemberQueryInterval;
+  if (g.expires > deadline) {
+    g.state = "checking-membership";
+    g.expires = deadline;
+  }
+  g.queriesLeft = 0;
+  g.nextQuery = 0;
+  return { record: g, effects: NONE };
+}
+
 function ignore(g: GroupRecord): MembershipStep {
   return { record: g, effects: NONE };
 }
@@ -95,12 +114,14 @@ const TABLE: Record<MembershipState, Record<MembershipEvent, Transition>> = {
     "v1-report": refreshV1,
     "v2-report": refresh,
     "leave": startChecking,
+    "group-query": lowerTimer,
     "tick": expireTimers,
   },
   "checking-membership": {
     "v1-report": refreshV1,
     "v2-report": refresh,
     "leave": ignore,
+    "group-query": lowerTimer,
     "tick": expireTimers,
   },
 };

@@ -84,3 +84,20 @@ Deno.test("stepMembership: LMQC 1 sends one query and removes after one LMQI", (
   equal(membershipDeadline(g), 1500);
   deepStrictEqual(stepMembership(g, "tick", 1500, t).effects, ["left"]);
 });
+
+Deno.test("stepMembership: a heard group-specific query lowers the timer, never raises it", () => {
+  const heard = { ...T, lastMemberQueryInterval: 500 }; // the query's Max Response Time
+  const g = stepMembership(undefined, "v2-report", 0, T).record!;
+  const s = stepMembership(g, "group-query", 10_000, heard);
+  deepStrictEqual(s.effects, [], "a non-querier sends no query of its own");
+  equal(s.record?.state, "checking-membership");
+  equal(s.record?.expires, 11_000);
+  stepMembership(g, "group-query", 10_200, { ...T, lastMemberQueryInterval: 10_000 });
+  equal(g.expires, 11_000);
+  deepStrictEqual(stepMembership(g, "tick", 11_000, T), { record: undefined, effects: ["left"] });
+  deepStrictEqual(
+    stepMembership(undefined, "group-query", 0, heard),
+    { record: undefined, effects: [] },
+    "no members, no record",
+  );
+});

@@ -19,6 +19,11 @@ export interface PlannerVif {
   threshold: number;
   /** Administrative boundaries: groups in these ranges are never forwarded onto the VIF. */
   boundaries: Subnet[];
+  /**
+   * Downstream: whether the proxy is the querier on the LAN. Data is forwarded only onto LANs
+   * where it is (RFC 4605 section 4.2); another querier's router serves the others.
+   */
+  querier: boolean;
 }
 
 /** What {@link planOifs} plans from. */
@@ -31,6 +36,8 @@ export interface OifsInput {
   members: Iterable<number>;
   /** Every VIF by number. */
   vifs: ReadonlyMap<number, PlannerVif>;
+  /** The upstream VIF, if there is one: data from a downstream source also goes there. */
+  upstream?: number;
 }
 
 /** An entry as it is installed in the kernel. */
@@ -42,23 +49,31 @@ export interface InstalledMfc {
 }
 
 /**
- * The outgoing interfaces of an (S,G) entry: every VIF with members of G, except the one the
- * data arrives on and those with G inside one of their boundaries, in VIF order.
+ * The outgoing interfaces of an (S,G) entry (RFC 4605 section 4.2), in VIF order: every
+ * downstream VIF with members of G where the proxy is the querier, and the upstream VIF when
+ * the data arrives on a downstream one; never the VIF the data arrives on, nor one with G
+ * inside one of its boundaries.
  *
  * @example
  * ```ts
  * planOifs({ group, iif: 0, members: [2, 1], vifs }); // [{vifi: 1, ttl: 1}, {vifi: 2, ttl: 5}]
+ * planOifs({ group, iif: 2, members: [1], vifs, upstream: 0 }); // VIFs 0 and 1
  * ```
  */
 export function planOifs(input: OifsInput): Oif[] {
-  const { group, iif, members, vifs } = input;
+  const { group, iif, members, vifs, upstream } = input;
   const oifs: Oif[] = [];
+  const add = (vif: PlannerVif | undefined) => {
+    if (vif !== undefined && !inAnySubnet(group, vif.boundaries)) {
+      oifs.push({ vifi: vif.vifi, ttl: vif.threshold });
+    }
+  };
   for (const vifi of members) {
-    if (vifi === iif) continue;
+    if (vifi === iif || vifi === upstream) continue;
     const vif = vifs.get(vifi);
-    if (vif === undefined || inAnySubnet(group, vif.boundaries)) continue;
-    oifs.push({ vifi, ttl: vif.threshold });
+    if (vif?.querier) add(vif);
   }
+  if (upstream !== undefined && upstream !== iif) add(vifs.get(upstream));
   oifs.sort((a, b) => a.vifi - b.vifi);
   return oifs;
 }

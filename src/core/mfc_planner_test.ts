@@ -5,10 +5,10 @@ import { ip } from "../proto/testing.ts";
 const G = ip("239.1.1.1");
 const LOCAL = { address: ip("239.255.0.0"), prefixLength: 16 };
 const vifs = new Map<number, PlannerVif>([
-  [0, { vifi: 0, threshold: 1, boundaries: [] }],
-  [1, { vifi: 1, threshold: 1, boundaries: [] }],
-  [2, { vifi: 2, threshold: 5, boundaries: [] }],
-  [3, { vifi: 3, threshold: 1, boundaries: [LOCAL] }],
+  [0, { vifi: 0, threshold: 1, boundaries: [], querier: true }],
+  [1, { vifi: 1, threshold: 1, boundaries: [], querier: true }],
+  [2, { vifi: 2, threshold: 5, boundaries: [], querier: true }],
+  [3, { vifi: 3, threshold: 1, boundaries: [LOCAL], querier: true }],
 ]);
 
 Deno.test("planOifs: members' VIFs in order with their thresholds, never the incoming VIF", () => {
@@ -55,5 +55,33 @@ Deno.test("reconcileMfc: installs, updates, leaves alone and deletes", () => {
     reconcileMfc({ parent: 1, key: oifsKey(one) }, { ...p, oifs: one })?.kind,
     "addMfc",
     "a changed incoming VIF reinstalls",
+  );
+});
+
+Deno.test("planOifs: never a LAN where another router is querier", () => {
+  const withOther = new Map(vifs);
+  withOther.set(1, { vifi: 1, threshold: 1, boundaries: [], querier: false });
+  deepStrictEqual(planOifs({ group: G, iif: 0, members: [1, 2], vifs: withOther }), [
+    { vifi: 2, ttl: 5 },
+  ]);
+});
+
+Deno.test("planOifs: data from a LAN also goes upstream, unless the upstream's boundary holds it", () => {
+  deepStrictEqual(planOifs({ group: G, iif: 2, members: [], vifs, upstream: 0 }), [
+    { vifi: 0, ttl: 1 },
+  ]);
+  deepStrictEqual(planOifs({ group: G, iif: 2, members: [1, 2], vifs, upstream: 0 }), [
+    { vifi: 0, ttl: 1 },
+    { vifi: 1, ttl: 1 },
+  ]);
+  deepStrictEqual(
+    planOifs({ group: G, iif: 0, members: [1], vifs, upstream: 0 }),
+    [{ vifi: 1, ttl: 1 }],
+    "data from upstream never goes back up",
+  );
+  deepStrictEqual(
+    planOifs({ group: ip("239.255.1.1"), iif: 1, members: [], vifs, upstream: 3 }),
+    [],
+    "VIF 3 as upstream, with a boundary holding the group",
   );
 });

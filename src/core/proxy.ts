@@ -29,12 +29,21 @@ import {
   reconcileMfc,
 } from "./mfc_planner.ts";
 import { formatSubnet, inAnySubnet, type Subnet } from "./subnet.ts";
+import {
+  expireQuerier,
+  hearQuery,
+  initialQuerier,
+  type QuerierChange,
+  querierDeadline,
+  type QuerierState,
+} from "./querier.ts";
 import { DEFAULT_TIMERS, type ProtocolTimers } from "./timers.ts";
 import { formatSeconds, TIMER_KEYWORDS } from "../../conf/config.ts";
 import { formatIPv4 } from "../proto/addr.ts";
 import {
   decodeIgmpPacket,
   encodeQuery,
+  type IgmpQuery,
   INADDR_ALLHOSTS_GROUP,
   INADDR_ALLRPTS_GROUP,
   INADDR_ALLRTRS_GROUP,
@@ -88,10 +97,22 @@ export interface ProxyOptions {
   debug?: boolean;
   /** How long a source with no forwarding entry is remembered after its last upcall (ms). */
   sourceLifetime?: number;
+  /**
+   * The most groups the LANs may have members of at once (default {@link MAX_GROUPS}): reports
+   * for more new groups are dropped (`group-limit`), so that a LAN cannot exhaust memory and
+   * sockets with made-up groups.
+   */
+  maxGroups?: number;
 }
 
+/** Default of {@link ProxyOptions.maxGroups}. */
+export const MAX_GROUPS = 16384;
+
+/** At most this many debug lines about drops are logged per second; the rest are counted. */
+export const DROP_LOG_PER_SECOND = 20;
+
 /** A VIF and, on downstream interfaces, the router-side state. */
-export interface VifState extends ProxyInterface, PlannerVif {
+export interface VifState extends ProxyInterface, PlannerVif, QuerierState {
   /** General queries of the startup phase still to send. */
   startupQueriesLeft: number;
   /** When the next general query is due (downstream only; 0 upstream). */
@@ -120,6 +141,16 @@ export interface ProxyCounters {
   drops: Map<string, number>;
 }
 
+/** Rate limit of the debug lines about drops. */
+interface DropLog {
+  /** Start of the current one-second window. */
+  windowStart: number;
+  /** Lines logged in the window. */
+  logged: number;
+  /** Drops not logged in the window. */
+  suppressed: number;
+}
+
 /** The state of the core; owned by it, read by the runtime for status displays only. */
 export interface ProxyState {
   /** Options given at creation. */
@@ -142,6 +173,10 @@ export interface ProxyState {
   readonly counters: ProxyCounters;
   /** Next time unused sources are swept. */
   nextSourceSweep: number;
+  /** Rate limit of drop logging. */
+  readonly dropLog: DropLog;
+  /** When the group limit was last warned about (-Infinity: never). */
+  groupLimitWarned: number;
 }
 
 /** What the core reacts to. */
@@ -186,15 +221,29 @@ export function createProxy(options: ProxyOptions): ProxyState {
     members: new Map(),
     sources: new Map(),
     upstreamJoined: new Set(),
-    ownAddresses: new Set(options.interfaces.map((i) => i.address)),
+    ownAddresses: new Set(options.interfaces.flatMap(interfaceAddresses)),
     counters: { packets: 0, upcalls: 0, drops: new Map() },
     nextSourceSweep: 0,
+    dropLog: { windowStart: -Infinity, logged: 0, suppressed: 0 },
+    groupLimitWarned: -Infinity,
   };
 }
 
-/** A VIF for `iface` as number `vifi`, with no router state yet. */
+/** A VIF for `iface` as number `vifi`, with no router state yet; it starts as querier. */
 function newVif(iface: ProxyInterface, vifi: number): VifState {
-  return { ...iface, vifi, startupQueriesLeft: 0, nextGeneralQuery: 0, groups: new Map() };
+  return {
+    ...iface,
+    ...initialQuerier(),
+    vifi,
+    startupQueriesLeft: 0,
+    nextGeneralQuery: 0,
+    groups: new Map(),
+  };
+}
+
+/** Every address of an interface: the primary one and those of its subnets. */
+function interfaceAddresses(iface: ProxyInterface): number[] {
+  return [iface.address, ...iface.subnets.map((s) => s.address)];
 }
 
 /** Whether a group is in 224.0.0.0/24, which is never proxied nor routed. */
@@ -258,7 +307,9 @@ export function nextDeadline(state: ProxyState): number {
   let d = Infinity;
   for (const vif of state.vifs.values()) {
     if (vif.role !== "downstream") continue;
-    if (vif.nextGeneralQuery < d) d = vif.nextGeneralQuery;
+    if (vif.querier && vif.nextGeneralQuery < d) d = vif.nextGeneralQuery;
+    const qd = querierDeadline(vif);
+    if (qd < d) d = qd;
     for (const g of vif.groups.values()) {
       const gd = membershipDeadline(g);
       if (gd < d) d = gd;
@@ -272,11 +323,43 @@ function log(out: Action[], level: "warn" | "info" | "debug", message: string): 
   out.push({ kind: "log", level, message });
 }
 
-/** Counts a dropped input; `detail` is only built when debug logging is on. */
-function drop(state: ProxyState, out: Action[], reason: string, detail: () => string): void {
+/**
+ * Counts a dropped input. With debug logging on, logs it, at most {@link DROP_LOG_PER_SECOND}
+ * lines a second (a flood must not turn into a log flood); `detail` is only built then.
+ */
+function drop(
+  state: ProxyState,
+  out: Action[],
+  now: number,
+  reason: string,
+  detail: () => string,
+): void {
   const drops = state.counters.drops;
   drops.set(reason, (drops.get(reason) ?? 0) + 1);
-  if (state.options.debug) log(out, "debug", `Dropped ${detail()}: ${reason}`);
+  if (!state.options.debug) return;
+  const dl = state.dropLog;
+  if (now - dl.windowStart >= 1000) {
+    if (dl.suppressed > 0) {
+      log(out, "debug", `Dropped ${dl.suppressed} more inputs without logging them`);
+    }
+    dl.windowStart = now;
+    dl.logged = 0;
+    dl.suppressed = 0;
+  }
+  if (dl.logged < DROP_LOG_PER_SECOND) {
+    dl.logged++;
+    log(out, "debug", `Dropped ${detail()}: ${reason}`);
+  } else dl.suppressed++;
+}
+
+/** `12 inputs dropped: bad-igmp-checksum 10, own-packet 2`, or `undefined` when none was. */
+export function describeDrops(counters: ProxyCounters): string | undefined {
+  const entries = [...counters.drops].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const total = entries.reduce((n, [, c]) => n + c, 0);
+  if (total === 0) return undefined;
+  return `${total} ${total === 1 ? "input" : "inputs"} dropped: ${
+    entries.map(([r, c]) => `${r} ${c}`).join(", ")
+  }`;
 }
 
 /** `, boundaries 239.255.0.0/16 239.192.0.0/14` for the interface line; empty without any. */
@@ -338,6 +421,8 @@ function start(state: ProxyState, now: number, out: Action[]): void {
 }
 
 function stop(state: ProxyState, out: Action[]): void {
+  const drops = describeDrops(state.counters);
+  if (drops !== undefined) log(out, "info", `Since start, ${drops}`);
   for (const [group, bySource] of state.sources) {
     for (const [source, s] of bySource) {
       if (s.installed !== undefined) out.push({ kind: "delMfc", source, group });
@@ -369,7 +454,9 @@ function freeVifNumber(state: ProxyState): number | undefined {
 
 function refreshOwnAddresses(state: ProxyState): void {
   state.ownAddresses.clear();
-  for (const vif of state.vifs.values()) state.ownAddresses.add(vif.address);
+  for (const vif of state.vifs.values()) {
+    for (const a of interfaceAddresses(vif)) state.ownAddresses.add(a);
+  }
 }
 
 /** `interface-up`: a VIF for an interface that became usable while running. */
@@ -443,8 +530,18 @@ function removeInterface(
   const vif = [...state.vifs.values()].find((v) => v.name === name);
   if (vif === undefined) return;
   const why = reason ?? "no longer usable";
+  // Entries whose data came in on it go first, and with them the sources learnt there.
+  const entries = forgetSourcesOn(state, vif.vifi);
+  const n = entries.length;
+  const nEntries = `${n} forwarding ${n === 1 ? "entry" : "entries"}`;
   if (vif.role === "downstream") {
-    log(out, "info", `Interface "${name}" is gone (${why}): VIF ${vif.vifi} removed`);
+    log(
+      out,
+      "info",
+      `Interface "${name}" is gone (${why}): VIF ${vif.vifi} removed` +
+        (n === 0 ? "" : `, ${nEntries} of its sources dropped`),
+    );
+    out.push(...entries);
     // Its memberships end: other LANs keep theirs, upstream leaves what no LAN wants any more.
     for (const group of [...vif.groups.keys()]) {
       vif.groups.delete(group);
@@ -453,34 +550,41 @@ function removeInterface(
     }
     closeVif(vif, out);
   } else {
-    // Every entry whose data came in on it goes, and with it the sources learnt there.
-    const entries: Action[] = [];
-    for (const [group, bySource] of state.sources) {
-      for (const [source, s] of bySource) {
-        if (s.iif !== vif.vifi) continue;
-        if (s.installed !== undefined) entries.push({ kind: "delMfc", source, group });
-        bySource.delete(source);
-      }
-      if (bySource.size === 0) state.sources.delete(group);
-    }
-    const n = entries.length;
     const joined = state.upstreamJoined.size;
     log(
       out,
       "info",
-      `Interface "${name}" is gone (${why}): VIF ${vif.vifi} removed, ${n} forwarding ` +
-        `${n === 1 ? "entry" : "entries"} and ${joined} upstream ` +
-        `${joined === 1 ? "membership" : "memberships"} dropped; nothing is forwarded until ` +
-        "it is back",
+      `Interface "${name}" is gone (${why}): VIF ${vif.vifi} removed, ${nEntries} and ` +
+        `${joined} upstream ${joined === 1 ? "membership" : "memberships"} dropped; nothing ` +
+        "from upstream is forwarded until it is back",
     );
     out.push(...entries);
     leaveUpstream(state, out);
-    closeVif(vif, out);
     state.upstream = undefined;
+    // Data of the LANs' own sources stops going upstream.
+    for (const group of [...state.sources.keys()]) reconcileGroup(state, group, now, out);
+    closeVif(vif, out);
   }
   state.vifs.delete(vif.vifi);
   state.byIfindex.delete(vif.ifindex);
   refreshOwnAddresses(state);
+}
+
+/**
+ * Forgets the sources whose data arrives on VIF `vifi` and returns the deletions of their
+ * installed entries.
+ */
+function forgetSourcesOn(state: ProxyState, vifi: number): Action[] {
+  const entries: Action[] = [];
+  for (const [group, bySource] of state.sources) {
+    for (const [source, s] of bySource) {
+      if (s.iif !== vifi) continue;
+      if (s.installed !== undefined) entries.push({ kind: "delMfc", source, group });
+      bySource.delete(source);
+    }
+    if (bySource.size === 0) state.sources.delete(group);
+  }
+  return entries;
 }
 
 function sendGeneralQuery(vif: VifState, out: Action[]): void {
@@ -524,7 +628,8 @@ function tick(state: ProxyState, now: number, out: Action[]): void {
 function tickVif(state: ProxyState, vif: VifState, now: number, out: Action[]): void {
   if (vif.role !== "downstream") return;
   const t = vif.timers;
-  if (vif.nextGeneralQuery <= now) {
+  applyQuerierChanges(state, vif, expireQuerier(vif, now), now, out);
+  if (vif.querier && vif.nextGeneralQuery <= now) {
     sendGeneralQuery(vif, out);
     if (vif.startupQueriesLeft > 0) vif.startupQueriesLeft--;
     vif.nextGeneralQuery = now +
@@ -553,9 +658,10 @@ function applyMembership(
   event: MembershipEvent,
   now: number,
   out: Action[],
+  timers: ProtocolTimers = vif.timers,
 ): void {
   const before = vif.groups.get(group);
-  const { record, effects } = stepMembership(before, event, now, vif.timers);
+  const { record, effects } = stepMembership(before, event, now, timers);
   if (record === undefined) vif.groups.delete(group);
   else if (before === undefined) vif.groups.set(group, record);
   for (const effect of effects) applyEffect(state, vif, group, effect, now, out);
@@ -571,7 +677,7 @@ function applyEffect(
 ): void {
   switch (effect) {
     case "send-group-query":
-      sendGroupQuery(vif, group, out);
+      if (vif.querier) sendGroupQuery(vif, group, out);
       return;
     case "joined": {
       let set = state.members.get(group);
@@ -631,7 +737,13 @@ function reconcileGroup(state: ProxyState, group: number, now: number, out: Acti
   if (bySource === undefined) return;
   const members = state.members.get(group) ?? [];
   for (const [source, s] of bySource) {
-    const oifs = planOifs({ group, iif: s.iif, members, vifs: state.vifs });
+    const oifs = planOifs({
+      group,
+      iif: s.iif,
+      members,
+      vifs: state.vifs,
+      upstream: state.upstream?.vifi,
+    });
     const action = reconcileMfc(s.installed, { source, group, parent: s.iif, oifs });
     if (action === undefined) continue;
     if (action.kind === "addMfc") s.installed = { parent: s.iif, key: oifsKey(action.oifs) };
@@ -651,81 +763,205 @@ function receivePacket(
 ): void {
   const decoded = decodeIgmpPacket(event.data, event.length);
   if (!decoded.ok) {
-    drop(state, out, decoded.reason, () => `packet on ifindex ${event.ifindex}`);
+    drop(state, out, now, decoded.reason, () => `packet on ifindex ${event.ifindex}`);
     return;
   }
   const { ip, igmp } = decoded.value;
   const from = () => formatIPv4(ip.source);
   if (state.ownAddresses.has(ip.source)) {
-    drop(state, out, "own-packet", () => `${igmp.type} from ${from()}`);
+    drop(state, out, now, "own-packet", () => `${igmp.type} from ${from()}`);
     return;
   }
   const vif = state.byIfindex.get(event.ifindex);
   if (vif === undefined) {
-    drop(state, out, "not-proxied-interface", () => `${igmp.type} from ${from()}`);
+    drop(state, out, now, "not-proxied-interface", () => `${igmp.type} from ${from()}`);
     return;
   }
+  const on = () => `${igmp.type} from ${from()} on "${vif.name}"`;
   if (vif.role === "upstream") {
     // Upstream we are a host: the kernel's host stack answers queries; reports mean nothing.
-    drop(state, out, "on-upstream", () => `${igmp.type} from ${from()} on "${vif.name}"`);
+    drop(state, out, now, "on-upstream", on);
     return;
   }
-  switch (igmp.type) {
-    case "query":
-      // We stay querier in this release; election comes with the conformance work.
-      drop(state, out, "query-from-other-router", () => `query from ${from()} on "${vif.name}"`);
-      return;
-    case "v1-report":
-    case "v2-report":
-    case "leave": {
-      if (isLinkLocalGroup(igmp.group)) {
-        drop(state, out, "link-local-group", () => `${igmp.type} for ${formatIPv4(igmp.group)}`);
-        return;
+  if (igmp.type === "query") {
+    receiveQuery(state, vif, ip.source, igmp, now, out);
+    return;
+  }
+  // Reports from 0.0.0.0 (a host without an address yet) count for the arrival interface.
+  if (igmp.type === "v3-report") {
+    state.counters.packets++;
+    // Group-level reading of IGMPv3 until source filtering lands: any record that wants
+    // traffic is a report; an empty TO_IN / IS_IN is a leave.
+    for (const r of igmp.records) {
+      const record = () => `${igmp.type} record for ${formatIPv4(r.group)} from ${from()}`;
+      if (isLinkLocalGroup(r.group)) {
+        drop(state, out, now, "link-local-group", record);
+        continue;
       }
-      if (isGroupBounded(vif, igmp.group)) {
-        drop(
-          state,
-          out,
-          "boundary",
-          () => `${igmp.type} for ${formatIPv4(igmp.group)} from ${from()} on "${vif.name}"`,
-        );
-        return;
+      if (isGroupBounded(vif, r.group)) {
+        drop(state, out, now, "boundary", () => `${record()} on "${vif.name}"`);
+        continue;
       }
-      state.counters.packets++;
-      if (state.options.debug) {
+      const wants = r.recordType === 2 || r.recordType === 4 ||
+        ((r.recordType === 1 || r.recordType === 5) && r.sources.length > 0);
+      const leaves = (r.recordType === 3 || r.recordType === 1) && r.sources.length === 0;
+      if (wants) report(state, vif, r.group, "v2-report", now, out);
+      else if (leaves) receiveLeave(state, vif, r.group, record, now, out);
+    }
+    return;
+  }
+  const what = () => `${igmp.type} for ${formatIPv4(igmp.group)} from ${from()}`;
+  if (isLinkLocalGroup(igmp.group)) {
+    drop(state, out, now, "link-local-group", what);
+    return;
+  }
+  if (isGroupBounded(vif, igmp.group)) {
+    drop(state, out, now, "boundary", () => `${what()} on "${vif.name}"`);
+    return;
+  }
+  state.counters.packets++;
+  if (state.options.debug) log(out, "debug", `Received ${what()} on "${vif.name}"`);
+  if (igmp.type === "leave") receiveLeave(state, vif, igmp.group, what, now, out);
+  else report(state, vif, igmp.group, igmp.type, now, out);
+}
+
+/**
+ * A report for `group` on a LAN. A group new to every LAN is refused past the group limit,
+ * with a warning at most once a minute.
+ */
+function report(
+  state: ProxyState,
+  vif: VifState,
+  group: number,
+  event: "v1-report" | "v2-report",
+  now: number,
+  out: Action[],
+): void {
+  const limit = state.options.maxGroups ?? MAX_GROUPS;
+  if (!vif.groups.has(group) && !state.members.has(group) && state.members.size >= limit) {
+    drop(state, out, now, "group-limit", () => `report for ${formatIPv4(group)} on "${vif.name}"`);
+    if (now - state.groupLimitWarned >= 60_000) {
+      state.groupLimitWarned = now;
+      log(
+        out,
+        "warn",
+        `The LANs have members of ${limit} groups, the most allowed: reports for new groups ` +
+          `are ignored (first: ${formatIPv4(group)} on "${vif.name}")`,
+      );
+    }
+    return;
+  }
+  applyMembership(state, vif, group, event, now, out);
+}
+
+/** A Leave (or an IGMPv3 record that leaves): only the querier acts on it (RFC 2236 section 6). */
+function receiveLeave(
+  state: ProxyState,
+  vif: VifState,
+  group: number,
+  what: () => string,
+  now: number,
+  out: Action[],
+): void {
+  if (!vif.querier) {
+    drop(state, out, now, "leave-while-not-querier", () => `${what()} on "${vif.name}"`);
+    return;
+  }
+  applyMembership(state, vif, group, "leave", now, out);
+}
+
+/**
+ * A query from another router on a LAN: querier election (RFC 2236 section 3, RFC 3376
+ * section 6.6.2), the IGMPv1 router warning (RFC 2236 section 4), and, while not querier, the
+ * group timer lowered by group-specific queries.
+ */
+function receiveQuery(
+  state: ProxyState,
+  vif: VifState,
+  source: number,
+  query: IgmpQuery,
+  now: number,
+  out: Action[],
+): void {
+  const from = formatIPv4(source);
+  const what = () => `query from ${from} on "${vif.name}"`;
+  if (source === 0) {
+    // A query from a router without an address never wins an election.
+    drop(state, out, now, "query-from-unspecified", what);
+    return;
+  }
+  state.counters.packets++;
+  if (state.options.debug) {
+    const kind = query.group === 0 ? "general" : `group-specific (${formatIPv4(query.group)})`;
+    log(out, "debug", `Received IGMPv${query.version} ${kind} query from ${from} on "${vif.name}"`);
+  }
+  const changes = hearQuery(
+    vif,
+    { source, ours: vif.address, version: query.version },
+    now,
+    vif.timers,
+  );
+  applyQuerierChanges(state, vif, changes, now, out, source);
+  if (!vif.querier && query.group !== 0 && vif.groups.has(query.group)) {
+    const timers = { ...vif.timers, lastMemberQueryInterval: query.maxRespTimeMs };
+    applyMembership(state, vif, query.group, "group-query", now, out, timers);
+  }
+}
+
+/**
+ * Acts on election changes: logs them; as non-querier, stops queries (groups still age) and
+ * forwarding onto the LAN; as querier again, queries at once and forwards again.
+ */
+function applyQuerierChanges(
+  state: ProxyState,
+  vif: VifState,
+  changes: QuerierChange[],
+  now: number,
+  out: Action[],
+  heardFrom = 0,
+): void {
+  for (const change of changes) {
+    const other = formatIPv4(vif.otherQuerier);
+    switch (change) {
+      case "v1-router":
         log(
           out,
-          "debug",
-          `Received ${igmp.type} for ${formatIPv4(igmp.group)} from ${from()} on "${vif.name}"`,
+          "warn",
+          `An IGMPv1 router (${formatIPv4(heardFrom)}) is querying on "${vif.name}": IGMPv1 ` +
+            "has no querier election and its hosts cannot leave quickly; configure it for " +
+            "IGMPv2 or later",
         );
-      }
-      applyMembership(state, vif, igmp.group, igmp.type, now, out);
-      return;
-    }
-    case "v3-report": {
-      state.counters.packets++;
-      // Group-level reading of IGMPv3 until source filtering lands: any record that wants
-      // traffic is a report; an empty TO_IN / IS_IN is a leave.
-      for (const r of igmp.records) {
-        if (isLinkLocalGroup(r.group)) continue;
-        if (isGroupBounded(vif, r.group)) {
-          drop(
-            state,
-            out,
-            "boundary",
-            () => `v3-report record for ${formatIPv4(r.group)} from ${from()} on "${vif.name}"`,
-          );
-          continue;
+        break;
+      case "lost":
+        vif.nextGeneralQuery = Infinity;
+        vif.startupQueriesLeft = 0;
+        for (const g of vif.groups.values()) {
+          g.queriesLeft = 0;
+          g.nextQuery = 0;
         }
-        const wants = r.recordType === 2 || r.recordType === 4 ||
-          ((r.recordType === 1 || r.recordType === 5) && r.sources.length > 0);
-        const leaves = (r.recordType === 3 || r.recordType === 1) && r.sources.length === 0;
-        if (wants) applyMembership(state, vif, r.group, "v2-report", now, out);
-        else if (leaves) applyMembership(state, vif, r.group, "leave", now, out);
-      }
-      return;
+        log(
+          out,
+          "info",
+          `Querier on "${vif.name}" is ${other}, lower than our ${formatIPv4(vif.address)}: ` +
+            "we stop querying and forwarding there",
+        );
+        reconcileVif(state, vif, now, out);
+        break;
+      case "new-querier":
+        log(out, "info", `Querier on "${vif.name}" is now ${other}`);
+        break;
+      case "resumed":
+        log(out, "info", `Querier ${other} on "${vif.name}" went silent: we are the querier again`);
+        vif.nextGeneralQuery = now;
+        reconcileVif(state, vif, now, out);
+        break;
     }
   }
+}
+
+/** Brings the entries of every group with members on `vif` in line (its forwarding changed). */
+function reconcileVif(state: ProxyState, vif: VifState, now: number, out: Action[]): void {
+  for (const group of vif.groups.keys()) reconcileGroup(state, group, now, out);
 }
 
 function receiveUpcall(
@@ -736,28 +972,24 @@ function receiveUpcall(
 ): void {
   const what = () => `upcall (${formatIPv4(event.source)}, ${formatIPv4(event.group)})`;
   if (event.msgtype !== IGMPMSG_NOCACHE) {
-    drop(state, out, `upcall-type-${event.msgtype}`, what);
+    drop(state, out, now, `upcall-type-${event.msgtype}`, what);
     return;
   }
   const vif = state.vifs.get(event.vif);
   if (vif === undefined) {
-    drop(state, out, "upcall-unknown-vif", what);
+    drop(state, out, now, "upcall-unknown-vif", what);
     return;
   }
   if (isLinkLocalGroup(event.group)) {
-    drop(state, out, "link-local-group", what);
-    return;
-  }
-  if (vif.role !== "upstream") {
-    drop(state, out, "downstream-source", () => `${what()} on "${vif.name}"`);
+    drop(state, out, now, "link-local-group", what);
     return;
   }
   if (isGroupBounded(vif, event.group)) {
-    drop(state, out, "boundary", () => `${what()} on "${vif.name}"`);
+    drop(state, out, now, "boundary", () => `${what()} on "${vif.name}"`);
     return;
   }
   if (!isSourceAdmitted(vif, event.source)) {
-    drop(state, out, "source-not-admitted", () => `${what()} on "${vif.name}"`);
+    drop(state, out, now, "source-not-admitted", () => `${what()} on "${vif.name}"`);
     return;
   }
   state.counters.upcalls++;

@@ -1,81 +1,37 @@
 import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
 import type { Action } from "./actions.ts";
-import {
-  createProxy,
-  IGMPMSG_NOCACHE,
-  nextDeadline,
-  type ProxyInterface,
-  type ProxyState,
-  step,
-} from "./proxy.ts";
+import { createProxy, IGMPMSG_NOCACHE, nextDeadline, step } from "./proxy.ts";
 import { DEFAULT_TIMERS } from "./timers.ts";
 import {
   decodeIgmp,
   encodeLeave,
-  encodeQuery,
   encodeV1Report,
   encodeV2Report,
   encodeV3Report,
 } from "../proto/igmp.ts";
-import { formatIPv4 } from "../proto/addr.ts";
-import { buildIPv4Packet, ip } from "../proto/testing.ts";
-
-const UP: ProxyInterface = {
-  name: "up0",
-  ifindex: 10,
-  role: "upstream",
-  address: ip("10.0.0.1"),
-  subnets: [{ address: ip("10.0.0.0"), prefixLength: 24 }],
-  sources: [{ address: ip("192.0.2.0"), prefixLength: 24 }],
-  threshold: 1,
-  timers: DEFAULT_TIMERS,
-  boundaries: [],
-};
-const DN1: ProxyInterface = {
-  name: "dn1",
-  ifindex: 11,
-  role: "downstream",
-  address: ip("10.1.0.1"),
-  subnets: [{ address: ip("10.1.0.0"), prefixLength: 24 }],
-  sources: [],
-  threshold: 1,
-  timers: DEFAULT_TIMERS,
-  boundaries: [],
-};
-const DN2: ProxyInterface = { ...DN1, name: "dn2", ifindex: 12, address: ip("10.2.0.1") };
-const G = ip("239.1.1.1");
-const S = ip("10.0.0.2");
-
-function proxy(): ProxyState {
-  const state = createProxy({ interfaces: [UP, DN1, DN2] });
-  step(state, { kind: "start" }, 0);
-  return state;
-}
-
-function packet(
-  state: ProxyState,
-  opts: { ifindex: number; from: string; to: number; igmp: Uint8Array },
-  now: number,
-): Action[] {
-  const data = buildIPv4Packet({ source: ip(opts.from), destination: opts.to, payload: opts.igmp });
-  return step(state, { kind: "packet", ifindex: opts.ifindex, data, length: data.length }, now);
-}
-
-function report(state: ProxyState, ifindex: number, from: string, now: number): Action[] {
-  return packet(state, { ifindex, from, to: G, igmp: encodeV2Report(G) }, now);
-}
-
-function leave(state: ProxyState, ifindex: number, from: string, now: number): Action[] {
-  return packet(state, { ifindex, from, to: ip("224.0.0.2"), igmp: encodeLeave(G) }, now);
-}
-
-function upcall(state: ProxyState, vif: number, source: number, now: number): Action[] {
-  return step(state, { kind: "upcall", msgtype: IGMPMSG_NOCACHE, vif, source, group: G }, now);
-}
-
-function kernelActions(actions: Action[]): Action[] {
-  return actions.filter((a) => a.kind !== "log");
-}
+import { ip } from "../proto/testing.ts";
+import {
+  describe,
+  DN1,
+  DN2,
+  DN3,
+  down,
+  G,
+  G2,
+  kernelActions,
+  leave,
+  logLines,
+  maxRespTime,
+  packet,
+  proxy,
+  queriesOn,
+  report,
+  reportFor,
+  S,
+  UP,
+  up,
+  upcall,
+} from "./proxy_testing.ts";
 
 Deno.test("start: VIFs in order, listens on 224.0.0.2/22 downstream, queries at once", () => {
   const state = createProxy({ interfaces: [UP, DN1, DN2] });
@@ -229,49 +185,6 @@ Deno.test("IGMPv3 reports are read at group level: TO_EX {} joins, TO_IN {} leav
   deepStrictEqual(q.map((a) => a.kind), ["sendIgmp"]);
 });
 
-Deno.test("drops: bad packets, own packets, link-local groups, upstream reports, sources", () => {
-  const state = proxy();
-  const bad = buildIPv4Packet({
-    source: ip("10.1.0.11"),
-    destination: G,
-    payload: encodeV2Report(G),
-  });
-  bad[bad.length - 1] ^= 0xff; // corrupt the IGMP checksum
-  step(state, { kind: "packet", ifindex: DN1.ifindex, data: bad, length: bad.length }, 0);
-  report(state, DN1.ifindex, "10.1.0.1", 0); // our own address
-  const ll = ip("224.0.0.251");
-  packet(state, { ifindex: DN1.ifindex, from: "10.1.0.11", to: ll, igmp: encodeV2Report(ll) }, 0);
-  report(state, UP.ifindex, "10.0.0.2", 0);
-  report(state, 99, "10.9.0.2", 0);
-  packet(state, {
-    ifindex: DN1.ifindex,
-    from: "10.1.0.11",
-    to: ip("224.0.0.1"),
-    igmp: encodeQuery({ group: 0, maxRespTimeMs: 10_000, version: 2 }),
-  }, 0);
-  packet(state, {
-    ifindex: DN1.ifindex,
-    from: "10.1.0.11",
-    to: ip("239.9.9.9"),
-    igmp: encodeV2Report(G),
-  }, 0);
-  upcall(state, 0, ip("172.16.0.1"), 0); // not in the upstream subnet nor a `source`
-  upcall(state, 1, ip("10.1.0.11"), 0); // downstream source: not yet forwarded
-  deepStrictEqual(Object.fromEntries(state.counters.drops), {
-    "bad-igmp-checksum": 1,
-    "own-packet": 1,
-    "link-local-group": 1,
-    "on-upstream": 1,
-    "not-proxied-interface": 1,
-    "query-from-other-router": 1,
-    "report-group-mismatch": 1,
-    "source-not-admitted": 1,
-    "downstream-source": 1,
-  });
-  equal(state.members.size, 0);
-  equal(state.upstreamJoined.size, 0);
-});
-
 Deno.test("a configured `source` admits a sender outside the upstream subnet", () => {
   const state = proxy();
   report(state, DN1.ifindex, "10.1.0.11", 0);
@@ -313,22 +226,6 @@ Deno.test("stop: removes entries, upstream memberships, listeners and VIFs", () 
   ]);
   equal(nextDeadline(state), Infinity);
 });
-
-/** The Max Resp Time of a query action, in ms. */
-function maxRespTime(a: Action): number {
-  if (a.kind !== "sendIgmp") throw new TypeError(`Not a query: ${a.kind}`);
-  const m = decodeIgmp(a.igmp, 0, a.igmp.length);
-  if (!m.ok || m.value.type !== "query") throw new TypeError("Not a query");
-  return m.value.maxRespTimeMs;
-}
-
-function queriesOn(actions: Action[], ifindex: number): Action[] {
-  return actions.filter((a) => a.kind === "sendIgmp" && a.ifindex === ifindex);
-}
-
-function logLines(actions: Action[], level: "info" | "debug"): string[] {
-  return actions.flatMap((a) => a.kind === "log" && a.level === level ? [a.message] : []);
-}
 
 Deno.test("per-interface LMQI and LMQC: group-specific query spacing and removal time", () => {
   const fast = {
@@ -561,49 +458,6 @@ Deno.test("threshold: the VIF and the entry's oif get it", () => {
 
 // Interfaces that come and go while the proxy runs.
 
-const G2 = ip("239.1.1.2");
-const DN3: ProxyInterface = { ...DN1, name: "dn3", ifindex: 13, address: ip("10.3.0.1") };
-
-function describe(actions: Action[]): string[] {
-  return kernelActions(actions).map((a) => {
-    switch (a.kind) {
-      case "addVif":
-      case "delVif":
-        return `${a.kind} ${a.vifi} ${a.name}`;
-      case "join":
-      case "leave":
-        return `${a.kind} ${formatIPv4(a.group)} ${a.name}`;
-      case "addMfc":
-        return `addMfc ${formatIPv4(a.source)} ${formatIPv4(a.group)} from ${a.parent} to ${
-          a.oifs.map((o) => o.vifi).join(",")
-        }`;
-      case "delMfc":
-        return `delMfc ${formatIPv4(a.source)} ${formatIPv4(a.group)}`;
-      case "sendIgmp":
-        return `query ${a.name}`;
-      default:
-        return a.kind;
-    }
-  });
-}
-
-function reportFor(
-  state: ProxyState,
-  group: number,
-  opts: { ifindex: number; from: string },
-  now: number,
-): Action[] {
-  return packet(state, { ...opts, to: group, igmp: encodeV2Report(group) }, now);
-}
-
-function up(state: ProxyState, iface: ProxyInterface, now: number): Action[] {
-  return step(state, { kind: "interface-up", iface }, now);
-}
-
-function down(state: ProxyState, name: string, now: number, reason?: string): Action[] {
-  return step(state, { kind: "interface-down", name, reason }, now);
-}
-
 Deno.test("createProxy: no interface or no upstream is valid; two upstreams or 33 are not", () => {
   const empty = createProxy({ interfaces: [] });
   equal(empty.upstream, undefined);
@@ -732,7 +586,7 @@ Deno.test("interface-down upstream: its entries and joins go, the LANs' membersh
   ]);
   deepStrictEqual(logLines(actions, "info"), [
     'Interface "up0" is gone (no longer exists): VIF 0 removed, 2 forwarding entries and 2 ' +
-    "upstream memberships dropped; nothing is forwarded until it is back",
+    "upstream memberships dropped; nothing from upstream is forwarded until it is back",
   ]);
   equal(state.upstream, undefined);
   equal(state.sources.size, 0, "sources seen upstream are forgotten");

@@ -1,0 +1,92 @@
+/**
+ * Querier election on one LAN (RFC 2236 section 3, RFC 3376 section 6.6.2): every router starts
+ * as querier; a query from a numerically lower address makes it a non-querier until the Other
+ * Querier Present timer expires, when it is querier again. Queries from 0.0.0.0 never win.
+ * An IGMPv1 router on the LAN is reported, not obeyed (RFC 2236 section 4).
+ *
+ * Pure: {@link hearQuery} and {@link expireQuerier} take the state, the event and `now`, update
+ * the state and return what changed as data; the proxy acts on it.
+ *
+ * @module
+ */
+
+import { otherQuerierPresentInterval, type ProtocolTimers } from "./timers.ts";
+
+/** The election state of one LAN. */
+export interface QuerierState {
+  /** Whether the proxy is the querier. */
+  querier: boolean;
+  /** The other router that is querier, or last was (0: none heard). */
+  otherQuerier: number;
+  /** When the Other Querier Present timer expires (0 while the proxy is querier). */
+  otherQuerierUntil: number;
+  /** Until when an IGMPv1 router counts as present (0: none heard). */
+  v1QuerierUntil: number;
+}
+
+/** What a query or a timer changed. */
+export type QuerierChange =
+  /** A lower address queries: the proxy stops being querier. */
+  | "lost"
+  /** The proxy is not querier, and the querier is now another lower-addressed router. */
+  | "new-querier"
+  /** The Other Querier Present timer expired: the proxy is querier again. */
+  | "resumed"
+  /** An IGMPv1 router queries where none was heard for an Other Querier Present Interval. */
+  | "v1-router";
+
+/** The state of a LAN where the proxy has just started: it is querier. */
+export function initialQuerier(): QuerierState {
+  return { querier: true, otherQuerier: 0, otherQuerierUntil: 0, v1QuerierUntil: 0 };
+}
+
+/**
+ * A query from `source` (not one of ours) heard on a LAN whose address is `ours`. Returns the
+ * changes, in the order they happened; empty when nothing changed but timers.
+ *
+ * @example
+ * ```ts
+ * const q = initialQuerier();
+ * hearQuery(q, { source: 0x0a010001, ours: 0x0a010002, version: 2 }, 0, DEFAULT_TIMERS);
+ * // ["lost"]; q.otherQuerierUntil is 255 000 ms later
+ * ```
+ */
+export function hearQuery(
+  q: QuerierState,
+  query: { source: number; ours: number; version: 1 | 2 | 3 },
+  now: number,
+  timers: ProtocolTimers,
+): QuerierChange[] {
+  const changes: QuerierChange[] = [];
+  if (query.source === 0) return changes;
+  const oqpi = otherQuerierPresentInterval(timers);
+  if (query.version === 1) {
+    if (q.v1QuerierUntil <= now) changes.push("v1-router");
+    q.v1QuerierUntil = now + oqpi;
+  }
+  if (query.source >= query.ours) return changes;
+  if (q.querier) {
+    changes.push("lost");
+    q.otherQuerier = query.source;
+  } else if (query.source < q.otherQuerier) {
+    changes.push("new-querier");
+    q.otherQuerier = query.source;
+  }
+  // A router between the querier and us (about to hear the querier) keeps us quiet as well.
+  q.querier = false;
+  q.otherQuerierUntil = now + oqpi;
+  return changes;
+}
+
+/** The Other Querier Present timer at `now`: `["resumed"]` when it expired, else nothing. */
+export function expireQuerier(q: QuerierState, now: number): QuerierChange[] {
+  if (q.querier || q.otherQuerierUntil > now) return [];
+  q.querier = true;
+  q.otherQuerierUntil = 0;
+  return ["resumed"];
+}
+
+/** The election's next deadline: the Other Querier Present timer, or `Infinity` as querier. */
+export function querierDeadline(q: QuerierState): number {
+  return q.querier ? Infinity : q.otherQuerierUntil;
+}

@@ -1,0 +1,95 @@
+import { deepStrictEqual, equal } from "node:assert/strict";
+import { expireQuerier, hearQuery, initialQuerier, querierDeadline } from "./querier.ts";
+import { DEFAULT_TIMERS, otherQuerierPresentInterval } from "./timers.ts";
+import { ip } from "../proto/testing.ts";
+
+const OURS = ip("10.1.0.100");
+const OQPI = otherQuerierPresentInterval(DEFAULT_TIMERS); // 255 s
+
+Deno.test("querier: a lower address wins, for the Other Querier Present Interval", () => {
+  const q = initialQuerier();
+  equal(querierDeadline(q), Infinity);
+  const lower = ip("10.1.0.11");
+  deepStrictEqual(hearQuery(q, { source: lower, ours: OURS, version: 2 }, 1000, DEFAULT_TIMERS), [
+    "lost",
+  ]);
+  deepStrictEqual(q, {
+    querier: false,
+    otherQuerier: lower,
+    otherQuerierUntil: 1000 + OQPI,
+    v1QuerierUntil: 0,
+  });
+  equal(querierDeadline(q), 1000 + OQPI);
+  // Each query from it restarts the timer; nothing else changes.
+  deepStrictEqual(
+    hearQuery(q, { source: lower, ours: OURS, version: 2 }, 9000, DEFAULT_TIMERS),
+    [],
+  );
+  equal(q.otherQuerierUntil, 9000 + OQPI);
+  deepStrictEqual(expireQuerier(q, 9000 + OQPI - 1), []);
+  deepStrictEqual(expireQuerier(q, 9000 + OQPI), ["resumed"]);
+  equal(q.querier, true);
+  equal(querierDeadline(q), Infinity);
+  deepStrictEqual(expireQuerier(q, 9000 + 2 * OQPI), [], "a querier has nothing to expire");
+});
+
+Deno.test("querier: higher addresses, our own and 0.0.0.0 never demote", () => {
+  const q = initialQuerier();
+  for (const source of [ip("10.1.0.200"), OURS, 0]) {
+    deepStrictEqual(hearQuery(q, { source, ours: OURS, version: 2 }, 0, DEFAULT_TIMERS), []);
+    deepStrictEqual(hearQuery(q, { source, ours: OURS, version: 3 }, 0, DEFAULT_TIMERS), []);
+  }
+  equal(q.querier, true);
+  // The comparison is unsigned: 192.168.x is above 10.x.
+  deepStrictEqual(
+    hearQuery(q, { source: ip("192.168.0.1"), ours: OURS, version: 2 }, 0, DEFAULT_TIMERS),
+    [],
+  );
+  equal(q.querier, true);
+});
+
+Deno.test("querier: an even lower router takes over from the current one", () => {
+  const q = initialQuerier();
+  hearQuery(q, { source: ip("10.1.0.50"), ours: OURS, version: 2 }, 0, DEFAULT_TIMERS);
+  deepStrictEqual(
+    hearQuery(q, { source: ip("10.1.0.20"), ours: OURS, version: 2 }, 10, DEFAULT_TIMERS),
+    ["new-querier"],
+  );
+  equal(q.otherQuerier, ip("10.1.0.20"));
+  // A router between it and us does not count.
+  deepStrictEqual(
+    hearQuery(q, { source: ip("10.1.0.60"), ours: OURS, version: 2 }, 20, DEFAULT_TIMERS),
+    [],
+  );
+  equal(q.otherQuerier, ip("10.1.0.20"));
+  equal(q.otherQuerierUntil, 20 + OQPI, "its query restarts the timer all the same");
+});
+
+Deno.test("querier: an IGMPv1 router is reported once per Other Querier Present Interval", () => {
+  const q = initialQuerier();
+  const v1 = ip("10.1.0.200");
+  deepStrictEqual(hearQuery(q, { source: v1, ours: OURS, version: 1 }, 0, DEFAULT_TIMERS), [
+    "v1-router",
+  ]);
+  deepStrictEqual(
+    hearQuery(q, { source: v1, ours: OURS, version: 1 }, 125_000, DEFAULT_TIMERS),
+    [],
+  );
+  deepStrictEqual(
+    hearQuery(q, { source: v1, ours: OURS, version: 1 }, 125_000 + OQPI, DEFAULT_TIMERS),
+    ["v1-router"],
+  );
+  equal(q.querier, true, "a higher-addressed IGMPv1 router does not win the election");
+  deepStrictEqual(
+    hearQuery(q, { source: ip("10.1.0.1"), ours: OURS, version: 1 }, 130_000, DEFAULT_TIMERS),
+    ["lost"],
+    "a lower-addressed one does (and was already reported)",
+  );
+});
+
+Deno.test("querier: the Other Querier Present Interval follows the LAN's timers", () => {
+  const q = initialQuerier();
+  const timers = { ...DEFAULT_TIMERS, robustness: 3, queryInterval: 10_000 };
+  hearQuery(q, { source: ip("10.1.0.1"), ours: OURS, version: 2 }, 0, timers);
+  equal(q.otherQuerierUntil, 3 * 10_000 + 10_000 / 2);
+});
