@@ -38,8 +38,11 @@ export interface GroupRecord {
  */
 export type MembershipEvent = "v1-report" | "v2-report" | "leave" | "group-query" | "tick";
 
-/** Effects of a transition, executed by the caller. */
-export type MembershipEffect = "joined" | "left" | "send-group-query";
+/**
+ * Effects of a transition, executed by the caller. `v1-host-present` says a Leave was ignored
+ * because an IGMPv1 host is a member (for the log).
+ */
+export type MembershipEffect = "joined" | "left" | "send-group-query" | "v1-host-present";
 
 /** Result of one step; `record` undefined means "no members present" (drop the record). */
 export interface MembershipStep {
@@ -70,7 +73,7 @@ function refreshV1(g: GroupRecord, now: number, t: ProtocolTimers): MembershipSt
 
 function startChecking(g: GroupRecord, now: number, t: ProtocolTimers): MembershipStep {
   // A Leave is ignored while an IGMPv1 host is present (RFC 3376 §7.3.2).
-  if (g.v1HostUntil > now) return { record: g, effects: NONE };
+  if (g.v1HostUntil > now) return { record: g, effects: ["v1-host-present"] };
   g.state = "checking-membership";
   g.expires = now + t.lastMemberQueryInterval * t.lastMemberQueryCount;
   g.queriesLeft = t.lastMemberQueryCount - 1;

@@ -679,6 +679,13 @@ function applyEffect(
     case "send-group-query":
       if (vif.querier) sendGroupQuery(vif, group, out);
       return;
+    case "v1-host-present":
+      log(
+        out,
+        "debug",
+        `Leave for ${formatIPv4(group)} on "${vif.name}" ignored: an IGMPv1 host is a member`,
+      );
+      return;
     case "joined": {
       let set = state.members.get(group);
       if (set === undefined) state.members.set(group, set = new Set());

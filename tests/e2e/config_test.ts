@@ -7,21 +7,21 @@
 // the wire also need tcpdump (installed by ./run).
 
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import {
-  createLab,
-  denoBin,
-  type Lab,
-  labSupport,
-  type MrCacheEntry,
-  parseMrCache,
-  parseMrVif,
-  SRC_ADDR,
-  useIgmpV2Hosts,
-} from "../lab/lab.ts";
+import { createLab, denoBin, type Lab, labSupport, SRC_ADDR, useIgmpV2Hosts } from "../lab/lab.ts";
 import { Host, type Rx } from "../lab/host.ts";
 import { startSender } from "../lab/sender.ts";
 import { DAEMON_PERMISSIONS, type DaemonProcess, MAIN_TS, startDaemon } from "../lab/daemon.ts";
 import { type Capture, type Captured, hasTcpdump, startCapture } from "../lab/capture.ts";
+import {
+  cache,
+  entryOf,
+  gaps,
+  proxyJoined,
+  sleep,
+  stopClean,
+  vifNames,
+  vifs,
+} from "../lab/kernel_state.ts";
 
 const PREFIX = "mcpcf-";
 const support = await labSupport();
@@ -31,56 +31,8 @@ if (support.ok && !tcpdump) {
   console.log("SKIPPED the on-the-wire checks of the configuration e2e tests: no tcpdump");
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function vifs(lab: Lab) {
-  return parseMrVif(await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_vif"));
-}
-
-async function cache(lab: Lab): Promise<MrCacheEntry[]> {
-  return parseMrCache(await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_cache"));
-}
-
-async function vifNames(lab: Lab): Promise<string[]> {
-  return (await vifs(lab)).map((v) => v.name);
-}
-
-/** The oifs of the resolved (source, group) entry as interface names with their TTL threshold. */
-async function oifsOf(lab: Lab, source: string, group: string): Promise<string[] | undefined> {
-  const byVif = new Map((await vifs(lab)).map((v) => [v.vif, v.name]));
-  const e = (await cache(lab)).find((x) => x.origin === source && x.group === group && x.iif >= 0);
-  return e?.oifs.map((o) => `${byVif.get(o.vif)}:${o.ttl}`);
-}
-
-/** `/proc/net/igmp` prints groups as host-order hex: 239.1.1.1 is 010101EF on x86. */
-function igmpHex(group: string): string {
-  return group.split(".").reverse().map((b) => Number(b).toString(16).padStart(2, "0"))
-    .join("").toUpperCase();
-}
-
-/** Whether the proxy is a member of the group on any of its interfaces (i.e. upstream). */
-async function proxyJoined(lab: Lab, group: string): Promise<boolean> {
-  return (await lab.readProc(lab.ns.proxy, "/proc/net/igmp")).includes(igmpHex(group));
-}
-
-function gaps(seqs: number[]): number[] {
-  const missing: number[] = [];
-  for (let i = 1; i < seqs.length; i++) {
-    for (let s = seqs[i - 1] + 1; s < seqs[i]; s++) missing.push(s);
-  }
-  return missing;
-}
-
 function from(rx: Rx[], src: string): Rx[] {
   return rx.filter((r) => r.src === src);
-}
-
-/** SIGTERM, exit 0, and the kernel's multicast routing tables are empty afterwards. */
-async function stopClean(lab: Lab, daemon: DaemonProcess): Promise<void> {
-  const { code } = await daemon.stop("SIGTERM");
-  equal(code, 0, `exit code after SIGTERM:\n${daemon.lines.slice(-20).join("\n")}`);
-  deepStrictEqual(await vifs(lab), [], "/proc/net/ip_mr_vif is empty");
-  deepStrictEqual(await cache(lab), [], "/proc/net/ip_mr_cache is empty");
 }
 
 /** Starts the daemon with a configuration and waits until it runs. */
@@ -231,8 +183,12 @@ Deno.test({
     await h21.waitFor(A, { since: t0, count: 50 });
     await h11.collect(B, 300);
     equal(h11.received(A).length, 0, "h11 received nothing of the TTL 5 group");
-    deepStrictEqual(await oifsOf(lab, SRC_ADDR, A), ["dn1:5", "dn2:1"], "MFC oif thresholds");
-    deepStrictEqual(await oifsOf(lab, SRC_ADDR, B), ["dn1:5"]);
+    deepStrictEqual(
+      (await entryOf(lab, SRC_ADDR, A))?.oifs,
+      ["dn1:5", "dn2:1"],
+      "MFC oif thresholds",
+    );
+    deepStrictEqual((await entryOf(lab, SRC_ADDR, B))?.oifs, ["dn1:5"]);
     console.log(
       `  h11: ${h11.received(B).length} of TTL 8, ${h11.received(A).length} of TTL 5; ` +
         `h21: ${h21.received(A).length} of TTL 5`,
@@ -296,7 +252,7 @@ Deno.test({
       `  without source: ${from(rx1, FOREIGN).length} of ${rx1.length} from ${FOREIGN}; ` +
         `with it: ${from(rx2, FOREIGN).length} of ${rx2.length}`,
     );
-    deepStrictEqual(await oifsOf(lab, FOREIGN, G), ["dn1:1"]);
+    deepStrictEqual((await entryOf(lab, FOREIGN, G))?.oifs, ["dn1:1"]);
     await local.stop();
     await foreign.stop();
     await stopClean(lab, withSource);
@@ -338,8 +294,12 @@ Deno.test({
     await h21.collect(OPEN, 500);
     equal(h21.received(SCOPED).length, 0, `LAN 2 got nothing of ${SCOPED} (boundary LOCAL)`);
     equal(h21.received(PREFIXED).length, 0, `LAN 2 got nothing of ${PREFIXED} (boundary prefix)`);
-    deepStrictEqual(await oifsOf(lab, SRC_ADDR, SCOPED), ["dn1:1"], "only LAN 1 for the scope");
-    deepStrictEqual(await oifsOf(lab, SRC_ADDR, OPEN), ["dn2:1"]);
+    deepStrictEqual(
+      (await entryOf(lab, SRC_ADDR, SCOPED))?.oifs,
+      ["dn1:1"],
+      "only LAN 1 for the scope",
+    );
+    deepStrictEqual((await entryOf(lab, SRC_ADDR, OPEN))?.oifs, ["dn2:1"]);
     // Only h21 wants 239.254.1.1, and its reports were ignored: not proxied upstream.
     ok(!(await proxyJoined(lab, PREFIXED)), `${PREFIXED} is not joined upstream`);
     ok(await proxyJoined(lab, SCOPED), `${SCOPED} is joined upstream for LAN 1`);
@@ -389,7 +349,7 @@ Deno.test({
     await h11.waitFor(G, { since: t0, count: 50 });
     await h21.collect(G, 500);
     equal(h21.received(G).length, 0, "LAN 2 receives nothing");
-    deepStrictEqual(await oifsOf(lab, SRC_ADDR, G), ["dn1:1"]);
+    deepStrictEqual((await entryOf(lab, SRC_ADDR, G))?.oifs, ["dn1:1"]);
     deepStrictEqual(await vifNames(lab), ["up0", "dn1"], "still no VIF for dn2");
     await sender.stop();
     await stopClean(lab, daemon);
@@ -433,7 +393,7 @@ Deno.test({
         ifindex,
       }));
     const vifsBefore = await table();
-    const oifsBefore = await oifsOf(lab, SRC_ADDR, G);
+    const oifsBefore = (await entryOf(lab, SRC_ADDR, G))?.oifs;
 
     const since = Host.now();
     const check = await lab.exec(lab.ns.proxy, [
@@ -465,7 +425,7 @@ Deno.test({
     ok(worst < 250, `longest gap between datagrams: ${worst} ms`);
     ok(!exited, "the running daemon is still running");
     deepStrictEqual(await table(), vifsBefore, "VIF table unchanged");
-    deepStrictEqual(await oifsOf(lab, SRC_ADDR, G), oifsBefore, "MFC entry unchanged");
+    deepStrictEqual((await entryOf(lab, SRC_ADDR, G))?.oifs, oifsBefore, "MFC entry unchanged");
     ok(!daemon.lines.some((l) => /warn:|fatal:/.test(l)), daemon.lines.join("\n"));
     await sender.stop();
     await stopClean(lab, daemon);

@@ -3,17 +3,21 @@
 // Needs root; skipped with the reason printed otherwise.
 
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import {
-  createLab,
-  type Lab,
-  labSupport,
-  parseMrCache,
-  parseMrVif,
-  useIgmpV2Hosts,
-} from "../lab/lab.ts";
+import { createLab, type Lab, labSupport, useIgmpV2Hosts } from "../lab/lab.ts";
 import { Host } from "../lab/host.ts";
 import { startSender } from "../lab/sender.ts";
 import { startDaemon } from "../lab/daemon.ts";
+import {
+  cache,
+  entryOf,
+  gaps,
+  pktsOut,
+  proxyJoined,
+  sleep,
+  stopClean,
+  vifNames,
+  vifs,
+} from "../lab/kernel_state.ts";
 
 const PREFIX = "mcpfw-";
 const G1 = "239.1.1.1";
@@ -22,32 +26,6 @@ const G2 = "239.1.1.2";
 const LAST_MEMBER_QUERY_TIME_MS = 2000;
 const support = await labSupport();
 if (!support.ok) console.log(`SKIPPED forwarding e2e tests: ${support.reason}`);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function vifs(lab: Lab) {
-  return parseMrVif(await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_vif"));
-}
-
-async function cache(lab: Lab) {
-  return parseMrCache(await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_cache"));
-}
-
-async function pktsOut(lab: Lab, name: string): Promise<number> {
-  const v = (await vifs(lab)).find((x) => x.name === name);
-  if (v === undefined) throw new Error(`No VIF for ${name}`);
-  return v.pktsOut;
-}
-
-async function upstreamGroups(lab: Lab): Promise<string> {
-  return await lab.readProc(lab.ns.proxy, "/proc/net/igmp");
-}
-
-/** `/proc/net/igmp` prints groups as host-order hex: 239.1.1.1 is 010101EF on x86. */
-function igmpHex(group: string): string {
-  return group.split(".").reverse().map((b) => Number(b).toString(16).padStart(2, "0"))
-    .join("").toUpperCase();
-}
 
 /** Polls a VIF's out counter every 50 ms; resolves with the time it last grew (wall ms). */
 async function lastGrowth(lab: Lab, name: string, watchMs: number): Promise<number> {
@@ -63,20 +41,6 @@ async function lastGrowth(lab: Lab, name: string, watchMs: number): Promise<numb
     }
   }
   return lastT;
-}
-
-function gaps(seqs: number[]): number[] {
-  const missing: number[] = [];
-  for (let i = 1; i < seqs.length; i++) {
-    for (let s = seqs[i - 1] + 1; s < seqs[i]; s++) missing.push(s);
-  }
-  return missing;
-}
-
-async function assertKernelClean(lab: Lab): Promise<void> {
-  deepStrictEqual(await vifs(lab), [], "/proc/net/ip_mr_vif is empty");
-  deepStrictEqual(await cache(lab), [], "/proc/net/ip_mr_cache is empty");
-  ok(!(await upstreamGroups(lab)).includes(igmpHex(G1)), "no upstream membership is left");
 }
 
 Deno.test({
@@ -110,9 +74,7 @@ Deno.test({
       const dn2Before = await pktsOut(lab, "dn2");
       await h21.join(G2); // LAN 2 wants the other group only
       await h21.waitFor(G2, { count: 20, timeoutMs: 3000 });
-      const entry = (await cache(lab)).find((e) => e.group === G1 && e.origin === "10.0.0.2");
-      const dn1 = (await vifs(lab)).find((v) => v.name === "dn1")!;
-      deepStrictEqual(entry?.oifs, [{ vif: dn1.vif, ttl: 1 }]);
+      deepStrictEqual((await entryOf(lab, "10.0.0.2", G1))?.oifs, ["dn1:1"]);
       const g1Sent = h11.received(G1).length;
       ok(g1Sent > 50);
       // dn2 forwarded only G2 since: at most the G2 datagrams h21 received, plus in-flight ones
@@ -157,17 +119,15 @@ Deno.test({
       ok(ms >= LAST_MEMBER_QUERY_TIME_MS - 300, `stopped too early: ${ms} ms`);
       const entries = (await cache(lab)).filter((e) => e.group === G1 && e.iif >= 0);
       deepStrictEqual(entries, [], "no resolved entry for the group is left");
-      ok(!(await upstreamGroups(lab)).includes(igmpHex(G1)), "left upstream");
+      ok(!(await proxyJoined(lab, G1)), "left upstream");
     });
 
     await t.step("SIGTERM: exit 0 within 1 s, the kernel tables are empty", async () => {
-      ok((await upstreamGroups(lab)).includes(igmpHex(G2)), "G2 is joined upstream before");
-      const { code, ms } = await daemon.stop("SIGTERM");
+      ok(await proxyJoined(lab, G2), "G2 is joined upstream before");
+      const ms = await stopClean(lab, daemon);
       console.log(`  SIGTERM to exit: ${ms.toFixed(0)} ms`);
-      equal(code, 0);
-      ok(ms < 1000, `took ${ms} ms`);
-      await assertKernelClean(lab);
-      ok(!(await upstreamGroups(lab)).includes(igmpHex(G2)));
+      ok(!(await proxyJoined(lab, G1)), "no upstream membership is left");
+      ok(!(await proxyJoined(lab, G2)));
       ok(daemon.lines.some((l) => l.includes("info: Stopped")));
     });
     await sender.stop();
@@ -197,7 +157,9 @@ Deno.test({
     ok(!daemon.lines.some((l) => /Group 239\.1\.1\.1 left/.test(l)), "the group did not end");
     const { code } = await daemon.stop("SIGINT");
     equal(code, 0);
-    await assertKernelClean(lab);
+    deepStrictEqual(await vifs(lab), [], "/proc/net/ip_mr_vif is empty");
+    deepStrictEqual(await cache(lab), [], "/proc/net/ip_mr_cache is empty");
+    ok(!(await proxyJoined(lab, G1)), "no upstream membership is left");
     await sender.stop();
   },
 });
@@ -222,8 +184,8 @@ Deno.test({
       fatal[0],
     );
     console.log(`  second daemon refused in ${(performance.now() - t0).toFixed(0)} ms`);
-    deepStrictEqual((await vifs(lab)).map((v) => v.name), ["up0", "dn1"], "first one untouched");
-    equal((await first.stop()).code, 0);
-    await assertKernelClean(lab);
+    deepStrictEqual(await vifNames(lab), ["up0", "dn1"], "first one untouched");
+    await stopClean(lab, first);
+    ok(!(await proxyJoined(lab, G1)), "no upstream membership is left");
   },
 });

@@ -10,7 +10,6 @@ import {
   type Lab,
   labSupport,
   type MrVif,
-  parseMrCache,
   parseMrVif,
   SRC_ADDR,
   useIgmpV2Hosts,
@@ -25,6 +24,7 @@ import {
   removeUpstreamLink,
   setLinkUp,
 } from "../lab/links.ts";
+import { cache, entryOf, gaps, logged, sleep, stopClean, vifNames } from "../lab/kernel_state.ts";
 
 const PREFIX = "mcpif-";
 const G1 = "239.1.1.1";
@@ -32,8 +32,6 @@ const G1 = "239.1.1.1";
 const APPEAR_LIMIT_MS = 1000;
 const support = await labSupport();
 if (!support.ok) console.log(`SKIPPED interface e2e tests: ${support.reason}`);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The daemon's VIFs, read from its own /proc/PID/net (its network namespace) without spawning
@@ -43,18 +41,9 @@ async function daemonVifs(daemon: DaemonProcess): Promise<MrVif[]> {
   return parseMrVif(await Deno.readTextFile(`/proc/${daemon.child.pid}/net/ip_mr_vif`));
 }
 
-async function vifNames(lab: Lab): Promise<string[]> {
-  return parseMrVif(await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_vif")).map((v) => v.name);
-}
-
-/** The oifs of the resolved (source, group) entry as interface names. */
+/** The oifs of the resolved (SRC_ADDR, group) entry as interface names, without their TTL. */
 async function oifNames(lab: Lab, group: string): Promise<string[] | undefined> {
-  const byVif = new Map(
-    parseMrVif(await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_vif")).map((v) => [v.vif, v.name]),
-  );
-  const e = parseMrCache(await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_cache"))
-    .find((x) => x.origin === SRC_ADDR && x.group === group && x.iif >= 0);
-  return e?.oifs.map((o) => byVif.get(o.vif) ?? `VIF ${o.vif}`);
+  return (await entryOf(lab, SRC_ADDR, group))?.oifs.map((o) => o.split(":")[0]);
 }
 
 /**
@@ -87,36 +76,6 @@ async function upUntilVif(
     if (ms > 5000) throw new Error(`No VIF for "${name}" 5 s after it came up`);
     await sleep(1);
   }
-}
-
-/** Lines the daemon logged at warn level. */
-function warnings(daemon: DaemonProcess): string[] {
-  return daemon.lines.flatMap((l) => {
-    const i = l.indexOf(" warn: ");
-    return i < 0 ? [] : [l.slice(i + 7)];
-  });
-}
-
-function gaps(seqs: number[]): number[] {
-  const missing: number[] = [];
-  for (let i = 1; i < seqs.length; i++) {
-    for (let s = seqs[i - 1] + 1; s < seqs[i]; s++) missing.push(s);
-  }
-  return missing;
-}
-
-/** SIGTERM, exit 0 within 1 s, and the kernel's multicast routing tables are empty. */
-async function stopClean(lab: Lab, daemon: DaemonProcess): Promise<void> {
-  const { code, ms } = await daemon.stop("SIGTERM");
-  equal(code, 0, `exit code after SIGTERM:\n${daemon.lines.slice(-20).join("\n")}`);
-  ok(ms < 1000, `SIGTERM to exit took ${ms} ms`);
-  deepStrictEqual(await vifNames(lab), [], "/proc/net/ip_mr_vif is empty");
-  deepStrictEqual(
-    parseMrCache(await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_cache")),
-    [],
-    "/proc/net/ip_mr_cache is empty",
-  );
-  ok(!daemon.lines.some((l) => l.includes("fatal:")), daemon.lines.join("\n"));
 }
 
 Deno.test({
@@ -184,7 +143,7 @@ Deno.test({
         [],
         "no datagram lost on LAN 1",
       );
-      deepStrictEqual(warnings(daemon), ['Interface "dn3" does not exist: waiting for it']);
+      deepStrictEqual(logged(daemon, "warn"), ['Interface "dn3" does not exist: waiting for it']);
     });
 
     await t.step("dn3 comes back: the same VIF, and its host is served again", async () => {
@@ -200,7 +159,7 @@ Deno.test({
     await t.step("SIGTERM: exit 0, the kernel tables are empty", async () => {
       await sender.stop();
       await stopClean(lab, daemon);
-      deepStrictEqual(warnings(daemon), ['Interface "dn3" does not exist: waiting for it']);
+      deepStrictEqual(logged(daemon, "warn"), ['Interface "dn3" does not exist: waiting for it']);
     });
   },
 });
@@ -221,7 +180,7 @@ Deno.test({
       "the daemon starts without up0, warns, and keeps the LAN's membership",
       async () => {
         await daemon.waitForLine(/info: Started: no upstream yet, 1 downstream, waiting for "up0"/);
-        deepStrictEqual(warnings(daemon), [
+        deepStrictEqual(logged(daemon, "warn"), [
           'Interface "up0" does not exist: waiting for it',
           'No upstream interface yet: nothing is forwarded until "up0" appears',
         ]);
@@ -253,8 +212,7 @@ Deno.test({
       await daemon.waitForLine(/info: Interface "up0" is gone \(no longer exists\): VIF 1 removed/);
       deepStrictEqual(await vifNames(lab), ["dn1"]);
       deepStrictEqual(
-        parseMrCache(await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_cache"))
-          .filter((e) => e.iif >= 0),
+        (await cache(lab)).filter((e) => e.iif >= 0),
         [],
         "no entry is left from the old upstream",
       );
@@ -267,7 +225,7 @@ Deno.test({
 
     await t.step("SIGTERM: exit 0, the kernel tables are empty", async () => {
       await stopClean(lab, daemon);
-      equal(warnings(daemon).length, 2, warnings(daemon).join("\n"));
+      equal(logged(daemon, "warn").length, 2, logged(daemon, "warn").join("\n"));
     });
   },
 });

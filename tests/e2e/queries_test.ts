@@ -8,6 +8,7 @@ import { createLab, labSupport } from "../lab/lab.ts";
 import { Host } from "../lab/host.ts";
 import { startDaemon } from "../lab/daemon.ts";
 import { hasTcpdump, startCapture } from "../lab/capture.ts";
+import { sleep } from "../lab/kernel_state.ts";
 
 const support = await labSupport();
 const tcpdump = await hasTcpdump();
@@ -17,8 +18,6 @@ const skip = !support.ok
   ? "tcpdump is not installed (./run installs it)"
   : undefined;
 if (skip !== undefined) console.log(`SKIPPED query e2e tests: ${skip}`);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 Deno.test({
   name: "e2e queries: general and group-specific queries with TTL 1 and Router Alert",

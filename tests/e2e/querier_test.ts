@@ -1,0 +1,145 @@
+// End to end, querier election (RFC 2236 section 3, RFC 4605 section 4.2): another router with
+// a lower address queries on LAN 1, so the proxy stops querying and forwarding there; when it
+// goes quiet for the Other Querier Present Interval, the proxy takes over and forwards again.
+// The other router is a raw-socket query sender on a LAN host. Needs root; skipped with the
+// reason printed otherwise.
+
+import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import { createLab, labSupport, SRC_ADDR, useIgmpV2Hosts } from "../lab/lab.ts";
+import { Host } from "../lab/host.ts";
+import { startSender } from "../lab/sender.ts";
+import { startDaemon } from "../lab/daemon.ts";
+import { startIgmpTool } from "../lab/igmp_tool.ts";
+import { entryOf, sleep, stopClean } from "../lab/kernel_state.ts";
+
+const G = "239.1.1.1";
+const OURS = "10.1.0.200";
+/** Query Interval 4 s, Query Response Interval 1 s, robustness 2. */
+const TIMERS = "query-interval 4\nquery-response-interval 1\n";
+/** Other Querier Present Interval = 2 × 4 s + 1 s / 2. */
+const OQPI_MS = 8500;
+const support = await labSupport();
+if (!support.ok) console.log(`SKIPPED querier e2e tests: ${support.reason}`);
+
+/** Index of the first log line at or after `from` that matches. */
+function lineIndex(lines: string[], re: RegExp, from = 0): number {
+  for (let i = from; i < lines.length; i++) if (re.test(lines[i])) return i;
+  return -1;
+}
+
+Deno.test({
+  name: "e2e querier: a lower-addressed querier silences us on its LAN; we take over after it",
+  ignore: !support.ok,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    await using lab = await createLab({ prefix: "mcpqr-", hostsPerLan: [2, 1] });
+    await useIgmpV2Hosts(lab);
+    // The proxy at .200 on LAN 1, so that the host at 10.1.0.11 has the lower address.
+    for (
+      const cmd of [["addr", "flush", "dev", "dn1"], ["addr", "add", `${OURS}/24`, "dev", "dn1"]]
+    ) {
+      const r = await lab.exec(lab.ns.proxy, ["ip", ...cmd]);
+      equal(r.code, 0, r.stderr);
+    }
+    const config = TIMERS + "interface up0 { upstream }\ninterface dn1 { downstream }\n" +
+      "interface dn2 { downstream }\n";
+    const daemon = await startDaemon(lab, { config });
+    await daemon.waitForLine(/info: Started/);
+    const sender = await startSender(lab, { groups: [G], rate: 100 });
+    await using h12 = await Host.onLan(lab, 1, 2);
+    await using h21 = await Host.onLan(lab, 2, 1);
+    await h12.join(G);
+    await h21.join(G);
+    await h12.waitFor(G, { count: 20, timeoutMs: 5000 });
+    await h21.waitFor(G, { count: 20, timeoutMs: 5000 });
+    deepStrictEqual((await entryOf(lab, SRC_ADDR, G))?.oifs, ["dn1:1", "dn2:1"]);
+
+    // The other router: IGMPv2 general queries every 2 s from 10.1.0.11, 1 s to answer.
+    const rival = await startIgmpTool(lab, lab.ns.hosts[0][0], [
+      "query",
+      "--iface",
+      "eth0",
+      "--source",
+      lab.hostAddr(1, 1),
+      "--interval-ms",
+      "2000",
+      "--max-resp-ms",
+      "1000",
+    ]);
+    let lostAt = 0;
+    let lostLine = 0;
+
+    await t.step(
+      "the lower address wins at once: no more queries or data from us on LAN 1",
+      async () => {
+        await daemon.waitForLine(
+          /info: Querier on "dn1" is 10\.1\.0\.11, lower than our 10\.1\.0\.200: we stop/,
+        );
+        lostAt = Host.now();
+        lostLine = lineIndex(daemon.lines, /Querier on "dn1" is 10\.1\.0\.11/);
+        console.log(
+          `  rival's first query to "Querier on dn1" logged: ${
+            (lostAt - rival.readyAt).toFixed(0)
+          } ms`,
+        );
+        await sleep(200);
+        deepStrictEqual((await entryOf(lab, SRC_ADDR, G))?.oifs, ["dn2:1"]);
+        const quietFrom = Host.now();
+        await sleep(5000);
+        await h12.sync();
+        await h21.sync();
+        equal(h12.received(G, quietFrom).length, 0, "LAN 1 gets nothing from us");
+        ok(h21.received(G, quietFrom).length > 400, "LAN 2 still gets the stream");
+        const after = daemon.lines.slice(lostLine);
+        equal(
+          after.filter((l) => /Sent (general|group-specific) query.* on "dn1"/.test(l)).length,
+          0,
+          "no query of ours on LAN 1",
+        );
+        ok(after.some((l) => /Sent general query on "dn2"/.test(l)), "LAN 2 still queried");
+        ok(
+          after.some((l) =>
+            /Received v2-report for 239\.1\.1\.1 from 10\.1\.0\.12 on "dn1"/.test(l)
+          ),
+          "the member answers the other querier, and we still learn it",
+        );
+      },
+    );
+
+    await t.step(
+      "it goes quiet: after the Other Querier Present Interval we query and forward",
+      async () => {
+        const summary = await rival.stop();
+        const stoppedAt = Host.now();
+        ok(summary.sent >= 3, `the rival sent ${summary.sent} queries`);
+        const line = await daemon.waitForLine(
+          /info: Querier 10\.1\.0\.11 on "dn1" went silent: we are the querier again/,
+          OQPI_MS + 5000,
+        );
+        const backAt = Host.now();
+        const resumed = lineIndex(daemon.lines, /went silent/, lostLine);
+        ok(resumed >= 0, line);
+        // Its general query follows at once (the line may still be on its way to us).
+        const deadline = Host.now() + 1000;
+        while (lineIndex(daemon.lines, /Sent general query on "dn1"/, resumed) < 0) {
+          ok(Host.now() < deadline, "a general query at once");
+          await sleep(20);
+        }
+        // The last query went out at most 2 s before the stop.
+        const ms = backAt - stoppedAt;
+        console.log(`  rival stopped to "we are the querier again": ${ms.toFixed(0)} ms`);
+        ok(
+          ms > OQPI_MS - 2500 && ms < OQPI_MS + 1000,
+          `took over ${ms} ms after the rival stopped`,
+        );
+        const rx = await h12.waitFor(G, { since: backAt, count: 20, timeoutMs: 3000 });
+        console.log(`  forwarding onto LAN 1 again after ${(rx[0].t - backAt).toFixed(0)} ms`);
+        deepStrictEqual((await entryOf(lab, SRC_ADDR, G))?.oifs, ["dn1:1", "dn2:1"]);
+      },
+    );
+
+    await sender.stop();
+    await stopClean(lab, daemon);
+  },
+});

@@ -1,0 +1,118 @@
+/**
+ * What the end-to-end tests read of the proxy namespace's kernel: its VIFs and forwarding cache
+ * (`/proc/net/ip_mr_vif`, `/proc/net/ip_mr_cache`), its IGMP memberships (`/proc/net/igmp`),
+ * and the checks every test ends with.
+ *
+ * @module
+ */
+
+import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import type { DaemonProcess } from "./daemon.ts";
+import { type Lab, type MrCacheEntry, type MrVif, parseMrCache, parseMrVif } from "./lab.ts";
+import { hexToAddr } from "./proc.ts";
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The proxy's VIFs. */
+export async function vifs(lab: Lab): Promise<MrVif[]> {
+  return parseMrVif(await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_vif"));
+}
+
+/** The proxy's forwarding cache, unresolved entries included (`iif` -1). */
+export async function cache(lab: Lab): Promise<MrCacheEntry[]> {
+  return parseMrCache(await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_cache"));
+}
+
+/** The names of the proxy's VIFs, in VIF order. */
+export async function vifNames(lab: Lab): Promise<string[]> {
+  return (await vifs(lab)).map((v) => v.name);
+}
+
+/** The packets a VIF sent out so far. Throws when there is no VIF for the interface. */
+export async function pktsOut(lab: Lab, name: string): Promise<number> {
+  const v = (await vifs(lab)).find((x) => x.name === name);
+  if (v === undefined) throw new Error(`No VIF for ${name}`);
+  return v.pktsOut;
+}
+
+/**
+ * The resolved (source, group) entry: its incoming interface and its oifs as `name:ttl`, or
+ * `undefined` when there is none.
+ */
+export async function entryOf(
+  lab: Lab,
+  source: string,
+  group: string,
+): Promise<{ iif: string; oifs: string[] } | undefined> {
+  const byVif = new Map((await vifs(lab)).map((v) => [v.vif, v.name]));
+  const e = (await cache(lab)).find((x) => x.origin === source && x.group === group && x.iif >= 0);
+  if (e === undefined) return undefined;
+  const name = (vif: number) => byVif.get(vif) ?? `VIF ${vif}`;
+  return { iif: name(e.iif), oifs: e.oifs.map((o) => `${name(o.vif)}:${o.ttl}`) };
+}
+
+/** `/proc/net/igmp` prints groups as host-order hex: 239.1.1.1 is 010101EF on x86. */
+export function igmpHex(group: string): string {
+  return group.split(".").reverse().map((b) => Number(b).toString(16).padStart(2, "0"))
+    .join("").toUpperCase();
+}
+
+/**
+ * The groups the proxy namespace is a member of on one interface, from `/proc/net/igmp`
+ * (dotted quads; 224.0.0.1 included, as the kernel lists it).
+ */
+export async function memberships(lab: Lab, ifname: string): Promise<string[]> {
+  const text = await lab.readProc(lab.ns.proxy, "/proc/net/igmp");
+  const groups: string[] = [];
+  let current = "";
+  for (const line of text.split("\n")) {
+    const dev = /^\d+\s+(\S+)\s*:/.exec(line);
+    if (dev !== null) {
+      current = dev[1];
+      continue;
+    }
+    const g = /^\s+([0-9A-F]{8})\s/.exec(line);
+    if (g !== null && current === ifname) groups.push(hexToAddr(g[1]));
+  }
+  return groups;
+}
+
+/** Whether the proxy namespace is a member of the group on any interface. */
+export async function proxyJoined(lab: Lab, group: string): Promise<boolean> {
+  return (await lab.readProc(lab.ns.proxy, "/proc/net/igmp")).includes(igmpHex(group));
+}
+
+/** The sequence numbers missing from an ascending list. */
+export function gaps(seqs: number[]): number[] {
+  const missing: number[] = [];
+  for (let i = 1; i < seqs.length; i++) {
+    for (let s = seqs[i - 1] + 1; s < seqs[i]; s++) missing.push(s);
+  }
+  return missing;
+}
+
+/** Lines the daemon logged at a level (without the prefix up to the level). */
+export function logged(daemon: DaemonProcess, level: "warn" | "info" | "debug"): string[] {
+  const tag = ` ${level}: `;
+  return daemon.lines.flatMap((l) => {
+    const i = l.indexOf(tag);
+    return i < 0 ? [] : [l.slice(i + tag.length)];
+  });
+}
+
+/**
+ * SIGTERM; exit 0 within 1 s, no fatal line, and the kernel's multicast routing tables are
+ * empty afterwards. Resolves with the time the exit took (ms).
+ */
+export async function stopClean(lab: Lab, daemon: DaemonProcess): Promise<number> {
+  const { code, ms } = await daemon.stop("SIGTERM");
+  equal(code, 0, `exit code after SIGTERM:\n${daemon.lines.slice(-20).join("\n")}`);
+  ok(ms < 1000, `SIGTERM to exit took ${ms} ms`);
+  deepStrictEqual(await vifs(lab), [], "/proc/net/ip_mr_vif is empty");
+  deepStrictEqual(await cache(lab), [], "/proc/net/ip_mr_cache is empty");
+  ok(!daemon.lines.some((l) => l.includes("fatal:")), daemon.lines.join("\n"));
+  return ms;
+}
