@@ -103,3 +103,10 @@ export const IFF_MULTICAST = 0x1000;
 
 /** IP option: Router Alert (RFC 2113), with its 2 value bytes = 0. */
 export const IPOPT_RA_BYTES: Readonly<Uint8Array> = new Uint8Array([0x94, 0x04, 0x00, 0x00]);
+
+/** Socket-level options (<asm-generic/socket.h>). */
+export const SOL_SOCKET = 1;
+/** Receive buffer size, capped by net.core.rmem_max. */
+export const SO_RCVBUF = 8;
+/** Receive buffer size, not capped (needs CAP_NET_ADMIN). */
+export const SO_RCVBUFFORCE = 33;

@@ -52,10 +52,13 @@ import {
   RTMGRP_IPV4_IFADDR,
   RTMGRP_LINK,
   SIOCGETSGCNT,
+  SO_RCVBUF,
+  SO_RCVBUFFORCE,
   SOCK_CLOEXEC,
   SOCK_DGRAM,
   SOCK_NONBLOCK,
   SOCK_RAW,
+  SOL_SOCKET,
 } from "./linux_constants.ts";
 import {
   decodeIgmpmsg,
@@ -79,6 +82,12 @@ import {
 } from "./linux_structs.ts";
 
 const RECV_BUFFER_SIZE = 65536;
+/**
+ * Receive buffer of the routing socket: a LAN of set-top boxes rebooting at once sends
+ * thousands of reports in a burst, and the default (net.core.rmem_default, about 200 kB, some
+ * 300 small packets) overflows before the loop reads them.
+ */
+const MRT_RCVBUF_BYTES = 8 * 1024 * 1024;
 const CONTROL_BUFFER_SIZE = 256;
 /** Netlink messages are only counted, never parsed: a longer datagram is cut, which is fine. */
 const NETLINK_BUFFER_SIZE = 8192;
@@ -224,6 +233,16 @@ export class LinuxSys implements Sys {
     this.#setInt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP");
     this.#setInt(fd, IPPROTO_IP, IP_TOS, IPTOS_PREC_INTERNETCONTROL, "IP_TOS");
     this.#setOpt(fd, IP_OPTIONS, IPOPT_RA_BYTES as Uint8Array, "IP_OPTIONS");
+    // Past net.core.rmem_max as root; else as much as that allows. Not fatal either way.
+    try {
+      this.#setInt(fd, SOL_SOCKET, SO_RCVBUFFORCE, MRT_RCVBUF_BYTES, "SO_RCVBUFFORCE");
+    } catch {
+      try {
+        this.#setInt(fd, SOL_SOCKET, SO_RCVBUF, MRT_RCVBUF_BYTES, "SO_RCVBUF");
+      } catch {
+        // The default buffer still works; bursts may lose reports, which hosts repeat.
+      }
+    }
     const efd = this.#libc.symbols.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (efd < 0) this.#fail("eventfd", "");
     this.#eventfd = efd;

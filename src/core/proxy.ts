@@ -38,6 +38,7 @@ import {
   type QuerierState,
 } from "./querier.ts";
 import { DEFAULT_TIMERS, type ProtocolTimers } from "./timers.ts";
+import { TimerHeap } from "./timer_heap.ts";
 import { formatSeconds, TIMER_KEYWORDS } from "../../conf/config.ts";
 import { formatIPv4 } from "../proto/addr.ts";
 import {
@@ -141,6 +142,18 @@ export interface ProxyCounters {
   drops: Map<string, number>;
 }
 
+/** A group timer in the queue: the record it was queued for, and when it is due. */
+interface GroupTimer {
+  /** When the record's earliest timer was due at queueing time. */
+  at: number;
+  /** The VIF of the group. */
+  vif: VifState;
+  /** The group. */
+  group: number;
+  /** The record; a timer whose record was replaced or removed is stale. */
+  record: GroupRecord;
+}
+
 /** Rate limit of the debug lines about drops. */
 interface DropLog {
   /** Start of the current one-second window. */
@@ -175,6 +188,13 @@ export interface ProxyState {
   nextSourceSweep: number;
   /** Rate limit of drop logging. */
   readonly dropLog: DropLog;
+  /**
+   * Group timers by deadline. A record has at most one live entry, the one whose `at` is in
+   * {@link ProxyState.queuedAt}; others for it are stale and skipped when due.
+   */
+  readonly groupTimers: TimerHeap<GroupTimer>;
+  /** The deadline each record is queued for in {@link ProxyState.groupTimers}. */
+  readonly queuedAt: WeakMap<GroupRecord, number>;
   /** When the group limit was last warned about (-Infinity: never). */
   groupLimitWarned: number;
 }
@@ -225,6 +245,8 @@ export function createProxy(options: ProxyOptions): ProxyState {
     counters: { packets: 0, upcalls: 0, drops: new Map() },
     nextSourceSweep: 0,
     dropLog: { windowStart: -Infinity, logged: 0, suppressed: 0 },
+    groupTimers: new TimerHeap(),
+    queuedAt: new WeakMap(),
     groupLimitWarned: -Infinity,
   };
 }
@@ -310,11 +332,10 @@ export function nextDeadline(state: ProxyState): number {
     if (vif.querier && vif.nextGeneralQuery < d) d = vif.nextGeneralQuery;
     const qd = querierDeadline(vif);
     if (qd < d) d = qd;
-    for (const g of vif.groups.values()) {
-      const gd = membershipDeadline(g);
-      if (gd < d) d = gd;
-    }
   }
+  // The earliest group timer; it may be stale, which costs one early tick at most.
+  const gd = state.groupTimers.peek()?.at ?? Infinity;
+  if (gd < d) d = gd;
   if (state.sources.size > 0 && state.nextSourceSweep < d) d = state.nextSourceSweep;
   return d;
 }
@@ -433,6 +454,7 @@ function stop(state: ProxyState, out: Action[]): void {
   for (const vif of state.vifs.values()) closeVif(vif, out);
   state.members.clear();
   state.sources.clear();
+  state.groupTimers.clear();
 }
 
 /** Leaves every group joined upstream and forgets them. */
@@ -621,10 +643,27 @@ function sendGroupQuery(vif: VifState, group: number, out: Action[]): void {
 
 function tick(state: ProxyState, now: number, out: Action[]): void {
   for (const vif of state.vifs.values()) tickVif(state, vif, now, out);
+  for (const timer of state.groupTimers.popDue(now)) {
+    const { vif, group, record } = timer;
+    // Stale: the VIF or the record is gone, or the record was queued again for earlier.
+    if (state.vifs.get(vif.vifi) !== vif || vif.groups.get(group) !== record) continue;
+    if (state.queuedAt.get(record) !== timer.at) continue;
+    state.queuedAt.delete(record);
+    if (membershipDeadline(record) <= now) applyMembership(state, vif, group, "tick", now, out);
+    else scheduleGroup(state, vif, group, record);
+  }
   if (state.nextSourceSweep <= now) sweepSources(state, now);
 }
 
-/** The due general query and membership timers of one downstream VIF. */
+/** Queues the record's earliest timer unless an entry at least as early is queued already. */
+function scheduleGroup(state: ProxyState, vif: VifState, group: number, record: GroupRecord): void {
+  const at = membershipDeadline(record);
+  if (!(at < (state.queuedAt.get(record) ?? Infinity))) return;
+  state.queuedAt.set(record, at);
+  state.groupTimers.push({ at, vif, group, record });
+}
+
+/** The querier timer and the due general query of one downstream VIF. */
 function tickVif(state: ProxyState, vif: VifState, now: number, out: Action[]): void {
   if (vif.role !== "downstream") return;
   const t = vif.timers;
@@ -634,9 +673,6 @@ function tickVif(state: ProxyState, vif: VifState, now: number, out: Action[]): 
     if (vif.startupQueriesLeft > 0) vif.startupQueriesLeft--;
     vif.nextGeneralQuery = now +
       (vif.startupQueriesLeft > 0 ? t.startupQueryInterval : t.queryInterval);
-  }
-  for (const [group, record] of vif.groups) {
-    if (membershipDeadline(record) <= now) applyMembership(state, vif, group, "tick", now, out);
   }
 }
 
@@ -663,7 +699,10 @@ function applyMembership(
   const before = vif.groups.get(group);
   const { record, effects } = stepMembership(before, event, now, timers);
   if (record === undefined) vif.groups.delete(group);
-  else if (before === undefined) vif.groups.set(group, record);
+  else {
+    if (before === undefined) vif.groups.set(group, record);
+    scheduleGroup(state, vif, group, record);
+  }
   for (const effect of effects) applyEffect(state, vif, group, effect, now, out);
 }
 

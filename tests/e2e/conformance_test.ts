@@ -179,6 +179,48 @@ e2e("300 groups joined by one host are all joined upstream and all forwarded", a
   );
 });
 
+e2e("2000 groups reported on a LAN are all joined upstream, and all left at exit", async () => {
+  await using lab = await createLab({ prefix: PREFIX, hostsPerLan: [1] });
+  const daemon = await startDaemon(lab, { flags: ["-d"] });
+  await daemon.waitForLine(/info: Started/);
+  const t0 = Host.now();
+  const reports = await startIgmpTool(lab, lab.ns.hosts[0][0], [
+    "reports",
+    "--iface",
+    "eth0",
+    "--source",
+    lab.hostAddr(1, 1),
+    "--first-group",
+    "239.4.0.1",
+    "--groups",
+    "2000",
+  ]);
+  equal((await reports.done).sent, 2000);
+  let joined: string[] = [];
+  for (;;) {
+    joined = (await memberships(lab, "up0")).filter((g) => g.startsWith("239.4."));
+    if (joined.length === 2000 || Host.now() - t0 > 10_000) break;
+    await sleep(50);
+  }
+  equal(
+    joined.length,
+    2000,
+    `every group is joined on up0: ${joined.length}\n${logged(daemon, "warn").join("\n")}`,
+  );
+  console.log(`  2000 reports to 2000 upstream memberships: ${(Host.now() - t0).toFixed(0)} ms`);
+  equal(
+    (await lab.readProc(lab.ns.proxy, "/proc/sys/net/ipv4/igmp_max_memberships")).trim(),
+    "20",
+    "the router's per-socket limit is untouched",
+  );
+  await stopClean(lab, daemon);
+  deepStrictEqual(
+    (await memberships(lab, "up0")).filter((g) => g !== "224.0.0.1"),
+    [],
+    "no upstream membership left",
+  );
+});
+
 e2e("an IGMPv1 member keeps its group: an IGMPv2 host's Leave for it is ignored", async () => {
   await using lab = await createLab({ prefix: PREFIX, hostsPerLan: [2] });
   await useIgmpV2Hosts(lab);

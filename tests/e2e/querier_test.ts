@@ -143,3 +143,48 @@ Deno.test({
     await stopClean(lab, daemon);
   },
 });
+
+Deno.test({
+  name: "e2e querier: an IGMPv1 router on a LAN is a warning; a higher address does not win",
+  ignore: !support.ok,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using lab = await createLab({ prefix: "mcpqr-", hostsPerLan: [2] });
+    await useIgmpV2Hosts(lab);
+    const daemon = await startDaemon(lab);
+    await daemon.waitForLine(/info: Started/);
+    const sender = await startSender(lab, { groups: [G], rate: 100 });
+    await using h12 = await Host.onLan(lab, 1, 2);
+    await h12.join(G);
+    await h12.waitFor(G, { count: 20, timeoutMs: 5000 });
+    // IGMPv1 queries (code 0) from 10.1.0.11, above our 10.1.0.1.
+    const v1 = await startIgmpTool(lab, lab.ns.hosts[0][0], [
+      "query",
+      "--iface",
+      "eth0",
+      "--source",
+      lab.hostAddr(1, 1),
+      "--version",
+      "1",
+      "--interval-ms",
+      "200",
+      "--count",
+      "5",
+    ]);
+    equal((await v1.done).sent, 5);
+    await daemon.waitForLine(
+      /warn: An IGMPv1 router \(10\.1\.0\.11\) is querying on "dn1": IGMPv1 has no querier/,
+    );
+    await sleep(300);
+    equal(
+      daemon.lines.filter((l) => l.includes("An IGMPv1 router")).length,
+      1,
+      "one warning for five queries",
+    );
+    ok(!daemon.lines.some((l) => /Querier on "dn1"/.test(l)), "we stay querier");
+    deepStrictEqual((await entryOf(lab, SRC_ADDR, G))?.oifs, ["dn1:1"]);
+    await sender.stop();
+    await stopClean(lab, daemon);
+  },
+});
