@@ -10,6 +10,7 @@ import {
   describeDrops,
   DROP_LOG_PER_SECOND,
   IGMPMSG_NOCACHE,
+  MAX_GROUPS,
   type ProxyState,
   step,
 } from "./proxy.ts";
@@ -265,4 +266,11 @@ Deno.test("an IGMPv2 Leave on the upstream interface is dropped; no downstream s
   }, 1);
   equal(state.vifs.get(1)?.groups.get(G)?.state, "members-present");
   equal(state.vifs.get(0)?.groups.size, 0);
+});
+
+Deno.test("the manual states the group limit and the drop log rate the core uses", async () => {
+  const man = await Deno.readTextFile(new URL("../../man/mcast-proxy.8", import.meta.url));
+  const text = man.replace(/\n/g, " ");
+  ok(text.includes(`listeners for up to ${MAX_GROUPS} groups`), "MAX_GROUPS in mcast-proxy.8");
+  ok(text.includes(`at most ${DROP_LOG_PER_SECOND} lines a second`), "DROP_LOG_PER_SECOND");
 });
