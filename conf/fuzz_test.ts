@@ -10,18 +10,7 @@ import { KEYWORDS } from "./lexer.ts";
 import { parseConfig } from "./parser.ts";
 import { printConfig } from "./printer.ts";
 import { stripPositions } from "./testing.ts";
-
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../src/proto/testing.ts";
 
 const PIECES = [
   ...KEYWORDS,
@@ -147,7 +136,7 @@ function assertInside(text: string, line: number, col: number, message: string):
 }
 
 Deno.test("fuzz: the parser never throws, points inside the text, and round-trips", () => {
-  const next = random(20261122);
+  const next = mulberry32(20261122);
   let accepted = 0;
   for (let i = 0; i < 3000; i++) {
     const text = i % 2 === 0 ? generate(next) : generateStructured(next);

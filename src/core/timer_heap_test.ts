@@ -1,17 +1,6 @@
 import { deepStrictEqual, equal } from "node:assert/strict";
 import { TimerHeap } from "./timer_heap.ts";
-
-/** mulberry32: a small seeded generator, so that a failure repeats. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../proto/testing.ts";
 
 Deno.test("TimerHeap: empty, one entry, clear", () => {
   const heap = new TimerHeap<{ at: number }>();
@@ -36,7 +25,7 @@ Deno.test("TimerHeap: popDue takes exactly the due entries, earliest first", () 
 });
 
 Deno.test("TimerHeap: 10 000 random pushes come out sorted", () => {
-  const rand = random(7);
+  const rand = mulberry32(7);
   const heap = new TimerHeap<{ at: number }>();
   const all: number[] = [];
   for (let i = 0; i < 10_000; i++) {
@@ -50,7 +39,7 @@ Deno.test("TimerHeap: 10 000 random pushes come out sorted", () => {
 });
 
 Deno.test("TimerHeap: interleaved pushes and pops always give the minimum", () => {
-  const rand = random(11);
+  const rand = mulberry32(11);
   const heap = new TimerHeap<{ at: number }>();
   const shadow: number[] = [];
   for (let i = 0; i < 5_000; i++) {

@@ -55,7 +55,7 @@ import {
   mulberry32,
   multicastMac,
 } from "./igmp_packets.ts";
-import { emit, parseEvent, readLines, wallNow } from "./json_lines.ts";
+import { awaitReady, emit, parseEvent, readLines, wallNow } from "./json_lines.ts";
 import { denoRunArgv, type Lab } from "./lab.ts";
 
 /** Packet sockets, `<linux/socket.h>`. */
@@ -494,19 +494,7 @@ export async function startIgmpTool(
     { stdout: "piped" },
   );
   const lines = readLines(child.stdout);
-  let readyAt: number | null = null;
-  // next() by hand: leaving a for-await loop early would close the generator and the pipe.
-  for (let r = await lines.next(); !r.done; r = await lines.next()) {
-    const ev = parseEvent(r.value);
-    if (ev?.ev === "ready") {
-      readyAt = Number(ev.t);
-      break;
-    }
-  }
-  if (readyAt === null) {
-    const status = await child.status;
-    throw new Error(`The IGMP tool exited before it was ready (exit code ${status.code})`);
-  }
+  const readyAt = await awaitReady(lines, child, "The IGMP tool");
   const done = (async () => {
     let summary: ToolSummary | null = null;
     for await (const line of lines) {

@@ -55,3 +55,22 @@ export function parseEvent(line: string): JsonEvent | null {
   }
   return null;
 }
+
+/**
+ * Reads a helper process's event lines until its `ready` event and returns the event's time.
+ * The lines after it stay unread in `lines` for the caller. Throws, naming `what` and the exit
+ * code, when the process exits first.
+ */
+export async function awaitReady(
+  lines: AsyncGenerator<string>,
+  child: Deno.ChildProcess,
+  what: string,
+): Promise<number> {
+  // next() by hand: leaving a for-await loop early would close the generator and the pipe.
+  for (let r = await lines.next(); !r.done; r = await lines.next()) {
+    const ev = parseEvent(r.value);
+    if (ev?.ev === "ready") return Number(ev.t);
+  }
+  const status = await child.status;
+  throw new Error(`${what} exited before it was ready (exit code ${status.code})`);
+}

@@ -19,7 +19,7 @@
  */
 
 import dgram from "node:dgram";
-import { emit, parseEvent, readLines, wallNow } from "./json_lines.ts";
+import { awaitReady, emit, parseEvent, readLines, wallNow } from "./json_lines.ts";
 import { denoRunArgv, type Lab, SRC_ADDR } from "./lab.ts";
 
 /** Sender settings (the command-line flags). */
@@ -197,19 +197,7 @@ export async function startSender(
     { stdout: "piped" },
   );
   const lines = readLines(child.stdout);
-  let readyAt: number | null = null;
-  // next() by hand: leaving a for-await loop early would close the generator and the pipe.
-  for (let r = await lines.next(); !r.done; r = await lines.next()) {
-    const ev = parseEvent(r.value);
-    if (ev?.ev === "ready") {
-      readyAt = Number(ev.t);
-      break;
-    }
-  }
-  if (readyAt === null) {
-    const status = await child.status;
-    throw new Error(`The sender exited before it was ready (exit code ${status.code})`);
-  }
+  const readyAt = await awaitReady(lines, child, "The sender");
   let sent: Record<string, number> = {};
   const drained = (async () => {
     for await (const line of lines) {
