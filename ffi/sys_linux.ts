@@ -83,9 +83,10 @@ import {
 
 const RECV_BUFFER_SIZE = 65536;
 /**
- * Receive buffer of the routing socket: a LAN of set-top boxes rebooting at once sends
- * thousands of reports in a burst, and the default (net.core.rmem_default, about 200 kB, some
- * 300 small packets) overflows before the loop reads them.
+ * Receive buffer asked for on the routing socket (the kernel doubles it for its bookkeeping):
+ * a LAN of set-top boxes rebooting at once sends thousands of reports in a burst, and the
+ * default (net.core.rmem_default, about 200 kB, some 300 small packets) overflows before the
+ * loop reads them.
  */
 const MRT_RCVBUF_BYTES = 8 * 1024 * 1024;
 const CONTROL_BUFFER_SIZE = 256;

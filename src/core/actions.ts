@@ -41,4 +41,9 @@ export type Action =
     /** What is sent, for logs: "general query", "group-specific query for 239.1.1.1". */
     what: string;
   }
+  /**
+   * Read the packet counts of these entries (SIOCGETSGCNT) and feed them back at once as an
+   * `mfc-counters` event.
+   */
+  | { kind: "sampleMfc"; entries: { source: number; group: number }[] }
   | { kind: "log"; level: LogLevel; message: string };

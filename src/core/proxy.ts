@@ -6,9 +6,18 @@
  * owns and returns the actions for the runtime to execute, in order. Every timer is an absolute
  * deadline in the state; {@link nextDeadline} says when the runtime must feed the next `tick`.
  *
+ * Forwarding follows RFC 4605 section 4.2: data from upstream goes to the LANs with members;
+ * data from a LAN's own sender goes upstream and to the other LANs with members, never back; and
+ * only onto LANs where the proxy is the querier (election per LAN in `querier.ts`: a router with
+ * a lower address takes over until it goes quiet). Every change of membership, querier state or
+ * interface brings every affected entry in line at once.
+ *
  * Interfaces come and go while it runs: `interface-up` gives one the lowest free VIF,
  * `interface-down` takes everything that used its VIF away before deleting it. Without an
  * upstream the LANs' memberships are kept, and joined upstream once it appears.
+ *
+ * Group timers wait in a deadline heap, so a tick and {@link nextDeadline} cost the same with
+ * ten groups or ten thousand.
  *
  * @module
  */
@@ -96,7 +105,11 @@ export interface ProxyOptions {
   interfaces: ProxyInterface[];
   /** Emit per-packet and per-transition debug log actions. */
   debug?: boolean;
-  /** How long a source with no forwarding entry is remembered after its last upcall (ms). */
+  /**
+   * How long a source with no forwarding entry is remembered after its last upcall (ms); half
+   * of it is also how often installed entries are sampled: one that forwarded nothing between
+   * two samples is removed (the kernel asks again if the source sends again). Default 60 s.
+   */
   sourceLifetime?: number;
   /**
    * The most groups the LANs may have members of at once (default {@link MAX_GROUPS}): reports
@@ -108,6 +121,13 @@ export interface ProxyOptions {
 
 /** Default of {@link ProxyOptions.maxGroups}. */
 export const MAX_GROUPS = 16384;
+
+/**
+ * The most (source, group) pairs remembered at once, installed or not: data for more new ones
+ * is dropped (`source-limit`), so that senders of made-up groups cannot exhaust memory and the
+ * kernel's forwarding cache.
+ */
+export const MAX_SOURCES = 65536;
 
 /** At most this many debug lines about drops are logged per second; the rest are counted. */
 export const DROP_LOG_PER_SECOND = 20;
@@ -130,11 +150,16 @@ export interface SourceState {
   lastSeen: number;
   /** The MFC entry installed for it, if any. */
   installed: InstalledMfc | undefined;
+  /** The entry's packet count at the last sample (-1: not sampled since it was installed). */
+  sampledPackets: number;
 }
 
 /** Counters the runtime reports. */
 export interface ProxyCounters {
-  /** IGMP packets accepted. */
+  /**
+   * IGMP packets that passed validation and reached the protocol (an IGMPv3 report counts once,
+   * even when some of its records are then dropped).
+   */
   packets: number;
   /** Upcalls accepted. */
   upcalls: number;
@@ -194,9 +219,13 @@ export interface ProxyState {
    */
   readonly groupTimers: TimerHeap<GroupTimer>;
   /** The deadline each record is queued for in {@link ProxyState.groupTimers}. */
-  readonly queuedAt: WeakMap<GroupRecord, number>;
+  queuedAt: WeakMap<GroupRecord, number>;
   /** When the group limit was last warned about (-Infinity: never). */
   groupLimitWarned: number;
+  /** The number of (source, group) pairs in {@link ProxyState.sources}. */
+  sourceCount: number;
+  /** When the source limit was last warned about (-Infinity: never). */
+  sourceLimitWarned: number;
 }
 
 /** What the core reacts to. */
@@ -211,6 +240,11 @@ export type ProxyEvent =
   | { kind: "interface-down"; name: string; reason?: string }
   | { kind: "packet"; ifindex: number; data: Uint8Array; length: number }
   | { kind: "upcall"; msgtype: number; vif: number; source: number; group: number }
+  /**
+   * The answer to a `sampleMfc` action: each entry's packet count, `undefined` where it could
+   * not be read.
+   */
+  | { kind: "mfc-counters"; counts: { source: number; group: number; packets?: number }[] }
   | { kind: "tick" }
   | { kind: "stop" };
 
@@ -248,6 +282,8 @@ export function createProxy(options: ProxyOptions): ProxyState {
     groupTimers: new TimerHeap(),
     queuedAt: new WeakMap(),
     groupLimitWarned: -Infinity,
+    sourceCount: 0,
+    sourceLimitWarned: -Infinity,
   };
 }
 
@@ -313,6 +349,9 @@ export function step(state: ProxyState, event: ProxyEvent, now: number): Action[
       break;
     case "upcall":
       receiveUpcall(state, event, now, out);
+      break;
+    case "mfc-counters":
+      expireIdleEntries(state, event.counts, now, out);
       break;
     case "tick":
       tick(state, now, out);
@@ -442,6 +481,10 @@ function start(state: ProxyState, now: number, out: Action[]): void {
 }
 
 function stop(state: ProxyState, out: Action[]): void {
+  if (state.options.debug && state.dropLog.suppressed > 0) {
+    log(out, "debug", `Dropped ${state.dropLog.suppressed} more inputs without logging them`);
+    state.dropLog.suppressed = 0;
+  }
   const drops = describeDrops(state.counters);
   if (drops !== undefined) log(out, "info", `Since start, ${drops}`);
   for (const [group, bySource] of state.sources) {
@@ -454,6 +497,7 @@ function stop(state: ProxyState, out: Action[]): void {
   for (const vif of state.vifs.values()) closeVif(vif, out);
   state.members.clear();
   state.sources.clear();
+  state.sourceCount = 0;
   state.groupTimers.clear();
 }
 
@@ -602,9 +646,8 @@ function forgetSourcesOn(state: ProxyState, vifi: number): Action[] {
     for (const [source, s] of bySource) {
       if (s.iif !== vifi) continue;
       if (s.installed !== undefined) entries.push({ kind: "delMfc", source, group });
-      bySource.delete(source);
+      deleteSource(state, group, source);
     }
-    if (bySource.size === 0) state.sources.delete(group);
   }
   return entries;
 }
@@ -652,15 +695,40 @@ function tick(state: ProxyState, now: number, out: Action[]): void {
     if (membershipDeadline(record) <= now) applyMembership(state, vif, group, "tick", now, out);
     else scheduleGroup(state, vif, group, record);
   }
-  if (state.nextSourceSweep <= now) sweepSources(state, now);
+  if (state.nextSourceSweep <= now) sweepSources(state, now, out);
 }
 
-/** Queues the record's earliest timer unless an entry at least as early is queued already. */
+/**
+ * Queues the record's earliest timer unless an entry at least as early is queued already. When
+ * stale entries (left behind by timers that moved earlier, e.g. a Leave then a Report, again
+ * and again) outnumber the records, the queue is rebuilt from the records.
+ */
 function scheduleGroup(state: ProxyState, vif: VifState, group: number, record: GroupRecord): void {
   const at = membershipDeadline(record);
   if (!(at < (state.queuedAt.get(record) ?? Infinity))) return;
   state.queuedAt.set(record, at);
   state.groupTimers.push({ at, vif, group, record });
+  if (state.groupTimers.size > STALE_TIMERS_SLACK) {
+    let records = 0;
+    for (const v of state.vifs.values()) records += v.groups.size;
+    if (state.groupTimers.size > 2 * records + STALE_TIMERS_SLACK) rebuildGroupTimers(state);
+  }
+}
+
+/** How many stale group timers may wait in the queue beyond one per record. */
+const STALE_TIMERS_SLACK = 1024;
+
+/** Rebuilds the timer queue with one entry per record. */
+function rebuildGroupTimers(state: ProxyState): void {
+  state.groupTimers.clear();
+  state.queuedAt = new WeakMap();
+  for (const vif of state.vifs.values()) {
+    for (const [group, record] of vif.groups) {
+      const at = membershipDeadline(record);
+      state.queuedAt.set(record, at);
+      state.groupTimers.push({ at, vif, group, record });
+    }
+  }
 }
 
 /** The querier timer and the due general query of one downstream VIF. */
@@ -676,15 +744,54 @@ function tickVif(state: ProxyState, vif: VifState, now: number, out: Action[]): 
   }
 }
 
-function sweepSources(state: ProxyState, now: number): void {
+/**
+ * Forgets sources that have had no entry for their lifetime, and asks for the packet counts of
+ * the installed entries (answered by an `mfc-counters` event).
+ */
+function sweepSources(state: ProxyState, now: number, out: Action[]): void {
   const lifetime = state.options.sourceLifetime ?? DEFAULT_SOURCE_LIFETIME;
+  const sample: { source: number; group: number }[] = [];
   for (const [group, bySource] of state.sources) {
     for (const [source, s] of bySource) {
-      if (s.installed === undefined && s.lastSeen + lifetime <= now) bySource.delete(source);
+      if (s.installed !== undefined) sample.push({ source, group });
+      else if (s.lastSeen + lifetime <= now) deleteSource(state, group, source);
     }
-    if (bySource.size === 0) state.sources.delete(group);
   }
+  if (sample.length > 0) out.push({ kind: "sampleMfc", entries: sample });
   state.nextSourceSweep = now + lifetime / 2;
+}
+
+/** Removes the installed entries that forwarded nothing since the previous sample. */
+function expireIdleEntries(
+  state: ProxyState,
+  counts: { source: number; group: number; packets?: number }[],
+  now: number,
+  out: Action[],
+): void {
+  let idle = 0;
+  for (const { source, group, packets } of counts) {
+    const s = state.sources.get(group)?.get(source);
+    if (s?.installed === undefined || packets === undefined) continue;
+    if (s.sampledPackets !== packets) {
+      s.sampledPackets = packets;
+      continue;
+    }
+    out.push({ kind: "delMfc", source, group });
+    s.installed = undefined;
+    s.lastSeen = now;
+    idle++;
+  }
+  if (idle > 0 && state.options.debug) {
+    log(out, "debug", `Removed ${idle} idle forwarding ${idle === 1 ? "entry" : "entries"}`);
+  }
+}
+
+/** Forgets one (source, group) pair (its entry, if any, is the caller's). */
+function deleteSource(state: ProxyState, group: number, source: number): void {
+  const bySource = state.sources.get(group);
+  if (bySource === undefined || !bySource.delete(source)) return;
+  state.sourceCount--;
+  if (bySource.size === 0) state.sources.delete(group);
 }
 
 function applyMembership(
@@ -792,8 +899,10 @@ function reconcileGroup(state: ProxyState, group: number, now: number, out: Acti
     });
     const action = reconcileMfc(s.installed, { source, group, parent: s.iif, oifs });
     if (action === undefined) continue;
-    if (action.kind === "addMfc") s.installed = { parent: s.iif, key: oifsKey(action.oifs) };
-    else {
+    if (action.kind === "addMfc") {
+      if (s.installed === undefined) s.sampledPackets = -1;
+      s.installed = { parent: s.iif, key: oifsKey(action.oifs) };
+    } else {
       s.installed = undefined;
       s.lastSeen = now;
     }
@@ -849,7 +958,7 @@ function receivePacket(
         continue;
       }
       const wants = r.recordType === 2 || r.recordType === 4 ||
-        ((r.recordType === 1 || r.recordType === 5) && r.sources.length > 0);
+        (r.recordType !== 6 && r.sources.length > 0);
       const leaves = (r.recordType === 3 || r.recordType === 1) && r.sources.length === 0;
       if (wants) report(state, vif, r.group, "v2-report", now, out);
       else if (leaves) receiveLeave(state, vif, r.group, record, now, out);
@@ -948,7 +1057,11 @@ function receiveQuery(
     vif.timers,
   );
   applyQuerierChanges(state, vif, changes, now, out, source);
-  if (!vif.querier && query.group !== 0 && vif.groups.has(query.group)) {
+  // A group-specific query lowers the timer; one with the S flag (RFC 3376 section 4.1.5) or
+  // with sources (hosts answer it only for those sources) does not.
+  const groupSpecific = query.group !== 0 && !query.suppressRouterSide &&
+    (query.sources?.length ?? 0) === 0;
+  if (!vif.querier && groupSpecific && vif.groups.has(query.group)) {
     const timers = { ...vif.timers, lastMemberQueryInterval: query.maxRespTimeMs };
     applyMembership(state, vif, query.group, "group-query", now, out, timers);
   }
@@ -1038,12 +1151,31 @@ function receiveUpcall(
     drop(state, out, now, "source-not-admitted", () => `${what()} on "${vif.name}"`);
     return;
   }
+  const known = state.sources.get(event.group)?.get(event.source);
+  if (known === undefined && state.sourceCount >= MAX_SOURCES) {
+    drop(state, out, now, "source-limit", () => `${what()} on "${vif.name}"`);
+    if (now - state.sourceLimitWarned >= 60_000) {
+      state.sourceLimitWarned = now;
+      log(
+        out,
+        "warn",
+        `${MAX_SOURCES} (source, group) pairs are known, the most allowed: data of new ones is ` +
+          `not forwarded (first: ${what()} on "${vif.name}")`,
+      );
+    }
+    return;
+  }
   state.counters.upcalls++;
-  let bySource = state.sources.get(event.group);
-  if (bySource === undefined) state.sources.set(event.group, bySource = new Map());
-  const known = bySource.get(event.source);
   if (known === undefined) {
-    bySource.set(event.source, { iif: vif.vifi, lastSeen: now, installed: undefined });
+    let bySource = state.sources.get(event.group);
+    if (bySource === undefined) state.sources.set(event.group, bySource = new Map());
+    bySource.set(event.source, {
+      iif: vif.vifi,
+      lastSeen: now,
+      installed: undefined,
+      sampledPackets: -1,
+    });
+    state.sourceCount++;
     if (state.options.debug) log(out, "debug", `New source: ${what()} on "${vif.name}"`);
   } else {
     known.lastSeen = now;

@@ -3,7 +3,7 @@
 // querier state or interface updates every affected entry.
 
 import { deepStrictEqual, equal } from "node:assert/strict";
-import { createProxy, type ProxyState, step } from "./proxy.ts";
+import { createProxy, MAX_SOURCES, type ProxyState, step } from "./proxy.ts";
 import { encodeQuery } from "../proto/igmp.ts";
 import { ip } from "../proto/testing.ts";
 import {
@@ -156,4 +156,64 @@ Deno.test("a LAN going away takes its sources' entries with it, before its VIF",
     "sources dropped",
   ]);
   equal(state.sources.size, 0);
+});
+
+Deno.test("entries that forward nothing between two samples are removed; busy ones stay", () => {
+  const state = createProxy({ interfaces: [UP, DN1, DN2], sourceLifetime: 60_000 });
+  step(state, { kind: "start" }, 0);
+  report(state, DN1.ifindex, "10.1.0.11", 0);
+  upcall(state, 0, S, 1); // upstream source, to LAN 1
+  upcall(state, 2, H21, 1); // LAN 2's source, upstream and to LAN 1
+  // The sweep, half a lifetime later, asks for the counters of both entries.
+  const sample = step(state, { kind: "tick" }, 30_001).filter((a) => a.kind === "sampleMfc");
+  deepStrictEqual(sample, [{
+    kind: "sampleMfc",
+    entries: [{ source: S, group: G }, { source: H21, group: G }],
+  }]);
+  const counts = (s: number, h: number) => ({
+    kind: "mfc-counters" as const,
+    counts: [{ source: S, group: G, packets: s }, { source: H21, group: G, packets: h }],
+  });
+  deepStrictEqual(describe(step(state, counts(500, 40), 30_001)), [], "first sample: kept");
+  // 30 s later: S still sends, H21 has been silent.
+  deepStrictEqual(describe(step(state, counts(900, 40), 60_001)), ["delMfc 10.2.0.11 239.1.1.1"]);
+  equal(state.sources.get(G)?.get(H21)?.installed, undefined);
+  // Unreadable counts change nothing.
+  deepStrictEqual(
+    describe(step(state, { kind: "mfc-counters", counts: [{ source: S, group: G }] }, 60_002)),
+    [],
+  );
+  // H21 sends again: the kernel asks, the entry is back; a new entry is sampled afresh.
+  deepStrictEqual(describe(upcall(state, 2, H21, 61_000)), [
+    "addMfc 10.2.0.11 239.1.1.1 from 2 to 0,1",
+  ]);
+  deepStrictEqual(describe(step(state, counts(900, 0), 90_001)), ["delMfc 10.0.0.2 239.1.1.1"]);
+  equal(state.sources.get(G)?.get(H21)?.installed?.key, "0:1,1:1", "sampled once: kept");
+  // A source without an entry is forgotten a lifetime after its entry went.
+  step(state, { kind: "tick" }, 150_001);
+  equal(state.sources.get(G)?.has(S), false);
+  equal(state.sourceCount, 1);
+});
+
+Deno.test("past MAX_SOURCES pairs, data of new ones is dropped with one warning a minute", () => {
+  const state = proxy();
+  for (let i = 0; i < MAX_SOURCES; i++) {
+    step(
+      state,
+      { kind: "upcall", msgtype: 1, vif: 2, source: H21, group: (0xef100000 + i) >>> 0 },
+      0,
+    );
+  }
+  equal(state.sourceCount, MAX_SOURCES);
+  const over = upcall(state, 2, H21, 1);
+  deepStrictEqual(describe(over), []);
+  equal(state.counters.drops.get("source-limit"), 1);
+  equal(over.filter((a) => a.kind === "log" && a.level === "warn").length, 1);
+  equal(upcall(state, 2, ip("10.2.0.12"), 2).filter((a) => a.kind === "log").length, 0);
+  // Known pairs still work: a LAN joining updates their entries.
+  const g0 = 0xef100000;
+  deepStrictEqual(describe(reportFor(state, g0, { ifindex: DN1.ifindex, from: "10.1.0.11" }, 3)), [
+    "join 239.16.0.0 up0",
+    "addMfc 10.2.0.11 239.16.0.0 from 2 to 0,1",
+  ]);
 });

@@ -221,3 +221,21 @@ Deno.test("the querier state of each LAN is its own", () => {
   equal(state.vifs.get(2)?.querier, false);
   deepStrictEqual(state.sources.get(G)?.get(S)?.installed?.key, "1:1");
 });
+
+Deno.test("as non-querier, IGMPv3 queries with the S flag or with sources leave timers alone", () => {
+  const state = lan();
+  report(state, LAN1.ifindex, "10.1.0.12", 10);
+  query(state, RIVAL, 100);
+  const v3 = (opts: { suppressRouterSide?: boolean; sources?: number[] }) =>
+    packet(state, {
+      ifindex: LAN1.ifindex,
+      from: RIVAL,
+      to: G,
+      igmp: encodeQuery({ group: G, maxRespTimeMs: 500, version: 3, ...opts }),
+    }, 1000);
+  v3({ suppressRouterSide: true });
+  v3({ sources: [ip("10.0.0.2")] });
+  equal(state.vifs.get(1)?.groups.get(G)?.state, "members-present");
+  v3({});
+  equal(state.vifs.get(1)?.groups.get(G)?.expires, 2000, "a plain IGMPv3 group query lowers it");
+});

@@ -63,3 +63,22 @@ Deno.test("leaves shorten timers: the queue keeps their earlier entries and drop
   step(state, { kind: "tick" }, GMI);
   equal(state.groupTimers.size, 0);
 });
+
+Deno.test("a Leave then a Report, again and again, does not grow the timer queue without bound", () => {
+  const state = createProxy({ interfaces: [UP, DN1] });
+  step(state, { kind: "start" }, 0);
+  const G = 0xef010101;
+  let now = 0;
+  for (let i = 0; i < 20_000; i++) {
+    reportFor(state, G, { ifindex: DN1.ifindex, from: "10.1.0.11" }, now);
+    leave(state, DN1.ifindex, "10.1.0.11", now + 1);
+    now += 10;
+  }
+  ok(state.groupTimers.size <= 2 + 1024 + 1, `queue of ${state.groupTimers.size} for one group`);
+  // The group still ends when it should: LMQC × LMQI after the last Leave.
+  reportFor(state, G, { ifindex: DN1.ifindex, from: "10.1.0.11" }, now);
+  leave(state, DN1.ifindex, "10.1.0.11", now + 1);
+  step(state, { kind: "tick" }, now + 1001);
+  const end = kernelActions(step(state, { kind: "tick" }, now + 2001));
+  deepStrictEqual(end.map((a) => a.kind), ["leave"]);
+});

@@ -87,9 +87,9 @@ export function upcall(state: ProxyState, vif: number, source: number, now: numb
   return step(state, { kind: "upcall", msgtype: IGMPMSG_NOCACHE, vif, source, group: G }, now);
 }
 
-/** The actions that are not log lines. */
+/** The actions that change the kernel: not log lines, not counter reads (`sampleMfc`). */
 export function kernelActions(actions: Action[]): Action[] {
-  return actions.filter((a) => a.kind !== "log");
+  return actions.filter((a) => a.kind !== "log" && a.kind !== "sampleMfc");
 }
 
 /** The Max Resp Time of a query action, in ms. */

@@ -11,6 +11,7 @@ import {
   DROP_LOG_PER_SECOND,
   IGMPMSG_NOCACHE,
   MAX_GROUPS,
+  MAX_SOURCES,
   type ProxyState,
   step,
 } from "./proxy.ts";
@@ -22,6 +23,7 @@ import {
   encodeV3Report,
 } from "../proto/igmp.ts";
 import { buildIPv4Packet, ip } from "../proto/testing.ts";
+import { formatIPv4 } from "../proto/addr.ts";
 import {
   describe,
   DN1,
@@ -273,4 +275,21 @@ Deno.test("the manual states the group limit and the drop log rate the core uses
   const text = man.replace(/\n/g, " ");
   ok(text.includes(`listeners for up to ${MAX_GROUPS} groups`), "MAX_GROUPS in mcast-proxy.8");
   ok(text.includes(`at most ${DROP_LOG_PER_SECOND} lines a second`), "DROP_LOG_PER_SECOND");
+  ok(text.includes(`Up to ${MAX_SOURCES} (source, group) pairs`), "MAX_SOURCES");
+});
+
+Deno.test("IGMPv3 records at group level: any record asking for sources joins, BLOCK does not", () => {
+  const state = proxy();
+  const src = [ip("10.0.0.2")];
+  v3(state, "10.1.0.11", [
+    { recordType: 1, group: ip("239.1.1.1"), sources: src }, // IS_IN {S}
+    { recordType: 3, group: ip("239.1.1.2"), sources: src }, // TO_IN {S}
+    { recordType: 5, group: ip("239.1.1.3"), sources: src }, // ALLOW {S}
+    { recordType: 6, group: ip("239.1.1.4"), sources: src }, // BLOCK {S}
+  ]);
+  deepStrictEqual([...state.members.keys()].map(formatIPv4), [
+    "239.1.1.1",
+    "239.1.1.2",
+    "239.1.1.3",
+  ]);
 });

@@ -18,6 +18,8 @@ export interface QuerierState {
   querier: boolean;
   /** The other router that is querier, or last was (0: none heard). */
   otherQuerier: number;
+  /** When a query from {@link QuerierState.otherQuerier} was last heard. */
+  otherQuerierHeard: number;
   /** When the Other Querier Present timer expires (0 while the proxy is querier). */
   otherQuerierUntil: number;
   /** Until when an IGMPv1 router counts as present (0: none heard). */
@@ -28,7 +30,10 @@ export interface QuerierState {
 export type QuerierChange =
   /** A lower address queries: the proxy stops being querier. */
   | "lost"
-  /** The proxy is not querier, and the querier is now another lower-addressed router. */
+  /**
+   * The proxy is not querier, and the querier is now another lower-addressed router: a lower
+   * one than the last, or one that queries while the last has been silent for a Query Interval.
+   */
   | "new-querier"
   /** The Other Querier Present timer expired: the proxy is querier again. */
   | "resumed"
@@ -37,7 +42,13 @@ export type QuerierChange =
 
 /** The state of a LAN where the proxy has just started: it is querier. */
 export function initialQuerier(): QuerierState {
-  return { querier: true, otherQuerier: 0, otherQuerierUntil: 0, v1QuerierUntil: 0 };
+  return {
+    querier: true,
+    otherQuerier: 0,
+    otherQuerierHeard: 0,
+    otherQuerierUntil: 0,
+    v1QuerierUntil: 0,
+  };
 }
 
 /**
@@ -68,10 +79,14 @@ export function hearQuery(
   if (q.querier) {
     changes.push("lost");
     q.otherQuerier = query.source;
-  } else if (query.source < q.otherQuerier) {
+  } else if (
+    query.source !== q.otherQuerier &&
+    (query.source < q.otherQuerier || now - q.otherQuerierHeard > timers.queryInterval)
+  ) {
     changes.push("new-querier");
     q.otherQuerier = query.source;
   }
+  if (query.source === q.otherQuerier) q.otherQuerierHeard = now;
   // A router between the querier and us (about to hear the querier) keeps us quiet as well.
   q.querier = false;
   q.otherQuerierUntil = now + oqpi;

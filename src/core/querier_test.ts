@@ -16,6 +16,7 @@ Deno.test("querier: a lower address wins, for the Other Querier Present Interval
   deepStrictEqual(q, {
     querier: false,
     otherQuerier: lower,
+    otherQuerierHeard: 1000,
     otherQuerierUntil: 1000 + OQPI,
     v1QuerierUntil: 0,
   });
@@ -92,4 +93,21 @@ Deno.test("querier: the Other Querier Present Interval follows the LAN's timers"
   const timers = { ...DEFAULT_TIMERS, robustness: 3, queryInterval: 10_000 };
   hearQuery(q, { source: ip("10.1.0.1"), ours: OURS, version: 2 }, 0, timers);
   equal(q.otherQuerierUntil, 3 * 10_000 + 10_000 / 2);
+});
+
+Deno.test("querier: when the querier dies, the next lowest router that queries is named", () => {
+  const q = initialQuerier();
+  const x = ip("10.1.0.20");
+  const y = ip("10.1.0.50");
+  hearQuery(q, { source: x, ours: OURS, version: 2 }, 0, DEFAULT_TIMERS);
+  // y queries too, briefly, before it hears x: x stays the querier.
+  deepStrictEqual(hearQuery(q, { source: y, ours: OURS, version: 2 }, 1000, DEFAULT_TIMERS), []);
+  equal(q.otherQuerier, x);
+  // x dies; y takes over once its own timer for x expires, and queries.
+  deepStrictEqual(
+    hearQuery(q, { source: y, ours: OURS, version: 2 }, 256_000, DEFAULT_TIMERS),
+    ["new-querier"],
+  );
+  equal(q.otherQuerier, y);
+  equal(q.otherQuerierUntil, 256_000 + OQPI);
 });

@@ -533,6 +533,25 @@ export class Daemon {
     log.info("Stopped: forwarding entries, memberships and VIFs removed");
   }
 
+  /** Reads the entries' counters and gives them to the core; an unreadable one is skipped. */
+  #sampleMfc(entries: { source: number; group: number }[]): void {
+    const state = this.#state;
+    if (state === undefined) return;
+    const counts = entries.map(({ source, group }) => {
+      try {
+        return { source, group, packets: this.#opts.sys.sgCount(source, group).packets };
+      } catch (err) {
+        this.#opts.log.debug(
+          `Cannot read the counters of (${formatIPv4(source)}, ${formatIPv4(group)}): ${
+            messageOf(err)
+          }`,
+        );
+        return { source, group };
+      }
+    });
+    this.#feed(state, { kind: "mfc-counters", counts }, this.#now());
+  }
+
   #execute(a: Action, expected?: Expected): void {
     const { sys, log } = this.#opts;
     try {
@@ -570,6 +589,9 @@ export class Daemon {
         case "sendIgmp":
           sys.sendIgmp(a);
           log.debug(`Sent ${a.what} on "${a.name}"`);
+          return;
+        case "sampleMfc":
+          this.#sampleMfc(a.entries);
           return;
       }
     } catch (err) {
@@ -611,6 +633,8 @@ function describeAction(a: Action): string {
       return `Cannot leave ${formatIPv4(a.group)} on "${a.name}"`;
     case "sendIgmp":
       return `Cannot send ${a.what} on "${a.name}"`;
+    case "sampleMfc":
+      return "Cannot read forwarding counters";
     case "log":
       return "Cannot log";
   }

@@ -560,3 +560,30 @@ Deno.test("Daemon.run: a link without carrier is used once it has one; one in us
   daemon.stop();
   await running;
 });
+
+Deno.test("Daemon.run: an entry whose counters stand still between two samples is removed", async () => {
+  const { sys, daemon, lines, advance } = setup();
+  daemon.start();
+  const running = daemon.run();
+  const g = ip("239.1.1.1");
+  const busy = ip("10.0.0.2");
+  const silent = ip("10.0.0.3");
+  sys.deliver(v2Report(11, "10.1.0.11", g));
+  sys.deliver({ kind: "upcall", msgtype: 1, vif: 0, source: busy, group: g });
+  sys.deliver({ kind: "upcall", msgtype: 1, vif: 0, source: silent, group: g });
+  await until("two entries", () => sys.mfc.size === 2);
+  sys.packets.set(`${busy}/${g}`, 100);
+  sys.packets.set(`${silent}/${g}`, 7);
+  const samples = () => sys.calls.filter((c) => c.op === "sgCount").length;
+  advance(30_000); // first sample
+  await until("a sample of both", () => samples() === 2);
+  equal(sys.mfc.size, 2);
+  sys.packets.set(`${busy}/${g}`, 250);
+  advance(30_000); // second sample: only the silent one stood still
+  await until("the silent entry removed", () => sys.mfc.size === 1);
+  ok(sys.mfc.has(`${busy}/${g}`));
+  ok(hasLine(lines, "debug: Removed 1 idle forwarding entry"));
+  daemon.stop();
+  await running;
+  equal(sys.mfc.size, 0);
+});

@@ -341,3 +341,58 @@ e2e("all 32 VIFs in use: forwarding onto VIF 31 works, a 33rd interface is refus
   await sender.stop();
   await stopClean(lab, daemon);
 });
+
+e2e("an entry whose sender went quiet is removed within a minute; a busy one stays", async () => {
+  await using lab = await createLab({ prefix: PREFIX, hostsPerLan: [1, 1] });
+  await useIgmpV2Hosts(lab);
+  const daemon = await startDaemon(lab);
+  await daemon.waitForLine(/info: Started/);
+  await using h11 = await Host.onLan(lab, 1, 1);
+  await h11.join(G);
+  const busy = await startSender(lab, { groups: [G], rate: 20 });
+  const h21 = lab.hostAddr(2, 1);
+  const quiet = await startSender(lab, {
+    ns: lab.ns.hosts[1][0],
+    ifaceAddr: h21,
+    groups: [G],
+    rate: 20,
+  });
+  await h11.waitFor(G, {
+    until: (rx) => rx.some((r) => r.src === h21) && rx.some((r) => r.src === SRC_ADDR),
+    timeoutMs: 5000,
+  });
+  ok(await entryOf(lab, h21, G), "the LAN sender's entry is installed");
+  await quiet.stop();
+  const stoppedAt = Host.now();
+  while (await entryOf(lab, h21, G) !== undefined) {
+    ok(Host.now() - stoppedAt < 65_000, "the idle entry is gone within 65 s");
+    await sleep(500);
+  }
+  console.log(
+    `  sender stopped to its entry removed: ${((Host.now() - stoppedAt) / 1000).toFixed(1)} s`,
+  );
+  deepStrictEqual(
+    await entryOf(lab, SRC_ADDR, G),
+    { iif: "up0", oifs: ["dn1:1"] },
+    "busy entry kept",
+  );
+  // It sends again: forwarding resumes at once.
+  const again = await startSender(lab, {
+    ns: lab.ns.hosts[1][0],
+    ifaceAddr: h21,
+    groups: [G],
+    rate: 20,
+  });
+  const t = Host.now();
+  const rx = await h11.waitFor(G, {
+    since: t,
+    until: (r) => r.some((x) => x.src === h21),
+    timeoutMs: 3000,
+  });
+  console.log(
+    `  sending again to forwarded: ${(rx.find((x) => x.src === h21)!.t - t).toFixed(0)} ms`,
+  );
+  await again.stop();
+  await busy.stop();
+  await stopClean(lab, daemon);
+});

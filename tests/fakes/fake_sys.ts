@@ -22,6 +22,7 @@ export type FakeCall =
   | { op: "delVif"; vifi: number }
   | { op: "addMfc"; mfc: MfcSpec }
   | { op: "delMfc"; source: number; group: number }
+  | { op: "sgCount"; source: number; group: number }
   | { op: "joinGroup"; group: number; ifindex: number }
   | { op: "leaveGroup"; group: number; ifindex: number }
   | { op: "sendIgmp"; ifindex: number; source: number; destination: number; igmp: Uint8Array }
@@ -158,9 +159,15 @@ export class FakeSys implements Sys {
     if (!this.mfc.delete(`${source}/${group}`)) throw new FakeSysError("delMfc", "ENOENT");
   }
 
-  /** Always zero counters. */
-  sgCount(_source: number, _group: number): SgCount {
-    return { packets: 0, bytes: 0, wrongIf: 0 };
+  /** Packet counts by `source/group`, set by tests; entries not listed count 0. */
+  readonly packets = new Map<string, number>();
+
+  /** The counters of an installed entry (packets from {@link packets}); ENOENT otherwise. */
+  sgCount(source: number, group: number): SgCount {
+    this.calls.push({ op: "sgCount", source, group });
+    const key = `${source}/${group}`;
+    if (!this.mfc.has(key)) throw new FakeSysError("sgCount", "ENOENT");
+    return { packets: this.packets.get(key) ?? 0, bytes: 0, wrongIf: 0 };
   }
 
   /** Records a membership (or fails as configured with `joinGroup`). */
