@@ -10,7 +10,7 @@ import { Host } from "../lab/host.ts";
 import { startSender } from "../lab/sender.ts";
 import { startDaemon } from "../lab/daemon.ts";
 import { startIgmpTool } from "../lab/igmp_tool.ts";
-import { entryOf, sleep, stopClean } from "../lab/kernel_state.ts";
+import { entryOf, proxyJoined, sleep, stopClean } from "../lab/kernel_state.ts";
 
 const G = "239.1.1.1";
 const OURS = "10.1.0.200";
@@ -185,6 +185,70 @@ Deno.test({
     ok(!daemon.lines.some((l) => /Querier on "dn1"/.test(l)), "we stay querier");
     deepStrictEqual((await entryOf(lab, SRC_ADDR, G))?.oifs, ["dn1:1"]);
     await sender.stop();
+    await stopClean(lab, daemon);
+  },
+});
+
+Deno.test({
+  name: "e2e querier: as non-querier, a Leave is ignored; the querier's unanswered query ends it",
+  ignore: !support.ok,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using lab = await createLab({ prefix: "mcpqr-", hostsPerLan: [2, 1] });
+    await useIgmpV2Hosts(lab);
+    for (
+      const cmd of [["addr", "flush", "dev", "dn1"], ["addr", "add", `${OURS}/24`, "dev", "dn1"]]
+    ) {
+      const r = await lab.exec(lab.ns.proxy, ["ip", ...cmd]);
+      equal(r.code, 0, r.stderr);
+    }
+    const daemon = await startDaemon(lab);
+    await daemon.waitForLine(/info: Started/);
+    await using h12 = await Host.onLan(lab, 1, 2);
+    await using h21 = await Host.onLan(lab, 2, 1);
+    await h12.join(G);
+    await h21.join(G);
+    await daemon.waitForLine(/Group 239\.1\.1\.1 joined on "dn1"/);
+    const rivalArgs = ["--iface", "eth0", "--source", lab.hostAddr(1, 1)];
+    const general = await startIgmpTool(lab, lab.ns.hosts[0][0], [
+      "query",
+      ...rivalArgs,
+      "--interval-ms",
+      "2000",
+    ]);
+    await daemon.waitForLine(/Querier on "dn1" is 10\.1\.0\.11/);
+    // h12 leaves: its Leave reaches us, and we ignore it.
+    await h12.leave(G);
+    await daemon.waitForLine(
+      /Dropped leave for 239\.1\.1\.1 from 10\.1\.0\.12 on "dn1": leave-while-not-querier/,
+    );
+    await sleep(3000);
+    ok(!daemon.lines.some((l) => /Group 239\.1\.1\.1 left on "dn1"/.test(l)), "not ended by us");
+    ok(!daemon.lines.some((l) => /Sent group-specific query/.test(l)), "no query of ours");
+    // The querier checks the group (2 queries, 1 s to answer); nobody answers: it ends.
+    const t0 = Host.now();
+    const specific = await startIgmpTool(lab, lab.ns.hosts[0][0], [
+      "query",
+      ...rivalArgs,
+      "--group",
+      G,
+      "--max-resp-ms",
+      "1000",
+      "--interval-ms",
+      "1000",
+      "--count",
+      "2",
+    ]);
+    await daemon.waitForLine(/Group 239\.1\.1\.1 left on "dn1"/, 5000);
+    const ms = Host.now() - t0;
+    console.log(
+      `  the querier's group-specific query to the group's end here: ${ms.toFixed(0)} ms`,
+    );
+    ok(ms < 2000 + 1000, `ended ${ms} ms after the first group-specific query`);
+    equal((await specific.done).sent, 2);
+    ok(await proxyJoined(lab, G), "LAN 2 still wants it: still joined upstream");
+    await general.stop();
     await stopClean(lab, daemon);
   },
 });
