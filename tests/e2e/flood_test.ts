@@ -95,6 +95,9 @@ Deno.test({
     for (const [host, group] of [[h11, G1], [h21, G2]] as const) {
       const rx = host.received(group, since);
       const missing = gaps(rx.map((r) => r.seq)).length;
+      console.log(
+        `  ${host.name}: ${rx.length} datagrams of ${group} since the flood began, ${missing} missing`,
+      );
       ok(rx.length > 100, `${host.name} received ${rx.length} of ${group} during the flood`);
       ok(missing <= rx.length / 100, `${host.name} missed ${missing} of ${group}`);
     }
