@@ -23,9 +23,7 @@
 
 import { internetChecksum } from "../../src/proto/checksum.ts";
 import {
-  encodeLeave,
   encodeQuery,
-  encodeV1Report,
   encodeV2Report,
   IGMP_MEMBERSHIP_QUERY,
   IGMP_V1_MEMBERSHIP_REPORT,
@@ -63,13 +61,14 @@ export interface IPv4Options {
  *
  * @example
  * ```ts
- * import { buildIPv4Packet, igmpV2Report } from "./igmp_packets.ts";
+ * import { buildIPv4Packet } from "./igmp_packets.ts";
+ * import { encodeV2Report } from "../../src/proto/igmp.ts";
  *
  * // 10.0.0.2 -> 239.1.1.1, IGMPv2 report: 24-byte header (Router Alert) + 8 bytes.
  * const pkt = buildIPv4Packet({
  *   source: 0x0a000002,
  *   destination: 0xef010101,
- *   payload: igmpV2Report(0xef010101),
+ *   payload: encodeV2Report(0xef010101),
  * });
  * pkt.length; // 32
  * ```
@@ -109,21 +108,6 @@ export function igmpQuery(opts: IgmpQueryOptions): Uint8Array {
   const group = opts.group ?? 0;
   if (opts.version === 1) return simpleMessage(IGMP_MEMBERSHIP_QUERY, group);
   return encodeQuery({ version: opts.version, group, maxRespTimeMs: opts.maxRespTimeMs ?? 10_000 });
-}
-
-/** An IGMPv2 Membership Report for `group` (the IP payload), checksummed. */
-export function igmpV2Report(group: number): Uint8Array {
-  return encodeV2Report(group);
-}
-
-/** An IGMPv1 Membership Report for `group` (the IP payload), checksummed. */
-export function igmpV1Report(group: number): Uint8Array {
-  return encodeV1Report(group);
-}
-
-/** An IGMPv2 Leave Group for `group` (the IP payload), checksummed. */
-export function igmpLeave(group: number): Uint8Array {
-  return encodeLeave(group);
 }
 
 /**

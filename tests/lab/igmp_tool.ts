@@ -40,6 +40,8 @@ import { SOCK_CLOEXEC, SOCK_DGRAM } from "../../ffi/linux_constants.ts";
 import { formatIPv4, isIPv4Multicast, parseIPv4 } from "../../src/proto/addr.ts";
 import {
   CHANGE_TO_EXCLUDE_MODE,
+  encodeV1Report,
+  encodeV2Report,
   encodeV3Report,
   type GroupRecord,
   INADDR_ALLHOSTS_GROUP,
@@ -50,8 +52,6 @@ import {
   GARBAGE_KINDS,
   garbagePacket,
   igmpQuery,
-  igmpV1Report,
-  igmpV2Report,
   mulberry32,
   multicastMac,
 } from "./igmp_packets.ts";
@@ -301,7 +301,7 @@ function planOf(cmd: IgmpToolCommand): Plan {
             const join: GroupRecord = { recordType: CHANGE_TO_EXCLUDE_MODE, group, sources: [] };
             return ipv4(INADDR_ALLRPTS_GROUP, encodeV3Report([join]), kind);
           }
-          return ipv4(group, version === 1 ? igmpV1Report(group) : igmpV2Report(group), kind);
+          return ipv4(group, version === 1 ? encodeV1Report(group) : encodeV2Report(group), kind);
         },
       };
     }
