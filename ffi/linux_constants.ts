@@ -1,13 +1,19 @@
 /**
- * Linux constants for sockets and IPv4 multicast routing, spelled as in the kernel headers
- * (<linux/mroute.h>, <netinet/in.h>, <sys/socket.h>, <poll.h>, <sys/eventfd.h>,
- * <linux/netlink.h>, <linux/rtnetlink.h>).
+ * Linux constants for sockets and IPv4/IPv6 multicast routing, spelled as in the kernel headers
+ * (<linux/mroute.h>, <linux/mroute6.h>, <linux/in6.h>, <netinet/in.h>, <netinet/icmp6.h>,
+ * <sys/socket.h>, <poll.h>, <sys/eventfd.h>, <linux/netlink.h>, <linux/rtnetlink.h>).
+ *
+ * The IPv6 values were checked against the headers of this machine kind (Debian 12, glibc
+ * 2.36, Linux uapi 6.x) with a C program printing each macro and `sizeof`/`offsetof`, and
+ * against upstream include/uapi/linux/mroute6.h, in6.h and icmpv6.h.
  *
  * @module
  */
 
 /** Address family IPv4. */
 export const AF_INET = 2;
+/** Address family IPv6 (<bits/socket.h>: PF_INET6). */
+export const AF_INET6 = 10;
 /** Address family netlink (kernel ↔ user messages). */
 export const AF_NETLINK = 16;
 /** Netlink protocol: routing and link messages (rtnetlink). */
@@ -30,6 +36,10 @@ export const IPPROTO_IP = 0;
 export const IPPROTO_IGMP = 2;
 /** UDP protocol number. */
 export const IPPROTO_UDP = 17;
+/** Protocol level IPv6: the level of every IPV6_* and MRT6_* option (<netinet/in.h>). */
+export const IPPROTO_IPV6 = 41;
+/** ICMPv6 protocol number, and the level of ICMP6_FILTER (<netinet/in.h>). */
+export const IPPROTO_ICMPV6 = 58;
 
 /** IP options (used for Router Alert). */
 export const IP_OPTIONS = 4;
@@ -83,6 +93,65 @@ export const SIOCGETVIFCNT = 0x89e0;
 /** ioctl: per-(S,G) counters. */
 export const SIOCGETSGCNT = 0x89e1;
 
+/** Take the kernel IPv6 multicast routing table (`int` 1; MRT6_BASE 200 = MRT_BASE). */
+export const MRT6_INIT = 200;
+/** Release it. */
+export const MRT6_DONE = 201;
+/** Add a MIF (`struct mif6ctl`). */
+export const MRT6_ADD_MIF = 202;
+/** Delete a MIF: the kernel reads only a `mifi_t` (u16), unlike MRT_DEL_VIF's vifctl. */
+export const MRT6_DEL_MIF = 203;
+/** Add or update an MFC entry (`struct mf6cctl`). */
+export const MRT6_ADD_MFC = 204;
+/** Delete an MFC entry (`struct mf6cctl`; parent and ifset are ignored). */
+export const MRT6_DEL_MFC = 205;
+/** Read the IPv6 multicast routing API version. */
+export const MRT6_VERSION = 206;
+/** Number of MIFs the kernel supports; MFC ifset bits from MAXMIFS on are ignored. */
+export const MAXMIFS = 32;
+/** MIF flag: PIM register MIF (no physical interface). */
+export const MIFF_REGISTER = 0x1;
+
+/** Upcall (`mrt6msg`): no cache entry for (S,G). */
+export const MRT6MSG_NOCACHE = 1;
+/** Upcall: packet arrived on the wrong MIF. */
+export const MRT6MSG_WRONGMIF = 2;
+/** Upcall: whole packet (PIM register). */
+export const MRT6MSG_WHOLEPKT = 3;
+/** Upcall: wrong MIF with whole packet. */
+export const MRT6MSG_WRMIFWHOLE = 4;
+
+/** ioctl: per-MIF counters (`struct sioc_mif_req6`); SIOCPROTOPRIVATE, as SIOCGETVIFCNT. */
+export const SIOCGETMIFCNT_IN6 = 0x89e0;
+/** ioctl: per-(S,G) counters (`struct sioc_sg_req6`); SIOCPROTOPRIVATE + 1, as SIOCGETSGCNT. */
+export const SIOCGETSGCNT_IN6 = 0x89e1;
+
+/** Outgoing multicast interface (`int` ifindex). */
+export const IPV6_MULTICAST_IF = 17;
+/** Multicast hop limit (`int`). */
+export const IPV6_MULTICAST_HOPS = 18;
+/** Loop multicast back to local sockets (`int`). */
+export const IPV6_MULTICAST_LOOP = 19;
+/** Join a group (`struct ipv6_mreq`); glibc also names it IPV6_JOIN_GROUP. */
+export const IPV6_ADD_MEMBERSHIP = 20;
+/** Leave a group (`struct ipv6_mreq`); glibc also names it IPV6_LEAVE_GROUP. */
+export const IPV6_DROP_MEMBERSHIP = 21;
+/** Receive `struct in6_pktinfo` ancillary data (RFC 3542; not the RFC 2292 value 2). */
+export const IPV6_RECVPKTINFO = 49;
+/** cmsg type of `struct in6_pktinfo`; also a sticky option for the source. */
+export const IPV6_PKTINFO = 50;
+/** Receive the hop limit as ancillary data (RFC 3542; not the RFC 2292 value 8). */
+export const IPV6_RECVHOPLIMIT = 51;
+/** cmsg type of the received hop limit (`int`). */
+export const IPV6_HOPLIMIT = 52;
+/** Receive the hop-by-hop options header as ancillary data (RFC 3542). */
+export const IPV6_RECVHOPOPTS = 53;
+/** Sticky hop-by-hop options header for sending (needs CAP_NET_RAW); also its cmsg type. */
+export const IPV6_HOPOPTS = 54;
+
+/** ICMPv6 type filter, level IPPROTO_ICMPV6 (<netinet/icmp6.h>; the kernel's ICMPV6_FILTER). */
+export const ICMP6_FILTER = 1;
+
 /** recv flag: do not block. */
 export const MSG_DONTWAIT = 0x40;
 /** poll: readable. */
@@ -103,6 +172,21 @@ export const IFF_MULTICAST = 0x1000;
 
 /** IP option: Router Alert (RFC 2113), with its 2 value bytes = 0. */
 export const IPOPT_RA_BYTES: Readonly<Uint8Array> = new Uint8Array([0x94, 0x04, 0x00, 0x00]);
+
+/**
+ * Hop-by-hop options header for IPV6_HOPOPTS: next header 0 (the kernel fills it), length 0
+ * (8 bytes), Router Alert (RFC 2711) with value 0 = MLD, PadN of 0 bytes.
+ */
+export const IPV6_HOPOPTS_RA_BYTES: Readonly<Uint8Array> = new Uint8Array([
+  0x00, // next header: the kernel fills it
+  0x00, // header extension length: (0 + 1) × 8 bytes
+  0x05, // option type: Router Alert
+  0x02, // option length
+  0x00,
+  0x00, // Router Alert value 0: MLD
+  0x01, // option type: PadN
+  0x00, // option length: 0 padding bytes follow
+]);
 
 /** Socket-level options (<asm-generic/socket.h>). */
 export const SOL_SOCKET = 1;

@@ -2,13 +2,30 @@
  * Kernel struct layouts for Linux x86_64/aarch64 (LP64), encoded into host-endian, aligned bytes.
  * Pure: no FFI here, so the layouts are unit-tested without `--allow-ffi`.
  *
- * Addresses inside kernel structs (`struct in_addr`) are in network byte order; every other
- * integer is host order (little-endian on the platforms we run on).
+ * Addresses inside kernel structs (`struct in_addr`, `struct in6_addr`) are in network byte
+ * order; every other integer is host order (little-endian on the platforms we run on). IPv6
+ * addresses are 16-byte `Uint8Array`s, as `src/proto/addr.ts` parses them.
+ *
+ * The IPv6 sizes and offsets were checked with `sizeof`/`offsetof` from the system headers and
+ * against a running kernel (MRT6_ADD_MIF/MFC read back from /proc/net/ip6_mr_*).
  *
  * @module
  */
 
-import { AF_NETLINK, MAXVIFS, VIFF_USE_IFINDEX } from "./linux_constants.ts";
+import { hasMldRouterAlert } from "../src/proto/mld.ts";
+import {
+  AF_INET6,
+  AF_NETLINK,
+  IP_PKTINFO,
+  IPPROTO_IP,
+  IPPROTO_IPV6,
+  IPV6_HOPLIMIT,
+  IPV6_HOPOPTS,
+  IPV6_PKTINFO,
+  MAXMIFS,
+  MAXVIFS,
+  VIFF_USE_IFINDEX,
+} from "./linux_constants.ts";
 
 /** sizeof(struct vifctl). */
 export const SIZEOF_VIFCTL = 16;
@@ -28,8 +45,30 @@ export const SIZEOF_IOVEC = 16;
 export const SIZEOF_IGMPMSG = 20;
 /** sizeof(struct sockaddr_nl). */
 export const SIZEOF_SOCKADDR_NL = 12;
+/** sizeof(struct in_pktinfo). */
+export const SIZEOF_IN_PKTINFO = 12;
+/** sizeof(struct mif6ctl): MRT6_ADD_MIF's optlen (shorter is EINVAL; longer is accepted). */
+export const SIZEOF_MIF6CTL = 12;
+/** sizeof(struct mf6cctl): MRT6_ADD/DEL_MFC's optlen (shorter is EINVAL; longer is accepted). */
+export const SIZEOF_MF6CCTL = 92;
+/** sizeof(mifi_t): what MRT6_DEL_MIF reads. */
+export const SIZEOF_MIFI = 2;
+/** sizeof(struct sockaddr_in6). */
+export const SIZEOF_SOCKADDR_IN6 = 28;
+/** sizeof(struct ipv6_mreq). */
+export const SIZEOF_IPV6_MREQ = 20;
+/** sizeof(struct in6_pktinfo). */
+export const SIZEOF_IN6_PKTINFO = 20;
+/** sizeof(struct mrt6msg): the meaningful head of an IPv6 upcall. */
+export const SIZEOF_MRT6MSG = 40;
+/** sizeof(struct icmp6_filter). */
+export const SIZEOF_ICMP6_FILTER = 32;
+/** sizeof(struct sioc_sg_req6): two sockaddr_in6, 0 bytes of padding, three `unsigned long`. */
+export const SIZEOF_SIOC_SG_REQ6 = 80;
 
 const LITTLE_ENDIAN = true;
+
+const SIZEOF_IN6_ADDR = 16;
 
 /** Writes an IPv4 address (number) in network byte order at `offset`. */
 export function putInAddr(view: DataView, offset: number, address: number): void {
@@ -165,6 +204,205 @@ export function decodeIgmpmsg(
   };
 }
 
+/** Checks that `address` is a 16-byte IPv6 address (network order). */
+function checkIn6Addr(address: Uint8Array, what: string): void {
+  if (address.byteLength !== SIZEOF_IN6_ADDR) {
+    throw new RangeError(`${what} must be 16 bytes, got ${address.byteLength}`);
+  }
+}
+
+/**
+ * Writes `struct sockaddr_in6` {sin6_family u16 @0, sin6_port @2, sin6_flowinfo @4,
+ * sin6_addr @8, sin6_scope_id u32 @24} at `offset` of `view`, port and flow info 0.
+ */
+function putSockaddrIn6(
+  view: DataView,
+  offset: number,
+  address: Uint8Array,
+  scopeId: number,
+): void {
+  view.setUint16(offset, AF_INET6, LITTLE_ENDIAN);
+  view.setUint16(offset + 2, 0, false);
+  view.setUint32(offset + 4, 0, false);
+  new Uint8Array(view.buffer, view.byteOffset + offset + 8, SIZEOF_IN6_ADDR).set(address);
+  view.setUint32(offset + 24, scopeId >>> 0, LITTLE_ENDIAN);
+}
+
+/**
+ * `struct sockaddr_in6` {family u16 = AF_INET6 @0, port @2 = 0, flowinfo @4 = 0, addr @8,
+ * scope_id u32 @24}. Give `scopeId` (the interface index) for link-local destinations; a raw
+ * ICMPv6 socket needs port 0.
+ */
+export function encodeSockaddrIn6(out: Uint8Array, address: Uint8Array, scopeId = 0): Uint8Array {
+  checkIn6Addr(address, "address");
+  out.fill(0, 0, SIZEOF_SOCKADDR_IN6);
+  putSockaddrIn6(
+    new DataView(out.buffer, out.byteOffset, SIZEOF_SOCKADDR_IN6),
+    0,
+    address,
+    scopeId,
+  );
+  return out.subarray(0, SIZEOF_SOCKADDR_IN6);
+}
+
+/**
+ * `struct mif6ctl` {mif6c_mifi u16 @0, mif6c_flags u8 @2, vifc_threshold u8 @3,
+ * mif6c_pifi u16 @4, 2 bytes padding, vifc_rate_limit u32 @8}. The interface index travels
+ * in a u16, so an ifindex above 65535 cannot be a MIF (RangeError).
+ */
+export function encodeMif6ctl(
+  out: Uint8Array,
+  mif: { mifi: number; ifindex: number; threshold: number; flags?: number },
+): Uint8Array {
+  if (!Number.isInteger(mif.mifi) || mif.mifi < 0 || mif.mifi >= MAXMIFS) {
+    throw new RangeError(`MIF ${mif.mifi} out of range`);
+  }
+  if (!Number.isInteger(mif.ifindex) || mif.ifindex < 0 || mif.ifindex > 0xffff) {
+    throw new RangeError(`Interface index ${mif.ifindex} does not fit mif6c_pifi (u16)`);
+  }
+  const v = new DataView(out.buffer, out.byteOffset, SIZEOF_MIF6CTL);
+  out.fill(0, 0, SIZEOF_MIF6CTL);
+  v.setUint16(0, mif.mifi, LITTLE_ENDIAN);
+  v.setUint8(2, mif.flags ?? 0);
+  v.setUint8(3, mif.threshold);
+  v.setUint16(4, mif.ifindex, LITTLE_ENDIAN);
+  v.setUint32(8, 0, LITTLE_ENDIAN);
+  return out.subarray(0, SIZEOF_MIF6CTL);
+}
+
+/** `mifi_t` (u16) for MRT6_DEL_MIF, which reads nothing else. */
+export function encodeMifi(out: Uint8Array, mifi: number): Uint8Array {
+  new DataView(out.buffer, out.byteOffset, SIZEOF_MIFI).setUint16(0, mifi, LITTLE_ENDIAN);
+  return out.subarray(0, SIZEOF_MIFI);
+}
+
+/**
+ * `struct mf6cctl` {mf6cc_origin sockaddr_in6 @0, mf6cc_mcastgrp sockaddr_in6 @28,
+ * mf6cc_parent u16 @56, 2 bytes padding, mf6cc_ifset 8 × u32 @60}: MIF n is bit n & 31 of word
+ * n >> 5. The kernel reads only the first MAXMIFS bits, so a higher MIF is a RangeError (as is
+ * a parent from MAXMIFS on: ENFILE). It forwards to every MIF in the set when the hop limit is
+ * above 1: there are no per-MIF TTLs, /proc/net/ip6_mr_cache shows each as `mif:1`.
+ */
+export function encodeMf6cctl(
+  out: Uint8Array,
+  mfc: {
+    source: Uint8Array;
+    group: Uint8Array;
+    parent: number;
+    oifs: ReadonlyArray<number>;
+  },
+): Uint8Array {
+  checkIn6Addr(mfc.source, "source");
+  checkIn6Addr(mfc.group, "group");
+  if (!Number.isInteger(mfc.parent) || mfc.parent < 0 || mfc.parent >= MAXMIFS) {
+    throw new RangeError(`Parent MIF ${mfc.parent} out of range`);
+  }
+  const v = new DataView(out.buffer, out.byteOffset, SIZEOF_MF6CCTL);
+  out.fill(0, 0, SIZEOF_MF6CCTL);
+  putSockaddrIn6(v, 0, mfc.source, 0);
+  putSockaddrIn6(v, SIZEOF_SOCKADDR_IN6, mfc.group, 0);
+  v.setUint16(56, mfc.parent, LITTLE_ENDIAN);
+  for (const mif of mfc.oifs) {
+    if (!Number.isInteger(mif) || mif < 0 || mif >= MAXMIFS) {
+      throw new RangeError(`MIF ${mif} out of range`);
+    }
+    const word = 60 + 4 * (mif >> 5);
+    v.setUint32(word, (v.getUint32(word, LITTLE_ENDIAN) | (1 << (mif & 31))) >>> 0, LITTLE_ENDIAN);
+  }
+  return out.subarray(0, SIZEOF_MF6CCTL);
+}
+
+/** `struct ipv6_mreq` {ipv6mr_multiaddr @0, ipv6mr_interface i32 @16}. */
+export function encodeIpv6Mreq(
+  out: Uint8Array,
+  req: { group: Uint8Array; ifindex: number },
+): Uint8Array {
+  checkIn6Addr(req.group, "group");
+  out.set(req.group, 0);
+  new DataView(out.buffer, out.byteOffset, SIZEOF_IPV6_MREQ).setInt32(
+    16,
+    req.ifindex,
+    LITTLE_ENDIAN,
+  );
+  return out.subarray(0, SIZEOF_IPV6_MREQ);
+}
+
+/**
+ * `struct icmp6_filter` {icmp6_filt u32[8]}: type t is bit t & 31 of word t >> 5, and a set bit
+ * BLOCKS the type. The result blocks every type but `passTypes`. Upcalls are not filtered.
+ */
+export function encodeIcmp6Filter(
+  passTypes: ReadonlyArray<number>,
+  out: Uint8Array = new Uint8Array(SIZEOF_ICMP6_FILTER),
+): Uint8Array {
+  const v = new DataView(out.buffer, out.byteOffset, SIZEOF_ICMP6_FILTER);
+  out.fill(0xff, 0, SIZEOF_ICMP6_FILTER);
+  for (const type of passTypes) {
+    if (!Number.isInteger(type) || type < 0 || type > 255) {
+      throw new RangeError(`ICMPv6 type ${type} out of range`);
+    }
+    const word = 4 * (type >> 5);
+    v.setUint32(
+      word,
+      (v.getUint32(word, LITTLE_ENDIAN) & ~(1 << (type & 31))) >>> 0,
+      LITTLE_ENDIAN,
+    );
+  }
+  return out.subarray(0, SIZEOF_ICMP6_FILTER);
+}
+
+/**
+ * `struct sioc_sg_req6` {src sockaddr_in6 @0, grp sockaddr_in6 @28, pktcnt ulong @56,
+ * bytecnt ulong @64, wrong_if ulong @72}, for SIOCGETSGCNT_IN6. The kernel reads only the two
+ * addresses.
+ */
+export function encodeSiocSgReq6(
+  out: Uint8Array,
+  req: { source: Uint8Array; group: Uint8Array },
+): Uint8Array {
+  checkIn6Addr(req.source, "source");
+  checkIn6Addr(req.group, "group");
+  const v = new DataView(out.buffer, out.byteOffset, SIZEOF_SIOC_SG_REQ6);
+  out.fill(0, 0, SIZEOF_SIOC_SG_REQ6);
+  putSockaddrIn6(v, 0, req.source, 0);
+  putSockaddrIn6(v, SIZEOF_SOCKADDR_IN6, req.group, 0);
+  return out.subarray(0, SIZEOF_SIOC_SG_REQ6);
+}
+
+/** Reads the counters the kernel wrote into a `struct sioc_sg_req6`. */
+export function decodeSiocSgReq6(
+  buf: Uint8Array,
+): { packets: number; bytes: number; wrongIf: number } {
+  const v = new DataView(buf.buffer, buf.byteOffset, SIZEOF_SIOC_SG_REQ6);
+  return {
+    packets: Number(v.getBigUint64(56, LITTLE_ENDIAN)),
+    bytes: Number(v.getBigUint64(64, LITTLE_ENDIAN)),
+    wrongIf: Number(v.getBigUint64(72, LITTLE_ENDIAN)),
+  };
+}
+
+/**
+ * Decodes an IPv6 kernel upcall, `struct mrt6msg` {im6_mbz u8 @0, im6_msgtype u8 @1,
+ * im6_mif u16 @2, im6_pad u32 @4, im6_src @8, im6_dst @24}. It arrives on the raw ICMPv6
+ * socket in place of an ICMPv6 message, whose type byte (offset 0) is never 0; returns
+ * `undefined` when it is not an upcall. The kernel sends more than 40 bytes; the rest means
+ * nothing. The addresses are copies.
+ */
+export function decodeMrt6msg(
+  buf: Uint8Array,
+  length: number,
+): { msgtype: number; mif: number; source: Uint8Array; group: Uint8Array } | undefined {
+  if (length < SIZEOF_MRT6MSG || buf.byteLength < SIZEOF_MRT6MSG || buf[0] !== 0) {
+    return undefined;
+  }
+  return {
+    msgtype: buf[1],
+    mif: buf[2] | (buf[3] << 8),
+    source: buf.slice(8, 24),
+    group: buf.slice(24, 40),
+  };
+}
+
 /** Layout offsets of `struct msghdr` and `struct cmsghdr` used by recvmsg. */
 export const MSGHDR = Object.freeze({
   name: 0,
@@ -180,21 +418,93 @@ export const MSGHDR = Object.freeze({
 export const CMSGHDR = Object.freeze({ len: 0, level: 8, type: 12, data: 16 });
 
 /**
+ * Walks the cmsgs of a control buffer written by recvmsg and returns the data of the first one
+ * with this level and type whose data holds at least `minLength` bytes, as a view into
+ * `control` (valid until the buffer is reused). The walk stops at a cmsg whose length is
+ * shorter than its header or runs past `controllen`.
+ */
+export function findCmsgData(
+  control: Uint8Array,
+  controllen: number,
+  cmsg: { level: number; type: number; minLength: number },
+): Uint8Array | undefined {
+  const v = new DataView(control.buffer, control.byteOffset, control.byteLength);
+  const end = Math.min(controllen, control.byteLength);
+  let off = 0;
+  while (off + CMSGHDR.data <= end) {
+    const len = Number(v.getBigUint64(off + CMSGHDR.len, LITTLE_ENDIAN));
+    if (len < CMSGHDR.data || off + len > end) break;
+    const level = v.getInt32(off + CMSGHDR.level, LITTLE_ENDIAN);
+    const type = v.getInt32(off + CMSGHDR.type, LITTLE_ENDIAN);
+    if (level === cmsg.level && type === cmsg.type && len >= CMSGHDR.data + cmsg.minLength) {
+      return control.subarray(off + CMSGHDR.data, off + len);
+    }
+    off += (len + 7) & ~7;
+  }
+  return undefined;
+}
+
+/**
  * Finds the `in_pktinfo` ifindex in a control buffer written by recvmsg (cmsg level IPPROTO_IP,
  * type IP_PKTINFO); 0 if absent.
  */
 export function findPktinfoIfindex(control: Uint8Array, controllen: number): number {
-  const v = new DataView(control.buffer, control.byteOffset, control.byteLength);
-  let off = 0;
-  while (off + CMSGHDR.data <= controllen) {
-    const len = Number(v.getBigUint64(off + CMSGHDR.len, LITTLE_ENDIAN));
-    if (len < CMSGHDR.data || off + len > controllen) break;
-    const level = v.getInt32(off + CMSGHDR.level, LITTLE_ENDIAN);
-    const type = v.getInt32(off + CMSGHDR.type, LITTLE_ENDIAN);
-    if (level === 0 && type === 8 && len >= CMSGHDR.data + 12) {
-      return v.getInt32(off + CMSGHDR.data, LITTLE_ENDIAN);
-    }
-    off += (len + 7) & ~7;
-  }
-  return 0;
+  const data = findCmsgData(control, controllen, {
+    level: IPPROTO_IP,
+    type: IP_PKTINFO,
+    minLength: SIZEOF_IN_PKTINFO,
+  });
+  if (data === undefined) return 0;
+  return new DataView(data.buffer, data.byteOffset, data.byteLength).getInt32(0, LITTLE_ENDIAN);
+}
+
+/**
+ * Finds the `in6_pktinfo` {ipi6_addr @0, ipi6_ifindex u32 @16} in a control buffer (cmsg level
+ * IPPROTO_IPV6, type IPV6_PKTINFO, after IPV6_RECVPKTINFO). `address` is the packet's
+ * destination, copied. On Linux an upcall also carries one, with ifindex 0.
+ */
+export function findIn6Pktinfo(
+  control: Uint8Array,
+  controllen: number,
+): { ifindex: number; address: Uint8Array } | undefined {
+  const data = findCmsgData(control, controllen, {
+    level: IPPROTO_IPV6,
+    type: IPV6_PKTINFO,
+    minLength: SIZEOF_IN6_PKTINFO,
+  });
+  if (data === undefined) return undefined;
+  const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  return {
+    ifindex: v.getUint32(SIZEOF_IN6_ADDR, LITTLE_ENDIAN),
+    address: data.slice(0, SIZEOF_IN6_ADDR),
+  };
+}
+
+/**
+ * Finds the received hop limit (`int`, cmsg level IPPROTO_IPV6, type IPV6_HOPLIMIT, after
+ * IPV6_RECVHOPLIMIT).
+ */
+export function findHopLimit(control: Uint8Array, controllen: number): number | undefined {
+  const data = findCmsgData(control, controllen, {
+    level: IPPROTO_IPV6,
+    type: IPV6_HOPLIMIT,
+    minLength: 4,
+  });
+  if (data === undefined) return undefined;
+  return new DataView(data.buffer, data.byteOffset, data.byteLength).getInt32(0, LITTLE_ENDIAN);
+}
+
+/**
+ * Whether the packet had a hop-by-hop options header with a Router Alert option of value 0
+ * (MLD, RFC 2711). The cmsg (level IPPROTO_IPV6, type IPV6_HOPOPTS, after IPV6_RECVHOPOPTS)
+ * holds the whole header: next header @0, length in 8-byte units past the first @1, then
+ * type-length-value options, where Pad1 is a lone zero byte. A malformed header gives `false`.
+ */
+export function findHopByHopRouterAlert(control: Uint8Array, controllen: number): boolean {
+  const data = findCmsgData(control, controllen, {
+    level: IPPROTO_IPV6,
+    type: IPV6_HOPOPTS,
+    minLength: 8,
+  });
+  return data !== undefined && hasMldRouterAlert(data);
 }

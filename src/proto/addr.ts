@@ -188,6 +188,54 @@ export function isIPv6Multicast(b: Uint8Array): boolean {
   return b[0] === 0xff;
 }
 
+/** Whether an IPv6 address is the unspecified address `::` (RFC 4291 section 2.5.2). */
+export function isIPv6Unspecified(b: Uint8Array): boolean {
+  if (b.length !== 16) return false;
+  for (let i = 0; i < 16; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Whether an IPv6 address is link-local unicast (fe80::/10, RFC 4291 section 2.5.6): the only
+ * source MLD accepts (RFC 2710 section 3, RFC 3810 section 5).
+ *
+ * @example
+ * ```ts
+ * isIPv6LinkLocalUnicast(parseIPv6("fe80::1")!); // true
+ * isIPv6LinkLocalUnicast(parseIPv6("febf::1")!); // true: still inside fe80::/10
+ * isIPv6LinkLocalUnicast(parseIPv6("fec0::1")!); // false: deprecated site-local
+ * ```
+ */
+export function isIPv6LinkLocalUnicast(b: Uint8Array): boolean {
+  return b[0] === 0xfe && ((b[1] ?? 0) & 0xc0) === 0x80;
+}
+
+/**
+ * The scope of an IPv6 multicast address: the low nibble of its second byte, whatever the flags
+ * in the high nibble (RFC 4291 section 2.7, RFC 7346): 1 interface-local, 2 link-local,
+ * 3 realm-local, 4 admin-local, 5 site-local, 8 organization-local, 0xe global; 0 and 0xf are
+ * reserved.
+ *
+ * @example
+ * ```ts
+ * ipv6MulticastScope(parseIPv6("ff02::1:ff00:1")!); // 2: link-local (solicited-node)
+ * ipv6MulticastScope(parseIPv6("ff3e::8000:1")!); // 0xe: global, flags P and T (SSM)
+ * ipv6MulticastScope(parseIPv6("fe80::1")!); // undefined: not multicast
+ * ```
+ *
+ * @returns the scope, 0 to 15, or `undefined` when `b` is not multicast.
+ */
+export function ipv6MulticastScope(b: Uint8Array): number | undefined {
+  return isIPv6Multicast(b) ? (b[1] ?? 0) & 0x0f : undefined;
+}
+
+/** Whether two IPv6 addresses are the same 16 bytes. */
+export function equalIPv6(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== 16 || b.length !== 16) return false;
+  for (let i = 0; i < 16; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
  * Returns a copy of an IPv6 address with the host bits after `length` (0-128) cleared.
  *

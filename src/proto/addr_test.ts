@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
 import {
+  equalIPv6,
   formatIPv4,
   formatIPv6,
   ipv4Mask,
+  ipv6MulticastScope,
   isIPv4Multicast,
+  isIPv6LinkLocalUnicast,
   isIPv6Multicast,
+  isIPv6Unspecified,
   maskIPv4,
   maskIPv6,
   parseIPv4,
@@ -165,4 +169,50 @@ Deno.test("maskIPv6 and prefixContainsIPv6 work on bit boundaries", () => {
   assert.equal(prefixContainsIPv6(a("2001:db9::"), 64, a("2001:db9:0:1::42")), false);
   assert.equal(prefixContainsIPv6(a("::"), 0, a("fe80::1")), true);
   assert.equal(prefixContainsIPv6(a("::"), 129, a("::")), false);
+});
+
+Deno.test("isIPv6Unspecified is :: only", () => {
+  assert.equal(isIPv6Unspecified(parseIPv6("::")!), true);
+  assert.equal(isIPv6Unspecified(new Uint8Array(16)), true);
+  assert.equal(isIPv6Unspecified(parseIPv6("::1")!), false);
+  assert.equal(isIPv6Unspecified(parseIPv6("8000::")!), false);
+  assert.equal(isIPv6Unspecified(new Uint8Array(4)), false); // not an IPv6 address at all
+});
+
+Deno.test("isIPv6LinkLocalUnicast is fe80::/10", () => {
+  const a = (s: string) => parseIPv6(s)!;
+  assert.equal(isIPv6LinkLocalUnicast(a("fe80::1")), true);
+  assert.equal(isIPv6LinkLocalUnicast(a("fe80::f85b:49ff:fe6b:4aba")), true);
+  assert.equal(isIPv6LinkLocalUnicast(a("febf:ffff::1")), true); // last /16 inside the /10
+  assert.equal(isIPv6LinkLocalUnicast(a("fe7f::1")), false);
+  assert.equal(isIPv6LinkLocalUnicast(a("fec0::1")), false); // site-local, deprecated
+  assert.equal(isIPv6LinkLocalUnicast(a("ff02::1")), false); // link-local scope, but multicast
+  assert.equal(isIPv6LinkLocalUnicast(a("::")), false);
+  assert.equal(isIPv6LinkLocalUnicast(a("2001:db8::1")), false);
+});
+
+Deno.test("ipv6MulticastScope reads the low nibble of byte 1 whatever the flags", () => {
+  const scope = (s: string) => ipv6MulticastScope(parseIPv6(s)!);
+  assert.equal(scope("ff00::1"), 0); // reserved
+  assert.equal(scope("ff01::1"), 1); // interface-local
+  assert.equal(scope("ff02::16"), 2); // link-local
+  assert.equal(scope("ff02::1:ff6b:4aba"), 2); // solicited-node
+  assert.equal(scope("ff12::1234"), 2); // transient, link-local
+  assert.equal(scope("ff03::1"), 3); // realm-local
+  assert.equal(scope("ff05::db8:1"), 5); // site-local
+  assert.equal(scope("ff38::1"), 8); // SSM, organization-local
+  assert.equal(scope("ff0e::db8:2"), 0xe); // global
+  assert.equal(scope("ff3e::8000:1"), 0xe); // SSM, global
+  assert.equal(scope("ff7e:140:2001:db8::1"), 0xe); // embedded RP
+  assert.equal(scope("ff0f::1"), 0xf); // reserved
+  assert.equal(scope("fe80::1"), undefined);
+  assert.equal(scope("::"), undefined);
+});
+
+Deno.test("equalIPv6 compares 16 bytes", () => {
+  const a = (s: string) => parseIPv6(s)!;
+  assert.equal(equalIPv6(a("ff05::db8:1"), a("ff05:0:0::0db8:0001")), true);
+  assert.equal(equalIPv6(a("ff05::db8:1"), a("ff05::db8:2")), false);
+  assert.equal(equalIPv6(a("::"), new Uint8Array(16)), true);
+  assert.equal(equalIPv6(a("::"), new Uint8Array(15)), false);
 });

@@ -31,8 +31,21 @@
  * - `bad-igmp-checksum`: the IGMP checksum over the whole message does not verify.
  * - `unknown-igmp-type`: a type this proxy does not handle (DVMRP, PIMv1, mtrace, ...).
  * - `bad-query-length`: a query of 9 to 11 bytes (RFC 3376 section 7.1: silently ignored).
- * - `group-not-multicast`: a group address that is neither multicast nor, in a query, 0.
- * - `report-group-mismatch`: an IGMPv1/v2 report whose IP destination is not its group.
+ * - `group-not-multicast`: a group address that is neither multicast nor, in a query, 0 (IGMP)
+ *   or `::` (MLD).
+ * - `report-group-mismatch`: an IGMPv1/v2 report whose IP destination is not its group, or an
+ *   MLDv1 report sent to another multicast address.
+ * - `not-mld`: an ICMPv6 message of a type other than 130, 131, 132 and 143 (neighbor discovery,
+ *   multicast router discovery, a kernel upcall, ...).
+ * - `truncated-mld`: fewer bytes than the MLD message needs (below 24, below 8 for an MLDv2
+ *   report, or a source list or multicast address record runs past the end).
+ * - `bad-mld-query-length`: a query of 25 to 27 bytes (RFC 3810 section 8.1: silently ignored).
+ * - `mld-source-unspecified`: an MLD message from `::`, which routers discard (RFC 3810 sections
+ *   5.1.14 and 5.2.13; RFC 3590 allows it only while a host has no link-local address).
+ * - `mld-source-not-link-local`: an MLD message from an address outside fe80::/10.
+ * - `bad-hop-limit`: an MLD message with an IPv6 hop limit other than 1.
+ * - `missing-router-alert`: an MLD message without a Router Alert option of value 0 in its
+ *   hop-by-hop header (RFC 3810 sections 6.2 and 7.4).
  */
 export type DropReason =
   | "truncated-ip"
@@ -47,7 +60,14 @@ export type DropReason =
   | "unknown-igmp-type"
   | "bad-query-length"
   | "group-not-multicast"
-  | "report-group-mismatch";
+  | "report-group-mismatch"
+  | "not-mld"
+  | "truncated-mld"
+  | "bad-mld-query-length"
+  | "mld-source-unspecified"
+  | "mld-source-not-link-local"
+  | "bad-hop-limit"
+  | "missing-router-alert";
 
 /** A decoded value, or the reason the input was dropped. */
 export type Result<T> = { ok: true; value: T } | { ok: false; reason: DropReason };
