@@ -21,6 +21,7 @@ import { Errno, SysError } from "./errno.ts";
 import { type Libc, readErrno } from "./libc.ts";
 import {
   AF_INET,
+  AF_INET6,
   AF_NETLINK,
   EFD_CLOEXEC,
   EFD_NONBLOCK,
@@ -199,6 +200,7 @@ export class LinuxSys implements Sys {
             multicast: (flags & IFF_MULTICAST) !== 0,
             loopback: (flags & IFF_LOOPBACK) !== 0,
             ipv4: [],
+            ipv6: [],
           };
           byName.set(name, iface);
         }
@@ -214,6 +216,16 @@ export class LinuxSys implements Sys {
             prefixLength = 32 - countTrailingZeros(bits);
           }
           iface.ipv4.push({ address, prefixLength });
+        } else if (addr !== null && new Deno.UnsafePointerView(addr).getUint16(0) === AF_INET6) {
+          // struct sockaddr_in6: the address at byte 8; the netmask is one too.
+          const address = new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(addr, 16, 8))
+            .slice();
+          let prefixLength = 128;
+          if (mask !== null) {
+            const m = new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(mask, 16, 8));
+            prefixLength = m.reduce((n, byte) => n + popcount8(byte), 0);
+          }
+          iface.ipv6.push({ address, prefixLength });
         }
         p = ifa.getPointer(0);
       }
@@ -483,6 +495,12 @@ export class LinuxSys implements Sys {
     new DataView(this.#eight.buffer).setBigUint64(0, 1n, true);
     this.#libc.symbols.write(this.#eventfd, this.#eight, 8n);
   }
+}
+
+function popcount8(b: number): number {
+  let n = 0;
+  for (let x = b; x !== 0; x &= x - 1) n++;
+  return n;
 }
 
 function countTrailingZeros(x: number): number {

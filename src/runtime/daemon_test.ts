@@ -31,6 +31,7 @@ function sysIf(name: string, index: number, address: string): SystemInterface {
     multicast: true,
     loopback: false,
     ipv4: [{ address: ip(address), prefixLength: 24 }],
+    ipv6: [],
   };
 }
 

@@ -36,6 +36,16 @@ export interface SystemInterface {
   loopback: boolean;
   /** IPv4 addresses, primary first. */
   ipv4: InterfaceAddress[];
+  /** IPv6 addresses (16 bytes each, link-local ones included), in the order the kernel lists them. */
+  ipv6: Interface6Address[];
+}
+
+/** An IPv6 address assigned to an interface. */
+export interface Interface6Address {
+  /** The address, 16 bytes in network order. */
+  address: Uint8Array;
+  /** Prefix length of the subnet. */
+  prefixLength: number;
 }
 
 /** A VIF to add to the kernel's multicast routing table. */

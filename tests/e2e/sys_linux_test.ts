@@ -1,0 +1,48 @@
+// End to end, the Linux OS port against a real kernel: what it lists of the interfaces of a lab
+// namespace, IPv4 and IPv6 addresses with their prefix lengths. Needs root; skipped with the
+// reason printed otherwise.
+
+import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import { createLab, denoRunArgv, labSupport } from "../lab/lab.ts";
+import type { ListedInterface } from "../lab/list_interfaces.ts";
+
+const support = await labSupport();
+if (!support.ok) console.log(`SKIPPED OS port e2e tests: ${support.reason}`);
+
+Deno.test({
+  name: "e2e LinuxSys.interfaces: IPv4 and IPv6 addresses (global and link-local) per interface",
+  ignore: !support.ok,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using lab = await createLab({ prefix: "mcpos-", hostsPerLan: [1] });
+    for (
+      const cmd of [["addr", "add", "2001:db8:77::1/64", "dev", "dn1", "nodad"], [
+        "addr",
+        "add",
+        "10.1.9.1/16",
+        "dev",
+        "dn1",
+      ]]
+    ) {
+      const r = await lab.exec(lab.ns.proxy, ["ip", ...cmd]);
+      equal(r.code, 0, r.stderr);
+    }
+    const r = await lab.exec(
+      lab.ns.proxy,
+      denoRunArgv(new URL("../lab/list_interfaces.ts", import.meta.url), [], ["--allow-ffi"]),
+    );
+    equal(r.code, 0, r.stderr);
+    const listed = JSON.parse(r.stdout) as ListedInterface[];
+    const dn1 = listed.find((i) => i.name === "dn1");
+    ok(dn1 !== undefined, r.stdout);
+    ok(dn1.up && dn1.running && dn1.multicast);
+    deepStrictEqual(dn1.ipv4, ["10.1.0.1/24", "10.1.9.1/16"]);
+    ok(dn1.ipv6.includes("2001:db8:77::1/64"), dn1.ipv6.join(" "));
+    ok(dn1.ipv6.some((a) => /^fe80::[0-9a-f:]+\/64$/.test(a)), `a link-local address: ${dn1.ipv6}`);
+    const ip = await lab.exec(lab.ns.proxy, ["ip", "-o", "link", "show", "dn1"]);
+    equal(dn1.index, Number(ip.stdout.split(":")[0]));
+    const lo = listed.find((i) => i.name === "lo");
+    deepStrictEqual(lo?.ipv6, ["::1/128"]);
+  },
+});
