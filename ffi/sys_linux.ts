@@ -18,6 +18,7 @@ import type {
   VifSpec,
 } from "../src/runtime/sys.ts";
 import { Errno, SysError } from "./errno.ts";
+import { Receiver } from "./receiver.ts";
 import { type Libc, readErrno } from "./libc.ts";
 import {
   AF_INET,
@@ -72,10 +73,8 @@ import {
   encodeVifctl,
   findPktinfoIfindex,
   getInAddr,
-  MSGHDR,
   SIZEOF_IP_MREQN,
   SIZEOF_MFCCTL,
-  SIZEOF_MSGHDR,
   SIZEOF_SIOC_SG_REQ,
   SIZEOF_SOCKADDR_IN,
   SIZEOF_SOCKADDR_NL,
@@ -109,10 +108,6 @@ interface MemberSocket {
   full: boolean;
 }
 
-function pointerValue(buf: Uint8Array): bigint {
-  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
-}
-
 /** `Sys` over glibc on Linux. */
 export class LinuxSys implements Sys {
   readonly #libc: Libc;
@@ -121,11 +116,7 @@ export class LinuxSys implements Sys {
   #netlink = -1;
   readonly #members: MemberSocket[] = [];
   readonly #membership = new Map<string, MemberSocket>();
-  readonly #recv = new Uint8Array(RECV_BUFFER_SIZE);
-  readonly #control = new Uint8Array(CONTROL_BUFFER_SIZE);
-  readonly #iov = new Uint8Array(16);
-  readonly #msghdr = new Uint8Array(SIZEOF_MSGHDR);
-  readonly #msghdrView = new DataView(this.#msghdr.buffer);
+  readonly #receiver = new Receiver({ data: RECV_BUFFER_SIZE, control: CONTROL_BUFFER_SIZE });
   readonly #pollfds = new Uint8Array(POLL_FDS * SIZEOF_POLLFD);
   readonly #pollView = new DataView(this.#pollfds.buffer);
   readonly #netlinkBuf = new Uint8Array(NETLINK_BUFFER_SIZE);
@@ -142,12 +133,6 @@ export class LinuxSys implements Sys {
   /** Wraps an opened libc; nothing is opened until {@link mrtInit}. */
   constructor(libc: Libc) {
     this.#libc = libc;
-    const iov = new DataView(this.#iov.buffer);
-    iov.setBigUint64(0, pointerValue(this.#recv), true);
-    iov.setBigUint64(8, BigInt(RECV_BUFFER_SIZE), true);
-    this.#msghdrView.setBigUint64(MSGHDR.iov, pointerValue(this.#iov), true);
-    this.#msghdrView.setBigUint64(MSGHDR.iovlen, 1n, true);
-    this.#msghdrView.setBigUint64(MSGHDR.control, pointerValue(this.#control), true);
     // poll(2) skips entries with a negative fd: none is polled before it is opened.
     for (let i = 0; i < POLL_FDS; i++) this.#setPollFd(i, -1);
   }
@@ -458,20 +443,15 @@ export class LinuxSys implements Sys {
   /** Reads one pending packet or upcall without blocking. */
   receive(): Received | undefined {
     if (this.#mrt < 0) return undefined;
-    this.#msghdrView.setBigUint64(MSGHDR.controllen, BigInt(CONTROL_BUFFER_SIZE), true);
-    const n = Number(this.#libc.symbols.recvmsg(this.#mrt, this.#msghdr, MSG_DONTWAIT));
-    if (n < 0) {
-      const errno = readErrno(this.#libc);
-      if (errno === Errno.EAGAIN || errno === Errno.EINTR) return undefined;
-      throw new SysError("recvmsg", "", errno);
-    }
-    const upcall = decodeIgmpmsg(this.#recv, n);
+    const r = this.#receiver;
+    const n = r.receive(this.#libc, this.#mrt);
+    if (n === undefined) return undefined;
+    const upcall = decodeIgmpmsg(r.data, n);
     if (upcall !== undefined) return { kind: "upcall", ...upcall };
-    const controllen = Number(this.#msghdrView.getBigUint64(MSGHDR.controllen, true));
     return {
       kind: "packet",
-      ifindex: findPktinfoIfindex(this.#control, controllen),
-      data: this.#recv,
+      ifindex: findPktinfoIfindex(r.control, r.controlLength),
+      data: r.data,
       length: n,
     };
   }
