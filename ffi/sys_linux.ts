@@ -18,6 +18,7 @@ import type {
   VifSpec,
 } from "../src/runtime/sys.ts";
 import { Errno, SysError } from "./errno.ts";
+import { MembershipPool } from "./membership_pool.ts";
 import { Receiver } from "./receiver.ts";
 import { type Libc, readErrno } from "./libc.ts";
 import {
@@ -57,7 +58,6 @@ import {
   SO_RCVBUF,
   SO_RCVBUFFORCE,
   SOCK_CLOEXEC,
-  SOCK_DGRAM,
   SOCK_NONBLOCK,
   SOCK_RAW,
   SOL_SOCKET,
@@ -101,21 +101,13 @@ const POLL_NETLINK = 2;
 const POLL_FDS = 3;
 const SIZEOF_POLLFD = 8;
 
-/** One socket of the membership pool and how many groups it holds. */
-interface MemberSocket {
-  fd: number;
-  groups: number;
-  full: boolean;
-}
-
 /** `Sys` over glibc on Linux. */
 export class LinuxSys implements Sys {
   readonly #libc: Libc;
   #mrt = -1;
   #eventfd = -1;
   #netlink = -1;
-  readonly #members: MemberSocket[] = [];
-  readonly #membership = new Map<string, MemberSocket>();
+  readonly #pool: MembershipPool;
   readonly #receiver = new Receiver({ data: RECV_BUFFER_SIZE, control: CONTROL_BUFFER_SIZE });
   readonly #pollfds = new Uint8Array(POLL_FDS * SIZEOF_POLLFD);
   readonly #pollView = new DataView(this.#pollfds.buffer);
@@ -133,6 +125,12 @@ export class LinuxSys implements Sys {
   /** Wraps an opened libc; nothing is opened until {@link mrtInit}. */
   constructor(libc: Libc) {
     this.#libc = libc;
+    this.#pool = new MembershipPool(libc, {
+      domain: AF_INET,
+      level: IPPROTO_IP,
+      add: { option: IP_ADD_MEMBERSHIP, name: "IP_ADD_MEMBERSHIP" },
+      drop: { option: IP_DROP_MEMBERSHIP, name: "IP_DROP_MEMBERSHIP" },
+    });
     // poll(2) skips entries with a negative fd: none is polled before it is opened.
     for (let i = 0; i < POLL_FDS; i++) this.#setPollFd(i, -1);
   }
@@ -312,9 +310,7 @@ export class LinuxSys implements Sys {
   close(): void {
     const s = this.#libc.symbols;
     this.#closeNetlink();
-    for (const m of this.#members) s.close(m.fd);
-    this.#members.length = 0;
-    this.#membership.clear();
+    this.#pool.close();
     if (this.#mrt >= 0) {
       new DataView(this.#int.buffer).setInt32(0, 1, true);
       s.setsockopt(this.#mrt, IPPROTO_IP, MRT_DONE, this.#int, 4);
@@ -361,65 +357,18 @@ export class LinuxSys implements Sys {
   }
 
   /**
-   * Joins on a pool of UDP sockets: the kernel limits memberships per socket
-   * (net.ipv4.igmp_max_memberships), so a new socket is opened when one is full.
+   * Joins on a pool of UDP sockets (see {@link MembershipPool}): the kernel limits memberships
+   * per socket (net.ipv4.igmp_max_memberships), so a new socket is opened when one is full.
    */
   joinGroup(group: number, ifindex: number): void {
-    const key = `${group}/${ifindex}`;
-    if (this.#membership.has(key)) return;
     encodeIpMreqn(this.#mreqn, { group, address: 0, ifindex });
-    for (;;) {
-      let sock = this.#members.find((m) => !m.full);
-      if (sock === undefined) {
-        const fd = this.#libc.symbols.socket(
-          AF_INET,
-          SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-          0,
-        );
-        if (fd < 0) this.#fail("socket", "AF_INET, SOCK_DGRAM");
-        sock = { fd, groups: 0, full: false };
-        this.#members.push(sock);
-      }
-      const r = this.#libc.symbols.setsockopt(
-        sock.fd,
-        IPPROTO_IP,
-        IP_ADD_MEMBERSHIP,
-        this.#mreqn,
-        SIZEOF_IP_MREQN,
-      );
-      if (r === 0) {
-        sock.groups++;
-        this.#membership.set(key, sock);
-        return;
-      }
-      const errno = readErrno(this.#libc);
-      if (errno !== Errno.ENOBUFS || sock.groups === 0) {
-        throw new SysError("setsockopt", "IP_ADD_MEMBERSHIP", errno);
-      }
-      sock.full = true;
-    }
+    this.#pool.join(`${group}/${ifindex}`, this.#mreqn);
   }
 
   /** Leaves a group joined with {@link joinGroup}. */
   leaveGroup(group: number, ifindex: number): void {
-    const key = `${group}/${ifindex}`;
-    const sock = this.#membership.get(key);
-    if (sock === undefined) return;
-    this.#membership.delete(key);
-    sock.groups--;
-    sock.full = false;
     encodeIpMreqn(this.#mreqn, { group, address: 0, ifindex });
-    if (
-      this.#libc.symbols.setsockopt(
-        sock.fd,
-        IPPROTO_IP,
-        IP_DROP_MEMBERSHIP,
-        this.#mreqn,
-        SIZEOF_IP_MREQN,
-      ) < 0
-    ) {
-      this.#fail("setsockopt", "IP_DROP_MEMBERSHIP");
-    }
+    this.#pool.leave(`${group}/${ifindex}`, this.#mreqn);
   }
 
   /** Sends an IGMP message out of one interface; TTL 1 and Router Alert are set on the socket. */

@@ -1,0 +1,105 @@
+// End to end, the IPv6 half of the OS port against a real kernel (before the daemon uses it):
+// MRT6_INIT and MIFs, MLD reports from a stock Linux host with their hop limit and Router
+// Alert, an MLD query the host answers, an upcall for a sender's data, a forwarding entry and
+// its counters, and nothing left after close. Needs root; skipped with the reason printed
+// otherwise.
+
+import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import { createLab, labSupport } from "../lab/lab.ts";
+import { startMrt6Agent } from "../lab/mrt6_agent.ts";
+
+const support = await labSupport();
+if (!support.ok) console.log(`SKIPPED MRT6 e2e tests: ${support.reason}`);
+
+const SRC6 = "2001:db8:f0::2";
+const UP6 = "2001:db8:f0::1";
+
+Deno.test({
+  name: "e2e LinuxMrt6: MIFs, MLD in and out, an upcall, an entry with counters, clean close",
+  ignore: !support.ok,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using lab = await createLab({ prefix: "mcpm6-", hostsPerLan: [1] });
+    const ip6 = async (ns: string, ...args: string[]) => {
+      const r = await lab.exec(ns, ["ip", "-6", ...args]);
+      equal(r.code, 0, `ip -6 ${args.join(" ")}: ${r.stderr}`);
+    };
+    await ip6(lab.ns.proxy, "addr", "add", `${UP6}/64`, "dev", "up0", "nodad");
+    await ip6(lab.ns.src, "addr", "add", `${SRC6}/64`, "dev", "eth0", "nodad");
+    const h11 = lab.ns.hosts[0][0];
+    await using router = await startMrt6Agent(lab, lab.ns.proxy);
+    await using host = await startMrt6Agent(lab, h11);
+    await using sender = await startMrt6Agent(lab, lab.ns.src);
+
+    deepStrictEqual(await router.command("init up0 dn1"), { ev: "inited", mifs: 2 });
+    const mifs = await lab.readProc(lab.ns.proxy, "/proc/net/ip6_mr_vif");
+    ok(/^\s*0 up0 /m.test(mifs) && /^\s*1 dn1 /m.test(mifs), mifs);
+    equal((await router.command("join ff02::16 dn1")).ev, "joined");
+    equal((await router.command("join ff02::2 dn1")).ev, "joined");
+
+    // A stock host (MLDv2) joins ff05::1: its report reaches the routing socket.
+    equal((await host.command("join ff05::1 eth0")).ev, "joined");
+    const report = await router.command("recv 3000");
+    equal(report.ev, "rx", JSON.stringify(report));
+    equal(report.type, 143, "an MLDv2 report");
+    equal(report.hopLimit, 1);
+    equal(report.routerAlert, true);
+    equal(report.destination, "ff02::16");
+    ok(String(report.source).startsWith("fe80::"), `link-local source: ${report.source}`);
+
+    // An MLDv1 query with Router Alert: the host answers in MLDv1 within the delay.
+    equal((await router.command("query dn1 1 1000")).ev, "sent");
+    let answer = await router.command("recv 3000");
+    while (answer.ev === "rx" && answer.type !== 131) answer = await router.command("recv 3000");
+    equal(answer.type, 131, `an MLDv1 report: ${JSON.stringify(answer)}`);
+    equal(answer.hopLimit, 1);
+
+    // The sender's data for a group without an entry: one NOCACHE upcall on MIF 0.
+    equal((await sender.command("send ff05::2 eth0 5")).ev, "sent");
+    let upcall = await router.command("recv 3000");
+    while (upcall.ev === "rx" && upcall.kind !== "upcall") {
+      upcall = await router.command("recv 3000");
+    }
+    deepStrictEqual(upcall, {
+      ev: "rx",
+      kind: "upcall",
+      msgtype: 1,
+      mif: 0,
+      source: SRC6,
+      group: "ff05::2",
+    });
+
+    // An entry forwards the next datagrams to the host's LAN, and counts them.
+    equal((await router.command(`mfc ${SRC6} ff05::1 0 1`)).ev, "done");
+    const cache = await lab.readProc(lab.ns.proxy, "/proc/net/ip6_mr_cache");
+    ok(
+      /^ff05:0000:0000:0000:0000:0000:0000:0001 2001:0db8:00f0:0000:0000:0000:0000:0002 0 .* 1:1/m
+        .test(cache),
+      cache,
+    );
+    for (let i = 0; i < 3; i++) await sender.command("send ff05::1 eth0 5");
+    await new Promise((r) => setTimeout(r, 200));
+    const count = await router.command(`count ${SRC6} ff05::1`);
+    equal(count.packets, 3, JSON.stringify(count));
+    equal((await router.command(`delmfc ${SRC6} ff05::1`)).ev, "done");
+    ok(
+      !(await lab.readProc(lab.ns.proxy, "/proc/net/ip6_mr_cache")).includes(
+        "ff05:0000:0000:0000:0000:0000:0000:0001",
+      ),
+    );
+
+    await router[Symbol.asyncDispose]();
+    equal(
+      (await lab.readProc(lab.ns.proxy, "/proc/net/ip6_mr_vif")).trim().split("\n").length,
+      1,
+      "only the header line is left",
+    );
+    ok(
+      !(await lab.readProc(lab.ns.proxy, "/proc/net/igmp6")).includes(
+        "ff020000000000000000000000000016",
+      ),
+      "ff02::16 left",
+    );
+  },
+});
