@@ -1,9 +1,21 @@
 // Self-test of the namespace lab (tests/lab/): topology, reachability, no forwarding without
 // a daemon, teardown. Needs root; skipped with the reason printed otherwise.
 
-import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { cleanStaleLabs, createLab, labSupport, parseMrCache, parseMrVif } from "../lab/lab.ts";
+import { deepStrictEqual, equal, ok, rejects } from "node:assert/strict";
+import {
+  cleanStaleLabs,
+  createLab,
+  labSupport,
+  parseMr6Cache,
+  parseMr6Vif,
+  parseMrCache,
+  parseMrVif,
+  useMldV1Hosts,
+} from "../lab/lab.ts";
+import { type Captured, hasTcpdump, hopLimit, MLD_FILTER, startCapture } from "../lab/capture.ts";
 import { Host } from "../lab/host.ts";
+import { memberships6 } from "../lab/kernel_state.ts";
+import { parseIfInet6, parseIgmp6 } from "../lab/proc.ts";
 import { startSender } from "../lab/sender.ts";
 import { udpReachable } from "../lab/udp_echo.ts";
 
@@ -40,6 +52,60 @@ Deno.test({
       }
       const bridge = await lab.exec(lab.ns.lans[0], ["ip", "-d", "link", "show", "br0"]);
       ok(bridge.stdout.includes("mcast_snooping 0"), bridge.stdout);
+
+      // IPv6: addresses, link-locals present and nothing tentative as soon as the lab exists.
+      ok(lab.ipv6, "this kernel has IPv6");
+      equal(lab.hostAddr6(1, 2), "2001:db8:1::12");
+      equal(lab.hostAddr6(2, 1), "2001:db8:2::11");
+      deepStrictEqual(lab.addr6, {
+        src: "2001:db8::2",
+        upstream: "2001:db8::1",
+        downstream: ["2001:db8:1::1", "2001:db8:2::1"],
+      });
+      const v6Expected: [string, string[]][] = [
+        [lab.ns.src, ["eth0 inet6 2001:db8::2/64"]],
+        [lab.ns.proxy, [
+          "up0 inet6 2001:db8::1/64",
+          "dn1 inet6 2001:db8:1::1/64",
+          "dn2 inet6 2001:db8:2::1/64",
+        ]],
+        [lab.ns.hosts[0][0], ["eth0 inet6 2001:db8:1::11/64"]],
+        [lab.ns.hosts[0][1], ["eth0 inet6 2001:db8:1::12/64"]],
+        [lab.ns.hosts[1][0], ["eth0 inet6 2001:db8:2::11/64"]],
+      ];
+      for (const [n, expected] of v6Expected) {
+        const out = (await lab.exec(n, ["ip", "-6", "-o", "addr", "show"])).stdout
+          .replace(/\s+/g, " ");
+        for (const a of expected) ok(out.includes(a), `${n}: ${a} in ${out}`);
+        ok(!out.includes("tentative"), `${n}: nothing tentative: ${out}`);
+        const ifaces = expected.map((a) => a.split(" ")[0]);
+        for (const i of ifaces) ok(/^fe80:/.test(await lab.linkLocal(n, i)), `${n} ${i}`);
+        const route = await lab.exec(n, ["ip", "-6", "route", "show", "default"]);
+        if (n !== lab.ns.proxy) ok(/^default via 2001:db8:/.test(route.stdout), route.stdout);
+      }
+      for (const n of [lab.ns.src, lab.ns.proxy, ...lab.ns.hosts.flat()]) {
+        const rows = parseIfInet6(await lab.readProc(n, "/proc/net/if_inet6"));
+        ok(rows.every((r) => (r.flags & 0x40) === 0), `IFA_F_TENTATIVE in ${n}`);
+        ok(rows.some((r) => r.scope === 0x20), `a link-local address in ${n}`);
+      }
+      equal(
+        (await lab.exec(lab.ns.lans[0], ["ip", "-6", "-o", "addr", "show"])).stdout.trim(),
+        "",
+        "the LAN's switch has no IPv6",
+      );
+      equal(
+        (await lab.readProc(lab.ns.hosts[0][0], "/proc/sys/net/ipv6/conf/eth0/accept_dad"))
+          .trim(),
+        "0",
+      );
+      await lab.setMldVersion(lab.ns.hosts[0][1], 1);
+      equal(
+        (await lab.readProc(
+          lab.ns.hosts[0][1],
+          "/proc/sys/net/ipv6/conf/eth0/force_mld_version",
+        )).trim(),
+        "1",
+      );
       for (const key of ["all", "default", "up0", "dn1", "dn2"]) {
         const r = await lab.readProc(lab.ns.proxy, `/proc/sys/net/ipv4/conf/${key}/rp_filter`);
         equal(r.trim(), "0", `rp_filter on ${key}`);
@@ -60,6 +126,14 @@ Deno.test({
       lab.ns.hosts.forEach((lan, k) =>
         lan.forEach((h) => pairs.push([h, lab.ns.proxy, lab.addr.downstream[k]]))
       );
+      // IPv6 by UDP echo (ping may be missing): every host to its gateway, the sender to up0.
+      const pairs6: [string, string, string][] = [[lab.ns.src, lab.ns.proxy, "2001:db8::1"]];
+      lab.ns.hosts.forEach((lan, k) =>
+        lan.forEach((h) => pairs6.push([h, lab.ns.proxy, lab.addr6.downstream[k]]))
+      );
+      for (const [from, to, addr] of pairs6) {
+        ok(await udpReachable(lab, { fromNs: from, toNs: to, addr }), `${from} -> ${addr}`);
+      }
       for (const [from, to, addr] of pairs) {
         if (ping) {
           const r = await lab.exec(from, ["ping", "-c1", "-W1", addr]);
@@ -86,7 +160,7 @@ Deno.test({
         equal(h11.received("239.1.1.1").length, 0);
         equal(parseMrCache(await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_cache")).length, 0);
         const seqs = up.received("239.1.1.1").map((r) => r.seq);
-        ok(seqs.every((s, i) => i === 0 || s > seqs[i - 1]), "sequence numbers increase");
+        ok(seqs.every((s, i) => i === 0 || s > seqs[i - 1]), `sequence numbers increase: ${seqs}`);
         await h11.leave("239.1.1.1");
       } finally {
         await h11.close();
@@ -210,6 +284,237 @@ Deno.test({
         false,
       ]);
       ok(e.packets >= got && e.bytes >= e.packets * "seq 0 239.1.1.1".length);
+    } finally {
+      await h11.close();
+      await h12.close();
+      await h21.close();
+      await stdin.close();
+      out.releaseLock();
+      await mroute.stdout.cancel();
+      await mroute.status;
+    }
+  },
+});
+
+const tcpdump = support.ok && await hasTcpdump();
+if (support.ok && !tcpdump) console.log("SKIPPED IPv6 lab capture test: tcpdump is not installed");
+
+/** MLD messages about `group` from `source`, by tcpdump's words. */
+function mldAbout(packets: Captured[], source: string, group: string): Captured[] {
+  return packets.filter((p) =>
+    p.family === 6 && p.body.startsWith(`${source} > `) && p.body.includes("multicast listener") &&
+    (p.body.includes(`addr: ${group}`) || p.body.includes(`[gaddr ${group} `))
+  );
+}
+
+Deno.test({
+  name: "lab IPv6: an MLDv1 host joins ff05::1 and gets a neighbour's datagrams (hop limit 8)",
+  ignore: !tcpdump,
+  async fn() {
+    await using lab = await createLab({ prefix: PREFIX, hostsPerLan: [2] });
+    const [h11ns, h12ns] = lab.ns.hosts[0];
+    await useMldV1Hosts(lab);
+    equal(
+      (await lab.readProc(h11ns, "/proc/sys/net/ipv6/conf/eth0/force_mld_version")).trim(),
+      "1",
+    );
+    const h11 = await Host.onLan(lab, 1, 1);
+    const h12 = await Host.onLan(lab, 1, 2);
+    const h11ll = await lab.linkLocal(h11ns, "eth0");
+    // On the LAN's bridge: every MLD message and the UDP datagrams of the test.
+    const capture = await startCapture(lab, lab.ns.lans[0], {
+      iface: "br0",
+      filter: `(${MLD_FILTER}) or (ip6 and udp port 5001)`,
+    });
+    let packets: Captured[] = [];
+    try {
+      equal(h11.addr6, "2001:db8:1::11");
+      const since = await h11.join("ff05::1");
+      await h11.join("239.1.1.1"); // both families on one agent
+      ok((await memberships6(lab, "eth0", h11ns)).includes("ff05::1"), "igmp6 lists ff05::1");
+      ok(!(await memberships6(lab, "eth0", h12ns)).includes("ff05::1"), "h12 did not join");
+      // Both MLDv1 reports went out at the join: no timer left, h11 is the last reporter.
+      await new Promise((r) => setTimeout(r, 100));
+      const [m] = parseIgmp6(await lab.readProc(h11ns, "/proc/net/igmp6"))
+        .filter((x) => x.name === "eth0" && x.group === "ff05::1");
+      deepStrictEqual([m.users, m.flags & 3, m.timer], [1, 2, 0], JSON.stringify(m));
+
+      const sender = await startSender(lab, {
+        ns: h12ns,
+        groups: ["ff05::1"],
+        ifaceAddr: lab.hostAddr6(1, 2),
+        ttl: 8,
+        rate: 200,
+      });
+      const rx = await h11.waitFor("ff05::1", { since, count: 20, timeoutMs: 3000 });
+      const sent = await sender.stop();
+      equal(rx[0].src, "2001:db8:1::12");
+      const seqs = h11.received("ff05::1").map((r) => r.seq);
+      ok(seqs.every((s, i) => i === 0 || s > seqs[i - 1]), "sequence numbers increase");
+      const got = seqs.length;
+      ok(got >= 20 && got <= sent["ff05::1"], `h11 got ${got} of ${sent["ff05::1"]}`);
+      await h12.sync();
+      equal(h12.received("ff05::1").length, 0, "the sender's own agent got nothing");
+      equal(h11.received("239.1.1.1").length, 0);
+
+      await h11.leave("ff05::1");
+      ok(!(await memberships6(lab, "eth0", h11ns)).includes("ff05::1"), "left ff05::1");
+      await new Promise((r) => setTimeout(r, 100));
+      packets = await capture.stop();
+
+      // MLDv1 only: two reports at the join (useMldV1Hosts), a Done to ff02::2 at the leave.
+      const mld = mldAbout(packets, h11ll, "ff05::1");
+      const show = mld.map((p) => `${p.time.toFixed(1)} ${p.body}`).join("\n");
+      ok(mld.every((p) => !p.body.includes(" v2") && hopLimit(p) === 1), show);
+      const reports = mld.filter((p) => p.body.startsWith(`${h11ll} > ff05::1: `));
+      equal(reports.length, 2, show);
+      ok(reports.every((p) => p.body.includes("multicast listener report")), show);
+      ok(reports[1].time - reports[0].time < 50, `the repeat came at once:\n${show}`);
+      const dones = mld.filter((p) => p.body.includes("multicast listener done"));
+      equal(dones.length, 1, show);
+      ok(dones[0].body.startsWith(`${h11ll} > ff02::2: `), show);
+
+      // The datagrams on the wire: hop limit 8, from h12's address.
+      const udp = packets.filter((p) => p.body.includes(" > ff05::1.5001: "));
+      equal(udp.length, sent["ff05::1"], `every datagram sent crossed the bridge once`);
+      ok(udp.every((p) => hopLimit(p) === 8), udp.slice(0, 3).map((p) => p.header).join("\n"));
+      ok(udp.every((p) => p.body.startsWith("2001:db8:1::12.")), udp[0]?.body);
+      console.log(
+        `h11 got ${got} of ${sent["ff05::1"]} datagrams; MLDv1: ${reports.length} reports, ` +
+          `${dones.length} done`,
+      );
+    } finally {
+      await capture.stop();
+      await h11.close();
+      await h12.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "lab IPv6: the sender reaches up0 with hop limit 8, nothing is forwarded without MRT6",
+  ignore: !support.ok,
+  async fn() {
+    await using lab = await createLab({ prefix: PREFIX, hostsPerLan: [1] });
+    const h11 = await Host.onLan(lab, 1, 1);
+    const up = await Host.start(lab, {
+      ns: lab.ns.proxy,
+      addr: lab.addr.upstream,
+      iface: lab.ifaces.upstream,
+      name: "proxy-up0",
+    });
+    try {
+      const since = await h11.join("ff05::1");
+      await up.join("ff05::1");
+      ok((await memberships6(lab, "up0")).includes("ff05::1"));
+      ok(!(await memberships6(lab, "dn1")).includes("ff05::1"));
+      const sender = await startSender(lab, {
+        groups: ["ff05::1"],
+        ifaceAddr: "2001:db8::2",
+        ttl: 8,
+        rate: 200,
+      });
+      const upRx = await up.waitFor("ff05::1", { since, count: 20, timeoutMs: 3000 });
+      equal(upRx[0].src, "2001:db8::2");
+      const hostRx = await h11.collect("ff05::1", 300);
+      const sent = await sender.stop();
+      ok(sent["ff05::1"] >= 20, JSON.stringify(sent));
+      equal(hostRx.length, 0, "h11 received IPv6 multicast without a router");
+      deepStrictEqual(parseMr6Vif(await lab.readProc(lab.ns.proxy, "/proc/net/ip6_mr_vif")), []);
+      deepStrictEqual(
+        parseMr6Cache(await lab.readProc(lab.ns.proxy, "/proc/net/ip6_mr_cache")),
+        [],
+      );
+      // A join on an interface the namespace lacks fails instead of joining elsewhere.
+      const other = await Host.start(lab, {
+        ns: lab.ns.proxy,
+        addr: lab.addr.upstream,
+        iface: "eth9",
+        port: 5002,
+        name: "no-eth9",
+      });
+      try {
+        await rejects(() => other.join("ff05::9"), /No interface "eth9"/);
+      } finally {
+        await other.close();
+      }
+    } finally {
+      await h11.close();
+      await up.close();
+    }
+  },
+});
+
+// The IPv6 counterpart of MROUTE_PY: MRT6_INIT, MIFs for up0, dn1 and dn2, and one MFC entry
+// (2001:db8::2, ff05::1) from MIF 0 to MIF 1 (dn1) only.
+const MROUTE6_PY = `
+import socket, struct, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.IPPROTO_IPV6, 200, struct.pack("i", 1))  # MRT6_INIT
+for mif, name in enumerate(["up0", "dn1", "dn2"]):
+    # mif6ctl: mifi, flags, threshold 1, pifi (ifindex), rate_limit
+    s.setsockopt(socket.IPPROTO_IPV6, 202, struct.pack("=HBBH2xI", mif, 0, 1,
+                                                       socket.if_nametoindex(name), 0))
+def sin6(a):
+    return struct.pack("=HHI16sI", socket.AF_INET6, 0, 0, socket.inet_pton(socket.AF_INET6, a), 0)
+ifset = struct.pack("=8I", 1 << 1, 0, 0, 0, 0, 0, 0, 0)  # MIF 1 (dn1) only
+s.setsockopt(socket.IPPROTO_IPV6, 204, sin6("2001:db8::2") + sin6("ff05::1") +
+             struct.pack("=H2x", 0) + ifset)  # MRT6_ADD_MFC, parent MIF 0
+print("ready", flush=True)
+sys.stdin.read()  # until stdin closes
+`;
+
+Deno.test({
+  name: "lab IPv6: with a static MRT6 entry a joined host receives the stream; parsers agree",
+  ignore: !python,
+  async fn() {
+    await using lab = await createLab({ prefix: PREFIX });
+    const mroute = lab.spawnIn(lab.ns.proxy, ["python3", "-c", MROUTE6_PY], {
+      stdin: "piped",
+      stdout: "piped",
+    });
+    const stdin = mroute.stdin.getWriter();
+    const out = mroute.stdout.getReader();
+    const h11 = await Host.onLan(lab, 1, 1);
+    const h12 = await Host.onLan(lab, 1, 2);
+    const h21 = await Host.onLan(lab, 2, 1);
+    try {
+      ok(new TextDecoder().decode((await out.read()).value).startsWith("ready"));
+      const since = await h11.join("ff05::1");
+      await h21.join("ff05::1");
+      const sender = await startSender(lab, { groups: ["ff05::1"], rate: 200 });
+      const rx = await h11.waitFor("ff05::1", { since, count: 50, timeoutMs: 3000 });
+      const sent = await sender.stop();
+      equal(rx[0].src, "2001:db8::2");
+      await h11.sync();
+      await h12.sync();
+      await h21.sync();
+      equal(h21.received("ff05::1").length, 0, "LAN 2 is not in the oifs");
+      equal(h12.received("ff05::1").length, 0, "h12 did not join");
+      const got = h11.received("ff05::1").length;
+      ok(got >= 50 && got <= sent["ff05::1"], `h11 got ${got} of ${sent["ff05::1"]}`);
+
+      const mifs = parseMr6Vif(await lab.readProc(lab.ns.proxy, "/proc/net/ip6_mr_vif"));
+      deepStrictEqual(mifs.map((m) => [m.mif, m.name, m.flags]), [
+        [0, "up0", 0],
+        [1, "dn1", 0],
+        [2, "dn2", 0],
+      ]);
+      ok(mifs[0].pktsIn >= got && mifs[1].pktsOut >= got && mifs[2].pktsOut === 0);
+      const cache = parseMr6Cache(await lab.readProc(lab.ns.proxy, "/proc/net/ip6_mr_cache"));
+      equal(cache.length, 1, JSON.stringify(cache));
+      const [e] = cache;
+      deepStrictEqual([e.group, e.origin, e.iif, e.oifs, e.wrong, e.unresolved], [
+        "ff05::1",
+        "2001:db8::2",
+        0,
+        [{ vif: 1, ttl: 1 }],
+        0,
+        false,
+      ]);
+      // Bytes count the IPv6 header (40) and the UDP header (8) with the payload.
+      ok(e.packets >= got && e.bytes >= e.packets * (48 + "seq 0 ff05::1".length));
+      console.log(`h11 got ${got} of ${sent["ff05::1"]}; MFC: ${e.packets} packets`);
     } finally {
       await h11.close();
       await h12.close();

@@ -5,14 +5,13 @@
 // otherwise.
 
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { createLab, labSupport } from "../lab/lab.ts";
+import { createLab, labSupport, SRC_ADDR6 } from "../lab/lab.ts";
 import { startMrt6Agent } from "../lab/mrt6_agent.ts";
 
 const support = await labSupport();
 if (!support.ok) console.log(`SKIPPED MRT6 e2e tests: ${support.reason}`);
 
-const SRC6 = "2001:db8:f0::2";
-const UP6 = "2001:db8:f0::1";
+const SRC6 = SRC_ADDR6;
 
 Deno.test({
   name: "e2e LinuxMrt6: MIFs, MLD in and out, an upcall, an entry with counters, clean close",
@@ -21,12 +20,6 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using lab = await createLab({ prefix: "mcpm6-", hostsPerLan: [1] });
-    const ip6 = async (ns: string, ...args: string[]) => {
-      const r = await lab.exec(ns, ["ip", "-6", ...args]);
-      equal(r.code, 0, `ip -6 ${args.join(" ")}: ${r.stderr}`);
-    };
-    await ip6(lab.ns.proxy, "addr", "add", `${UP6}/64`, "dev", "up0", "nodad");
-    await ip6(lab.ns.src, "addr", "add", `${SRC6}/64`, "dev", "eth0", "nodad");
     const h11 = lab.ns.hosts[0][0];
     await using router = await startMrt6Agent(lab, lab.ns.proxy);
     await using host = await startMrt6Agent(lab, h11);
@@ -74,7 +67,7 @@ Deno.test({
     equal((await router.command(`mfc ${SRC6} ff05::1 0 1`)).ev, "done");
     const cache = await lab.readProc(lab.ns.proxy, "/proc/net/ip6_mr_cache");
     ok(
-      /^ff05:0000:0000:0000:0000:0000:0000:0001 2001:0db8:00f0:0000:0000:0000:0000:0002 0 .* 1:1/m
+      /^ff05:0000:0000:0000:0000:0000:0000:0001 2001:0db8:0000:0000:0000:0000:0000:0002 0 .* 1:1/m
         .test(cache),
       cache,
     );

@@ -21,19 +21,38 @@ import type { Lab } from "./lab.ts";
 export interface Captured {
   /** Wall-clock ms. */
   time: number;
-  /** The IP fields in the parentheses of the header line, e.g. `tos 0xc0, ttl 1, ...`. */
+  /**
+   * The IP fields in the parentheses of the header, e.g. `tos 0xc0, ttl 1, ...`, or for IPv6
+   * `hlim 1, next-header Options (0) payload length: 32`.
+   */
   header: string;
-  /** The indented line after the header, trimmed, e.g. `10.1.0.1 > 224.0.0.1: igmp query v2`. */
+  /**
+   * The rest, trimmed: for IPv4 the indented line after the header, e.g. `10.1.0.1 > 224.0.0.1:
+   * igmp query v2`; for IPv6 the text after the header on the same line, e.g. `fe80::1 >
+   * ff02::16: HBH (rtalert: 0x0000) (padn) [icmp6 sum ok] ICMP6, multicast listener report v2,
+   * ...`.
+   */
   body: string;
+  /** 4 or 6. */
+  family: 4 | 6;
 }
 
 /** Options for {@link startCapture}. */
 export interface CaptureOptions {
   /** Interface to capture on (default `eth0`, a lab host's only interface). */
   iface?: string;
-  /** tcpdump filter expression (default `igmp`). */
+  /**
+   * tcpdump filter expression (default `igmp`). For MLD use {@link MLD_FILTER}: tcpdump's
+   * `icmp6` misses MLD, which comes after a hop-by-hop header.
+   */
   filter?: string;
 }
+
+/**
+ * A tcpdump filter for MLD messages: ICMPv6 after a hop-by-hop options header (as every MLD
+ * message is sent), i.e. the hop-by-hop header's next-header byte is 58.
+ */
+export const MLD_FILTER = "ip6 and ip6[6] == 0 and ip6[40] == 58";
 
 /** A running capture. */
 export interface Capture {
@@ -47,17 +66,50 @@ export async function hasTcpdump(): Promise<boolean> {
   return r.code === 0;
 }
 
-/** Parses `tcpdump -v -tt` output: a header line (with the IP fields) then an indented body. */
+/**
+ * Parses `tcpdump -v -tt` output. IPv4: a header line (with the IP fields) then an indented
+ * body. IPv6: one line, `IP6 (fields) body`, the fields holding parentheses of their own
+ * (`next-header UDP (17)`). Anything else is skipped.
+ */
 export function parseCapture(text: string): Captured[] {
   const out: Captured[] = [];
   const lines = text.split("\n");
-  for (let i = 0; i + 1 < lines.length; i++) {
+  for (let i = 0; i < lines.length; i++) {
     const m = /^(\d+\.\d+) IP \((.*)\)$/.exec(lines[i]);
-    if (m && lines[i + 1].startsWith(" ")) {
-      out.push({ time: Number(m[1]) * 1000, header: m[2], body: lines[i + 1].trim() });
+    if (m && i + 1 < lines.length && lines[i + 1].startsWith(" ")) {
+      out.push({ time: Number(m[1]) * 1000, header: m[2], body: lines[i + 1].trim(), family: 4 });
+      continue;
+    }
+    const m6 = /^(\d+\.\d+) IP6 \(/.exec(lines[i]);
+    if (m6) {
+      const open = m6[0].length - 1;
+      const close = matchingParen(lines[i], open);
+      if (close < 0) continue;
+      out.push({
+        time: Number(m6[1]) * 1000,
+        header: lines[i].slice(open + 1, close),
+        body: lines[i].slice(close + 1).trim(),
+        family: 6,
+      });
     }
   }
   return out;
+}
+
+/** The index of the parenthesis closing the one at `open`, or -1. */
+function matchingParen(s: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < s.length; i++) {
+    if (s[i] === "(") depth++;
+    else if (s[i] === ")" && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/** The hop limit (IPv6 `hlim`) or TTL (IPv4 `ttl`) in a captured header, or undefined. */
+export function hopLimit(p: Captured): number | undefined {
+  const m = /(?:^|, )(?:hlim|ttl) (\d+)/.exec(p.header);
+  return m ? Number(m[1]) : undefined;
 }
 
 /**

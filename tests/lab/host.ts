@@ -8,6 +8,7 @@
  * const t0 = await h11.join("239.1.1.1");
  * const rx = await h11.waitFor("239.1.1.1", { since: t0, count: 10 });
  * await h11.leave("239.1.1.1");
+ * await h11.join("ff05::1"); // IPv6 groups too, on the host's eth0
  * ```
  *
  * @module
@@ -22,7 +23,7 @@ export interface Rx {
   seq: number;
   /** Wall-clock ms of reception (see {@link wallNow}). */
   t: number;
-  /** Source address. */
+  /** Source address (IPv6 for IPv6 groups, e.g. `2001:db8::2`). */
   src: string;
 }
 
@@ -30,8 +31,12 @@ export interface Rx {
 export interface HostStartOptions {
   /** Namespace to run in. */
   ns: string;
-  /** Address of the interface to join groups on. */
+  /** IPv4 address of the interface to join IPv4 groups on. */
   addr: string;
+  /** Name of the interface to join IPv6 groups on (default `eth0`, a lab host's). */
+  iface?: string;
+  /** The interface's IPv6 address, for reference (the agent does not need it). */
+  addr6?: string;
   /** UDP port to receive on (default 5001). */
   port?: number;
   /** Name used in messages (default: the namespace). */
@@ -66,8 +71,12 @@ interface Waiter {
 export class Host implements AsyncDisposable {
   /** Namespace the agent runs in. */
   readonly ns: string;
-  /** Address groups are joined on. */
+  /** IPv4 address IPv4 groups are joined on. */
   readonly addr: string;
+  /** Interface IPv6 groups are joined on. */
+  readonly iface: string;
+  /** The interface's IPv6 address, when known (hosts on a LAN: `2001:db8:i::(10+j)`). */
+  readonly addr6: string | undefined;
   /** Name used in messages. */
   readonly name: string;
   /** Non-rx events received so far (joined, left, error, pong, ...), in order. */
@@ -87,11 +96,19 @@ export class Host implements AsyncDisposable {
   private constructor(lab: Lab, opts: HostStartOptions) {
     this.ns = opts.ns;
     this.addr = opts.addr;
+    this.iface = opts.iface ?? "eth0";
+    this.addr6 = opts.addr6;
     this.name = opts.name ?? opts.ns;
-    const args = ["--iface-addr", opts.addr, "--port", String(opts.port ?? 5001)];
+    const args = [
+      ...["--iface-addr", opts.addr, "--iface", this.iface],
+      ...["--port", String(opts.port ?? 5001)],
+    ];
     const child = lab.spawnIn(
       opts.ns,
-      denoRunArgv(new URL("./host_agent.ts", import.meta.url), args),
+      denoRunArgv(new URL("./host_agent.ts", import.meta.url), args, [
+        ...["--allow-net", "--allow-env", "--allow-read"],
+        "--allow-sys=networkInterfaces", // to check the interface of IPv6 joins
+      ]),
       { stdin: "piped", stdout: "piped", stderr: "piped" },
     );
     this.#child = child;
@@ -118,10 +135,19 @@ export class Host implements AsyncDisposable {
     return host;
   }
 
-  /** Starts the agent of host j on LAN i (1-based) and waits until it is ready. */
+  /**
+   * Starts the agent of host j on LAN i (1-based) and waits until it is ready. It joins IPv4
+   * groups on the host's IPv4 address and IPv6 groups on its `eth0`.
+   */
   static onLan(lab: Lab, i: number, j: number, port?: number): Promise<Host> {
-    const addr = lab.hostAddr(i, j);
-    return Host.start(lab, { ns: lab.ns.hosts[i - 1][j - 1], addr, port, name: `h${i}${j}` });
+    return Host.start(lab, {
+      ns: lab.ns.hosts[i - 1][j - 1],
+      addr: lab.hostAddr(i, j),
+      iface: "eth0",
+      ...(lab.ipv6 ? { addr6: lab.hostAddr6(i, j) } : {}),
+      port,
+      name: `h${i}${j}`,
+    });
   }
 
   /** Wall-clock ms in this process, comparable with the agents' `t`. */
@@ -181,7 +207,10 @@ export class Host implements AsyncDisposable {
     return await done;
   }
 
-  /** Joins a group on the host's interface; resolves with the wall-clock ms of the join. */
+  /**
+   * Joins a group (IPv4 or IPv6) on the host's interface; resolves with the wall-clock ms of
+   * the join.
+   */
   async join(group: string): Promise<number> {
     return Number((await this.#command(`join ${group}`, "joined")).t);
   }

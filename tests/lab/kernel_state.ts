@@ -1,6 +1,7 @@
 /**
  * What the end-to-end tests read of the proxy namespace's kernel: its VIFs and forwarding cache
  * (`/proc/net/ip_mr_vif`, `/proc/net/ip_mr_cache`), its IGMP memberships (`/proc/net/igmp`),
+ * the IPv6 counterparts (`/proc/net/ip6_mr_vif`, `/proc/net/ip6_mr_cache`, `/proc/net/igmp6`),
  * and the checks every test ends with.
  *
  * @module
@@ -9,7 +10,7 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import type { DaemonProcess } from "./daemon.ts";
 import { type Lab, type MrCacheEntry, type MrVif, parseMrCache, parseMrVif } from "./lab.ts";
-import { hexToAddr } from "./proc.ts";
+import { hexToAddr, type Mr6Vif, parseIgmp6, parseMr6Cache, parseMr6Vif } from "./proc.ts";
 
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
@@ -78,6 +79,30 @@ export async function memberships(lab: Lab, ifname: string): Promise<string[]> {
     if (g !== null && current === ifname) groups.push(hexToAddr(g[1]));
   }
   return groups;
+}
+
+/** The proxy's MIFs (IPv6 multicast routing interfaces). */
+export async function mifs6(lab: Lab): Promise<Mr6Vif[]> {
+  return parseMr6Vif(await lab.readProc(lab.ns.proxy, "/proc/net/ip6_mr_vif"));
+}
+
+/** The proxy's IPv6 forwarding cache, unresolved entries included (`iif` -1). */
+export async function cache6(lab: Lab): Promise<MrCacheEntry[]> {
+  return parseMr6Cache(await lab.readProc(lab.ns.proxy, "/proc/net/ip6_mr_cache"));
+}
+
+/**
+ * The IPv6 groups a namespace (default: the proxy's) is a member of on one interface, from
+ * `/proc/net/igmp6`, in RFC 5952 text. The kernel's own groups are included: `ff02::1`,
+ * `ff01::1` and the solicited-node groups `ff02::1:ffXX:XXXX` of the interface's addresses.
+ */
+export async function memberships6(
+  lab: Lab,
+  ifname: string,
+  ns: string = lab.ns.proxy,
+): Promise<string[]> {
+  return parseIgmp6(await lab.readProc(ns, "/proc/net/igmp6"))
+    .filter((m) => m.name === ifname).map((m) => m.group);
 }
 
 /** Whether the proxy namespace is a member of the group on any interface. */

@@ -3,12 +3,27 @@
  * router and downstream LANs (a bridge per LAN) with Linux hosts.
  *
  * ```text
- *  src            proxy                    lan1 (br0)          h11, h12, ...
- *  eth0 --------- up0 10.0.0.1/24
- *  10.0.0.2/24    dn1 10.1.0.1/24 -------- rt0   h1 ---------- eth0 10.1.0.11/24
- *                                                h2 ---------- eth0 10.1.0.12/24
- *                 dn2 10.2.0.1/24 -------- lan2 ...            h21 ... 10.2.0.11/24
+ *  src             proxy                  lan1 (br0)      h11, h12, ...
+ *  eth0 ---------- up0 10.0.0.1/24
+ *  10.0.0.2/24         2001:db8::1/64
+ *  2001:db8::2/64  dn1 10.1.0.1/24 ------ rt0   h1 ------ eth0 10.1.0.11/24 2001:db8:1::11/64
+ *                      2001:db8:1::1/64         h2 ------ eth0 10.1.0.12/24 2001:db8:1::12/64
+ *                  dn2 10.2.0.1/24 ------ lan2 ...        h21 ... 10.2.0.11/24 2001:db8:2::11/64
+ *                      2001:db8:2::1/64
  * ```
+ *
+ * Every link outside the LAN namespaces has IPv4 and IPv6 addresses, the IPv6 ones mirroring
+ * the IPv4 ones: LAN i is `2001:db8:i::/64` and host j on it `2001:db8:i::(10+j)`, i and
+ * 10+j written in decimal digits inside the hex groups (LAN 12, host 3 is `2001:db8:12::13`,
+ * not `::d`), so `10.1.0.12` and `2001:db8:1::12` are the same host. Every address is already
+ * in the RFC 5952 text form that the kernel, `node:dgram` and `formatIPv6` print. Hosts and the
+ * sender have a default route via their gateway in both families. Duplicate address detection
+ * is off (`accept_dad` 0 before any link exists, and `nodad`) and hosts send no router
+ * solicitations, so when {@link createLab} returns, every link is up with its link-local
+ * address and nothing is tentative: MLD reports leave from the link-local address at once.
+ * The LAN namespaces are plain switches: IPv6 is disabled there, so the bridge and its ports
+ * send no MLD or ND of their own. On a kernel without IPv6 the lab is IPv4-only
+ * ({@link Lab.ipv6}).
  *
  * Namespace names are `<prefix><pid>.<random>-<role>` (e.g. `mcp-4711.k3f-proxy`), so a
  * leftover from a crashed run never collides and {@link cleanStaleLabs} can tell whether the
@@ -23,7 +38,15 @@
  * @module
  */
 
-export { type MrCacheEntry, type MrVif, parseMrCache, parseMrVif } from "./proc.ts";
+export {
+  type Mr6Vif,
+  type MrCacheEntry,
+  type MrVif,
+  parseMr6Cache,
+  parseMr6Vif,
+  parseMrCache,
+  parseMrVif,
+} from "./proc.ts";
 
 /** Namespace name prefix used when none is given. */
 export const DEFAULT_LAB_PREFIX = "mcp-";
@@ -33,6 +56,10 @@ export const DEFAULT_HOSTS_PER_LAN: readonly number[] = [2, 1];
 export const SRC_ADDR = "10.0.0.2";
 /** The proxy's upstream address (interface `up0`). */
 export const UPSTREAM_ADDR = "10.0.0.1";
+/** The sender's IPv6 address in the `src` namespace. */
+export const SRC_ADDR6 = "2001:db8::2";
+/** The proxy's upstream IPv6 address (interface `up0`). */
+export const UPSTREAM_ADDR6 = "2001:db8::1";
 
 /** Options for {@link createLab}. */
 export interface LabOptions {
@@ -91,14 +118,36 @@ export interface Lab extends AsyncDisposable {
   readonly ifaces: { upstream: string; downstream: string[] };
   /** Addresses of the sender and of the proxy's interfaces. */
   readonly addr: { src: string; upstream: string; downstream: string[] };
+  /**
+   * Whether the lab has IPv6: false only on a kernel booted with `ipv6.disable=1`, where the
+   * lab is IPv4-only and IPv6 tests should skip.
+   */
+  readonly ipv6: boolean;
   /** Address of host j on LAN i (both 1-based): `10.i.0.(10+j)`. */
   hostAddr(i: number, j: number): string;
+  /**
+   * IPv6 addresses of the sender and of the proxy's interfaces: `2001:db8::2`, `2001:db8::1`
+   * and `2001:db8:i::1` for `dnI`.
+   */
+  readonly addr6: { src: string; upstream: string; downstream: string[] };
+  /**
+   * IPv6 address of host j on LAN i (both 1-based): `2001:db8:i::(10+j)`, the numbers written
+   * in decimal digits (host 1 on LAN 1 is `2001:db8:1::11`).
+   */
+  hostAddr6(i: number, j: number): string;
+  /** The IPv6 link-local address of an interface in a namespace, e.g. `fe80::1c:2ff:fe3a:1`. */
+  linkLocal(ns: string, ifname: string): Promise<string>;
   /** Runs a command inside a namespace and waits for it. */
   exec(ns: string, argv: string[]): Promise<ExecResult>;
   /** Writes a sysctl (dotted `net.ipv4.conf.all.rp_filter` or slashed form) in a namespace. */
   sysctl(ns: string, key: string, value: string | number): Promise<void>;
   /** Forces the IGMP version a host speaks (0 = kernel default, IGMPv3 with fallback). */
   setIgmpVersion(ns: string, version: 0 | 1 | 2 | 3): Promise<void>;
+  /**
+   * Forces the MLD version a host speaks (0 = kernel default, MLDv2 with fallback):
+   * `force_mld_version` on `all` and `eth0`.
+   */
+  setMldVersion(ns: string, version: 0 | 1 | 2): Promise<void>;
   /** Starts a long-running process inside a namespace; {@link Lab.destroy} kills it. */
   spawnIn(ns: string, argv: string[], opts?: SpawnOptions): Deno.ChildProcess;
   /** Reads a /proc file as seen from inside a namespace, e.g. `/proc/net/ip_mr_vif`. */
@@ -327,6 +376,8 @@ interface Tracked {
 class NamespaceLab implements Lab {
   readonly ifaces: { upstream: string; downstream: string[] };
   readonly addr: { src: string; upstream: string; downstream: string[] };
+  readonly addr6: { src: string; upstream: string; downstream: string[] };
+  #ipv6 = true;
   #children = new Set<Tracked>();
   #destroying: Promise<void> | undefined;
 
@@ -338,20 +389,65 @@ class NamespaceLab implements Lab {
       upstream: UPSTREAM_ADDR,
       downstream: lans.map((i) => `10.${i}.0.1`),
     };
+    this.addr6 = {
+      src: SRC_ADDR6,
+      upstream: UPSTREAM_ADDR6,
+      downstream: lans.map((i) => `2001:db8:${i}::1`),
+    };
+  }
+
+  get ipv6(): boolean {
+    return this.#ipv6;
+  }
+
+  /** Called once by {@link build}, before any address is configured. */
+  set ipv6(present: boolean) {
+    this.#ipv6 = present;
   }
 
   get allNamespaces(): string[] {
     return [this.ns.src, this.ns.proxy, ...this.ns.lans, ...this.ns.hosts.flat()];
   }
 
-  hostAddr(i: number, j: number): string {
+  #checkHost(i: number, j: number): void {
     if (!Number.isInteger(i) || i < 1 || i > this.ns.hosts.length) {
       throw new RangeError(`No LAN ${i} in this lab (it has ${this.ns.hosts.length})`);
     }
     if (!Number.isInteger(j) || j < 1 || j > this.ns.hosts[i - 1].length) {
       throw new RangeError(`No host ${j} on LAN ${i} (it has ${this.ns.hosts[i - 1].length})`);
     }
+  }
+
+  hostAddr(i: number, j: number): string {
+    this.#checkHost(i, j);
     return `10.${i}.0.${10 + j}`;
+  }
+
+  hostAddr6(i: number, j: number): string {
+    this.#checkHost(i, j);
+    return `2001:db8:${i}::${10 + j}`;
+  }
+
+  async linkLocal(ns: string, ifname: string): Promise<string> {
+    const r = await run("ip", [
+      "-n",
+      ns,
+      "-6",
+      "-o",
+      "addr",
+      "show",
+      "dev",
+      ifname,
+      "scope",
+      "link",
+    ]);
+    const m = /\sinet6 (fe80:[0-9a-f:]*)\/\d+/.exec(r.stdout);
+    if (r.code !== 0 || m === null) {
+      throw new Error(
+        `No link-local address on "${ifname}" in namespace "${ns}": ${r.stderr.trim() || r.stdout}`,
+      );
+    }
+    return m[1];
   }
 
   exec(ns: string, argv: string[]): Promise<ExecResult> {
@@ -366,6 +462,13 @@ class NamespaceLab implements Lab {
     return writeSysctls(ns, [
       ["net.ipv4.conf.all.force_igmp_version", version],
       ["net.ipv4.conf.eth0.force_igmp_version", version],
+    ]);
+  }
+
+  setMldVersion(ns: string, version: 0 | 1 | 2): Promise<void> {
+    return writeSysctls(ns, [
+      ["net.ipv6.conf.all.force_mld_version", version],
+      ["net.ipv6.conf.eth0.force_mld_version", version],
     ]);
   }
 
@@ -481,6 +584,9 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
 async function build(lab: NamespaceLab): Promise<void> {
   const { ns } = lab;
   const all = lab.allNamespaces;
+  const lans = new Set(ns.lans);
+  // By a child process: Deno 2.9 reads nothing under /proc without --allow-all.
+  lab.ipv6 = (await run("sh", ["-c", "test -d /proc/sys/net/ipv6"])).code === 0;
   await ipBatch([], all.map((n) => `netns add ${n}`), "create namespaces");
 
   // Before any link exists: per-interface settings are copied from "default" at creation.
@@ -490,6 +596,17 @@ async function build(lab: NamespaceLab): Promise<void> {
       ["net.ipv4.conf.default.rp_filter", 0],
       ["?net.ipv6.conf.all.accept_dad", 0],
       ["?net.ipv6.conf.default.accept_dad", 0],
+      // No router solicitations: fewer ICMPv6 packets on the LANs for captures to skip.
+      ["?net.ipv6.conf.all.router_solicitations", 0],
+      ["?net.ipv6.conf.default.router_solicitations", 0],
+      // A LAN namespace is a plain switch: no IPv6 on its bridge and ports, so they send no
+      // MLD reports or neighbour discovery of their own.
+      ...(lans.has(n)
+        ? [
+          ["?net.ipv6.conf.all.disable_ipv6", 1] as [string, number],
+          ["?net.ipv6.conf.default.disable_ipv6", 1] as [string, number],
+        ]
+        : []),
       // Where br_netfilter is loaded, bridges check IPv4 headers and would drop the malformed
       // packets the flood tests send; a LAN's bridge is a plain switch.
       ["?net.bridge.bridge-nf-call-iptables", 0],
@@ -509,17 +626,30 @@ async function build(lab: NamespaceLab): Promise<void> {
   });
   await ipBatch([], links, "create veth links");
 
+  // IPv6 lines only where the kernel has IPv6 (not booted with ipv6.disable=1).
+  const v6 = (lines: string[]) => lab.ipv6 ? lines : [];
   const perNs = new Map<string, string[]>();
   perNs.set(ns.src, [
     "link set lo up",
     `addr add ${SRC_ADDR}/24 dev eth0`,
+    ...v6([`addr add ${SRC_ADDR6}/64 dev eth0 nodad`]),
     "link set eth0 up",
     `route add default via ${UPSTREAM_ADDR}`,
+    ...v6([`route add default via ${UPSTREAM_ADDR6}`]),
   ]);
-  const proxy = ["link set lo up", `addr add ${UPSTREAM_ADDR}/24 dev up0`, "link set up0 up"];
+  const proxy = [
+    "link set lo up",
+    `addr add ${UPSTREAM_ADDR}/24 dev up0`,
+    ...v6([`addr add ${UPSTREAM_ADDR6}/64 dev up0 nodad`]),
+    "link set up0 up",
+  ];
   ns.lans.forEach((lan, k) => {
     const i = k + 1;
-    proxy.push(`addr add 10.${i}.0.1/24 dev dn${i}`, `link set dn${i} up`);
+    proxy.push(
+      `addr add ${lab.addr.downstream[k]}/24 dev dn${i}`,
+      ...v6([`addr add ${lab.addr6.downstream[k]}/64 dev dn${i} nodad`]),
+      `link set dn${i} up`,
+    );
     const bridge = [
       "link set lo up",
       "link add br0 type bridge mcast_snooping 0",
@@ -533,8 +663,10 @@ async function build(lab: NamespaceLab): Promise<void> {
       perNs.set(host, [
         "link set lo up",
         `addr add ${lab.hostAddr(i, j)}/24 dev eth0`,
+        ...v6([`addr add ${lab.hostAddr6(i, j)}/64 dev eth0 nodad`]),
         "link set eth0 up",
-        `route add default via 10.${i}.0.1`,
+        `route add default via ${lab.addr.downstream[k]}`,
+        ...v6([`route add default via ${lab.addr6.downstream[k]}`]),
       ]);
     });
     perNs.set(lan, bridge);
@@ -548,30 +680,69 @@ async function build(lab: NamespaceLab): Promise<void> {
     ns.proxy,
     ["up0", ...lab.ifaces.downstream].map((i) => [`net.ipv4.conf.${i}.rp_filter`, 0]),
   );
-  await Promise.all(all.map((n) => waitLinksUp(n, 5000)));
+  await Promise.all(
+    all.map((n) => waitLinksUp(n, { timeoutMs: 5000, ipv6: lab.ipv6 && !lans.has(n) })),
+  );
 }
 
 /**
  * Waits until every link but lo in the namespace reports operstate UP: the kernel applies
- * carrier changes asynchronously (linkwatch), and until then IPv6 link-local addresses are
- * missing and a veth may drop traffic.
+ * carrier changes asynchronously (linkwatch), and until then a veth may drop traffic. With
+ * `ipv6`, also until every such link has its IPv6 link-local address (the kernel adds it once
+ * the carrier is up) and no IPv6 address is tentative: MLD reports sent before that leave from
+ * `::`.
  */
-async function waitLinksUp(ns: string, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
+async function waitLinksUp(
+  ns: string,
+  opts: { timeoutMs: number; ipv6: boolean },
+): Promise<void> {
+  const deadline = performance.now() + opts.timeoutMs;
   for (;;) {
     const r = await run("ip", ["-n", ns, "-br", "link", "show"]);
     if (r.code !== 0) throw new Error(`Cannot list links in namespace "${ns}": ${r.stderr}`);
-    const down = r.stdout.split("\n").map((l) => l.trim().split(/\s+/))
-      .filter((f) => f.length >= 2 && f[0] !== "lo" && f[1] !== "UP" && f[1] !== "UNKNOWN")
-      .map((f) => `${f[0].replace(/@.*/, "")} is ${f[1]}`);
-    if (down.length === 0) return;
+    const fields = r.stdout.split("\n").map((l) => l.trim().split(/\s+/))
+      .filter((f) => f.length >= 2 && f[0] !== "lo")
+      .map((f) => [f[0].replace(/@.*/, ""), f[1]]);
+    const notReady = fields.filter(([, state]) => state !== "UP" && state !== "UNKNOWN")
+      .map(([name, state]) => `${name} is ${state}`);
+    if (notReady.length === 0 && opts.ipv6) {
+      const a = await run("ip", ["-n", ns, "-6", "-o", "addr", "show"]);
+      if (a.code !== 0) throw new Error(`Cannot list addresses in namespace "${ns}": ${a.stderr}`);
+      notReady.push(...ipv6NotReady(a.stdout, fields.map(([name]) => name)));
+    }
+    if (notReady.length === 0) return;
     if (performance.now() > deadline) {
       throw new Error(
-        `Links not up in namespace "${ns}" after ${timeoutMs} ms: ${down.join(", ")}`,
+        `Links not ready in namespace "${ns}" after ${opts.timeoutMs} ms: ${notReady.join(", ")}`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * What keeps IPv6 from being usable on the given links, from `ip -6 -o addr show` output: a
+ * link without a link-local address, or a tentative address. Empty when all is ready.
+ *
+ * @example
+ * ```ts
+ * ipv6NotReady("2: eth0    inet6 fe80::1/64 scope link tentative", ["eth0"]);
+ * // ["eth0 fe80::1/64 is tentative"]
+ * ```
+ */
+export function ipv6NotReady(addrOutput: string, links: string[]): string[] {
+  const problems: string[] = [];
+  const withLinkLocal = new Set<string>();
+  for (const line of addrOutput.split("\n")) {
+    const m = /^\d+:\s+(\S+)\s+inet6\s+(\S+)\s+(.*)$/.exec(line.trim());
+    if (m === null) continue;
+    const [, name, addr, rest] = m;
+    const flags = rest.split("\\")[0].split(/\s+/);
+    if (flags.includes("tentative")) problems.push(`${name} ${addr} is tentative`);
+    else if (/^fe80:/i.test(addr)) withLinkLocal.add(name);
+  }
+  for (const l of links) if (!withLinkLocal.has(l)) problems.push(`${l} has no link-local address`);
+  return problems;
 }
 
 /**
@@ -584,6 +755,23 @@ export async function useIgmpV2Hosts(lab: Lab): Promise<void> {
     for (const h of lan) {
       await lab.setIgmpVersion(h, 2);
       await lab.sysctl(h, "net.ipv4.igmp_qrv", 1);
+    }
+  }
+}
+
+/**
+ * Makes every host of the lab speak MLDv1. A Linux MLDv1 host sends each unsolicited report
+ * twice, the repeat after a random delay of up to `mldv1_unsolicited_report_interval` (10 s by
+ * default); this sets the interval to 1 ms, so both reports go out at the join and no repeat
+ * is left pending. A host sends a Done only if it sent the last report for the group, so this
+ * makes the host that sends the Done deterministic, as {@link useIgmpV2Hosts} does for IGMPv2.
+ */
+export async function useMldV1Hosts(lab: Lab): Promise<void> {
+  for (const lan of lab.ns.hosts) {
+    for (const h of lan) {
+      await lab.setMldVersion(h, 1);
+      await lab.sysctl(h, "net.ipv6.conf.all.mldv1_unsolicited_report_interval", 1);
+      await lab.sysctl(h, "net.ipv6.conf.eth0.mldv1_unsolicited_report_interval", 1);
     }
   }
 }

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { type Lab, SRC_ADDR, UPSTREAM_ADDR } from "./lab.ts";
+import { type Lab, SRC_ADDR, SRC_ADDR6, UPSTREAM_ADDR, UPSTREAM_ADDR6 } from "./lab.ts";
 
 /** Options of {@link addLanLink} and {@link addUpstreamLink}. */
 export interface AddLinkOptions {
@@ -65,7 +65,8 @@ export async function removeLanLink(lab: Lab, i: number): Promise<void> {
 }
 
 /**
- * Creates the proxy's link to LAN `i` again: `dnI` with 10.I.0.1/24 and rp_filter off, its peer
+ * Creates the proxy's link to LAN `i` again: `dnI` with 10.I.0.1/24, 2001:db8:I::1/64 (when the
+ * lab has IPv6) and rp_filter off, its peer
  * `rt0` on the LAN's bridge, up. The proxy's side is brought up too unless `up` is false.
  */
 export async function addLanLink(lab: Lab, i: number, opts: AddLinkOptions = {}): Promise<void> {
@@ -76,7 +77,10 @@ export async function addLanLink(lab: Lab, i: number, opts: AddLinkOptions = {})
   await addVeth(lab, { name, index, peer: "rt0", peerNs: lab.ns.lans[i - 1] });
   await batch(lab.ns.lans[i - 1], ["link set rt0 master br0", "link set rt0 up"]);
   await lab.sysctl(lab.ns.proxy, `net.ipv4.conf.${name}.rp_filter`, 0);
-  await batch(lab.ns.proxy, [`addr add 10.${i}.0.1/24 dev ${name}`]);
+  await batch(lab.ns.proxy, [
+    `addr add ${lab.addr.downstream[i - 1]}/24 dev ${name}`,
+    ...(lab.ipv6 ? [`addr add ${lab.addr6.downstream[i - 1]}/64 dev ${name} nodad`] : []),
+  ]);
   if (opts.up ?? true) await setLinkUp(lab, name);
 }
 
@@ -86,8 +90,8 @@ export async function removeUpstreamLink(lab: Lab): Promise<void> {
 }
 
 /**
- * Creates the upstream link again: `up0` with the proxy's upstream address and rp_filter off,
- * and the sender's `eth0` with its address and default route, up. The proxy's side is brought
+ * Creates the upstream link again: `up0` with the proxy's upstream addresses and rp_filter off,
+ * and the sender's `eth0` with its addresses and default routes, up. The proxy's side is brought
  * up too unless `up` is false.
  */
 export async function addUpstreamLink(lab: Lab, opts: AddLinkOptions = {}): Promise<void> {
@@ -95,11 +99,17 @@ export async function addUpstreamLink(lab: Lab, opts: AddLinkOptions = {}): Prom
   const index = FIRST_INDEX;
   await addVeth(lab, { name, index, peer: "eth0", peerNs: lab.ns.src });
   await lab.sysctl(lab.ns.proxy, `net.ipv4.conf.${name}.rp_filter`, 0);
-  await batch(lab.ns.proxy, [`addr add ${UPSTREAM_ADDR}/24 dev ${name}`]);
+  const v6 = (lines: string[]) => lab.ipv6 ? lines : [];
+  await batch(lab.ns.proxy, [
+    `addr add ${UPSTREAM_ADDR}/24 dev ${name}`,
+    ...v6([`addr add ${UPSTREAM_ADDR6}/64 dev ${name} nodad`]),
+  ]);
   await batch(lab.ns.src, [
     `addr add ${SRC_ADDR}/24 dev eth0`,
+    ...v6([`addr add ${SRC_ADDR6}/64 dev eth0 nodad`]),
     "link set eth0 up",
     `route add default via ${UPSTREAM_ADDR}`,
+    ...v6([`route add default via ${UPSTREAM_ADDR6}`]),
   ]);
   if (opts.up ?? true) await setLinkUp(lab, name);
 }

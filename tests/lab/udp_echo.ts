@@ -6,8 +6,9 @@
  * udp_echo.ts --probe ADDR [--port 7007] [--timeout MS] # exit 0 when the echo comes back
  * ```
  *
- * The server prints `{"ev":"ready","t":ms}` once bound. {@link udpReachable} runs both ends in
- * lab namespaces.
+ * The server answers on IPv4 and IPv6 (when the kernel has it); the probe's family is its
+ * address's. The server prints `{"ev":"ready","t":ms}` once bound. {@link udpReachable} runs
+ * both ends in lab namespaces.
  *
  * @module
  */
@@ -25,18 +26,23 @@ function flag(args: string[], name: string): string | undefined {
 }
 
 async function serve(port: number): Promise<number> {
-  const sock = dgram.createSocket({ type: "udp4", reuseAddr: true });
-  sock.on("message", (msg: Uint8Array, rinfo: { address: string; port: number }) => {
-    sock.send(msg, rinfo.port, rinfo.address);
-  });
-  await new Promise<void>((resolve) => sock.bind(port, "0.0.0.0", () => resolve()));
+  for (const [type, any] of [["udp4", "0.0.0.0"], ["udp6", "::"]] as const) {
+    const sock = dgram.createSocket({ type, reuseAddr: true, ipv6Only: type === "udp6" });
+    sock.on("message", (msg: Uint8Array, rinfo: { address: string; port: number }) => {
+      sock.send(msg, rinfo.port, rinfo.address);
+    });
+    await new Promise<void>((resolve, reject) => {
+      sock.once("error", (e) => type === "udp6" ? resolve() : reject(e)); // no IPv6: IPv4 only
+      sock.bind(port, any, () => resolve());
+    });
+  }
   emit({ ev: "ready", t: wallNow() });
   await new Promise<never>(() => {}); // until killed
   return 0;
 }
 
 async function probe(addr: string, port: number, timeoutMs: number): Promise<number> {
-  const sock = dgram.createSocket({ type: "udp4" });
+  const sock = dgram.createSocket({ type: addr.includes(":") ? "udp6" : "udp4" });
   try {
     const got = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
@@ -54,8 +60,8 @@ async function probe(addr: string, port: number, timeoutMs: number): Promise<num
 }
 
 /**
- * Tells whether `addr` (an address in namespace `toNs`) answers a UDP datagram sent from
- * namespace `fromNs`, by running an echo server there and a probe here.
+ * Tells whether `addr` (an IPv4 or IPv6 address in namespace `toNs`) answers a UDP datagram
+ * sent from namespace `fromNs`, by running an echo server there and a probe here.
  */
 export async function udpReachable(
   lab: Lab,
