@@ -7,6 +7,7 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { createLab, labSupport, SRC_ADDR6 } from "../lab/lab.ts";
 import { startMrt6Agent } from "../lab/mrt6_agent.ts";
+import { cache6, memberships6, mifs6 } from "../lab/kernel_state.ts";
 
 const support = await labSupport();
 if (!support.ok) console.log(`SKIPPED MRT6 e2e tests: ${support.reason}`);
@@ -26,8 +27,7 @@ Deno.test({
     await using sender = await startMrt6Agent(lab, lab.ns.src);
 
     deepStrictEqual(await router.command("init up0 dn1"), { ev: "inited", mifs: 2 });
-    const mifs = await lab.readProc(lab.ns.proxy, "/proc/net/ip6_mr_vif");
-    ok(/^\s*0 up0 /m.test(mifs) && /^\s*1 dn1 /m.test(mifs), mifs);
+    deepStrictEqual((await mifs6(lab)).map((m) => `${m.mif} ${m.name}`), ["0 up0", "1 dn1"]);
     equal((await router.command("join ff02::16 dn1")).ev, "joined");
     equal((await router.command("join ff02::2 dn1")).ev, "joined");
 
@@ -65,34 +65,23 @@ Deno.test({
 
     // An entry forwards the next datagrams to the host's LAN, and counts them.
     equal((await router.command(`mfc ${SRC6} ff05::1 0 1`)).ev, "done");
-    const cache = await lab.readProc(lab.ns.proxy, "/proc/net/ip6_mr_cache");
-    ok(
-      /^ff05:0000:0000:0000:0000:0000:0000:0001 2001:0db8:0000:0000:0000:0000:0000:0002 0 .* 1:1/m
-        .test(cache),
-      cache,
-    );
+    const entry = (await cache6(lab)).find((e) => e.group === "ff05::1" && e.iif >= 0);
+    deepStrictEqual(entry && { origin: entry.origin, iif: entry.iif, oifs: entry.oifs }, {
+      origin: SRC6,
+      iif: 0,
+      oifs: [{ vif: 1, ttl: 1 }],
+    });
     for (let i = 0; i < 3; i++) await sender.command("send ff05::1 eth0 5");
     await new Promise((r) => setTimeout(r, 200));
     const count = await router.command(`count ${SRC6} ff05::1`);
     equal(count.packets, 3, JSON.stringify(count));
+    equal((await cache6(lab)).find((e) => e.group === "ff05::1" && e.iif >= 0)?.packets, 3);
+    equal((await mifs6(lab)).find((m) => m.name === "dn1")?.pktsOut, 3, "out of dn1");
     equal((await router.command(`delmfc ${SRC6} ff05::1`)).ev, "done");
-    ok(
-      !(await lab.readProc(lab.ns.proxy, "/proc/net/ip6_mr_cache")).includes(
-        "ff05:0000:0000:0000:0000:0000:0000:0001",
-      ),
-    );
+    equal((await cache6(lab)).filter((e) => e.group === "ff05::1" && e.iif >= 0).length, 0);
 
     await router[Symbol.asyncDispose]();
-    equal(
-      (await lab.readProc(lab.ns.proxy, "/proc/net/ip6_mr_vif")).trim().split("\n").length,
-      1,
-      "only the header line is left",
-    );
-    ok(
-      !(await lab.readProc(lab.ns.proxy, "/proc/net/igmp6")).includes(
-        "ff020000000000000000000000000016",
-      ),
-      "ff02::16 left",
-    );
+    deepStrictEqual(await mifs6(lab), [], "no MIF is left");
+    ok(!(await memberships6(lab, "dn1")).includes("ff02::16"), "ff02::16 is left");
   },
 });
