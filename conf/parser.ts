@@ -256,6 +256,17 @@ function notMulticast(p: Prefix, raw: string): string | undefined {
   return `${raw} is not a multicast range (IPv6 groups are in ff00::/8)`;
 }
 
+/** Whether an IPv6 address is in ::ffff:0:0/96, the IPv4-mapped addresses (RFC 4291 2.5.5.2). */
+function isIPv4Mapped(a: Uint8Array): boolean {
+  for (let i = 0; i < 10; i++) if (a[i] !== 0) return false;
+  return a[10] === 0xff && a[11] === 0xff;
+}
+
+/** The IPv4 address in bytes `at`..`at`+3 of an array. */
+function readIPv4(a: Uint8Array, at: number): number {
+  return ((a[at] << 24) | (a[at + 1] << 16) | (a[at + 2] << 8) | a[at + 3]) >>> 0;
+}
+
 function samePrefix(a: Prefix, b: Prefix): boolean {
   return a.family === b.family && a.address === b.address && a.length === b.length;
 }
@@ -937,6 +948,14 @@ class Parser {
       return undefined;
     }
     if (!ok) return undefined;
+    if (v6 !== undefined && isIPv4Mapped(v6)) {
+      // ::ffff:a.b.c.d never appears on the wire: IPv4 traffic is matched as IPv4.
+      const hint = length >= 96
+        ? `: write it as ${formatIPv4(maskIPv4(readIPv4(v6, 12), length - 96))}/${length - 96}`
+        : "";
+      this.#error(t, `${what} "${raw}" is an IPv4-mapped IPv6 prefix${hint}`);
+      return undefined;
+    }
     let address: string;
     let exact: boolean;
     if (v4 !== undefined) {

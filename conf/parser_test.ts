@@ -333,6 +333,24 @@ Deno.test("parseConfig: threshold out of range or not a number", () => {
   assert.deepEqual(config.interfaces.map((i) => i.threshold), [1, 255, 1]);
 });
 
+Deno.test("parseConfig: IPv4-mapped IPv6 prefixes are refused with the IPv4 form", () => {
+  assert.deepEqual(
+    messages(UP + "interface em1 {\n\tsource ::ffff:10.0.0.0/104\n\tsource ::ffff:0:0/64\n}\n"),
+    [
+      'test.conf:3:9: source "::ffff:10.0.0.0/104" is an IPv4-mapped IPv6 prefix: write it as ' +
+      "10.0.0.0/8",
+      'test.conf:4:9: source "::ffff:0:0/64" is an IPv4-mapped IPv6 prefix',
+    ],
+  );
+  assert.deepEqual(
+    messages(UP + "interface em1 {\n\tboundary ::ffff:239.255.0.0/112\n}\n"),
+    [
+      'test.conf:3:11: boundary "::ffff:239.255.0.0/112" is an IPv4-mapped IPv6 prefix: write ' +
+      "it as 239.255.0.0/16",
+    ],
+  );
+});
+
 Deno.test("parseConfig: source prefix errors", () => {
   assert.deepEqual(
     messages(
