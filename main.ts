@@ -58,14 +58,8 @@ export async function main(args: string[]): Promise<number> {
     console.error(USAGE);
     return 1;
   }
-  if (flags.h || flags.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (flags.version) {
-    console.log(`mcast-proxy ${VERSION}`);
-    return 0;
-  }
+  if (flags.h || flags.help) return printOut(USAGE) ? 0 : 1;
+  if (flags.version) return printOut(`mcast-proxy ${VERSION}`) ? 0 : 1;
   const verbosity = flags.v?.length ?? 0;
   const macros: Record<string, string> = {};
   for (const def of flags.D ?? []) {
@@ -104,9 +98,8 @@ export async function main(args: string[]): Promise<number> {
     return 1;
   }
   if (flags.n) {
-    if (verbosity > 0) console.log(printConfig(config).trimEnd());
-    console.log("configuration OK");
-    return 0;
+    const printed = verbosity > 0 ? printConfig(config).trimEnd() + "\n" : "";
+    return printOut(printed + "configuration OK") ? 0 : 1;
   }
 
   const log = createLogger({ sink: stderrSink(), verbosity });
@@ -135,6 +128,22 @@ export async function main(args: string[]): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/**
+ * Writes `text` and a newline to standard output. When that fails (a closed pipe, a full
+ * disk), says so in one line on standard error and returns false.
+ */
+function printOut(text: string): boolean {
+  const bytes = new TextEncoder().encode(text + "\n");
+  try {
+    for (let at = 0; at < bytes.length;) at += Deno.stdout.writeSync(bytes.subarray(at));
+    return true;
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    console.error(`mcast-proxy: cannot write to standard output: ${why}`);
+    return false;
+  }
 }
 
 if (import.meta.main) {

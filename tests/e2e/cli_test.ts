@@ -248,3 +248,24 @@ Deno.test("cli: includes are read relative to the including file and refused whe
     assert.match(err[0], /^etc\/main\.conf:2:9: .*lans\.inc.*writable/);
   });
 });
+
+Deno.test("cli: output that cannot be written is one line on stderr and exit 1", async () => {
+  await withFiles({ "good.conf": GOOD }, async (dir) => {
+    for (const args of [["-nv", "-f", "good.conf"], ["--version"], ["--help"]]) {
+      const [cmd, ...rest] = denoRunArgv(MAIN, args, ["--allow-all"]);
+      const quoted = [cmd, ...rest].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+      const out = await new Deno.Command("sh", {
+        args: ["-c", `${quoted} > /dev/full`],
+        cwd: dir,
+        stdin: "null",
+        stderr: "piped",
+        env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 1, `${args.join(" ")}: ${stderr}`);
+      assert.deepEqual(lines(stderr), [
+        "mcast-proxy: cannot write to standard output: No space left on device (os error 28)",
+      ]);
+    }
+  });
+});
