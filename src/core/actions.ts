@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { Address } from "./subnet.ts";
+
 /** Log levels the core may emit (fatal belongs to `main.ts`). */
 export type LogLevel = "warn" | "info" | "debug";
 
@@ -16,27 +18,27 @@ export interface Oif {
   ttl: number;
 }
 
-/** An action for the runtime. */
-export type Action =
+/** An action for the runtime; addresses are IPv4 numbers (the default) or IPv6 bigints. */
+export type Action<A extends Address = number> =
   | {
     kind: "addVif";
     vifi: number;
     ifindex: number;
     name: string;
     threshold: number;
-    localAddress: number;
+    localAddress: A;
   }
   | { kind: "delVif"; vifi: number; name: string }
-  | { kind: "addMfc"; source: number; group: number; parent: number; oifs: Oif[] }
-  | { kind: "delMfc"; source: number; group: number }
-  | { kind: "join"; group: number; ifindex: number; name: string }
-  | { kind: "leave"; group: number; ifindex: number; name: string }
+  | { kind: "addMfc"; source: A; group: A; parent: number; oifs: Oif[] }
+  | { kind: "delMfc"; source: A; group: A }
+  | { kind: "join"; group: A; ifindex: number; name: string }
+  | { kind: "leave"; group: A; ifindex: number; name: string }
   | {
     kind: "sendIgmp";
     ifindex: number;
     name: string;
-    source: number;
-    destination: number;
+    source: A;
+    destination: A;
     igmp: Uint8Array;
     /** What is sent, for logs: "general query", "group-specific query for 239.1.1.1". */
     what: string;
@@ -45,5 +47,5 @@ export type Action =
    * Read the packet counts of these entries (SIOCGETSGCNT) and feed them back at once as an
    * `mfc-counters` event.
    */
-  | { kind: "sampleMfc"; entries: { source: number; group: number }[] }
+  | { kind: "sampleMfc"; entries: { source: A; group: A }[] }
   | { kind: "log"; level: LogLevel; message: string };

@@ -6,10 +6,10 @@
  */
 
 import type { Action, Oif } from "./actions.ts";
-import { inAnySubnet, type Subnet } from "./subnet.ts";
+import { type Address, inAnySubnet, type Subnet } from "./subnet.ts";
 
 /** What the planner needs to know of a VIF. */
-export interface PlannerVif {
+export interface PlannerVif<A extends Address = number> {
   /** VIF number. */
   vifi: number;
   /**
@@ -18,7 +18,7 @@ export interface PlannerVif {
    */
   threshold: number;
   /** Administrative boundaries: groups in these ranges are never forwarded onto the VIF. */
-  boundaries: Subnet[];
+  boundaries: Subnet<A>[];
   /**
    * Downstream: whether the proxy is the querier on the LAN. Data is forwarded only onto LANs
    * where it is (RFC 4605 section 4.2); another querier's router serves the others.
@@ -27,17 +27,19 @@ export interface PlannerVif {
 }
 
 /** What {@link planOifs} plans from. */
-export interface OifsInput {
+export interface OifsInput<A extends Address = number> {
   /** The group of the entry. */
-  group: number;
+  group: A;
   /** The VIF the data arrives on. */
   iif: number;
   /** VIFs with members of the group. */
   members: Iterable<number>;
   /** Every VIF by number. */
-  vifs: ReadonlyMap<number, PlannerVif>;
+  vifs: ReadonlyMap<number, PlannerVif<A>>;
   /** The upstream VIF, if there is one: data from a downstream source also goes there. */
   upstream?: number;
+  /** How the family tells whether a group is inside prefixes (default: IPv4's). */
+  inAnySubnet?: (group: A, subnets: ReadonlyArray<Subnet<A>>) => boolean;
 }
 
 /** An entry as it is installed in the kernel. */
@@ -60,11 +62,13 @@ export interface InstalledMfc {
  * planOifs({ group, iif: 2, members: [1], vifs, upstream: 0 }); // VIFs 0 and 1
  * ```
  */
-export function planOifs(input: OifsInput): Oif[] {
+export function planOifs<A extends Address = number>(input: OifsInput<A>): Oif[] {
   const { group, iif, members, vifs, upstream } = input;
+  const contains = input.inAnySubnet ??
+    (inAnySubnet as unknown as (g: A, s: ReadonlyArray<Subnet<A>>) => boolean);
   const oifs: Oif[] = [];
-  const add = (vif: PlannerVif | undefined) => {
-    if (vif !== undefined && !inAnySubnet(group, vif.boundaries)) {
+  const add = (vif: PlannerVif<A> | undefined) => {
+    if (vif !== undefined && !contains(group, vif.boundaries)) {
       oifs.push({ vifi: vif.vifi, ttl: vif.threshold });
     }
   };
@@ -87,10 +91,10 @@ export function oifsKey(oifs: ReadonlyArray<Oif>): string {
  * The action that moves the kernel from `installed` to the planned entry: `addMfc` to create or
  * update, `delMfc` when no oif is left, nothing when it already matches.
  */
-export function reconcileMfc(
+export function reconcileMfc<A extends Address = number>(
   installed: InstalledMfc | undefined,
-  planned: { source: number; group: number; parent: number; oifs: Oif[] },
-): Action | undefined {
+  planned: { source: A; group: A; parent: number; oifs: Oif[] },
+): Action<A> | undefined {
   if (planned.oifs.length === 0) {
     return installed === undefined
       ? undefined

@@ -37,7 +37,9 @@ import {
   planOifs,
   reconcileMfc,
 } from "./mfc_planner.ts";
-import { formatSubnet, inAnySubnet, type Subnet } from "./subnet.ts";
+import type { Address, Subnet } from "./subnet.ts";
+import type { Family, ProtocolMessage } from "./family.ts";
+import { IGMP_FAMILY } from "./igmp_family.ts";
 import {
   expireQuerier,
   hearQuery,
@@ -49,23 +51,14 @@ import {
 import { DEFAULT_TIMERS, type ProtocolTimers } from "./timers.ts";
 import { TimerHeap } from "./timer_heap.ts";
 import { formatSeconds, TIMER_KEYWORDS } from "../../conf/config.ts";
-import { formatIPv4 } from "../proto/addr.ts";
-import {
-  decodeIgmpPacket,
-  encodeQuery,
-  type IgmpQuery,
-  INADDR_ALLHOSTS_GROUP,
-  INADDR_ALLRPTS_GROUP,
-  INADDR_ALLRTRS_GROUP,
-} from "../proto/igmp.ts";
 
 /** Upcall type: no cache entry for (S,G) (IGMPMSG_NOCACHE in <linux/mroute.h>). */
 export const IGMPMSG_NOCACHE = 1;
 
-export type { Subnet } from "./subnet.ts";
+export type { Address, Subnet } from "./subnet.ts";
 
-/** An interface the proxy runs on, resolved against the system. */
-export interface ProxyInterface {
+/** An interface the proxy runs on, resolved against the system; addresses of one family. */
+export interface ProxyInterface<A extends Address = number> {
   /** Interface name. */
   name: string;
   /** Kernel interface index. */
@@ -73,11 +66,11 @@ export interface ProxyInterface {
   /** Role from the configuration. */
   role: "upstream" | "downstream";
   /** The address queries are sent from. */
-  address: number;
+  address: A;
   /** The interface's own subnets (data from these sources is accepted). */
-  subnets: Subnet[];
+  subnets: Subnet<A>[];
   /** Extra accepted source networks (`source` in the config). */
-  sources: Subnet[];
+  sources: Subnet<A>[];
   /** TTL threshold: only packets with a greater TTL are forwarded onto the interface. */
   threshold: number;
   /**
@@ -90,19 +83,21 @@ export interface ProxyInterface {
    * inside them are ignored and no data for them is forwarded onto the interface; upstream,
    * such groups are never joined and their data is not accepted.
    */
-  boundaries: Subnet[];
+  boundaries: Subnet<A>[];
 }
 
 /** The number of VIFs the kernel supports (MAXVIFS). */
 export const MAXVIFS = 32;
 
 /** Options of the core. */
-export interface ProxyOptions {
+export interface ProxyOptions<A extends Address = number> {
   /**
    * The interfaces present at start, in VIF order: at most {@link MAXVIFS}, at most one
    * upstream. None at all is valid: interfaces may appear later (`interface-up`).
    */
-  interfaces: ProxyInterface[];
+  interfaces: ProxyInterface<A>[];
+  /** The protocol: IGMP over IPv4 (the default) or MLD over IPv6. */
+  family?: Family<A>;
   /** Emit per-packet and per-transition debug log actions. */
   debug?: boolean;
   /**
@@ -133,13 +128,14 @@ export const MAX_SOURCES = 65536;
 export const DROP_LOG_PER_SECOND = 20;
 
 /** A VIF and, on downstream interfaces, the router-side state. */
-export interface VifState extends ProxyInterface, PlannerVif, QuerierState {
+export interface VifState<A extends Address = number>
+  extends ProxyInterface<A>, PlannerVif<A>, QuerierState<A> {
   /** General queries of the startup phase still to send. */
   startupQueriesLeft: number;
   /** When the next general query is due (downstream only; 0 upstream). */
   nextGeneralQuery: number;
   /** Group memberships on this interface (downstream only). */
-  groups: Map<number, GroupRecord>;
+  groups: Map<A, GroupRecord>;
 }
 
 /** A source of a group as learnt from upcalls. */
@@ -168,13 +164,13 @@ export interface ProxyCounters {
 }
 
 /** A group timer in the queue: the record it was queued for, and when it is due. */
-interface GroupTimer {
+interface GroupTimer<A extends Address> {
   /** When the record's earliest timer was due at queueing time. */
   at: number;
   /** The VIF of the group. */
-  vif: VifState;
+  vif: VifState<A>;
   /** The group. */
-  group: number;
+  group: A;
   /** The record; a timer whose record was replaced or removed is stale. */
   record: GroupRecord;
 }
@@ -190,23 +186,25 @@ interface DropLog {
 }
 
 /** The state of the core; owned by it, read by the runtime for status displays only. */
-export interface ProxyState {
+export interface ProxyState<A extends Address = number> {
   /** Options given at creation. */
-  readonly options: Readonly<ProxyOptions>;
+  readonly options: Readonly<ProxyOptions<A>>;
+  /** The protocol family. */
+  readonly family: Family<A>;
   /** VIFs by number. */
-  readonly vifs: Map<number, VifState>;
+  readonly vifs: Map<number, VifState<A>>;
   /** VIFs by interface index. */
-  readonly byIfindex: Map<number, VifState>;
+  readonly byIfindex: Map<number, VifState<A>>;
   /** The upstream VIF; `undefined` while the upstream interface is absent. */
-  upstream: VifState | undefined;
+  upstream: VifState<A> | undefined;
   /** Downstream VIFs that have members, by group. */
-  readonly members: Map<number, Set<number>>;
+  readonly members: Map<A, Set<number>>;
   /** Known sources by group, then by source address. */
-  readonly sources: Map<number, Map<number, SourceState>>;
+  readonly sources: Map<A, Map<A, SourceState>>;
   /** Groups joined on the upstream interface. */
-  readonly upstreamJoined: Set<number>;
+  readonly upstreamJoined: Set<A>;
   /** Our own addresses (packets from them are dropped). */
-  readonly ownAddresses: Set<number>;
+  readonly ownAddresses: Set<A>;
   /** Counters. */
   readonly counters: ProxyCounters;
   /** Next time unused sources are swept. */
@@ -217,7 +215,7 @@ export interface ProxyState {
    * Group timers by deadline. A record has at most one live entry, the one whose `at` is in
    * {@link ProxyState.queuedAt}; others for it are stale and skipped when due.
    */
-  readonly groupTimers: TimerHeap<GroupTimer>;
+  readonly groupTimers: TimerHeap<GroupTimer<A>>;
   /** The deadline each record is queued for in {@link ProxyState.groupTimers}. */
   queuedAt: WeakMap<GroupRecord, number>;
   /** When the group limit was last warned about (-Infinity: never). */
@@ -229,22 +227,22 @@ export interface ProxyState {
 }
 
 /** What the core reacts to. */
-export type ProxyEvent =
+export type ProxyEvent<A extends Address = number> =
   | { kind: "start" }
   /** An interface became usable: it gets the lowest free VIF. */
-  | { kind: "interface-up"; iface: ProxyInterface }
+  | { kind: "interface-up"; iface: ProxyInterface<A> }
   /**
    * An interface is no longer usable; `reason` says why, for the log (e.g. "no longer exists").
    * A change of address or index is this event followed by `interface-up`.
    */
   | { kind: "interface-down"; name: string; reason?: string }
   | { kind: "packet"; ifindex: number; data: Uint8Array; length: number }
-  | { kind: "upcall"; msgtype: number; vif: number; source: number; group: number }
+  | { kind: "upcall"; msgtype: number; vif: number; source: A; group: A }
   /**
    * The answer to a `sampleMfc` action: each entry's packet count, `undefined` where it could
    * not be read.
    */
-  | { kind: "mfc-counters"; counts: { source: number; group: number; packets?: number }[] }
+  | { kind: "mfc-counters"; counts: { source: A; group: A; packets?: number }[] }
   | { kind: "tick" }
   | { kind: "stop" };
 
@@ -254,21 +252,25 @@ const DEFAULT_SOURCE_LIFETIME = 60_000;
  * Builds the initial state: the given interfaces get VIFs 0, 1, 2… in order. Throws
  * `RangeError` on an impossible interface list (two upstreams, more than {@link MAXVIFS}).
  */
-export function createProxy(options: ProxyOptions): ProxyState {
+export function createProxy<A extends Address = number>(
+  options: ProxyOptions<A>,
+): ProxyState<A> {
   const ups = options.interfaces.filter((i) => i.role === "upstream");
   if (ups.length > 1) throw new RangeError(`Need at most one upstream, got ${ups.length}`);
   if (options.interfaces.length > MAXVIFS) {
     throw new RangeError(`More than ${MAXVIFS} interfaces`);
   }
-  const vifs = new Map<number, VifState>();
-  const byIfindex = new Map<number, VifState>();
+  const family = options.family ?? (IGMP_FAMILY as unknown as Family<A>);
+  const vifs = new Map<number, VifState<A>>();
+  const byIfindex = new Map<number, VifState<A>>();
   options.interfaces.forEach((iface, vifi) => {
-    const vif = newVif(iface, vifi);
+    const vif = newVif(family, iface, vifi);
     vifs.set(vifi, vif);
     byIfindex.set(iface.ifindex, vif);
   });
   return {
     options,
+    family,
     vifs,
     byIfindex,
     upstream: [...vifs.values()].find((v) => v.role === "upstream"),
@@ -288,10 +290,14 @@ export function createProxy(options: ProxyOptions): ProxyState {
 }
 
 /** A VIF for `iface` as number `vifi`, with no router state yet; it starts as querier. */
-function newVif(iface: ProxyInterface, vifi: number): VifState {
+function newVif<A extends Address>(
+  family: Family<A>,
+  iface: ProxyInterface<A>,
+  vifi: number,
+): VifState<A> {
   return {
     ...iface,
-    ...initialQuerier(),
+    ...initialQuerier(family.unspecified),
     vifi,
     startupQueriesLeft: 0,
     nextGeneralQuery: 0,
@@ -300,23 +306,27 @@ function newVif(iface: ProxyInterface, vifi: number): VifState {
 }
 
 /** Every address of an interface: the primary one and those of its subnets. */
-function interfaceAddresses(iface: ProxyInterface): number[] {
+function interfaceAddresses<A extends Address>(iface: ProxyInterface<A>): A[] {
   return [iface.address, ...iface.subnets.map((s) => s.address)];
 }
 
-/** Whether a group is in 224.0.0.0/24, which is never proxied nor routed. */
-export function isLinkLocalGroup(group: number): boolean {
-  return (group >>> 8) === 0xe00000;
-}
-
 /** Whether data from `source` is accepted on a VIF: its own subnets or a configured `source`. */
-export function isSourceAdmitted(vif: ProxyInterface, source: number): boolean {
+function isSourceAdmitted<A extends Address>(
+  state: ProxyState<A>,
+  vif: ProxyInterface<A>,
+  source: A,
+): boolean {
+  const { inAnySubnet } = state.family;
   return inAnySubnet(source, vif.subnets) || inAnySubnet(source, vif.sources);
 }
 
 /** Whether `group` is inside one of the interface's administrative boundaries. */
-export function isGroupBounded(vif: Pick<ProxyInterface, "boundaries">, group: number): boolean {
-  return inAnySubnet(group, vif.boundaries);
+function isGroupBounded<A extends Address>(
+  state: ProxyState<A>,
+  vif: Pick<ProxyInterface<A>, "boundaries">,
+  group: A,
+): boolean {
+  return state.family.inAnySubnet(group, vif.boundaries);
 }
 
 /**
@@ -332,8 +342,12 @@ export function describeTimers(t: ProtocolTimers): string {
 }
 
 /** Advances the core by one event at time `now` (ms) and returns the actions to execute. */
-export function step(state: ProxyState, event: ProxyEvent, now: number): Action[] {
-  const out: Action[] = [];
+export function step<A extends Address>(
+  state: ProxyState<A>,
+  event: ProxyEvent<A>,
+  now: number,
+): Action<A>[] {
+  const out: Action<A>[] = [];
   switch (event.kind) {
     case "start":
       start(state, now, out);
@@ -364,7 +378,7 @@ export function step(state: ProxyState, event: ProxyEvent, now: number): Action[
 }
 
 /** The earliest deadline in the state (ms), or `Infinity` when nothing is scheduled. */
-export function nextDeadline(state: ProxyState): number {
+export function nextDeadline<A extends Address>(state: ProxyState<A>): number {
   let d = Infinity;
   for (const vif of state.vifs.values()) {
     if (vif.role !== "downstream") continue;
@@ -379,7 +393,11 @@ export function nextDeadline(state: ProxyState): number {
   return d;
 }
 
-function log(out: Action[], level: "warn" | "info" | "debug", message: string): void {
+function log<A extends Address>(
+  out: Action<A>[],
+  level: "warn" | "info" | "debug",
+  message: string,
+): void {
   out.push({ kind: "log", level, message });
 }
 
@@ -387,9 +405,9 @@ function log(out: Action[], level: "warn" | "info" | "debug", message: string): 
  * Counts a dropped input. With debug logging on, logs it, at most {@link DROP_LOG_PER_SECOND}
  * lines a second (a flood must not turn into a log flood); `detail` is only built then.
  */
-function drop(
-  state: ProxyState,
-  out: Action[],
+function drop<A extends Address>(
+  state: ProxyState<A>,
+  out: Action<A>[],
   now: number,
   reason: string,
   detail: () => string,
@@ -423,25 +441,32 @@ export function describeDrops(counters: ProxyCounters): string | undefined {
 }
 
 /** `, boundaries 239.255.0.0/16 239.192.0.0/14` for the interface line; empty without any. */
-function describeBoundaries(boundaries: Subnet[]): string {
+function describeBoundaries<A extends Address>(family: Family<A>, boundaries: Subnet<A>[]): string {
   if (boundaries.length === 0) return "";
   const word = boundaries.length === 1 ? "boundary" : "boundaries";
-  return `, ${word} ${boundaries.map(formatSubnet).join(" ")}`;
+  return `, ${word} ${boundaries.map((b) => family.formatSubnet(b)).join(" ")}`;
 }
 
 /** `downstream as VIF 2, address 10.2.0.1, threshold 1[, boundary …]` for the interface lines. */
-function describeVif(vif: VifState): string {
+function describeVif<A extends Address>(state: ProxyState<A>, vif: VifState<A>): string {
+  const { family } = state;
   return `${vif.role} as VIF ${vif.vifi}, address ${
-    formatIPv4(vif.address)
-  }, threshold ${vif.threshold}${describeBoundaries(vif.boundaries)}`;
+    family.format(vif.address)
+  }, threshold ${vif.threshold}${describeBoundaries(family, vif.boundaries)}`;
 }
 
 /**
  * Adds the VIF and logs `line` about it; downstream, also logs the timers that differ from the
- * defaults, listens on 224.0.0.2 / 224.0.0.22 and schedules the startup queries (sent by the
- * caller's tick).
+ * defaults, listens on the family's router groups (224.0.0.2 / 224.0.0.22) and schedules the
+ * startup queries (sent by the caller's tick).
  */
-function openVif(vif: VifState, line: string, now: number, out: Action[]): void {
+function openVif<A extends Address>(
+  state: ProxyState<A>,
+  vif: VifState<A>,
+  line: string,
+  now: number,
+  out: Action<A>[],
+): void {
   out.push({
     kind: "addVif",
     vifi: vif.vifi,
@@ -455,17 +480,23 @@ function openVif(vif: VifState, line: string, now: number, out: Action[]): void 
   const timers = describeTimers(vif.timers);
   if (timers !== "") log(out, "info", `Interface "${vif.name}" runs with ${timers}`);
   // Leaves go to 224.0.0.2 and IGMPv3 reports to 224.0.0.22: listen for both.
-  out.push({ kind: "join", group: INADDR_ALLRTRS_GROUP, ifindex: vif.ifindex, name: vif.name });
-  out.push({ kind: "join", group: INADDR_ALLRPTS_GROUP, ifindex: vif.ifindex, name: vif.name });
+  for (const group of state.family.listenGroups) {
+    out.push({ kind: "join", group, ifindex: vif.ifindex, name: vif.name });
+  }
   vif.startupQueriesLeft = vif.timers.startupQueryCount;
   vif.nextGeneralQuery = now;
 }
 
 /** Stops listening downstream and deletes the VIF; memberships and entries are the caller's. */
-function closeVif(vif: VifState, out: Action[]): void {
+function closeVif<A extends Address>(
+  state: ProxyState<A>,
+  vif: VifState<A>,
+  out: Action<A>[],
+): void {
   if (vif.role === "downstream") {
-    out.push({ kind: "leave", group: INADDR_ALLRTRS_GROUP, ifindex: vif.ifindex, name: vif.name });
-    out.push({ kind: "leave", group: INADDR_ALLRPTS_GROUP, ifindex: vif.ifindex, name: vif.name });
+    for (const group of state.family.listenGroups) {
+      out.push({ kind: "leave", group, ifindex: vif.ifindex, name: vif.name });
+    }
     vif.nextGeneralQuery = Infinity;
     vif.startupQueriesLeft = 0;
     vif.groups.clear();
@@ -473,14 +504,14 @@ function closeVif(vif: VifState, out: Action[]): void {
   out.push({ kind: "delVif", vifi: vif.vifi, name: vif.name });
 }
 
-function start(state: ProxyState, now: number, out: Action[]): void {
+function start<A extends Address>(state: ProxyState<A>, now: number, out: Action<A>[]): void {
   for (const vif of state.vifs.values()) {
-    openVif(vif, `Interface "${vif.name}" is ${describeVif(vif)}`, now, out);
+    openVif(state, vif, `Interface "${vif.name}" is ${describeVif(state, vif)}`, now, out);
   }
   tick(state, now, out);
 }
 
-function stop(state: ProxyState, out: Action[]): void {
+function stop<A extends Address>(state: ProxyState<A>, out: Action<A>[]): void {
   if (state.options.debug && state.dropLog.suppressed > 0) {
     log(out, "debug", `Dropped ${state.dropLog.suppressed} more inputs without logging them`);
     state.dropLog.suppressed = 0;
@@ -494,7 +525,7 @@ function stop(state: ProxyState, out: Action[]): void {
     }
   }
   leaveUpstream(state, out);
-  for (const vif of state.vifs.values()) closeVif(vif, out);
+  for (const vif of state.vifs.values()) closeVif(state, vif, out);
   state.members.clear();
   state.sources.clear();
   state.sourceCount = 0;
@@ -502,7 +533,7 @@ function stop(state: ProxyState, out: Action[]): void {
 }
 
 /** Leaves every group joined upstream and forgets them. */
-function leaveUpstream(state: ProxyState, out: Action[]): void {
+function leaveUpstream<A extends Address>(state: ProxyState<A>, out: Action<A>[]): void {
   const up = state.upstream;
   if (up !== undefined) {
     for (const group of state.upstreamJoined) {
@@ -513,12 +544,12 @@ function leaveUpstream(state: ProxyState, out: Action[]): void {
 }
 
 /** The lowest VIF number not in use, or `undefined` when all {@link MAXVIFS} are. */
-function freeVifNumber(state: ProxyState): number | undefined {
+function freeVifNumber<A extends Address>(state: ProxyState<A>): number | undefined {
   for (let vifi = 0; vifi < MAXVIFS; vifi++) if (!state.vifs.has(vifi)) return vifi;
   return undefined;
 }
 
-function refreshOwnAddresses(state: ProxyState): void {
+function refreshOwnAddresses<A extends Address>(state: ProxyState<A>): void {
   state.ownAddresses.clear();
   for (const vif of state.vifs.values()) {
     for (const a of interfaceAddresses(vif)) state.ownAddresses.add(a);
@@ -526,11 +557,11 @@ function refreshOwnAddresses(state: ProxyState): void {
 }
 
 /** `interface-up`: a VIF for an interface that became usable while running. */
-function addInterface(
-  state: ProxyState,
-  iface: ProxyInterface,
+function addInterface<A extends Address>(
+  state: ProxyState<A>,
+  iface: ProxyInterface<A>,
   now: number,
-  out: Action[],
+  out: Action<A>[],
 ): void {
   const same = [...state.vifs.values()].find((v) =>
     v.name === iface.name || v.ifindex === iface.ifindex
@@ -561,11 +592,11 @@ function addInterface(
     );
     return;
   }
-  const vif = newVif(iface, vifi);
+  const vif = newVif(state.family, iface, vifi);
   state.vifs.set(vifi, vif);
   state.byIfindex.set(vif.ifindex, vif);
   refreshOwnAddresses(state);
-  openVif(vif, `Interface "${vif.name}" appeared: ${describeVif(vif)}`, now, out);
+  openVif(state, vif, `Interface "${vif.name}" appeared: ${describeVif(state, vif)}`, now, out);
   if (vif.role === "downstream") {
     tickVif(state, vif, now, out);
     return;
@@ -586,12 +617,12 @@ function addInterface(
 }
 
 /** `interface-down`: an interface in use is gone; everything that used its VIF goes first. */
-function removeInterface(
-  state: ProxyState,
+function removeInterface<A extends Address>(
+  state: ProxyState<A>,
   name: string,
   reason: string | undefined,
   now: number,
-  out: Action[],
+  out: Action<A>[],
 ): void {
   const vif = [...state.vifs.values()].find((v) => v.name === name);
   if (vif === undefined) return;
@@ -614,7 +645,7 @@ function removeInterface(
       dropMember(state, vif, group, out);
       reconcileGroup(state, group, now, out);
     }
-    closeVif(vif, out);
+    closeVif(state, vif, out);
   } else {
     const joined = state.upstreamJoined.size;
     log(
@@ -629,7 +660,7 @@ function removeInterface(
     state.upstream = undefined;
     // Data of the LANs' own sources stops going upstream.
     for (const group of [...state.sources.keys()]) reconcileGroup(state, group, now, out);
-    closeVif(vif, out);
+    closeVif(state, vif, out);
   }
   state.vifs.delete(vif.vifi);
   state.byIfindex.delete(vif.ifindex);
@@ -640,8 +671,8 @@ function removeInterface(
  * Forgets the sources whose data arrives on VIF `vifi` and returns the deletions of their
  * installed entries.
  */
-function forgetSourcesOn(state: ProxyState, vifi: number): Action[] {
-  const entries: Action[] = [];
+function forgetSourcesOn<A extends Address>(state: ProxyState<A>, vifi: number): Action<A>[] {
+  const entries: Action<A>[] = [];
   for (const [group, bySource] of state.sources) {
     for (const [source, s] of bySource) {
       if (s.iif !== vifi) continue;
@@ -652,39 +683,42 @@ function forgetSourcesOn(state: ProxyState, vifi: number): Action[] {
   return entries;
 }
 
-function sendGeneralQuery(vif: VifState, out: Action[]): void {
+function sendGeneralQuery<A extends Address>(
+  state: ProxyState<A>,
+  vif: VifState<A>,
+  out: Action<A>[],
+): void {
+  const { family } = state;
   out.push({
     kind: "sendIgmp",
     ifindex: vif.ifindex,
     name: vif.name,
     source: vif.address,
-    destination: INADDR_ALLHOSTS_GROUP,
-    igmp: encodeQuery({
-      group: 0,
-      maxRespTimeMs: vif.timers.queryResponseInterval,
-      version: 2,
-    }),
+    destination: family.allHosts,
+    igmp: family.encodeQuery(family.unspecified, vif.timers.queryResponseInterval),
     what: "general query",
   });
 }
 
-function sendGroupQuery(vif: VifState, group: number, out: Action[]): void {
+function sendGroupQuery<A extends Address>(
+  state: ProxyState<A>,
+  vif: VifState<A>,
+  group: A,
+  out: Action<A>[],
+): void {
+  const { family } = state;
   out.push({
     kind: "sendIgmp",
     ifindex: vif.ifindex,
     name: vif.name,
     source: vif.address,
     destination: group,
-    igmp: encodeQuery({
-      group,
-      maxRespTimeMs: vif.timers.lastMemberQueryInterval,
-      version: 2,
-    }),
-    what: `group-specific query for ${formatIPv4(group)}`,
+    igmp: family.encodeQuery(group, vif.timers.lastMemberQueryInterval),
+    what: `group-specific query for ${family.format(group)}`,
   });
 }
 
-function tick(state: ProxyState, now: number, out: Action[]): void {
+function tick<A extends Address>(state: ProxyState<A>, now: number, out: Action<A>[]): void {
   for (const vif of state.vifs.values()) tickVif(state, vif, now, out);
   for (const timer of state.groupTimers.popDue(now)) {
     const { vif, group, record } = timer;
@@ -703,7 +737,12 @@ function tick(state: ProxyState, now: number, out: Action[]): void {
  * stale entries (left behind by timers that moved earlier, e.g. a Leave then a Report, again
  * and again) outnumber the records, the queue is rebuilt from the records.
  */
-function scheduleGroup(state: ProxyState, vif: VifState, group: number, record: GroupRecord): void {
+function scheduleGroup<A extends Address>(
+  state: ProxyState<A>,
+  vif: VifState<A>,
+  group: A,
+  record: GroupRecord,
+): void {
   const at = membershipDeadline(record);
   if (!(at < (state.queuedAt.get(record) ?? Infinity))) return;
   state.queuedAt.set(record, at);
@@ -719,7 +758,7 @@ function scheduleGroup(state: ProxyState, vif: VifState, group: number, record: 
 const STALE_TIMERS_SLACK = 1024;
 
 /** Rebuilds the timer queue with one entry per record. */
-function rebuildGroupTimers(state: ProxyState): void {
+function rebuildGroupTimers<A extends Address>(state: ProxyState<A>): void {
   state.groupTimers.clear();
   state.queuedAt = new WeakMap();
   for (const vif of state.vifs.values()) {
@@ -732,12 +771,17 @@ function rebuildGroupTimers(state: ProxyState): void {
 }
 
 /** The querier timer and the due general query of one downstream VIF. */
-function tickVif(state: ProxyState, vif: VifState, now: number, out: Action[]): void {
+function tickVif<A extends Address>(
+  state: ProxyState<A>,
+  vif: VifState<A>,
+  now: number,
+  out: Action<A>[],
+): void {
   if (vif.role !== "downstream") return;
   const t = vif.timers;
   applyQuerierChanges(state, vif, expireQuerier(vif, now), now, out);
   if (vif.querier && vif.nextGeneralQuery <= now) {
-    sendGeneralQuery(vif, out);
+    sendGeneralQuery(state, vif, out);
     if (vif.startupQueriesLeft > 0) vif.startupQueriesLeft--;
     vif.nextGeneralQuery = now +
       (vif.startupQueriesLeft > 0 ? t.startupQueryInterval : t.queryInterval);
@@ -748,9 +792,13 @@ function tickVif(state: ProxyState, vif: VifState, now: number, out: Action[]): 
  * Forgets sources that have had no entry for their lifetime, and asks for the packet counts of
  * the installed entries (answered by an `mfc-counters` event).
  */
-function sweepSources(state: ProxyState, now: number, out: Action[]): void {
+function sweepSources<A extends Address>(
+  state: ProxyState<A>,
+  now: number,
+  out: Action<A>[],
+): void {
   const lifetime = state.options.sourceLifetime ?? DEFAULT_SOURCE_LIFETIME;
-  const sample: { source: number; group: number }[] = [];
+  const sample: { source: A; group: A }[] = [];
   for (const [group, bySource] of state.sources) {
     for (const [source, s] of bySource) {
       if (s.installed !== undefined) sample.push({ source, group });
@@ -762,11 +810,11 @@ function sweepSources(state: ProxyState, now: number, out: Action[]): void {
 }
 
 /** Removes the installed entries that forwarded nothing since the previous sample. */
-function expireIdleEntries(
-  state: ProxyState,
-  counts: { source: number; group: number; packets?: number }[],
+function expireIdleEntries<A extends Address>(
+  state: ProxyState<A>,
+  counts: { source: A; group: A; packets?: number }[],
   now: number,
-  out: Action[],
+  out: Action<A>[],
 ): void {
   let idle = 0;
   for (const { source, group, packets } of counts) {
@@ -787,20 +835,20 @@ function expireIdleEntries(
 }
 
 /** Forgets one (source, group) pair (its entry, if any, is the caller's). */
-function deleteSource(state: ProxyState, group: number, source: number): void {
+function deleteSource<A extends Address>(state: ProxyState<A>, group: A, source: A): void {
   const bySource = state.sources.get(group);
   if (bySource === undefined || !bySource.delete(source)) return;
   state.sourceCount--;
   if (bySource.size === 0) state.sources.delete(group);
 }
 
-function applyMembership(
-  state: ProxyState,
-  vif: VifState,
-  group: number,
+function applyMembership<A extends Address>(
+  state: ProxyState<A>,
+  vif: VifState<A>,
+  group: A,
   event: MembershipEvent,
   now: number,
-  out: Action[],
+  out: Action<A>[],
   timers: ProtocolTimers = vif.timers,
 ): void {
   const before = vif.groups.get(group);
@@ -813,44 +861,48 @@ function applyMembership(
   for (const effect of effects) applyEffect(state, vif, group, effect, now, out);
 }
 
-function applyEffect(
-  state: ProxyState,
-  vif: VifState,
-  group: number,
+function applyEffect<A extends Address>(
+  state: ProxyState<A>,
+  vif: VifState<A>,
+  group: A,
   effect: MembershipEffect,
   now: number,
-  out: Action[],
+  out: Action<A>[],
 ): void {
   switch (effect) {
     case "send-group-query":
-      if (vif.querier) sendGroupQuery(vif, group, out);
+      if (vif.querier) sendGroupQuery(state, vif, group, out);
       return;
     case "v1-host-present":
       log(
         out,
         "debug",
-        `Leave for ${formatIPv4(group)} on "${vif.name}" ignored: an IGMPv1 host is a member`,
+        `Leave for ${
+          state.family.format(group)
+        } on "${vif.name}" ignored: an IGMPv1 host is a member`,
       );
       return;
     case "joined": {
       let set = state.members.get(group);
       if (set === undefined) state.members.set(group, set = new Set());
       set.add(vif.vifi);
-      log(out, "debug", `Group ${formatIPv4(group)} joined on "${vif.name}"`);
+      log(out, "debug", `Group ${state.family.format(group)} joined on "${vif.name}"`);
       const up = state.upstream;
-      if (up !== undefined && isGroupBounded(up, group)) {
+      if (up !== undefined && isGroupBounded(state, up, group)) {
         if (state.options.debug && set.size === 1) {
           log(
             out,
             "debug",
-            `Group ${formatIPv4(group)} is inside a boundary of "${up.name}": not joined upstream`,
+            `Group ${
+              state.family.format(group)
+            } is inside a boundary of "${up.name}": not joined upstream`,
           );
         }
       } else joinUpstream(state, group, out);
       break;
     }
     case "left":
-      log(out, "debug", `Group ${formatIPv4(group)} left on "${vif.name}"`);
+      log(out, "debug", `Group ${state.family.format(group)} left on "${vif.name}"`);
       dropMember(state, vif, group, out);
       break;
   }
@@ -862,9 +914,13 @@ function applyEffect(
  * boundary, or there is no upstream yet (it is joined when the upstream appears). Returns
  * whether a join was issued.
  */
-function joinUpstream(state: ProxyState, group: number, out: Action[]): boolean {
+function joinUpstream<A extends Address>(
+  state: ProxyState<A>,
+  group: A,
+  out: Action<A>[],
+): boolean {
   const up = state.upstream;
-  if (up === undefined || state.upstreamJoined.has(group) || isGroupBounded(up, group)) {
+  if (up === undefined || state.upstreamJoined.has(group) || isGroupBounded(state, up, group)) {
     return false;
   }
   state.upstreamJoined.add(group);
@@ -873,7 +929,12 @@ function joinUpstream(state: ProxyState, group: number, out: Action[]): boolean 
 }
 
 /** Takes a VIF out of a group's members; the last one out leaves the group upstream. */
-function dropMember(state: ProxyState, vif: VifState, group: number, out: Action[]): void {
+function dropMember<A extends Address>(
+  state: ProxyState<A>,
+  vif: VifState<A>,
+  group: A,
+  out: Action<A>[],
+): void {
   const set = state.members.get(group);
   set?.delete(vif.vifi);
   if (set !== undefined && set.size > 0) return;
@@ -885,7 +946,12 @@ function dropMember(state: ProxyState, vif: VifState, group: number, out: Action
 }
 
 /** Brings every MFC entry of `group` in line with the current membership. */
-function reconcileGroup(state: ProxyState, group: number, now: number, out: Action[]): void {
+function reconcileGroup<A extends Address>(
+  state: ProxyState<A>,
+  group: A,
+  now: number,
+  out: Action<A>[],
+): void {
   const bySource = state.sources.get(group);
   if (bySource === undefined) return;
   const members = state.members.get(group) ?? [];
@@ -910,98 +976,106 @@ function reconcileGroup(state: ProxyState, group: number, now: number, out: Acti
   }
 }
 
-function receivePacket(
-  state: ProxyState,
+function receivePacket<A extends Address>(
+  state: ProxyState<A>,
   event: { ifindex: number; data: Uint8Array; length: number },
   now: number,
-  out: Action[],
+  out: Action<A>[],
 ): void {
-  const decoded = decodeIgmpPacket(event.data, event.length);
+  const { family } = state;
+  const decoded = family.decode(event.data, event.length);
   if (!decoded.ok) {
     drop(state, out, now, decoded.reason, () => `packet on ifindex ${event.ifindex}`);
     return;
   }
-  const { ip, igmp } = decoded.value;
-  const from = () => formatIPv4(ip.source);
-  if (state.ownAddresses.has(ip.source)) {
-    drop(state, out, now, "own-packet", () => `${igmp.type} from ${from()}`);
+  const { source, message, label } = decoded.value;
+  const from = () => family.format(source);
+  if (state.ownAddresses.has(source)) {
+    drop(state, out, now, "own-packet", () => `${label} from ${from()}`);
     return;
   }
   const vif = state.byIfindex.get(event.ifindex);
   if (vif === undefined) {
-    drop(state, out, now, "not-proxied-interface", () => `${igmp.type} from ${from()}`);
+    drop(state, out, now, "not-proxied-interface", () => `${label} from ${from()}`);
     return;
   }
-  const on = () => `${igmp.type} from ${from()} on "${vif.name}"`;
+  const on = () => `${label} from ${from()} on "${vif.name}"`;
   if (vif.role === "upstream") {
     // Upstream we are a host: the kernel's host stack answers queries; reports mean nothing.
     drop(state, out, now, "on-upstream", on);
     return;
   }
-  if (igmp.type === "query") {
-    receiveQuery(state, vif, ip.source, igmp, now, out);
+  if (message.kind === "query") {
+    receiveQuery(state, vif, source, message, now, out);
     return;
   }
   // Reports from 0.0.0.0 (a host without an address yet) count for the arrival interface.
-  if (igmp.type === "v3-report") {
+  if (message.kind === "records") {
     state.counters.packets++;
-    // Group-level reading of IGMPv3 until source filtering lands: any record that wants
-    // traffic is a report; an empty TO_IN / IS_IN is a leave.
-    for (const r of igmp.records) {
-      const record = () => `${igmp.type} record for ${formatIPv4(r.group)} from ${from()}`;
-      if (isLinkLocalGroup(r.group)) {
+    // Group-level reading of IGMPv3 / MLDv2 until source filtering lands: any record that
+    // wants traffic is a report; an empty TO_IN / IS_IN is a leave.
+    for (const r of message.records) {
+      const record = () => `${label} record for ${family.format(r.group)} from ${from()}`;
+      if (family.isLocalGroup(r.group)) {
         drop(state, out, now, "link-local-group", record);
         continue;
       }
-      if (isGroupBounded(vif, r.group)) {
+      if (isGroupBounded(state, vif, r.group)) {
         drop(state, out, now, "boundary", () => `${record()} on "${vif.name}"`);
         continue;
       }
       const wants = r.recordType === 2 || r.recordType === 4 ||
-        (r.recordType !== 6 && r.sources.length > 0);
-      const leaves = (r.recordType === 3 || r.recordType === 1) && r.sources.length === 0;
+        (r.recordType !== 6 && r.sourceCount > 0);
+      const leaves = (r.recordType === 3 || r.recordType === 1) && r.sourceCount === 0;
       if (wants) report(state, vif, r.group, "v2-report", now, out);
       else if (leaves) receiveLeave(state, vif, r.group, record, now, out);
     }
     return;
   }
-  const what = () => `${igmp.type} for ${formatIPv4(igmp.group)} from ${from()}`;
-  if (isLinkLocalGroup(igmp.group)) {
+  const { group } = message;
+  const what = () => `${label} for ${family.format(group)} from ${from()}`;
+  if (family.isLocalGroup(group)) {
     drop(state, out, now, "link-local-group", what);
     return;
   }
-  if (isGroupBounded(vif, igmp.group)) {
+  if (isGroupBounded(state, vif, group)) {
     drop(state, out, now, "boundary", () => `${what()} on "${vif.name}"`);
     return;
   }
   state.counters.packets++;
   if (state.options.debug) log(out, "debug", `Received ${what()} on "${vif.name}"`);
-  if (igmp.type === "leave") receiveLeave(state, vif, igmp.group, what, now, out);
-  else report(state, vif, igmp.group, igmp.type, now, out);
+  if (message.kind === "leave") receiveLeave(state, vif, group, what, now, out);
+  else report(state, vif, group, message.older ? "v1-report" : "v2-report", now, out);
 }
 
 /**
  * A report for `group` on a LAN. A group new to every LAN is refused past the group limit,
  * with a warning at most once a minute.
  */
-function report(
-  state: ProxyState,
-  vif: VifState,
-  group: number,
+function report<A extends Address>(
+  state: ProxyState<A>,
+  vif: VifState<A>,
+  group: A,
   event: "v1-report" | "v2-report",
   now: number,
-  out: Action[],
+  out: Action<A>[],
 ): void {
   const limit = state.options.maxGroups ?? MAX_GROUPS;
   if (!vif.groups.has(group) && !state.members.has(group) && state.members.size >= limit) {
-    drop(state, out, now, "group-limit", () => `report for ${formatIPv4(group)} on "${vif.name}"`);
+    drop(
+      state,
+      out,
+      now,
+      "group-limit",
+      () => `report for ${state.family.format(group)} on "${vif.name}"`,
+    );
     if (now - state.groupLimitWarned >= 60_000) {
       state.groupLimitWarned = now;
       log(
         out,
         "warn",
         `The LANs have members of ${limit} groups, the most allowed: reports for new groups ` +
-          `are ignored (first: ${formatIPv4(group)} on "${vif.name}")`,
+          `are ignored (first: ${state.family.format(group)} on "${vif.name}")`,
       );
     }
     return;
@@ -1010,13 +1084,13 @@ function report(
 }
 
 /** A Leave (or an IGMPv3 record that leaves): only the querier acts on it (RFC 2236 section 6). */
-function receiveLeave(
-  state: ProxyState,
-  vif: VifState,
-  group: number,
+function receiveLeave<A extends Address>(
+  state: ProxyState<A>,
+  vif: VifState<A>,
+  group: A,
   what: () => string,
   now: number,
-  out: Action[],
+  out: Action<A>[],
 ): void {
   if (!vif.querier) {
     drop(state, out, now, "leave-while-not-querier", () => `${what()} on "${vif.name}"`);
@@ -1030,25 +1104,32 @@ function receiveLeave(
  * section 6.6.2), the IGMPv1 router warning (RFC 2236 section 4), and, while not querier, the
  * group timer lowered by group-specific queries.
  */
-function receiveQuery(
-  state: ProxyState,
-  vif: VifState,
-  source: number,
-  query: IgmpQuery,
+function receiveQuery<A extends Address>(
+  state: ProxyState<A>,
+  vif: VifState<A>,
+  source: A,
+  query: Extract<ProtocolMessage<A>, { kind: "query" }>,
   now: number,
-  out: Action[],
+  out: Action<A>[],
 ): void {
-  const from = formatIPv4(source);
+  const { family } = state;
+  const from = family.format(source);
   const what = () => `query from ${from} on "${vif.name}"`;
-  if (source === 0) {
+  if (source === family.unspecified) {
     // A query from a router without an address never wins an election.
     drop(state, out, now, "query-from-unspecified", what);
     return;
   }
   state.counters.packets++;
   if (state.options.debug) {
-    const kind = query.group === 0 ? "general" : `group-specific (${formatIPv4(query.group)})`;
-    log(out, "debug", `Received IGMPv${query.version} ${kind} query from ${from} on "${vif.name}"`);
+    const kind = query.group === family.unspecified
+      ? "general"
+      : `group-specific (${family.format(query.group)})`;
+    log(
+      out,
+      "debug",
+      `Received ${family.protocol}v${query.version} ${kind} query from ${from} on "${vif.name}"`,
+    );
   }
   const changes = hearQuery(
     vif,
@@ -1059,8 +1140,8 @@ function receiveQuery(
   applyQuerierChanges(state, vif, changes, now, out, source);
   // A group-specific query lowers the timer; one with the S flag (RFC 3376 section 4.1.5) or
   // with sources (hosts answer it only for those sources) does not.
-  const groupSpecific = query.group !== 0 && !query.suppressRouterSide &&
-    (query.sources?.length ?? 0) === 0;
+  const groupSpecific = query.group !== family.unspecified && !query.suppressRouterSide &&
+    query.sourceCount === 0;
   if (!vif.querier && groupSpecific && vif.groups.has(query.group)) {
     const timers = { ...vif.timers, lastMemberQueryInterval: query.maxRespTimeMs };
     applyMembership(state, vif, query.group, "group-query", now, out, timers);
@@ -1071,22 +1152,24 @@ function receiveQuery(
  * Acts on election changes: logs them; as non-querier, stops queries (groups still age) and
  * forwarding onto the LAN; as querier again, queries at once and forwards again.
  */
-function applyQuerierChanges(
-  state: ProxyState,
-  vif: VifState,
+function applyQuerierChanges<A extends Address>(
+  state: ProxyState<A>,
+  vif: VifState<A>,
   changes: QuerierChange[],
   now: number,
-  out: Action[],
-  heardFrom = 0,
+  out: Action<A>[],
+  heardFrom: A = state.family.unspecified,
 ): void {
   for (const change of changes) {
-    const other = formatIPv4(vif.otherQuerier);
+    const other = state.family.format(vif.otherQuerier);
     switch (change) {
       case "v1-router":
         log(
           out,
           "warn",
-          `An IGMPv1 router (${formatIPv4(heardFrom)}) is querying on "${vif.name}": IGMPv1 ` +
+          `An IGMPv1 router (${
+            state.family.format(heardFrom)
+          }) is querying on "${vif.name}": IGMPv1 ` +
             "has no querier election and its hosts cannot leave quickly; configure it for " +
             "IGMPv2 or later",
         );
@@ -1101,7 +1184,9 @@ function applyQuerierChanges(
         log(
           out,
           "info",
-          `Querier on "${vif.name}" is ${other}, lower than our ${formatIPv4(vif.address)}: ` +
+          `Querier on "${vif.name}" is ${other}, lower than our ${
+            state.family.format(vif.address)
+          }: ` +
             "we stop querying and forwarding there",
         );
         reconcileVif(state, vif, now, out);
@@ -1119,17 +1204,23 @@ function applyQuerierChanges(
 }
 
 /** Brings the entries of every group with members on `vif` in line (its forwarding changed). */
-function reconcileVif(state: ProxyState, vif: VifState, now: number, out: Action[]): void {
+function reconcileVif<A extends Address>(
+  state: ProxyState<A>,
+  vif: VifState<A>,
+  now: number,
+  out: Action<A>[],
+): void {
   for (const group of vif.groups.keys()) reconcileGroup(state, group, now, out);
 }
 
-function receiveUpcall(
-  state: ProxyState,
-  event: { msgtype: number; vif: number; source: number; group: number },
+function receiveUpcall<A extends Address>(
+  state: ProxyState<A>,
+  event: { msgtype: number; vif: number; source: A; group: A },
   now: number,
-  out: Action[],
+  out: Action<A>[],
 ): void {
-  const what = () => `upcall (${formatIPv4(event.source)}, ${formatIPv4(event.group)})`;
+  const what = () =>
+    `upcall (${state.family.format(event.source)}, ${state.family.format(event.group)})`;
   if (event.msgtype !== IGMPMSG_NOCACHE) {
     drop(state, out, now, `upcall-type-${event.msgtype}`, what);
     return;
@@ -1139,15 +1230,15 @@ function receiveUpcall(
     drop(state, out, now, "upcall-unknown-vif", what);
     return;
   }
-  if (isLinkLocalGroup(event.group)) {
+  if (state.family.isLocalGroup(event.group)) {
     drop(state, out, now, "link-local-group", what);
     return;
   }
-  if (isGroupBounded(vif, event.group)) {
+  if (isGroupBounded(state, vif, event.group)) {
     drop(state, out, now, "boundary", () => `${what()} on "${vif.name}"`);
     return;
   }
-  if (!isSourceAdmitted(vif, event.source)) {
+  if (!isSourceAdmitted(state, vif, event.source)) {
     drop(state, out, now, "source-not-admitted", () => `${what()} on "${vif.name}"`);
     return;
   }

@@ -10,14 +10,15 @@
  * @module
  */
 
+import type { Address } from "./subnet.ts";
 import { otherQuerierPresentInterval, type ProtocolTimers } from "./timers.ts";
 
-/** The election state of one LAN. */
-export interface QuerierState {
+/** The election state of one LAN; addresses are IPv4 numbers or IPv6 bigints. */
+export interface QuerierState<A extends Address = number> {
   /** Whether the proxy is the querier. */
   querier: boolean;
-  /** The other router that is querier, or last was (0: none heard). */
-  otherQuerier: number;
+  /** The other router that is querier, or last was (unspecified: none heard). */
+  otherQuerier: A;
   /** When a query from {@link QuerierState.otherQuerier} was last heard. */
   otherQuerierHeard: number;
   /** When the Other Querier Present timer expires (0 while the proxy is querier). */
@@ -40,11 +41,16 @@ export type QuerierChange =
   /** An IGMPv1 router queries where none was heard for an Other Querier Present Interval. */
   | "v1-router";
 
-/** The state of a LAN where the proxy has just started: it is querier. */
-export function initialQuerier(): QuerierState {
+/**
+ * The state of a LAN where the proxy has just started: it is querier. `unspecified` is the
+ * family's unspecified address (0 for IPv4, the default).
+ */
+export function initialQuerier<A extends Address = number>(
+  unspecified: A = 0 as A,
+): QuerierState<A> {
   return {
     querier: true,
-    otherQuerier: 0,
+    otherQuerier: unspecified,
     otherQuerierHeard: 0,
     otherQuerierUntil: 0,
     v1QuerierUntil: 0,
@@ -62,14 +68,15 @@ export function initialQuerier(): QuerierState {
  * // ["lost"]; q.otherQuerierUntil is 255 000 ms later
  * ```
  */
-export function hearQuery(
-  q: QuerierState,
-  query: { source: number; ours: number; version: 1 | 2 | 3 },
+export function hearQuery<A extends Address>(
+  q: QuerierState<A>,
+  query: { source: A; ours: A; version: 1 | 2 | 3 },
   now: number,
   timers: ProtocolTimers,
 ): QuerierChange[] {
   const changes: QuerierChange[] = [];
-  if (query.source === 0) return changes;
+  // 0.0.0.0 and :: (0 or 0n): a router without an address never wins.
+  if (!query.source) return changes;
   const oqpi = otherQuerierPresentInterval(timers);
   if (query.version === 1) {
     if (q.v1QuerierUntil <= now) changes.push("v1-router");
@@ -94,7 +101,7 @@ export function hearQuery(
 }
 
 /** The Other Querier Present timer at `now`: `["resumed"]` when it expired, else nothing. */
-export function expireQuerier(q: QuerierState, now: number): QuerierChange[] {
+export function expireQuerier<A extends Address>(q: QuerierState<A>, now: number): QuerierChange[] {
   if (q.querier || q.otherQuerierUntil > now) return [];
   q.querier = true;
   q.otherQuerierUntil = 0;
@@ -102,6 +109,6 @@ export function expireQuerier(q: QuerierState, now: number): QuerierChange[] {
 }
 
 /** The election's next deadline: the Other Querier Present timer, or `Infinity` as querier. */
-export function querierDeadline(q: QuerierState): number {
+export function querierDeadline<A extends Address>(q: QuerierState<A>): number {
   return q.querier ? Infinity : q.otherQuerierUntil;
 }

@@ -1,16 +1,20 @@
 /**
- * IPv4 prefixes as the core uses them: an interface's subnets, accepted source networks and
- * administrative boundaries.
+ * Prefixes as the core uses them: an interface's subnets, accepted source networks and
+ * administrative boundaries. The functions here are the IPv4 ones (addresses as numbers); a
+ * protocol family supplies its own (see `family.ts`).
  *
  * @module
  */
 
 import { formatIPv4, prefixContainsIPv4 } from "../proto/addr.ts";
 
-/** An IPv4 prefix as numbers. */
-export interface Subnet {
+/** An address of either family as the core holds it: IPv4 as a number, IPv6 as a bigint. */
+export type Address = number | bigint;
+
+/** A prefix: IPv4 (the default) as numbers, or IPv6 with a bigint address. */
+export interface Subnet<A extends Address = number> {
   /** Network address. */
-  address: number;
+  address: A;
   /** Prefix length. */
   prefixLength: number;
 }
