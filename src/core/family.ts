@@ -59,6 +59,25 @@ export interface ProtocolPacket<A extends Address> {
   label: string;
 }
 
+/**
+ * A received packet as the runtime hands it over. For IGMP the bytes are the whole IPv4 packet;
+ * for MLD they are the ICMPv6 message, and the socket tells the rest.
+ */
+export interface PacketInput<A extends Address> {
+  /** The bytes read. */
+  data: Uint8Array;
+  /** Number of valid bytes in `data`. */
+  length: number;
+  /** The sender (MLD: from `msg_name`). */
+  source?: A;
+  /** The destination (MLD: IPV6_PKTINFO), when known. */
+  destination?: A;
+  /** The hop limit it arrived with (MLD: IPV6_HOPLIMIT), when known. */
+  hopLimit?: number;
+  /** Whether it carried Router Alert (MLD: the hop-by-hop header), when known. */
+  routerAlert?: boolean;
+}
+
 /** The protocol-specific half of the core. */
 export interface Family<A extends Address> {
   /** "IGMP" or "MLD", for logs. */
@@ -80,8 +99,8 @@ export interface Family<A extends Address> {
   inAnySubnet(address: A, subnets: ReadonlyArray<Subnet<A>>): boolean;
   /** A prefix as `address/length`. */
   formatSubnet(subnet: Subnet<A>): string;
-  /** Decodes and validates a received packet of `length` bytes; never throws. */
-  decode(data: Uint8Array, length: number): Result<ProtocolPacket<A>>;
+  /** Decodes and validates a received packet; never throws. */
+  decode(input: PacketInput<A>): Result<ProtocolPacket<A>>;
   /** The query message to send: `group` unspecified for a general query. */
   encodeQuery(group: A, maxRespTimeMs: number): Uint8Array;
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Family, ProtocolMessage, ProtocolPacket } from "./family.ts";
+import type { Family, PacketInput, ProtocolMessage, ProtocolPacket } from "./family.ts";
 import { formatSubnet, inAnySubnet } from "./subnet.ts";
 import { formatIPv4 } from "../proto/addr.ts";
 import {
@@ -61,8 +61,8 @@ export const IGMP_FAMILY: Family<number> = {
   isLocalGroup: isLinkLocalGroup,
   inAnySubnet,
   formatSubnet,
-  decode(data: Uint8Array, length: number): Result<ProtocolPacket<number>> {
-    const r = decodeIgmpPacket(data, length);
+  decode(input: PacketInput<number>): Result<ProtocolPacket<number>> {
+    const r = decodeIgmpPacket(input.data, input.length);
     if (!r.ok) return r;
     const { ip, igmp } = r.value;
     return ok({ source: ip.source, message: toMessage(igmp), label: igmp.type });

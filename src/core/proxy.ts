@@ -1,6 +1,8 @@
 /**
- * The IGMP proxy core (RFC 4605): router on the downstream interfaces, host on the upstream
- * interface, and the planner of the kernel forwarding cache.
+ * The proxy core (RFC 4605): router on the downstream interfaces, host on the upstream
+ * interface, and the planner of the kernel forwarding cache. One engine serves IGMP over IPv4
+ * (addresses as numbers, the default) and MLD over IPv6 (addresses as bigints): what differs
+ * comes from its {@link Family} (`igmp_family.ts`, `mld_family.ts`).
  *
  * `step(state, event, now)` is the only entry point. It performs no I/O: it updates the state it
  * owns and returns the actions for the runtime to execute, in order. Every timer is an absolute
@@ -38,7 +40,7 @@ import {
   reconcileMfc,
 } from "./mfc_planner.ts";
 import type { Address, Subnet } from "./subnet.ts";
-import type { Family, ProtocolMessage } from "./family.ts";
+import type { Family, PacketInput, ProtocolMessage } from "./family.ts";
 import { IGMP_FAMILY } from "./igmp_family.ts";
 import {
   expireQuerier,
@@ -236,7 +238,8 @@ export type ProxyEvent<A extends Address = number> =
    * A change of address or index is this event followed by `interface-up`.
    */
   | { kind: "interface-down"; name: string; reason?: string }
-  | { kind: "packet"; ifindex: number; data: Uint8Array; length: number }
+  /** A received IGMP or MLD packet; for MLD the socket's addresses and hop limit come along. */
+  | ({ kind: "packet"; ifindex: number } & PacketInput<A>)
   | { kind: "upcall"; msgtype: number; vif: number; source: A; group: A }
   /**
    * The answer to a `sampleMfc` action: each entry's packet count, `undefined` where it could
@@ -978,12 +981,12 @@ function reconcileGroup<A extends Address>(
 
 function receivePacket<A extends Address>(
   state: ProxyState<A>,
-  event: { ifindex: number; data: Uint8Array; length: number },
+  event: { ifindex: number } & PacketInput<A>,
   now: number,
   out: Action<A>[],
 ): void {
   const { family } = state;
-  const decoded = family.decode(event.data, event.length);
+  const decoded = family.decode(event);
   if (!decoded.ok) {
     drop(state, out, now, decoded.reason, () => `packet on ifindex ${event.ifindex}`);
     return;

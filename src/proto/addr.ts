@@ -263,3 +263,33 @@ export function prefixContainsIPv6(prefixAddr: Uint8Array, len: number, addr: Ui
   const b = maskIPv6(addr, len);
   return a.every((x, i) => x === b[i]);
 }
+
+/**
+ * An IPv6 address as a 128-bit number, so that it can key a Map and compare with `<`.
+ *
+ * @example
+ * ```ts
+ * import { ipv6ToBigInt, parseIPv6 } from "./addr.ts";
+ *
+ * ipv6ToBigInt(parseIPv6("::1")!); // 1n
+ * ```
+ */
+export function ipv6ToBigInt(b: Uint8Array): bigint {
+  let n = 0n;
+  for (let i = 0; i < 16; i++) n = (n << 8n) | BigInt(b[i] ?? 0);
+  return n;
+}
+
+/**
+ * The 16 bytes of an IPv6 address given as a 128-bit number (the inverse of
+ * {@link ipv6ToBigInt}); only the low 128 bits count.
+ */
+export function bigIntToIPv6(n: bigint): Uint8Array {
+  const b = new Uint8Array(16);
+  let x = BigInt.asUintN(128, n);
+  for (let i = 15; i >= 0; i--) {
+    b[i] = Number(x & 0xffn);
+    x >>= 8n;
+  }
+  return b;
+}

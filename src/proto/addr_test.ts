@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import {
+  bigIntToIPv6,
   equalIPv6,
   formatIPv4,
   formatIPv6,
   ipv4Mask,
   ipv6MulticastScope,
+  ipv6ToBigInt,
   isIPv4Multicast,
   isIPv6LinkLocalUnicast,
   isIPv6Multicast,
@@ -215,4 +217,23 @@ Deno.test("equalIPv6 compares 16 bytes", () => {
   assert.equal(equalIPv6(a("ff05::db8:1"), a("ff05::db8:2")), false);
   assert.equal(equalIPv6(a("::"), new Uint8Array(16)), true);
   assert.equal(equalIPv6(a("::"), new Uint8Array(15)), false);
+});
+
+Deno.test("ipv6ToBigInt and bigIntToIPv6 round-trip and order like the addresses", () => {
+  const cases = [
+    "::",
+    "::1",
+    "fe80::1",
+    "ff02::16",
+    "2001:db8::2",
+    "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+  ];
+  for (const text of cases) {
+    const n = ipv6ToBigInt(parseIPv6(text)!);
+    assert.equal(formatIPv6(bigIntToIPv6(n)), text);
+  }
+  assert.equal(ipv6ToBigInt(parseIPv6("::1")!), 1n);
+  assert.equal(ipv6ToBigInt(parseIPv6("ff02::16")!), 0xff020000000000000000000000000016n);
+  assert.ok(ipv6ToBigInt(parseIPv6("fe80::1")!) < ipv6ToBigInt(parseIPv6("fe80::11")!));
+  assert.equal(formatIPv6(bigIntToIPv6(1n << 128n | 5n)), "::5", "only the low 128 bits");
 });

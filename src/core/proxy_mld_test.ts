@@ -1,0 +1,201 @@
+// The same engine over MLD: IPv6 addresses as bigints, MLDv1/MLDv2 in, MLDv1 queries out, the
+// MLD validation at the door, scopes instead of 224.0.0.0/24, and querier election by the lowest
+// link-local address.
+
+import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import type { Action } from "./actions.ts";
+import { MLD_FAMILY } from "./mld_family.ts";
+import { createProxy, type ProxyInterface, type ProxyState, step } from "./proxy.ts";
+import { DEFAULT_TIMERS } from "./timers.ts";
+import { bigIntToIPv6, formatIPv6, ipv6ToBigInt, parseIPv6 } from "../proto/addr.ts";
+import {
+  decodeMld,
+  encodeMldDone,
+  encodeMldQuery,
+  encodeMldV1Report,
+  encodeMldV2Report,
+} from "../proto/mld.ts";
+
+function a6(text: string): bigint {
+  const b = parseIPv6(text);
+  if (b === undefined) throw new TypeError(`Bad IPv6 address in test: "${text}"`);
+  return ipv6ToBigInt(b);
+}
+
+const UP6: ProxyInterface<bigint> = {
+  name: "up0",
+  ifindex: 10,
+  role: "upstream",
+  address: a6("fe80::1"),
+  subnets: [{ address: a6("2001:db8::1"), prefixLength: 64 }],
+  sources: [],
+  threshold: 1,
+  timers: DEFAULT_TIMERS,
+  boundaries: [],
+};
+const DN1: ProxyInterface<bigint> = {
+  ...UP6,
+  name: "dn1",
+  ifindex: 11,
+  role: "downstream",
+  address: a6("fe80::100"),
+  subnets: [{ address: a6("2001:db8:1::1"), prefixLength: 64 }],
+};
+const DN2: ProxyInterface<bigint> = {
+  ...DN1,
+  name: "dn2",
+  ifindex: 12,
+  address: a6("fe80::200"),
+  subnets: [{ address: a6("2001:db8:2::1"), prefixLength: 64 }],
+};
+const G = a6("ff05::1");
+const S = a6("2001:db8::2");
+const H11 = a6("fe80::11");
+
+function proxy6(): ProxyState<bigint> {
+  const state = createProxy({ interfaces: [UP6, DN1, DN2], family: MLD_FAMILY });
+  step(state, { kind: "start" }, 0);
+  return state;
+}
+
+function mld(
+  state: ProxyState<bigint>,
+  opts: { ifindex?: number; from?: bigint; message: Uint8Array; hopLimit?: number },
+  now: number,
+): Action<bigint>[] {
+  return step(state, {
+    kind: "packet",
+    ifindex: opts.ifindex ?? DN1.ifindex,
+    data: opts.message,
+    length: opts.message.length,
+    source: opts.from ?? H11,
+    hopLimit: opts.hopLimit ?? 1,
+    routerAlert: true,
+  }, now);
+}
+
+function describe6(actions: Action<bigint>[]): string[] {
+  const f = (a: bigint) => formatIPv6(bigIntToIPv6(a));
+  return actions.flatMap((a) => {
+    switch (a.kind) {
+      case "join":
+      case "leave":
+        return [`${a.kind} ${f(a.group)} ${a.name}`];
+      case "addMfc":
+        return [
+          `addMfc ${f(a.source)} ${f(a.group)} from ${a.parent} to ${a.oifs.map((o) => o.vifi)}`,
+        ];
+      case "delMfc":
+        return [`delMfc ${f(a.source)} ${f(a.group)}`];
+      case "sendIgmp":
+        return [`${a.what} to ${f(a.destination)} on ${a.name}`];
+      default:
+        return [];
+    }
+  });
+}
+
+const v2Join = (group: bigint) =>
+  encodeMldV2Report([{ recordType: 4, group: bigIntToIPv6(group), sources: [] }]);
+
+Deno.test("MLD: start listens on ff02::2 and ff02::16 and sends MLDv1 general queries to ff02::1", () => {
+  const state = createProxy({ interfaces: [UP6, DN1], family: MLD_FAMILY });
+  const actions = step(state, { kind: "start" }, 0);
+  deepStrictEqual(describe6(actions), [
+    "join ff02::2 dn1",
+    "join ff02::16 dn1",
+    "general query to ff02::1 on dn1",
+  ]);
+  const query = actions.find((a) => a.kind === "sendIgmp");
+  ok(query?.kind === "sendIgmp");
+  const decoded = decodeMld(query.igmp, 0, query.igmp.length);
+  ok(decoded.ok && decoded.value.type === "query");
+  equal(decoded.value.version, 1, "MLDv1: stock MLDv2 hosts answer it");
+  equal(decoded.value.maxRespDelayMs, 10_000);
+});
+
+Deno.test("MLD: an MLDv2 join is joined upstream; a source's data goes to that LAN only", () => {
+  const state = proxy6();
+  deepStrictEqual(describe6(mld(state, { message: v2Join(G) }, 1)), ["join ff05::1 up0"]);
+  deepStrictEqual(
+    describe6(step(state, { kind: "upcall", msgtype: 1, vif: 0, source: S, group: G }, 2)),
+    ["addMfc 2001:db8::2 ff05::1 from 0 to 1"],
+  );
+});
+
+Deno.test("MLD: a Done brings address-specific queries, then the end of the group", () => {
+  const state = proxy6();
+  mld(state, { message: encodeMldV1Report(bigIntToIPv6(G)) }, 1);
+  step(state, { kind: "upcall", msgtype: 1, vif: 0, source: S, group: G }, 2);
+  const done = mld(state, { message: encodeMldDone(bigIntToIPv6(G)) }, 10);
+  deepStrictEqual(describe6(done), ["group-specific query for ff05::1 to ff05::1 on dn1"]);
+  describe6(step(state, { kind: "tick" }, 1010));
+  deepStrictEqual(describe6(step(state, { kind: "tick" }, 2010)), [
+    "leave ff05::1 up0",
+    "delMfc 2001:db8::2 ff05::1",
+  ]);
+});
+
+Deno.test("MLD: link-local and smaller scopes are never proxied", () => {
+  const state = proxy6();
+  for (const group of ["ff02::fb", "ff01::1", "ff02::1:ff00:11", "ff12::1"]) {
+    deepStrictEqual(describe6(mld(state, { message: v2Join(a6(group)) }, 1)), [], group);
+  }
+  equal(state.counters.drops.get("link-local-group"), 4);
+  deepStrictEqual(describe6(mld(state, { message: v2Join(a6("ff0e::1")) }, 2)), [
+    "join ff0e::1 up0",
+  ]);
+});
+
+Deno.test("MLD: bad hop limit, a global source, our own address and the upstream are refused", () => {
+  const state = proxy6();
+  mld(state, { message: v2Join(G), hopLimit: 255 }, 1);
+  mld(state, { message: v2Join(G), from: a6("2001:db8:1::11") }, 1);
+  mld(state, { message: v2Join(G), from: DN2.address }, 1);
+  mld(state, { message: v2Join(G), ifindex: UP6.ifindex }, 1);
+  deepStrictEqual(Object.fromEntries(state.counters.drops), {
+    "bad-hop-limit": 1,
+    "mld-source-not-link-local": 1,
+    "own-packet": 1,
+    "on-upstream": 1,
+  });
+  equal(state.members.size, 0);
+});
+
+Deno.test("MLD: a lower link-local querier silences us and takes the LAN out of forwarding", () => {
+  const state = proxy6();
+  mld(state, { message: v2Join(G) }, 1);
+  mld(state, { message: v2Join(G), ifindex: DN2.ifindex }, 1);
+  step(state, { kind: "upcall", msgtype: 1, vif: 0, source: S, group: G }, 2);
+  const general = encodeMldQuery({ group: new Uint8Array(16), maxRespDelayMs: 10_000, version: 2 });
+  const lost = mld(state, { message: general, from: a6("fe80::50") }, 3);
+  deepStrictEqual(describe6(lost), ["addMfc 2001:db8::2 ff05::1 from 0 to 2"]);
+  ok(lost.some((a) =>
+    a.kind === "log" &&
+    a.message === 'Querier on "dn1" is fe80::50, lower than our fe80::100: we stop querying ' +
+        "and forwarding there"
+  ));
+  // A higher address changes nothing on LAN 2.
+  deepStrictEqual(
+    describe6(mld(state, { message: general, from: a6("fe80::300"), ifindex: DN2.ifindex }, 4)),
+    [],
+  );
+  equal(state.vifs.get(2)?.querier, true);
+});
+
+Deno.test("MLD: a LAN's own sender goes upstream and to the other LAN with listeners", () => {
+  const state = proxy6();
+  mld(state, { message: v2Join(G), ifindex: DN2.ifindex }, 1);
+  deepStrictEqual(
+    describe6(
+      step(
+        state,
+        { kind: "upcall", msgtype: 1, vif: 1, source: a6("2001:db8:1::11"), group: G },
+        2,
+      ),
+    ),
+    ["addMfc 2001:db8:1::11 ff05::1 from 1 to 0,2"],
+  );
+  step(state, { kind: "upcall", msgtype: 1, vif: 1, source: a6("2001:db8:9::1"), group: G }, 3);
+  equal(state.counters.drops.get("source-not-admitted"), 1, "not on LAN 1's prefixes");
+});
