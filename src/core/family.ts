@@ -19,6 +19,8 @@ export type ProtocolMessage<A extends Address> =
     kind: "query";
     /** Protocol version of the query: IGMP 1–3, MLD 1–2. */
     version: 1 | 2 | 3;
+    /** From a router of a version without querier election (IGMPv1): worth a warning. */
+    legacy: boolean;
     /** The group queried; the unspecified address for a general query. */
     group: A;
     /** Max Response Time in ms. */

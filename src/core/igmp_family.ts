@@ -29,6 +29,7 @@ function toMessage(igmp: IgmpMessage): ProtocolMessage<number> {
       return {
         kind: "query",
         version: igmp.version,
+        legacy: igmp.version === 1,
         group: igmp.group,
         maxRespTimeMs: igmp.maxRespTimeMs,
         suppressRouterSide: igmp.suppressRouterSide ?? false,

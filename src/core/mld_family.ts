@@ -48,6 +48,7 @@ function toMessage(mld: MldMessage): ProtocolMessage<bigint> {
       return {
         kind: "query",
         version: mld.version,
+        legacy: false,
         group: ipv6ToBigInt(mld.group),
         maxRespTimeMs: mld.maxRespDelayMs,
         suppressRouterSide: mld.suppressRouterSide ?? false,

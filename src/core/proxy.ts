@@ -1136,7 +1136,7 @@ function receiveQuery<A extends Address>(
   }
   const changes = hearQuery(
     vif,
-    { source, ours: vif.address, version: query.version },
+    { source, ours: vif.address, legacy: query.legacy },
     now,
     vif.timers,
   );

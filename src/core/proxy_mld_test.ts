@@ -199,3 +199,11 @@ Deno.test("MLD: a LAN's own sender goes upstream and to the other LAN with liste
   step(state, { kind: "upcall", msgtype: 1, vif: 1, source: a6("2001:db8:9::1"), group: G }, 3);
   equal(state.counters.drops.get("source-not-admitted"), 1, "not on LAN 1's prefixes");
 });
+
+Deno.test("MLD: MLDv1 queries are ordinary, not a legacy router to warn about", () => {
+  const state = proxy6();
+  const v1 = encodeMldQuery({ group: new Uint8Array(16), maxRespDelayMs: 10_000, version: 1 });
+  const actions = mld(state, { message: v1, from: a6("fe80::300") }, 1);
+  equal(actions.filter((a) => a.kind === "log" && a.level === "warn").length, 0);
+  equal(state.vifs.get(1)?.querier, true);
+});

@@ -64,13 +64,13 @@ export function initialQuerier<A extends Address = number>(
  * @example
  * ```ts
  * const q = initialQuerier();
- * hearQuery(q, { source: 0x0a010001, ours: 0x0a010002, version: 2 }, 0, DEFAULT_TIMERS);
+ * hearQuery(q, { source: 0x0a010001, ours: 0x0a010002, legacy: false }, 0, DEFAULT_TIMERS);
  * // ["lost"]; q.otherQuerierUntil is 255 000 ms later
  * ```
  */
 export function hearQuery<A extends Address>(
   q: QuerierState<A>,
-  query: { source: A; ours: A; version: 1 | 2 | 3 },
+  query: { source: A; ours: A; legacy: boolean },
   now: number,
   timers: ProtocolTimers,
 ): QuerierChange[] {
@@ -78,7 +78,7 @@ export function hearQuery<A extends Address>(
   // 0.0.0.0 and :: (0 or 0n): a router without an address never wins.
   if (!query.source) return changes;
   const oqpi = otherQuerierPresentInterval(timers);
-  if (query.version === 1) {
+  if (query.legacy) {
     if (q.v1QuerierUntil <= now) changes.push("v1-router");
     q.v1QuerierUntil = now + oqpi;
   }

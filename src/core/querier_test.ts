@@ -10,9 +10,12 @@ Deno.test("querier: a lower address wins, for the Other Querier Present Interval
   const q = initialQuerier();
   equal(querierDeadline(q), Infinity);
   const lower = ip("10.1.0.11");
-  deepStrictEqual(hearQuery(q, { source: lower, ours: OURS, version: 2 }, 1000, DEFAULT_TIMERS), [
-    "lost",
-  ]);
+  deepStrictEqual(
+    hearQuery(q, { source: lower, ours: OURS, legacy: false }, 1000, DEFAULT_TIMERS),
+    [
+      "lost",
+    ],
+  );
   deepStrictEqual(q, {
     querier: false,
     otherQuerier: lower,
@@ -23,7 +26,7 @@ Deno.test("querier: a lower address wins, for the Other Querier Present Interval
   equal(querierDeadline(q), 1000 + OQPI);
   // Each query from it restarts the timer; nothing else changes.
   deepStrictEqual(
-    hearQuery(q, { source: lower, ours: OURS, version: 2 }, 9000, DEFAULT_TIMERS),
+    hearQuery(q, { source: lower, ours: OURS, legacy: false }, 9000, DEFAULT_TIMERS),
     [],
   );
   equal(q.otherQuerierUntil, 9000 + OQPI);
@@ -37,13 +40,13 @@ Deno.test("querier: a lower address wins, for the Other Querier Present Interval
 Deno.test("querier: higher addresses, our own and 0.0.0.0 never demote", () => {
   const q = initialQuerier();
   for (const source of [ip("10.1.0.200"), OURS, 0]) {
-    deepStrictEqual(hearQuery(q, { source, ours: OURS, version: 2 }, 0, DEFAULT_TIMERS), []);
-    deepStrictEqual(hearQuery(q, { source, ours: OURS, version: 3 }, 0, DEFAULT_TIMERS), []);
+    deepStrictEqual(hearQuery(q, { source, ours: OURS, legacy: false }, 0, DEFAULT_TIMERS), []);
+    deepStrictEqual(hearQuery(q, { source, ours: OURS, legacy: false }, 0, DEFAULT_TIMERS), []);
   }
   equal(q.querier, true);
   // The comparison is unsigned: 192.168.x is above 10.x.
   deepStrictEqual(
-    hearQuery(q, { source: ip("192.168.0.1"), ours: OURS, version: 2 }, 0, DEFAULT_TIMERS),
+    hearQuery(q, { source: ip("192.168.0.1"), ours: OURS, legacy: false }, 0, DEFAULT_TIMERS),
     [],
   );
   equal(q.querier, true);
@@ -51,15 +54,15 @@ Deno.test("querier: higher addresses, our own and 0.0.0.0 never demote", () => {
 
 Deno.test("querier: an even lower router takes over from the current one", () => {
   const q = initialQuerier();
-  hearQuery(q, { source: ip("10.1.0.50"), ours: OURS, version: 2 }, 0, DEFAULT_TIMERS);
+  hearQuery(q, { source: ip("10.1.0.50"), ours: OURS, legacy: false }, 0, DEFAULT_TIMERS);
   deepStrictEqual(
-    hearQuery(q, { source: ip("10.1.0.20"), ours: OURS, version: 2 }, 10, DEFAULT_TIMERS),
+    hearQuery(q, { source: ip("10.1.0.20"), ours: OURS, legacy: false }, 10, DEFAULT_TIMERS),
     ["new-querier"],
   );
   equal(q.otherQuerier, ip("10.1.0.20"));
   // A router between it and us does not count.
   deepStrictEqual(
-    hearQuery(q, { source: ip("10.1.0.60"), ours: OURS, version: 2 }, 20, DEFAULT_TIMERS),
+    hearQuery(q, { source: ip("10.1.0.60"), ours: OURS, legacy: false }, 20, DEFAULT_TIMERS),
     [],
   );
   equal(q.otherQuerier, ip("10.1.0.20"));
@@ -69,20 +72,20 @@ Deno.test("querier: an even lower router takes over from the current one", () =>
 Deno.test("querier: an IGMPv1 router is reported once per Other Querier Present Interval", () => {
   const q = initialQuerier();
   const v1 = ip("10.1.0.200");
-  deepStrictEqual(hearQuery(q, { source: v1, ours: OURS, version: 1 }, 0, DEFAULT_TIMERS), [
+  deepStrictEqual(hearQuery(q, { source: v1, ours: OURS, legacy: true }, 0, DEFAULT_TIMERS), [
     "v1-router",
   ]);
   deepStrictEqual(
-    hearQuery(q, { source: v1, ours: OURS, version: 1 }, 125_000, DEFAULT_TIMERS),
+    hearQuery(q, { source: v1, ours: OURS, legacy: true }, 125_000, DEFAULT_TIMERS),
     [],
   );
   deepStrictEqual(
-    hearQuery(q, { source: v1, ours: OURS, version: 1 }, 125_000 + OQPI, DEFAULT_TIMERS),
+    hearQuery(q, { source: v1, ours: OURS, legacy: true }, 125_000 + OQPI, DEFAULT_TIMERS),
     ["v1-router"],
   );
   equal(q.querier, true, "a higher-addressed IGMPv1 router does not win the election");
   deepStrictEqual(
-    hearQuery(q, { source: ip("10.1.0.1"), ours: OURS, version: 1 }, 130_000, DEFAULT_TIMERS),
+    hearQuery(q, { source: ip("10.1.0.1"), ours: OURS, legacy: true }, 130_000, DEFAULT_TIMERS),
     ["lost"],
     "a lower-addressed one does (and was already reported)",
   );
@@ -91,7 +94,7 @@ Deno.test("querier: an IGMPv1 router is reported once per Other Querier Present 
 Deno.test("querier: the Other Querier Present Interval follows the LAN's timers", () => {
   const q = initialQuerier();
   const timers = { ...DEFAULT_TIMERS, robustness: 3, queryInterval: 10_000 };
-  hearQuery(q, { source: ip("10.1.0.1"), ours: OURS, version: 2 }, 0, timers);
+  hearQuery(q, { source: ip("10.1.0.1"), ours: OURS, legacy: false }, 0, timers);
   equal(q.otherQuerierUntil, 3 * 10_000 + 10_000 / 2);
 });
 
@@ -99,13 +102,13 @@ Deno.test("querier: when the querier dies, the next lowest router that queries i
   const q = initialQuerier();
   const x = ip("10.1.0.20");
   const y = ip("10.1.0.50");
-  hearQuery(q, { source: x, ours: OURS, version: 2 }, 0, DEFAULT_TIMERS);
+  hearQuery(q, { source: x, ours: OURS, legacy: false }, 0, DEFAULT_TIMERS);
   // y queries too, briefly, before it hears x: x stays the querier.
-  deepStrictEqual(hearQuery(q, { source: y, ours: OURS, version: 2 }, 1000, DEFAULT_TIMERS), []);
+  deepStrictEqual(hearQuery(q, { source: y, ours: OURS, legacy: false }, 1000, DEFAULT_TIMERS), []);
   equal(q.otherQuerier, x);
   // x dies; y takes over once its own timer for x expires, and queries.
   deepStrictEqual(
-    hearQuery(q, { source: y, ours: OURS, version: 2 }, 256_000, DEFAULT_TIMERS),
+    hearQuery(q, { source: y, ours: OURS, legacy: false }, 256_000, DEFAULT_TIMERS),
     ["new-querier"],
   );
   equal(q.otherQuerier, y);
