@@ -33,10 +33,8 @@ import {
   MRT6_DONE,
   MRT6_INIT,
   SIOCGETSGCNT_IN6,
-  SO_RCVBUFFORCE,
   SOCK_CLOEXEC,
   SOCK_RAW,
-  SOL_SOCKET,
 } from "./linux_constants.ts";
 import {
   decodeMrt6msg,
@@ -60,14 +58,13 @@ import {
 } from "./linux_structs.ts";
 import { MembershipPool } from "./membership_pool.ts";
 import { Receiver } from "./receiver.ts";
+import { raiseReceiveBuffer, setSockOpt, setSockOptInt } from "./sockopt.ts";
 import type { SgCount } from "../src/runtime/sys.ts";
 
 /** ICMPv6 types let through the socket's filter: MLD query, v1 report, done, v2 report. */
 const MLD_TYPES = [130, 131, 132, 143];
 const RECV_BUFFER_SIZE = 65536;
 const CONTROL_BUFFER_SIZE = 512;
-/** Receive buffer asked for (see sys_linux.ts: report bursts). */
-const RCVBUF_BYTES = 8 * 1024 * 1024;
 
 /** An (S,G) entry of the IPv6 forwarding cache. */
 export interface Mfc6Spec {
@@ -153,14 +150,11 @@ export class LinuxMrt6 {
   }
 
   #setOpt(level: number, option: number, bytes: Uint8Array, name: string): void {
-    if (this.#libc.symbols.setsockopt(this.#fd, level, option, bytes, bytes.byteLength) < 0) {
-      this.#fail("setsockopt", name);
-    }
+    setSockOpt(this.#libc, this.#fd, { level, option, name }, bytes);
   }
 
   #setInt(level: number, option: number, value: number, name: string): void {
-    new DataView(this.#int.buffer).setInt32(0, value, true);
-    this.#setOpt(level, option, this.#int, name);
+    setSockOptInt(this.#libc, this.#fd, { level, option, name }, value);
   }
 
   /**
@@ -181,11 +175,7 @@ export class LinuxMrt6 {
     this.#setInt(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0, "IPV6_MULTICAST_LOOP");
     this.#setOpt(IPPROTO_IPV6, IPV6_HOPOPTS, IPV6_HOPOPTS_RA_BYTES as Uint8Array, "IPV6_HOPOPTS");
     this.#setOpt(IPPROTO_ICMPV6, ICMP6_FILTER, encodeIcmp6Filter(MLD_TYPES), "ICMP6_FILTER");
-    try {
-      this.#setInt(SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF_BYTES, "SO_RCVBUFFORCE");
-    } catch {
-      // The default buffer still works; bursts may lose reports, which hosts repeat.
-    }
+    raiseReceiveBuffer(this.#libc, fd);
   }
 
   /** Drops every membership, releases the kernel table (MIFs and cache go with it). Never throws. */

@@ -20,6 +20,7 @@ import type {
 import { Errno, SysError } from "./errno.ts";
 import { MembershipPool } from "./membership_pool.ts";
 import { Receiver } from "./receiver.ts";
+import { raiseReceiveBuffer, setSockOpt, setSockOptInt } from "./sockopt.ts";
 import { type Libc, readErrno } from "./libc.ts";
 import {
   AF_INET,
@@ -55,12 +56,9 @@ import {
   RTMGRP_IPV4_IFADDR,
   RTMGRP_LINK,
   SIOCGETSGCNT,
-  SO_RCVBUF,
-  SO_RCVBUFFORCE,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
   SOCK_RAW,
-  SOL_SOCKET,
 } from "./linux_constants.ts";
 import {
   decodeIgmpmsg,
@@ -82,13 +80,6 @@ import {
 } from "./linux_structs.ts";
 
 const RECV_BUFFER_SIZE = 65536;
-/**
- * Receive buffer asked for on the routing socket (the kernel doubles it for its bookkeeping):
- * a LAN of set-top boxes rebooting at once sends thousands of reports in a burst, and the
- * default (net.core.rmem_default, about 200 kB, some 300 small packets) overflows before the
- * loop reads them.
- */
-const MRT_RCVBUF_BYTES = 8 * 1024 * 1024;
 const CONTROL_BUFFER_SIZE = 256;
 /** Netlink messages are only counted, never parsed: a longer datagram is cut, which is fine. */
 const NETLINK_BUFFER_SIZE = 8192;
@@ -146,16 +137,11 @@ export class LinuxSys implements Sys {
   }
 
   #setInt(fd: number, level: number, option: number, value: number, name: string): void {
-    new DataView(this.#int.buffer).setInt32(0, value, true);
-    if (this.#libc.symbols.setsockopt(fd, level, option, this.#int, 4) < 0) {
-      this.#fail("setsockopt", name);
-    }
+    setSockOptInt(this.#libc, fd, { level, option, name }, value);
   }
 
   #setOpt(fd: number, option: number, bytes: Uint8Array, name: string): void {
-    if (this.#libc.symbols.setsockopt(fd, IPPROTO_IP, option, bytes, bytes.byteLength) < 0) {
-      this.#fail("setsockopt", name);
-    }
+    setSockOpt(this.#libc, fd, { level: IPPROTO_IP, option, name }, bytes);
   }
 
   /** Lists interfaces and their IPv4 addresses with getifaddrs(3). */
@@ -229,16 +215,7 @@ export class LinuxSys implements Sys {
     this.#setInt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP");
     this.#setInt(fd, IPPROTO_IP, IP_TOS, IPTOS_PREC_INTERNETCONTROL, "IP_TOS");
     this.#setOpt(fd, IP_OPTIONS, IPOPT_RA_BYTES as Uint8Array, "IP_OPTIONS");
-    // Past net.core.rmem_max as root; else as much as that allows. Not fatal either way.
-    try {
-      this.#setInt(fd, SOL_SOCKET, SO_RCVBUFFORCE, MRT_RCVBUF_BYTES, "SO_RCVBUFFORCE");
-    } catch {
-      try {
-        this.#setInt(fd, SOL_SOCKET, SO_RCVBUF, MRT_RCVBUF_BYTES, "SO_RCVBUF");
-      } catch {
-        // The default buffer still works; bursts may lose reports, which hosts repeat.
-      }
-    }
+    raiseReceiveBuffer(this.#libc, fd);
     const efd = this.#libc.symbols.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (efd < 0) this.#fail("eventfd", "");
     this.#eventfd = efd;

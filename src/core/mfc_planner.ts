@@ -6,7 +6,7 @@
  */
 
 import type { Action, Oif } from "./actions.ts";
-import { type Address, inAnySubnet, type Subnet } from "./subnet.ts";
+import type { Address, Subnet } from "./subnet.ts";
 
 /** What the planner needs to know of a VIF. */
 export interface PlannerVif<A extends Address = number> {
@@ -38,8 +38,8 @@ export interface OifsInput<A extends Address = number> {
   vifs: ReadonlyMap<number, PlannerVif<A>>;
   /** The upstream VIF, if there is one: data from a downstream source also goes there. */
   upstream?: number;
-  /** How the family tells whether a group is inside prefixes (default: IPv4's). */
-  inAnySubnet?: (group: A, subnets: ReadonlyArray<Subnet<A>>) => boolean;
+  /** How the family tells whether a group is inside prefixes (boundaries). */
+  inAnySubnet: (group: A, subnets: ReadonlyArray<Subnet<A>>) => boolean;
 }
 
 /** An entry as it is installed in the kernel. */
@@ -58,17 +58,15 @@ export interface InstalledMfc {
  *
  * @example
  * ```ts
- * planOifs({ group, iif: 0, members: [2, 1], vifs }); // [{vifi: 1, ttl: 1}, {vifi: 2, ttl: 5}]
- * planOifs({ group, iif: 2, members: [1], vifs, upstream: 0 }); // VIFs 0 and 1
+ * planOifs({ group, iif: 0, members: [2, 1], vifs, inAnySubnet }); // VIFs 1 (ttl 1), 2 (ttl 5)
+ * planOifs({ group, iif: 2, members: [1], vifs, upstream: 0, inAnySubnet }); // VIFs 0 and 1
  * ```
  */
 export function planOifs<A extends Address = number>(input: OifsInput<A>): Oif[] {
-  const { group, iif, members, vifs, upstream } = input;
-  const contains = input.inAnySubnet ??
-    (inAnySubnet as unknown as (g: A, s: ReadonlyArray<Subnet<A>>) => boolean);
+  const { group, iif, members, vifs, upstream, inAnySubnet } = input;
   const oifs: Oif[] = [];
   const add = (vif: PlannerVif<A> | undefined) => {
-    if (vif !== undefined && !contains(group, vif.boundaries)) {
+    if (vif !== undefined && !inAnySubnet(group, vif.boundaries)) {
       oifs.push({ vifi: vif.vifi, ttl: vif.threshold });
     }
   };

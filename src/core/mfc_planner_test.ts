@@ -1,6 +1,7 @@
 import { deepStrictEqual, equal } from "node:assert/strict";
 import { oifsKey, type PlannerVif, planOifs, reconcileMfc } from "./mfc_planner.ts";
 import { ip } from "../proto/testing.ts";
+import { inAnySubnet } from "./subnet.ts";
 
 const G = ip("239.1.1.1");
 const LOCAL = { address: ip("239.255.0.0"), prefixLength: 16 };
@@ -12,22 +13,32 @@ const vifs = new Map<number, PlannerVif>([
 ]);
 
 Deno.test("planOifs: members' VIFs in order with their thresholds, never the incoming VIF", () => {
-  deepStrictEqual(planOifs({ group: G, iif: 0, members: [2, 1], vifs }), [
+  deepStrictEqual(planOifs({ group: G, iif: 0, members: [2, 1], vifs, inAnySubnet }), [
     { vifi: 1, ttl: 1 },
     { vifi: 2, ttl: 5 },
   ]);
-  deepStrictEqual(planOifs({ group: G, iif: 1, members: [1, 2], vifs }), [{ vifi: 2, ttl: 5 }]);
-  deepStrictEqual(planOifs({ group: G, iif: 0, members: [], vifs }), []);
-  deepStrictEqual(planOifs({ group: G, iif: 0, members: [7], vifs }), [], "unknown VIFs");
+  deepStrictEqual(planOifs({ group: G, iif: 1, members: [1, 2], vifs, inAnySubnet }), [{
+    vifi: 2,
+    ttl: 5,
+  }]);
+  deepStrictEqual(planOifs({ group: G, iif: 0, members: [], vifs, inAnySubnet }), []);
+  deepStrictEqual(
+    planOifs({ group: G, iif: 0, members: [7], vifs, inAnySubnet }),
+    [],
+    "unknown VIFs",
+  );
 });
 
 Deno.test("planOifs: never a VIF whose boundary holds the group", () => {
   const scoped = ip("239.255.1.1");
-  deepStrictEqual(planOifs({ group: scoped, iif: 0, members: [1, 3], vifs }), [
+  deepStrictEqual(planOifs({ group: scoped, iif: 0, members: [1, 3], vifs, inAnySubnet }), [
     { vifi: 1, ttl: 1 },
   ]);
-  deepStrictEqual(planOifs({ group: scoped, iif: 0, members: [3], vifs }), []);
-  deepStrictEqual(planOifs({ group: G, iif: 0, members: [3], vifs }), [{ vifi: 3, ttl: 1 }]);
+  deepStrictEqual(planOifs({ group: scoped, iif: 0, members: [3], vifs, inAnySubnet }), []);
+  deepStrictEqual(planOifs({ group: G, iif: 0, members: [3], vifs, inAnySubnet }), [{
+    vifi: 3,
+    ttl: 1,
+  }]);
 });
 
 Deno.test("reconcileMfc: installs, updates, leaves alone and deletes", () => {
@@ -61,26 +72,26 @@ Deno.test("reconcileMfc: installs, updates, leaves alone and deletes", () => {
 Deno.test("planOifs: never a LAN where another router is querier", () => {
   const withOther = new Map(vifs);
   withOther.set(1, { vifi: 1, threshold: 1, boundaries: [], querier: false });
-  deepStrictEqual(planOifs({ group: G, iif: 0, members: [1, 2], vifs: withOther }), [
+  deepStrictEqual(planOifs({ group: G, iif: 0, members: [1, 2], vifs: withOther, inAnySubnet }), [
     { vifi: 2, ttl: 5 },
   ]);
 });
 
 Deno.test("planOifs: data from a LAN also goes upstream, unless the upstream's boundary holds it", () => {
-  deepStrictEqual(planOifs({ group: G, iif: 2, members: [], vifs, upstream: 0 }), [
+  deepStrictEqual(planOifs({ group: G, iif: 2, members: [], vifs, upstream: 0, inAnySubnet }), [
     { vifi: 0, ttl: 1 },
   ]);
-  deepStrictEqual(planOifs({ group: G, iif: 2, members: [1, 2], vifs, upstream: 0 }), [
+  deepStrictEqual(planOifs({ group: G, iif: 2, members: [1, 2], vifs, upstream: 0, inAnySubnet }), [
     { vifi: 0, ttl: 1 },
     { vifi: 1, ttl: 1 },
   ]);
   deepStrictEqual(
-    planOifs({ group: G, iif: 0, members: [1], vifs, upstream: 0 }),
+    planOifs({ group: G, iif: 0, members: [1], vifs, upstream: 0, inAnySubnet }),
     [{ vifi: 1, ttl: 1 }],
     "data from upstream never goes back up",
   );
   deepStrictEqual(
-    planOifs({ group: ip("239.255.1.1"), iif: 1, members: [], vifs, upstream: 3 }),
+    planOifs({ group: ip("239.255.1.1"), iif: 1, members: [], vifs, upstream: 3, inAnySubnet }),
     [],
     "VIF 3 as upstream, with a boundary holding the group",
   );

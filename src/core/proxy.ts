@@ -965,6 +965,7 @@ function reconcileGroup<A extends Address>(
       members,
       vifs: state.vifs,
       upstream: state.upstream?.vifi,
+      inAnySubnet: state.family.inAnySubnet,
     });
     const action = reconcileMfc(s.installed, { source, group, parent: s.iif, oifs });
     if (action === undefined) continue;

@@ -207,3 +207,28 @@ Deno.test("MLD: MLDv1 queries are ordinary, not a legacy router to warn about", 
   equal(actions.filter((a) => a.kind === "log" && a.level === "warn").length, 0);
   equal(state.vifs.get(1)?.querier, true);
 });
+
+Deno.test("MLD: boundaries are IPv6 prefixes, for joins and for the forwarding of LAN senders", () => {
+  const site = { address: a6("ff05::"), prefixLength: 16 };
+  const state = createProxy({
+    interfaces: [{ ...UP6, boundaries: [site] }, DN1, DN2],
+    family: MLD_FAMILY,
+  });
+  step(state, { kind: "start" }, 0);
+  deepStrictEqual(describe6(mld(state, { message: v2Join(G), ifindex: DN2.ifindex }, 1)), []);
+  ok(state.members.get(G)?.has(2), "a member on LAN 2, not joined upstream");
+  deepStrictEqual(
+    describe6(
+      step(
+        state,
+        { kind: "upcall", msgtype: 1, vif: 1, source: a6("2001:db8:1::11"), group: G },
+        2,
+      ),
+    ),
+    ["addMfc 2001:db8:1::11 ff05::1 from 1 to 2"],
+    "not upstream through its boundary",
+  );
+  deepStrictEqual(describe6(mld(state, { message: v2Join(a6("ff0e::1")) }, 3)), [
+    "join ff0e::1 up0",
+  ]);
+});

@@ -7,6 +7,7 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { createLab, labSupport, SRC_ADDR6 } from "../lab/lab.ts";
 import { startMrt6Agent } from "../lab/mrt6_agent.ts";
+import { startSender } from "../lab/sender.ts";
 import { cache6, memberships6, mifs6 } from "../lab/kernel_state.ts";
 
 const support = await labSupport();
@@ -24,7 +25,6 @@ Deno.test({
     const h11 = lab.ns.hosts[0][0];
     await using router = await startMrt6Agent(lab, lab.ns.proxy);
     await using host = await startMrt6Agent(lab, h11);
-    await using sender = await startMrt6Agent(lab, lab.ns.src);
 
     deepStrictEqual(await router.command("init up0 dn1"), { ev: "inited", mifs: 2 });
     deepStrictEqual((await mifs6(lab)).map((m) => `${m.mif} ${m.name}`), ["0 up0", "1 dn1"]);
@@ -49,7 +49,7 @@ Deno.test({
     equal(answer.hopLimit, 1);
 
     // The sender's data for a group without an entry: one NOCACHE upcall on MIF 0.
-    equal((await sender.command("send ff05::2 eth0 5")).ev, "sent");
+    const first = await startSender(lab, { groups: ["ff05::2"], rate: 20, ttl: 5 });
     let upcall = await router.command("recv 3000");
     while (upcall.ev === "rx" && upcall.kind !== "upcall") {
       upcall = await router.command("recv 3000");
@@ -62,6 +62,7 @@ Deno.test({
       source: SRC6,
       group: "ff05::2",
     });
+    await first.stop();
 
     // An entry forwards the next datagrams to the host's LAN, and counts them.
     equal((await router.command(`mfc ${SRC6} ff05::1 0 1`)).ev, "done");
@@ -71,12 +72,15 @@ Deno.test({
       iif: 0,
       oifs: [{ vif: 1, ttl: 1 }],
     });
-    for (let i = 0; i < 3; i++) await sender.command("send ff05::1 eth0 5");
-    await new Promise((r) => setTimeout(r, 200));
+    const second = await startSender(lab, { groups: ["ff05::1"], rate: 20, ttl: 5, duration: 0.2 });
+    await second.child.status;
+    const sent = (await second.stop())["ff05::1"];
+    ok(sent >= 3, `sent ${sent}`);
+    await new Promise((r) => setTimeout(r, 100));
     const count = await router.command(`count ${SRC6} ff05::1`);
-    equal(count.packets, 3, JSON.stringify(count));
-    equal((await cache6(lab)).find((e) => e.group === "ff05::1" && e.iif >= 0)?.packets, 3);
-    equal((await mifs6(lab)).find((m) => m.name === "dn1")?.pktsOut, 3, "out of dn1");
+    equal(count.packets, sent, JSON.stringify(count));
+    equal((await cache6(lab)).find((e) => e.group === "ff05::1" && e.iif >= 0)?.packets, sent);
+    equal((await mifs6(lab)).find((m) => m.name === "dn1")?.pktsOut, sent, "out of dn1");
     equal((await router.command(`delmfc ${SRC6} ff05::1`)).ev, "done");
     equal((await cache6(lab)).filter((e) => e.group === "ff05::1" && e.iif >= 0).length, 0);
 

@@ -5,7 +5,7 @@
 // reason printed otherwise.
 
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { createLab, labSupport, SRC_ADDR, useIgmpV2Hosts } from "../lab/lab.ts";
+import { createLab, type Lab, labSupport, SRC_ADDR, useIgmpV2Hosts } from "../lab/lab.ts";
 import { Host } from "../lab/host.ts";
 import { startSender } from "../lab/sender.ts";
 import { startDaemon } from "../lab/daemon.ts";
@@ -21,6 +21,16 @@ const OQPI_MS = 8500;
 const support = await labSupport();
 if (!support.ok) console.log(`SKIPPED querier e2e tests: ${support.reason}`);
 
+/** Gives the proxy 10.1.0.200 on LAN 1, so that the hosts (10.1.0.11, ...) have lower addresses. */
+async function moveProxyAboveHosts(lab: Lab): Promise<void> {
+  for (
+    const cmd of [["addr", "flush", "dev", "dn1"], ["addr", "add", `${OURS}/24`, "dev", "dn1"]]
+  ) {
+    const r = await lab.exec(lab.ns.proxy, ["ip", ...cmd]);
+    equal(r.code, 0, r.stderr);
+  }
+}
+
 /** Index of the first log line at or after `from` that matches. */
 function lineIndex(lines: string[], re: RegExp, from = 0): number {
   for (let i = from; i < lines.length; i++) if (re.test(lines[i])) return i;
@@ -35,13 +45,7 @@ Deno.test({
   async fn(t) {
     await using lab = await createLab({ prefix: "mcpqr-", hostsPerLan: [2, 1] });
     await useIgmpV2Hosts(lab);
-    // The proxy at .200 on LAN 1, so that the host at 10.1.0.11 has the lower address.
-    for (
-      const cmd of [["addr", "flush", "dev", "dn1"], ["addr", "add", `${OURS}/24`, "dev", "dn1"]]
-    ) {
-      const r = await lab.exec(lab.ns.proxy, ["ip", ...cmd]);
-      equal(r.code, 0, r.stderr);
-    }
+    await moveProxyAboveHosts(lab);
     const config = TIMERS + "interface up0 { upstream }\ninterface dn1 { downstream }\n" +
       "interface dn2 { downstream }\n";
     const daemon = await startDaemon(lab, { config });
@@ -197,12 +201,7 @@ Deno.test({
   async fn() {
     await using lab = await createLab({ prefix: "mcpqr-", hostsPerLan: [2, 1] });
     await useIgmpV2Hosts(lab);
-    for (
-      const cmd of [["addr", "flush", "dev", "dn1"], ["addr", "add", `${OURS}/24`, "dev", "dn1"]]
-    ) {
-      const r = await lab.exec(lab.ns.proxy, ["ip", ...cmd]);
-      equal(r.code, 0, r.stderr);
-    }
+    await moveProxyAboveHosts(lab);
     const daemon = await startDaemon(lab);
     await daemon.waitForLine(/info: Started/);
     await using h12 = await Host.onLan(lab, 1, 2);

@@ -17,7 +17,6 @@
  *   ff02::1 → `sent`;
  * - `mfc SOURCE GROUP PARENT OIF...` / `delmfc SOURCE GROUP` → `done`;
  * - `count SOURCE GROUP` → `count` with packets, bytes, wrongIf;
- * - `send GROUP IF HOPS`: one UDP datagram to GROUP port 5001 with that hop limit → `sent`;
  * - `quit` (or EOF): closes everything → `bye`.
  *
  * A failing command gives `{"ev":"error","cmd":..,"message":..}` and the agent goes on.
@@ -26,15 +25,6 @@
  */
 
 import { openLibc } from "../../ffi/libc.ts";
-import {
-  AF_INET6,
-  IPPROTO_IPV6,
-  IPV6_MULTICAST_HOPS,
-  IPV6_MULTICAST_IF,
-  SOCK_CLOEXEC,
-  SOCK_DGRAM,
-} from "../../ffi/linux_constants.ts";
-import { encodeSockaddrIn6, SIZEOF_SOCKADDR_IN6 } from "../../ffi/linux_structs.ts";
 import { LinuxMrt6 } from "../../ffi/mrt6_linux.ts";
 import { formatIPv6, parseIPv6 } from "../../src/proto/addr.ts";
 import { encodeMldQuery, IN6ADDR_ANY, IN6ADDR_LINKLOCAL_ALLNODES } from "../../src/proto/mld.ts";
@@ -54,13 +44,6 @@ async function main(): Promise<number> {
     const i = libc.symbols.if_nametoindex(new TextEncoder().encode(`${name}\0`));
     if (i === 0) throw new Error(`No interface "${name}"`);
     return i;
-  };
-  const int = new Uint8Array(4);
-  const setInt = (fd: number, option: number, value: number) => {
-    new DataView(int.buffer).setInt32(0, value, true);
-    if (libc.symbols.setsockopt(fd, IPPROTO_IPV6, option, int, 4) < 0) {
-      throw new Error(`setsockopt ${option} failed`);
-    }
   };
   emit({ ev: "ready", t: wallNow() });
   try {
@@ -143,22 +126,6 @@ async function main(): Promise<number> {
           case "count":
             emit({ ev: "count", ...mrt.sgCount(addr(args[0]), addr(args[1])) });
             break;
-          case "send": {
-            const fd = libc.symbols.socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-            try {
-              setInt(fd, IPV6_MULTICAST_IF, ifindex(args[1]));
-              setInt(fd, IPV6_MULTICAST_HOPS, Number(args[2]));
-              const to = encodeSockaddrIn6(new Uint8Array(SIZEOF_SOCKADDR_IN6), addr(args[0]));
-              new DataView(to.buffer).setUint16(2, 5001, false);
-              const payload = new TextEncoder().encode(`seq 0 ${args[0]}`);
-              const n = libc.symbols.sendto(fd, payload, BigInt(payload.length), 0, to, to.length);
-              if (n < 0) throw new Error("sendto failed");
-            } finally {
-              libc.symbols.close(fd);
-            }
-            emit({ ev: "sent", what: "datagram" });
-            break;
-          }
           default:
             throw new Error(`Unknown command "${cmd}"`);
         }
