@@ -269,3 +269,16 @@ Deno.test("cli: output that cannot be written is one line on stderr and exit 1",
     }
   });
 });
+
+Deno.test("cli: an IPv4-mapped IPv6 source is an error that gives the IPv4 form, exit 1", async () => {
+  const mapped = GOOD.replace("source 192.0.2.0/24", "source ::ffff:192.0.2.0/120");
+  await withFiles({ "mapped.conf": mapped }, async (dir) => {
+    const r = await runDaemon(["-n", "-f", "mapped.conf"], dir);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, "");
+    assert.deepEqual(lines(r.stderr), [
+      'mapped.conf:4:9: source "::ffff:192.0.2.0/120" is an IPv4-mapped IPv6 prefix: write it as ' +
+      "192.0.2.0/24",
+    ]);
+  });
+});

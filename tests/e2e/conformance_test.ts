@@ -4,7 +4,8 @@
 // and all 32 VIFs in use. Needs root; skipped with the reason printed otherwise.
 
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { createLab, labSupport, SRC_ADDR, useIgmpV2Hosts } from "../lab/lab.ts";
+import { createLab, type Lab, labSupport, SRC_ADDR, useIgmpV2Hosts } from "../lab/lab.ts";
+import { MAX_GROUPS } from "../../src/core/proxy.ts";
 import { Host } from "../lab/host.ts";
 import { startSender } from "../lab/sender.ts";
 import { startDaemon } from "../lab/daemon.ts";
@@ -179,11 +180,8 @@ e2e("300 groups joined by one host are all joined upstream and all forwarded", a
   );
 });
 
-e2e("2000 groups reported on a LAN are all joined upstream, and all left at exit", async () => {
-  await using lab = await createLab({ prefix: PREFIX, hostsPerLan: [1] });
-  const daemon = await startDaemon(lab, { flags: ["-d"] });
-  await daemon.waitForLine(/info: Started/);
-  const t0 = Host.now();
+/** Sends one IGMPv2 report for each of `count` groups from `first` on, from host 1 of LAN 1. */
+async function reportGroups(lab: Lab, first: string, count: number): Promise<void> {
   const reports = await startIgmpTool(lab, lab.ns.hosts[0][0], [
     "reports",
     "--iface",
@@ -191,17 +189,30 @@ e2e("2000 groups reported on a LAN are all joined upstream, and all left at exit
     "--source",
     lab.hostAddr(1, 1),
     "--first-group",
-    "239.4.0.1",
+    first,
     "--groups",
-    "2000",
+    String(count),
   ]);
-  equal((await reports.done).sent, 2000);
-  let joined: string[] = [];
+  equal((await reports.done).sent, count);
+}
+
+/** The proxy's memberships on up0 starting with `prefix`, once `count` of them or `ms` passed. */
+async function joinedUpstream(lab: Lab, prefix: string, count: number, ms: number) {
+  const end = Host.now() + ms;
   for (;;) {
-    joined = (await memberships(lab, "up0")).filter((g) => g.startsWith("239.4."));
-    if (joined.length === 2000 || Host.now() - t0 > 10_000) break;
+    const joined = (await memberships(lab, "up0")).filter((g) => g.startsWith(prefix));
+    if (joined.length >= count || Host.now() > end) return joined;
     await sleep(50);
   }
+}
+
+e2e("2000 groups reported on a LAN are all joined upstream, and all left at exit", async () => {
+  await using lab = await createLab({ prefix: PREFIX, hostsPerLan: [1] });
+  const daemon = await startDaemon(lab, { flags: ["-d"] });
+  await daemon.waitForLine(/info: Started/);
+  const t0 = Host.now();
+  await reportGroups(lab, "239.4.0.1", 2000);
+  const joined = await joinedUpstream(lab, "239.4.", 2000, 10_000);
   equal(
     joined.length,
     2000,
@@ -219,6 +230,66 @@ e2e("2000 groups reported on a LAN are all joined upstream, and all left at exit
     [],
     "no upstream membership left",
   );
+});
+
+e2e("past 16384 groups, reports for new ones are ignored with one warning", async () => {
+  await using lab = await createLab({ prefix: PREFIX, hostsPerLan: [1] });
+  const daemon = await startDaemon(lab, { flags: ["-d"] });
+  await daemon.waitForLine(/info: Started/);
+  const t0 = Host.now();
+  await reportGroups(lab, "239.5.0.1", MAX_GROUPS + 100);
+  const joined = await joinedUpstream(lab, "239.5.", MAX_GROUPS, 30_000);
+  console.log(
+    `  ${MAX_GROUPS + 100} reports to ${joined.length} upstream memberships: ` +
+      `${(Host.now() - t0).toFixed(0)} ms`,
+  );
+  await sleep(500);
+  equal((await memberships(lab, "up0")).filter((g) => g.startsWith("239.5.")).length, MAX_GROUPS);
+  const warnings = logged(daemon, "warn");
+  deepStrictEqual(warnings, [
+    `The LANs have members of ${MAX_GROUPS} groups, the most allowed: reports for new groups ` +
+    'are ignored (first: 239.5.64.1 on "dn1")',
+  ]);
+  // Leaving 16384 groups is kernel-bound: about 0.4 ms per IP_DROP_MEMBERSHIP here.
+  const exitMs = await stopClean(lab, daemon, 20_000);
+  console.log(`  SIGTERM to exit with ${MAX_GROUPS} upstream groups: ${exitMs.toFixed(0)} ms`);
+  ok(logged(daemon, "info").some((l) => l.includes("group-limit 100")));
+});
+
+e2e("IGMPv3 records at group level: INCLUDE with sources joins, BLOCK does not", async () => {
+  await using lab = await createLab({ prefix: PREFIX, hostsPerLan: [1] });
+  const daemon = await startDaemon(lab);
+  await daemon.waitForLine(/info: Started/);
+  const record = async (group: string, type: number) => {
+    const tool = await startIgmpTool(lab, lab.ns.hosts[0][0], [
+      "reports",
+      "--iface",
+      "eth0",
+      "--source",
+      lab.hostAddr(1, 1),
+      "--first-group",
+      group,
+      "--groups",
+      "1",
+      "--version",
+      "3",
+      "--record",
+      String(type),
+      "--sources",
+      SRC_ADDR,
+    ]);
+    equal((await tool.done).sent, 1);
+  };
+  await record("239.6.0.1", 3); // TO_IN {10.0.0.2}
+  await record("239.6.0.2", 5); // ALLOW {10.0.0.2}
+  await record("239.6.0.3", 6); // BLOCK {10.0.0.2}
+  await daemon.waitForLine(/Group 239\.6\.0\.2 joined on "dn1"/);
+  await sleep(200);
+  deepStrictEqual(
+    (await memberships(lab, "up0")).filter((g) => g.startsWith("239.6.")).sort(),
+    ["239.6.0.1", "239.6.0.2"],
+  );
+  await stopClean(lab, daemon);
 });
 
 e2e("an IGMPv1 member keeps its group: an IGMPv2 host's Leave for it is ignored", async () => {

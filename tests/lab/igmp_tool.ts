@@ -17,7 +17,8 @@
  *   from a PRNG seeded with `--seed`.
  * - `reports`: reports for `--groups` consecutive groups from `--first-group`, round robin,
  *   `--count` in all (default one per group): IGMPv1/v2 reports to the group, or IGMPv3 reports
- *   to 224.0.0.22 with one CHANGE_TO_EXCLUDE_MODE {} record (a join).
+ *   to 224.0.0.22 with one record, CHANGE_TO_EXCLUDE_MODE {} (a join) unless `--record TYPE`
+ *   and `--sources A,B` say otherwise.
  *
  * `--rate` is packets per second, 0 for as fast as possible. Packets go out through an
  * AF_PACKET socket to the link-layer address of their destination (01:00:5e:... for multicast,
@@ -80,7 +81,7 @@ const USAGE = [
   "         [--max-resp-ms MS] [--interval-ms MS] [--count N]",
   "       igmp_tool.ts flood --iface IF --source A --count N [--seed S] [--rate PPS]",
   "       igmp_tool.ts reports --iface IF --source A --first-group G --groups N",
-  "         [--version 1|2|3] [--count N] [--rate PPS]",
+  "         [--version 1|2|3] [--count N] [--rate PPS] [--record 1-6] [--sources A,B]",
 ].join("\n");
 
 /** Flags every command takes. */
@@ -133,6 +134,10 @@ export interface ReportsCommand extends CommonOptions {
   count: number;
   /** Packets per second; 0 as fast as possible. */
   rate: number;
+  /** IGMPv3: the record type (`--record`, default CHANGE_TO_EXCLUDE_MODE). */
+  recordType: GroupRecord["recordType"];
+  /** IGMPv3: the record's sources (`--sources A,B`, default none). */
+  sources: number[];
 }
 
 /** A parsed command line. */
@@ -153,7 +158,7 @@ export function parseIgmpToolArgs(args: string[]): IgmpToolCommand {
   const known: Record<string, string[]> = {
     query: ["version", "group", "max-resp-ms", "interval-ms", "count"],
     flood: ["count", "seed", "rate"],
-    reports: ["first-group", "groups", "version", "count", "rate"],
+    reports: ["first-group", "groups", "version", "count", "rate", "record", "sources"],
   };
   if (command === undefined || !Object.hasOwn(known, command)) {
     throw new Error(`Expected a command (query, flood, reports), not "${command ?? ""}"`);
@@ -227,6 +232,12 @@ export function parseIgmpToolArgs(args: string[]): IgmpToolCommand {
         version: int("version", 2, 1, 3) as 1 | 2 | 3,
         count: int("count", groups, 1, Number.MAX_SAFE_INTEGER),
         rate: int("rate", 0, 0, 10_000_000),
+        recordType: int("record", CHANGE_TO_EXCLUDE_MODE, 1, 6) as GroupRecord["recordType"],
+        sources: (flags.get("sources") ?? "").split(",").filter((a) => a !== "").map((a) => {
+          const n = parseIPv4(a);
+          if (n === undefined) throw new Error(`Bad source "${a}" in "--sources"`);
+          return n;
+        }),
       };
     }
   }
@@ -298,8 +309,8 @@ function planOf(cmd: IgmpToolCommand): Plan {
           const group = (cmd.firstGroup + (i % cmd.groups)) >>> 0;
           const kind = `v${version}-report`;
           if (version === 3) {
-            const join: GroupRecord = { recordType: CHANGE_TO_EXCLUDE_MODE, group, sources: [] };
-            return ipv4(INADDR_ALLRPTS_GROUP, encodeV3Report([join]), kind);
+            const record: GroupRecord = { recordType: cmd.recordType, group, sources: cmd.sources };
+            return ipv4(INADDR_ALLRPTS_GROUP, encodeV3Report([record]), kind);
           }
           return ipv4(group, version === 1 ? encodeV1Report(group) : encodeV2Report(group), kind);
         },
