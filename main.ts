@@ -14,7 +14,7 @@ import { openLibc } from "./ffi/libc.ts";
 import { LinuxSys } from "./ffi/sys_linux.ts";
 import { createLogger, stderrSink } from "./src/log.ts";
 import { loadConfig } from "./src/runtime/config_file.ts";
-import { configuredInterfaces, Daemon, StartupError } from "./src/runtime/daemon.ts";
+import { configuredFamilies, Daemon, StartupError } from "./src/runtime/daemon.ts";
 import { describeTableHolder } from "./src/runtime/table_holder.ts";
 
 /** The program's version. */
@@ -91,7 +91,7 @@ export async function main(args: string[]): Promise<number> {
   if (config === undefined) return 1;
   // What the daemon would refuse whatever the system looks like, -n refuses too.
   try {
-    configuredInterfaces(config);
+    configuredFamilies(config);
   } catch (err) {
     if (!(err instanceof StartupError)) throw err;
     console.error(`mcast-proxy: ${file}: ${err.message}`);

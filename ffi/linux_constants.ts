@@ -22,6 +22,8 @@ export const NETLINK_ROUTE = 0;
 export const RTMGRP_LINK = 0x1;
 /** rtnetlink multicast group: IPv4 addresses added or removed. */
 export const RTMGRP_IPV4_IFADDR = 0x10;
+/** rtnetlink multicast group: IPv6 addresses added or removed. */
+export const RTMGRP_IPV6_IFADDR = 0x100;
 /** Stream-less datagram socket. */
 export const SOCK_DGRAM = 2;
 /** Raw socket. */

@@ -1,7 +1,8 @@
 /**
  * The OS port on Linux: raw IGMP socket with the kernel multicast routing API, upstream
- * memberships, interface discovery, a NETLINK_ROUTE socket that tells when links or IPv4
- * addresses change, and a poll/eventfd wait, all through libc.
+ * memberships, interface discovery, a NETLINK_ROUTE socket that tells when links or addresses
+ * change, and a poll/eventfd wait, all through libc. The IPv6 half (`ipv6`) is the MRT6 socket of
+ * `mrt6_linux.ts`, with addresses turned from bigints into bytes.
  *
  * Every call whose errno matters is synchronous, and errno is read right after it. Buffers handed
  * to the kernel by pointer are fields of this object, so they stay referenced.
@@ -12,11 +13,15 @@
 import type {
   MfcSpec,
   Received,
+  Received6,
   SgCount,
   Sys,
+  Sys6,
   SystemInterface,
   VifSpec,
 } from "../src/runtime/sys.ts";
+import { bigIntToIPv6, ipv6ToBigInt } from "../src/proto/addr.ts";
+import { LinuxMrt6 } from "./mrt6_linux.ts";
 import { Errno, SysError } from "./errno.ts";
 import { MembershipPool } from "./membership_pool.ts";
 import { Receiver } from "./receiver.ts";
@@ -54,6 +59,7 @@ import {
   NETLINK_ROUTE,
   POLLIN,
   RTMGRP_IPV4_IFADDR,
+  RTMGRP_IPV6_IFADDR,
   RTMGRP_LINK,
   SIOCGETSGCNT,
   SOCK_CLOEXEC,
@@ -85,11 +91,12 @@ const CONTROL_BUFFER_SIZE = 256;
 const NETLINK_BUFFER_SIZE = 8192;
 /** At most this many netlink messages are read per call; poll wakes again for the rest. */
 const NETLINK_BATCH = 256;
-/** struct pollfd entries: the routing socket, the eventfd, the netlink socket. */
+/** struct pollfd entries: the routing sockets, the eventfd, the netlink socket. */
 const POLL_MRT = 0;
 const POLL_EVENTFD = 1;
 const POLL_NETLINK = 2;
-const POLL_FDS = 3;
+const POLL_MRT6 = 3;
+const POLL_FDS = 4;
 const SIZEOF_POLLFD = 8;
 
 /** `Sys` over glibc on Linux. */
@@ -112,10 +119,15 @@ export class LinuxSys implements Sys {
   readonly #sockaddr = new Uint8Array(SIZEOF_SOCKADDR_IN);
   readonly #sgreq = new Uint8Array(SIZEOF_SIOC_SG_REQ);
   #waiting = false;
+  readonly #mrt6: LinuxMrt6;
+  /** The IPv6 half: opened by its `mrtInit()`, closed by {@link close}. */
+  readonly ipv6: Sys6;
 
-  /** Wraps an opened libc; nothing is opened until {@link mrtInit}. */
+  /** Wraps an opened libc; nothing is opened until {@link mrtInit} (or `ipv6.mrtInit`). */
   constructor(libc: Libc) {
     this.#libc = libc;
+    this.#mrt6 = new LinuxMrt6(libc);
+    this.ipv6 = this.#sys6();
     this.#pool = new MembershipPool(libc, {
       domain: AF_INET,
       level: IPPROTO_IP,
@@ -216,27 +228,79 @@ export class LinuxSys implements Sys {
     this.#setInt(fd, IPPROTO_IP, IP_TOS, IPTOS_PREC_INTERNETCONTROL, "IP_TOS");
     this.#setOpt(fd, IP_OPTIONS, IPOPT_RA_BYTES as Uint8Array, "IP_OPTIONS");
     raiseReceiveBuffer(this.#libc, fd);
+    this.#openEventfd();
+    this.#setPollFd(POLL_MRT, this.#mrt);
+  }
+
+  /** The eventfd that {@link wake} writes, opened with the first routing socket. */
+  #openEventfd(): void {
+    if (this.#eventfd >= 0) return;
     const efd = this.#libc.symbols.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (efd < 0) this.#fail("eventfd", "");
     this.#eventfd = efd;
-    this.#setPollFd(POLL_MRT, this.#mrt);
     this.#setPollFd(POLL_EVENTFD, this.#eventfd);
   }
 
+  /** The IPv6 half over {@link LinuxMrt6}: bigints in, bytes to the kernel. */
+  #sys6(): Sys6 {
+    const mrt6 = this.#mrt6;
+    return {
+      mrtInit: () => {
+        try {
+          mrt6.init();
+        } catch (err) {
+          mrt6.close();
+          throw err;
+        }
+        this.#openEventfd();
+        this.#setPollFd(POLL_MRT6, mrt6.fd);
+      },
+      addMif: (mif) => mrt6.addMif({ mifi: mif.vifi, ifindex: mif.ifindex }),
+      delMif: (mifi) => mrt6.delMif(mifi),
+      addMfc: (mfc) =>
+        mrt6.addMfc({
+          source: bigIntToIPv6(mfc.source),
+          group: bigIntToIPv6(mfc.group),
+          parent: mfc.parent,
+          oifs: mfc.oifs.map((o) => o.vifi),
+        }),
+      delMfc: (source, group) => mrt6.delMfc(bigIntToIPv6(source), bigIntToIPv6(group)),
+      sgCount: (source, group) => mrt6.sgCount(bigIntToIPv6(source), bigIntToIPv6(group)),
+      joinGroup: (group, ifindex) => mrt6.joinGroup(bigIntToIPv6(group), ifindex),
+      leaveGroup: (group, ifindex) => mrt6.leaveGroup(bigIntToIPv6(group), ifindex),
+      sendMld: (opts) =>
+        mrt6.sendMld({
+          ifindex: opts.ifindex,
+          destination: bigIntToIPv6(opts.destination),
+          message: opts.message,
+        }),
+      receive: (): Received6 | undefined => {
+        const r = mrt6.receive();
+        if (r === undefined) return undefined;
+        if (r.kind === "upcall") {
+          return { ...r, source: ipv6ToBigInt(r.source), group: ipv6ToBigInt(r.group) };
+        }
+        return { ...r, source: ipv6ToBigInt(r.source), destination: ipv6ToBigInt(r.destination) };
+      },
+    };
+  }
+
   /**
-   * Opens a NETLINK_ROUTE socket (nonblocking, close-on-exec) bound to RTMGRP_LINK and
-   * RTMGRP_IPV4_IFADDR, and adds it to the set {@link wait} polls.
+   * Opens a NETLINK_ROUTE socket (nonblocking, close-on-exec) bound to RTMGRP_LINK,
+   * RTMGRP_IPV4_IFADDR and RTMGRP_IPV6_IFADDR, and adds it to the set {@link wait} polls.
    */
   watchInterfaces(): void {
     if (this.#netlink >= 0) return;
     const s = this.#libc.symbols;
     const fd = s.socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
     if (fd < 0) this.#fail("socket", "AF_NETLINK, NETLINK_ROUTE");
-    encodeSockaddrNl(this.#sockaddrNl, { groups: RTMGRP_LINK | RTMGRP_IPV4_IFADDR });
+    encodeSockaddrNl(this.#sockaddrNl, {
+      groups: RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
+    });
     if (s.bind(fd, this.#sockaddrNl, SIZEOF_SOCKADDR_NL) < 0) {
       const errno = readErrno(this.#libc);
       s.close(fd);
-      throw new SysError("bind", "RTMGRP_LINK | RTMGRP_IPV4_IFADDR", errno);
+      throw new SysError("bind", "RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR", errno);
     }
     this.#netlink = fd;
     this.#setPollFd(POLL_NETLINK, fd);
@@ -283,11 +347,13 @@ export class LinuxSys implements Sys {
     this.#netlink = -1;
   }
 
-  /** Drops every membership, releases the kernel table and closes every socket. */
+  /** Drops every membership, releases the kernel tables and closes every socket. */
   close(): void {
     const s = this.#libc.symbols;
     this.#closeNetlink();
     this.#pool.close();
+    this.#mrt6.close();
+    this.#setPollFd(POLL_MRT6, -1);
     if (this.#mrt >= 0) {
       new DataView(this.#int.buffer).setInt32(0, 1, true);
       s.setsockopt(this.#mrt, IPPROTO_IP, MRT_DONE, this.#int, 4);
@@ -382,9 +448,9 @@ export class LinuxSys implements Sys {
     };
   }
 
-  /** poll(2) on the routing socket, the eventfd and the netlink socket, off the main thread. */
+  /** poll(2) on the routing sockets, the eventfd and the netlink socket, off the main thread. */
   async wait(timeoutMs: number): Promise<void> {
-    if (this.#mrt < 0) return;
+    if (this.#mrt < 0 && this.#mrt6.fd < 0) return;
     const timeout = Math.max(0, Math.min(0x7fffffff, Math.ceil(timeoutMs)));
     this.#waiting = true;
     try {

@@ -215,7 +215,7 @@ Deno.test("resolveInterfaces: timers resolve interface > global > default, per i
     ],
   };
   const { log } = quietLog();
-  const [up, dn1, dn2] = resolveInterfaces(config, SYSTEM, log);
+  const [up, dn1, dn2] = resolveInterfaces(config, SYSTEM, log).ipv4!;
   deepStrictEqual(up.timers, {
     ...DEFAULT_TIMERS,
     robustness: 3,
@@ -250,45 +250,13 @@ Deno.test("resolveInterfaces: IPv4 boundaries as numbers, IPv6 ones left out", (
     ],
   };
   const { log } = quietLog();
-  const [up, dn1, dn2] = resolveInterfaces(config, SYSTEM, log);
+  const [up, dn1, dn2] = resolveInterfaces(config, SYSTEM, log).ipv4!;
   deepStrictEqual(up.boundaries, [{ address: ip("239.255.0.0"), prefixLength: 16 }]);
   deepStrictEqual(dn1.boundaries, [
     { address: ip("239.255.0.0"), prefixLength: 16 },
     { address: ip("239.192.0.0"), prefixLength: 14 },
   ]);
   deepStrictEqual(dn2.boundaries, []);
-});
-
-Deno.test("resolveInterfaces: one warning when IPv6 is on anywhere, none when off", () => {
-  const warnings = (config: Config) => {
-    const { lines, log } = quietLog();
-    resolveInterfaces(config, SYSTEM, log);
-    return lines.filter((l) => l.includes("warn:"));
-  };
-  deepStrictEqual(warnings(CONFIG), []);
-  const v6 = (l: string) => l.endsWith("warn: IPv6 is not supported yet: only IPv4 is proxied");
-  const global = warnings({ ...CONFIG, ipv6: true });
-  equal(global.length, 1);
-  ok(v6(global[0]));
-  const perInterface = warnings({
-    ...CONFIG,
-    interfaces: [
-      { ...iface("up0", "upstream"), ipv6: true },
-      { ...iface("dn1", "downstream"), ipv6: true },
-      iface("dn2", "downstream"),
-    ],
-  });
-  equal(perInterface.length, 1);
-  ok(v6(perInterface[0]));
-  equal(
-    warnings({
-      ...CONFIG,
-      ipv6: true,
-      interfaces: CONFIG.interfaces.map((ic) => ({ ...ic, ipv6: false })),
-    }).length,
-    1,
-    "the global setting alone asks for IPv6",
-  );
 });
 
 Deno.test("resolveInterfaces: an upstream with IPv4 off is a startup error", () => {

@@ -2,9 +2,9 @@
  * The OS port: everything the daemon asks of the kernel, at the level of "add a VIF" or
  * "install an MFC entry". `ffi/` implements it with libc; tests use a fake.
  *
- * Addresses are IPv4 addresses as unsigned 32-bit numbers (host order of the number, i.e.
- * 10.0.0.1 is 0x0a000001). Implementations throw `SysError` (see `ffi/errno.ts` for the real one)
- * when a call fails.
+ * IPv4 addresses are unsigned 32-bit numbers (host order of the number, i.e. 10.0.0.1 is
+ * 0x0a000001); IPv6 addresses (the {@link Sys6} half) are 128-bit bigints. Implementations throw
+ * `SysError` (see `ffi/errno.ts` for the real one) when a call fails.
  *
  * @module
  */
@@ -48,27 +48,27 @@ export interface Interface6Address {
   prefixLength: number;
 }
 
-/** A VIF to add to the kernel's multicast routing table. */
-export interface VifSpec {
+/** A VIF (IPv4) or MIF (IPv6) to add to the kernel's multicast routing table. */
+export interface VifSpec<A extends number | bigint = number> {
   /** VIF number, 0..MAXVIFS-1. */
   vifi: number;
   /** Interface index (the VIF is bound with VIFF_USE_IFINDEX). */
   ifindex: number;
-  /** TTL threshold of the VIF. */
+  /** TTL threshold of the VIF (IPv4 only: the kernel keeps none per MIF). */
   threshold: number;
   /** Local address of the interface (informational on Linux). */
-  localAddress: number;
+  localAddress: A;
 }
 
 /** An (S,G) entry of the multicast forwarding cache. */
-export interface MfcSpec {
+export interface MfcSpec<A extends number | bigint = number> {
   /** Source (origin) address. */
-  source: number;
+  source: A;
   /** Group address. */
-  group: number;
+  group: A;
   /** Incoming VIF. */
   parent: number;
-  /** Outgoing VIFs with the TTL threshold each requires. */
+  /** Outgoing VIFs with the TTL threshold each requires (IPv6 ignores the threshold). */
   oifs: ReadonlyArray<{ vifi: number; ttl: number }>;
 }
 
@@ -107,13 +107,76 @@ export type Received =
     group: number;
   };
 
+/** Something read from the IPv6 multicast routing socket. */
+export type Received6 =
+  | {
+    /** An MLD message: the ICMPv6 message, without IPv6 header (the kernel checked its checksum). */
+    kind: "packet";
+    /** Interface it arrived on (IPV6_PKTINFO), 0 if unknown. */
+    ifindex: number;
+    /** The sender's address. */
+    source: bigint;
+    /** The destination address (IPV6_PKTINFO). */
+    destination: bigint;
+    /** The hop limit it arrived with, when the kernel told. */
+    hopLimit: number | undefined;
+    /** Whether its hop-by-hop header carried Router Alert. */
+    routerAlert: boolean;
+    /** The bytes; valid until the next `receive()` call. */
+    data: Uint8Array;
+    /** Number of valid bytes in `data`. */
+    length: number;
+  }
+  | {
+    /** A kernel upcall (struct mrt6msg). */
+    kind: "upcall";
+    /** MRT6MSG_NOCACHE, ... */
+    msgtype: number;
+    /** MIF the data arrived on. */
+    mif: number;
+    /** Source of the data. */
+    source: bigint;
+    /** Group of the data. */
+    group: bigint;
+  };
+
+/**
+ * The IPv6 half of the OS port: the MRT6 socket, its MIFs and cache, MLD in and out, and
+ * upstream IPv6 memberships. Nothing is opened until {@link Sys6.mrtInit}; `Sys.close()` closes
+ * it too, and `Sys.wait()` watches its socket once open.
+ */
+export interface Sys6 {
+  /** Opens the IPv6 multicast routing socket and takes the kernel table (MRT6_INIT). */
+  mrtInit(): void;
+  /** Adds a MIF (MRT6_ADD_MIF). */
+  addMif(mif: VifSpec<bigint>): void;
+  /** Deletes a MIF (MRT6_DEL_MIF). */
+  delMif(mifi: number): void;
+  /** Adds or updates an MFC entry (MRT6_ADD_MFC). */
+  addMfc(mfc: MfcSpec<bigint>): void;
+  /** Deletes an MFC entry (MRT6_DEL_MFC). */
+  delMfc(source: bigint, group: bigint): void;
+  /** Reads an MFC entry's counters (SIOCGETSGCNT_IN6). */
+  sgCount(source: bigint, group: bigint): SgCount;
+  /** Joins a group as a host on an interface (upstream; ff02::2 and ff02::16 downstream). */
+  joinGroup(group: bigint, ifindex: number): void;
+  /** Leaves a group joined with `joinGroup`. */
+  leaveGroup(group: bigint, ifindex: number): void;
+  /** Sends an MLD message with hop limit 1, Router Alert and the link-local source. */
+  sendMld(opts: { ifindex: number; destination: bigint; message: Uint8Array }): void;
+  /** Returns the next pending message, or `undefined` when there is none (never blocks). */
+  receive(): Received6 | undefined;
+}
+
 /** The operations the runtime needs from the OS. */
 export interface Sys {
-  /** Lists interfaces with their IPv4 addresses. */
+  /** The IPv6 half. */
+  readonly ipv6: Sys6;
+  /** Lists interfaces with their IPv4 and IPv6 addresses. */
   interfaces(): SystemInterface[];
   /** Opens the multicast routing socket and takes the kernel table (MRT_INIT). */
   mrtInit(): void;
-  /** Releases the kernel table (MRT_DONE) and closes every socket. Never throws. */
+  /** Releases the kernel tables (MRT_DONE, MRT6_DONE) and closes every socket. Never throws. */
   close(): void;
   /** Adds a VIF (MRT_ADD_VIF). */
   addVif(vif: VifSpec): void;
@@ -138,7 +201,7 @@ export interface Sys {
   receive(): Received | undefined;
   /**
    * Starts watching for changes of interfaces (links appearing, vanishing, going up or down,
-   * IPv4 addresses added or removed): from then on `wait()` also returns when one happens, and
+   * addresses added or removed): from then on `wait()` also returns when one happens, and
    * {@link interfacesChanged} tells. Call it after `mrtInit()`; `close()` ends the watch.
    */
   watchInterfaces(): void;
@@ -148,7 +211,10 @@ export interface Sys {
    * changed: `interfaces()` does. On an error the watch ends and the error is thrown.
    */
   interfacesChanged(): boolean;
-  /** Waits until a socket is readable, `wake()` is called, or `timeoutMs` passes. */
+  /**
+   * Waits until a socket (IPv4 or IPv6) is readable, `wake()` is called, or `timeoutMs` passes;
+   * returns at once when neither routing socket is open.
+   */
   wait(timeoutMs: number): Promise<void>;
   /** Makes a pending `wait()` return (safe to call from a signal handler). */
   wake(): void;

@@ -8,8 +8,10 @@
 import type {
   MfcSpec,
   Received,
+  Received6,
   SgCount,
   Sys,
+  Sys6,
   SystemInterface,
   VifSpec,
 } from "../../src/runtime/sys.ts";
@@ -39,8 +41,128 @@ export class FakeSysError extends Error {
   }
 }
 
+/** A call of the IPv6 half as recorded by {@link FakeSys6}. */
+export type FakeCall6 =
+  | { op: "mrtInit" }
+  | { op: "addMif"; mif: VifSpec<bigint> }
+  | { op: "delMif"; mifi: number }
+  | { op: "addMfc"; mfc: MfcSpec<bigint> }
+  | { op: "delMfc"; source: bigint; group: bigint }
+  | { op: "sgCount"; source: bigint; group: bigint }
+  | { op: "joinGroup"; group: bigint; ifindex: number }
+  | { op: "leaveGroup"; group: bigint; ifindex: number }
+  | { op: "sendMld"; ifindex: number; destination: bigint; message: Uint8Array };
+
+/** The fake's IPv6 half: MIFs, cache and memberships modelled as for IPv4. */
+export class FakeSys6 implements Sys6 {
+  /** Every call in order. */
+  readonly calls: FakeCall6[] = [];
+  /** Messages `receive()` returns, first in first out. */
+  readonly inbox: Received6[] = [];
+  /** Calls that must fail: op → errno name. */
+  readonly failures = new Map<string, string>();
+  /** MIFs in the "kernel". */
+  readonly mifs = new Map<number, VifSpec<bigint>>();
+  /** MFC entries in the "kernel", by `source/group`. */
+  readonly mfc = new Map<string, MfcSpec<bigint>>();
+  /** Memberships, as `group/ifindex`. */
+  readonly memberships = new Set<string>();
+  /** Packet counts by `source/group`, set by tests; entries not listed count 0. */
+  readonly packets = new Map<string, number>();
+  /** Whether the table is held. */
+  initialised = false;
+
+  /** Builds the half; `wake` is the owner's way to end a pending wait. */
+  constructor(readonly wake: () => void) {}
+
+  #maybeFail(op: string): void {
+    const code = this.failures.get(op);
+    if (code !== undefined) throw new FakeSysError(op, code);
+  }
+
+  /** Takes the table (or fails as configured). */
+  mrtInit(): void {
+    this.calls.push({ op: "mrtInit" });
+    this.#maybeFail("mrtInit");
+    this.initialised = true;
+  }
+
+  /** Releases everything, as closing the real socket does. */
+  close(): void {
+    this.initialised = false;
+    this.mifs.clear();
+    this.mfc.clear();
+    this.memberships.clear();
+  }
+
+  /** Records a MIF. */
+  addMif(mif: VifSpec<bigint>): void {
+    this.calls.push({ op: "addMif", mif });
+    this.#maybeFail("addMif");
+    this.mifs.set(mif.vifi, mif);
+  }
+
+  /** Removes a MIF; EADDRNOTAVAIL if absent, like the kernel. */
+  delMif(mifi: number): void {
+    this.calls.push({ op: "delMif", mifi });
+    if (!this.mifs.delete(mifi)) throw new FakeSysError("delMif", "EADDRNOTAVAIL");
+  }
+
+  /** Records an MFC entry. */
+  addMfc(mfc: MfcSpec<bigint>): void {
+    this.calls.push({ op: "addMfc", mfc });
+    this.#maybeFail("addMfc");
+    this.mfc.set(`${mfc.source}/${mfc.group}`, mfc);
+  }
+
+  /** Removes an MFC entry; ENOENT if absent. */
+  delMfc(source: bigint, group: bigint): void {
+    this.calls.push({ op: "delMfc", source, group });
+    if (!this.mfc.delete(`${source}/${group}`)) throw new FakeSysError("delMfc", "ENOENT");
+  }
+
+  /** The counters of an installed entry; ENOENT otherwise. */
+  sgCount(source: bigint, group: bigint): SgCount {
+    this.calls.push({ op: "sgCount", source, group });
+    const key = `${source}/${group}`;
+    if (!this.mfc.has(key)) throw new FakeSysError("sgCount", "ENOENT");
+    return { packets: this.packets.get(key) ?? 0, bytes: 0, wrongIf: 0 };
+  }
+
+  /** Records a membership. */
+  joinGroup(group: bigint, ifindex: number): void {
+    this.calls.push({ op: "joinGroup", group, ifindex });
+    this.#maybeFail("joinGroup");
+    this.memberships.add(`${group}/${ifindex}`);
+  }
+
+  /** Drops a membership. */
+  leaveGroup(group: bigint, ifindex: number): void {
+    this.calls.push({ op: "leaveGroup", group, ifindex });
+    this.memberships.delete(`${group}/${ifindex}`);
+  }
+
+  /** Records a sent message. */
+  sendMld(opts: { ifindex: number; destination: bigint; message: Uint8Array }): void {
+    this.calls.push({ op: "sendMld", ...opts });
+  }
+
+  /** Next queued message. */
+  receive(): Received6 | undefined {
+    return this.inbox.shift();
+  }
+
+  /** Queues a message and wakes the loop. */
+  deliver(msg: Received6): void {
+    this.inbox.push(msg);
+    this.wake();
+  }
+}
+
 /** The fake. Kernel state (VIFs, MFC, memberships) is modelled so tests can check leftovers. */
 export class FakeSys implements Sys {
+  /** The IPv6 half. */
+  readonly ipv6: FakeSys6 = new FakeSys6(() => this.#wakeup?.());
   /** Every call in order. */
   readonly calls: FakeCall[] = [];
   /** Messages `receive()` returns, first in first out. */
@@ -120,6 +242,7 @@ export class FakeSys implements Sys {
   /** Releases everything, as closing the real socket does. */
   close(): void {
     this.calls.push({ op: "close" });
+    this.ipv6.close();
     this.initialised = false;
     this.watching = false;
     this.vifs.clear();
@@ -201,7 +324,9 @@ export class FakeSys implements Sys {
    * (real time, at most 50 ms).
    */
   wait(timeoutMs: number): Promise<void> {
-    if (this.inbox.length > 0 || this.#changed) return Promise.resolve();
+    if (this.inbox.length > 0 || this.ipv6.inbox.length > 0 || this.#changed) {
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#wakeup = undefined;
