@@ -1,5 +1,5 @@
 /**
- * mcast-proxy: an IGMP proxy daemon (RFC 4605) for network edges.
+ * mcast-proxy: an IGMP and MLD proxy daemon (RFC 4605) for network edges.
  *
  * The only module that opens libc, reads the command line and exits.
  *
@@ -91,7 +91,9 @@ export async function main(args: string[]): Promise<number> {
   if (config === undefined) return 1;
   // What the daemon would refuse whatever the system looks like, -n refuses too.
   try {
-    configuredFamilies(config);
+    const { warnings } = configuredFamilies(config);
+    // The daemon logs them itself; -n says them here.
+    if (flags.n) { for (const w of warnings) console.error(`mcast-proxy: warning: ${w}`); }
   } catch (err) {
     if (!(err instanceof StartupError)) throw err;
     console.error(`mcast-proxy: ${file}: ${err.message}`);

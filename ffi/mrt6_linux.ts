@@ -1,7 +1,7 @@
 /**
  * The IPv6 half of the Linux OS port: the raw ICMPv6 socket that holds the kernel's IPv6
  * multicast routing table (MRT6_INIT), its MIFs and forwarding cache, MLD in and out, and the
- * upstream IPv6 memberships. Not wired into the daemon yet: the MLD side of the core comes next.
+ * upstream IPv6 memberships. `sys_linux.ts` serves it to the daemon as the `Sys6` half.
  *
  * Addresses are 16-byte arrays in network order. As in `sys_linux.ts`, every call whose errno
  * matters is synchronous, and buffers handed to the kernel by pointer are fields.

@@ -147,8 +147,8 @@ Deno.test("configuredFamilies: what cannot be proxied is an error or a warning, 
     (err: unknown) =>
       err instanceof StartupError &&
       err.message ===
-        "Nothing to proxy: the upstream interface has IPv4 off, and the upstream interface " +
-          "has IPv6 off",
+        "Nothing to proxy: IPv4 is off on every interface, and the upstream interface has " +
+          "IPv6 off",
   );
   throws(
     () =>

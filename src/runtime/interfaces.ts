@@ -191,18 +191,20 @@ export function configuredFamilies(config: Config): ConfiguredFamilies {
   const ipv6 = familyInterfaces(IPV6, config);
   /** Why a family with interfaces is not proxied, or `undefined` when it is. */
   const why = <A extends Address>(spec: FamilySpec<A>, list: ConfiguredInterface<A>[]) =>
-    !spec.enabled(config, upstream)
+    list.length === 0
+      ? `${spec.name} is off on every interface`
+      : !spec.enabled(config, upstream)
       ? `the upstream interface has ${spec.name} off`
       : !list.some((i) => i.role === "downstream")
       ? `no downstream interface has ${spec.name} on`
       : undefined;
   const why4 = why(IPV4, ipv4);
-  const why6 = ipv6.length === 0 ? "none has it on" : why(IPV6, ipv6);
+  const why6 = why(IPV6, ipv6);
   if (why4 !== undefined && why6 !== undefined) {
     if (ipv6.length === 0) {
       // IPv4 alone was asked for.
       throw new StartupError(
-        why4.startsWith("the upstream")
+        !IPV4.enabled(config, upstream)
           ? "The upstream interface has IPv4 off: nothing to proxy from"
           : "No downstream interface has IPv4 on: nothing to proxy to",
       );

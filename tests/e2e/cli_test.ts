@@ -282,3 +282,34 @@ Deno.test("cli: an IPv4-mapped IPv6 source is an error that gives the IPv4 form,
     ]);
   });
 });
+
+Deno.test("cli: -n says what IPv6 will not do, and refuses a configuration that proxies nothing", async () => {
+  const files = {
+    "threshold.conf": "ipv6 yes\ninterface em0 { upstream }\ninterface em1 { downstream\n" +
+      "threshold 3 }\n",
+    "up-off.conf": "ipv6 yes\ninterface em0 { upstream\nipv6 no }\ninterface em1 { downstream }\n",
+    "nothing.conf": "ipv4 no\nipv6 yes\ninterface em0 { upstream\nipv6 no }\n" +
+      "interface em1 { downstream }\n",
+  };
+  await withFiles(files, async (dir) => {
+    const threshold = await runDaemon(["-n", "-f", "threshold.conf"], dir);
+    assert.equal(threshold.code, 0, threshold.stderr);
+    assert.equal(threshold.stdout, "configuration OK\n");
+    assert.deepEqual(lines(threshold.stderr), [
+      'mcast-proxy: warning: Interface "em1": threshold 3 applies to IPv4 only (the kernel keeps ' +
+      "no TTL threshold per IPv6 interface)",
+    ]);
+    const upOff = await runDaemon(["-n", "-f", "up-off.conf"], dir);
+    assert.equal(upOff.code, 0, upOff.stderr);
+    assert.deepEqual(lines(upOff.stderr), [
+      "mcast-proxy: warning: IPv6 is not proxied: the upstream interface has IPv6 off",
+    ]);
+    const nothing = await runDaemon(["-n", "-f", "nothing.conf"], dir);
+    assert.equal(nothing.code, 1);
+    assert.equal(nothing.stdout, "");
+    assert.deepEqual(lines(nothing.stderr), [
+      "mcast-proxy: nothing.conf: Nothing to proxy: IPv4 is off on every interface, and the " +
+      "upstream interface has IPv6 off",
+    ]);
+  });
+});
