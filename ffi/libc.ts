@@ -14,6 +14,7 @@ export const LIBC_SYMBOLS = {
     parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"],
     result: "isize",
   },
+  sendmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" },
   recvmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" },
   recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },

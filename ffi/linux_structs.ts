@@ -480,6 +480,28 @@ export function findIn6Pktinfo(
   };
 }
 
+/** Bytes of a control buffer holding one IPV6_PKTINFO cmsg: CMSG_SPACE(sizeof in6_pktinfo). */
+export const SIZEOF_IN6_PKTINFO_CMSG = CMSGHDR.data + ((SIZEOF_IN6_PKTINFO + 7) & ~7);
+
+/**
+ * Writes one cmsg (level IPPROTO_IPV6, type IPV6_PKTINFO) with an `in6_pktinfo` into `out`
+ * ({@link SIZEOF_IN6_PKTINFO_CMSG} bytes): for sendmsg, it picks the packet's source address and
+ * outgoing interface. Returns `out`.
+ */
+export function encodeIn6PktinfoCmsg(
+  out: Uint8Array,
+  pktinfo: { address: Uint8Array; ifindex: number },
+): Uint8Array {
+  out.fill(0);
+  const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  v.setBigUint64(CMSGHDR.len, BigInt(CMSGHDR.data + SIZEOF_IN6_PKTINFO), LITTLE_ENDIAN);
+  v.setInt32(CMSGHDR.level, IPPROTO_IPV6, LITTLE_ENDIAN);
+  v.setInt32(CMSGHDR.type, IPV6_PKTINFO, LITTLE_ENDIAN);
+  out.set(pktinfo.address.subarray(0, SIZEOF_IN6_ADDR), CMSGHDR.data);
+  v.setUint32(CMSGHDR.data + SIZEOF_IN6_ADDR, pktinfo.ifindex, LITTLE_ENDIAN);
+  return out;
+}
+
 /**
  * Finds the received hop limit (`int`, cmsg level IPPROTO_IPV6, type IPV6_HOPLIMIT, after
  * IPV6_RECVHOPLIMIT).

@@ -4,6 +4,7 @@ import {
   decodeMrt6msg,
   decodeSiocSgReq6,
   encodeIcmp6Filter,
+  encodeIn6PktinfoCmsg,
   encodeIpMreqn,
   encodeIpv6Mreq,
   encodeMf6cctl,
@@ -21,6 +22,7 @@ import {
   findIn6Pktinfo,
   findPktinfoIfindex,
   SIZEOF_ICMP6_FILTER,
+  SIZEOF_IN6_PKTINFO_CMSG,
   SIZEOF_IP_MREQN,
   SIZEOF_IPV6_MREQ,
   SIZEOF_MF6CCTL,
@@ -505,4 +507,24 @@ Deno.test("findHopByHopRouterAlert: walks Pad1, PadN and other options; needs va
   equal(ok(hex("3a 00  01 02 00 00  05 02")), false, "RA cut by the header end");
   equal(ok(hex("3a 01  05 02 00 00  01 00")), false, "header length says 16 bytes, cmsg holds 8");
   equal(findHopByHopRouterAlert(hopOpts(hex("3a 00 05 02")), 20), false, "shorter than 8 bytes");
+});
+
+Deno.test("encodeIn6PktinfoCmsg: CMSG_SPACE(20) bytes that findIn6Pktinfo reads back", () => {
+  equal(SIZEOF_IN6_PKTINFO_CMSG, 40);
+  const address = hex("fe 80 00 00 00 00 00 00 00 00 00 00 00 00 00 01");
+  const out = encodeIn6PktinfoCmsg(new Uint8Array(SIZEOF_IN6_PKTINFO_CMSG).fill(0xee), {
+    address,
+    ifindex: 7,
+  });
+  deepStrictEqual(
+    out,
+    hex(
+      "24 00 00 00 00 00 00 00" + // cmsg_len 36 = 16 + sizeof(struct in6_pktinfo)
+        " 29 00 00 00 32 00 00 00" + // cmsg_level IPPROTO_IPV6 (41), cmsg_type IPV6_PKTINFO (50)
+        " fe 80 00 00 00 00 00 00 00 00 00 00 00 00 00 01" + // ipi6_addr
+        " 07 00 00 00" + // ipi6_ifindex
+        " 00 00 00 00", // padding to CMSG_SPACE
+    ),
+  );
+  deepStrictEqual(findIn6Pktinfo(out, out.length), { ifindex: 7, address });
 });

@@ -40,6 +40,7 @@ import {
   decodeMrt6msg,
   decodeSiocSgReq6,
   encodeIcmp6Filter,
+  encodeIn6PktinfoCmsg,
   encodeIpv6Mreq,
   encodeMf6cctl,
   encodeMif6ctl,
@@ -49,10 +50,14 @@ import {
   findHopByHopRouterAlert,
   findHopLimit,
   findIn6Pktinfo,
+  MSGHDR,
+  SIZEOF_IN6_PKTINFO_CMSG,
+  SIZEOF_IOVEC,
   SIZEOF_IPV6_MREQ,
   SIZEOF_MF6CCTL,
   SIZEOF_MIF6CTL,
   SIZEOF_MIFI,
+  SIZEOF_MSGHDR,
   SIZEOF_SIOC_SG_REQ6,
   SIZEOF_SOCKADDR_IN6,
 } from "./linux_structs.ts";
@@ -128,6 +133,10 @@ export class LinuxMrt6 {
   readonly #mreq = new Uint8Array(SIZEOF_IPV6_MREQ);
   readonly #sockaddr = new Uint8Array(SIZEOF_SOCKADDR_IN6);
   readonly #sgreq = new Uint8Array(SIZEOF_SIOC_SG_REQ6);
+  /** sendmsg's msghdr, iovec and IPV6_PKTINFO cmsg (the source address of what is sent). */
+  readonly #sendMsghdr = new Uint8Array(SIZEOF_MSGHDR);
+  readonly #sendIov = new Uint8Array(SIZEOF_IOVEC);
+  readonly #sendControl = new Uint8Array(SIZEOF_IN6_PKTINFO_CMSG);
 
   /** Wraps an opened libc; nothing is opened until {@link init}. */
   constructor(libc: Libc) {
@@ -231,20 +240,32 @@ export class LinuxMrt6 {
 
   /**
    * Sends an MLD message (checksum 0: the kernel fills it in) out of one interface to
-   * `destination`, with hop limit 1, Router Alert and the interface's link-local source.
+   * `destination`, with hop limit 1 and Router Alert, from `source` (IPV6_PKTINFO) when given.
+   * MLD needs the link-local source: left to itself, the kernel picks a global address for a
+   * destination of wider scope (an address-specific query for ff05::1), and hosts ignore such
+   * queries (RFC 2710 section 5).
    */
-  sendMld(opts: { ifindex: number; destination: Uint8Array; message: Uint8Array }): void {
+  sendMld(
+    opts: { ifindex: number; source?: Uint8Array; destination: Uint8Array; message: Uint8Array },
+  ): void {
     this.#setInt(IPPROTO_IPV6, IPV6_MULTICAST_IF, opts.ifindex, "IPV6_MULTICAST_IF");
     encodeSockaddrIn6(this.#sockaddr, opts.destination, opts.ifindex);
-    const n = this.#libc.symbols.sendto(
-      this.#fd,
-      opts.message,
-      BigInt(opts.message.byteLength),
-      0,
-      this.#sockaddr,
-      SIZEOF_SOCKADDR_IN6,
-    );
-    if (n < 0) this.#fail("sendto", "MLD");
+    if (opts.source !== undefined) {
+      encodeIn6PktinfoCmsg(this.#sendControl, { address: opts.source, ifindex: opts.ifindex });
+    }
+    const iov = new DataView(this.#sendIov.buffer);
+    iov.setBigUint64(0, pointerValue(opts.message), true);
+    iov.setBigUint64(8, BigInt(opts.message.byteLength), true);
+    const msg = new DataView(this.#sendMsghdr.buffer);
+    msg.setBigUint64(MSGHDR.name, pointerValue(this.#sockaddr), true);
+    msg.setUint32(MSGHDR.namelen, SIZEOF_SOCKADDR_IN6, true);
+    msg.setBigUint64(MSGHDR.iov, pointerValue(this.#sendIov), true);
+    msg.setBigUint64(MSGHDR.iovlen, 1n, true);
+    msg.setBigUint64(MSGHDR.control, pointerValue(this.#sendControl), true);
+    const controllen = opts.source === undefined ? 0 : SIZEOF_IN6_PKTINFO_CMSG;
+    msg.setBigUint64(MSGHDR.controllen, BigInt(controllen), true);
+    const n = this.#libc.symbols.sendmsg(this.#fd, this.#sendMsghdr, 0);
+    if (n < 0) this.#fail("sendmsg", "MLD");
   }
 
   /** Reads one pending MLD message or upcall without blocking. */
@@ -267,6 +288,10 @@ export class LinuxMrt6 {
       length: n,
     };
   }
+}
+
+function pointerValue(buf: Uint8Array): bigint {
+  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
 }
 
 function key(group: Uint8Array, ifindex: number): string {

@@ -271,6 +271,7 @@ export class LinuxSys implements Sys {
       sendMld: (opts) =>
         mrt6.sendMld({
           ifindex: opts.ifindex,
+          source: bigIntToIPv6(opts.source),
           destination: bigIntToIPv6(opts.destination),
           message: opts.message,
         }),

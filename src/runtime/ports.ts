@@ -74,7 +74,12 @@ export function ipv6Port(sys6: Sys6): FamilyPort<bigint> {
     joinGroup: (group, ifindex) => sys6.joinGroup(group, ifindex),
     leaveGroup: (group, ifindex) => sys6.leaveGroup(group, ifindex),
     send: (o) =>
-      sys6.sendMld({ ifindex: o.ifindex, destination: o.destination, message: o.message }),
+      sys6.sendMld({
+        ifindex: o.ifindex,
+        source: o.source,
+        destination: o.destination,
+        message: o.message,
+      }),
     receive() {
       const r = sys6.receive();
       if (r === undefined) return undefined;

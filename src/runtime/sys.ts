@@ -162,8 +162,10 @@ export interface Sys6 {
   joinGroup(group: bigint, ifindex: number): void;
   /** Leaves a group joined with `joinGroup`. */
   leaveGroup(group: bigint, ifindex: number): void;
-  /** Sends an MLD message with hop limit 1, Router Alert and the link-local source. */
-  sendMld(opts: { ifindex: number; destination: bigint; message: Uint8Array }): void;
+  /** Sends an MLD message with hop limit 1 and Router Alert from `source` (link-local). */
+  sendMld(
+    opts: { ifindex: number; source: bigint; destination: bigint; message: Uint8Array },
+  ): void;
   /** Returns the next pending message, or `undefined` when there is none (never blocks). */
   receive(): Received6 | undefined;
 }

@@ -51,7 +51,7 @@ export type FakeCall6 =
   | { op: "sgCount"; source: bigint; group: bigint }
   | { op: "joinGroup"; group: bigint; ifindex: number }
   | { op: "leaveGroup"; group: bigint; ifindex: number }
-  | { op: "sendMld"; ifindex: number; destination: bigint; message: Uint8Array };
+  | { op: "sendMld"; ifindex: number; source: bigint; destination: bigint; message: Uint8Array };
 
 /** The fake's IPv6 half: MIFs, cache and memberships modelled as for IPv4. */
 export class FakeSys6 implements Sys6 {
@@ -143,7 +143,9 @@ export class FakeSys6 implements Sys6 {
   }
 
   /** Records a sent message. */
-  sendMld(opts: { ifindex: number; destination: bigint; message: Uint8Array }): void {
+  sendMld(
+    opts: { ifindex: number; source: bigint; destination: bigint; message: Uint8Array },
+  ): void {
     this.calls.push({ op: "sendMld", ...opts });
   }
 
