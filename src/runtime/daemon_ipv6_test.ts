@@ -200,10 +200,10 @@ Deno.test("Daemon: IPv6 beside IPv4: MIFs, MLD queries, a report joins upstream,
   equal(sys.vifs.size, 3, "the VIFs too");
   for (const g of ["ff02::2", "ff02::16"]) ok(sys.ipv6.memberships.has(`${b6(g)}/11`), g);
   const queries = sys.ipv6.calls.flatMap((c) => c.op === "sendMld" ? [c] : []);
-  deepStrictEqual(queries.map((q) => [q.ifindex, q.destination]), [
-    [11, b6("ff02::1")],
-    [12, b6("ff02::1")],
-  ]);
+  deepStrictEqual(queries.map((q) => [q.ifindex, q.source, q.destination]), [
+    [11, b6("fe80::2"), b6("ff02::1")],
+    [12, b6("fe80::3"), b6("ff02::1")],
+  ], "from each LAN's link-local address");
   equal(queries[0].message[0], 130, "an MLD query");
   equal((queries[0].message[4] << 8) | queries[0].message[5], 10_000, "Maximum Response Delay");
   ok(lines.some((l) => l.includes('info: IPv6: Interface "dn1" is downstream as VIF 1')));
