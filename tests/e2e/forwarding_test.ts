@@ -3,7 +3,7 @@
 // Needs root; skipped with the reason printed otherwise.
 
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { createLab, type Lab, labSupport, useIgmpV2Hosts } from "../lab/lab.ts";
+import { createLab, labSupport, useIgmpV2Hosts } from "../lab/lab.ts";
 import { Host } from "../lab/host.ts";
 import { startSender } from "../lab/sender.ts";
 import { startDaemon } from "../lab/daemon.ts";
@@ -11,6 +11,7 @@ import {
   cache,
   entryOf,
   gaps,
+  lastGrowth,
   pktsOut,
   proxyJoined,
   sleep,
@@ -26,22 +27,6 @@ const G2 = "239.1.1.2";
 const LAST_MEMBER_QUERY_TIME_MS = 2000;
 const support = await labSupport();
 if (!support.ok) console.log(`SKIPPED forwarding e2e tests: ${support.reason}`);
-
-/** Polls a VIF's out counter every 50 ms; resolves with the time it last grew (wall ms). */
-async function lastGrowth(lab: Lab, name: string, watchMs: number): Promise<number> {
-  let last = await pktsOut(lab, name);
-  let lastT = performance.timeOrigin + performance.now();
-  const end = performance.now() + watchMs;
-  while (performance.now() < end) {
-    await sleep(50);
-    const n = await pktsOut(lab, name);
-    if (n !== last) {
-      last = n;
-      lastT = performance.timeOrigin + performance.now();
-    }
-  }
-  return lastT;
-}
 
 Deno.test({
   name: "e2e IGMPv2: join, other LAN dark, second member keeps the stream, leave, SIGTERM",
@@ -112,7 +97,7 @@ Deno.test({
     );
     await t.step("the last host leaves: the stream stops within LMQI × LMQC + 0.5 s", async () => {
       const leftAt = await h11.leave(G1);
-      const stopped = await lastGrowth(lab, "dn1", LAST_MEMBER_QUERY_TIME_MS + 2000);
+      const stopped = await lastGrowth(() => pktsOut(lab, "dn1"), LAST_MEMBER_QUERY_TIME_MS + 2000);
       const ms = stopped - leftAt;
       console.log(`  leave to last forwarded datagram: ${ms.toFixed(0)} ms`);
       ok(ms <= LAST_MEMBER_QUERY_TIME_MS + 500, `stream stopped ${ms} ms after the leave`);

@@ -11,6 +11,7 @@ import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import type { DaemonProcess } from "./daemon.ts";
 import { type Lab, type MrCacheEntry, type MrVif, parseMrCache, parseMrVif } from "./lab.ts";
 import { hexToAddr, type Mr6Vif, parseIgmp6, parseMr6Cache, parseMr6Vif } from "./proc.ts";
+import { wallNow } from "./json_lines.ts";
 
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
@@ -91,6 +92,29 @@ export async function cache6(lab: Lab): Promise<MrCacheEntry[]> {
   return parseMr6Cache(await lab.readProc(lab.ns.proxy, "/proc/net/ip6_mr_cache"));
 }
 
+/** The packets a MIF sent out so far. Throws when there is no MIF for the interface. */
+export async function pktsOut6(lab: Lab, name: string): Promise<number> {
+  const m = (await mifs6(lab)).find((x) => x.name === name);
+  if (m === undefined) throw new Error(`No MIF for ${name}`);
+  return m.pktsOut;
+}
+
+/**
+ * The resolved IPv6 (source, group) entry: its incoming interface and its oifs as `name:ttl`,
+ * or `undefined` when there is none (the IPv6 {@link entryOf}).
+ */
+export async function entryOf6(
+  lab: Lab,
+  source: string,
+  group: string,
+): Promise<{ iif: string; oifs: string[] } | undefined> {
+  const byMif = new Map((await mifs6(lab)).map((m) => [m.mif, m.name]));
+  const e = (await cache6(lab)).find((x) => x.origin === source && x.group === group && x.iif >= 0);
+  if (e === undefined) return undefined;
+  const name = (mif: number) => byMif.get(mif) ?? `MIF ${mif}`;
+  return { iif: name(e.iif), oifs: e.oifs.map((o) => `${name(o.vif)}:${o.ttl}`) };
+}
+
 /**
  * The IPv6 groups a namespace (default: the proxy's) is a member of on one interface, from
  * `/proc/net/igmp6`, in RFC 5952 text. The kernel's own groups are included: `ff02::1`,
@@ -108,6 +132,25 @@ export async function memberships6(
 /** Whether the proxy namespace is a member of the group on any interface. */
 export async function proxyJoined(lab: Lab, group: string): Promise<boolean> {
   return (await lab.readProc(lab.ns.proxy, "/proc/net/igmp")).includes(igmpHex(group));
+}
+
+/**
+ * Polls a counter (e.g. a VIF's packets out) every 50 ms for `watchMs`; resolves with the wall
+ * time (ms, as {@link wallNow}) it last grew.
+ */
+export async function lastGrowth(read: () => Promise<number>, watchMs: number): Promise<number> {
+  let last = await read();
+  let lastT = wallNow();
+  const end = performance.now() + watchMs;
+  while (performance.now() < end) {
+    await sleep(50);
+    const n = await read();
+    if (n !== last) {
+      last = n;
+      lastT = wallNow();
+    }
+  }
+  return lastT;
 }
 
 /** The sequence numbers missing from an ascending list. */
@@ -130,7 +173,8 @@ export function logged(daemon: DaemonProcess, level: "warn" | "info" | "debug"):
 
 /**
  * SIGTERM; exit 0 within `maxMs` (default 1 s), no fatal line, and the kernel's multicast
- * routing tables are empty afterwards. Resolves with the time the exit took (ms).
+ * routing tables are empty afterwards: the VIFs and forwarding cache, and where the lab has
+ * IPv6 the MIFs and IPv6 forwarding cache too. Resolves with the time the exit took (ms).
  */
 export async function stopClean(lab: Lab, daemon: DaemonProcess, maxMs = 1000): Promise<number> {
   const { code, ms } = await daemon.stop("SIGTERM");
@@ -138,6 +182,10 @@ export async function stopClean(lab: Lab, daemon: DaemonProcess, maxMs = 1000): 
   ok(ms < maxMs, `SIGTERM to exit took ${ms} ms`);
   deepStrictEqual(await vifs(lab), [], "/proc/net/ip_mr_vif is empty");
   deepStrictEqual(await cache(lab), [], "/proc/net/ip_mr_cache is empty");
+  if (lab.ipv6) {
+    deepStrictEqual(await mifs6(lab), [], "/proc/net/ip6_mr_vif is empty");
+    deepStrictEqual(await cache6(lab), [], "/proc/net/ip6_mr_cache is empty");
+  }
   ok(!daemon.lines.some((l) => l.includes("fatal:")), daemon.lines.join("\n"));
   return ms;
 }
