@@ -1,6 +1,7 @@
 /**
- * The live demo (`./run`): builds a namespace lab, runs the real daemon, has Linux hosts join
- * and leave groups on a script, and shows every second what the kernel forwards where.
+ * The live demo (`./run`): builds a namespace lab, runs the real daemon (IPv4 and IPv6), has
+ * Linux hosts join and leave groups on a script, and shows every second what the kernel forwards
+ * where.
  *
  * @module
  */
@@ -9,16 +10,21 @@ import {
   createLab,
   type Lab,
   labSupport,
+  parseMr6Cache,
+  parseMr6Vif,
   parseMrCache,
   parseMrVif,
+  SRC_ADDR6,
   useIgmpV2Hosts,
 } from "./lab.ts";
 import { Host } from "./host.ts";
 import { startSender } from "./sender.ts";
-import { type DaemonProcess, startDaemon } from "./daemon.ts";
+import { type DaemonProcess, labConfig, startDaemon } from "./daemon.ts";
 
 const A = "239.1.1.1";
 const B = "239.1.1.2";
+/** An IPv6 group, joined by a stock (MLDv2) host. */
+const C = "ff05::1:1";
 const RATE = 50;
 
 interface Step {
@@ -31,6 +37,7 @@ interface Step {
 
 const SCRIPT: Step[] = [
   { at: 3, host: "h11", action: "join", group: A, why: "the stream starts on LAN 1 only" },
+  { at: 5, host: "h12", action: "join", group: C, why: "IPv6: the stream starts on LAN 1 (MLD)" },
   { at: 7, host: "h21", action: "join", group: B, why: "LAN 2 gets 239.1.1.2, not 239.1.1.1" },
   { at: 11, host: "h12", action: "join", group: A, why: "a second viewer on LAN 1" },
   {
@@ -48,6 +55,7 @@ const SCRIPT: Step[] = [
     group: A,
     why: "last viewer on LAN 1: the stream stops there about 2 s later",
   },
+  { at: 27, host: "h12", action: "leave", group: C, why: "IPv6: the stream stops ~2 s later" },
   { at: 29, host: "h21", action: "leave", group: B, why: "239.1.1.2 stops on LAN 2" },
   { at: 33, host: "h21", action: "leave", group: A, why: "nobody watches: nothing is forwarded" },
 ];
@@ -80,11 +88,17 @@ async function frame(opts: {
   const { lab, t, hosts, joined } = opts;
   const vifs = parseMrVif(await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_vif"));
   const mfc = parseMrCache(await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_cache"));
+  const mfc6 = parseMr6Cache(await lab.readProc(lab.ns.proxy, "/proc/net/ip6_mr_cache"));
+  const mifName = new Map(
+    parseMr6Vif(await lab.readProc(lab.ns.proxy, "/proc/net/ip6_mr_vif")).map((
+      m,
+    ) => [m.mif, m.name]),
+  );
   const vifName = new Map(vifs.map((v) => [v.vif, v.name]));
   const lines: string[] = [];
   lines.push(
     `mcast-proxy live demo   t = ${lpad(t, 2)} s of ${END}` +
-      `   (sender 10.0.0.2 streams ${A} and ${B}, ${RATE} packets/s each)`,
+      `   (sender 10.0.0.2 streams ${A} and ${B}, ${SRC_ADDR6} streams ${C}, ${RATE} packets/s each)`,
   );
   lines.push("");
   lines.push("What just happened:");
@@ -123,15 +137,27 @@ async function frame(opts: {
     }
   }
   lines.push("");
+  lines.push("IPv6 forwarding entries (/proc/net/ip6_mr_cache), learnt with MLD");
+  const resolved6 = mfc6.filter((e) => e.iif >= 0);
+  if (resolved6.length === 0) lines.push("  (none: nothing is forwarded)");
+  for (const e of resolved6) {
+    const to = e.oifs.map((o) => mifName.get(o.vif) ?? `mif${o.vif}`).join(", ");
+    lines.push(
+      `  ${pad(e.origin, 12)}${pad(e.group, 11)}${pad(mifName.get(e.iif) ?? e.iif, 6)}${
+        pad(to, 12)
+      }${lpad(e.packets, 9)}`,
+    );
+  }
+  lines.push("");
   lines.push("Hosts: what each Linux host asked for and received in the last second");
   const now = Host.now();
   for (const [name, host] of hosts) {
     const lan = name[1];
     const groups = [...(joined.get(name) ?? [])];
-    const rates = [A, B].map((g) => `${g}: ${lpad(host.received(g, now - 1000).length, 3)}/s`);
+    const rates = [A, B, C].map((g) => `${g}: ${lpad(host.received(g, now - 1000).length, 3)}/s`);
     lines.push(
       `  ${pad(name, 5)}LAN ${lan}  ${pad(host.addr, 11)} joined ${
-        pad(groups.join(", ") || "-", 22)
+        pad(groups.join(", ") || "-", 33)
       }${rates.join("  ")}`,
     );
   }
@@ -155,9 +181,10 @@ async function main(): Promise<number> {
   ROLE["up0"] = "upstream";
   lab.ifaces.downstream.forEach((dn, i) => ROLE[dn] = `downstream, LAN ${i + 1}`);
   await useIgmpV2Hosts(lab);
-  const daemon = await startDaemon(lab);
+  const daemon = await startDaemon(lab, { config: "ipv6 yes\n" + labConfig(lab) });
   await daemon.waitForLine(/info: Started/);
   const sender = await startSender(lab, { groups: [A, B], rate: RATE });
+  const sender6 = await startSender(lab, { groups: [C], rate: RATE });
   const hosts = new Map<string, Host>([
     ["h11", await Host.onLan(lab, 1, 1)],
     ["h12", await Host.onLan(lab, 1, 2)],
@@ -193,16 +220,20 @@ async function main(): Promise<number> {
     const { code, ms } = await daemon.stop("SIGTERM");
     const vifs = (await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_vif")).trim().split("\n");
     const mfc = (await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_cache")).trim().split("\n");
+    const mifs = (await lab.readProc(lab.ns.proxy, "/proc/net/ip6_mr_vif")).trim().split("\n");
+    const mfc6 = (await lab.readProc(lab.ns.proxy, "/proc/net/ip6_mr_cache")).trim().split("\n");
     out(
       `\nSIGTERM: the daemon exited with code ${code} after ${ms.toFixed(0)} ms.\n` +
         `Kernel tables afterwards: ${vifs.length - 1} VIFs, ${
           mfc.length - 1
-        } forwarding entries.\n`,
+        } forwarding entries; IPv6: ${mifs.length - 1} MIFs, ${mfc6.length - 1} entries.\n`,
     );
-    return code === 0 && vifs.length === 1 && mfc.length === 1 ? 0 : 1;
+    const empty = [vifs, mfc, mifs, mfc6].every((table) => table.length === 1);
+    return code === 0 && empty ? 0 : 1;
   } finally {
     for (const h of hosts.values()) await h.close();
     await sender.stop();
+    await sender6.stop();
     await daemon.stop().catch(() => {});
     console.log("Lab torn down.");
   }
