@@ -84,6 +84,10 @@ export interface PacketInput<A extends Address> {
 export interface Family<A extends Address> {
   /** "IGMP" or "MLD", for logs. */
   readonly protocol: string;
+  /** What the kernel calls its virtual interfaces, for logs: "VIF" (IPv4) or "MIF" (IPv6). */
+  readonly vifWord: string;
+  /** Whether the kernel keeps a TTL threshold per virtual interface (IPv4 only). */
+  readonly thresholds: boolean;
   /** The unspecified address (0.0.0.0, ::): queries from it never win an election. */
   readonly unspecified: A;
   /** Where general queries go (224.0.0.1, ff02::1). */

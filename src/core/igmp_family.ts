@@ -55,6 +55,8 @@ function toMessage(igmp: IgmpMessage): ProtocolMessage<number> {
 /** IGMP over IPv4. */
 export const IGMP_FAMILY: Family<number> = {
   protocol: "IGMP",
+  vifWord: "VIF",
+  thresholds: true,
   unspecified: 0,
   allHosts: INADDR_ALLHOSTS_GROUP,
   listenGroups: [INADDR_ALLRTRS_GROUP, INADDR_ALLRPTS_GROUP],

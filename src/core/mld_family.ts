@@ -73,6 +73,8 @@ function toMessage(mld: MldMessage): ProtocolMessage<bigint> {
 /** MLD over IPv6. */
 export const MLD_FAMILY: Family<bigint> = {
   protocol: "MLD",
+  vifWord: "MIF",
+  thresholds: false,
   unspecified: 0n,
   allHosts: ipv6ToBigInt(IN6ADDR_LINKLOCAL_ALLNODES),
   listenGroups: [

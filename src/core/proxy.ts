@@ -450,12 +450,15 @@ function describeBoundaries<A extends Address>(family: Family<A>, boundaries: Su
   return `, ${word} ${boundaries.map((b) => family.formatSubnet(b)).join(" ")}`;
 }
 
-/** `downstream as VIF 2, address 10.2.0.1, threshold 1[, boundary …]` for the interface lines. */
+/**
+ * `downstream as VIF 2, address 10.2.0.1, threshold 1[, boundary …]` for the interface lines
+ * (IPv6: `downstream as MIF 2, address fe80::1[, boundary …]`).
+ */
 function describeVif<A extends Address>(state: ProxyState<A>, vif: VifState<A>): string {
   const { family } = state;
-  return `${vif.role} as VIF ${vif.vifi}, address ${
-    family.format(vif.address)
-  }, threshold ${vif.threshold}${describeBoundaries(family, vif.boundaries)}`;
+  return `${vif.role} as ${family.vifWord} ${vif.vifi}, address ${family.format(vif.address)}${
+    family.thresholds ? `, threshold ${vif.threshold}` : ""
+  }${describeBoundaries(family, vif.boundaries)}`;
 }
 
 /**
@@ -573,7 +576,8 @@ function addInterface<A extends Address>(
     log(
       out,
       "warn",
-      `Interface "${iface.name}" appeared but "${same.name}" already is VIF ${same.vifi}: not used`,
+      `Interface "${iface.name}" appeared but "${same.name}" already is ${state.family.vifWord} ` +
+        `${same.vifi}: not used`,
     );
     return;
   }
@@ -591,7 +595,8 @@ function addInterface<A extends Address>(
     log(
       out,
       "warn",
-      `Interface "${iface.name}" appeared but all ${MAXVIFS} VIFs are in use: not used`,
+      `Interface "${iface.name}" appeared but all ${MAXVIFS} ${state.family.vifWord}s are in ` +
+        "use: not used",
     );
     return;
   }
@@ -638,7 +643,7 @@ function removeInterface<A extends Address>(
     log(
       out,
       "info",
-      `Interface "${name}" is gone (${why}): VIF ${vif.vifi} removed` +
+      `Interface "${name}" is gone (${why}): ${state.family.vifWord} ${vif.vifi} removed` +
         (n === 0 ? "" : `, ${nEntries} of its sources dropped`),
     );
     out.push(...entries);
@@ -654,7 +659,8 @@ function removeInterface<A extends Address>(
     log(
       out,
       "info",
-      `Interface "${name}" is gone (${why}): VIF ${vif.vifi} removed, ${nEntries} and ` +
+      `Interface "${name}" is gone (${why}): ${state.family.vifWord} ${vif.vifi} removed, ` +
+        `${nEntries} and ` +
         `${joined} upstream ${joined === 1 ? "membership" : "memberships"} dropped; nothing ` +
         "from upstream is forwarded until it is back",
     );
@@ -989,7 +995,11 @@ function receivePacket<A extends Address>(
   const { family } = state;
   const decoded = family.decode(event);
   if (!decoded.ok) {
-    drop(state, out, now, decoded.reason, () => `packet on ifindex ${event.ifindex}`);
+    drop(state, out, now, decoded.reason, () => {
+      const from = event.source === undefined ? "" : ` from ${family.format(event.source)}`;
+      const name = state.byIfindex.get(event.ifindex)?.name;
+      return `packet${from} on ${name === undefined ? `ifindex ${event.ifindex}` : `"${name}"`}`;
+    });
     return;
   }
   const { source, message, label } = decoded.value;

@@ -162,6 +162,15 @@ Deno.test("MLD: bad hop limit, a global source, our own address and the upstream
   equal(state.members.size, 0);
 });
 
+Deno.test("MLD: a drop at the door names the sender and the interface in its debug line", () => {
+  const state = createProxy({ interfaces: [UP6, DN1], family: MLD_FAMILY, debug: true });
+  step(state, { kind: "start" }, 0);
+  const lines = mld(state, { message: v2Join(G), hopLimit: 255 }, 1).flatMap((a) =>
+    a.kind === "log" ? [a.message] : []
+  );
+  deepStrictEqual(lines, ['Dropped packet from fe80::11 on "dn1": bad-hop-limit']);
+});
+
 Deno.test("MLD: a lower link-local querier silences us and takes the LAN out of forwarding", () => {
   const state = proxy6();
   mld(state, { message: v2Join(G) }, 1);

@@ -97,7 +97,8 @@ function resolveFamily<A extends Address>(
   }
   if (usable.length > MAXVIFS) {
     throw new StartupError(
-      `${spec.logPrefix}${usable.length} interfaces are usable at once, the kernel supports ${MAXVIFS} VIFs`,
+      `${spec.logPrefix}${usable.length} interfaces are usable at once, the kernel supports ` +
+        `${MAXVIFS} ${spec.family.vifWord}s`,
     );
   }
   return { usable, warnings };

@@ -206,7 +206,11 @@ Deno.test("Daemon: IPv6 beside IPv4: MIFs, MLD queries, a report joins upstream,
   ], "from each LAN's link-local address");
   equal(queries[0].message[0], 130, "an MLD query");
   equal((queries[0].message[4] << 8) | queries[0].message[5], 10_000, "Maximum Response Delay");
-  ok(lines.some((l) => l.includes('info: IPv6: Interface "dn1" is downstream as VIF 1')));
+  ok(
+    lines.some((l) =>
+      l.includes('info: IPv6: Interface "dn1" is downstream as MIF 1, address fe80::2')
+    ),
+  );
   ok(
     lines.some((l) =>
       l.endsWith('info: Started: upstream "up0", 2 downstream; IPv6: upstream "up0", 2 downstream')
@@ -314,7 +318,7 @@ Deno.test("Daemon: an interface that gains its link-local address later gets a M
   const running = daemon.run();
   sys.setInterfaces(SYSTEM);
   await until("MIF 2", () => sys.ipv6.mifs.get(2)?.ifindex === 12);
-  ok(lines.some((l) => l.includes('info: IPv6: Interface "dn2" appeared: downstream as VIF 2')));
+  ok(lines.some((l) => l.includes('info: IPv6: Interface "dn2" appeared: downstream as MIF 2')));
   sys.setInterfaces([SYSTEM[0], SYSTEM[1], noLinkLocal]);
   await until("MIF 2 gone", () => !sys.ipv6.mifs.has(2));
   ok(

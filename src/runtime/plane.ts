@@ -7,7 +7,7 @@
  */
 
 import type { Action } from "../core/actions.ts";
-import type { Address } from "../core/family.ts";
+import type { Address, Family } from "../core/family.ts";
 import {
   createProxy,
   nextDeadline,
@@ -128,7 +128,8 @@ export class Plane<A extends Address> {
         this.#opts.port.addVif(a);
       } catch (err) {
         throw new StartupError(
-          `${this.#opts.spec.logPrefix}Cannot add VIF ${a.vifi} for "${a.name}": ${messageOf(err)}`,
+          `${this.#opts.spec.logPrefix}Cannot add ${this.#opts.spec.family.vifWord} ${a.vifi} ` +
+            `for "${a.name}": ${messageOf(err)}`,
         );
       }
     }
@@ -215,8 +216,8 @@ export class Plane<A extends Address> {
       } catch (err) {
         this.log(
           "warn",
-          `Cannot add VIF ${a.vifi} for "${a.name}": ${messageOf(err)}: trying again on the ` +
-            "next change",
+          `Cannot add ${this.#opts.spec.family.vifWord} ${a.vifi} for "${a.name}": ` +
+            `${messageOf(err)}: trying again on the next change`,
         );
         this.#failed.set(iface.name, key);
         // The core counts the VIF as in use: take it back, quietly.
@@ -263,7 +264,7 @@ export class Plane<A extends Address> {
 
   #execute(a: Action<A>, expected?: Expected): void {
     const { port } = this.#opts;
-    const { format } = this.#opts.spec.family;
+    const { format, vifWord } = this.#opts.spec.family;
     try {
       switch (a.kind) {
         case "log":
@@ -279,8 +280,8 @@ export class Plane<A extends Address> {
           port.addMfc(a);
           this.log(
             "debug",
-            `Forwarding (${format(a.source)}, ${format(a.group)}) from VIF ${a.parent} to ${
-              a.oifs.map((o) => `VIF ${o.vifi}`).join(", ")
+            `Forwarding (${format(a.source)}, ${format(a.group)}) from ${vifWord} ${a.parent} to ${
+              a.oifs.map((o) => `${vifWord} ${o.vifi}`).join(", ")
             }`,
           );
           return;
@@ -310,7 +311,7 @@ export class Plane<A extends Address> {
           return;
       }
     } catch (err) {
-      const message = `${describeAction(format, a)}: ${messageOf(err)}`;
+      const message = `${describeAction(this.#opts.spec.family, a)}: ${messageOf(err)}`;
       if (isExpectedFailure(a, expected)) this.log("debug", `${message} (the interface is gone)`);
       else this.log("warn", message);
     }
@@ -335,12 +336,13 @@ function isExpectedFailure<A extends Address>(
   }
 }
 
-function describeAction<A extends Address>(format: (a: A) => string, a: Action<A>): string {
+function describeAction<A extends Address>(family: Family<A>, a: Action<A>): string {
+  const { format, vifWord } = family;
   switch (a.kind) {
     case "addVif":
-      return `Cannot add VIF ${a.vifi} for "${a.name}"`;
+      return `Cannot add ${vifWord} ${a.vifi} for "${a.name}"`;
     case "delVif":
-      return `Cannot delete VIF ${a.vifi} for "${a.name}"`;
+      return `Cannot delete ${vifWord} ${a.vifi} for "${a.name}"`;
     case "addMfc":
       return `Cannot add MFC entry for (${format(a.source)}, ${format(a.group)})`;
     case "delMfc":
