@@ -10,8 +10,7 @@ import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import {
   createLab,
   type Lab,
-  type LabSupport,
-  labSupport,
+  mldLabSupport,
   SRC_ADDR,
   SRC_ADDR6,
   useMldV1Hosts,
@@ -25,6 +24,7 @@ import {
   cache6,
   entryOf,
   entryOf6,
+  escapeRegExp,
   gaps,
   lastGrowth,
   memberships,
@@ -32,6 +32,7 @@ import {
   pktsOut6,
   sleep,
   stopClean,
+  upstreamGroups6,
 } from "../lab/kernel_state.ts";
 
 const PREFIX = "mcpmld-";
@@ -43,23 +44,11 @@ const LAST_LISTENER_QUERY_TIME_MS = 2000;
 /** Hop limit of the test streams: enough to cross the proxy and its MIF threshold. */
 const HOPS = 5;
 
-const support = await mldSupport();
+const support = await mldLabSupport();
 if (!support.ok) console.log(`SKIPPED MLD e2e tests: ${support.reason}`);
 const tcpdump = support.ok && await hasTcpdump();
 if (support.ok && !tcpdump) {
   console.log("SKIPPED the MLD query captures of the MLDv1 test: tcpdump is not installed");
-}
-
-/** The lab's support, and a kernel with IPv6 multicast routing. */
-async function mldSupport(): Promise<LabSupport> {
-  const lab = await labSupport();
-  if (!lab.ok) return lab;
-  try {
-    await Deno.stat("/proc/net/ip6_mr_vif");
-  } catch {
-    return { ok: false, reason: "no IPv6 multicast routing in this kernel (/proc/net/ip6_mr_vif)" };
-  }
-  return { ok: true };
 }
 
 /** The lab's standard configuration, IPv6 only. */
@@ -74,12 +63,6 @@ function ipv6PerInterface(lab: Lab): string {
     block(lab.ifaces.upstream, "upstream"),
     ...lab.ifaces.downstream.map((dn) => block(dn, "downstream")),
   ].join("\n") + "\n";
-}
-
-/** The proxy's IPv6 memberships on up0 beyond link scope (ff01::/16, ff02::/16 left out). */
-async function upstreamGroups6(lab: Lab): Promise<string[]> {
-  return (await memberships6(lab, lab.ifaces.upstream)).filter((g) => !/^ff0[12]:/.test(g))
-    .sort();
 }
 
 /** Polls until `check` holds or `ms` passed; resolves with whether it held. */
@@ -116,11 +99,6 @@ async function waitForLineAfter(
   }
 }
 
-/** Regex-escapes an address for a log line match. */
-function re(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
 /** MLD queries in a capture, with their maximum response delay and queried address. */
 function mldQueries(packets: Captured[]): { p: Captured; delayMs: number; addr: string }[] {
   return packets.flatMap((p) => {
@@ -155,7 +133,11 @@ Deno.test({
     await t.step(
       "the source sends before anyone listens: forwarding starts within 1 s",
       async () => {
-        ok(await daemon.waitForLine(new RegExp(`IPv6: New source.*${re(SRC_ADDR6)}, ff05::1\\)`)));
+        ok(
+          await daemon.waitForLine(
+            new RegExp(`IPv6: New source.*${escapeRegExp(SRC_ADDR6)}, ff05::1\\)`),
+          ),
+        );
         const joinedAt = await h11.join(G1);
         const rx = await h11.waitFor(G1, { since: joinedAt, count: 1, timeoutMs: 3000 });
         const latency = rx[0].t - joinedAt;
@@ -191,13 +173,13 @@ Deno.test({
         const doneAt = await h12.leave(G1);
         await waitForLineAfter(
           daemon,
-          new RegExp(`IPv6: Received done for ff05::1 from ${re(h12ll)}`),
+          new RegExp(`IPv6: Received done for ff05::1 from ${escapeRegExp(h12ll)}`),
           { from },
         );
         // h11 answers the address-specific query (within its 1 s), so the group stays.
         await waitForLineAfter(
           daemon,
-          new RegExp(`IPv6: Received \\S*report for ff05::1 from ${re(h11ll)}`),
+          new RegExp(`IPv6: Received \\S*report for ff05::1 from ${escapeRegExp(h11ll)}`),
           { from, timeoutMs: 2500 },
         );
         // Watch until 2 s past the moment the group would have ended without h11's answer.
@@ -307,7 +289,7 @@ Deno.test({
       h21.waitFor(G1, { since: joined[1], count: 50, timeoutMs: 3000 }),
     ]);
     const heard = daemon.lines.find((l) =>
-      new RegExp(`IPv6: Received \\S+ for ff05::1 from ${re(h11ll)}`).test(l)
+      new RegExp(`IPv6: Received \\S+ for ff05::1 from ${escapeRegExp(h11ll)}`).test(l)
     );
     console.log(
       `  join to first datagram: stock host ${(rx11[0].t - joined[0]).toFixed(1)} ms, ` +
@@ -395,7 +377,7 @@ Deno.test({
     const joined = await h22.join(G1);
     await waitForLineAfter(
       daemon,
-      new RegExp(`IPv6: Received \\S*report for ff05::1 from ${re(h22ll)}`),
+      new RegExp(`IPv6: Received \\S*report for ff05::1 from ${escapeRegExp(h22ll)}`),
       { from },
     );
     const direct = await h22.waitFor(G1, { since: joined, count: 50, timeoutMs: 5000 });

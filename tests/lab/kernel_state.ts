@@ -129,6 +129,17 @@ export async function memberships6(
     .filter((m) => m.name === ifname).map((m) => m.group);
 }
 
+/** The proxy's IPv6 memberships on the upstream link beyond link scope (ff01::/16, ff02::/16 left out), sorted. */
+export async function upstreamGroups6(lab: Lab): Promise<string[]> {
+  return (await memberships6(lab, lab.ifaces.upstream)).filter((g) => !/^ff0[12]:/.test(g))
+    .sort();
+}
+
+/** `text` with the characters a regular expression treats specially escaped. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
 /** Whether the proxy namespace is a member of the group on any interface. */
 export async function proxyJoined(lab: Lab, group: string): Promise<boolean> {
   return (await lab.readProc(lab.ns.proxy, "/proc/net/igmp")).includes(igmpHex(group));

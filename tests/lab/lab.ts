@@ -293,6 +293,18 @@ const liveIds = new Set<string>();
 
 let supportMemo: Promise<LabSupport> | undefined;
 
+/** {@link labSupport}, and a kernel with IPv6 multicast routing (for the MLD tests). */
+export async function mldLabSupport(): Promise<LabSupport> {
+  const lab = await labSupport();
+  if (!lab.ok) return lab;
+  try {
+    await Deno.stat("/proc/net/ip6_mr_vif");
+  } catch {
+    return { ok: false, reason: "no IPv6 multicast routing in this kernel (/proc/net/ip6_mr_vif)" };
+  }
+  return { ok: true };
+}
+
 /**
  * Tells whether a lab can be built here: Linux, root, iproute2, and namespaces with veth and
  * bridge links. Tests use it to skip loudly. The result is computed once per process.

@@ -15,6 +15,10 @@
  *   ifindex, hopLimit, routerAlert, length; or msgtype, mif, source, group) or `timeout`;
  * - `query IF VERSION MS`: an MLD general query (version 1 or 2, Maximum Response Delay MS) to
  *   ff02::1 → `sent`;
+ * - `send IF SOURCE DEST HOPLIMIT HEX`: any ICMPv6 message (hex bytes, checksum field 0: the
+ *   kernel fills it in), e.g. a crafted MLD message, out of IF from SOURCE (an address of IF,
+ *   link-local or not) to the multicast address DEST with that hop limit and a Router Alert
+ *   hop-by-hop option, on a raw socket of its own (no `init` needed) → `sent` with its length;
  * - `mfc SOURCE GROUP PARENT OIF...` / `delmfc SOURCE GROUP` → `done`;
  * - `count SOURCE GROUP` → `count` with packets, bytes, wrongIf;
  * - `quit` (or EOF): closes everything → `bye`.
@@ -24,9 +28,25 @@
  * @module
  */
 
-import { openLibc } from "../../ffi/libc.ts";
+import { SysError } from "../../ffi/errno.ts";
+import { type Libc, openLibc, readErrno } from "../../ffi/libc.ts";
+import {
+  AF_INET6,
+  IPPROTO_ICMPV6,
+  IPPROTO_IPV6,
+  IPV6_HOPOPTS,
+  IPV6_HOPOPTS_RA_BYTES,
+  IPV6_MULTICAST_HOPS,
+  IPV6_MULTICAST_IF,
+  IPV6_MULTICAST_LOOP,
+  SOCK_CLOEXEC,
+  SOCK_RAW,
+} from "../../ffi/linux_constants.ts";
+import { encodeSockaddrIn6, SIZEOF_SOCKADDR_IN6 } from "../../ffi/linux_structs.ts";
 import { LinuxMrt6 } from "../../ffi/mrt6_linux.ts";
-import { formatIPv6, parseIPv6 } from "../../src/proto/addr.ts";
+import { setSockOpt, setSockOptInt } from "../../ffi/sockopt.ts";
+import { formatIPv6, isIPv6LinkLocalUnicast, parseIPv6 } from "../../src/proto/addr.ts";
+import { hex } from "../../src/proto/testing.ts";
 import { encodeMldQuery, IN6ADDR_ANY, IN6ADDR_LINKLOCAL_ALLNODES } from "../../src/proto/mld.ts";
 import { awaitReady, emit, type JsonEvent, parseEvent, readLines, wallNow } from "./json_lines.ts";
 import { denoRunArgv, type Lab } from "./lab.ts";
@@ -35,6 +55,58 @@ function addr(s: string | undefined): Uint8Array {
   const a = s === undefined ? undefined : parseIPv6(s);
   if (a === undefined) throw new Error(`Bad IPv6 address "${s}"`);
   return a;
+}
+
+/** What {@link sendRaw} sends: an ICMPv6 message and the IPv6 fields to send it with. */
+interface RawSend {
+  /** Interface to send out of. */
+  ifindex: number;
+  /** Source address; it must be one of the interface's (link-local or not). */
+  source: Uint8Array;
+  /** Multicast destination. */
+  destination: Uint8Array;
+  /** IPv6 hop limit, 0 to 255. */
+  hopLimit: number;
+  /** The ICMPv6 message, checksum field 0 (the kernel computes it). */
+  message: Uint8Array;
+}
+
+/**
+ * Sends one ICMPv6 message with chosen IPv6 fields (source, hop limit) and Router Alert, on a
+ * raw ICMPv6 socket opened for it and closed after. Throws {@link SysError}.
+ */
+function sendRaw(libc: Libc, opts: RawSend): void {
+  const fd = libc.symbols.socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+  if (fd < 0) throw new SysError("socket", "AF_INET6, SOCK_RAW, IPPROTO_ICMPV6", readErrno(libc));
+  try {
+    const opt = (option: number, name: string) => ({ level: IPPROTO_IPV6, option, name });
+    // A link-local source is bound with the interface as its scope.
+    const scope = isIPv6LinkLocalUnicast(opts.source) ? opts.ifindex : 0;
+    const local = encodeSockaddrIn6(new Uint8Array(SIZEOF_SOCKADDR_IN6), opts.source, scope);
+    if (libc.symbols.bind(fd, local, SIZEOF_SOCKADDR_IN6) < 0) {
+      throw new SysError("bind", formatIPv6(opts.source), readErrno(libc));
+    }
+    setSockOptInt(libc, fd, opt(IPV6_MULTICAST_IF, "IPV6_MULTICAST_IF"), opts.ifindex);
+    setSockOptInt(libc, fd, opt(IPV6_MULTICAST_HOPS, "IPV6_MULTICAST_HOPS"), opts.hopLimit);
+    setSockOptInt(libc, fd, opt(IPV6_MULTICAST_LOOP, "IPV6_MULTICAST_LOOP"), 0);
+    setSockOpt(libc, fd, opt(IPV6_HOPOPTS, "IPV6_HOPOPTS"), IPV6_HOPOPTS_RA_BYTES as Uint8Array);
+    const dest = encodeSockaddrIn6(
+      new Uint8Array(SIZEOF_SOCKADDR_IN6),
+      opts.destination,
+      opts.ifindex,
+    );
+    const n = libc.symbols.sendto(
+      fd,
+      opts.message,
+      BigInt(opts.message.byteLength),
+      0,
+      dest,
+      SIZEOF_SOCKADDR_IN6,
+    );
+    if (n < 0) throw new SysError("sendto", "ICMPv6", readErrno(libc));
+  } finally {
+    libc.symbols.close(fd);
+  }
 }
 
 async function main(): Promise<number> {
@@ -108,6 +180,22 @@ async function main(): Promise<number> {
               message,
             });
             emit({ ev: "sent", what: "query" });
+            break;
+          }
+          case "send": {
+            const hopLimit = Number(args[3]);
+            if (!Number.isInteger(hopLimit) || hopLimit < 0 || hopLimit > 255) {
+              throw new Error(`Bad hop limit "${args[3]}"`);
+            }
+            const message = hex(args[4] ?? "");
+            sendRaw(libc, {
+              ifindex: ifindex(args[0]),
+              source: addr(args[1]),
+              destination: addr(args[2]),
+              hopLimit,
+              message,
+            });
+            emit({ ev: "sent", what: "raw", length: message.length });
             break;
           }
           case "mfc":
