@@ -24,6 +24,28 @@ export const RTMGRP_LINK = 0x1;
 export const RTMGRP_IPV4_IFADDR = 0x10;
 /** rtnetlink multicast group: IPv6 addresses added or removed. */
 export const RTMGRP_IPV6_IFADDR = 0x100;
+/** rtnetlink message: an address (a reply to RTM_GETADDR, or news of one added or changed). */
+export const RTM_NEWADDR = 20;
+/** rtnetlink request: list addresses. */
+export const RTM_GETADDR = 22;
+/** Netlink message type: the end of a multipart (dump) reply. */
+export const NLMSG_DONE = 3;
+/** Netlink message type: an error (struct nlmsgerr, a negative errno first). */
+export const NLMSG_ERROR = 2;
+/** Netlink flag: a request. */
+export const NLM_F_REQUEST = 0x1;
+/** Netlink flag: dump the whole table (NLM_F_ROOT | NLM_F_MATCH). */
+export const NLM_F_DUMP = 0x300;
+/** Address attribute: the address. */
+export const IFA_ADDRESS = 1;
+/** Address attribute: the address flags, all 32 bits (u32). */
+export const IFA_FLAGS = 8;
+/** Address flag: duplicate address detection failed. */
+export const IFA_F_DADFAILED = 0x08;
+/** Address flag: duplicate address detection has not completed: not usable as a source yet. */
+export const IFA_F_TENTATIVE = 0x40;
+/** Socket option (SOL_SOCKET): receive timeout, a struct timeval. */
+export const SO_RCVTIMEO = 20;
 /** Stream-less datagram socket. */
 export const SOCK_DGRAM = 2;
 /** Raw socket. */

@@ -16,6 +16,8 @@ import { hasMldRouterAlert } from "../src/proto/mld.ts";
 import {
   AF_INET6,
   AF_NETLINK,
+  IFA_ADDRESS,
+  IFA_FLAGS,
   IP_PKTINFO,
   IPPROTO_IP,
   IPPROTO_IPV6,
@@ -24,6 +26,12 @@ import {
   IPV6_PKTINFO,
   MAXMIFS,
   MAXVIFS,
+  NLM_F_DUMP,
+  NLM_F_REQUEST,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  RTM_GETADDR,
+  RTM_NEWADDR,
   VIFF_USE_IFINDEX,
 } from "./linux_constants.ts";
 
@@ -183,6 +191,99 @@ export function encodeSockaddrNl(
   v.setUint32(4, addr.pid ?? 0, LITTLE_ENDIAN);
   v.setUint32(8, addr.groups >>> 0, LITTLE_ENDIAN);
   return out.subarray(0, SIZEOF_SOCKADDR_NL);
+}
+
+/** `struct nlmsghdr` {len u32 @0, type u16 @4, flags u16 @6, seq u32 @8, pid u32 @12}. */
+export const SIZEOF_NLMSGHDR = 16;
+/** `struct ifaddrmsg` {family u8 @0, prefixlen u8 @1, flags u8 @2, scope u8 @3, index u32 @4}. */
+export const SIZEOF_IFADDRMSG = 8;
+/** An RTM_GETADDR dump request: a `nlmsghdr` and an `ifaddrmsg`. */
+export const SIZEOF_GETADDR_REQUEST = SIZEOF_NLMSGHDR + SIZEOF_IFADDRMSG;
+
+/**
+ * An RTM_GETADDR dump request for the addresses of one family (AF_INET6, ...), with sequence
+ * number `seq`. Returns `out` ({@link SIZEOF_GETADDR_REQUEST} bytes).
+ */
+export function encodeGetAddrRequest(
+  out: Uint8Array,
+  req: { family: number; seq: number },
+): Uint8Array {
+  out.fill(0, 0, SIZEOF_GETADDR_REQUEST);
+  const v = new DataView(out.buffer, out.byteOffset, SIZEOF_GETADDR_REQUEST);
+  v.setUint32(0, SIZEOF_GETADDR_REQUEST, LITTLE_ENDIAN);
+  v.setUint16(4, RTM_GETADDR, LITTLE_ENDIAN);
+  v.setUint16(6, NLM_F_REQUEST | NLM_F_DUMP, LITTLE_ENDIAN);
+  v.setUint32(8, req.seq >>> 0, LITTLE_ENDIAN);
+  out[SIZEOF_NLMSGHDR] = req.family;
+  return out.subarray(0, SIZEOF_GETADDR_REQUEST);
+}
+
+/** An address of an RTM_NEWADDR message. */
+export interface NetlinkAddress {
+  /** Interface index. */
+  index: number;
+  /** AF_INET or AF_INET6. */
+  family: number;
+  /** Prefix length. */
+  prefixLength: number;
+  /** IFA_ADDRESS (16 bytes for IPv6, 4 for IPv4), copied; empty when absent. */
+  address: Uint8Array;
+  /** IFA_FLAGS when present, else the 8 bits of `ifa_flags`. */
+  flags: number;
+}
+
+/** What one datagram of a netlink dump reply says. */
+export interface AddrDumpChunk {
+  /** The addresses in it. */
+  addresses: NetlinkAddress[];
+  /** Whether it ended the reply (NLMSG_DONE). */
+  done: boolean;
+  /** A positive errno when the kernel answered with NLMSG_ERROR. */
+  error?: number;
+}
+
+/**
+ * Reads one datagram of an RTM_GETADDR dump reply: its RTM_NEWADDR messages, their IFA_ADDRESS
+ * and IFA_FLAGS attributes (rtattr {len u16 @0, type u16 @2, data @4}, 4-byte aligned), and
+ * whether it ends the reply. Messages of other sequence numbers or types are skipped; a message
+ * or attribute whose length runs past the end stops the walk.
+ */
+export function decodeAddrDump(buf: Uint8Array, length: number, seq: number): AddrDumpChunk {
+  const v = new DataView(buf.buffer, buf.byteOffset, Math.min(length, buf.byteLength));
+  const end = v.byteLength;
+  const chunk: AddrDumpChunk = { addresses: [], done: false };
+  for (let off = 0; off + SIZEOF_NLMSGHDR <= end;) {
+    const len = v.getUint32(off, LITTLE_ENDIAN);
+    if (len < SIZEOF_NLMSGHDR || off + len > end) break;
+    const type = v.getUint16(off + 4, LITTLE_ENDIAN);
+    if (v.getUint32(off + 8, LITTLE_ENDIAN) === (seq >>> 0)) {
+      if (type === NLMSG_DONE) chunk.done = true;
+      else if (type === NLMSG_ERROR && len >= SIZEOF_NLMSGHDR + 4) {
+        chunk.error = -v.getInt32(off + SIZEOF_NLMSGHDR, LITTLE_ENDIAN);
+        chunk.done = true;
+      } else if (type === RTM_NEWADDR && len >= SIZEOF_NLMSGHDR + SIZEOF_IFADDRMSG) {
+        const m = off + SIZEOF_NLMSGHDR;
+        const a: NetlinkAddress = {
+          family: v.getUint8(m),
+          prefixLength: v.getUint8(m + 1),
+          flags: v.getUint8(m + 2),
+          index: v.getUint32(m + 4, LITTLE_ENDIAN),
+          address: new Uint8Array(0),
+        };
+        for (let at = m + SIZEOF_IFADDRMSG; at + 4 <= off + len;) {
+          const alen = v.getUint16(at, LITTLE_ENDIAN);
+          if (alen < 4 || at + alen > off + len) break;
+          const atype = v.getUint16(at + 2, LITTLE_ENDIAN);
+          if (atype === IFA_ADDRESS) a.address = buf.slice(at + 4, at + alen);
+          if (atype === IFA_FLAGS && alen >= 8) a.flags = v.getUint32(at + 4, LITTLE_ENDIAN);
+          at += (alen + 3) & ~3;
+        }
+        chunk.addresses.push(a);
+      }
+    }
+    off += (len + 3) & ~3;
+  }
+  return chunk;
 }
 
 /**

@@ -33,6 +33,8 @@ import {
   AF_NETLINK,
   EFD_CLOEXEC,
   EFD_NONBLOCK,
+  IFA_F_DADFAILED,
+  IFA_F_TENTATIVE,
   IFF_LOOPBACK,
   IFF_MULTICAST,
   IFF_RUNNING,
@@ -62,13 +64,17 @@ import {
   RTMGRP_IPV6_IFADDR,
   RTMGRP_LINK,
   SIOCGETSGCNT,
+  SO_RCVTIMEO,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
   SOCK_RAW,
+  SOL_SOCKET,
 } from "./linux_constants.ts";
 import {
+  decodeAddrDump,
   decodeIgmpmsg,
   decodeSiocSgReq,
+  encodeGetAddrRequest,
   encodeIpMreqn,
   encodeMfcctl,
   encodeSiocSgReq,
@@ -77,6 +83,7 @@ import {
   encodeVifctl,
   findPktinfoIfindex,
   getInAddr,
+  SIZEOF_GETADDR_REQUEST,
   SIZEOF_IP_MREQN,
   SIZEOF_MFCCTL,
   SIZEOF_SIOC_SG_REQ,
@@ -119,6 +126,7 @@ export class LinuxSys implements Sys {
   readonly #sockaddr = new Uint8Array(SIZEOF_SOCKADDR_IN);
   readonly #sgreq = new Uint8Array(SIZEOF_SIOC_SG_REQ);
   #waiting = false;
+  #dumpSeq = 0;
   readonly #mrt6: LinuxMrt6;
   /** The IPv6 half: opened by its `mrtInit()`, closed by {@link close}. */
   readonly ipv6: Sys6;
@@ -156,8 +164,13 @@ export class LinuxSys implements Sys {
     setSockOpt(this.#libc, fd, { level: IPPROTO_IP, option, name }, bytes);
   }
 
-  /** Lists interfaces and their IPv4 addresses with getifaddrs(3). */
+  /**
+   * Lists interfaces and their addresses with getifaddrs(3); IPv6 addresses whose duplicate
+   * address detection has not completed (or failed) are marked tentative, from an RTM_GETADDR
+   * dump, since getifaddrs does not tell.
+   */
   interfaces(): SystemInterface[] {
+    const notReady = this.#ipv6NotReady();
     const out = new BigUint64Array(1);
     if (this.#libc.symbols.getifaddrs(new Uint8Array(out.buffer)) < 0) {
       this.#fail("getifaddrs", "");
@@ -206,7 +219,8 @@ export class LinuxSys implements Sys {
             const m = new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(mask, 16, 8));
             prefixLength = m.reduce((n, byte) => n + popcount8(byte), 0);
           }
-          iface.ipv6.push({ address, prefixLength });
+          const tentative = notReady.has(`${iface.index}/${address.join(".")}`);
+          iface.ipv6.push({ address, prefixLength, ...(tentative ? { tentative } : {}) });
         }
         p = ifa.getPointer(0);
       }
@@ -214,6 +228,54 @@ export class LinuxSys implements Sys {
       this.#libc.symbols.freeifaddrs(head);
     }
     return [...byName.values()].filter((i) => i.index > 0);
+  }
+
+  /**
+   * The IPv6 addresses that are tentative or failed duplicate address detection, as
+   * `ifindex/bytes`, from an RTM_GETADDR dump on a netlink socket of its own (with a 1 s receive
+   * timeout, so a kernel that does not answer cannot hang the daemon). Empty when the dump fails:
+   * every address then counts as ready, as getifaddrs alone would have it.
+   */
+  #ipv6NotReady(): Set<string> {
+    const s = this.#libc.symbols;
+    const found = new Set<string>();
+    const fd = s.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0) return found;
+    try {
+      const timeout = new BigInt64Array([1n, 0n]); // struct timeval {tv_sec, tv_usec}
+      if (s.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, new Uint8Array(timeout.buffer), 16) < 0) {
+        return found;
+      }
+      const seq = (this.#dumpSeq = (this.#dumpSeq + 1) >>> 0);
+      const req = encodeGetAddrRequest(new Uint8Array(SIZEOF_GETADDR_REQUEST), {
+        family: AF_INET6,
+        seq,
+      });
+      encodeSockaddrNl(this.#sockaddrNl, { groups: 0 });
+      const sent = s.sendto(
+        fd,
+        req,
+        BigInt(req.byteLength),
+        0,
+        this.#sockaddrNl,
+        SIZEOF_SOCKADDR_NL,
+      );
+      if (sent < 0) return found;
+      for (let i = 0; i < NETLINK_BATCH; i++) {
+        const n = Number(s.recv(fd, this.#netlinkBuf, BigInt(NETLINK_BUFFER_SIZE), 0));
+        if (n <= 0) break;
+        const chunk = decodeAddrDump(this.#netlinkBuf, n, seq);
+        for (const a of chunk.addresses) {
+          if ((a.flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)) !== 0) {
+            found.add(`${a.index}/${a.address.join(".")}`);
+          }
+        }
+        if (chunk.done) break;
+      }
+    } finally {
+      s.close(fd);
+    }
+    return found;
   }
 
   /** Opens the raw IGMP socket, takes the kernel table and sets the options queries need. */

@@ -119,7 +119,7 @@ export const IPV6: FamilySpec<bigint> = {
       : { address: ipv6ToBigInt(address), prefixLength: p.length };
   },
   addressesOf(sysIf) {
-    const linkLocal = sysIf.ipv6.find((a) => isIPv6LinkLocalUnicast(a.address));
+    const linkLocal = sysIf.ipv6.find((a) => isIPv6LinkLocalUnicast(a.address) && !a.tentative);
     if (linkLocal === undefined) return undefined;
     return {
       address: ipv6ToBigInt(linkLocal.address),

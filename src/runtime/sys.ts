@@ -46,6 +46,11 @@ export interface Interface6Address {
   address: Uint8Array;
   /** Prefix length of the subnet. */
   prefixLength: number;
+  /**
+   * Duplicate address detection has not completed, or failed: the kernel refuses the address
+   * as a source, so it cannot send MLD yet.
+   */
+  tentative?: boolean;
 }
 
 /** A VIF (IPv4) or MIF (IPv6) to add to the kernel's multicast routing table. */

@@ -511,3 +511,54 @@ Deno.test({
     deepStrictEqual(await upstreamGroups6(lab), [], "no upstream IPv6 membership is left");
   },
 });
+
+Deno.test({
+  name: "e2e MLD: a LAN whose link-local address is still tentative (DAD) is used once it is ready",
+  ignore: !support.ok,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using lab = await createLab({ prefix: PREFIX, hostsPerLan: [1, 1] });
+    const p = lab.ns.proxy;
+    // dn2 comes up again with duplicate address detection on: its new link-local address is
+    // tentative for about a second, and the kernel refuses it as a source until then.
+    const link = async (state: "up" | "down") => {
+      const r = await lab.exec(p, ["ip", "link", "set", "dn2", state]);
+      equal(r.code, 0, r.stderr);
+    };
+    await link("down");
+    await lab.sysctl(p, "net.ipv6.conf.dn2.accept_dad", 1);
+    await lab.sysctl(p, "net.ipv6.conf.dn2.dad_transmits", 1);
+    await link("up");
+    const addr = await lab.exec(p, ["ip", "-6", "addr", "show", "dev", "dn2", "scope", "link"]);
+    ok(addr.stdout.includes("tentative"), `dn2's link-local is tentative:\n${addr.stdout}`);
+    const t0 = Host.now();
+    const daemon = await startDaemon(lab, { config: ipv6Only(lab) });
+    await daemon.waitForLine(/info: Started/);
+    ok(
+      daemon.lines.some((l) =>
+        l.includes('warn: IPv6: Interface "dn2" has no IPv6 link-local address: waiting for one')
+      ),
+      daemon.lines.join("\n"),
+    );
+    const appeared = await daemon.waitForLine(
+      /info: IPv6: Interface "dn2" appeared: downstream as MIF 2/,
+      5000,
+    );
+    await daemon.waitForLine(/IPv6: Sent general query on "dn2"/);
+    console.log(
+      `  daemon start to dn2 in use: ${
+        (Date.parse(appeared.slice(0, 24)) - t0).toFixed(0)
+      } ms (DAD of one probe)`,
+    );
+    ok(!daemon.lines.some((l) => /Cannot send/.test(l)), daemon.lines.join("\n"));
+    const sender = await startSender(lab, { groups: [G1], rate: 100, ttl: HOPS });
+    await using h21 = await Host.onLan(lab, 2, 1);
+    const joined = await h21.join(G1);
+    const rx = await h21.waitFor(G1, { since: joined, count: 20, timeoutMs: 3000 });
+    console.log(`  join on LAN 2 to first datagram: ${(rx[0].t - joined).toFixed(1)} ms`);
+    deepStrictEqual(await entryOf6(lab, SRC_ADDR6, G1), { iif: "up0", oifs: ["dn2:1"] });
+    await sender.stop();
+    await stopClean(lab, daemon);
+  },
+});

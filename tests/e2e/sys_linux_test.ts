@@ -46,3 +46,38 @@ Deno.test({
     deepStrictEqual(lo?.ipv6, ["::1/128"]);
   },
 });
+
+Deno.test({
+  name: "e2e LinuxSys.interfaces: an IPv6 address under duplicate address detection is tentative",
+  ignore: !support.ok,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using lab = await createLab({ prefix: "mcpos-", hostsPerLan: [1] });
+    const p = lab.ns.proxy;
+    await lab.sysctl(p, "net.ipv6.conf.dn1.accept_dad", 1);
+    await lab.sysctl(p, "net.ipv6.conf.dn1.dad_transmits", 1);
+    const added = await lab.exec(p, ["ip", "addr", "add", "2001:db8:78::1/64", "dev", "dn1"]);
+    equal(added.code, 0, added.stderr);
+    const list = async () => {
+      const r = await lab.exec(
+        p,
+        denoRunArgv(new URL("../lab/list_interfaces.ts", import.meta.url), [], ["--allow-ffi"]),
+      );
+      equal(r.code, 0, r.stderr);
+      return (JSON.parse(r.stdout) as ListedInterface[]).find((i) => i.name === "dn1")!;
+    };
+    const during = await list();
+    ok(during.ipv6.includes("2001:db8:78::1/64"));
+    deepStrictEqual(during.tentative6, ["2001:db8:78::1/64"], "only the new address is tentative");
+    // One probe, one retransmit timer (1 s): DAD is over within a few seconds.
+    const end = performance.now() + 5000;
+    while (
+      (await lab.exec(p, ["ip", "-6", "addr", "show", "dev", "dn1"])).stdout.includes("tentative")
+    ) {
+      ok(performance.now() < end, "DAD did not complete in 5 s");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    deepStrictEqual((await list()).tentative6, [], "ready once DAD completed");
+  },
+});

@@ -30,6 +30,8 @@ export interface ListedInterface {
   ipv4: string[];
   /** IPv6 addresses as `x::y/len`. */
   ipv6: string[];
+  /** The IPv6 addresses among them that are tentative (DAD not completed or failed). */
+  tentative6: string[];
 }
 
 if (import.meta.main) {
@@ -43,6 +45,9 @@ if (import.meta.main) {
       multicast: i.multicast,
       ipv4: i.ipv4.map((a) => `${formatIPv4(a.address)}/${a.prefixLength}`),
       ipv6: i.ipv6.map((a) => `${formatIPv6(a.address)}/${a.prefixLength}`),
+      tentative6: i.ipv6.filter((a) => a.tentative).map((a) =>
+        `${formatIPv6(a.address)}/${a.prefixLength}`
+      ),
     }));
     console.log(JSON.stringify(listed));
   } finally {
