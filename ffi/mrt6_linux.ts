@@ -64,7 +64,7 @@ import {
 import { MembershipPool } from "./membership_pool.ts";
 import { Receiver } from "./receiver.ts";
 import { raiseReceiveBuffer, setSockOpt, setSockOptInt } from "./sockopt.ts";
-import type { SgCount } from "../src/runtime/sys.ts";
+import type { Received6, SgCount } from "../src/runtime/sys.ts";
 
 /** ICMPv6 types let through the socket's filter: MLD query, v1 report, done, v2 report. */
 const MLD_TYPES = [130, 131, 132, 143];
@@ -82,39 +82,6 @@ export interface Mfc6Spec {
   /** Outgoing MIFs (IPv6 has no per-MIF TTL threshold in the cache). */
   oifs: readonly number[];
 }
-
-/** Something read from the IPv6 routing socket. */
-export type Received6 =
-  | {
-    /** An MLD message (the ICMPv6 message; the kernel has checked its checksum). */
-    kind: "packet";
-    /** Arrival interface (IPV6_PKTINFO). */
-    ifindex: number;
-    /** The sender's address (link-local for valid MLD). */
-    source: Uint8Array;
-    /** The destination address (IPV6_PKTINFO). */
-    destination: Uint8Array;
-    /** Hop limit it arrived with, when the kernel told. */
-    hopLimit: number | undefined;
-    /** Whether its hop-by-hop header carried Router Alert (MLD). */
-    routerAlert: boolean;
-    /** The bytes; valid until the next `receive()`. */
-    data: Uint8Array;
-    /** Number of valid bytes in `data`. */
-    length: number;
-  }
-  | {
-    /** A kernel upcall (struct mrt6msg). */
-    kind: "upcall";
-    /** MRT6MSG_NOCACHE, ... */
-    msgtype: number;
-    /** MIF the data arrived on. */
-    mif: number;
-    /** Source of the data. */
-    source: Uint8Array;
-    /** Group of the data. */
-    group: Uint8Array;
-  };
 
 /** The IPv6 multicast routing socket and what goes with it. */
 export class LinuxMrt6 {
@@ -269,7 +236,7 @@ export class LinuxMrt6 {
   }
 
   /** Reads one pending MLD message or upcall without blocking. */
-  receive(): Received6 | undefined {
+  receive(): Received6<Uint8Array> | undefined {
     if (this.#fd < 0) return undefined;
     const r = this.#receiver;
     const n = r.receive(this.#libc, this.#fd);

@@ -112,17 +112,20 @@ export type Received =
     group: number;
   };
 
-/** Something read from the IPv6 multicast routing socket. */
-export type Received6 =
+/**
+ * Something read from the IPv6 multicast routing socket; addresses as bigints (the default) or,
+ * in the FFI layer, as 16 bytes in network order.
+ */
+export type Received6<A extends bigint | Uint8Array = bigint> =
   | {
     /** An MLD message: the ICMPv6 message, without IPv6 header (the kernel checked its checksum). */
     kind: "packet";
     /** Interface it arrived on (IPV6_PKTINFO), 0 if unknown. */
     ifindex: number;
     /** The sender's address. */
-    source: bigint;
+    source: A;
     /** The destination address (IPV6_PKTINFO). */
-    destination: bigint;
+    destination: A;
     /** The hop limit it arrived with, when the kernel told. */
     hopLimit: number | undefined;
     /** Whether its hop-by-hop header carried Router Alert. */
@@ -140,9 +143,9 @@ export type Received6 =
     /** MIF the data arrived on. */
     mif: number;
     /** Source of the data. */
-    source: bigint;
+    source: A;
     /** Group of the data. */
-    group: bigint;
+    group: A;
   };
 
 /**
