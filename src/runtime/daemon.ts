@@ -11,7 +11,9 @@ import type { Address } from "../core/family.ts";
 import { MAXVIFS, type ProxyInterface, type ProxyState } from "../core/proxy.ts";
 import type { Logger } from "../log.ts";
 import {
+  type ConfiguredFamilies,
   configuredFamilies,
+  type ConfiguredInterface,
   type FamilySpec,
   IPV4,
   IPV6,
@@ -74,7 +76,7 @@ export interface ResolvedInterfaces {
  */
 function resolveFamily<A extends Address>(
   spec: FamilySpec<A>,
-  configured: Parameters<typeof scanInterfaces<A>>[1],
+  configured: readonly ConfiguredInterface<A>[],
   system: SystemInterface[],
 ): { usable: ProxyInterface<A>[]; warnings: string[] } {
   const { usable, unusable } = scanInterfaces(spec, configured, system);
@@ -117,7 +119,15 @@ export function resolveInterfaces(
   system: SystemInterface[],
   log: Logger,
 ): ResolvedInterfaces {
-  const configured = configuredFamilies(config);
+  return resolveConfigured(configuredFamilies(config), system, log);
+}
+
+/** {@link resolveInterfaces} of interfaces already read from the configuration. */
+function resolveConfigured(
+  configured: ConfiguredFamilies,
+  system: SystemInterface[],
+  log: Logger,
+): ResolvedInterfaces {
   for (const w of configured.warnings) log.warn(w);
   const result: ResolvedInterfaces = {};
   const given = new Set<string>();
@@ -206,8 +216,8 @@ export class Daemon {
    */
   start(): void {
     const { sys, log, config } = this.#opts;
-    const resolved = resolveInterfaces(config, sys.interfaces(), log);
     const configured = configuredFamilies(config);
+    const resolved = resolveConfigured(configured, sys.interfaces(), log);
     const now = this.#now;
     if (resolved.ipv4 !== undefined) {
       this.#ipv4 = new Plane({
