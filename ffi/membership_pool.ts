@@ -1,9 +1,10 @@
 /**
  * Host memberships (IP_ADD_MEMBERSHIP / IPV6_ADD_MEMBERSHIP) spread over a pool of datagram
- * sockets: the kernel limits how many groups one socket may join (for IPv4
- * `net.ipv4.igmp_max_memberships`, 20 by default; for IPv6 the socket's option memory), and
- * answers ENOBUFS past it, so a new socket is opened when one is full. The user never has to
- * raise a sysctl.
+ * sockets: the kernel limits how many groups one socket may join, and a new socket is opened
+ * when one is full. For IPv4 the limit is `net.ipv4.igmp_max_memberships` (20 by default) and
+ * the kernel answers ENOBUFS past it; for IPv6 it is the socket's option memory
+ * (`net.core.optmem_max`: about 2340 groups with the default 128 KiB, measured) and the answer
+ * is ENOMEM. The user never has to raise a sysctl.
  *
  * @module
  */
@@ -71,7 +72,8 @@ export class MembershipPool {
         return;
       }
       const errno = readErrno(this.#libc);
-      if (errno !== Errno.ENOBUFS || sock.groups === 0) {
+      // A socket that holds groups and refuses one more is full; on an empty one it is news.
+      if ((errno !== Errno.ENOBUFS && errno !== Errno.ENOMEM) || sock.groups === 0) {
         throw new SysError("setsockopt", add.name, errno);
       }
       sock.full = true;

@@ -15,7 +15,7 @@ import { Host } from "../lab/host.ts";
 import { startSender } from "../lab/sender.ts";
 import { type DaemonProcess, labConfig, startDaemon } from "../lab/daemon.ts";
 import { type Captured, hasTcpdump, hopLimit, MLD_FILTER, startCapture } from "../lab/capture.ts";
-import { type Mrt6Agent, startMrt6Agent } from "../lab/mrt6_agent.ts";
+import { startMrt6Agent } from "../lab/mrt6_agent.ts";
 import {
   cache6,
   entryOf6,
@@ -54,28 +54,11 @@ function lineIndex(lines: string[], pattern: RegExp, from = 0): number {
   return -1;
 }
 
-/** Bytes as the agent's `send` command takes them. */
-function toHex(bytes: Uint8Array): string {
-  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** Parses an IPv6 address of the test; throws on a typo. */
 function ip6(s: string): Uint8Array {
   const a = parseIPv6(s);
   if (a === undefined) throw new TypeError(`Bad IPv6 address in test: "${s}"`);
   return a;
-}
-
-/** Sends one crafted ICMPv6 message through an agent; fails the test if it was not sent. */
-async function send(
-  agent: Mrt6Agent,
-  opts: { source: string; destination: string; hopLimit: number; message: Uint8Array },
-): Promise<void> {
-  const line = `send eth0 ${opts.source} ${opts.destination} ${opts.hopLimit} ${
-    toHex(opts.message)
-  }`;
-  const ev = await agent.command(line);
-  deepStrictEqual(ev, { ev: "sent", what: "raw", length: opts.message.length }, line);
 }
 
 /** The reason counts of the daemon's `IPv6: Since start, N inputs dropped: ...` exit line. */
@@ -156,7 +139,7 @@ Deno.test({
         // The time before the command: the daemon may log its answer before the agent replies.
         const at = Host.now();
         rivalSent.push(at);
-        await send(rivalAgent, {
+        await rivalAgent.send({
           source: RIVAL,
           destination: "ff02::1",
           hopLimit: 1,
@@ -381,7 +364,7 @@ Deno.test({
         const from = daemon.lines.length;
         const dn1Before = await pktsOut6(lab, "dn1");
         for (const b of bad) {
-          await send(crafter, b.opts);
+          await crafter.send(b.opts);
           const line = await daemon.waitForLine(
             new RegExp(`debug: IPv6: Dropped .*: ${b.reason}$`),
             2000,
@@ -410,7 +393,7 @@ Deno.test({
     await t.step(
       "the same report, valid (hop limit 1, link-local source), is accepted",
       async () => {
-        await send(crafter, {
+        await crafter.send({
           source: h11ll,
           destination: CONTROL,
           hopLimit: 1,

@@ -16,6 +16,13 @@ import {
   useMldV1Hosts,
 } from "../lab/lab.ts";
 import { Host } from "../lab/host.ts";
+import { startMrt6Agent } from "../lab/mrt6_agent.ts";
+import { parseIPv6 } from "../../src/proto/addr.ts";
+import {
+  encodeMldV2Report,
+  MLD_CHANGE_TO_EXCLUDE_MODE,
+  type MldRecordType,
+} from "../../src/proto/mld.ts";
 import { startSender } from "../lab/sender.ts";
 import { type DaemonProcess, labConfig, startDaemon } from "../lab/daemon.ts";
 import { type Captured, hasTcpdump, hopLimit, MLD_FILTER, startCapture } from "../lab/capture.ts";
@@ -560,5 +567,57 @@ Deno.test({
     deepStrictEqual(await entryOf6(lab, SRC_ADDR6, G1), { iif: "up0", oifs: ["dn2:1"] });
     await sender.stop();
     await stopClean(lab, daemon);
+  },
+});
+
+Deno.test({
+  name: "e2e MLD: 3000 reported groups are all joined upstream, past one socket's memberships",
+  ignore: !support.ok,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using lab = await createLab({ prefix: PREFIX, hostsPerLan: [1] });
+    const daemon = await startDaemon(lab, { config: ipv6Only(lab), flags: ["-d"] });
+    await daemon.waitForLine(/info: Started/);
+    const h11 = lab.ns.hosts[0][0];
+    await using crafter = await startMrt6Agent(lab, h11);
+    const source = await lab.linkLocal(h11, "eth0");
+    // A socket holds about 2340 IPv6 memberships (its option memory): 3000 need two.
+    const N = 3000;
+    const PER_REPORT = 70; // 70 records of 20 bytes: one report fits a 1500-byte frame
+    const groups = Array.from({ length: N }, (_, i) => `ff05::7:${i.toString(16)}`);
+    const t0 = performance.now();
+    for (let at = 0; at < N; at += PER_REPORT) {
+      const records = groups.slice(at, at + PER_REPORT).map((g) => ({
+        recordType: MLD_CHANGE_TO_EXCLUDE_MODE as MldRecordType,
+        group: parseIPv6(g)!,
+        sources: [],
+      }));
+      await crafter.send({
+        source,
+        destination: "ff02::16",
+        hopLimit: 1,
+        message: encodeMldV2Report(records),
+      });
+    }
+    const sent = performance.now() - t0;
+    let joined: string[] = [];
+    const end = performance.now() + 10_000;
+    while ((joined = await upstreamGroups6(lab)).length < N && performance.now() < end) {
+      await sleep(100);
+    }
+    const all = performance.now() - t0;
+    console.log(
+      `  ${N} groups in ${Math.ceil(N / PER_REPORT)} MLDv2 reports: sent in ${
+        sent.toFixed(0)
+      } ms, ` +
+        `all joined upstream after ${all.toFixed(0)} ms`,
+    );
+    equal(joined.length, N, `upstream memberships: ${joined.length} of ${N}`);
+    deepStrictEqual(joined, [...groups].sort());
+    ok(!daemon.lines.some((l) => l.includes(" warn: ")), daemon.lines.join("\n"));
+    const ms = await stopClean(lab, daemon, 5000);
+    console.log(`  SIGTERM to exit with ${N} upstream groups: ${ms.toFixed(0)} ms`);
+    deepStrictEqual(await upstreamGroups6(lab), [], "every upstream membership is left");
   },
 });

@@ -233,6 +233,22 @@ async function main(): Promise<number> {
 export interface Mrt6Agent extends AsyncDisposable {
   /** Sends one command and resolves with the event it answers with. */
   command(line: string): Promise<JsonEvent>;
+  /**
+   * The `send` command: one crafted ICMPv6 message out of `iface` (default `eth0`, a lab
+   * host's); throws unless the agent says it was sent whole.
+   */
+  send(opts: {
+    iface?: string;
+    source: string;
+    destination: string;
+    hopLimit: number;
+    message: Uint8Array;
+  }): Promise<void>;
+}
+
+/** Bytes as the agent's `send` command takes them. */
+function toHex(bytes: Uint8Array): string {
+  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Starts the agent in a namespace and waits until it is ready. */
@@ -257,10 +273,20 @@ export async function startMrt6Agent(lab: Lab, ns: string): Promise<Mrt6Agent> {
     }
     throw new Error(`The MRT6 agent exited (code ${(await child.status).code})`);
   };
+  const command = async (line: string): Promise<JsonEvent> => {
+    await writer.write(encoder.encode(line + "\n"));
+    return await next();
+  };
   return {
-    async command(line) {
-      await writer.write(encoder.encode(line + "\n"));
-      return await next();
+    command,
+    async send(opts) {
+      const line = `send ${
+        opts.iface ?? "eth0"
+      } ${opts.source} ${opts.destination} ${opts.hopLimit} ${toHex(opts.message)}`;
+      const ev = await command(line);
+      if (ev.ev !== "sent" || ev.length !== opts.message.length) {
+        throw new Error(`The MRT6 agent did not send "${line}": ${JSON.stringify(ev)}`);
+      }
     },
     async [Symbol.asyncDispose]() {
       try {
