@@ -11,10 +11,12 @@ import { formatDiagnostic } from "./conf/config.ts";
 import { checkMacroName } from "./conf/lexer.ts";
 import { printConfig } from "./conf/printer.ts";
 import { openLibc } from "./ffi/libc.ts";
+import { dropPrivileges, effectiveUid, lookupAccount } from "./ffi/privileges.ts";
 import { LinuxSys } from "./ffi/sys_linux.ts";
 import { createLogger, stderrSink } from "./src/log.ts";
 import { loadConfig } from "./src/runtime/config_file.ts";
 import { configuredFamilies, Daemon, StartupError } from "./src/runtime/daemon.ts";
+import { type JailPlan, planJail } from "./src/runtime/jail.ts";
 import { describeTableHolder } from "./src/runtime/table_holder.ts";
 
 /** The program's version. */
@@ -105,7 +107,29 @@ export async function main(args: string[]): Promise<number> {
   }
 
   const log = createLogger({ sink: stderrSink(), verbosity });
-  const sys = new LinuxSys(openLibc());
+  const libc = openLibc();
+  // Who the daemon becomes is checked before anything touches the kernel.
+  let jail: JailPlan | undefined;
+  try {
+    if (effectiveUid(libc) === 0) {
+      jail = planJail(config, {
+        account: (name) => lookupAccount(libc, name),
+        stat: (path) => Deno.statSync(path),
+      });
+    } else {
+      log.warn(
+        `Not started as root (uid ${effectiveUid(libc)}): no jail, and the daemon keeps the ` +
+          "privileges it was given",
+      );
+    }
+  } catch (err) {
+    if (err instanceof StartupError) {
+      log.fatal(err.message);
+      return 1;
+    }
+    throw err;
+  }
+  const sys = new LinuxSys(libc);
   const daemon = new Daemon({
     sys,
     config,
@@ -120,6 +144,21 @@ export async function main(args: string[]): Promise<number> {
       return 1;
     }
     throw err;
+  }
+  if (jail !== undefined) {
+    // Every socket and privileged option is set up: what is left needs no root (see
+    // mcast-proxy(8), PRIVILEGES).
+    try {
+      dropPrivileges(libc, jail);
+      log.info(
+        `Running as "${jail.user}" (uid ${jail.uid}, gid ${jail.gid}), jailed in "${jail.root}"`,
+      );
+    } catch (err) {
+      log.fatal(`Cannot drop privileges: ${err instanceof Error ? err.message : String(err)}`);
+      daemon.stop();
+      await daemon.run();
+      return 1;
+    }
   }
   const onSignal = () => daemon.stop();
   for (const sig of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(sig, onSignal);

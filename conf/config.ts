@@ -9,6 +9,9 @@
 
 import { DEFAULT_TIMERS, type ProtocolTimers } from "../src/core/timers.ts";
 
+/** The user the daemon runs as when the configuration names none, as on OpenBSD. */
+export const DEFAULT_USER = "_mcastproxy";
+
 /** The role of an interface, as in mcast-proxy.conf(5). */
 export type Role = "upstream" | "downstream" | "disabled";
 
@@ -148,6 +151,13 @@ export interface Config {
   ipv4: boolean;
   /** Global `ipv6 yes|no` (default no). */
   ipv6: boolean;
+  /**
+   * `user NAME`: the unprivileged user the daemon runs as once its sockets are open; `undefined`
+   * means {@link DEFAULT_USER}.
+   */
+  user?: string;
+  /** `chroot DIR`: the jail; `undefined` means the user's home directory. */
+  chroot?: string;
   /** Protocol variables set at top level. */
   timers: TimerSettings;
   /** Named scopes (`name NAME PREFIX`), in file order. */

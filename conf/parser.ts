@@ -7,6 +7,8 @@
  * statement = NAME "=" value { value }                 macro definition (top level only)
  *           | "include" STRING                         another file, read in place
  *           | ("ipv4" | "ipv6") ("yes" | "no")
+ *           | "user" NAME                              the unprivileged user to run as
+ *           | "chroot" PATH                            the jail (absolute)
  *           | timer
  *           | "name" NAME PREFIX                       an administrative scope (multicast range)
  *           | "interface" NAME { NEWLINE } "{" { [ ifstmt ] (NEWLINE | before "}") } "}"
@@ -105,7 +107,18 @@ export const THRESHOLD_MAX = 255;
 export const IFNAMSIZ = 16;
 
 const TIMER_WORDS = TIMER_KEYWORDS.map((k) => k.keyword);
-const TOP_KEYWORDS = ["ipv4", "ipv6", "interface", "include", "name", ...TIMER_WORDS];
+const TOP_KEYWORDS = [
+  "ipv4",
+  "ipv6",
+  "user",
+  "chroot",
+  "interface",
+  "include",
+  "name",
+  ...TIMER_WORDS,
+];
+/** A user name as useradd(8) and OpenBSD's adduser(8) accept it, at most 32 bytes. */
+const USER_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
 const INTERFACE_KEYWORDS = [
   "ipv4",
   "ipv6",
@@ -516,6 +529,14 @@ class Parser {
         this.#config[kw.value as "ipv4" | "ipv6"] = on;
         return this.#endStatement(false);
       }
+      case "user":
+      case "chroot": {
+        const value = this.#parseUserOrChroot(kw);
+        if (value === undefined) return this.#skipStatement(false);
+        this.#noteSeen(this.#globalsSeen, kw, "");
+        this.#config[kw.value as "user" | "chroot"] = value;
+        return this.#endStatement(false);
+      }
       case "interface":
         return this.#parseInterface(kw);
       case "include":
@@ -530,6 +551,33 @@ class Parser {
         }
         return this.#skipStatement(false);
     }
+  }
+
+  /**
+   * Parses the user name after `user` or the absolute directory after `chroot`; reports and
+   * returns `undefined` on anything else.
+   */
+  #parseUserOrChroot(kw: Token): string | undefined {
+    const t = this.#peek();
+    const what = kw.value === "user" ? "a user name" : "a directory";
+    if (!isValue(t)) {
+      this.#error(t, `expected ${what} after "${kw.value}", found ${describe(t)}`);
+      return undefined;
+    }
+    this.#next();
+    if (kw.value === "user" && !USER_NAME.test(t.value)) {
+      this.#error(
+        t,
+        `invalid user name "${t.value}": use letters, digits, "_", "-" and ".", starting with a ` +
+          'letter or "_", at most 32',
+      );
+      return undefined;
+    }
+    if (kw.value === "chroot" && !t.value.startsWith("/")) {
+      this.#error(t, `chroot directory "${t.value}" is not an absolute path`);
+      return undefined;
+    }
+    return t.value;
   }
 
   /** Parses the `yes` or `no` after `kw`; reports and returns `undefined` on anything else. */

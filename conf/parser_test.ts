@@ -567,3 +567,34 @@ Deno.test("editDistance counts insertions, deletions, substitutions and swaps", 
   assert.equal(editDistance("ipv7", "ipv4"), 1);
   assert.equal(editDistance("kitten", "sitting"), 3);
 });
+
+Deno.test("parseConfig reads user and chroot, and the printer gives them back", async () => {
+  const config = parseValid(`user _mcastproxy\nchroot /var/empty\n${UP}`);
+  assert.equal(config.user, "_mcastproxy");
+  assert.equal(config.chroot, "/var/empty");
+  const { printConfig } = await import("./printer.ts");
+  const printed = printConfig(config);
+  assert.ok(printed.startsWith('ipv4 yes\nipv6 no\nuser _mcastproxy\nchroot "/var/empty"\n'));
+  assert.deepEqual(stripPositions(parseValid(printed)), stripPositions(config));
+  const unset = parseValid(UP);
+  assert.equal(unset.user, undefined, "the default user is the daemon's business");
+  assert.equal(unset.chroot, undefined);
+});
+
+Deno.test("parseConfig: bad user names and relative chroot directories are errors", () => {
+  assert.deepEqual(messages(`user\nchroot\n${UP}`), [
+    'test.conf:1:5: expected a user name after "user", found end of line',
+    'test.conf:2:7: expected a directory after "chroot", found end of line',
+  ]);
+  assert.deepEqual(messages(`user -x\nchroot var/empty\n${UP}`), [
+    'test.conf:1:6: invalid user name "-x": use letters, digits, "_", "-" and ".", starting ' +
+    'with a letter or "_", at most 32',
+    'test.conf:2:8: chroot directory "var/empty" is not an absolute path',
+  ]);
+  assert.deepEqual(messages(`user a\nuser b\n${UP}`), [
+    'test.conf:2:1: warning: "user" is set twice (first at test.conf:1): the last one applies',
+  ]);
+  assert.deepEqual(messages(`usr nobody\n${UP}`), [
+    'test.conf:1:1: unknown keyword "usr": did you mean "user"?',
+  ]);
+});

@@ -1,7 +1,8 @@
 /**
  * The canonical text form of a configuration, as `mcast-proxy -nv` prints it.
  *
- * Globals come first (`ipv4`, `ipv6`, the timers that are set, then the named scopes), then one
+ * Globals come first (`ipv4`, `ipv6`, `user` and `chroot` when set, the timers that are set,
+ * then the named scopes), then one
  * block per interface in order, one statement per line, indented with a tab. Inside a block the
  * order is `ipv4`, `ipv6`, `threshold`, `source`s, timers, `boundary`s, role; `ipv4`/`ipv6` and
  * timers appear only when set on the interface and `threshold` only when it is not the default
@@ -34,6 +35,8 @@ const BARE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:\-]*$/;
  */
 export function printConfig(config: Config): string {
   const lines = [`ipv4 ${yesNo(config.ipv4)}`, `ipv6 ${yesNo(config.ipv6)}`];
+  if (config.user !== undefined) lines.push(`user ${quoteWord(config.user)}`);
+  if (config.chroot !== undefined) lines.push(`chroot ${quoteWord(config.chroot)}`);
   lines.push(...printTimers(config.timers, ""));
   for (const s of config.scopes) {
     lines.push(`name ${quoteWord(s.name)} ${s.prefix.address}/${s.prefix.length}`);

@@ -27,6 +27,15 @@ export const LIBC_SYMBOLS = {
   getifaddrs: { parameters: ["buffer"], result: "i32" },
   freeifaddrs: { parameters: ["pointer"], result: "void" },
   if_nametoindex: { parameters: ["buffer"], result: "u32" },
+  getpwnam: { parameters: ["buffer"], result: "pointer" },
+  chroot: { parameters: ["buffer"], result: "i32" },
+  chdir: { parameters: ["buffer"], result: "i32" },
+  setgroups: { parameters: ["usize", "buffer"], result: "i32" },
+  setresgid: { parameters: ["u32", "u32", "u32"], result: "i32" },
+  setresuid: { parameters: ["u32", "u32", "u32"], result: "i32" },
+  getresuid: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+  getresgid: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+  geteuid: { parameters: [], result: "u32" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 

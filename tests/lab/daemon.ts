@@ -25,6 +25,8 @@ export interface DaemonProcess {
   readonly child: Deno.ChildProcess;
   /** The configuration file it was started with (removed once it exits). */
   readonly confPath: string;
+  /** The jail it chroots into, when the lab gave it one (removed once it exits). */
+  readonly jail: string | undefined;
   /** Log lines so far (stderr). */
   readonly lines: string[];
   /** Resolves with the first line matching `re` (seen before or after the call). */
@@ -45,12 +47,30 @@ export interface StartDaemonOptions {
   echo?: boolean;
   /** The program to run instead of `main.ts` (e.g. a built artifact). */
   program?: string[];
+  /**
+   * Run as {@link LAB_USER} in a fresh empty jail (default true): `user` and `chroot` lines are
+   * added at the end of the configuration, unless it has its own.
+   */
+  jail?: boolean;
 }
+
+/** The unprivileged user the lab's daemons run as: one every Debian system has. */
+export const LAB_USER = "nobody";
 
 /** Writes the config to a temporary file and starts the daemon in the proxy namespace. */
 export async function startDaemon(lab: Lab, opts: StartDaemonOptions = {}): Promise<DaemonProcess> {
   const confPath = await Deno.makeTempFile({ prefix: "mcast-proxy-", suffix: ".conf" });
-  await Deno.writeTextFile(confPath, opts.config ?? labConfig(lab));
+  let config = opts.config ?? labConfig(lab);
+  let jail: string | undefined;
+  if (opts.jail ?? true) {
+    if (!/^\s*user\s/m.test(config)) config += `\nuser ${LAB_USER}\n`;
+    if (!/^\s*chroot\s/m.test(config)) {
+      jail = await Deno.makeTempDir({ prefix: "mcast-proxy-jail-" });
+      await Deno.chmod(jail, 0o755);
+      config += `\nchroot "${jail}"\n`;
+    }
+  }
+  await Deno.writeTextFile(confPath, config);
   const program = opts.program ??
     [denoBin(), "run", "--no-check", "--no-prompt", ...DAEMON_PERMISSIONS, MAIN_TS];
   const child = lab.spawnIn(
@@ -80,11 +100,13 @@ export async function startDaemon(lab: Lab, opts: StartDaemonOptions = {}): Prom
   const status = child.status.then(async (s) => {
     await pumps;
     await Deno.remove(confPath).catch(() => {});
+    if (jail !== undefined) await Deno.remove(jail).catch(() => {});
     return s;
   });
   return {
     child,
     confPath,
+    jail,
     lines,
     status,
     waitForLine(re, timeoutMs = 5000) {
