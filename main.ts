@@ -13,7 +13,8 @@ import { printConfig } from "./conf/printer.ts";
 import { openLibc } from "./ffi/libc.ts";
 import { dropPrivileges, effectiveUid, lookupAccount } from "./ffi/privileges.ts";
 import { LinuxSys } from "./ffi/sys_linux.ts";
-import { createLogger, stderrSink } from "./src/log.ts";
+import { PATH_LOG, SyslogSocket } from "./ffi/syslog.ts";
+import { createLogger, type LogSink, stderrSink, syslogSink } from "./src/log.ts";
 import { loadConfig } from "./src/runtime/config_file.ts";
 import { configuredFamilies, Daemon, StartupError } from "./src/runtime/daemon.ts";
 import { type JailPlan, planJail } from "./src/runtime/jail.ts";
@@ -27,7 +28,7 @@ export const DEFAULT_CONF = "/etc/mcast-proxy.conf";
 
 const USAGE = `usage: mcast-proxy [-dnv] [-D macro=value] [-f file | --conf file]
        mcast-proxy -h | --help | --version
-  -d              stay in the foreground and log to stderr
+  -d              log to stderr instead of syslog
   -D macro=value  define a macro, overriding the configuration file
   -f, --conf file configuration file (default ${DEFAULT_CONF})
   -n              check the configuration and exit (with -v, print it)
@@ -106,8 +107,24 @@ export async function main(args: string[]): Promise<number> {
     return printOut(printed + "configuration OK") ? 0 : 1;
   }
 
-  const log = createLogger({ sink: stderrSink(), verbosity });
   const libc = openLibc();
+  // In the foreground the log goes to stderr; otherwise to syslog, whose socket is connected
+  // now, before the jail hides it.
+  let sink: LogSink = stderrSink();
+  let syslogProblem: string | undefined;
+  if (!flags.d) {
+    const path = Deno.env.get("MCAST_PROXY_SYSLOG") || PATH_LOG;
+    try {
+      const socket = new SyslogSocket(libc, path);
+      sink = syslogSink({ send: (m) => socket.send(m), ident: "mcast-proxy", pid: Deno.pid });
+    } catch (err) {
+      syslogProblem = `Cannot reach syslog at "${path}": ${
+        err instanceof Error ? err.message : String(err)
+      }: logging to stderr`;
+    }
+  }
+  const log = createLogger({ sink, verbosity });
+  if (syslogProblem !== undefined) log.warn(syslogProblem);
   // Who the daemon becomes is checked before anything touches the kernel.
   let jail: JailPlan | undefined;
   try {

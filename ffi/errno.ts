@@ -37,6 +37,7 @@ export const ERRNO_NAMES: Readonly<Record<number, string>> = Object.freeze({
   101: "ENETUNREACH",
   105: "ENOBUFS",
   107: "ENOTCONN",
+  111: "ECONNREFUSED",
   110: "ETIMEDOUT",
   113: "EHOSTUNREACH",
 });

@@ -48,6 +48,10 @@ export const IFA_F_TENTATIVE = 0x40;
 export const SO_RCVTIMEO = 20;
 /** Stream-less datagram socket. */
 export const SOCK_DGRAM = 2;
+/** Local (UNIX domain) sockets: the syslog socket. */
+export const AF_UNIX = 1;
+/** send(2) flag: no SIGPIPE when the peer is gone. */
+export const MSG_NOSIGNAL = 0x4000;
 /** Raw socket. */
 export const SOCK_RAW = 3;
 /** Socket flag: non-blocking. */

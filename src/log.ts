@@ -1,7 +1,9 @@
 /**
- * Logging: fatal/warn/info/debug lines to a sink (stderr in the foreground).
+ * Logging: fatal/warn/info/debug lines to a sink: stderr in the foreground (`-d`), syslog
+ * (facility daemon, with the pid) otherwise.
  *
- * Timestamps are UTC ISO 8601, so they do not depend on the time zone of the jail.
+ * Timestamps on stderr are UTC ISO 8601, so they do not depend on the time zone of the jail;
+ * syslog lines carry none (the syslog daemon stamps them on arrival).
  *
  * @module
  */
@@ -9,8 +11,11 @@
 /** Severity, most severe first. */
 export type Level = "fatal" | "warn" | "info" | "debug";
 
-/** Where formatted lines go. */
-export type LogSink = (level: Level, line: string) => void;
+/**
+ * Where formatted lines go: `line` is the stderr form (`TIMESTAMP level: message`), `message`
+ * the message alone.
+ */
+export type LogSink = (level: Level, line: string, message: string) => void;
 
 /** A logger. */
 export interface Logger {
@@ -34,13 +39,55 @@ export function stderrSink(): LogSink {
   };
 }
 
+/** Facility LOG_DAEMON (3), shifted as syslog(3) does. */
+const LOG_DAEMON = 3 << 3;
+
+/** syslog(3) severities of the levels: LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG. */
+export const SYSLOG_SEVERITY: Readonly<Record<Level, number>> = {
+  fatal: 3,
+  warn: 4,
+  info: 6,
+  debug: 7,
+};
+
+/**
+ * The syslog message for a log line, as syslog(3) with LOG_PID writes it without a timestamp:
+ * `<PRI>ident[pid]: message`, facility daemon.
+ *
+ * @example
+ * ```ts
+ * formatSyslog({ level: "warn", message: "x", ident: "mcast-proxy", pid: 42 });
+ * // "<28>mcast-proxy[42]: x"
+ * ```
+ */
+export function formatSyslog(
+  opts: { level: Level; message: string; ident: string; pid: number },
+): string {
+  return `<${LOG_DAEMON | SYSLOG_SEVERITY[opts.level]}>${opts.ident}[${opts.pid}]: ${opts.message}`;
+}
+
+/**
+ * Sends each message to syslog with `send` (which returns false when it could not); a message
+ * that could not be sent goes to stderr instead, and fatal ones go to stderr as well, for whoever
+ * started the daemon by hand.
+ */
+export function syslogSink(
+  opts: { send: (message: string) => boolean; ident: string; pid: number },
+): LogSink {
+  const stderr = stderrSink();
+  return (level, line, message) => {
+    const sent = opts.send(formatSyslog({ level, message, ident: opts.ident, pid: opts.pid }));
+    if (!sent || level === "fatal") stderr(level, line, message);
+  };
+}
+
 /** Builds a logger; `verbosity` ≥ 1 enables debug lines. */
 export function createLogger(
   opts: { sink: LogSink; verbosity: number; clock?: () => Date },
 ): Logger {
   const clock = opts.clock ?? (() => new Date());
   const write = (level: Level, message: string) => {
-    opts.sink(level, `${clock().toISOString()} ${level}: ${message}`);
+    opts.sink(level, `${clock().toISOString()} ${level}: ${message}`, message);
   };
   const debugEnabled = opts.verbosity >= 1;
   return {

@@ -47,6 +47,8 @@ export interface StartDaemonOptions {
   echo?: boolean;
   /** The program to run instead of `main.ts` (e.g. a built artifact). */
   program?: string[];
+  /** Extra environment variables. */
+  env?: Record<string, string>;
   /**
    * Run as {@link LAB_USER} in a fresh empty jail (default true): `user` and `chroot` lines are
    * added at the end of the configuration, unless it has its own.
@@ -76,7 +78,7 @@ export async function startDaemon(lab: Lab, opts: StartDaemonOptions = {}): Prom
   const child = lab.spawnIn(
     lab.ns.proxy,
     [...program, ...(opts.flags ?? ["-d", "-v"]), "-f", confPath],
-    { stdout: "piped", stderr: "piped" },
+    { stdout: "piped", stderr: "piped", ...(opts.env === undefined ? {} : { env: opts.env }) },
   );
   const lines: string[] = [];
   const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
