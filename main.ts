@@ -179,6 +179,13 @@ export async function main(args: string[]): Promise<number> {
   }
   const onSignal = () => daemon.stop();
   for (const sig of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(sig, onSignal);
+  // Until reloading lands, SIGHUP must not end the daemon (Deno's default would).
+  Deno.addSignalListener("SIGHUP", () => {
+    log.warn(
+      "SIGHUP: reloading the configuration is not supported yet: nothing changed (restart to " +
+        "apply a new configuration)",
+    );
+  });
   try {
     await daemon.run();
   } catch (err) {

@@ -11,6 +11,10 @@
  * @module
  */
 
+/** The first line of the bundled script: Deno from PATH, no update check, every permission. */
+export const BUNDLE_SHEBANG =
+  "#!/usr/bin/env -S DENO_NO_UPDATE_CHECK=1 deno run --allow-all --no-prompt";
+
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname);
 const DIST = `${ROOT}dist`;
 const deno = Deno.env.get("DENO_BIN") || Deno.execPath();
@@ -36,30 +40,47 @@ async function bundle(): Promise<string | undefined> {
   if (!await run(["bundle", "--platform", "deno", "--output", tmp, "main.ts"])) return undefined;
   const out = `${DIST}/mcast-proxy.js`;
   const body = await Deno.readTextFile(tmp);
-  await Deno.writeTextFile(out, `#!/usr/bin/env -S deno run --allow-all\n${body}`);
+  await Deno.writeTextFile(out, `${BUNDLE_SHEBANG}\n${body}`);
   await Deno.chmod(out, 0o755);
   await Deno.remove(tmp);
   return out;
 }
 
-async function main(): Promise<number> {
+/** What {@link build} made. */
+export interface Built {
+  /** The file. */
+  path: string;
+  /** A single executable (`deno compile`), or a script that needs Deno. */
+  kind: "executable" | "script";
+}
+
+/**
+ * Builds the single file: with `DENORT_BIN` set (and `bundleOnly` not), a single executable;
+ * otherwise, or when that fails, the bundled script. Resolves to `undefined` on failure.
+ */
+export async function build(opts: { bundleOnly?: boolean } = {}): Promise<Built | undefined> {
   await Deno.mkdir(DIST, { recursive: true });
-  const bundleOnly = Deno.args.includes("--bundle-only");
-  if (!bundleOnly && Deno.env.get("DENORT_BIN")) {
+  if (!opts.bundleOnly && Deno.env.get("DENORT_BIN")) {
     const out = await compile();
-    if (out !== undefined) {
-      console.log(`Built ${out} (single executable)`);
-      return 0;
-    }
+    if (out !== undefined) return { path: out, kind: "executable" };
     console.error("deno compile failed; falling back to a bundled script");
   }
   const out = await bundle();
-  if (out === undefined) {
+  return out === undefined ? undefined : { path: out, kind: "script" };
+}
+
+async function main(): Promise<number> {
+  const built = await build({ bundleOnly: Deno.args.includes("--bundle-only") });
+  if (built === undefined) {
     console.error("deno bundle failed");
     return 1;
   }
-  console.log(`Built ${out} (single script; runs with deno on PATH)`);
+  console.log(
+    built.kind === "executable"
+      ? `Built ${built.path} (single executable)`
+      : `Built ${built.path} (single script; runs with deno on PATH)`,
+  );
   return 0;
 }
 
-Deno.exit(await main());
+if (import.meta.main) Deno.exit(await main());
