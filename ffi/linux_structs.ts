@@ -43,6 +43,8 @@ export const SIZEOF_MFCCTL = 60;
 export const SIZEOF_IP_MREQN = 12;
 /** sizeof(struct sioc_sg_req). */
 export const SIZEOF_SIOC_SG_REQ = 32;
+/** sizeof(struct sioc_vif_req): a `vifi_t` (u16), 6 bytes of padding, four `unsigned long`. */
+export const SIZEOF_SIOC_VIF_REQ = 40;
 /** sizeof(struct sockaddr_in). */
 export const SIZEOF_SOCKADDR_IN = 16;
 /** sizeof(struct msghdr). */
@@ -73,6 +75,8 @@ export const SIZEOF_MRT6MSG = 40;
 export const SIZEOF_ICMP6_FILTER = 32;
 /** sizeof(struct sioc_sg_req6): two sockaddr_in6, 0 bytes of padding, three `unsigned long`. */
 export const SIZEOF_SIOC_SG_REQ6 = 80;
+/** sizeof(struct sioc_mif_req6): a `mifi_t` (u16), 6 bytes of padding, four `unsigned long`. */
+export const SIZEOF_SIOC_MIF_REQ6 = 40;
 
 const LITTLE_ENDIAN = true;
 
@@ -164,6 +168,71 @@ export function decodeSiocSgReq(
     packets: Number(v.getBigUint64(8, LITTLE_ENDIAN)),
     bytes: Number(v.getBigUint64(16, LITTLE_ENDIAN)),
     wrongIf: Number(v.getBigUint64(24, LITTLE_ENDIAN)),
+  };
+}
+
+/** The counters of a VIF or MIF as `struct sioc_vif_req` and `struct sioc_mif_req6` hold them. */
+export interface SiocVifCounters {
+  /** Packets received on it (icount). */
+  packetsIn: number;
+  /** Packets sent out of it (ocount). */
+  packetsOut: number;
+  /** Bytes received (ibytes). */
+  bytesIn: number;
+  /** Bytes sent (obytes). */
+  bytesOut: number;
+}
+
+/**
+ * Writes the request of SIOCGETVIFCNT, `struct sioc_vif_req` {vifi u16 @0, icount ulong @8,
+ * ocount @16, ibytes @24, obytes @32}: the VIF number, everything else zero. The kernel reads
+ * the number and writes the counters.
+ */
+export function encodeSiocVifReq(out: Uint8Array, vifi: number): Uint8Array {
+  if (!Number.isInteger(vifi) || vifi < 0 || vifi >= MAXVIFS) {
+    throw new RangeError(`VIF ${vifi} out of range`);
+  }
+  return encodeVifCountRequest(out, vifi);
+}
+
+/** Reads the counters the kernel wrote into a `struct sioc_vif_req`. */
+export function decodeSiocVifReq(buf: Uint8Array): SiocVifCounters {
+  return decodeVifCounters(buf);
+}
+
+/**
+ * Writes the request of SIOCGETMIFCNT_IN6, `struct sioc_mif_req6`: the layout of
+ * `struct sioc_vif_req` with a `mifi_t` {mifi u16 @0, icount ulong @8, ocount @16, ibytes @24,
+ * obytes @32}.
+ */
+export function encodeSiocMifReq6(out: Uint8Array, mifi: number): Uint8Array {
+  if (!Number.isInteger(mifi) || mifi < 0 || mifi >= MAXMIFS) {
+    throw new RangeError(`MIF ${mifi} out of range`);
+  }
+  return encodeVifCountRequest(out, mifi);
+}
+
+/** Reads the counters the kernel wrote into a `struct sioc_mif_req6`. */
+export function decodeSiocMifReq6(buf: Uint8Array): SiocVifCounters {
+  return decodeVifCounters(buf);
+}
+
+/** The request both structs share: the interface number (u16) at 0, the rest zero. */
+function encodeVifCountRequest(out: Uint8Array, index: number): Uint8Array {
+  const v = new DataView(out.buffer, out.byteOffset, SIZEOF_SIOC_VIF_REQ);
+  out.fill(0, 0, SIZEOF_SIOC_VIF_REQ);
+  v.setUint16(0, index, LITTLE_ENDIAN);
+  return out.subarray(0, SIZEOF_SIOC_VIF_REQ);
+}
+
+/** The four `unsigned long` counters both structs share, at 8, 16, 24 and 32. */
+function decodeVifCounters(buf: Uint8Array): SiocVifCounters {
+  const v = new DataView(buf.buffer, buf.byteOffset, SIZEOF_SIOC_VIF_REQ);
+  return {
+    packetsIn: Number(v.getBigUint64(8, LITTLE_ENDIAN)),
+    packetsOut: Number(v.getBigUint64(16, LITTLE_ENDIAN)),
+    bytesIn: Number(v.getBigUint64(24, LITTLE_ENDIAN)),
+    bytesOut: Number(v.getBigUint64(32, LITTLE_ENDIAN)),
   };
 }
 

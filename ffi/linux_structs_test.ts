@@ -3,7 +3,9 @@ import {
   decodeAddrDump,
   decodeIgmpmsg,
   decodeMrt6msg,
+  decodeSiocMifReq6,
   decodeSiocSgReq6,
+  decodeSiocVifReq,
   encodeGetAddrRequest,
   encodeIcmp6Filter,
   encodeIn6PktinfoCmsg,
@@ -13,7 +15,9 @@ import {
   encodeMfcctl,
   encodeMif6ctl,
   encodeMifi,
+  encodeSiocMifReq6,
   encodeSiocSgReq6,
+  encodeSiocVifReq,
   encodeSockaddrIn,
   encodeSockaddrIn6,
   encodeSockaddrNl,
@@ -31,7 +35,9 @@ import {
   SIZEOF_MFCCTL,
   SIZEOF_MIF6CTL,
   SIZEOF_MIFI,
+  SIZEOF_SIOC_MIF_REQ6,
   SIZEOF_SIOC_SG_REQ6,
+  SIZEOF_SIOC_VIF_REQ,
   SIZEOF_SOCKADDR_IN,
   SIZEOF_SOCKADDR_IN6,
   SIZEOF_SOCKADDR_NL,
@@ -363,6 +369,70 @@ Deno.test("encodeSiocSgReq6 and decodeSiocSgReq6: 80 bytes, counters as u64 at 5
   v.setBigUint64(64, 592n, true); // bytecnt
   v.setBigUint64(72, 0x1_0000_0002n, true); // wrong_if, past 32 bits
   deepStrictEqual(decodeSiocSgReq6(b), { packets: 4, bytes: 592, wrongIf: 0x1_0000_0002 });
+});
+
+Deno.test("encodeSiocVifReq and decodeSiocVifReq: 40 bytes, vifi u16, four u64 counters", () => {
+  const b = encodeSiocVifReq(new Uint8Array(SIZEOF_SIOC_VIF_REQ).fill(0xee), 3);
+  deepStrictEqual(
+    b,
+    hex(`
+      03 00                    // vifi (vifi_t, u16 host order) = 3
+      00 00 00 00 00 00        // padding to the alignment of unsigned long
+      00 00 00 00 00 00 00 00  // icount: zeroed, the kernel writes it
+      00 00 00 00 00 00 00 00  // ocount
+      00 00 00 00 00 00 00 00  // ibytes
+      00 00 00 00 00 00 00 00  // obytes
+    `),
+  );
+  equal(SIZEOF_SIOC_VIF_REQ, 40, "sizeof(struct sioc_vif_req) on x86_64");
+  // What SIOCGETVIFCNT wrote back for VIF 1 after 10 packets in and 2322 out.
+  const filled = hex(`
+    01 00                    // vifi = 1 (left as it was)
+    00 00 00 00 00 00        // padding
+    0a 00 00 00 00 00 00 00  // icount = 10
+    12 09 00 00 00 00 00 00  // ocount = 0x0912 = 2322
+    80 0c 00 00 00 00 00 00  // ibytes = 0x0c80 = 3200
+    02 00 00 00 01 00 00 00  // obytes = 0x1_0000_0002, past 32 bits
+  `);
+  deepStrictEqual(decodeSiocVifReq(filled), {
+    packetsIn: 10,
+    packetsOut: 2322,
+    bytesIn: 3200,
+    bytesOut: 0x1_0000_0002,
+  });
+  throws(() => encodeSiocVifReq(new Uint8Array(SIZEOF_SIOC_VIF_REQ), 32), RangeError);
+  throws(() => encodeSiocVifReq(new Uint8Array(SIZEOF_SIOC_VIF_REQ), -1), RangeError);
+});
+
+Deno.test("encodeSiocMifReq6 and decodeSiocMifReq6: the same 40 bytes with a mifi_t", () => {
+  const b = encodeSiocMifReq6(new Uint8Array(SIZEOF_SIOC_MIF_REQ6).fill(0xee), 0x1f);
+  deepStrictEqual(
+    b,
+    hex(`
+      1f 00                    // mifi (mifi_t, u16 host order) = 31
+      00 00 00 00 00 00        // padding
+      00 00 00 00 00 00 00 00  // icount
+      00 00 00 00 00 00 00 00  // ocount
+      00 00 00 00 00 00 00 00  // ibytes
+      00 00 00 00 00 00 00 00  // obytes
+    `),
+  );
+  equal(SIZEOF_SIOC_MIF_REQ6, 40, "sizeof(struct sioc_mif_req6) on x86_64");
+  const filled = hex(`
+    00 00                    // mifi = 0
+    00 00 00 00 00 00        // padding
+    64 00 00 00 00 00 00 00  // icount = 100
+    00 00 00 00 00 00 00 00  // ocount = 0
+    c8 af 00 00 00 00 00 00  // ibytes = 0xafc8 = 45000
+    00 00 00 00 00 00 00 00  // obytes = 0
+  `);
+  deepStrictEqual(decodeSiocMifReq6(filled), {
+    packetsIn: 100,
+    packetsOut: 0,
+    bytesIn: 45000,
+    bytesOut: 0,
+  });
+  throws(() => encodeSiocMifReq6(new Uint8Array(SIZEOF_SIOC_MIF_REQ6), MAXMIFS), RangeError);
 });
 
 /** Captured: the NOCACHE upcall for (2001:db8::1, ff05::2) arriving on mif 0; recvmsg gave 80 bytes. */

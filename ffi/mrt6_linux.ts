@@ -32,12 +32,14 @@ import {
   MRT6_DEL_MIF,
   MRT6_DONE,
   MRT6_INIT,
+  SIOCGETMIFCNT_IN6,
   SIOCGETSGCNT_IN6,
   SOCK_CLOEXEC,
   SOCK_RAW,
 } from "./linux_constants.ts";
 import {
   decodeMrt6msg,
+  decodeSiocMifReq6,
   decodeSiocSgReq6,
   encodeIcmp6Filter,
   encodeIn6PktinfoCmsg,
@@ -45,6 +47,7 @@ import {
   encodeMf6cctl,
   encodeMif6ctl,
   encodeMifi,
+  encodeSiocMifReq6,
   encodeSiocSgReq6,
   encodeSockaddrIn6,
   findHopByHopRouterAlert,
@@ -58,13 +61,14 @@ import {
   SIZEOF_MIF6CTL,
   SIZEOF_MIFI,
   SIZEOF_MSGHDR,
+  SIZEOF_SIOC_MIF_REQ6,
   SIZEOF_SIOC_SG_REQ6,
   SIZEOF_SOCKADDR_IN6,
 } from "./linux_structs.ts";
 import { MembershipPool } from "./membership_pool.ts";
 import { Receiver } from "./receiver.ts";
 import { raiseReceiveBuffer, setSockOpt, setSockOptInt } from "./sockopt.ts";
-import type { Received6, SgCount } from "../src/runtime/sys.ts";
+import type { Received6, SgCount, VifCount } from "../src/runtime/sys.ts";
 
 /** ICMPv6 types let through the socket's filter: MLD query, v1 report, done, v2 report. */
 const MLD_TYPES = [130, 131, 132, 143];
@@ -100,6 +104,7 @@ export class LinuxMrt6 {
   readonly #mreq = new Uint8Array(SIZEOF_IPV6_MREQ);
   readonly #sockaddr = new Uint8Array(SIZEOF_SOCKADDR_IN6);
   readonly #sgreq = new Uint8Array(SIZEOF_SIOC_SG_REQ6);
+  readonly #mifreq = new Uint8Array(SIZEOF_SIOC_MIF_REQ6);
   /** sendmsg's msghdr, iovec and IPV6_PKTINFO cmsg (the source address of what is sent). */
   readonly #sendMsghdr = new Uint8Array(SIZEOF_MSGHDR);
   readonly #sendIov = new Uint8Array(SIZEOF_IOVEC);
@@ -193,6 +198,15 @@ export class LinuxMrt6 {
       this.#fail("ioctl", "SIOCGETSGCNT_IN6");
     }
     return decodeSiocSgReq6(this.#sgreq);
+  }
+
+  /** SIOCGETMIFCNT_IN6: a MIF's counters (EADDRNOTAVAIL for a MIF not in use). */
+  mifCount(mifi: number): VifCount {
+    encodeSiocMifReq6(this.#mifreq, mifi);
+    if (this.#libc.symbols.ioctl(this.#fd, BigInt(SIOCGETMIFCNT_IN6), this.#mifreq) < 0) {
+      this.#fail("ioctl", "SIOCGETMIFCNT_IN6");
+    }
+    return decodeSiocMifReq6(this.#mifreq);
   }
 
   /** Joins a group as a host on an interface (upstream memberships; ff02::2 and ff02::16 downstream). */

@@ -18,6 +18,7 @@ import type {
   Sys,
   Sys6,
   SystemInterface,
+  VifCount,
   VifSpec,
 } from "../src/runtime/sys.ts";
 import { bigIntToIPv6, ipv6ToBigInt } from "../src/proto/addr.ts";
@@ -64,6 +65,7 @@ import {
   RTMGRP_IPV6_IFADDR,
   RTMGRP_LINK,
   SIOCGETSGCNT,
+  SIOCGETVIFCNT,
   SO_RCVTIMEO,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
@@ -74,10 +76,12 @@ import {
   decodeAddrDump,
   decodeIgmpmsg,
   decodeSiocSgReq,
+  decodeSiocVifReq,
   encodeGetAddrRequest,
   encodeIpMreqn,
   encodeMfcctl,
   encodeSiocSgReq,
+  encodeSiocVifReq,
   encodeSockaddrIn,
   encodeSockaddrNl,
   encodeVifctl,
@@ -87,6 +91,7 @@ import {
   SIZEOF_IP_MREQN,
   SIZEOF_MFCCTL,
   SIZEOF_SIOC_SG_REQ,
+  SIZEOF_SIOC_VIF_REQ,
   SIZEOF_SOCKADDR_IN,
   SIZEOF_SOCKADDR_NL,
   SIZEOF_VIFCTL,
@@ -125,6 +130,7 @@ export class LinuxSys implements Sys {
   readonly #mreqn = new Uint8Array(SIZEOF_IP_MREQN);
   readonly #sockaddr = new Uint8Array(SIZEOF_SOCKADDR_IN);
   readonly #sgreq = new Uint8Array(SIZEOF_SIOC_SG_REQ);
+  readonly #vifreq = new Uint8Array(SIZEOF_SIOC_VIF_REQ);
   #waiting = false;
   #dumpSeq = 0;
   readonly #mrt6: LinuxMrt6;
@@ -328,6 +334,7 @@ export class LinuxSys implements Sys {
         }),
       delMfc: (source, group) => mrt6.delMfc(bigIntToIPv6(source), bigIntToIPv6(group)),
       sgCount: (source, group) => mrt6.sgCount(bigIntToIPv6(source), bigIntToIPv6(group)),
+      mifCount: (mifi) => mrt6.mifCount(mifi),
       joinGroup: (group, ifindex) => mrt6.joinGroup(bigIntToIPv6(group), ifindex),
       leaveGroup: (group, ifindex) => mrt6.leaveGroup(bigIntToIPv6(group), ifindex),
       sendMld: (opts) =>
@@ -460,6 +467,15 @@ export class LinuxSys implements Sys {
       this.#fail("ioctl", "SIOCGETSGCNT");
     }
     return decodeSiocSgReq(this.#sgreq);
+  }
+
+  /** SIOCGETVIFCNT: a VIF's counters (EINVAL for a VIF not in use). */
+  vifCount(vifi: number): VifCount {
+    encodeSiocVifReq(this.#vifreq, vifi);
+    if (this.#libc.symbols.ioctl(this.#mrt, BigInt(SIOCGETVIFCNT), this.#vifreq) < 0) {
+      this.#fail("ioctl", "SIOCGETVIFCNT");
+    }
+    return decodeSiocVifReq(this.#vifreq);
   }
 
   /**

@@ -8,7 +8,7 @@
 
 import type { Address } from "../core/family.ts";
 import type { ProxyEvent } from "../core/proxy.ts";
-import type { MfcSpec, SgCount, Sys, Sys6, VifSpec } from "./sys.ts";
+import type { MfcSpec, SgCount, Sys, Sys6, VifCount, VifSpec } from "./sys.ts";
 
 /** The kernel operations of one family, with its addresses. */
 export interface FamilyPort<A extends Address> {
@@ -24,6 +24,8 @@ export interface FamilyPort<A extends Address> {
   delMfc(source: A, group: A): void;
   /** An entry's counters. */
   sgCount(source: A, group: A): SgCount;
+  /** A VIF's or MIF's counters. */
+  vifCount(vifi: number): VifCount;
   /** Joins a group as a host on an interface. */
   joinGroup(group: A, ifindex: number): void;
   /** Leaves a group. */
@@ -43,6 +45,7 @@ export function ipv4Port(sys: Sys): FamilyPort<number> {
     addMfc: (mfc) => sys.addMfc(mfc),
     delMfc: (source, group) => sys.delMfc(source, group),
     sgCount: (source, group) => sys.sgCount(source, group),
+    vifCount: (vifi) => sys.vifCount(vifi),
     joinGroup: (group, ifindex) => sys.joinGroup(group, ifindex),
     leaveGroup: (group, ifindex) => sys.leaveGroup(group, ifindex),
     send: (o) =>
@@ -71,6 +74,7 @@ export function ipv6Port(sys6: Sys6): FamilyPort<bigint> {
     addMfc: (mfc) => sys6.addMfc(mfc),
     delMfc: (source, group) => sys6.delMfc(source, group),
     sgCount: (source, group) => sys6.sgCount(source, group),
+    vifCount: (mifi) => sys6.mifCount(mifi),
     joinGroup: (group, ifindex) => sys6.joinGroup(group, ifindex),
     leaveGroup: (group, ifindex) => sys6.leaveGroup(group, ifindex),
     send: (o) =>

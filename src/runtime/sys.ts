@@ -87,6 +87,18 @@ export interface SgCount {
   wrongIf: number;
 }
 
+/** Packet and byte counters of a VIF or MIF (SIOCGETVIFCNT, SIOCGETMIFCNT_IN6). */
+export interface VifCount {
+  /** Multicast packets that arrived on it to be routed. */
+  packetsIn: number;
+  /** Packets forwarded out of it. */
+  packetsOut: number;
+  /** Bytes that arrived on it. */
+  bytesIn: number;
+  /** Bytes forwarded out of it. */
+  bytesOut: number;
+}
+
 /** Something read from the multicast routing socket. */
 export type Received =
   | {
@@ -166,6 +178,8 @@ export interface Sys6 {
   delMfc(source: bigint, group: bigint): void;
   /** Reads an MFC entry's counters (SIOCGETSGCNT_IN6). */
   sgCount(source: bigint, group: bigint): SgCount;
+  /** Reads a MIF's counters (SIOCGETMIFCNT_IN6). */
+  mifCount(mifi: number): VifCount;
   /** Joins a group as a host on an interface (upstream; ff02::2 and ff02::16 downstream). */
   joinGroup(group: bigint, ifindex: number): void;
   /** Leaves a group joined with `joinGroup`. */
@@ -198,6 +212,8 @@ export interface Sys {
   delMfc(source: number, group: number): void;
   /** Reads an MFC entry's counters (SIOCGETSGCNT). */
   sgCount(source: number, group: number): SgCount;
+  /** Reads a VIF's counters (SIOCGETVIFCNT). */
+  vifCount(vifi: number): VifCount;
   /**
    * Joins a group as a host on an interface: upstream memberships, and 224.0.0.2 / 224.0.0.22
    * downstream so that Leaves and IGMPv3 reports reach the routing socket.

@@ -13,6 +13,7 @@ import type {
   Sys,
   Sys6,
   SystemInterface,
+  VifCount,
   VifSpec,
 } from "../../src/runtime/sys.ts";
 
@@ -25,6 +26,7 @@ export type FakeCall =
   | { op: "addMfc"; mfc: MfcSpec }
   | { op: "delMfc"; source: number; group: number }
   | { op: "sgCount"; source: number; group: number }
+  | { op: "vifCount"; vifi: number }
   | { op: "joinGroup"; group: number; ifindex: number }
   | { op: "leaveGroup"; group: number; ifindex: number }
   | { op: "sendIgmp"; ifindex: number; source: number; destination: number; igmp: Uint8Array }
@@ -49,9 +51,13 @@ export type FakeCall6 =
   | { op: "addMfc"; mfc: MfcSpec<bigint> }
   | { op: "delMfc"; source: bigint; group: bigint }
   | { op: "sgCount"; source: bigint; group: bigint }
+  | { op: "mifCount"; mifi: number }
   | { op: "joinGroup"; group: bigint; ifindex: number }
   | { op: "leaveGroup"; group: bigint; ifindex: number }
   | { op: "sendMld"; ifindex: number; source: bigint; destination: bigint; message: Uint8Array };
+
+/** What a VIF or MIF counts before any traffic. */
+const ZERO_COUNT: VifCount = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0 };
 
 /** The fake's IPv6 half: MIFs, cache and memberships modelled as for IPv4. */
 export class FakeSys6 implements Sys6 {
@@ -69,6 +75,8 @@ export class FakeSys6 implements Sys6 {
   readonly memberships = new Set<string>();
   /** Packet counts by `source/group`, set by tests; entries not listed count 0. */
   readonly packets = new Map<string, number>();
+  /** Counters by MIF number, set by tests; a MIF not listed counts 0 everywhere. */
+  readonly mifCounts = new Map<number, VifCount>();
   /** Whether the table is held. */
   initialised = false;
 
@@ -127,6 +135,17 @@ export class FakeSys6 implements Sys6 {
     const key = `${source}/${group}`;
     if (!this.mfc.has(key)) throw new FakeSysError("sgCount", "ENOENT");
     return { packets: this.packets.get(key) ?? 0, bytes: 0, wrongIf: 0 };
+  }
+
+  /**
+   * The counters of a MIF in use (from {@link mifCounts}); EADDRNOTAVAIL otherwise, like the
+   * kernel (or fails as configured with `mifCount`).
+   */
+  mifCount(mifi: number): VifCount {
+    this.calls.push({ op: "mifCount", mifi });
+    this.#maybeFail("mifCount");
+    if (!this.mifs.has(mifi)) throw new FakeSysError("mifCount", "EADDRNOTAVAIL");
+    return this.mifCounts.get(mifi) ?? ZERO_COUNT;
   }
 
   /** Records a membership. */
@@ -293,6 +312,20 @@ export class FakeSys implements Sys {
     const key = `${source}/${group}`;
     if (!this.mfc.has(key)) throw new FakeSysError("sgCount", "ENOENT");
     return { packets: this.packets.get(key) ?? 0, bytes: 0, wrongIf: 0 };
+  }
+
+  /** Counters by VIF number, set by tests; a VIF not listed counts 0 everywhere. */
+  readonly vifCounts = new Map<number, VifCount>();
+
+  /**
+   * The counters of a VIF in use (from {@link vifCounts}); EADDRNOTAVAIL otherwise, like the
+   * kernel (or fails as configured with `vifCount`).
+   */
+  vifCount(vifi: number): VifCount {
+    this.calls.push({ op: "vifCount", vifi });
+    this.#maybeFail("vifCount");
+    if (!this.vifs.has(vifi)) throw new FakeSysError("vifCount", "EADDRNOTAVAIL");
+    return this.vifCounts.get(vifi) ?? ZERO_COUNT;
   }
 
   /** Records a membership (or fails as configured with `joinGroup`). */
