@@ -200,7 +200,7 @@ export class LinuxMrt6 {
     return decodeSiocSgReq6(this.#sgreq);
   }
 
-  /** SIOCGETMIFCNT_IN6: a MIF's counters (EADDRNOTAVAIL for a MIF not in use). */
+  /** SIOCGETMIFCNT_IN6: a MIF's counters (EINVAL for a MIF not in use). */
   mifCount(mifi: number): VifCount {
     encodeSiocMifReq6(this.#mifreq, mifi);
     if (this.#libc.symbols.ioctl(this.#fd, BigInt(SIOCGETMIFCNT_IN6), this.#mifreq) < 0) {
