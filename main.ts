@@ -179,6 +179,7 @@ export async function main(args: string[]): Promise<number> {
   }
   const onSignal = () => daemon.stop();
   for (const sig of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(sig, onSignal);
+  Deno.addSignalListener("SIGUSR1", () => daemon.requestDump());
   // Until reloading lands, SIGHUP must not end the daemon (Deno's default would).
   Deno.addSignalListener("SIGHUP", () => {
     log.warn(

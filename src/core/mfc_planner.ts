@@ -48,6 +48,10 @@ export interface InstalledMfc {
   parent: number;
   /** Canonical form of the outgoing VIFs (see {@link oifsKey}). */
   key: string;
+  /** The outgoing VIFs, in VIF order (for status displays; {@link key} is what is compared). */
+  oifs: readonly number[];
+  /** When it was installed (ms); an update in place keeps it. */
+  since: number;
 }
 
 /**
@@ -90,7 +94,7 @@ export function oifsKey(oifs: ReadonlyArray<Oif>): string {
  * update, `delMfc` when no oif is left, nothing when it already matches.
  */
 export function reconcileMfc<A extends Address = number>(
-  installed: InstalledMfc | undefined,
+  installed: Pick<InstalledMfc, "parent" | "key"> | undefined,
   planned: { source: A; group: A; parent: number; oifs: Oif[] },
 ): Action<A> | undefined {
   if (planned.oifs.length === 0) {

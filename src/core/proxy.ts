@@ -977,7 +977,12 @@ function reconcileGroup<A extends Address>(
     if (action === undefined) continue;
     if (action.kind === "addMfc") {
       if (s.installed === undefined) s.sampledPackets = -1;
-      s.installed = { parent: s.iif, key: oifsKey(action.oifs) };
+      s.installed = {
+        parent: s.iif,
+        key: oifsKey(action.oifs),
+        oifs: action.oifs.map((o) => o.vifi),
+        since: s.installed?.since ?? now,
+      };
     } else {
       s.installed = undefined;
       s.lastSeen = now;

@@ -183,6 +183,7 @@ export class Daemon {
   #watching = false;
   #nextRescan = 0;
   #stopping = false;
+  #dumpRequested = false;
   #closed = false;
 
   /** Prepares the daemon; nothing touches the kernel until {@link start}. */
@@ -286,6 +287,15 @@ export class Daemon {
     this.#opts.sys.wake();
   }
 
+  /**
+   * Asks the loop to log every family's interface table and forwarding cache (SIGUSR1), once
+   * it has read what is pending; safe from a signal handler.
+   */
+  requestDump(): void {
+    this.#dumpRequested = true;
+    this.#opts.sys.wake();
+  }
+
   /** Runs until {@link stop}, then removes everything it added to the kernel. */
   async run(): Promise<void> {
     const planes = this.#planes();
@@ -298,6 +308,11 @@ export class Daemon {
         if (wait > 0) await sys.wait(Math.min(wait, MAX_WAIT_MS));
         if (this.#stopping) break;
         for (const p of planes) p.drain();
+        if (this.#dumpRequested) {
+          this.#dumpRequested = false;
+          const t = this.#now();
+          for (const p of planes) p.dump(t);
+        }
         const changed = this.#interfacesChanged();
         let now = this.#now();
         const periodic = this.#nextRescan <= now;

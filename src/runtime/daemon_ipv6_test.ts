@@ -330,3 +330,52 @@ Deno.test("Daemon: an interface that gains its link-local address later gets a M
   daemon.stop();
   await running;
 });
+
+Deno.test("Daemon.requestDump: each family's tables, the IPv6 ones prefixed and with MIFs", async () => {
+  const { sys, daemon, lines } = setup();
+  daemon.start();
+  const running = daemon.run();
+  sys.ipv6.deliver(mld(11, "fe80::11", G, encodeMldV1Report(v6(G))));
+  sys.ipv6.deliver({ kind: "upcall", msgtype: 1, mif: 0, source: b6("2001:db8::2"), group: b6(G) });
+  await until("the entry", () => sys.ipv6.mfc.size === 1);
+  sys.ipv6.mifCounts.set(0, { packetsIn: 50, packetsOut: 0, bytesIn: 3000, bytesOut: 0 });
+  sys.ipv6.mifCounts.set(1, { packetsIn: 0, packetsOut: 48, bytesIn: 0, bytesOut: 2880 });
+  // The kernel lost the entry: its counters cannot be read, `-` (the core still has it).
+  sys.ipv6.mfc.clear();
+  const from = lines.length;
+  daemon.requestDump();
+  // One loop round logs the whole dump: once its IPv6 cache table is there, all of it is.
+  await until("the dump", () => lines.some((l) => l.includes("info: IPv6: Multicast Routing")));
+  const info = lines.slice(from).flatMap((l) => {
+    const i = l.indexOf(" info: ");
+    return i < 0 ? [] : [l.slice(i + 7)];
+  });
+  const v6Lines = info.filter((l) => l.startsWith("IPv6: "));
+  deepStrictEqual(info.slice(0, 2), [
+    "Virtual Interface Table",
+    " Vif  Interface  Local-Address  Subnet       Thresh  Flags",
+  ], "IPv4 first, without a prefix");
+  const firstV6 = info.findIndex((l) => l.startsWith("IPv6: "));
+  deepStrictEqual(info.slice(firstV6), v6Lines, "then the IPv6 plane's, each prefixed");
+  ok(info.slice(0, firstV6).includes("Multicast Routing Cache Table (0 entries)"));
+  deepStrictEqual(v6Lines.slice(0, 5), [
+    "IPv6: Multicast Interface Table",
+    "IPv6:  Mif  Interface  Local-Address  Subnet           Flags",
+    "IPv6:    0  up0        fe80::1        2001:db8::/64    upstream",
+    "IPv6:                                 fe80::/64",
+    "IPv6:                         joined: ff05::1",
+  ]);
+  ok(v6Lines.includes("IPv6:                        pkts in: 50 (3000 bytes)"));
+  ok(v6Lines.includes("IPv6:                       pkts out: 48 (2880 bytes)"));
+  ok(v6Lines.includes("IPv6:                         groups: ff05::1"));
+  ok(
+    v6Lines.includes("IPv6:    1  dn1        fe80::2        2001:db8:1::/64  downstream querier"),
+  );
+  deepStrictEqual(v6Lines.slice(-3), [
+    "IPv6: Multicast Routing Cache Table (1 entry)",
+    "IPv6:  Origin       Mcast-group  Age  Pkts  Bytes  IMif  Forwmifs",
+    "IPv6:  2001:db8::2  ff05::1       0s     -      -  0     1",
+  ]);
+  daemon.stop();
+  await running;
+});

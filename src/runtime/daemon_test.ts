@@ -556,3 +556,65 @@ Deno.test("Daemon.run: an entry whose counters stand still between two samples i
   await running;
   equal(sys.mfc.size, 0);
 });
+
+/** The messages of the info lines logged from line `from` on. */
+function infoFrom(lines: string[], from: number): string[] {
+  return lines.slice(from).flatMap((l) => {
+    const i = l.indexOf(" info: ");
+    return i < 0 ? [] : [l.slice(i + 7)];
+  });
+}
+
+Deno.test("Daemon.requestDump: the loop logs the tables with the kernel's counters", async () => {
+  const { sys, daemon, lines, advance } = setup();
+  daemon.start();
+  const running = daemon.run();
+  const g = ip("239.1.1.1");
+  const s = ip("10.0.0.2");
+  sys.deliver(v2Report(11, "10.1.0.11", g));
+  sys.deliver({ kind: "upcall", msgtype: 1, vif: 0, source: s, group: g });
+  await until("the entry", () => sys.mfc.size === 1);
+  sys.vifCounts.set(0, { packetsIn: 120, packetsOut: 0, bytesIn: 6240, bytesOut: 0 });
+  sys.vifCounts.set(1, { packetsIn: 0, packetsOut: 118, bytesIn: 0, bytesOut: 6136 });
+  sys.packets.set(`${s}/${g}`, 118);
+  sys.vanish(12); // VIF 2's counters cannot be read any more: `-`
+  advance(5000);
+  const from = lines.length;
+  daemon.requestDump();
+  await until("the dump", () => hasLine(lines, "info: Multicast Routing Cache Table (1 entry)"));
+  deepStrictEqual(infoFrom(lines, from), [
+    "Virtual Interface Table",
+    " Vif  Interface  Local-Address  Subnet       Thresh  Flags",
+    "   0  up0        10.0.0.1       10.0.0.0/24       1  upstream",
+    "                        joined: 239.1.1.1",
+    "                       pkts in: 120 (6240 bytes)",
+    "                      pkts out: 0 (0 bytes)",
+    "   1  dn1        10.1.0.1       10.1.0.0/24       1  downstream querier",
+    "                        groups: 239.1.1.1",
+    "                       pkts in: 0 (0 bytes)",
+    "                      pkts out: 118 (6136 bytes)",
+    "   2  dn2        10.2.0.1       10.2.0.0/24       1  downstream querier",
+    "                       pkts in: -",
+    "                      pkts out: -",
+    "Multicast Routing Cache Table (1 entry)",
+    " Origin    Mcast-group  Age  Pkts  Bytes  IVif  Forwvifs",
+    " 10.0.0.2  239.1.1.1     5s   118      0  0     1",
+  ]);
+  ok(sys.calls.some((c) => c.op === "vifCount" && c.vifi === 2), "VIF 2 was asked");
+  daemon.stop();
+  await running;
+  equal(sys.mfc.size, 0);
+});
+
+Deno.test("Daemon.requestDump: asked for twice before the loop runs, it dumps once", async () => {
+  const { daemon, lines } = setup();
+  daemon.start();
+  daemon.requestDump();
+  daemon.requestDump();
+  const running = daemon.run();
+  await until("the dump", () => hasLine(lines, "info: Multicast Routing Cache Table (0 entries)"));
+  await new Promise((r) => setTimeout(r, 20));
+  equal(lines.filter((l) => l.endsWith("info: Virtual Interface Table")).length, 1);
+  daemon.stop();
+  await running;
+});

@@ -7,6 +7,12 @@
  */
 
 import type { Action } from "../core/actions.ts";
+import {
+  describeDump,
+  type EntryCounters,
+  installedEntries,
+  type VifCounters,
+} from "../core/dump.ts";
 import type { Address, Family } from "../core/family.ts";
 import {
   createProxy,
@@ -230,6 +236,41 @@ export class Plane<A extends Address> {
       }
     }
     if (state.byIfindex.get(iface.ifindex)?.name !== iface.name) this.#refused.set(iface.name, key);
+  }
+
+  /**
+   * Logs the family's interface table and forwarding cache (see `core/dump.ts`) at info level,
+   * one log line per line, with the family's prefix. The counters are read from the kernel now;
+   * one that cannot be read prints as `-` (and the failure is a debug line). Never throws.
+   */
+  dump(now: number): void {
+    const state = this.#state;
+    if (state === undefined || this.#stopped) return;
+    const { port, spec } = this.#opts;
+    const { format, vifWord } = spec.family;
+    const vifs = new Map<number, VifCounters>();
+    for (const vifi of state.vifs.keys()) {
+      try {
+        vifs.set(vifi, port.vifCount(vifi));
+      } catch (err) {
+        this.log("debug", `Cannot read the counters of ${vifWord} ${vifi}: ${messageOf(err)}`);
+      }
+    }
+    const entries = new Map<A, Map<A, EntryCounters>>();
+    for (const { source, group } of installedEntries(state)) {
+      try {
+        const { packets, bytes } = port.sgCount(source, group);
+        let bySource = entries.get(group);
+        if (bySource === undefined) entries.set(group, bySource = new Map());
+        bySource.set(source, { packets, bytes });
+      } catch (err) {
+        this.log(
+          "debug",
+          `Cannot read the counters of (${format(source)}, ${format(group)}): ${messageOf(err)}`,
+        );
+      }
+    }
+    for (const line of describeDump(state, { vifs, entries }, now)) this.log("info", line);
   }
 
   /** Removes the family's MFC entries, memberships and VIFs. Idempotent. */
