@@ -238,6 +238,12 @@ export type ProxyEvent<A extends Address = number> =
    * A change of address or index is this event followed by `interface-up`.
    */
   | { kind: "interface-down"; name: string; reason?: string }
+  /**
+   * A reloaded configuration gives an interface in use new settings (`sources`, `threshold`,
+   * `timers`, `boundaries`): it keeps its VIF, its memberships and the entries that stay valid.
+   * An interface whose role or index differs goes down and comes up again.
+   */
+  | { kind: "reconfigure"; iface: ProxyInterface<A> }
   /** A received IGMP or MLD packet; for MLD the socket's addresses and hop limit come along. */
   | ({ kind: "packet"; ifindex: number } & PacketInput<A>)
   | { kind: "upcall"; msgtype: number; vif: number; source: A; group: A }
@@ -360,6 +366,9 @@ export function step<A extends Address>(
       break;
     case "interface-down":
       removeInterface(state, event.name, event.reason, now, out);
+      break;
+    case "reconfigure":
+      reconfigureInterface(state, event.iface, now, out);
       break;
     case "packet":
       receivePacket(state, event, now, out);
@@ -674,6 +683,103 @@ function removeInterface<A extends Address>(
   state.vifs.delete(vif.vifi);
   state.byIfindex.delete(vif.ifindex);
   refreshOwnAddresses(state);
+}
+
+/** What differs between an interface's settings and new ones, for the log; empty if nothing. */
+function describeSettingsChange<A extends Address>(
+  family: Family<A>,
+  old: ProxyInterface<A>,
+  next: ProxyInterface<A>,
+): string[] {
+  const changes: string[] = [];
+  const subnets = (list: Subnet<A>[]) =>
+    list.length === 0 ? "none" : list.map((s) => family.formatSubnet(s)).join(" ");
+  if (family.thresholds && old.threshold !== next.threshold) {
+    changes.push(`threshold ${old.threshold} -> ${next.threshold}`);
+  }
+  if (subnets(old.sources) !== subnets(next.sources)) {
+    changes.push(`sources ${subnets(old.sources)} -> ${subnets(next.sources)}`);
+  }
+  if (subnets(old.boundaries) !== subnets(next.boundaries)) {
+    changes.push(`boundaries ${subnets(old.boundaries)} -> ${subnets(next.boundaries)}`);
+  }
+  if (old.role === "downstream") {
+    for (const k of TIMER_KEYWORDS) {
+      const [a, b] = [old.timers[k.field], next.timers[k.field]];
+      if (a === b) continue;
+      const show = (v: number) => k.unit === "seconds" ? `${formatSeconds(v)}s` : String(v);
+      changes.push(`${k.keyword} ${show(a)} -> ${show(b)}`);
+    }
+  }
+  return changes;
+}
+
+/**
+ * `reconfigure`: new settings for an interface in use. Sources it no longer admits and groups
+ * now inside its boundaries are dropped (entries, memberships, upstream joins); groups no
+ * longer inside an upstream boundary are joined; every entry is planned again (thresholds and
+ * boundaries are in its oifs); a shorter query interval brings the next general query closer.
+ * Membership records keep the deadlines they have; the new timers apply from the next report.
+ */
+function reconfigureInterface<A extends Address>(
+  state: ProxyState<A>,
+  iface: ProxyInterface<A>,
+  now: number,
+  out: Action<A>[],
+): void {
+  const vif = [...state.vifs.values()].find((v) => v.name === iface.name);
+  if (vif === undefined) return;
+  const { family } = state;
+  if (vif.role !== iface.role || vif.ifindex !== iface.ifindex) {
+    removeInterface(
+      state,
+      vif.name,
+      vif.role !== iface.role ? `it is ${iface.role} in the new configuration` : undefined,
+      now,
+      out,
+    );
+    addInterface(state, iface, now, out);
+    return;
+  }
+  const changes = describeSettingsChange(family, vif, iface);
+  if (changes.length === 0) return;
+  log(
+    out,
+    "info",
+    `Interface "${vif.name}" keeps ${family.vifWord} ${vif.vifi} with new settings: ${
+      changes.join(", ")
+    }`,
+  );
+  vif.threshold = iface.threshold;
+  vif.sources = iface.sources;
+  vif.boundaries = iface.boundaries;
+  vif.timers = iface.timers;
+  // Sources it no longer admits, and groups its boundaries now hold, end here.
+  for (const [group, bySource] of [...state.sources]) {
+    for (const [source, s] of [...bySource]) {
+      if (s.iif !== vif.vifi) continue;
+      if (isSourceAdmitted(state, vif, source) && !isGroupBounded(state, vif, group)) continue;
+      if (s.installed !== undefined) out.push({ kind: "delMfc", source, group });
+      deleteSource(state, group, source);
+    }
+  }
+  if (vif.role === "downstream") {
+    for (const group of [...vif.groups.keys()]) {
+      if (!isGroupBounded(state, vif, group)) continue;
+      vif.groups.delete(group);
+      dropMember(state, vif, group, out);
+    }
+    const next = now + vif.timers.queryInterval;
+    if (vif.startupQueriesLeft === 0 && vif.nextGeneralQuery > next) vif.nextGeneralQuery = next;
+  } else {
+    for (const group of [...state.upstreamJoined]) {
+      if (!isGroupBounded(state, vif, group)) continue;
+      state.upstreamJoined.delete(group);
+      out.push({ kind: "leave", group, ifindex: vif.ifindex, name: vif.name });
+    }
+    for (const group of state.members.keys()) joinUpstream(state, group, out);
+  }
+  for (const group of [...state.sources.keys()]) reconcileGroup(state, group, now, out);
 }
 
 /**
