@@ -51,6 +51,11 @@ export interface DaemonOptions {
    * when MRT_INIT fails with EADDRINUSE.
    */
   describeTableHolder?: () => string | undefined;
+  /**
+   * Reads the configuration again (SIGHUP, see {@link Daemon.requestReload}) and logs what is
+   * wrong with it; returns `undefined` when it cannot be used, and the running one is kept.
+   */
+  readConfig?: () => Config | undefined;
 }
 
 /** The longest the loop sleeps without looking at the clock. */
@@ -184,12 +189,20 @@ export class Daemon {
   #nextRescan = 0;
   #stopping = false;
   #dumpRequested = false;
+  #reloadRequested = false;
+  #config: Config;
   #closed = false;
 
   /** Prepares the daemon; nothing touches the kernel until {@link start}. */
   constructor(opts: DaemonOptions) {
     this.#opts = opts;
+    this.#config = opts.config;
     this.#now = opts.now ?? (() => performance.now());
+  }
+
+  /** The configuration running now: the one given, or the last one reloaded. */
+  get config(): Config {
+    return this.#config;
   }
 
   /** The IPv4 core's state, for status displays and tests. */
@@ -266,6 +279,11 @@ export class Daemon {
     }
     // Look again at once: an interface may have changed before the watch began.
     this.#nextRescan = t;
+    log.info(`Started: ${this.#describeRunning()}`);
+  }
+
+  /** What each family runs on, for the log: `upstream "up0", 2 downstream; IPv6: …`. */
+  #describeRunning(): string {
     const parts = this.#planes().map((plane) => {
       const state = plane.state!;
       const up = state.upstream;
@@ -278,7 +296,7 @@ export class Daemon {
         waiting.length === 0 ? "" : `, waiting for ${waiting.map((c) => `"${c.name}"`).join(", ")}`
       }`;
     });
-    log.info(`Started: ${parts.join("; ")}`);
+    return parts.join("; ");
   }
 
   /** Asks the loop to stop; safe from a signal handler. */
@@ -296,6 +314,95 @@ export class Daemon {
     this.#opts.sys.wake();
   }
 
+  /**
+   * Asks the loop to read the configuration again (SIGHUP) through
+   * {@link DaemonOptions.readConfig} and apply what changed; safe from a signal handler.
+   */
+  requestReload(): void {
+    this.#reloadRequested = true;
+    this.#opts.sys.wake();
+  }
+
+  /**
+   * Applies a new configuration to the running daemon: interfaces no longer configured (or with
+   * another role) go down, new ones come up, changed settings apply in place; streams whose
+   * forwarding does not change are not touched. A configuration the daemon could not start
+   * with is refused, with the reason, and the running one is kept; so is a family not proxied
+   * at start (its sockets need root). Returns whether the configuration was taken.
+   */
+  reload(config: Config): boolean {
+    const { sys, log } = this.#opts;
+    let configured: ConfiguredFamilies;
+    try {
+      configured = configuredFamilies(config);
+    } catch (err) {
+      if (!(err instanceof StartupError)) throw err;
+      log.warn(`Reload refused: ${err.message}: the running configuration is kept`);
+      return false;
+    }
+    let system: SystemInterface[];
+    try {
+      system = sys.interfaces();
+    } catch (err) {
+      log.warn(
+        `Reload refused: cannot list interfaces: ${messageOf(err)}: the running configuration ` +
+          "is kept",
+      );
+      return false;
+    }
+    for (const w of configured.warnings) log.warn(w);
+    const old = this.#config;
+    if ((config.user ?? "") !== (old.user ?? "") || (config.chroot ?? "") !== (old.chroot ?? "")) {
+      log.warn("A new user or chroot takes effect at the next start only");
+    }
+    const now = this.#now();
+    const families: [FamilySpec<Address>, Plane<Address> | undefined, unknown[] | undefined][] = [
+      [IPV4 as FamilySpec<Address>, this.#ipv4 as Plane<Address> | undefined, configured.ipv4],
+      [IPV6 as FamilySpec<Address>, this.#ipv6 as Plane<Address> | undefined, configured.ipv6],
+    ];
+    const given = new Set<string>();
+    for (const [spec, plane, list] of families) {
+      if (plane === undefined) {
+        if (list !== undefined) {
+          log.warn(
+            `${spec.name} was not proxied at start: restart the daemon to proxy it (its ` +
+              "sockets are opened as root, before the jail)",
+          );
+        }
+        continue;
+      }
+      const warnings = plane.reconfigure(
+        (list ?? []) as ConfiguredInterface<Address>[],
+        system,
+        now,
+      );
+      for (const w of warnings) {
+        if (given.has(w)) continue;
+        given.add(w);
+        log.warn(spec.logPrefix + w);
+      }
+    }
+    this.#config = config;
+    log.info(`Reloaded the configuration: ${this.#describeRunning()}`);
+    return true;
+  }
+
+  /** Reads the configuration through the option and applies it; logs why when it cannot. */
+  #reload(): void {
+    const { readConfig, log } = this.#opts;
+    if (readConfig === undefined) {
+      log.warn("SIGHUP: this daemon cannot read its configuration again: nothing changed");
+      return;
+    }
+    log.info("SIGHUP: reading the configuration again");
+    const config = readConfig();
+    if (config === undefined) {
+      log.warn("Reload failed: the running configuration is kept");
+      return;
+    }
+    this.reload(config);
+  }
+
   /** Runs until {@link stop}, then removes everything it added to the kernel. */
   async run(): Promise<void> {
     const planes = this.#planes();
@@ -308,6 +415,10 @@ export class Daemon {
         if (wait > 0) await sys.wait(Math.min(wait, MAX_WAIT_MS));
         if (this.#stopping) break;
         for (const p of planes) p.drain();
+        if (this.#reloadRequested) {
+          this.#reloadRequested = false;
+          this.#reload();
+        }
         if (this.#dumpRequested) {
           this.#dumpRequested = false;
           const t = this.#now();

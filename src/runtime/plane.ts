@@ -30,6 +30,7 @@ import {
   LOST,
   scanInterfaces,
   StartupError,
+  WAITING,
 } from "./interfaces.ts";
 import type { FamilyPort } from "./ports.ts";
 import type { SystemInterface } from "./sys.ts";
@@ -61,7 +62,7 @@ export interface PlaneOptions<A extends Address> {
   spec: FamilySpec<A>;
   /** Its half of the OS port. */
   port: FamilyPort<A>;
-  /** Its configured interfaces. */
+  /** Its configured interfaces (a reload replaces them, see {@link Plane.reconfigure}). */
   configured: ConfiguredInterface<A>[];
   /** Where logs go (the plane puts the family's prefix before each line). */
   log: Logger;
@@ -72,6 +73,7 @@ export interface PlaneOptions<A extends Address> {
 /** One family's core and the execution of its actions. */
 export class Plane<A extends Address> {
   readonly #opts: PlaneOptions<A>;
+  #configured: ConfiguredInterface<A>[];
   #state: ProxyState<A> | undefined;
   /** Interfaces the core did not take (no VIF free), until a VIF is freed or they change. */
   readonly #refused = new Map<string, string>();
@@ -82,6 +84,7 @@ export class Plane<A extends Address> {
   /** Prepares the plane; nothing touches the kernel until {@link start}. */
   constructor(opts: PlaneOptions<A>) {
     this.#opts = opts;
+    this.#configured = opts.configured;
   }
 
   /** The family. */
@@ -91,7 +94,7 @@ export class Plane<A extends Address> {
 
   /** The configured interfaces. */
   get configured(): readonly ConfiguredInterface<A>[] {
-    return this.#opts.configured;
+    return this.#configured;
   }
 
   /** The core's state once started. */
@@ -174,7 +177,7 @@ export class Plane<A extends Address> {
     if (state === undefined) return;
     const { spec } = this.#opts;
     if (periodic) this.#failed.clear();
-    const { usable, unusable } = scanInterfaces(spec, this.#opts.configured, system);
+    const { usable, unusable } = scanInterfaces(spec, this.#configured, system);
     const usableByName = new Map(usable.map((i) => [i.name, i]));
     const problems = new Map(unusable.map((u) => [u.name, u.problem]));
     // An interface in use that only lost its carrier stays in use, if unchanged.
@@ -206,6 +209,54 @@ export class Plane<A extends Address> {
       this.#failed.delete(iface.name);
       this.#bringUp(state, iface, now);
     }
+  }
+
+  /**
+   * Takes the interfaces of a reloaded configuration, as seen in `system`: an interface in use
+   * that is no longer configured, or now has another role, goes down; one whose settings
+   * changed keeps its VIF, memberships and valid entries (the core's `reconfigure`); then the
+   * newly configured ones that are usable come up, as on any change of the system. Returns the
+   * warnings about newly configured interfaces that are not usable yet (they are used once
+   * they are).
+   */
+  reconfigure(
+    configured: ConfiguredInterface<A>[],
+    system: readonly SystemInterface[],
+    now: number,
+  ): string[] {
+    const before = new Set(this.#configured.map((c) => c.name));
+    this.#configured = configured;
+    const state = this.#state;
+    if (state === undefined || this.#stopped) return [];
+    const { spec } = this.#opts;
+    const { usable, unusable } = scanInterfaces(spec, configured, system);
+    const byName = new Map(usable.map((i) => [i.name, i]));
+    for (const u of unusable) if (u.iface !== undefined) byName.set(u.name, u.iface);
+    const roles = new Map(configured.map((c) => [c.name, c.role]));
+    const vifs = [...state.vifs.values()];
+    // Downs first, so that an upstream that moves to another interface is free to.
+    for (const vif of vifs) {
+      const role = roles.get(vif.name);
+      if (role !== undefined && role === vif.role) continue;
+      this.#feed({
+        kind: "interface-down",
+        name: vif.name,
+        reason: role === undefined
+          ? "it is no longer in the configuration"
+          : `it is ${role} in the new configuration`,
+      }, now);
+    }
+    for (const vif of vifs) {
+      const iface = byName.get(vif.name);
+      if (state.vifs.get(vif.vifi) !== vif || iface === undefined) continue;
+      this.#feed({ kind: "reconfigure", iface }, now);
+    }
+    this.#refused.clear();
+    this.#failed.clear();
+    this.rescan(system, now, false);
+    return unusable.filter((u) => !before.has(u.name)).map((u) =>
+      `Interface "${u.name}" ${WAITING[u.problem]}`
+    );
   }
 
   /** Feeds `interface-up`; an interface the core or the kernel does not take is remembered. */
