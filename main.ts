@@ -7,15 +7,16 @@
  */
 
 import { parseArgs } from "node:util";
-import { formatDiagnostic } from "./conf/config.ts";
+import { type Config, formatDiagnostic } from "./conf/config.ts";
 import { checkMacroName } from "./conf/lexer.ts";
 import { printConfig } from "./conf/printer.ts";
+import { ConfigDirectories, directoryOf, normalizePath } from "./ffi/config_dirs.ts";
 import { openLibc } from "./ffi/libc.ts";
 import { dropPrivileges, effectiveUid, lookupAccount } from "./ffi/privileges.ts";
 import { LinuxSys } from "./ffi/sys_linux.ts";
 import { PATH_LOG, SyslogSocket } from "./ffi/syslog.ts";
 import { createLogger, type LogSink, stderrSink, syslogSink } from "./src/log.ts";
-import { loadConfig } from "./src/runtime/config_file.ts";
+import { type ConfigFs, DENO_CONFIG_FS, loadConfig } from "./src/runtime/config_file.ts";
 import { configuredFamilies, Daemon, StartupError } from "./src/runtime/daemon.ts";
 import { type JailPlan, planJail } from "./src/runtime/jail.ts";
 import { describeTableHolder } from "./src/runtime/table_holder.ts";
@@ -146,12 +147,42 @@ export async function main(args: string[]): Promise<number> {
     }
     throw err;
   }
+  // A reload reads the files again; from inside the jail, through the directories kept now.
+  let configFs: ConfigFs = DENO_CONFIG_FS;
+  let configPath = file;
+  if (jail !== undefined) {
+    const dirs = new ConfigDirectories(libc);
+    configPath = normalizePath(file, Deno.cwd());
+    try {
+      for (const f of loaded.files) dirs.keep(directoryOf(normalizePath(f, Deno.cwd())));
+    } catch (err) {
+      log.warn(
+        `Cannot keep the configuration's directories for SIGHUP: ${
+          err instanceof Error ? err.message : String(err)
+        }: reloading will fail`,
+      );
+    }
+    configFs = dirs;
+  }
+  const readConfig = (): Config | undefined => {
+    const again = loadConfig(configPath, macros, configFs);
+    const problems = "error" in again ? [again.error] : again.diagnostics.map(formatDiagnostic);
+    for (const p of problems) log.warn("error" in again ? `Cannot reload: ${p}` : p);
+    if (jail !== undefined && problems.some((p) => p.endsWith("permission denied"))) {
+      log.warn(
+        `The configuration is read as user "${jail.user}" after the start: make its files ` +
+          "and their directories readable by that user",
+      );
+    }
+    return "error" in again ? undefined : again.config;
+  };
   const sys = new LinuxSys(libc);
   const daemon = new Daemon({
     sys,
     config,
     log,
     describeTableHolder,
+    readConfig,
   });
   try {
     daemon.start();
@@ -180,13 +211,7 @@ export async function main(args: string[]): Promise<number> {
   const onSignal = () => daemon.stop();
   for (const sig of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(sig, onSignal);
   Deno.addSignalListener("SIGUSR1", () => daemon.requestDump());
-  // Until reloading lands, SIGHUP must not end the daemon (Deno's default would).
-  Deno.addSignalListener("SIGHUP", () => {
-    log.warn(
-      "SIGHUP: reloading the configuration is not supported yet: nothing changed (restart to " +
-        "apply a new configuration)",
-    );
-  });
+  Deno.addSignalListener("SIGHUP", () => daemon.requestReload());
   try {
     await daemon.run();
   } catch (err) {

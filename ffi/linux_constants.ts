@@ -222,3 +222,26 @@ export const SOL_SOCKET = 1;
 export const SO_RCVBUF = 8;
 /** Receive buffer size, not capped (needs CAP_NET_ADMIN). */
 export const SO_RCVBUFFORCE = 33;
+
+/** open(2) flag: read only (<bits/fcntl-linux.h>). */
+export const O_RDONLY = 0;
+/** open(2) flag: do not make a terminal the controlling one. */
+export const O_NOCTTY = 0o400;
+/** open(2) flag: do not block (a FIFO opened by mistake). */
+export const O_NONBLOCK = 0o4000;
+/** open(2) flag: fail unless the path is a directory. */
+export const O_DIRECTORY = 0o200000;
+/** open(2) flag: close on exec. */
+export const O_CLOEXEC = 0o2000000;
+/** open(2) flag: a handle for *at() lookups only, no read access to the object itself. */
+export const O_PATH = 0o10000000;
+/** statx(2) mask: the basic fields of struct stat. */
+export const STATX_BASIC_STATS = 0x7ff;
+/** Size of struct statx (<linux/stat.h>; the same on every architecture). */
+export const STATX_SIZE = 256;
+/** struct statx offsets: stx_uid u32, stx_mode u16. */
+export const STATX = Object.freeze({ uid: 20, mode: 28 });
+/** st_mode: the file type bits, and the type of a regular file (<sys/stat.h>). */
+export const S_IFMT = 0o170000;
+/** st_mode type of a regular file. */
+export const S_IFREG = 0o100000;

@@ -31,14 +31,23 @@ export const DENO_CONFIG_FS: ConfigFs = {
   uid: () => Deno.uid(),
 };
 
-/** What {@link loadConfig} returns: the parse, or why the main file could not be read. */
-export type LoadResult = ParseResult | { error: string };
+/**
+ * What {@link loadConfig} returns: the parse and the paths of the files it read (the main file
+ * and every included one, as the configuration spells them), or why the main file could not be
+ * read.
+ */
+export type LoadResult = (ParseResult & { files: string[] }) | { error: string };
 
-/** Explains a failed read in a few words. */
+/** Explains a failed read in a few words (Deno's errors, and errno codes of the OS layer). */
 export function describeReadError(err: unknown): string {
-  if (err instanceof Deno.errors.NotFound) return "no such file";
-  if (err instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (err instanceof Deno.errors.IsADirectory) return "it is a directory";
+  const code = (err as { code?: unknown }).code;
+  if (err instanceof Deno.errors.NotFound || code === "ENOENT") return "no such file";
+  if (err instanceof Deno.errors.PermissionDenied || code === "EACCES") {
+    return "permission denied";
+  }
+  if (err instanceof Deno.errors.IsADirectory || code === "EISDIR") return "it is a directory";
+  if (code === "ENOTDIR") return "a part of the path is not a directory";
+  if (code === "ELOOP") return "too many levels of links";
   return err instanceof Error ? err.message : String(err);
 }
 
@@ -67,11 +76,14 @@ export function loadConfig(
   } catch (err) {
     return { error: `cannot read configuration "${file}": ${describeReadError(err)}` };
   }
+  const files = [file];
   const include = (path: string): IncludedFile => {
     try {
       const problem = includeFileProblem(fs.stat(path), fs.uid());
       if (problem !== undefined) return { error: problem };
-      return { text: fs.readText(path), id: fs.realPath(path) };
+      const text = fs.readText(path);
+      files.push(path);
+      return { text, id: fs.realPath(path) };
     } catch (err) {
       return { error: describeReadError(err) };
     }
@@ -82,5 +94,5 @@ export function loadConfig(
   } catch {
     // Read above, so it exists; without a canonical path loops are found by name only.
   }
-  return parseConfig(text, { file, macros, include, fileId });
+  return { ...parseConfig(text, { file, macros, include, fileId }), files };
 }

@@ -45,6 +45,8 @@ Deno.test("loadConfig applies the include rule and reads good includes", () => {
     '/etc/m.conf:4:9: cannot include "/etc/theirs.conf": it is owned by uid 1001, not by root ' +
     "or the user running mcast-proxy (uid 1000)",
   ]);
+  // The files read: the ones a reload from the jail must reach again.
+  assert.deepEqual(result.files, ["/etc/m.conf", "/etc/ok.conf"]);
 });
 
 Deno.test("loadConfig passes command-line macros", () => {

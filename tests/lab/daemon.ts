@@ -31,6 +31,11 @@ export interface DaemonProcess {
   readonly lines: string[];
   /** Resolves with the first line matching `re` (seen before or after the call). */
   waitForLine(re: RegExp, timeoutMs?: number): Promise<string>;
+  /**
+   * Rewrites the configuration file with `config` (the `user` and `chroot` lines the lab added
+   * at start are added again), for a SIGHUP.
+   */
+  rewrite(config: string): Promise<void>;
   /** Sends a signal and waits for the exit; resolves to the exit code and time taken (ms). */
   stop(signal?: Deno.Signal): Promise<{ code: number; ms: number }>;
   /** The exit status once it exited. */
@@ -62,17 +67,21 @@ export const LAB_USER = "nobody";
 /** Writes the config to a temporary file and starts the daemon in the proxy namespace. */
 export async function startDaemon(lab: Lab, opts: StartDaemonOptions = {}): Promise<DaemonProcess> {
   const confPath = await Deno.makeTempFile({ prefix: "mcast-proxy-", suffix: ".conf" });
-  let config = opts.config ?? labConfig(lab);
   let jail: string | undefined;
-  if (opts.jail ?? true) {
-    if (!/^\s*user\s/m.test(config)) config += `\nuser ${LAB_USER}\n`;
-    if (!/^\s*chroot\s/m.test(config)) {
-      jail = await Deno.makeTempDir({ prefix: "mcast-proxy-jail-" });
-      await Deno.chmod(jail, 0o755);
-      config += `\nchroot "${jail}"\n`;
-    }
+  if ((opts.jail ?? true) && !/^\s*chroot\s/m.test(opts.config ?? "")) {
+    jail = await Deno.makeTempDir({ prefix: "mcast-proxy-jail-" });
+    await Deno.chmod(jail, 0o755);
   }
-  await Deno.writeTextFile(confPath, config);
+  /** The text with the lab's `user` and `chroot` lines, unless it has its own. */
+  const withJail = (text: string) => {
+    if (!(opts.jail ?? true)) return text;
+    if (!/^\s*user\s/m.test(text)) text += `\nuser ${LAB_USER}\n`;
+    if (jail !== undefined && !/^\s*chroot\s/m.test(text)) text += `\nchroot "${jail}"\n`;
+    return text;
+  };
+  await Deno.writeTextFile(confPath, withJail(opts.config ?? labConfig(lab)));
+  // As /etc/mcast-proxy.conf usually is: the daemon reads it again as the unprivileged user.
+  await Deno.chmod(confPath, 0o644);
   const program = opts.program ??
     [denoBin(), "run", "--no-check", "--no-prompt", ...DAEMON_PERMISSIONS, MAIN_TS];
   const child = lab.spawnIn(
@@ -111,6 +120,9 @@ export async function startDaemon(lab: Lab, opts: StartDaemonOptions = {}): Prom
     jail,
     lines,
     status,
+    async rewrite(config: string) {
+      await Deno.writeTextFile(confPath, withJail(config));
+    },
     waitForLine(re, timeoutMs = 5000) {
       const seen = lines.find((l) => re.test(l));
       if (seen !== undefined) return Promise.resolve(seen);
