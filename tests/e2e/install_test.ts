@@ -8,7 +8,7 @@ import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { createLab, denoBin, labSupport, SRC_ADDR, useIgmpV2Hosts } from "../lab/lab.ts";
 import { Host } from "../lab/host.ts";
 import { startSender } from "../lab/sender.ts";
-import { startDaemon } from "../lab/daemon.ts";
+import { labConfig, startDaemon } from "../lab/daemon.ts";
 import { entryOf, stopClean } from "../lab/kernel_state.ts";
 import { installedShebang, layout } from "../../scripts/install.ts";
 
@@ -71,6 +71,17 @@ Deno.test({
         `  installed program: join to first datagram ${(rx[0].t - joined).toFixed(1)} ms`,
       );
       deepStrictEqual(await entryOf(lab, SRC_ADDR, "239.1.1.1"), { iif: "up0", oifs: ["dn1:1"] });
+      // SIGHUP, as systemctl reload sends it: the installed program reads its configuration
+      // again from the jail and changes the entry in place.
+      await daemon.rewrite(
+        labConfig(lab).replace(
+          "interface dn1 { downstream }",
+          "interface dn1 {\n\tdownstream\n\tthreshold 2\n}",
+        ),
+      );
+      Deno.kill(daemon.child.pid, "SIGHUP");
+      await daemon.waitForLine(/info: Reloaded the configuration/);
+      deepStrictEqual(await entryOf(lab, SRC_ADDR, "239.1.1.1"), { iif: "up0", oifs: ["dn1:2"] });
       await sender.stop();
       await stopClean(lab, daemon);
     } finally {
