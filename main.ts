@@ -183,6 +183,7 @@ export async function main(args: string[]): Promise<number> {
     log,
     describeTableHolder,
     readConfig,
+    memoryUsage: () => Deno.memoryUsage(),
   });
   try {
     daemon.start();

@@ -11,9 +11,14 @@
  * @module
  */
 
-/** The first line of the bundled script: Deno from PATH, no update check, every permission. */
+import { DAEMON_V8_FLAGS } from "./daemon_flags.ts";
+
+/**
+ * The first line of the bundled script: Deno from PATH, no update check, every permission, the
+ * daemon's V8 flags.
+ */
 export const BUNDLE_SHEBANG =
-  "#!/usr/bin/env -S DENO_NO_UPDATE_CHECK=1 deno run --allow-all --no-prompt";
+  `#!/usr/bin/env -S DENO_NO_UPDATE_CHECK=1 deno run --allow-all --no-prompt ${DAEMON_V8_FLAGS}`;
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname);
 const DIST = `${ROOT}dist`;
@@ -31,7 +36,10 @@ async function run(args: string[], env: Record<string, string> = {}): Promise<bo
 
 async function compile(): Promise<string | undefined> {
   const out = `${DIST}/mcast-proxy`;
-  const ok = await run(["compile", "--allow-all", "--no-check", "--output", out, "main.ts"]);
+  const ok = await run([
+    ...["compile", "--allow-all", "--no-check", DAEMON_V8_FLAGS],
+    ...["--output", out, "main.ts"],
+  ]);
   return ok ? out : undefined;
 }
 

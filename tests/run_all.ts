@@ -2,7 +2,7 @@
  * The suite runner behind `deno task test`:
  *
  * 1. unit tests: `deno test --allow-read --allow-env=NO_COLOR` over `src/ conf/ ffi/
- *    tests/fakes/ tests/lab/ tests/run_all_test.ts` (no `--allow-ffi`, so an accidental FFI
+ *    tests/fakes/ tests/lab/ tests/bench/ tests/run_all_test.ts` (no `--allow-ffi`, so an accidental FFI
  *    use fails);
  * 0. static checks, one counted test each: `deno fmt --check`, `deno lint`, `deno check` of every
  *    module, and `mandoc -Tlint` of the manual pages (when mandoc is installed);
@@ -22,7 +22,7 @@
 import { cleanStaleLabs, labSupport } from "./lab/lab.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname);
-const UNIT_DIRS = ["src/", "conf/", "ffi/", "tests/fakes/", "tests/lab/"];
+const UNIT_DIRS = ["src/", "conf/", "ffi/", "tests/fakes/", "tests/lab/", "tests/bench/"];
 const UNIT_FILES = ["tests/run_all_test.ts"];
 const E2E_DIR = "tests/e2e/";
 const TEST_FILE = /(^|[_.])test\.(ts|tsx|mts|js|mjs|jsx)$/;

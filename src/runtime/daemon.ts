@@ -56,6 +56,38 @@ export interface DaemonOptions {
    * wrong with it; returns `undefined` when it cannot be used, and the running one is kept.
    */
   readConfig?: () => Config | undefined;
+  /** The process's memory, for the dump (SIGUSR1); without it the dump says nothing of memory. */
+  memoryUsage?: () => MemoryUsage;
+}
+
+/** What the process uses of memory, in bytes (the fields of `Deno.memoryUsage()`). */
+export interface MemoryUsage {
+  /** Resident set size. */
+  rss: number;
+  /** The JavaScript heap's size. */
+  heapTotal: number;
+  /** The part of it in use. */
+  heapUsed: number;
+  /** Memory of JavaScript objects held outside the heap (buffers). */
+  external: number;
+}
+
+/**
+ * The dump's memory line; the resident size is left out when it reads 0 (no /proc in the
+ * jail).
+ *
+ * @example
+ * ```ts
+ * describeMemory({ rss: 52428800, heapTotal: 20971520, heapUsed: 10485760, external: 1048576 });
+ * // "Memory: 50.0 MB resident, JavaScript heap 10.0 MB used of 20.0 MB, 1.0 MB outside it"
+ * ```
+ */
+export function describeMemory(m: MemoryUsage): string {
+  const mb = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
+  // In the jail there is no /proc to read the resident size from: it reads as 0.
+  const resident = m.rss > 0 ? `${mb(m.rss)} resident, ` : "";
+  return `Memory: ${resident}JavaScript heap ${mb(m.heapUsed)} used of ` +
+    `${mb(m.heapTotal)}, ${mb(m.external)} outside it`;
 }
 
 /** The longest the loop sleeps without looking at the clock. */
@@ -423,6 +455,8 @@ export class Daemon {
           this.#dumpRequested = false;
           const t = this.#now();
           for (const p of planes) p.dump(t);
+          const memory = this.#opts.memoryUsage;
+          if (memory !== undefined) this.#opts.log.info(describeMemory(memory()));
         }
         const changed = this.#interfacesChanged();
         let now = this.#now();

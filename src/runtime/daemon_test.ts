@@ -6,7 +6,13 @@ import { encodeV2Report } from "../proto/igmp.ts";
 import { buildIPv4Packet, ip } from "../proto/testing.ts";
 import { FakeSys } from "../../tests/fakes/fake_sys.ts";
 import type { SystemInterface } from "./sys.ts";
-import { Daemon, resolveInterfaces, StartupError } from "./daemon.ts";
+import {
+  Daemon,
+  describeMemory,
+  type MemoryUsage as DaemonMemory,
+  resolveInterfaces,
+  StartupError,
+} from "./daemon.ts";
 
 const POS = { file: "test.conf", line: 1, col: 1 };
 
@@ -48,7 +54,9 @@ function warnings(lines: string[]): string[] {
   });
 }
 
-function setup(opts: { config?: Config; system?: SystemInterface[] } = {}) {
+function setup(
+  opts: { config?: Config; system?: SystemInterface[]; memoryUsage?: () => DaemonMemory } = {},
+) {
   const sys = new FakeSys(opts.system ?? SYSTEM);
   const lines: string[] = [];
   const log = createLogger({ sink: (_l, line) => lines.push(line), verbosity: 1 });
@@ -59,6 +67,7 @@ function setup(opts: { config?: Config; system?: SystemInterface[] } = {}) {
     log,
     now: () => now,
     describeTableHolder: () => "held by igmpproxy (pid 42)",
+    ...(opts.memoryUsage === undefined ? {} : { memoryUsage: opts.memoryUsage }),
   });
   return { sys, lines, daemon, advance: (ms: number) => (now += ms) };
 }
@@ -604,6 +613,41 @@ Deno.test("Daemon.requestDump: the loop logs the tables with the kernel's counte
   daemon.stop();
   await running;
   equal(sys.mfc.size, 0);
+});
+
+Deno.test("Daemon.requestDump: the dump ends with the process's memory when it can be read", async () => {
+  const MB = 1048576;
+  const { daemon, lines } = setup({
+    memoryUsage: () => ({ rss: 49.4 * MB, heapTotal: 14.5 * MB, heapUsed: 10 * MB, external: MB }),
+  });
+  daemon.start();
+  const running = daemon.run();
+  daemon.requestDump();
+  await until("the memory line", () => lines.some((l) => l.includes("info: Memory:")));
+  const table = lines.findIndex((l) =>
+    l.endsWith("info: Multicast Routing Cache Table (0 entries)")
+  );
+  const memory = lines.findIndex((l) => l.includes("info: Memory:"));
+  ok(table >= 0 && memory > table, "after the tables");
+  ok(
+    lines[memory].endsWith(
+      "info: Memory: 49.4 MB resident, JavaScript heap 10.0 MB used of 14.5 MB, 1.0 MB outside it",
+    ),
+    lines[memory],
+  );
+  daemon.stop();
+  await running;
+});
+
+Deno.test("describeMemory: megabytes with one decimal; no resident size when it reads 0", () => {
+  equal(
+    describeMemory({ rss: 104858, heapTotal: 1572864, heapUsed: 104858, external: 0 }),
+    "Memory: 0.1 MB resident, JavaScript heap 0.1 MB used of 1.5 MB, 0.0 MB outside it",
+  );
+  equal(
+    describeMemory({ rss: 0, heapTotal: 1572864, heapUsed: 104858, external: 0 }),
+    "Memory: JavaScript heap 0.1 MB used of 1.5 MB, 0.0 MB outside it",
+  );
 });
 
 Deno.test("Daemon.requestDump: asked for twice before the loop runs, it dumps once", async () => {

@@ -218,6 +218,13 @@ Deno.test({
     const k6 = kcache6.find((e) => e.origin === SRC_ADDR6 && e.group === G6)!;
     deepStrictEqual([Number(pkts6), Number(bytes6)], [k6.packets, k6.bytes]);
     ok(lines.every((l) => !/^IPv6: .*\bVIF\b/.test(l)), "MIFs on the IPv6 side");
+    // Last, the process's memory; in the jail there is no /proc to read the resident size from.
+    ok(
+      /^Memory: JavaScript heap \d+\.\d MB used of \d+\.\d MB, \d+\.\d MB outside it$/.test(
+        lines.at(-1) ?? "",
+      ),
+      lines.at(-1),
+    );
 
     ok(!logged(daemon, "warn").length, daemon.lines.join("\n"));
     await stopClean(lab, daemon);

@@ -11,6 +11,7 @@ import { startSender } from "../lab/sender.ts";
 import { labConfig, startDaemon } from "../lab/daemon.ts";
 import { entryOf, stopClean } from "../lab/kernel_state.ts";
 import { installedShebang, layout } from "../../scripts/install.ts";
+import { DAEMON_V8_FLAGS } from "../../scripts/daemon_flags.ts";
 
 const support = await labSupport();
 if (!support.ok) console.log(`SKIPPED install e2e test: ${support.reason}`);
@@ -47,7 +48,11 @@ Deno.test({
       ok(unit.includes("\nExecStart=/usr/local/sbin/mcast-proxy -f /etc/mcast-proxy.conf\n"));
       ok(unit.includes("\nExecReload=/bin/kill -HUP $MAINPID\n"));
       ok(unit.includes("\nEnvironment=DENO_NO_UPDATE_CHECK=1\n"));
-      const run = [dest + at.deno, "run", "--allow-all", "--no-prompt", dest + at.program];
+      // As the shebang runs it.
+      const run = [
+        ...[dest + at.deno, "run", "--allow-all", "--no-prompt", DAEMON_V8_FLAGS],
+        dest + at.program,
+      ];
       const check = await new Deno.Command(run[0], {
         args: [...run.slice(1), "-n", "-f", dest + at.example],
         stdin: "null",

@@ -5,6 +5,7 @@
  */
 
 import { denoBin, type Lab } from "./lab.ts";
+import { DAEMON_V8_FLAGS } from "../../scripts/daemon_flags.ts";
 
 /** The daemon's entry point in this checkout. */
 export const MAIN_TS = new URL("../../main.ts", import.meta.url).pathname;
@@ -83,7 +84,15 @@ export async function startDaemon(lab: Lab, opts: StartDaemonOptions = {}): Prom
   // As /etc/mcast-proxy.conf usually is: the daemon reads it again as the unprivileged user.
   await Deno.chmod(confPath, 0o644);
   const program = opts.program ??
-    [denoBin(), "run", "--no-check", "--no-prompt", ...DAEMON_PERMISSIONS, MAIN_TS];
+    [
+      denoBin(),
+      "run",
+      "--no-check",
+      "--no-prompt",
+      ...DAEMON_PERMISSIONS,
+      DAEMON_V8_FLAGS,
+      MAIN_TS,
+    ];
   const child = lab.spawnIn(
     lab.ns.proxy,
     [...program, ...(opts.flags ?? ["-d", "-v"]), "-f", confPath],

@@ -41,6 +41,11 @@ export interface HostStartOptions {
   port?: number;
   /** Name used in messages (default: the namespace). */
   name?: string;
+  /**
+   * `first`: the agent reports only the first datagram of a group after each join (default
+   * `all`, every datagram).
+   */
+  rx?: "all" | "first";
 }
 
 /** Options for {@link Host.waitFor}. */
@@ -102,6 +107,7 @@ export class Host implements AsyncDisposable {
     const args = [
       ...["--iface-addr", opts.addr, "--iface", this.iface],
       ...["--port", String(opts.port ?? 5001)],
+      ...(opts.rx === "first" ? ["--rx", "first"] : []),
     ];
     const child = lab.spawnIn(
       opts.ns,

@@ -4,7 +4,7 @@
  *
  * ```sh
  * deno run --allow-net --allow-env --allow-read --allow-sys=networkInterfaces \
- *   tests/lab/host_agent.ts --iface-addr 10.1.0.11 [--iface eth0] [--port 5001]
+ *   tests/lab/host_agent.ts --iface-addr 10.1.0.11 [--iface eth0] [--port 5001] [--rx first]
  * ```
  *
  * Commands (stdin): `join <group>`, `leave <group>`, `ping [token]`, `quit` (EOF quits too).
@@ -20,7 +20,10 @@
  * - `{"ev":"pong","token":..,"t":..}`;
  * - `{"ev":"rx","group":"239.1.1.1","seq":12,"src":"10.0.0.2","t":..}` per datagram, the group
  *   and sequence number read from the sender's payload `seq <n> <group>` (`group` and `seq` are
- *   null, with `len`, for any other payload); `src` is an IPv6 address for IPv6 datagrams;
+ *   null, with `len`, for any other payload); `src` is an IPv6 address for IPv6 datagrams.
+ *   With `--rx first`, only the first datagram of a group after each join is reported (for
+ *   benchmarks with thousands of groups streaming, where a line per datagram would cost more
+ *   than the forwarding measured);
  * - `{"ev":"bye","t":..}` before exiting.
  *
  * Two sockets, bound to 0.0.0.0:port and [::]:port (IPv6 only), receive every joined group of
@@ -83,16 +86,22 @@ async function main(args: string[]): Promise<number> {
   const ifaceAddr = flag(args, "iface-addr");
   const iface = flag(args, "iface") ?? "eth0";
   const port = Number(flag(args, "port") ?? 5001);
+  const rxMode = flag(args, "rx") ?? "all";
   if (
     ifaceAddr === undefined || !Number.isInteger(port) || port < 1 || port > 65535 ||
-    !/^[^\s/%]+$/.test(iface)
+    !/^[^\s/%]+$/.test(iface) || (rxMode !== "all" && rxMode !== "first")
   ) {
-    console.error("usage: host_agent.ts --iface-addr ADDR [--iface NAME] [--port PORT]");
+    console.error(
+      "usage: host_agent.ts --iface-addr ADDR [--iface NAME] [--port PORT] [--rx all|first]",
+    );
     return 2;
   }
+  // With --rx first: the groups joined whose first datagram since the join is still to come.
+  const awaitingFirst = new Set<string>();
   const onMessage = (msg: Uint8Array, rinfo: { address: string }) => {
     const t = wallNow();
     const p = decodePayload(msg);
+    if (p && rxMode === "first" && !awaitingFirst.delete(p.group)) return;
     if (p) emit({ ev: "rx", group: p.group, seq: p.seq, src: rinfo.address, t });
     else emit({ ev: "rx", group: null, seq: null, src: rinfo.address, len: msg.length, t });
   };
@@ -129,11 +138,13 @@ async function main(args: string[]): Promise<number> {
         case "join":
           if (arg !== undefined && isIpv6Text(arg)) on6().addMembership(arg, `::%${iface}`);
           else sock.addMembership(arg, ifaceAddr);
+          if (arg !== undefined) awaitingFirst.add(arg);
           emit({ ev: "joined", group: arg, t: wallNow() });
           break;
         case "leave":
           if (arg !== undefined && isIpv6Text(arg)) on6().dropMembership(arg, `::%${iface}`);
           else sock.dropMembership(arg, ifaceAddr);
+          if (arg !== undefined) awaitingFirst.delete(arg);
           emit({ ev: "left", group: arg, t: wallNow() });
           break;
         case "ping":

@@ -1,0 +1,522 @@
+/**
+ * The peer for the benchmarks: Debian's igmpproxy 0.3 (`/usr/sbin/igmpproxy`), installed on
+ * demand, configured like the lab's default configuration (`up0` upstream, every `dnN`
+ * downstream, see `labConfig` in `tests/lab/daemon.ts`) and run in the foreground in the lab's
+ * proxy namespace with its log followed, the way `startDaemon` runs ours.
+ *
+ * What igmpproxy 0.3 does that the benchmarks must allow for:
+ *
+ * - Every interface with an IPv4 address takes part unless the configuration says otherwise,
+ *   so the configuration lists `lo` (and any other extra interface) as `disabled`.
+ * - It accepts multicast on the upstream from sources on the upstream interface's own subnet
+ *   only; the lab's sender (10.0.0.2 on 10.0.0.0/24) needs no `altnet`, a source elsewhere
+ *   does.
+ * - It joins every group upstream, and the all-routers groups on every downstream, on one
+ *   socket, so the kernel's per-socket limit `net.ipv4.igmp_max_memberships` (20 by default)
+ *   caps how many groups it can serve: raise it with {@link raiseMembershipLimit} first.
+ * - Debian's package enables an init script that starts a system instance; {@link
+ *   ensureIgmpproxy} stops and disables it after installing.
+ *
+ * @example
+ * ```ts
+ * await ensureIgmpproxy();
+ * await using lab = await createLab({ prefix: "mcpbx-", hostsPerLan: [1, 1] });
+ * await raiseMembershipLimit(lab, 1024);
+ * const peer = await startIgmpproxy(lab);
+ * await waitIgmpproxyReady(lab, peer);
+ * // ... run the scenario ...
+ * const { code, ms } = await peer.stop();
+ * ```
+ *
+ * @module
+ */
+
+import type { Lab } from "../lab/lab.ts";
+import { vifNames } from "../lab/kernel_state.ts";
+import { hexToAddr } from "../lab/proc.ts";
+
+/** Where Debian's package installs the binary. */
+export const IGMPPROXY_BIN = "/usr/sbin/igmpproxy";
+
+/** The Debian package name. */
+export const IGMPPROXY_PACKAGE = "igmpproxy";
+
+/**
+ * The flags {@link startIgmpproxy} runs igmpproxy with by default: `-d` (log to stderr, which
+ * implies `-n`, no daemon) and `-v -v` (debug level: every VIF, route and membership change is
+ * logged).
+ */
+export const IGMPPROXY_DEFAULT_FLAGS: readonly string[] = ["-d", "-v", "-v"];
+
+const decoder = new TextDecoder();
+
+interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function run(cmd: string, args: string[], env: Record<string, string> = {}) {
+  try {
+    const out = await new Deno.Command(cmd, {
+      args,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env,
+    }).output();
+    return {
+      code: out.code,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+    } satisfies RunResult;
+  } catch (e) {
+    // The command does not exist (or cannot be run): report it as a failure, not a throw.
+    return { code: 127, stdout: "", stderr: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Pids of the igmpproxy processes this module started and has not seen exit. */
+const ourPids = new Set<number>();
+
+// Lists igmpproxy processes in the network namespace of the shell itself: a system instance
+// runs there, while the lab's run in their own namespaces and are left alone.
+const HOST_NS_IGMPPROXY_PIDS = `self=$(readlink /proc/$$/ns/net)
+for d in /proc/[0-9]*; do
+  [ "$(cat "$d/comm" 2>/dev/null)" = igmpproxy ] || continue
+  [ "$(readlink "$d/ns/net" 2>/dev/null)" = "$self" ] || continue
+  echo "\${d#/proc/}"
+done`;
+
+/** Pids of igmpproxy processes in this host's network namespace that this module did not start. */
+async function strayIgmpproxyPids(): Promise<number[]> {
+  const r = await run("sh", ["-c", HOST_NS_IGMPPROXY_PIDS]);
+  return r.stdout.split("\n").filter((l) => /^\d+$/.test(l)).map(Number)
+    .filter((pid) => !ourPids.has(pid));
+}
+
+/**
+ * Stops and disables the system instance Debian's package may have started: through systemd
+ * when it is the init system, else by disabling the init script; then SIGTERM (SIGKILL after
+ * 2 s) to whatever igmpproxy still runs in this host's network namespace. Throws when one
+ * survives.
+ */
+async function stopSystemIgmpproxy(): Promise<void> {
+  if (await exists("/run/systemd/system")) {
+    // The package has a SysV script only; systemd wraps it in a generated unit.
+    await run("systemctl", ["disable", "--now", IGMPPROXY_PACKAGE]);
+  } else if (await exists("/etc/init.d/igmpproxy")) {
+    // Not "/etc/init.d/igmpproxy stop": it stops every igmpproxy process by executable, the
+    // lab's included, in whatever namespace they run.
+    await run("update-rc.d", [IGMPPROXY_PACKAGE, "disable"]);
+  }
+  let stray = await strayIgmpproxyPids();
+  for (const [signal, waitMs] of [["SIGTERM", 2000], ["SIGKILL", 1000]] as const) {
+    if (stray.length === 0) return;
+    for (const pid of stray) {
+      try {
+        Deno.kill(pid, signal);
+      } catch {
+        // Already gone.
+      }
+    }
+    const deadline = performance.now() + waitMs;
+    while ((stray = await strayIgmpproxyPids()).length > 0 && performance.now() < deadline) {
+      await sleep(50);
+    }
+  }
+  if (stray.length > 0) {
+    throw new Error(`Cannot stop the system's igmpproxy: pid ${stray.join(", ")} still runs`);
+  }
+}
+
+let ensured: Promise<string> | undefined;
+
+/**
+ * Returns the path of the igmpproxy binary ({@link IGMPPROXY_BIN}), installing Debian's
+ * package first when it is missing (`apt-get install`, after `apt-get update` only if that
+ * fails). After an install, the system instance the package may start is stopped and disabled
+ * and stray igmpproxy processes in this host's network namespace are killed. Needs root to
+ * install. Throws with the reason when the binary is not there afterwards. Computed once per
+ * process.
+ */
+export function ensureIgmpproxy(): Promise<string> {
+  ensured ??= installIgmpproxy().catch((e) => {
+    ensured = undefined;
+    throw e;
+  });
+  return ensured;
+}
+
+async function installIgmpproxy(): Promise<string> {
+  if (await exists(IGMPPROXY_BIN)) return IGMPPROXY_BIN;
+  const env = { DEBIAN_FRONTEND: "noninteractive" };
+  const install = () =>
+    run(
+      "apt-get",
+      ["install", "-y", "-qq", "--no-install-recommends", IGMPPROXY_PACKAGE],
+      env,
+    );
+  let r = await install();
+  if (r.code !== 0) {
+    const update = await run("apt-get", ["update", "-qq"], env);
+    if (update.code !== 0) {
+      throw new Error(
+        `Cannot install ${IGMPPROXY_PACKAGE}: "apt-get install" failed (${r.stderr.trim()}) ` +
+          `and so did "apt-get update": ${update.stderr.trim()}`,
+      );
+    }
+    r = await install();
+  }
+  if (r.code !== 0 || !(await exists(IGMPPROXY_BIN))) {
+    throw new Error(
+      `Cannot install ${IGMPPROXY_PACKAGE}: "apt-get install" exited ${r.code}` +
+        (r.stderr.trim() ? `: ${r.stderr.trim()}` : `, and ${IGMPPROXY_BIN} is missing`),
+    );
+  }
+  await stopSystemIgmpproxy();
+  return IGMPPROXY_BIN;
+}
+
+/**
+ * The version in igmpproxy's usage text (`igmpproxy -h` ends with a line `igmpproxy 0.3`), or
+ * `undefined` when there is none.
+ *
+ * @example
+ * ```ts
+ * versionFromUsage("Usage: igmpproxy [-h] [-n] [-d] [-v [-v]] <configfile>\n...\nigmpproxy 0.3\n");
+ * // "0.3"
+ * ```
+ */
+export function versionFromUsage(text: string): string | undefined {
+  return /^igmpproxy\s+(\d[\w.~+-]*)\s*$/m.exec(text)?.[1];
+}
+
+/**
+ * igmpproxy's version: the installed package's (`dpkg-query`, e.g. `0.3-1`), else the one its
+ * usage text prints (`bin -h`, e.g. `0.3`). Throws when neither tells.
+ */
+export async function igmpproxyVersion(bin: string = IGMPPROXY_BIN): Promise<string> {
+  const dpkg = await run("dpkg-query", ["-W", "-f", "${Version}", IGMPPROXY_PACKAGE]);
+  if (dpkg.code === 0 && dpkg.stdout.trim() !== "") return dpkg.stdout.trim();
+  const usage = await run(bin, ["-h"]);
+  const v = versionFromUsage(usage.stdout + "\n" + usage.stderr);
+  if (v === undefined) {
+    throw new Error(`Cannot tell the version of "${bin}": ${usage.stderr.trim() || usage.stdout}`);
+  }
+  return v;
+}
+
+/** Options of {@link igmpproxyConfig}. */
+export interface IgmpproxyConfigOptions {
+  /**
+   * `quickleave` (default true): on the last Leave from a downstream, leave the group
+   * upstream at once, as our daemon does, instead of after the group's membership times out.
+   */
+  quickleave?: boolean;
+  /** Extra `altnet a.b.c.d/n` source networks on the upstream (default none). */
+  altnet?: string[];
+  /**
+   * Interfaces of the proxy namespace to list as `disabled` (default `["lo"]`): every
+   * interface with an IPv4 address that the configuration does not mention would take part.
+   */
+  disabled?: string[];
+}
+
+/**
+ * The igmpproxy 0.3 configuration (see igmpproxy.conf(5)) equivalent to the lab's default one:
+ * the upstream interface `upstream`, every downstream `downstream`, both with no rate limit
+ * and TTL threshold 1, and the namespace's other interfaces `disabled`.
+ *
+ * @example
+ * ```ts
+ * igmpproxyConfig(lab);
+ * // "quickleave\nphyint up0 upstream ratelimit 0 threshold 1\n" +
+ * // "phyint dn1 downstream ratelimit 0 threshold 1\n...phyint lo disabled\n"
+ * ```
+ */
+export function igmpproxyConfig(
+  lab: Pick<Lab, "ifaces">,
+  opts: IgmpproxyConfigOptions = {},
+): string {
+  const { upstream, downstream } = lab.ifaces;
+  const named = [upstream, ...downstream, ...(opts.disabled ?? [])];
+  for (const name of named) {
+    // igmpproxy splits its configuration at white space and has no quoting.
+    if (!/^[A-Za-z0-9_.:@-]{1,15}$/.test(name)) {
+      throw new Error(`Cannot name interface "${name}" in an igmpproxy configuration`);
+    }
+  }
+  const twice = named.find((name, i) => named.indexOf(name) !== i);
+  if (twice !== undefined) throw new Error(`Interface "${twice}" is given two roles`);
+  for (const net of opts.altnet ?? []) {
+    if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(net)) {
+      throw new Error(`Bad altnet "${net}": igmpproxy wants a.b.c.d/n`);
+    }
+  }
+  const lines = ["# Generated for the mcast-proxy benchmark lab"];
+  if (opts.quickleave ?? true) lines.push("quickleave");
+  lines.push(
+    `phyint ${upstream} upstream ratelimit 0 threshold 1` +
+      (opts.altnet ?? []).map((net) => ` altnet ${net}`).join(""),
+  );
+  for (const dn of downstream) lines.push(`phyint ${dn} downstream ratelimit 0 threshold 1`);
+  for (const name of opts.disabled ?? ["lo"]) lines.push(`phyint ${name} disabled`);
+  return lines.join("\n") + "\n";
+}
+
+/** A running igmpproxy, the counterpart of `DaemonProcess` in `tests/lab/daemon.ts`. */
+export interface PeerProcess {
+  /** The child process (`ip netns exec`, which execs igmpproxy: same pid). */
+  readonly child: Deno.ChildProcess;
+  /** Its pid. */
+  readonly pid: number;
+  /** The configuration file it was started with (removed once it exits). */
+  readonly confPath: string;
+  /** Log lines so far (stderr and stdout). */
+  readonly lines: string[];
+  /** Resolves with the first line matching `re` (seen before or after the call). */
+  waitForLine(re: RegExp, timeoutMs?: number): Promise<string>;
+  /**
+   * Sends a signal (default SIGTERM) and waits for the exit; resolves to the exit code and
+   * time taken (ms). The configuration file is removed.
+   */
+  stop(signal?: Deno.Signal): Promise<{ code: number; ms: number }>;
+  /** The exit status once it exited (the configuration file is removed by then). */
+  readonly status: Promise<Deno.CommandStatus>;
+}
+
+/** Options of {@link startIgmpproxy}. */
+export interface StartIgmpproxyOptions {
+  /** Configuration text (default {@link igmpproxyConfig} of the lab). */
+  config?: string;
+  /** The binary (default {@link IGMPPROXY_BIN}; see {@link ensureIgmpproxy}). */
+  bin?: string;
+  /** Flags before the configuration file (default {@link IGMPPROXY_DEFAULT_FLAGS}). */
+  flags?: string[];
+  /** Echo its log to our stderr. */
+  echo?: boolean;
+}
+
+/**
+ * Writes the configuration to a temporary file and starts igmpproxy in the foreground in the
+ * lab's proxy namespace, following its log. {@link Lab.destroy} also stops it. It is ready
+ * once its VIFs are in the kernel: see {@link waitIgmpproxyReady}.
+ */
+export async function startIgmpproxy(
+  lab: Lab,
+  opts: StartIgmpproxyOptions = {},
+): Promise<PeerProcess> {
+  const confPath = await Deno.makeTempFile({ prefix: "igmpproxy-", suffix: ".conf" });
+  let child: Deno.ChildProcess;
+  try {
+    await Deno.writeTextFile(confPath, opts.config ?? igmpproxyConfig(lab));
+    child = lab.spawnIn(
+      lab.ns.proxy,
+      [opts.bin ?? IGMPPROXY_BIN, ...(opts.flags ?? IGMPPROXY_DEFAULT_FLAGS), confPath],
+      { stdout: "piped", stderr: "piped" },
+    );
+  } catch (e) {
+    await Deno.remove(confPath).catch(() => {});
+    throw e;
+  }
+  const pid = child.pid;
+  ourPids.add(pid);
+  const lines: string[] = [];
+  const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    let rest = "";
+    const take = (line: string) => {
+      lines.push(line);
+      if (opts.echo) console.error(`  [igmpproxy] ${line}`);
+      for (let i = waiters.length - 1; i >= 0; i--) {
+        if (waiters[i].re.test(line)) waiters.splice(i, 1)[0].resolve(line);
+      }
+    };
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      rest += chunk;
+      let nl;
+      while ((nl = rest.indexOf("\n")) >= 0) {
+        take(rest.slice(0, nl));
+        rest = rest.slice(nl + 1);
+      }
+    }
+    if (rest !== "") take(rest);
+  };
+  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const status = child.status.then(async (s) => {
+    await pumps;
+    ourPids.delete(pid);
+    await Deno.remove(confPath).catch(() => {});
+    return s;
+  });
+  return {
+    child,
+    pid,
+    confPath,
+    lines,
+    status,
+    waitForLine(re, timeoutMs = 5000) {
+      const seen = lines.find((l) => re.test(l));
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(
+            new Error(`No igmpproxy log line matching ${re} in ${timeoutMs} ms:\n${tail(lines)}`),
+          );
+        }, timeoutMs);
+        waiters.push({
+          re,
+          resolve: (l: string) => {
+            clearTimeout(timer);
+            resolve(l);
+          },
+        });
+        status.then(() => {
+          clearTimeout(timer);
+          reject(new Error(`igmpproxy exited before logging ${re}:\n${tail(lines)}`));
+        });
+      });
+    },
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      const t0 = performance.now();
+      try {
+        child.kill(signal);
+      } catch {
+        // Already exited.
+      }
+      const s = await status;
+      return { code: s.code, ms: performance.now() - t0 };
+    },
+  };
+}
+
+function tail(lines: string[], n = 30): string {
+  return lines.slice(-n).join("\n");
+}
+
+/**
+ * The groups each interface is a member of, from `/proc/net/igmp` (a device line `Idx Device :
+ * Count Querier`, then one indented line per group with its address in host-order hex), in the
+ * file's order; 224.0.0.1 included, as the kernel lists it.
+ *
+ * @example
+ * ```ts
+ * parseIgmpMemberships("12\tdn1       :     2      V2\n\t\t\t\t020000E0     1 0:00000000\t\t0\n");
+ * // Map { "dn1" => ["224.0.0.2"] } on a little-endian host
+ * ```
+ */
+export function parseIgmpMemberships(
+  text: string,
+  littleEndian?: boolean,
+): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const line of text.split("\n")) {
+    const dev = /^\d+\s+(\S+)\s*:/.exec(line);
+    if (dev !== null) {
+      current = [];
+      groups.set(dev[1], current);
+      continue;
+    }
+    const g = /^\s+([0-9A-Fa-f]{8})\s/.exec(line);
+    if (g !== null && current !== undefined) current.push(hexToAddr(g[1], littleEndian));
+  }
+  return groups;
+}
+
+/** The all-routers group, which IGMPv2 Leave messages go to. */
+const ALL_ROUTERS = "224.0.0.2";
+
+/**
+ * What igmpproxy has not set up yet, from the proxy namespace's VIF names and its memberships
+ * per interface: a VIF for the upstream and every downstream, and on every downstream a
+ * membership of the all-routers group (without it the kernel does not deliver Leave messages).
+ * Empty once it is ready.
+ *
+ * @example
+ * ```ts
+ * missingSetup(lab.ifaces, ["up0", "dn1"], new Map([["dn1", ["224.0.0.2"]]]));
+ * // ['no VIF for "dn2"', 'no 224.0.0.2 membership on "dn2"']
+ * ```
+ */
+export function missingSetup(
+  ifaces: Lab["ifaces"],
+  vifs: string[],
+  memberships: ReadonlyMap<string, string[]>,
+): string[] {
+  const missing: string[] = [];
+  for (const name of [ifaces.upstream, ...ifaces.downstream]) {
+    if (!vifs.includes(name)) missing.push(`no VIF for "${name}"`);
+  }
+  for (const dn of ifaces.downstream) {
+    if (!(memberships.get(dn) ?? []).includes(ALL_ROUTERS)) {
+      missing.push(`no ${ALL_ROUTERS} membership on "${dn}"`);
+    }
+  }
+  return missing;
+}
+
+/**
+ * Waits until igmpproxy is ready to serve the lab (see {@link missingSetup}): it added its VIFs
+ * (`/proc/net/ip_mr_vif` of the proxy namespace lists the upstream and every downstream) and
+ * joined the all-routers group on every downstream (`/proc/net/igmp`). Resolves with the time
+ * that took (ms, from the call); rejects with what is missing and igmpproxy's log when it exits
+ * first or after `timeoutMs` (default 5 s).
+ */
+export async function waitIgmpproxyReady(
+  lab: Lab,
+  peer: PeerProcess,
+  timeoutMs = 5000,
+): Promise<number> {
+  const t0 = performance.now();
+  let exited = false;
+  peer.status.then(() => exited = true);
+  for (;;) {
+    const joined = parseIgmpMemberships(await lab.readProc(lab.ns.proxy, "/proc/net/igmp"));
+    const missing = missingSetup(lab.ifaces, await vifNames(lab), joined);
+    if (missing.length === 0) return performance.now() - t0;
+    if (exited) {
+      throw new Error(
+        `igmpproxy exited before it was ready (${missing.join(", ")}):\n${tail(peer.lines)}`,
+      );
+    }
+    if (performance.now() - t0 > timeoutMs) {
+      throw new Error(
+        `igmpproxy not ready after ${timeoutMs} ms: ${missing.join(", ")}:\n${tail(peer.lines)}`,
+      );
+    }
+    await sleep(20);
+  }
+}
+
+/**
+ * Sets `net.ipv4.igmp_max_memberships` in the proxy namespace (a per-namespace sysctl, 20 by
+ * default): igmpproxy joins every group upstream, and two all-routers groups per downstream,
+ * on one socket, and a join past the limit fails with ENOBUFS.
+ */
+export async function raiseMembershipLimit(lab: Lab, n: number): Promise<void> {
+  if (!Number.isInteger(n) || n < 1) {
+    throw new RangeError(`A membership limit is a positive integer, not ${n}`);
+  }
+  const r = await lab.exec(lab.ns.proxy, ["sysctl", "-w", `net.ipv4.igmp_max_memberships=${n}`]);
+  if (r.code !== 0) {
+    throw new Error(
+      `Cannot set net.ipv4.igmp_max_memberships to ${n} in namespace "${lab.ns.proxy}": ` +
+        (r.stderr.trim() || `sysctl exited ${r.code}`),
+    );
+  }
+}

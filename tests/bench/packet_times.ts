@@ -1,0 +1,126 @@
+/**
+ * When packets crossed a wire, from tcpdump's one-line output (`tcpdump -l -n -tt`): the
+ * benchmarks use it where the receiving application cannot tell, e.g. the last datagram a LAN
+ * carried after its only member left (the member's own socket stops at the leave), or the first
+ * query a daemon sent.
+ *
+ * @module
+ */
+
+import type { Lab } from "../lab/lab.ts";
+
+/**
+ * The wall-clock ms of each packet line of `tcpdump -n -tt` output (`1764748800.123456 IP ...`),
+ * in order; other lines are skipped.
+ *
+ * @example
+ * ```ts
+ * packetTimes("1764748800.123456 IP 10.0.0.2.4 > 239.1.1.1.5001: UDP, length 20\n");
+ * // [1764748800123.456]
+ * ```
+ */
+export function packetTimes(text: string): number[] {
+  const times: number[] = [];
+  for (const line of text.split("\n")) {
+    const m = /^(\d+)\.(\d{1,9})\s+IP6?\s/.exec(line);
+    if (m === null) continue;
+    times.push(Number(m[1]) * 1000 + Number(`0.${m[2]}`) * 1000);
+  }
+  return times;
+}
+
+/** A tcpdump running in a namespace, collecting packet times. */
+export interface PacketClock {
+  /** Packet times so far (wall-clock ms), in order. */
+  readonly times: number[];
+  /** Resolves with the time of the first packet (seen before or after the call). */
+  first(timeoutMs: number): Promise<number>;
+  /** Stops tcpdump and resolves with every packet time it printed. */
+  stop(): Promise<number[]>;
+}
+
+/**
+ * Starts `tcpdump --immediate-mode -l -n -tt -i IFACE FILTER` in namespace `ns` and resolves once it listens.
+ * tcpdump puts the interface in promiscuous mode, so it sees what the wire carries whatever
+ * the host's own memberships are.
+ */
+export async function startPacketClock(
+  lab: Lab,
+  ns: string,
+  iface: string,
+  filter: string,
+): Promise<PacketClock> {
+  const child = lab.spawnIn(ns, [
+    "tcpdump",
+    "--immediate-mode",
+    "-l",
+    "-n",
+    "-tt",
+    "-i",
+    iface,
+    filter,
+  ], {
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const times: number[] = [];
+  const wake = new Set<() => void>();
+  const reading = (async () => {
+    let rest = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      rest += chunk;
+      const nl = rest.lastIndexOf("\n");
+      if (nl < 0) continue;
+      times.push(...packetTimes(rest.slice(0, nl)));
+      rest = rest.slice(nl + 1);
+      for (const w of wake) w();
+    }
+    times.push(...packetTimes(rest));
+  })();
+  const listening = Promise.withResolvers<void>();
+  const stderr = (async () => {
+    let text = "";
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      text += chunk;
+      if (text.includes("listening on")) listening.resolve();
+    }
+    listening.reject(new Error(`tcpdump in "${ns}" exited: ${text.trim()}`));
+  })();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    listening.promise,
+    new Promise((_, reject) =>
+      timer = setTimeout(() => reject(new Error(`tcpdump in "${ns}" is not listening`)), 5000)
+    ),
+  ]).finally(() => clearTimeout(timer));
+  return {
+    times,
+    first(timeoutMs) {
+      if (times.length > 0) return Promise.resolve(times[0]);
+      return new Promise((resolve, reject) => {
+        const done = () => {
+          if (times.length === 0) return;
+          clearTimeout(t);
+          wake.delete(done);
+          resolve(times[0]);
+        };
+        const t = setTimeout(() => {
+          wake.delete(done);
+          reject(new Error(`No packet matching "${filter}" on ${ns}/${iface} in ${timeoutMs} ms`));
+        }, timeoutMs);
+        wake.add(done);
+      });
+    },
+    async stop() {
+      // tcpdump prints what it buffered when it exits on SIGINT/SIGTERM (-l: line buffered).
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // Already exited.
+      }
+      await child.status;
+      await Promise.all([reading, stderr]);
+      return times;
+    },
+  };
+}
