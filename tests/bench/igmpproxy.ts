@@ -504,19 +504,28 @@ export async function waitIgmpproxyReady(
 }
 
 /**
- * Sets `net.ipv4.igmp_max_memberships` in the proxy namespace (a per-namespace sysctl, 20 by
- * default): igmpproxy joins every group upstream, and two all-routers groups per downstream,
- * on one socket, and a join past the limit fails with ENOBUFS.
+ * Lets one socket of the proxy namespace hold `n` group memberships: igmpproxy joins every
+ * group upstream, and two all-routers groups per downstream, on one socket. Sets
+ * `net.ipv4.igmp_max_memberships` (20 by default; a join past it fails with ENOBUFS) to `n`,
+ * and raises `net.core.optmem_max` (the socket option memory each membership is charged to;
+ * 128 KiB by default, about 2700 memberships) to 128 bytes per membership when that is more.
+ * Both are per network namespace.
  */
 export async function raiseMembershipLimit(lab: Lab, n: number): Promise<void> {
   if (!Number.isInteger(n) || n < 1) {
     throw new RangeError(`A membership limit is a positive integer, not ${n}`);
   }
-  const r = await lab.exec(lab.ns.proxy, ["sysctl", "-w", `net.ipv4.igmp_max_memberships=${n}`]);
-  if (r.code !== 0) {
-    throw new Error(
-      `Cannot set net.ipv4.igmp_max_memberships to ${n} in namespace "${lab.ns.proxy}": ` +
-        (r.stderr.trim() || `sysctl exited ${r.code}`),
-    );
-  }
+  const sysctl = async (key: string, value: number) => {
+    const r = await lab.exec(lab.ns.proxy, ["sysctl", "-w", `${key}=${value}`]);
+    if (r.code !== 0) {
+      throw new Error(
+        `Cannot set ${key} to ${value} in namespace "${lab.ns.proxy}": ` +
+          (r.stderr.trim() || `sysctl exited ${r.code}`),
+      );
+    }
+  };
+  await sysctl("net.ipv4.igmp_max_memberships", n);
+  const optmem = await lab.exec(lab.ns.proxy, ["sysctl", "-n", "net.core.optmem_max"]);
+  const current = Number(optmem.stdout.trim());
+  if (!(current >= n * 128)) await sysctl("net.core.optmem_max", n * 128);
 }

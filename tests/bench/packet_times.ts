@@ -9,9 +9,43 @@
 
 import type { Lab } from "../lab/lab.ts";
 
+/** One packet line of `tcpdump -n -tt`: when, and to which address (the port left out). */
+export interface PacketLine {
+  /** Wall-clock ms. */
+  time: number;
+  /** The destination address, e.g. `239.10.0.1` or `ff02::16`. */
+  destination: string;
+}
+
 /**
- * The wall-clock ms of each packet line of `tcpdump -n -tt` output (`1764748800.123456 IP ...`),
- * in order; other lines are skipped.
+ * Parses a packet line of `tcpdump -n -tt` output (`1764748800.123456 IP 10.0.0.2.4 >
+ * 239.1.1.1.5001: UDP, length 20`); `undefined` for any other line.
+ *
+ * @example
+ * ```ts
+ * parsePacketLine("1764748800.5 IP 10.1.0.11 > 239.10.0.1: igmp v2 report 239.10.0.1");
+ * // { time: 1764748800500, destination: "239.10.0.1" }
+ * ```
+ */
+export function parsePacketLine(line: string): PacketLine | undefined {
+  const m = /^(\d+)\.(\d{1,9})\s+(IP6?)\s+\S+\s+>\s+(\S+):\s/.exec(line);
+  if (m === null) return undefined;
+  let destination = m[4];
+  if (m[3] === "IP") {
+    // a.b.c.d.port: the fifth part is the port.
+    const parts = destination.split(".");
+    if (parts.length === 5) destination = parts.slice(0, 4).join(".");
+  } else {
+    // IPv6: tcpdump writes the port after a last dot too (ff05::1.5001).
+    const dot = destination.lastIndexOf(".");
+    if (dot > destination.lastIndexOf(":")) destination = destination.slice(0, dot);
+  }
+  return { time: Number(m[1]) * 1000 + Number(`0.${m[2]}`) * 1000, destination };
+}
+
+/**
+ * The wall-clock ms of each packet line of `tcpdump -n -tt` output, in order; other lines are
+ * skipped.
  *
  * @example
  * ```ts
@@ -22,9 +56,8 @@ import type { Lab } from "../lab/lab.ts";
 export function packetTimes(text: string): number[] {
   const times: number[] = [];
   for (const line of text.split("\n")) {
-    const m = /^(\d+)\.(\d{1,9})\s+IP6?\s/.exec(line);
-    if (m === null) continue;
-    times.push(Number(m[1]) * 1000 + Number(`0.${m[2]}`) * 1000);
+    const p = parsePacketLine(line);
+    if (p !== undefined) times.push(p.time);
   }
   return times;
 }
@@ -33,6 +66,8 @@ export function packetTimes(text: string): number[] {
 export interface PacketClock {
   /** Packet times so far (wall-clock ms), in order. */
   readonly times: number[];
+  /** The time of the first packet to each destination address so far. */
+  readonly firsts: Map<string, number>;
   /** Resolves with the time of the first packet (seen before or after the call). */
   first(timeoutMs: number): Promise<number>;
   /** Stops tcpdump and resolves with every packet time it printed. */
@@ -64,18 +99,27 @@ export async function startPacketClock(
     stderr: "piped",
   });
   const times: number[] = [];
+  const firsts = new Map<string, number>();
   const wake = new Set<() => void>();
+  const take = (text: string) => {
+    for (const line of text.split("\n")) {
+      const p = parsePacketLine(line);
+      if (p === undefined) continue;
+      times.push(p.time);
+      if (!firsts.has(p.destination)) firsts.set(p.destination, p.time);
+    }
+  };
   const reading = (async () => {
     let rest = "";
     for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
       rest += chunk;
       const nl = rest.lastIndexOf("\n");
       if (nl < 0) continue;
-      times.push(...packetTimes(rest.slice(0, nl)));
+      take(rest.slice(0, nl));
       rest = rest.slice(nl + 1);
       for (const w of wake) w();
     }
-    times.push(...packetTimes(rest));
+    take(rest);
   })();
   const listening = Promise.withResolvers<void>();
   const stderr = (async () => {
@@ -95,6 +139,7 @@ export async function startPacketClock(
   ]).finally(() => clearTimeout(timer));
   return {
     times,
+    firsts,
     first(timeoutMs) {
       if (times.length > 0) return Promise.resolve(times[0]);
       return new Promise((resolve, reject) => {

@@ -48,6 +48,7 @@ Deno.test({
     const b = await burst(lab, ours, 100, 20);
     equal(b.firstMs.length, 100, "every group's first datagram");
     equal(b.within5s, 100);
+    equal(b.received, 100, "the joining host received every group");
     ok(b.firstMs.every((ms) => ms > 0 && ms < 5000), `burst: max ${Math.max(...b.firstMs)} ms`);
 
     const st = await storm(lab, ours, 5000, 500, 1);
