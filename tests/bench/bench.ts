@@ -4,7 +4,7 @@
  * (`docs/benchmarks.json`, `docs/benchmarks.md` by default).
  *
  * ```sh
- * ./run bench                # the whole run, about 8 minutes
+ * ./run bench                # the whole run, about 17 minutes
  * ./run bench --quick        # fewer trials, shorter storms: a check that it all works
  * ./run bench --out /tmp/b   # write the files elsewhere (--out "" writes none)
  * ./run bench --from docs/benchmarks.json   # the table again from saved results
@@ -31,19 +31,16 @@ import {
   storm,
   type StormResult,
 } from "./scenarios.ts";
-import { buildRows, type ContenderResults, markdownReport, type RunInfo } from "./report.ts";
+import {
+  buildRows,
+  type ContenderResults,
+  markdownReport,
+  type Plan,
+  type RunInfo,
+} from "./report.ts";
 import { formatTable } from "./stats.ts";
 
 const PREFIX = "mcpb-";
-
-interface Plan {
-  trials: number;
-  leaveFastTrials: number;
-  burstGroups: number;
-  stormRates: number[];
-  stormGroups: number;
-  stormSeconds: number;
-}
 
 const FULL: Plan = {
   trials: 20,

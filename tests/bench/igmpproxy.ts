@@ -34,6 +34,7 @@
 import type { Lab } from "../lab/lab.ts";
 import { vifNames } from "../lab/kernel_state.ts";
 import { hexToAddr } from "../lab/proc.ts";
+import { followLog, stopProcess } from "../lab/log_follower.ts";
 
 /** Where Debian's package installs the binary. */
 export const IGMPPROXY_BIN = "/usr/sbin/igmpproxy";
@@ -335,30 +336,10 @@ export async function startIgmpproxy(
   }
   const pid = child.pid;
   ourPids.add(pid);
-  const lines: string[] = [];
-  const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    let rest = "";
-    const take = (line: string) => {
-      lines.push(line);
-      if (opts.echo) console.error(`  [igmpproxy] ${line}`);
-      for (let i = waiters.length - 1; i >= 0; i--) {
-        if (waiters[i].re.test(line)) waiters.splice(i, 1)[0].resolve(line);
-      }
-    };
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      rest += chunk;
-      let nl;
-      while ((nl = rest.indexOf("\n")) >= 0) {
-        take(rest.slice(0, nl));
-        rest = rest.slice(nl + 1);
-      }
-    }
-    if (rest !== "") take(rest);
-  };
-  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const log = followLog(child, "igmpproxy", opts.echo);
+  const lines = log.lines;
   const status = child.status.then(async (s) => {
-    await pumps;
+    await log.closed;
     ourPids.delete(pid);
     await Deno.remove(confPath).catch(() => {});
     return s;
@@ -370,37 +351,9 @@ export async function startIgmpproxy(
     lines,
     status,
     waitForLine(re, timeoutMs = 5000) {
-      const seen = lines.find((l) => re.test(l));
-      if (seen !== undefined) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          reject(
-            new Error(`No igmpproxy log line matching ${re} in ${timeoutMs} ms:\n${tail(lines)}`),
-          );
-        }, timeoutMs);
-        waiters.push({
-          re,
-          resolve: (l: string) => {
-            clearTimeout(timer);
-            resolve(l);
-          },
-        });
-        status.then(() => {
-          clearTimeout(timer);
-          reject(new Error(`igmpproxy exited before logging ${re}:\n${tail(lines)}`));
-        });
-      });
+      return log.waitForLine(re, timeoutMs, status);
     },
-    async stop(signal: Deno.Signal = "SIGTERM") {
-      const t0 = performance.now();
-      try {
-        child.kill(signal);
-      } catch {
-        // Already exited.
-      }
-      const s = await status;
-      return { code: s.code, ms: performance.now() - t0 };
-    },
+    stop: (signal: Deno.Signal = "SIGTERM") => stopProcess(child, status, signal),
   };
 }
 

@@ -8,6 +8,7 @@
  */
 
 import type { Lab } from "../lab/lab.ts";
+import { spawnTcpdump } from "../lab/capture.ts";
 
 /** One packet line of `tcpdump -n -tt`: when, and to which address (the port left out). */
 export interface PacketLine {
@@ -75,9 +76,9 @@ export interface PacketClock {
 }
 
 /**
- * Starts `tcpdump --immediate-mode -l -n -tt -i IFACE FILTER` in namespace `ns` and resolves once it listens.
- * tcpdump puts the interface in promiscuous mode, so it sees what the wire carries whatever
- * the host's own memberships are.
+ * Starts `tcpdump --immediate-mode -l -n -tt -i IFACE FILTER` in namespace `ns` and resolves
+ * once it listens. tcpdump puts the interface in promiscuous mode, so it sees what the wire
+ * carries whatever the host's own memberships are.
  */
 export async function startPacketClock(
   lab: Lab,
@@ -85,19 +86,9 @@ export async function startPacketClock(
   iface: string,
   filter: string,
 ): Promise<PacketClock> {
-  const child = lab.spawnIn(ns, [
-    "tcpdump",
-    "--immediate-mode",
-    "-l",
-    "-n",
-    "-tt",
-    "-i",
-    iface,
-    filter,
-  ], {
-    stdout: "piped",
-    stderr: "piped",
-  });
+  const { child, stderr } = await spawnTcpdump(lab, ns, [
+    ...["--immediate-mode", "-l", "-n", "-tt", "-i", iface, filter],
+  ]);
   const times: number[] = [];
   const firsts = new Map<string, number>();
   const wake = new Set<() => void>();
@@ -121,22 +112,6 @@ export async function startPacketClock(
     }
     take(rest);
   })();
-  const listening = Promise.withResolvers<void>();
-  const stderr = (async () => {
-    let text = "";
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-      text += chunk;
-      if (text.includes("listening on")) listening.resolve();
-    }
-    listening.reject(new Error(`tcpdump in "${ns}" exited: ${text.trim()}`));
-  })();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    listening.promise,
-    new Promise((_, reject) =>
-      timer = setTimeout(() => reject(new Error(`tcpdump in "${ns}" is not listening`)), 5000)
-    ),
-  ]).finally(() => clearTimeout(timer));
   return {
     times,
     firsts,

@@ -40,14 +40,23 @@ export interface RunInfo {
   /** Our defaults the targets refer to. */
   defaults: { ourLastMemberQueryMs: number };
   /** What was run. */
-  plan: {
-    trials: number;
-    leaveFastTrials: number;
-    burstGroups: number;
-    stormRates: number[];
-    stormGroups: number;
-    stormSeconds: number;
-  };
+  plan: Plan;
+}
+
+/** What a run measures, and how much of it. */
+export interface Plan {
+  /** Join and leave trials at the defaults. */
+  trials: number;
+  /** Leave trials at a 0.1 s last member query interval (ours). */
+  leaveFastTrials: number;
+  /** Groups of the burst. */
+  burstGroups: number;
+  /** Report storm rates (reports/s), in increasing order. */
+  stormRates: number[];
+  /** Distinct groups of each storm. */
+  stormGroups: number;
+  /** Length of each storm (s). */
+  stormSeconds: number;
 }
 
 const MB = 1024 * 1024;

@@ -112,22 +112,20 @@ export function hopLimit(p: Captured): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** A tcpdump started by {@link spawnTcpdump}. */
+export interface Tcpdump {
+  /** The process, its stdout piped (to be read by the caller). */
+  child: Deno.ChildProcess;
+  /** Resolves once tcpdump's stderr is closed (it exited). */
+  stderr: Promise<void>;
+}
+
 /**
- * Starts tcpdump in a namespace (IGMP on `eth0` by default); resolves once it says it is
- * listening, rejects if it exits or is not listening within 5 s.
+ * Starts `tcpdump ARGS` in a namespace, its stdout piped, and resolves once it says it is
+ * listening; rejects if it exits or is not listening within 5 s.
  */
-export async function startCapture(
-  lab: Lab,
-  ns: string,
-  opts: CaptureOptions = {},
-): Promise<Capture> {
-  const { iface = "eth0", filter = "igmp" } = opts;
-  const child = lab.spawnIn(
-    ns,
-    ["tcpdump", "-l", "-n", "-v", "-tt", "-i", iface, filter],
-    { stdout: "piped", stderr: "piped" },
-  );
-  const stdout = new Response(child.stdout).text();
+export async function spawnTcpdump(lab: Lab, ns: string, args: string[]): Promise<Tcpdump> {
+  const child = lab.spawnIn(ns, ["tcpdump", ...args], { stdout: "piped", stderr: "piped" });
   const listening = Promise.withResolvers<void>();
   const stderr = (async () => {
     let text = "";
@@ -138,12 +136,40 @@ export async function startCapture(
     listening.reject(new Error(`tcpdump in "${ns}" exited: ${text.trim()}`));
   })();
   let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    listening.promise,
-    new Promise((_, reject) =>
-      timer = setTimeout(() => reject(new Error(`tcpdump in "${ns}" is not listening`)), 5000)
-    ),
-  ]).finally(() => clearTimeout(timer));
+  try {
+    await Promise.race([
+      listening.promise,
+      new Promise((_, reject) =>
+        timer = setTimeout(() => reject(new Error(`tcpdump in "${ns}" is not listening`)), 5000)
+      ),
+    ]);
+  } catch (e) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+  return { child, stderr };
+}
+
+/**
+ * Starts tcpdump in a namespace (IGMP on `eth0` by default); resolves once it says it is
+ * listening, rejects if it exits or is not listening within 5 s.
+ */
+export async function startCapture(
+  lab: Lab,
+  ns: string,
+  opts: CaptureOptions = {},
+): Promise<Capture> {
+  const { iface = "eth0", filter = "igmp" } = opts;
+  const { child, stderr } = await spawnTcpdump(lab, ns, [
+    ...["-l", "-n", "-v", "-tt", "-i", iface, filter],
+  ]);
+  const stdout = new Response(child.stdout).text();
   return {
     async stop() {
       try {

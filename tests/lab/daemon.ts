@@ -5,6 +5,7 @@
  */
 
 import { denoBin, type Lab } from "./lab.ts";
+import { followLog, stopProcess } from "./log_follower.ts";
 import { DAEMON_V8_FLAGS } from "../../scripts/daemon_flags.ts";
 
 /** The daemon's entry point in this checkout. */
@@ -98,27 +99,10 @@ export async function startDaemon(lab: Lab, opts: StartDaemonOptions = {}): Prom
     [...program, ...(opts.flags ?? ["-d", "-v"]), "-f", confPath],
     { stdout: "piped", stderr: "piped", ...(opts.env === undefined ? {} : { env: opts.env }) },
   );
-  const lines: string[] = [];
-  const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    let rest = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      rest += chunk;
-      let nl;
-      while ((nl = rest.indexOf("\n")) >= 0) {
-        const line = rest.slice(0, nl);
-        rest = rest.slice(nl + 1);
-        lines.push(line);
-        if (opts.echo) console.error(`  [daemon] ${line}`);
-        for (let i = waiters.length - 1; i >= 0; i--) {
-          if (waiters[i].re.test(line)) waiters.splice(i, 1)[0].resolve(line);
-        }
-      }
-    }
-  };
-  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const log = followLog(child, "daemon", opts.echo);
+  const lines = log.lines;
   const status = child.status.then(async (s) => {
-    await pumps;
+    await log.closed;
     await Deno.remove(confPath).catch(() => {});
     if (jail !== undefined) await Deno.remove(jail).catch(() => {});
     return s;
@@ -133,34 +117,8 @@ export async function startDaemon(lab: Lab, opts: StartDaemonOptions = {}): Prom
       await Deno.writeTextFile(confPath, withJail(config));
     },
     waitForLine(re, timeoutMs = 5000) {
-      const seen = lines.find((l) => re.test(l));
-      if (seen !== undefined) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          reject(
-            new Error(`No daemon log line matching ${re} in ${timeoutMs} ms:\n${lines.join("\n")}`),
-          );
-        }, timeoutMs);
-        const done = (l: string) => {
-          clearTimeout(timer);
-          resolve(l);
-        };
-        waiters.push({ re, resolve: done });
-        status.then(() => {
-          clearTimeout(timer);
-          reject(new Error(`Daemon exited before logging ${re}:\n${lines.join("\n")}`));
-        });
-      });
+      return log.waitForLine(re, timeoutMs, status);
     },
-    async stop(signal: Deno.Signal = "SIGTERM") {
-      const t0 = performance.now();
-      try {
-        child.kill(signal);
-      } catch {
-        // already exited
-      }
-      const s = await status;
-      return { code: s.code, ms: performance.now() - t0 };
-    },
+    stop: (signal: Deno.Signal = "SIGTERM") => stopProcess(child, status, signal),
   };
 }
