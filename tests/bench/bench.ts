@@ -7,7 +7,8 @@
  * ./run bench                # the whole run, about 17 minutes
  * ./run bench --quick        # fewer trials, shorter storms: a check that it all works
  * ./run bench --out /tmp/b   # write the files elsewhere (--out "" writes none)
- * ./run bench --from docs/benchmarks.json   # the table again from saved results
+ * ./run bench --from docs/benchmarks.json   # the table again from saved results (--out to
+ *                                          # write the Markdown page again too)
  * ```
  *
  * Needs root (namespaces, tcpdump, apt-get for igmpproxy).
@@ -41,6 +42,10 @@ import {
 import { formatTable } from "./stats.ts";
 
 const PREFIX = "mcpb-";
+/** Where a run writes its results unless told otherwise. */
+const DOCS = decodeURIComponent(new URL("../../docs/", import.meta.url).pathname);
+const USAGE = "usage: deno task bench [--quick] [--only mcast-proxy|igmpproxy] [--out DIR]\n" +
+  "       deno task bench --from RESULTS.json [--out DIR]   (the table again, no run)";
 
 const FULL: Plan = {
   trials: 20,
@@ -115,24 +120,24 @@ async function machine(): Promise<RunInfo["machine"]> {
 }
 
 async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      quick: { type: "boolean", default: false },
-      only: { type: "string" },
-      from: { type: "string" },
-      out: {
-        type: "string",
-        default: decodeURIComponent(new URL("../../docs/", import.meta.url).pathname),
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        quick: { type: "boolean", default: false },
+        only: { type: "string" },
+        from: { type: "string" },
+        out: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
       },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
+    }));
+  } catch (e) {
+    console.error(`bench: ${e instanceof Error ? e.message : e}\n${USAGE}`);
+    return 2;
+  }
   if (values.help) {
-    console.log(
-      "usage: deno task bench [--quick] [--only mcast-proxy|igmpproxy] [--out DIR]\n" +
-        "       deno task bench --from RESULTS.json [--out DIR]   (the table again, no run)",
-    );
+    console.log(USAGE);
     return 0;
   }
   if (values.from !== undefined) {
@@ -140,7 +145,7 @@ async function main(args: string[]): Promise<number> {
       info: RunInfo;
       results: ContenderResults[];
     };
-    return await report(info, results, values.out === values.from ? "" : values.out);
+    return await report(info, results, values.out ?? "");
   }
   const support = await labSupport();
   if (!support.ok) {
@@ -183,7 +188,7 @@ async function main(args: string[]): Promise<number> {
     },
     plan,
   };
-  return await report(info, results, values.out);
+  return await report(info, results, values.out ?? DOCS);
 }
 
 /** Prints the table and, unless `out` is "", writes the JSON and the Markdown page there. */
