@@ -9,14 +9,9 @@
 import type { Lab } from "../lab/lab.ts";
 import { labConfig, startDaemon } from "../lab/daemon.ts";
 import { wallNow } from "../lab/json_lines.ts";
-import { vifNames } from "../lab/kernel_state.ts";
-import {
-  ensureIgmpproxy,
-  igmpproxyConfig,
-  igmpproxyVersion,
-  startIgmpproxy,
-  waitIgmpproxyReady,
-} from "./igmpproxy.ts";
+import { sleep, vifNames } from "../lab/kernel_state.ts";
+import { parseIgmpMemberships } from "../lab/proc.ts";
+import { ensureIgmpproxy, igmpproxyConfig, igmpproxyVersion, startIgmpproxy } from "./igmpproxy.ts";
 
 /** Settings a scenario may ask of a contender. */
 export interface StartSettings {
@@ -48,23 +43,72 @@ export interface Contender {
   /** Whether it honours {@link StartSettings.lastMemberQueryInterval}. */
   readonly setsLastMemberQueryInterval: boolean;
   /**
-   * Starts it in the lab's proxy namespace and resolves once it serves the lab: its VIFs are in
-   * the kernel (and for ours, it logged `Started`).
+   * Starts it in the lab's proxy namespace and resolves once it serves the lab (see
+   * {@link waitServing}; ours must also have logged `Started`).
    */
   start(lab: Lab, settings?: StartSettings): Promise<Running>;
 }
 
-async function waitVifs(lab: Lab, exited: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const want = [lab.ifaces.upstream, ...lab.ifaces.downstream];
-  const t0 = performance.now();
-  for (;;) {
-    const names = await vifNames(lab);
-    if (want.every((n) => names.includes(n))) return;
-    if (exited()) throw new Error("The daemon exited before adding its VIFs");
-    if (performance.now() - t0 > timeoutMs) {
-      throw new Error(`No VIFs for ${want.join(", ")} after ${timeoutMs} ms`);
+/** The all-routers group, which IGMPv2 Leave messages go to. */
+const ALL_ROUTERS = "224.0.0.2";
+
+/**
+ * What a proxy has not set up yet, from the proxy namespace's VIF names and its memberships
+ * per interface: a VIF for the upstream and every downstream, and on every downstream a
+ * membership of the all-routers group (without it the kernel does not deliver Leave messages).
+ * Empty once it is ready.
+ *
+ * @example
+ * ```ts
+ * missingSetup(lab.ifaces, ["up0", "dn1"], new Map([["dn1", ["224.0.0.2"]]]));
+ * // ['no VIF for "dn2"', 'no 224.0.0.2 membership on "dn2"']
+ * ```
+ */
+export function missingSetup(
+  ifaces: Lab["ifaces"],
+  vifs: string[],
+  memberships: ReadonlyMap<string, string[]>,
+): string[] {
+  const missing: string[] = [];
+  for (const name of [ifaces.upstream, ...ifaces.downstream]) {
+    if (!vifs.includes(name)) missing.push(`no VIF for "${name}"`);
+  }
+  for (const dn of ifaces.downstream) {
+    if (!(memberships.get(dn) ?? []).includes(ALL_ROUTERS)) {
+      missing.push(`no ${ALL_ROUTERS} membership on "${dn}"`);
     }
-    await new Promise((r) => setTimeout(r, 10));
+  }
+  return missing;
+}
+
+/**
+ * Waits until the daemon serves the lab (see {@link missingSetup}): its VIFs are in the kernel
+ * (`/proc/net/ip_mr_vif` of the proxy namespace lists the upstream and every downstream) and it
+ * joined the all-routers group on every downstream (`/proc/net/igmp`). Resolves with the time
+ * that took (ms, from the call); rejects with what is missing and the end of the daemon's log
+ * when it exits first or after `timeoutMs`.
+ */
+export async function waitServing(
+  lab: Lab,
+  proc: { status: Promise<unknown>; lines: readonly string[] },
+  name: string,
+  timeoutMs = 10_000,
+): Promise<number> {
+  const t0 = performance.now();
+  let exited = false;
+  proc.status.then(() => exited = true);
+  const tail = () => proc.lines.slice(-30).join("\n");
+  for (;;) {
+    const joined = parseIgmpMemberships(await lab.readProc(lab.ns.proxy, "/proc/net/igmp"));
+    const missing = missingSetup(lab.ifaces, await vifNames(lab), joined);
+    if (missing.length === 0) return performance.now() - t0;
+    if (exited) {
+      throw new Error(`${name} exited before it was ready (${missing.join(", ")}):\n${tail()}`);
+    }
+    if (performance.now() - t0 > timeoutMs) {
+      throw new Error(`${name} not ready after ${timeoutMs} ms: ${missing.join(", ")}:\n${tail()}`);
+    }
+    await sleep(20);
   }
 }
 
@@ -89,11 +133,9 @@ export const ours: Contender = {
     const head = lmqi === undefined ? "" : `last-member-query-interval ${lmqi}\n`;
     const spawnedAt = wallNow();
     const daemon = await startDaemon(lab, { config: head + labConfig(lab), flags: ["-d"] });
-    let exited = false;
-    daemon.status.then(() => exited = true);
     try {
       await daemon.waitForLine(/info: Started/, 20_000);
-      await waitVifs(lab, () => exited);
+      await waitServing(lab, daemon, "mcast-proxy");
     } catch (e) {
       await daemon.stop().catch(() => {});
       throw new Error(`mcast-proxy did not start: ${e}\n${daemon.lines.slice(-20).join("\n")}`);
@@ -117,7 +159,7 @@ export const igmpproxy: Contender = {
     const spawnedAt = wallNow();
     const peer = await startIgmpproxy(lab, { bin, flags: ["-d"], config: igmpproxyConfig(lab) });
     try {
-      await waitIgmpproxyReady(lab, peer, 10_000);
+      await waitServing(lab, peer, "igmpproxy");
     } catch (e) {
       await peer.stop().catch(() => {});
       throw e;

@@ -23,7 +23,7 @@
  * await using lab = await createLab({ prefix: "mcpbx-", hostsPerLan: [1, 1] });
  * await raiseMembershipLimit(lab, 1024);
  * const peer = await startIgmpproxy(lab);
- * await waitIgmpproxyReady(lab, peer);
+ * await waitServing(lab, peer, "igmpproxy");
  * // ... run the scenario ...
  * const { code, ms } = await peer.stop();
  * ```
@@ -32,8 +32,7 @@
  */
 
 import type { Lab } from "../lab/lab.ts";
-import { vifNames } from "../lab/kernel_state.ts";
-import { hexToAddr } from "../lab/proc.ts";
+import { sleep } from "../lab/kernel_state.ts";
 import { followLog, stopProcess } from "../lab/log_follower.ts";
 
 /** Where Debian's package installs the binary. */
@@ -84,10 +83,6 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Pids of the igmpproxy processes this module started and has not seen exit. */
@@ -315,7 +310,7 @@ export interface StartIgmpproxyOptions {
 /**
  * Writes the configuration to a temporary file and starts igmpproxy in the foreground in the
  * lab's proxy namespace, following its log. {@link Lab.destroy} also stops it. It is ready
- * once its VIFs are in the kernel: see {@link waitIgmpproxyReady}.
+ * once its VIFs are in the kernel: see `waitServing` in `contenders.ts`.
  */
 export async function startIgmpproxy(
   lab: Lab,
@@ -355,105 +350,6 @@ export async function startIgmpproxy(
     },
     stop: (signal: Deno.Signal = "SIGTERM") => stopProcess(child, status, signal),
   };
-}
-
-function tail(lines: string[], n = 30): string {
-  return lines.slice(-n).join("\n");
-}
-
-/**
- * The groups each interface is a member of, from `/proc/net/igmp` (a device line `Idx Device :
- * Count Querier`, then one indented line per group with its address in host-order hex), in the
- * file's order; 224.0.0.1 included, as the kernel lists it.
- *
- * @example
- * ```ts
- * parseIgmpMemberships("12\tdn1       :     2      V2\n\t\t\t\t020000E0     1 0:00000000\t\t0\n");
- * // Map { "dn1" => ["224.0.0.2"] } on a little-endian host
- * ```
- */
-export function parseIgmpMemberships(
-  text: string,
-  littleEndian?: boolean,
-): Map<string, string[]> {
-  const groups = new Map<string, string[]>();
-  let current: string[] | undefined;
-  for (const line of text.split("\n")) {
-    const dev = /^\d+\s+(\S+)\s*:/.exec(line);
-    if (dev !== null) {
-      current = [];
-      groups.set(dev[1], current);
-      continue;
-    }
-    const g = /^\s+([0-9A-Fa-f]{8})\s/.exec(line);
-    if (g !== null && current !== undefined) current.push(hexToAddr(g[1], littleEndian));
-  }
-  return groups;
-}
-
-/** The all-routers group, which IGMPv2 Leave messages go to. */
-const ALL_ROUTERS = "224.0.0.2";
-
-/**
- * What igmpproxy has not set up yet, from the proxy namespace's VIF names and its memberships
- * per interface: a VIF for the upstream and every downstream, and on every downstream a
- * membership of the all-routers group (without it the kernel does not deliver Leave messages).
- * Empty once it is ready.
- *
- * @example
- * ```ts
- * missingSetup(lab.ifaces, ["up0", "dn1"], new Map([["dn1", ["224.0.0.2"]]]));
- * // ['no VIF for "dn2"', 'no 224.0.0.2 membership on "dn2"']
- * ```
- */
-export function missingSetup(
-  ifaces: Lab["ifaces"],
-  vifs: string[],
-  memberships: ReadonlyMap<string, string[]>,
-): string[] {
-  const missing: string[] = [];
-  for (const name of [ifaces.upstream, ...ifaces.downstream]) {
-    if (!vifs.includes(name)) missing.push(`no VIF for "${name}"`);
-  }
-  for (const dn of ifaces.downstream) {
-    if (!(memberships.get(dn) ?? []).includes(ALL_ROUTERS)) {
-      missing.push(`no ${ALL_ROUTERS} membership on "${dn}"`);
-    }
-  }
-  return missing;
-}
-
-/**
- * Waits until igmpproxy is ready to serve the lab (see {@link missingSetup}): it added its VIFs
- * (`/proc/net/ip_mr_vif` of the proxy namespace lists the upstream and every downstream) and
- * joined the all-routers group on every downstream (`/proc/net/igmp`). Resolves with the time
- * that took (ms, from the call); rejects with what is missing and igmpproxy's log when it exits
- * first or after `timeoutMs` (default 5 s).
- */
-export async function waitIgmpproxyReady(
-  lab: Lab,
-  peer: PeerProcess,
-  timeoutMs = 5000,
-): Promise<number> {
-  const t0 = performance.now();
-  let exited = false;
-  peer.status.then(() => exited = true);
-  for (;;) {
-    const joined = parseIgmpMemberships(await lab.readProc(lab.ns.proxy, "/proc/net/igmp"));
-    const missing = missingSetup(lab.ifaces, await vifNames(lab), joined);
-    if (missing.length === 0) return performance.now() - t0;
-    if (exited) {
-      throw new Error(
-        `igmpproxy exited before it was ready (${missing.join(", ")}):\n${tail(peer.lines)}`,
-      );
-    }
-    if (performance.now() - t0 > timeoutMs) {
-      throw new Error(
-        `igmpproxy not ready after ${timeoutMs} ms: ${missing.join(", ")}:\n${tail(peer.lines)}`,
-      );
-    }
-    await sleep(20);
-  }
 }
 
 /**

@@ -1,10 +1,5 @@
 import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
-import {
-  igmpproxyConfig,
-  missingSetup,
-  parseIgmpMemberships,
-  versionFromUsage,
-} from "./igmpproxy.ts";
+import { igmpproxyConfig, versionFromUsage } from "./igmpproxy.ts";
 
 /** The only part of a lab that igmpproxyConfig reads. */
 const lab = { ifaces: { upstream: "up0", downstream: ["dn1", "dn2"] } };
@@ -86,52 +81,4 @@ Deno.test("versionFromUsage reads the last line of igmpproxy -h", () => {
   equal(versionFromUsage(usage), "0.3");
   equal(versionFromUsage("igmpproxy 0.4.1\n"), "0.4.1");
   equal(versionFromUsage("Usage: igmpproxy [-h] <configfile>\n"), undefined);
-});
-
-// /proc/net/igmp of the proxy namespace while igmpproxy runs with one downstream listener
-// (Linux 6.18, x86_64: addresses in host-order hex, 010000E0 is 224.0.0.1).
-const PROC_NET_IGMP = [
-  "Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter",
-  "1\tlo        :     1      V3",
-  "\t\t\t\t010000E0     1 0:00000000\t\t0",
-  "10\tup0       :     2      V3",
-  "\t\t\t\t010101EF     1 0:00000000\t\t1",
-  "\t\t\t\t010000E0     1 0:00000000\t\t0",
-  "12\tdn1       :     3      V2",
-  "\t\t\t\t160000E0     1 0:00000000\t\t1",
-  "\t\t\t\t020000E0     1 0:00000000\t\t1",
-  "\t\t\t\t010000E0     1 0:00000000\t\t0",
-  "16\tdn2       :     1      V2",
-  "\t\t\t\t010000E0     1 0:00000000\t\t0",
-  "",
-].join("\n");
-
-Deno.test("parseIgmpMemberships reads the groups of each interface", () => {
-  deepStrictEqual(
-    parseIgmpMemberships(PROC_NET_IGMP, true),
-    new Map([
-      ["lo", ["224.0.0.1"]],
-      ["up0", ["239.1.1.1", "224.0.0.1"]],
-      ["dn1", ["224.0.0.22", "224.0.0.2", "224.0.0.1"]],
-      ["dn2", ["224.0.0.1"]],
-    ]),
-  );
-  deepStrictEqual(parseIgmpMemberships(PROC_NET_IGMP.split("\n")[0]), new Map());
-});
-
-Deno.test("missingSetup names each VIF and all-routers membership still missing", () => {
-  const joined = parseIgmpMemberships(PROC_NET_IGMP, true);
-  deepStrictEqual(missingSetup(lab.ifaces, ["up0", "dn1"], joined), [
-    'no VIF for "dn2"',
-    'no 224.0.0.2 membership on "dn2"',
-  ]);
-  deepStrictEqual(missingSetup(lab.ifaces, [], new Map()), [
-    'no VIF for "up0"',
-    'no VIF for "dn1"',
-    'no VIF for "dn2"',
-    'no 224.0.0.2 membership on "dn1"',
-    'no 224.0.0.2 membership on "dn2"',
-  ]);
-  const ready = new Map([...joined, ["dn2", ["224.0.0.2", "224.0.0.1"]]]);
-  deepStrictEqual(missingSetup(lab.ifaces, ["up0", "dn1", "dn2"], ready), []);
 });

@@ -94,9 +94,6 @@ export function parseRawSockets(text: string): RawSocket[] {
   return sockets;
 }
 
-/** The IP protocol number of IGMP. */
-export const IPPROTO_IGMP = 2;
-
 /** The clock ticks per second of /proc/PID/stat (`getconf CLK_TCK`, 100 on Linux). */
 let clockTicks: number | undefined;
 

@@ -14,7 +14,8 @@ import { startSender } from "../lab/sender.ts";
 import { startIgmpTool } from "../lab/igmp_tool.ts";
 import type { Contender, Running, StartSettings } from "./contenders.ts";
 import { startPacketClock } from "./packet_times.ts";
-import { IPPROTO_IGMP, parseRawSockets, readUsage } from "./proc_usage.ts";
+import { IPPROTO_IGMP } from "../../ffi/linux_constants.ts";
+import { parseRawSockets, readUsage } from "./proc_usage.ts";
 
 /** Progress lines on stderr, so that stdout holds the report only. */
 export function progress(text: string): void {

@@ -10,7 +10,13 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import type { DaemonProcess } from "./daemon.ts";
 import { type Lab, type MrCacheEntry, type MrVif, parseMrCache, parseMrVif } from "./lab.ts";
-import { hexToAddr, type Mr6Vif, parseIgmp6, parseMr6Cache, parseMr6Vif } from "./proc.ts";
+import {
+  type Mr6Vif,
+  parseIgmp6,
+  parseIgmpMemberships,
+  parseMr6Cache,
+  parseMr6Vif,
+} from "./proc.ts";
 import { wallNow } from "./json_lines.ts";
 
 /** Resolves after `ms` milliseconds. */
@@ -67,19 +73,8 @@ export function igmpHex(group: string): string {
  * (dotted quads; 224.0.0.1 included, as the kernel lists it).
  */
 export async function memberships(lab: Lab, ifname: string): Promise<string[]> {
-  const text = await lab.readProc(lab.ns.proxy, "/proc/net/igmp");
-  const groups: string[] = [];
-  let current = "";
-  for (const line of text.split("\n")) {
-    const dev = /^\d+\s+(\S+)\s*:/.exec(line);
-    if (dev !== null) {
-      current = dev[1];
-      continue;
-    }
-    const g = /^\s+([0-9A-F]{8})\s/.exec(line);
-    if (g !== null && current === ifname) groups.push(hexToAddr(g[1]));
-  }
-  return groups;
+  return parseIgmpMemberships(await lab.readProc(lab.ns.proxy, "/proc/net/igmp")).get(ifname) ??
+    [];
 }
 
 /** The proxy's MIFs (IPv6 multicast routing interfaces). */

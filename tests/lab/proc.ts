@@ -388,3 +388,33 @@ export function parseIfInet6(text: string): IfInet6Entry[] {
     };
   });
 }
+
+/**
+ * The groups each interface is a member of, from `/proc/net/igmp` (a device line `Idx Device :
+ * Count Querier`, then one indented line per group with its address in host-order hex), in the
+ * file's order; 224.0.0.1 included, as the kernel lists it.
+ *
+ * @example
+ * ```ts
+ * parseIgmpMemberships("12\tdn1       :     2      V2\n\t\t\t\t020000E0     1 0:00000000\t\t0\n");
+ * // Map { "dn1" => ["224.0.0.2"] } on a little-endian host
+ * ```
+ */
+export function parseIgmpMemberships(
+  text: string,
+  littleEndian?: boolean,
+): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const line of text.split("\n")) {
+    const dev = /^\d+\s+(\S+)\s*:/.exec(line);
+    if (dev !== null) {
+      current = [];
+      groups.set(dev[1], current);
+      continue;
+    }
+    const g = /^\s+([0-9A-Fa-f]{8})\s/.exec(line);
+    if (g !== null && current !== undefined) current.push(hexToAddr(g[1], littleEndian));
+  }
+  return groups;
+}

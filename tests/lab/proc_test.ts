@@ -4,6 +4,7 @@ import {
   hexToAddr,
   parseIfInet6,
   parseIgmp6,
+  parseIgmpMemberships,
   parseMr6Cache,
   parseMr6Vif,
   parseMrCache,
@@ -289,4 +290,35 @@ Deno.test("parseIfInet6 reads addresses with their interface, prefix, scope and 
   ]);
   throws(() => parseIfInet6("fe80::1 02 40 20 80 eth0\n"), /Bad hex IPv6 address/);
   throws(() => parseIfInet6("fe80000000000000f47b1cfffee6bf3b 02 40\n"), /Bad if_inet6 line/);
+});
+
+// /proc/net/igmp of the proxy namespace while igmpproxy runs with one downstream listener
+// (Linux 6.18, x86_64: addresses in host-order hex, 010000E0 is 224.0.0.1).
+const PROC_NET_IGMP = [
+  "Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter",
+  "1\tlo        :     1      V3",
+  "\t\t\t\t010000E0     1 0:00000000\t\t0",
+  "10\tup0       :     2      V3",
+  "\t\t\t\t010101EF     1 0:00000000\t\t1",
+  "\t\t\t\t010000E0     1 0:00000000\t\t0",
+  "12\tdn1       :     3      V2",
+  "\t\t\t\t160000E0     1 0:00000000\t\t1",
+  "\t\t\t\t020000E0     1 0:00000000\t\t1",
+  "\t\t\t\t010000E0     1 0:00000000\t\t0",
+  "16\tdn2       :     1      V2",
+  "\t\t\t\t010000E0     1 0:00000000\t\t0",
+  "",
+].join("\n");
+
+Deno.test("parseIgmpMemberships reads the groups of each interface", () => {
+  deepStrictEqual(
+    parseIgmpMemberships(PROC_NET_IGMP, true),
+    new Map([
+      ["lo", ["224.0.0.1"]],
+      ["up0", ["239.1.1.1", "224.0.0.1"]],
+      ["dn1", ["224.0.0.22", "224.0.0.2", "224.0.0.1"]],
+      ["dn2", ["224.0.0.1"]],
+    ]),
+  );
+  deepStrictEqual(parseIgmpMemberships(PROC_NET_IGMP.split("\n")[0]), new Map());
 });
