@@ -1,29 +1,56 @@
 /**
- * The suite runner behind `deno task test`:
+ * The suite runner behind `./run test` (`deno task test`):
  *
- * 1. unit tests: `deno test --allow-read --allow-env=NO_COLOR` over `src/ conf/ ffi/
- *    tests/fakes/ tests/lab/ tests/bench/ tests/run_all_test.ts` (no `--allow-ffi`, so an accidental FFI
- *    use fails);
- * 0. static checks, one counted test each: `deno fmt --check`, `deno lint`, `deno check` of every
- *    module, and `mandoc -Tlint` of the manual pages (when mandoc is installed);
- * 2. end-to-end tests: `deno test --allow-all tests/e2e/` (files run serially), after deleting
- *    namespaces left by crashed lab runs. Skipped when there are no test files yet.
+ * ```sh
+ * deno run --allow-all tests/run_all.ts [check] [unit] [e2e] [--kernel host|vm]
+ * ```
  *
- * Each run writes a JUnit report that is counted: tests (steps are not counted separately),
- * failures, skipped (ignored) tests. A run that exits non-zero without a reported failure
- * (type-check error, crash) counts as one failure. The last line printed is
- * `N passed, M failed[, K skipped]`; the exit code is 1 if anything failed.
+ * 1. `check`: static checks, one counted test each: `deno fmt --check`, `deno lint`, `deno check`
+ *    of every module, and `mandoc -Tlint` of the manual pages (when mandoc is installed);
+ * 2. `unit`: `deno test --allow-read --allow-env=NO_COLOR` over {@link UNIT_PATHS} (no
+ *    `--allow-ffi`, so an accidental FFI use fails);
+ * 3. `e2e`: `deno test --allow-all tests/e2e/` (files run serially) on a kernel with multicast
+ *    routing: this machine's when it has IPv4 and IPv6 multicast routing, otherwise the test VM
+ *    on Debian's kernel (`--kernel` or `MCAST_PROXY_KERNEL` forces one). Before the VM starts,
+ *    what the tests would fetch from the network is fetched on the host (the VM has none).
+ *    When neither can run, the e2e tests run here and skip, with the one reason printed at the
+ *    end; under CI (`CI` set) that counts as a failure.
+ *
+ * Without a stage, all three run. Each `deno test` run writes a JUnit report that is counted:
+ * tests (steps are not counted separately), failures, skipped (ignored) tests. A run that exits
+ * non-zero without a reported failure (type-check error, crash) counts as one failure. The last
+ * line printed is `N passed, M failed[, K skipped]`; the exit code is 1 if anything failed.
  *
  * The Deno binary is env `DENO_BIN` if set, else this process's.
  *
  * @module
  */
 
-import { cleanStaleLabs, labSupport } from "./lab/lab.ts";
+import { cleanStaleLabs } from "./lab/lab.ts";
+import { chooseKernel, KERNEL_ENV, kernelFlag } from "./vm/kernel_choice.ts";
+import { prefetchForGuest } from "./vm/prefetch.ts";
+import { CHECKOUT, runInVm } from "./vm/vm.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname);
-const UNIT_DIRS = ["src/", "conf/", "ffi/", "tests/fakes/", "tests/lab/", "tests/bench/"];
-const UNIT_FILES = ["tests/run_all_test.ts"];
+/** What the unit stage tests: every `_test.ts` under these folders, and these files. */
+export const UNIT_PATHS: readonly string[] = [
+  "src/",
+  "conf/",
+  "ffi/",
+  "tests/fakes/",
+  "tests/lab/",
+  "tests/bench/",
+  "tests/vm/",
+  "tests/run_all_test.ts",
+];
+/** The unit stage's permissions: no FFI, no network, nothing written. */
+export const UNIT_PERMISSIONS: readonly string[] = ["--allow-read", "--allow-env=NO_COLOR"];
+/** The stages, in the order they run. */
+export const STAGES = ["check", "unit", "e2e"] as const;
+/** One stage. */
+export type Stage = (typeof STAGES)[number];
+/** The longest an e2e run in the VM may take before it is stopped. */
+const VM_E2E_TIMEOUT_S = 60 * 60;
 const E2E_DIR = "tests/e2e/";
 const TEST_FILE = /(^|[_.])test\.(ts|tsx|mts|js|mjs|jsx)$/;
 
@@ -111,16 +138,47 @@ function spawnInherit(cmd: string, args: string[]): Promise<Deno.CommandStatus> 
     stdin: "null",
     stdout: "inherit",
     stderr: "inherit",
-    env: { DENO_NO_UPDATE_CHECK: "1" },
+    env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
   }).spawn().status;
 }
 
-async function runStage(label: string, args: string[], paths: string[]): Promise<Counts> {
-  const deno = Deno.env.get("DENO_BIN") || Deno.execPath();
-  const junit = await Deno.makeTempFile({ prefix: `mcast-proxy-${label}-`, suffix: ".xml" });
+/** How a `deno test` run ended, wherever it ran. */
+interface Ended {
+  /** Its exit code. */
+  code: number;
+  /** Why it ended without running to its end (the VM crashed, was stopped). */
+  error?: string;
+}
+
+/** Runs `deno test ARGS` somewhere: here, or in the test VM. */
+type TestRunner = (args: string[]) => Promise<Ended>;
+
+const runHere: TestRunner = async (args) => ({ code: (await spawnInherit(denoBin(), args)).code });
+
+function denoBin(): string {
+  return Deno.env.get("DENO_BIN") || Deno.execPath();
+}
+
+/**
+ * Runs `deno test` over `paths` and counts its JUnit report, written to a new folder under
+ * `reportsIn` (which the runner must be able to write).
+ */
+async function runStage(
+  label: string,
+  opts: {
+    args: readonly string[];
+    paths: readonly string[];
+    runner?: TestRunner;
+    reportsIn?: string;
+  },
+): Promise<Counts> {
+  const dir = await Deno.makeTempDir({ prefix: "mcast-proxy-junit-", dir: opts.reportsIn });
+  const junit = `${dir}/report.xml`;
   try {
-    console.log(`\n=== ${label}: deno test ${[...args, ...paths].join(" ")}\n`);
-    const status = await spawnInherit(deno, ["test", ...args, `--junit-path=${junit}`, ...paths]);
+    console.log(`\n=== ${label}: deno test ${[...opts.args, ...opts.paths].join(" ")}\n`);
+    const ended = await (opts.runner ?? runHere)(
+      ["test", ...opts.args, `--junit-path=${junit}`, ...opts.paths],
+    );
     let xml = "";
     try {
       xml = await Deno.readTextFile(junit);
@@ -128,9 +186,20 @@ async function runStage(label: string, args: string[], paths: string[]): Promise
       // No report: counted as a crash below.
     }
     const counts = countJunit(xml);
-    if (!status.success && counts.failed === 0) {
+    const ran = counts.passed + counts.failed + counts.skipped;
+    if (ended.code === 0 && ended.error === undefined && ran === 0) {
+      // A run that ran nothing proves nothing (a VM that lost its report, a filter gone wrong).
+      const msg = `${label}: no test ran (${xml === "" ? "no JUnit report" : "an empty report"})`;
+      console.error(`\n${msg}`);
+      counts.failed++;
+      counts.failures.push(msg);
+    } else if (ended.error !== undefined) {
+      console.error(`\n${label}: ${ended.error}`);
+      counts.failed++;
+      counts.failures.push(`${label}: ${ended.error.split("\n")[0]}`);
+    } else if (ended.code !== 0 && counts.failed === 0) {
       const why = xml === "" ? "no JUnit report was written" : "no test reported a failure";
-      const msg = `${label}: deno test exited with code ${status.code} and ${why} ` +
+      const msg = `${label}: deno test exited with code ${ended.code} and ${why} ` +
         `(type-check error, crash or leaked resources; see the output above)`;
       console.error(`\n${msg}`);
       counts.failed++;
@@ -138,7 +207,7 @@ async function runStage(label: string, args: string[], paths: string[]): Promise
     }
     return counts;
   } finally {
-    await Deno.remove(junit).catch(() => {});
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
 
@@ -157,11 +226,19 @@ async function runCheck(label: string, cmd: string, args: string[]): Promise<Cou
 }
 
 async function staticChecks(): Promise<Counts[]> {
-  const deno = Deno.env.get("DENO_BIN") || Deno.execPath();
+  const deno = denoBin();
   const results = [
     await runCheck("deno fmt --check", deno, ["fmt", "--check"]),
     await runCheck("deno lint", deno, ["lint"]),
-    await runCheck("deno check", deno, ["check", "main.ts", "src/", "conf/", "ffi/", "tests/"]),
+    await runCheck("deno check", deno, [
+      "check",
+      "main.ts",
+      "scripts/",
+      "src/",
+      "conf/",
+      "ffi/",
+      "tests/",
+    ]),
   ];
   const pages: string[] = [];
   for await (const e of Deno.readDir(`${ROOT}/man`)) if (/\.\d$/.test(e.name)) pages.push(e.name);
@@ -178,7 +255,108 @@ async function staticChecks(): Promise<Counts[]> {
   return results;
 }
 
+async function unitStage(): Promise<Counts> {
+  const paths: string[] = [];
+  for (const p of UNIT_PATHS) {
+    if (p.endsWith("/") ? await hasTestFiles(p) : await exists(p)) paths.push(p);
+  }
+  if (paths.length === 0) {
+    console.log("\n=== unit: no test files, skipped");
+    return { passed: 0, failed: 0, skipped: 0, failures: [] };
+  }
+  return await runStage("unit", { args: UNIT_PERMISSIONS, paths });
+}
+
+/** The e2e stage's counts, and a line that says where it ran (or why it could not). */
+async function e2eStage(force: "host" | "vm" | undefined): Promise<Counts & { where: string }> {
+  const none = { passed: 0, failed: 0, skipped: 0, failures: [] };
+  if (!await hasTestFiles(E2E_DIR)) {
+    console.log(`\n=== e2e: no test files in ${E2E_DIR}, skipped`);
+    return { ...none, where: "e2e: no test files" };
+  }
+  const log = (m: string) => console.log(`setup: ${m}`);
+  const choice = await chooseKernel(force, log);
+  const args = ["--allow-all", "--no-check"];
+  const started = performance.now();
+  const took = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
+  if (choice.where === "vm") {
+    const { vm } = choice;
+    await prefetchForGuest(log);
+    const where = `${vm.kernel.release} (VM: ${vm.accel.toUpperCase()}, ${vm.cpus} vCPU, ` +
+      `${vm.memoryMiB} MiB)`;
+    console.log(`\n=== e2e in the test VM on Debian's kernel ${where}: ${choice.why}`);
+    const reports = await Deno.makeTempDir({ prefix: "mcast-proxy-reports-" });
+    try {
+      const runner: TestRunner = (argv) =>
+        runInVm(vm, {
+          argv: [denoBin(), ...argv],
+          writable: [CHECKOUT, reports],
+          timeoutSeconds: VM_E2E_TIMEOUT_S,
+        });
+      const counts = await runStage(`e2e on ${vm.kernel.release} (VM)`, {
+        args,
+        paths: [E2E_DIR],
+        runner,
+        reportsIn: reports,
+      });
+      return { ...counts, where: `e2e on ${where} in ${took()}` };
+    } finally {
+      await Deno.remove(reports, { recursive: true }).catch(() => {});
+    }
+  }
+  if (choice.where === "host") {
+    const stale = await cleanStaleLabs().catch(() => []);
+    if (stale.length > 0) console.log(`Deleted stale lab namespaces: ${stale.join(", ")}`);
+    const counts = await runStage(`e2e on ${choice.release} (host)`, { args, paths: [E2E_DIR] });
+    return { ...counts, where: `e2e on ${choice.release} (this machine's kernel) in ${took()}` };
+  }
+  // Nowhere with multicast routing: here, where every lab test skips with its reason.
+  console.log(`\n=== e2e: no kernel with multicast routing: ${choice.why}`);
+  const counts = await runStage("e2e (skipped where they need multicast routing)", {
+    args,
+    paths: [E2E_DIR],
+  });
+  const where = `e2e tests that need multicast routing skipped: ${choice.why}`;
+  if (Deno.env.get("CI")) {
+    counts.failed++;
+    counts.failures.push(`e2e: CI must run the e2e tests, but ${choice.why}`);
+  }
+  return { ...counts, where };
+}
+
+/**
+ * Reads the command line: stages and `--kernel` (else `env`, the value of `MCAST_PROXY_KERNEL`).
+ * Throws on a bad one.
+ */
+export function parseArgs(
+  args: readonly string[],
+  env: string | undefined,
+): { stages: Stage[]; force: "host" | "vm" | undefined } {
+  const { force, rest } = kernelFlag(args, env);
+  const stages: Stage[] = [];
+  for (const a of rest) {
+    if (!(STAGES as readonly string[]).includes(a)) {
+      throw new Error(`Unknown stage "${a}" (stages: ${STAGES.join(", ")})`);
+    }
+    stages.push(a as Stage);
+  }
+  return {
+    stages: stages.length > 0 ? STAGES.filter((s) => stages.includes(s)) : [...STAGES],
+    force,
+  };
+}
+
+const USAGE =
+  "usage: deno run --allow-all tests/run_all.ts [check] [unit] [e2e] [--kernel host|vm]";
+
 async function main(): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs(Deno.args, Deno.env.get(KERNEL_ENV));
+  } catch (e) {
+    console.error(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+    return 2;
+  }
   const total: Counts = { passed: 0, failed: 0, skipped: 0, failures: [] };
   const add = (c: Counts) => {
     total.passed += c.passed;
@@ -186,27 +364,20 @@ async function main(): Promise<number> {
     total.skipped += c.skipped;
     total.failures.push(...c.failures);
   };
-
-  for (const c of await staticChecks()) add(c);
-
-  const unitDirs: string[] = [];
-  for (const d of UNIT_DIRS) if (await hasTestFiles(d)) unitDirs.push(d);
-  for (const f of UNIT_FILES) if (await exists(f)) unitDirs.push(f);
-  if (unitDirs.length > 0) {
-    add(await runStage("unit", ["--allow-read", "--allow-env=NO_COLOR"], unitDirs));
-  } else console.log("\n=== unit: no test files, skipped");
-
-  if (await hasTestFiles(E2E_DIR)) {
-    const support = await labSupport();
-    if (support.ok) {
-      const stale = await cleanStaleLabs();
-      if (stale.length > 0) console.log(`Deleted stale lab namespaces: ${stale.join(", ")}`);
-    } else console.log(`\nNote: lab tests will be skipped: ${support.reason}`);
-    add(await runStage("e2e", ["--allow-all"], [E2E_DIR]));
-  } else console.log(`\n=== e2e: no test files in ${E2E_DIR}, skipped`);
+  let where: string | undefined;
+  for (const stage of parsed.stages) {
+    if (stage === "check") { for (const c of await staticChecks()) add(c); }
+    if (stage === "unit") add(await unitStage());
+    if (stage === "e2e") {
+      const e2e = await e2eStage(parsed.force);
+      add(e2e);
+      where = e2e.where;
+    }
+  }
 
   console.log("");
   for (const f of total.failures) console.log(`FAILED: ${f}`);
+  if (where !== undefined) console.log(where);
   console.log(
     `${total.passed} passed, ${total.failed} failed` +
       (total.skipped > 0 ? `, ${total.skipped} skipped` : ""),

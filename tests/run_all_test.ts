@@ -1,5 +1,5 @@
-import { deepStrictEqual } from "node:assert/strict";
-import { countJunit } from "./run_all.ts";
+import { deepStrictEqual, equal, throws } from "node:assert/strict";
+import { countJunit, parseArgs } from "./run_all.ts";
 
 // Shape of `deno test --junit-path` output (Deno 2.9): steps are testcases named
 // "parent > step" next to their parent; ignored tests carry <skipped/>.
@@ -38,4 +38,26 @@ Deno.test("countJunit counts tests, not steps, with failures and skipped", () =>
 
 Deno.test("countJunit counts nothing in an empty or missing report", () => {
   deepStrictEqual(countJunit(""), { passed: 0, failed: 0, skipped: 0, failures: [] });
+});
+
+Deno.test("parseArgs: stages in the suite's order, every stage by default, --kernel", () => {
+  deepStrictEqual(parseArgs(["unit"], "vm"), { stages: ["unit"], force: "vm" });
+  deepStrictEqual(parseArgs([], undefined), { stages: ["check", "unit", "e2e"], force: undefined });
+  deepStrictEqual(parseArgs(["e2e", "unit", "--kernel", "vm"], "host"), {
+    stages: ["unit", "e2e"],
+    force: "vm",
+  });
+  throws(() => parseArgs(["lint"], undefined), {
+    message: 'Unknown stage "lint" (stages: check, unit, e2e)',
+  });
+});
+
+Deno.test("the deno.json tasks run the suite's stages through the suite runner", async () => {
+  const { tasks } = JSON.parse(
+    await Deno.readTextFile(new URL("../deno.json", import.meta.url)),
+  ) as { tasks: Record<string, string> };
+  equal(tasks["test"], "deno run --allow-all tests/run_all.ts");
+  equal(tasks["test:unit"], "deno run --allow-all tests/run_all.ts unit");
+  equal(tasks["test:e2e"], "deno run --allow-all tests/run_all.ts e2e");
+  equal(tasks["check"], "deno run --allow-all tests/run_all.ts check");
 });

@@ -31,6 +31,7 @@
  * @module
  */
 
+import { aptInstall, runCommand as run } from "../lab/apt.ts";
 import type { Lab } from "../lab/lab.ts";
 import { sleep } from "../lab/kernel_state.ts";
 import { followLog, stopProcess } from "../lab/log_follower.ts";
@@ -47,34 +48,6 @@ export const IGMPPROXY_PACKAGE = "igmpproxy";
  * logged).
  */
 export const IGMPPROXY_DEFAULT_FLAGS: readonly string[] = ["-d", "-v", "-v"];
-
-const decoder = new TextDecoder();
-
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(cmd: string, args: string[], env: Record<string, string> = {}) {
-  try {
-    const out = await new Deno.Command(cmd, {
-      args,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      env,
-    }).output();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    } satisfies RunResult;
-  } catch (e) {
-    // The command does not exist (or cannot be run): report it as a failure, not a throw.
-    return { code: 127, stdout: "", stderr: e instanceof Error ? e.message : String(e) };
-  }
-}
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -143,45 +116,31 @@ let ensured: Promise<string> | undefined;
 
 /**
  * Returns the path of the igmpproxy binary ({@link IGMPPROXY_BIN}), installing Debian's
- * package first when it is missing (`apt-get install`, after `apt-get update` only if that
- * fails). After an install, the system instance the package may start is stopped and disabled
- * and stray igmpproxy processes in this host's network namespace are killed. Needs root to
- * install. Throws with the reason when the binary is not there afterwards. Computed once per
- * process.
+ * package first when it is missing (quietly; `log` hears one line about it). After an install,
+ * the system instance the package may start is stopped and disabled and stray igmpproxy
+ * processes in this host's network namespace are killed. Needs root to install. Throws with the
+ * reason when the binary is not there afterwards. Computed once per process.
  */
-export function ensureIgmpproxy(): Promise<string> {
-  ensured ??= installIgmpproxy().catch((e) => {
+export function ensureIgmpproxy(
+  opts: { log?: (message: string) => void } = {},
+): Promise<string> {
+  ensured ??= installIgmpproxy(opts.log ?? (() => {})).catch((e) => {
     ensured = undefined;
     throw e;
   });
   return ensured;
 }
 
-async function installIgmpproxy(): Promise<string> {
+async function installIgmpproxy(log: (message: string) => void): Promise<string> {
   if (await exists(IGMPPROXY_BIN)) return IGMPPROXY_BIN;
-  const env = { DEBIAN_FRONTEND: "noninteractive" };
-  const install = () =>
-    run(
-      "apt-get",
-      ["install", "-y", "-qq", "--no-install-recommends", IGMPPROXY_PACKAGE],
-      env,
-    );
-  let r = await install();
-  if (r.code !== 0) {
-    const update = await run("apt-get", ["update", "-qq"], env);
-    if (update.code !== 0) {
-      throw new Error(
-        `Cannot install ${IGMPPROXY_PACKAGE}: "apt-get install" failed (${r.stderr.trim()}) ` +
-          `and so did "apt-get update": ${update.stderr.trim()}`,
-      );
-    }
-    r = await install();
+  log(`installing Debian's ${IGMPPROXY_PACKAGE}, the benchmarks' peer`);
+  try {
+    await aptInstall([IGMPPROXY_PACKAGE]);
+  } catch (e) {
+    throw new Error(`Cannot install ${IGMPPROXY_PACKAGE}: ${e instanceof Error ? e.message : e}`);
   }
-  if (r.code !== 0 || !(await exists(IGMPPROXY_BIN))) {
-    throw new Error(
-      `Cannot install ${IGMPPROXY_PACKAGE}: "apt-get install" exited ${r.code}` +
-        (r.stderr.trim() ? `: ${r.stderr.trim()}` : `, and ${IGMPPROXY_BIN} is missing`),
-    );
+  if (!(await exists(IGMPPROXY_BIN))) {
+    throw new Error(`Cannot install ${IGMPPROXY_PACKAGE}: ${IGMPPROXY_BIN} is missing afterwards`);
   }
   await stopSystemIgmpproxy();
   return IGMPPROXY_BIN;
@@ -358,7 +317,8 @@ export async function startIgmpproxy(
  * `net.ipv4.igmp_max_memberships` (20 by default; a join past it fails with ENOBUFS) to `n`,
  * and raises `net.core.optmem_max` (the socket option memory each membership is charged to;
  * 128 KiB by default, about 2700 memberships) to 128 bytes per membership when that is more.
- * Both are per network namespace.
+ * Both are per network namespace, but optmem_max only since Linux 6.2: on older kernels it is
+ * raised for the whole machine.
  */
 export async function raiseMembershipLimit(lab: Lab, n: number): Promise<void> {
   if (!Number.isInteger(n) || n < 1) {
@@ -375,6 +335,19 @@ export async function raiseMembershipLimit(lab: Lab, n: number): Promise<void> {
   };
   await sysctl("net.ipv4.igmp_max_memberships", n);
   const optmem = await lab.exec(lab.ns.proxy, ["sysctl", "-n", "net.core.optmem_max"]);
-  const current = Number(optmem.stdout.trim());
-  if (!(current >= n * 128)) await sysctl("net.core.optmem_max", n * 128);
+  if (optmem.code === 0) {
+    if (!(Number(optmem.stdout.trim()) >= n * 128)) await sysctl("net.core.optmem_max", n * 128);
+    return;
+  }
+  // Before Linux 6.2 (Debian 12's 6.1 included) optmem_max is one value for every namespace,
+  // set in the initial one: raise it there, never lower it.
+  const global = await run("sysctl", ["-n", "net.core.optmem_max"]);
+  if (global.code === 0 && Number(global.stdout.trim()) >= n * 128) return;
+  const set = await run("sysctl", ["-w", `net.core.optmem_max=${n * 128}`]);
+  if (set.code !== 0) {
+    throw new Error(
+      `Cannot set net.core.optmem_max to ${n * 128} (one value for every namespace on this ` +
+        `kernel): ${set.stderr.trim() || `sysctl exited ${set.code}`}`,
+    );
+  }
 }

@@ -20,6 +20,7 @@ import {
 import { Host } from "./host.ts";
 import { startSender } from "./sender.ts";
 import { type DaemonProcess, labConfig, startDaemon } from "./daemon.ts";
+import { placeOnMulticastKernel } from "../vm/kernel_choice.ts";
 
 const A = "239.1.1.1";
 const B = "239.1.1.2";
@@ -63,7 +64,8 @@ const END = 38;
 
 const ROLE: Record<string, string> = {};
 const enc = new TextEncoder();
-const tty = Deno.stdout.isTerminal();
+// Redraw in place on a terminal, also when the demo runs in the VM for one.
+const tty = Deno.stdout.isTerminal() || Deno.env.get("MCAST_PROXY_TTY") === "1";
 
 function out(text: string): void {
   Deno.stdout.writeSync(enc.encode(text));
@@ -171,11 +173,31 @@ async function frame(opts: {
 }
 
 async function main(): Promise<number> {
+  const placed = await placeOnMulticastKernel({
+    what: "the demo",
+    script: import.meta.url,
+    args: Deno.args,
+    timeoutSeconds: 600,
+  });
+  if (placed.run === "done") return placed.code;
+  if (placed.args.length > 0) {
+    console.error(`The demo takes no arguments but --kernel host|vm, not "${placed.args[0]}"`);
+    return 2;
+  }
   const support = await labSupport();
   if (!support.ok) {
     console.error(`The demo builds network namespaces and needs root: ${support.reason}`);
     return 1;
   }
+  try {
+    return await runDemo();
+  } catch (e) {
+    console.error(`The demo failed: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+}
+
+async function runDemo(): Promise<number> {
   console.log("Building the lab: sender, proxy, LAN 1 (h11, h12), LAN 2 (h21)...");
   await using lab = await createLab({ prefix: "mcpdemo-", hostsPerLan: [2, 1] });
   ROLE["up0"] = "upstream";
