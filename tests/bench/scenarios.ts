@@ -271,8 +271,14 @@ export async function burst(
     const deadline = t0 + 10_000;
     while (wallNow() < deadline && names.some((g) => !wire.firsts.has(g))) await sleep(50);
     const u1 = await readUsage(d.pid);
-    await sleep(500); // the host's agent reports its last first datagrams
+    // The host's agent reports the groups the wire saw (it may lag behind the wire).
+    const seen = names.filter((g) => wire.firsts.has(g));
+    const reportedBy = wallNow() + 5000;
     await host.sync();
+    while (seen.some((g) => host.received(g).length === 0) && wallNow() < reportedBy) {
+      await sleep(50);
+      await host.sync();
+    }
     const firstMs: number[] = [];
     let within1s = 0;
     let within5s = 0;

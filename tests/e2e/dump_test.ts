@@ -14,9 +14,9 @@ import {
   entryOf,
   entryOf6,
   escapeRegExp,
+  eventually,
   logged,
   mifs6,
-  sleep,
   stopClean,
   vifs,
 } from "../lab/kernel_state.ts";
@@ -96,15 +96,6 @@ function infoSince(daemon: DaemonProcess, from: number): string[] {
   });
 }
 
-/** Polls until `check` holds or `ms` passed. */
-async function eventually(what: string, check: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const end = performance.now() + ms;
-  while (!(await check())) {
-    if (performance.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 /** The counters line of a VIF's block, as the dump writes it. */
 function counterLines(c: { pktsIn: number; bytesIn: number; pktsOut: number; bytesOut: number }) {
   return [
@@ -118,12 +109,11 @@ async function dumpOnce(daemon: DaemonProcess): Promise<string[]> {
   const from = daemon.lines.length;
   Deno.kill(daemon.child.pid, "SIGUSR1");
   // Both planes dump in the same loop round: the IPv6 cache table's title comes last but one.
+  // Both planes dump in the same loop round, then the process's memory: the last line.
   await eventually(
-    "the IPv6 dump",
-    () =>
-      Promise.resolve(infoSince(daemon, from).some((l) => l.startsWith("IPv6: Multicast Routing"))),
+    "the end of the dump",
+    () => Promise.resolve(infoSince(daemon, from).some((l) => l.startsWith("Memory: "))),
   );
-  await sleep(100); // its rows follow in the same write burst
   return infoSince(daemon, from);
 }
 
@@ -151,13 +141,15 @@ Deno.test({
     // Stop the streams so that the counters stand still between the dump and /proc.
     await sender4.stop();
     await sender6.stop();
-    await sleep(300);
-    const [kvifs, kcache, kmifs, kcache6] = await Promise.all([
-      vifs(lab),
-      cache(lab),
-      mifs6(lab),
-      cache6(lab),
-    ]);
+    const tables = () => Promise.all([vifs(lab), cache(lab), mifs6(lab), cache6(lab)]);
+    let last = "";
+    await eventually("the kernel's counters to stand still", async () => {
+      const now = JSON.stringify(await tables());
+      const still = now === last;
+      last = now;
+      return still;
+    });
+    const [kvifs, kcache, kmifs, kcache6] = await tables();
     const lines = await dumpOnce(daemon);
     console.log(lines.map((l) => `  | ${l}`).join("\n"));
     equal(lines.filter((l) => l === "Virtual Interface Table").length, 1, "one dump per signal");

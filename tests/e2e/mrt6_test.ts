@@ -5,12 +5,12 @@
 // otherwise.
 
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { createLab, labSupport, SRC_ADDR6 } from "../lab/lab.ts";
+import { createLab, mldLabSupport, SRC_ADDR6 } from "../lab/lab.ts";
 import { startMrt6Agent } from "../lab/mrt6_agent.ts";
 import { startSender } from "../lab/sender.ts";
 import { cache6, memberships6, mifs6 } from "../lab/kernel_state.ts";
 
-const support = await labSupport();
+const support = await mldLabSupport();
 if (!support.ok) console.log(`SKIPPED MRT6 e2e tests: ${support.reason}`);
 
 const SRC6 = SRC_ADDR6;

@@ -7,6 +7,14 @@
 import { denoBin, type Lab } from "./lab.ts";
 import { followLog, stopProcess } from "./log_follower.ts";
 import { DAEMON_V8_FLAGS } from "../../scripts/daemon_flags.ts";
+import { scaledWait } from "./wait_scale.ts";
+
+/**
+ * How long {@link DaemonProcess.waitForLine} waits by default: long enough for a start (a Deno
+ * process takes seconds under emulation); a test that times a protocol step passes its own.
+ * Either is scaled by {@link scaledWait}.
+ */
+const WAIT_FOR_LINE_MS = 10_000;
 
 /** The daemon's entry point in this checkout. */
 export const MAIN_TS = new URL("../../main.ts", import.meta.url).pathname;
@@ -31,7 +39,10 @@ export interface DaemonProcess {
   readonly jail: string | undefined;
   /** Log lines so far (stderr). */
   readonly lines: string[];
-  /** Resolves with the first line matching `re` (seen before or after the call). */
+  /**
+   * Resolves with the first line matching `re` (seen before or after the call); rejects after
+   * `timeoutMs` (10 s by default, scaled by {@link scaledWait} under emulation).
+   */
   waitForLine(re: RegExp, timeoutMs?: number): Promise<string>;
   /**
    * Rewrites the configuration file with `config` (the `user` and `chroot` lines the lab added
@@ -116,8 +127,8 @@ export async function startDaemon(lab: Lab, opts: StartDaemonOptions = {}): Prom
     async rewrite(config: string) {
       await Deno.writeTextFile(confPath, withJail(config));
     },
-    waitForLine(re, timeoutMs = 5000) {
-      return log.waitForLine(re, timeoutMs, status);
+    waitForLine(re, timeoutMs = WAIT_FOR_LINE_MS) {
+      return log.waitForLine(re, scaledWait(timeoutMs), status);
     },
     stop: (signal: Deno.Signal = "SIGTERM") => stopProcess(child, status, signal),
   };

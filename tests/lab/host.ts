@@ -16,6 +16,8 @@
 
 import { type JsonEvent, parseEvent, readLines, wallNow } from "./json_lines.ts";
 import { denoRunArgv, type Lab } from "./lab.ts";
+import { parseUdpReceiveDrops, type UdpReceiveDrops } from "./proc.ts";
+import { scaledWait } from "./wait_scale.ts";
 
 /** One received datagram. */
 export interface Rx {
@@ -56,7 +58,7 @@ export interface WaitForOptions {
   count?: number;
   /** Resolve once this returns true for the datagrams received so far (since `since`). */
   until?: (rx: Rx[]) => boolean;
-  /** Reject after this many ms (default 3000). */
+  /** Reject after this many ms (default 3000), scaled by {@link scaledWait} under emulation. */
   timeoutMs?: number;
 }
 
@@ -86,6 +88,7 @@ export class Host implements AsyncDisposable {
   readonly name: string;
   /** Non-rx events received so far (joined, left, error, pong, ...), in order. */
   readonly events: JsonEvent[] = [];
+  #lab: Lab;
   #child: Deno.ChildProcess;
   #writer: WritableStreamDefaultWriter<Uint8Array>;
   #rx = new Map<string, Rx[]>();
@@ -104,6 +107,7 @@ export class Host implements AsyncDisposable {
     this.iface = opts.iface ?? "eth0";
     this.addr6 = opts.addr6;
     this.name = opts.name ?? opts.ns;
+    this.#lab = lab;
     const args = [
       ...["--iface-addr", opts.addr, "--iface", this.iface],
       ...["--port", String(opts.port ?? 5001)],
@@ -248,7 +252,8 @@ export class Host implements AsyncDisposable {
    * resolves with them, rejects after `timeoutMs` saying how many arrived.
    */
   waitFor(group: string, opts: WaitForOptions = {}): Promise<Rx[]> {
-    const { since, timeoutMs = 3000 } = opts;
+    const { since } = opts;
+    const timeoutMs = scaledWait(opts.timeoutMs ?? 3000);
     const count = opts.count ?? 1;
     const until = opts.until ?? ((rx: Rx[]) => rx.length >= count);
     const check = () => until(this.received(group, since));
@@ -276,6 +281,70 @@ export class Host implements AsyncDisposable {
       }, timeoutMs);
       this.#waiters.add(waiter);
     });
+  }
+
+  /**
+   * The UDP datagrams the host's kernel dropped so far because the agent's socket was full
+   * (its namespace's receive-buffer errors): they reached the host, so whatever forwarded them
+   * did its part. An agent waiting for a CPU (under emulation, while other processes start)
+   * loses datagrams that way.
+   */
+  async receiveDrops(): Promise<UdpReceiveDrops> {
+    const r = await this.#lab.exec(this.ns, [
+      "sh",
+      "-c",
+      "cat /proc/net/snmp; cat /proc/net/snmp6 2>/dev/null; true",
+    ]);
+    if (r.code !== 0) throw new Error(`${this.name}: cannot read /proc/net/snmp: ${r.stderr}`);
+    return parseUdpReceiveDrops(r.stdout);
+  }
+
+  /**
+   * Starts counting the host's own receive drops ({@link Host.receiveDrops}); the function it
+   * resolves to tells how many of a family there were since, and says so when there were any.
+   *
+   * @example
+   * ```ts
+   * const dropped = await h11.watchDrops();
+   * // ... a window with a stream ...
+   * deepStrictEqual(gapsBeyond(seqs, await dropped("ipv4")), [], "no datagram lost");
+   * ```
+   */
+  async watchDrops(): Promise<(family: keyof UdpReceiveDrops) => Promise<number>> {
+    const start = await this.receiveDrops();
+    return async (family) => {
+      const n = (await this.receiveDrops())[family] - start[family];
+      if (n > 0) {
+        console.log(
+          `  ${this.name}: its own socket dropped ${n} ${family === "ipv4" ? "IPv4" : "IPv6"} ` +
+            "datagrams (the agent fell behind)",
+        );
+      }
+      return n;
+    };
+  }
+
+  /**
+   * Waits until no datagram of `group` has come for `quietMs` (default 300), what the agent had
+   * queued included: the start for a check that nothing arrives any more (`settle`, `clear`,
+   * then watch). Rejects after `timeoutMs` (default 10 s) when datagrams keep coming.
+   */
+  async settle(group: string, opts: { quietMs?: number; timeoutMs?: number } = {}): Promise<void> {
+    const { quietMs = 300 } = opts;
+    const timeoutMs = scaledWait(opts.timeoutMs ?? 10_000);
+    const deadline = wallNow() + timeoutMs;
+    await this.sync();
+    let n = this.received(group).length;
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, quietMs));
+      await this.sync();
+      const now = this.received(group).length;
+      if (now === n) return;
+      if (wallNow() > deadline) {
+        throw new Error(`${this.name}: ${group} still arrives after ${timeoutMs} ms`);
+      }
+      n = now;
+    }
   }
 
   /** Waits `ms` and returns what arrived for `group` during that window. */

@@ -18,6 +18,7 @@ import {
   parseMr6Vif,
 } from "./proc.ts";
 import { wallNow } from "./json_lines.ts";
+import { scaledWait } from "./wait_scale.ts";
 
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
@@ -159,6 +160,23 @@ export async function lastGrowth(read: () => Promise<number>, watchMs: number): 
   return lastT;
 }
 
+/**
+ * Polls `check` every 50 ms until it holds; throws, naming `what`, after `ms` (default 5 s,
+ * scaled by {@link scaledWait} under emulation).
+ */
+export async function eventually(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 5000,
+): Promise<void> {
+  const ms = scaledWait(timeoutMs);
+  const end = performance.now() + ms;
+  while (!(await check())) {
+    if (performance.now() > end) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
 /** The sequence numbers missing from an ascending list. */
 export function gaps(seqs: number[]): number[] {
   const missing: number[] = [];
@@ -166,6 +184,16 @@ export function gaps(seqs: number[]): number[] {
     for (let s = seqs[i - 1] + 1; s < seqs[i]; s++) missing.push(s);
   }
   return missing;
+}
+
+/**
+ * The sequence numbers missing from an ascending list that the proxy is to blame for: none
+ * when the receiving host's own kernel dropped at least as many datagrams over the window
+ * (`dropped`, from {@link Host.watchDrops}), since those reached the host; every gap otherwise.
+ */
+export function gapsBeyond(seqs: number[], dropped: number): number[] {
+  const missing = gaps(seqs);
+  return missing.length <= dropped ? [] : missing;
 }
 
 /** Lines the daemon logged at a level (without the prefix up to the level). */

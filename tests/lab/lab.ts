@@ -293,21 +293,37 @@ const liveIds = new Set<string>();
 
 let supportMemo: Promise<LabSupport> | undefined;
 
+/** Whether the running kernel has a /proc file (multicast routing: `ip_mr_vif`, `ip6_mr_vif`). */
+async function procExists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What to say when the running kernel lacks multicast routing for a family. */
+function noRouting(family: "IPv4" | "IPv6", file: string): LabSupport {
+  return {
+    ok: false,
+    reason: `no ${family} multicast routing in this kernel ${Deno.osRelease()} (${file} is ` +
+      `missing); "./run test" runs these tests in a VM on Debian's kernel`,
+  };
+}
+
 /** {@link labSupport}, and a kernel with IPv6 multicast routing (for the MLD tests). */
 export async function mldLabSupport(): Promise<LabSupport> {
   const lab = await labSupport();
   if (!lab.ok) return lab;
-  try {
-    await Deno.stat("/proc/net/ip6_mr_vif");
-  } catch {
-    return { ok: false, reason: "no IPv6 multicast routing in this kernel (/proc/net/ip6_mr_vif)" };
-  }
-  return { ok: true };
+  const file = "/proc/net/ip6_mr_vif";
+  return await procExists(file) ? { ok: true } : noRouting("IPv6", file);
 }
 
 /**
- * Tells whether a lab can be built here: Linux, root, iproute2, and namespaces with veth and
- * bridge links. Tests use it to skip loudly. The result is computed once per process.
+ * Tells whether a lab can be built here: Linux, root, iproute2, namespaces with veth and
+ * bridge links, and a kernel with IPv4 multicast routing. Tests use it to skip loudly. The
+ * result is computed once per process.
  */
 export function labSupport(): Promise<LabSupport> {
   supportMemo ??= probeSupport();
@@ -356,7 +372,8 @@ async function probeSupport(): Promise<LabSupport> {
     if (links.code !== 0) {
       return { ok: false, reason: `cannot create veth or bridge links: ${links.stderr.trim()}` };
     }
-    return { ok: true };
+    const file = "/proc/net/ip_mr_vif";
+    return await procExists(file) ? { ok: true } : noRouting("IPv4", file);
   } finally {
     await run("ip", ["netns", "del", probe]);
   }
@@ -692,29 +709,43 @@ async function build(lab: NamespaceLab): Promise<void> {
     ns.proxy,
     ["up0", ...lab.ifaces.downstream].map((i) => [`net.ipv4.conf.${i}.rp_filter`, 0]),
   );
+  // Only the links the lab made: with the ipip (sit, gre) module loaded, the kernel adds a
+  // tunl0 (sit0, gre0) to every new namespace, which stays DOWN.
+  const made = new Map<string, string[]>([[ns.src, ["eth0"]], [ns.proxy, [
+    "up0",
+    ...lab.ifaces.downstream,
+  ]]]);
+  ns.lans.forEach((lan, k) => {
+    made.set(lan, ["br0", "rt0", ...ns.hosts[k].map((_, j) => `h${j + 1}`)]);
+    for (const host of ns.hosts[k]) made.set(host, ["eth0"]);
+  });
   await Promise.all(
-    all.map((n) => waitLinksUp(n, { timeoutMs: 5000, ipv6: lab.ipv6 && !lans.has(n) })),
+    all.map((n) =>
+      waitLinksUp(n, { links: made.get(n) ?? [], timeoutMs: 5000, ipv6: lab.ipv6 && !lans.has(n) })
+    ),
   );
 }
 
 /**
- * Waits until every link but lo in the namespace reports operstate UP: the kernel applies
+ * Waits until each of `links` in the namespace reports operstate UP: the kernel applies
  * carrier changes asynchronously (linkwatch), and until then a veth may drop traffic. With
  * `ipv6`, also until every such link has its IPv6 link-local address (the kernel adds it once
  * the carrier is up) and no IPv6 address is tentative: MLD reports sent before that leave from
- * `::`.
+ * `::`. Links the kernel made on its own (`tunl0`) are not waited for.
  */
 async function waitLinksUp(
   ns: string,
-  opts: { timeoutMs: number; ipv6: boolean },
+  opts: { links: string[]; timeoutMs: number; ipv6: boolean },
 ): Promise<void> {
   const deadline = performance.now() + opts.timeoutMs;
   for (;;) {
     const r = await run("ip", ["-n", ns, "-br", "link", "show"]);
     if (r.code !== 0) throw new Error(`Cannot list links in namespace "${ns}": ${r.stderr}`);
-    const fields = r.stdout.split("\n").map((l) => l.trim().split(/\s+/))
-      .filter((f) => f.length >= 2 && f[0] !== "lo")
-      .map((f) => [f[0].replace(/@.*/, ""), f[1]]);
+    const state = new Map(
+      r.stdout.split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 2)
+        .map((f) => [f[0].replace(/@.*/, ""), f[1]]),
+    );
+    const fields = opts.links.map((name) => [name, state.get(name) ?? "missing"]);
     const notReady = fields.filter(([, state]) => state !== "UP" && state !== "UNKNOWN")
       .map(([name, state]) => `${name} is ${state}`);
     if (notReady.length === 0 && opts.ipv6) {

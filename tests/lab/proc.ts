@@ -418,3 +418,38 @@ export function parseIgmpMemberships(
   }
   return groups;
 }
+
+/** A host's UDP receive-buffer drops, per family. */
+export interface UdpReceiveDrops {
+  /** `RcvbufErrors` of the `Udp:` lines of `/proc/net/snmp`. */
+  ipv4: number;
+  /** `Udp6RcvbufErrors` of `/proc/net/snmp6` (0 without IPv6). */
+  ipv6: number;
+}
+
+/**
+ * The UDP receive-buffer drops of a namespace, from the text of `/proc/net/snmp` followed by
+ * that of `/proc/net/snmp6` (Linux `net/ipv4/proc.c` prints a `Udp:` line of names, then one of
+ * values; `net/ipv6/proc.c` a name and a value per line). A datagram counted there reached the
+ * host and was dropped because its socket was full.
+ *
+ * @example
+ * ```ts
+ * parseUdpReceiveDrops("Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors\n" +
+ *   "Udp: 2098 0 516 0 516\nUdp6RcvbufErrors                \t7\n");
+ * // { ipv4: 516, ipv6: 7 }
+ * ```
+ */
+export function parseUdpReceiveDrops(text: string): UdpReceiveDrops {
+  const lines = text.split("\n");
+  let ipv4 = 0;
+  const names = lines.findIndex((l) => /^Udp: [A-Za-z]/.test(l));
+  if (names >= 0 && lines[names + 1]?.startsWith("Udp: ")) {
+    const keys = lines[names].split(/\s+/).slice(1);
+    const values = lines[names + 1].split(/\s+/).slice(1);
+    const at = keys.indexOf("RcvbufErrors");
+    if (at >= 0) ipv4 = Number(values[at]);
+  }
+  const v6 = /^Udp6RcvbufErrors\s+(\d+)/m.exec(text);
+  return { ipv4, ipv6: v6 === null ? 0 : Number(v6[1]) };
+}

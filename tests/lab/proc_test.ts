@@ -9,6 +9,7 @@ import {
   parseMr6Vif,
   parseMrCache,
   parseMrVif,
+  parseUdpReceiveDrops,
 } from "./proc.ts";
 
 // Captured on Linux 6.x x86_64: VIF 0 added with VIFF_USE_IFINDEX (ifindex 2), VIF 1 by
@@ -321,4 +322,25 @@ Deno.test("parseIgmpMemberships reads the groups of each interface", () => {
     ]),
   );
   deepStrictEqual(parseIgmpMemberships(PROC_NET_IGMP.split("\n")[0]), new Map());
+});
+
+Deno.test("parseUdpReceiveDrops reads RcvbufErrors of both families", () => {
+  // As a lab host's namespace printed them on Linux 6.1 after its receiver fell behind.
+  const text = [
+    "Ip: Forwarding DefaultTTL InReceives",
+    "Ip: 2 64 5000",
+    "Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors " +
+    "IgnoredMulti MemErrors",
+    "Udp: 2098 0 516 0 516 0 0 0 0",
+    "UdpLite: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors " +
+    "IgnoredMulti MemErrors",
+    "UdpLite: 0 0 0 0 0 0 0 0 0",
+    "Udp6InDatagrams                 \t1627",
+    "Udp6InErrors                    \t1124",
+    "Udp6RcvbufErrors                \t1124",
+    "UdpLite6RcvbufErrors            \t0",
+  ].join("\n");
+  deepStrictEqual(parseUdpReceiveDrops(text), { ipv4: 516, ipv6: 1124 });
+  deepStrictEqual(parseUdpReceiveDrops(text.split("\nUdp6")[0]), { ipv4: 516, ipv6: 0 });
+  deepStrictEqual(parseUdpReceiveDrops(""), { ipv4: 0, ipv6: 0 });
 });
