@@ -18,6 +18,7 @@ import { PATH_LOG, SyslogSocket } from "./ffi/syslog.ts";
 import { createLogger, type LogSink, stderrSink, syslogSink } from "./src/log.ts";
 import { type ConfigFs, DENO_CONFIG_FS, loadConfig } from "./src/runtime/config_file.ts";
 import { configuredFamilies, Daemon, StartupError } from "./src/runtime/daemon.ts";
+import { flagErrorMessage } from "./src/runtime/flags.ts";
 import { type JailPlan, planJail } from "./src/runtime/jail.ts";
 import { describeTableHolder } from "./src/runtime/table_holder.ts";
 
@@ -58,7 +59,7 @@ export async function main(args: string[]): Promise<number> {
       },
     }).values;
   } catch (err) {
-    console.error(`mcast-proxy: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(`mcast-proxy: ${flagErrorMessage(err)}`);
     console.error(USAGE);
     return 1;
   }

@@ -3,8 +3,9 @@
  *
  * - With a Deno runtime for compilation (env `DENORT_BIN`, or a reachable download), `deno compile`
  *   makes one executable: `dist/mcast-proxy`.
- * - Otherwise `deno bundle` makes one JavaScript file with a `deno` shebang:
- *   `dist/mcast-proxy.js`, run as `./dist/mcast-proxy.js -d -f FILE` (needs `deno` on PATH).
+ * - Otherwise `deno bundle` makes one JavaScript file whose first line runs it with the Deno that
+ *   built it (env `DENO_BIN`, else this process's): `dist/mcast-proxy.js`, run as
+ *   `./dist/mcast-proxy.js -d -f FILE`. `./run install` installs that Deno beside it.
  *
  * Usage: `deno run --allow-all scripts/build.ts [--bundle-only]`
  *
@@ -14,24 +15,32 @@
 import { DAEMON_V8_FLAGS } from "./daemon_flags.ts";
 
 /**
- * The first line of the bundled script: Deno from PATH, no update check, every permission, the
- * daemon's V8 flags.
+ * The first line of a bundled script run by the Deno at `denoPath`: no update check, every
+ * permission, the daemon's V8 flags.
  */
-export const BUNDLE_SHEBANG =
-  `#!/usr/bin/env -S DENO_NO_UPDATE_CHECK=1 deno run --allow-all --no-prompt ${DAEMON_V8_FLAGS}`;
+export function scriptShebang(denoPath: string): string {
+  return `#!/usr/bin/env -S DENO_NO_UPDATE_CHECK=1 ${denoPath} run --allow-all --no-prompt ${DAEMON_V8_FLAGS}`;
+}
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname);
 const DIST = `${ROOT}dist`;
 const deno = Deno.env.get("DENO_BIN") || Deno.execPath();
 
+/** Runs Deno with its output kept aside, shown only when it fails. */
 async function run(args: string[], env: Record<string, string> = {}): Promise<boolean> {
-  const status = await new Deno.Command(deno, {
+  const out = await new Deno.Command(deno, {
     args,
     cwd: ROOT,
     stdin: "null",
-    env: { DENO_NO_UPDATE_CHECK: "1", ...env },
-  }).spawn().status;
-  return status.success;
+    stdout: "piped",
+    stderr: "piped",
+    env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1", ...env },
+  }).output();
+  if (!out.success) {
+    const text = new TextDecoder();
+    console.error(`deno ${args[0]} failed:\n${text.decode(out.stdout)}${text.decode(out.stderr)}`);
+  }
+  return out.success;
 }
 
 async function compile(): Promise<string | undefined> {
@@ -44,14 +53,20 @@ async function compile(): Promise<string | undefined> {
 }
 
 async function bundle(): Promise<string | undefined> {
-  const tmp = `${DIST}/mcast-proxy.bundle.js`;
-  if (!await run(["bundle", "--platform", "deno", "--output", tmp, "main.ts"])) return undefined;
-  const out = `${DIST}/mcast-proxy.js`;
-  const body = await Deno.readTextFile(tmp);
-  await Deno.writeTextFile(out, `${BUNDLE_SHEBANG}\n${body}`);
-  await Deno.chmod(out, 0o755);
-  await Deno.remove(tmp);
-  return out;
+  const tmp = await Deno.makeTempDir({ prefix: "mcast-proxy-bundle-" });
+  try {
+    const bundled = `${tmp}/mcast-proxy.bundle.js`;
+    if (!await run(["bundle", "--platform", "deno", "--output", bundled, "main.ts"])) {
+      return undefined;
+    }
+    const out = `${DIST}/mcast-proxy.js`;
+    const body = await Deno.readTextFile(bundled);
+    await Deno.writeTextFile(out, `${scriptShebang(deno)}\n${body}`);
+    await Deno.chmod(out, 0o755);
+    return out;
+  } finally {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
 }
 
 /** What {@link build} made. */
@@ -86,7 +101,7 @@ async function main(): Promise<number> {
   console.log(
     built.kind === "executable"
       ? `Built ${built.path} (single executable)`
-      : `Built ${built.path} (single script; runs with deno on PATH)`,
+      : `Built ${built.path} (single script, run by ${deno})`,
   );
   return 0;
 }

@@ -18,7 +18,7 @@
 
 import { parseArgs } from "node:util";
 import { DEFAULT_USER } from "../conf/config.ts";
-import { build, BUNDLE_SHEBANG } from "./build.ts";
+import { build, scriptShebang } from "./build.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname);
 
@@ -54,16 +54,11 @@ export function layout(prefix: string, os: string): Layout {
 
 /** The first line of an installed script build: the installed Deno, no update check. */
 export function installedShebang(denoPath: string): string {
-  return BUNDLE_SHEBANG.replace(" deno run ", ` ${denoPath} run `);
+  return scriptShebang(denoPath);
 }
 
-const EXAMPLE =
-  `# mcast-proxy.conf: see mcast-proxy.conf(5). Name your interfaces and copy this file to
-# /etc/mcast-proxy.conf.
-#ipv6 yes
-interface eth0 { upstream }
-interface eth1 { downstream }
-`;
+/** The example configuration that is installed. */
+const EXAMPLE = `${ROOT}conf/mcast-proxy.conf.example`;
 
 async function put(path: string, data: Uint8Array | string, mode: number): Promise<void> {
   await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
@@ -133,7 +128,7 @@ async function main(): Promise<number> {
   }
   await put(dest + at.man8, await Deno.readFile(`${ROOT}man/mcast-proxy.8`), 0o644);
   await put(dest + at.man5, await Deno.readFile(`${ROOT}man/mcast-proxy.conf.5`), 0o644);
-  await put(dest + at.example, EXAMPLE, 0o644);
+  await put(dest + at.example, await Deno.readFile(EXAMPLE), 0o644);
   const template = await Deno.readTextFile(
     `${ROOT}scripts/service/${
       at.service.kind === "systemd" ? "mcast-proxy.service" : "mcast_proxy.rc"

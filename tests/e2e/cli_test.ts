@@ -118,6 +118,24 @@ Deno.test("cli: an unknown flag or a stray argument prints the usage on stderr a
   });
 });
 
+Deno.test("cli: a flag without its value names the flag as typed, with the usage, exit 1", async () => {
+  await withFiles({}, async (dir) => {
+    for (
+      const [args, first] of [
+        [["-f"], "mcast-proxy: option -f needs a value"],
+        [["--conf"], "mcast-proxy: option --conf needs a value"],
+        [["-n", "-D"], "mcast-proxy: option -D needs a value"],
+      ] as const
+    ) {
+      const r = await runDaemon([...args], dir);
+      assert.equal(r.code, 1, args.join(" "));
+      assert.equal(r.stdout, "");
+      assert.equal(lines(r.stderr)[0], first);
+      assertUsage(r.stderr);
+    }
+  });
+});
+
 Deno.test("cli: -n with a valid file prints configuration OK and exits 0", async () => {
   await withFiles({ "good.conf": GOOD }, async (dir) => {
     const r = await runDaemon(["-n", "-f", "good.conf"], dir);
@@ -311,5 +329,21 @@ Deno.test("cli: -n says what IPv6 will not do, and refuses a configuration that 
       "mcast-proxy: nothing.conf: Nothing to proxy: IPv4 is off on every interface, and the " +
       "upstream interface has IPv6 off",
     ]);
+  });
+});
+
+Deno.test("cli: the shipped example configuration and the README's example pass -n", async () => {
+  const example = await Deno.readTextFile(
+    new URL("../../conf/mcast-proxy.conf.example", import.meta.url),
+  );
+  const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
+  // The README's annotated example: the code block that starts with its file name.
+  const block = /```\n(# \/etc\/mcast-proxy\.conf\n[\s\S]*?)```/.exec(readme);
+  assert.ok(block !== null, "the README has an example that starts with # /etc/mcast-proxy.conf");
+  await withFiles({ "example.conf": example, "readme.conf": block[1] }, async (dir) => {
+    for (const name of ["example.conf", "readme.conf"]) {
+      const r = await runDaemon(["-n", "-f", name], dir);
+      assert.deepEqual(r, { code: 0, stdout: "configuration OK\n", stderr: "" }, name);
+    }
   });
 });

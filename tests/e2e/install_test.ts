@@ -12,11 +12,15 @@ import { labConfig, startDaemon } from "../lab/daemon.ts";
 import { entryOf, stopClean } from "../lab/kernel_state.ts";
 import { installedShebang, layout } from "../../scripts/install.ts";
 import { DAEMON_V8_FLAGS } from "../../scripts/daemon_flags.ts";
+import { VERSION } from "../../main.ts";
 
 const support = await labSupport();
 if (!support.ok) console.log(`SKIPPED install e2e test: ${support.reason}`);
 
 const INSTALL = decodeURIComponent(new URL("../../scripts/install.ts", import.meta.url).pathname);
+const DIST_SCRIPT = decodeURIComponent(
+  new URL("../../dist/mcast-proxy.js", import.meta.url).pathname,
+);
 
 Deno.test({
   name: "e2e install: staged files, the unit, and the installed program forwards in the lab",
@@ -35,6 +39,14 @@ Deno.test({
       const text = new TextDecoder();
       equal(out.code, 0, text.decode(out.stderr));
       console.log(`  install (build included): ${(performance.now() - t0).toFixed(0)} ms`);
+      // The build it made in dist/ runs by itself, with no deno on PATH.
+      const built = await new Deno.Command(DIST_SCRIPT, {
+        args: ["--version"],
+        clearEnv: true,
+        env: { PATH: "/usr/bin:/bin" },
+        stdin: "null",
+      }).output();
+      equal(text.decode(built.stdout), `mcast-proxy ${VERSION}\n`, text.decode(built.stderr));
       const at = layout("/usr/local", "linux");
       const mode = async (p: string) => ((await Deno.stat(dest + p)).mode ?? 0) & 0o777;
       equal(await mode(at.program), 0o755);
