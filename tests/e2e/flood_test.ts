@@ -11,6 +11,7 @@ import { startSender } from "../lab/sender.ts";
 import { type DaemonProcess, startDaemon } from "../lab/daemon.ts";
 import { startIgmpTool } from "../lab/igmp_tool.ts";
 import { gaps, logged, sleep, stopClean } from "../lab/kernel_state.ts";
+import { watchForwarding } from "../lab/forwarding_watch.ts";
 import { DROP_LOG_PER_SECOND } from "../../src/core/proxy.ts";
 
 const G1 = "239.1.1.1";
@@ -57,6 +58,10 @@ Deno.test({
     const linesBefore = daemon.lines.length;
 
     const ownDrops = new Map([[h11, await h11.watchDrops()], [h21, await h21.watchDrops()]]);
+    const forwarded = [
+      await watchForwarding(lab, { family: 4, iif: "up0", oif: "dn1" }),
+      await watchForwarding(lab, { family: 4, iif: "up0", oif: "dn2" }),
+    ];
     const since = Host.now();
     const flood = await startIgmpTool(lab, lab.ns.hosts[0][1], [
       "flood",
@@ -90,7 +95,8 @@ Deno.test({
     const first = await h21.waitFor(G1, { since: joined, count: 1, timeoutMs: 2000 });
     console.log(`  join after the flood to first datagram: ${(first[0].t - joined).toFixed(1)} ms`);
 
-    // Forwarding to both LANs went on through the flood.
+    // Forwarding to both LANs went on through the flood: every datagram, by the kernel's count.
+    for (const forwardedAll of forwarded) await forwardedAll("through the flood");
     await h11.sync();
     await h21.sync();
     for (const [host, group] of [[h11, G1], [h21, G2]] as const) {

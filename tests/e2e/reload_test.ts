@@ -12,13 +12,14 @@ import { type DaemonProcess, startDaemon } from "../lab/daemon.ts";
 import {
   entryOf,
   entryOf6,
-  gapsBeyond,
+  gapsIfKeptUp,
   logged,
   mifs6,
   pktsOut,
   stopClean,
   vifNames,
 } from "../lab/kernel_state.ts";
+import { watchForwarding } from "../lab/forwarding_watch.ts";
 
 const PREFIX = "mcprl-";
 const G4 = "239.1.1.1";
@@ -101,6 +102,8 @@ Deno.test({
     await new Promise((r) => setTimeout(r, 300));
 
     const dropped = await h11.watchDrops();
+    const forwarded4 = await watchForwarding(lab, { family: 4, iif: "up0", oif: "dn1" });
+    const forwarded6 = await watchForwarding(lab, { family: 6, iif: "up0", oif: "dn1" });
     const before = Host.now();
     const added = await reload(daemon, configFor(lab, [1, 2]));
     console.log(`  SIGHUP to "Reloaded" with a new LAN: ${added.ms.toFixed(0)} ms`);
@@ -134,11 +137,14 @@ Deno.test({
     const s6 = await seqsSince(h11, G6, before - 100);
     console.log(`  LAN 1 across the reload: ${s4.length} IPv4 and ${s6.length} IPv6 datagrams`);
     ok(s4.length > 100 && s6.length > 100, `received ${s4.length}, ${s6.length}`);
-    deepStrictEqual(gapsBeyond(s4, await dropped("ipv4")), [], "no IPv4 datagram lost on LAN 1");
-    deepStrictEqual(gapsBeyond(s6, await dropped("ipv6")), [], "no IPv6 datagram lost on LAN 1");
+    deepStrictEqual(gapsIfKeptUp(s4, await dropped("ipv4")), [], "no IPv4 datagram lost on LAN 1");
+    deepStrictEqual(gapsIfKeptUp(s6, await dropped("ipv6")), [], "no IPv6 datagram lost on LAN 1");
+    await forwarded4("IPv4 onto LAN 1 across the reload");
+    await forwarded6("IPv6 onto LAN 1 across the reload");
 
     // LAN 2 taken out again: it alone stops; LAN 1 goes on.
     const droppedLater = await h11.watchDrops();
+    const forwardedLater = await watchForwarding(lab, { family: 4, iif: "up0", oif: "dn1" });
     const t2 = Host.now();
     const removed = await reload(daemon, configFor(lab, [1]));
     ok(
@@ -156,10 +162,11 @@ Deno.test({
     await new Promise((r) => setTimeout(r, 300));
     deepStrictEqual(await seqsSince(h21, G4, 0), [], "nothing reaches LAN 2 any more");
     deepStrictEqual(
-      gapsBeyond(await seqsSince(h11, G4, t2 - 100), await droppedLater("ipv4")),
+      gapsIfKeptUp(await seqsSince(h11, G4, t2 - 100), await droppedLater("ipv4")),
       [],
       "LAN 1 lost nothing",
     );
+    await forwardedLater("IPv4 onto LAN 1 while LAN 2 went");
     ok(!daemon.lines.some((l) => / (warn|fatal): /.test(l)), daemon.lines.join("\n"));
     await sender4.stop();
     await sender6.stop();
@@ -183,6 +190,7 @@ Deno.test({
     await new Promise((r) => setTimeout(r, 300));
 
     const dropped = await h11.watchDrops();
+    const forwardedAll = await watchForwarding(lab, { family: 4, iif: "up0", oif: "dn1" });
     const t0 = Host.now();
     const timers = await reload(
       daemon,
@@ -197,10 +205,11 @@ Deno.test({
     const kept = await seqsSince(h11, G4, t0 - 100);
     ok(kept.length > 50, `still received: ${kept.length}`);
     deepStrictEqual(
-      gapsBeyond(kept, await dropped("ipv4")),
+      gapsIfKeptUp(kept, await dropped("ipv4")),
       [],
       "TTL 8 > threshold 7: nothing lost",
     );
+    await forwardedAll("TTL 8 > threshold 7");
 
     // Threshold 8: datagrams sent with TTL 8 stop at the LAN.
     await reload(daemon, configFor(lab, [1], { 1: "\tthreshold 8\n" }, true));
@@ -239,6 +248,7 @@ Deno.test({
     await h11.waitFor(G4, { count: 20, timeoutMs: 3000 });
     await new Promise((r) => setTimeout(r, 300));
     const dropped = await h11.watchDrops();
+    const forwardedAll = await watchForwarding(lab, { family: 4, iif: "up0", oif: "dn1" });
     const t0 = Host.now();
 
     // Two errors: both are logged with their position, nothing changes.
@@ -291,7 +301,8 @@ Deno.test({
     await new Promise((r) => setTimeout(r, 200));
     const seqs = await seqsSince(h11, G4, t0 - 100);
     ok(seqs.length > 50, `received ${seqs.length}`);
-    deepStrictEqual(gapsBeyond(seqs, await dropped("ipv4")), [], "the stream never stopped");
+    deepStrictEqual(gapsIfKeptUp(seqs, await dropped("ipv4")), [], "the stream never stopped");
+    await forwardedAll("through the failed reloads");
 
     // Fixed: it applies.
     const fixed = await reload(daemon, configFor(lab, [1, 2]));

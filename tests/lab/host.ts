@@ -307,7 +307,7 @@ export class Host implements AsyncDisposable {
    * ```ts
    * const dropped = await h11.watchDrops();
    * // ... a window with a stream ...
-   * deepStrictEqual(gapsBeyond(seqs, await dropped("ipv4")), [], "no datagram lost");
+   * deepStrictEqual(gapsIfKeptUp(seqs, await dropped("ipv4")), [], "no datagram lost");
    * ```
    */
   async watchDrops(): Promise<(family: keyof UdpReceiveDrops) => Promise<number>> {

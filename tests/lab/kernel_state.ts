@@ -187,13 +187,13 @@ export function gaps(seqs: number[]): number[] {
 }
 
 /**
- * The sequence numbers missing from an ascending list that the proxy is to blame for: none
- * when the receiving host's own kernel dropped at least as many datagrams over the window
- * (`dropped`, from {@link Host.watchDrops}), since those reached the host; every gap otherwise.
+ * The sequence numbers missing from an ascending list, when the receiving host's own socket
+ * dropped nothing over the window (`dropped`, from `Host.watchDrops`); none when it did: its
+ * agent fell behind, and then drops from before the window show as gaps in it too. Whether the
+ * proxy forwarded everything, the kernel's own counters say (`watchForwarding`).
  */
-export function gapsBeyond(seqs: number[], dropped: number): number[] {
-  const missing = gaps(seqs);
-  return missing.length <= dropped ? [] : missing;
+export function gapsIfKeptUp(seqs: number[], dropped: number): number[] {
+  return dropped > 0 ? [] : gaps(seqs);
 }
 
 /** Lines the daemon logged at a level (without the prefix up to the level). */

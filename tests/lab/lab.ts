@@ -38,6 +38,8 @@
  * @module
  */
 
+import { scaledWait } from "./wait_scale.ts";
+
 export {
   type Mr6Vif,
   type MrCacheEntry,
@@ -711,17 +713,20 @@ async function build(lab: NamespaceLab): Promise<void> {
   );
   // Only the links the lab made: with the ipip (sit, gre) module loaded, the kernel adds a
   // tunl0 (sit0, gre0) to every new namespace, which stays DOWN.
-  const made = new Map<string, string[]>([[ns.src, ["eth0"]], [ns.proxy, [
-    "up0",
-    ...lab.ifaces.downstream,
-  ]]]);
+  const made = new Map<string, string[]>();
+  made.set(ns.src, ["eth0"]);
+  made.set(ns.proxy, ["up0", ...lab.ifaces.downstream]);
   ns.lans.forEach((lan, k) => {
     made.set(lan, ["br0", "rt0", ...ns.hosts[k].map((_, j) => `h${j + 1}`)]);
     for (const host of ns.hosts[k]) made.set(host, ["eth0"]);
   });
   await Promise.all(
     all.map((n) =>
-      waitLinksUp(n, { links: made.get(n) ?? [], timeoutMs: 5000, ipv6: lab.ipv6 && !lans.has(n) })
+      waitLinksUp(n, {
+        links: made.get(n) ?? [],
+        timeoutMs: scaledWait(5000),
+        ipv6: lab.ipv6 && !lans.has(n),
+      })
     ),
   );
 }

@@ -2,8 +2,9 @@
  * The test VM's kernel and initramfs: Debian's current `linux-image-amd64` kernel and the
  * static busybox of `busybox-static`, downloaded with `apt-get download` into a cache folder
  * (`.cache/vm/` in the checkout, ignored by git) and reused; only the kernel image and the
- * modules the VM loads ({@link GUEST_MODULES} and their dependencies) are kept from the package.
- * The host's installed packages are not touched.
+ * modules the VM loads ({@link GUEST_MODULES} and their dependencies) are kept from the package,
+ * and an older kernel is removed once a newer one is in. The host's installed packages are not
+ * touched.
  *
  * @module
  */
@@ -132,6 +133,15 @@ async function newestCached(): Promise<string | undefined> {
   return names.sort((a, b) => a.localeCompare(b, "en", { numeric: true })).at(-1);
 }
 
+/** Removes the cached kernels other than `keep` (older ones, once a new one is in). */
+async function pruneKernels(keep: string): Promise<void> {
+  for await (const e of Deno.readDir(VM_CACHE)) {
+    if (e.isDirectory && e.name.startsWith("linux-image-") && e.name !== keep) {
+      await Deno.remove(`${VM_CACHE}/${e.name}`, { recursive: true }).catch(() => {});
+    }
+  }
+}
+
 /** The static busybox from `busybox-static`, downloaded once into the cache. */
 async function fetchBusybox(): Promise<string> {
   const path = `${VM_CACHE}/busybox-static/busybox`;
@@ -184,6 +194,7 @@ export async function prepareGuestKernel(log: (message: string) => void): Promis
     await fetchKernel(pkg, dir);
     stamp = await readStamp(dir);
     if (stamp === undefined) throw new Error(`Cannot read ${dir}/ready.json after the download`);
+    await pruneKernels(pkg);
   }
   const busybox = await fetchBusybox();
   return {

@@ -186,6 +186,11 @@ async function follow(
   }
 }
 
+/** Writes all of a chunk to our stdout (a pipe may take part of it at a time). */
+function writeOut(chunk: Uint8Array): void {
+  for (let at = 0; at < chunk.length;) at += Deno.stdout.writeSync(chunk.subarray(at));
+}
+
 async function readText(path: string): Promise<string | undefined> {
   try {
     return await Deno.readTextFile(path);
@@ -210,7 +215,7 @@ export async function runInVm(vm: PreparedVm, cmd: VmCommand): Promise<VmResult>
   for (const w of writable) {
     if (!(await Deno.stat(w)).isDirectory) throw new Error(`Not a folder: ${w}`);
   }
-  const output = cmd.output ?? ((chunk: Uint8Array) => Deno.stdout.writeSync(chunk));
+  const output = cmd.output ?? writeOut;
   const ctl = await Deno.makeTempDir({ prefix: "mcast-proxy-vm-" });
   let keep = false;
   try {
