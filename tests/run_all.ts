@@ -281,7 +281,13 @@ async function e2eStage(force: "host" | "vm" | undefined): Promise<Counts & { wh
   const took = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
   if (choice.where === "vm") {
     const { vm } = choice;
-    await prefetchForGuest(log);
+    // Without them, the tests that need them fail and say why; the others still run.
+    const fetchError = await prefetchForGuest(log).then(
+      () => undefined,
+      (e: unknown) =>
+        `e2e: cannot fetch what the VM's tests need: ${e instanceof Error ? e.message : e}`,
+    );
+    if (fetchError !== undefined) console.error(fetchError);
     const where = `${vm.kernel.release} (VM: ${vm.accel.toUpperCase()}, ${vm.cpus} vCPU, ` +
       `${vm.memoryMiB} MiB)`;
     console.log(`\n=== e2e in the test VM on Debian's kernel ${where}: ${choice.why}`);
@@ -299,6 +305,10 @@ async function e2eStage(force: "host" | "vm" | undefined): Promise<Counts & { wh
         runner,
         reportsIn: reports,
       });
+      if (fetchError !== undefined) {
+        counts.failed++;
+        counts.failures.push(fetchError);
+      }
       return { ...counts, where: `e2e on ${where} in ${took()}` };
     } finally {
       await Deno.remove(reports, { recursive: true }).catch(() => {});

@@ -123,6 +123,14 @@ async function machine(): Promise<RunInfo["machine"]> {
   };
 }
 
+/** The folders named by `--out` (the results go there, from the VM too). */
+function outDirs(argv: string[]): string[] {
+  const dirs = argv.flatMap((a, i) =>
+    a === "--out" ? [argv[i + 1] ?? ""] : a.startsWith("--out=") ? [a.slice(6)] : []
+  );
+  return dirs.filter((d) => d !== "");
+}
+
 async function main(argv: string[]): Promise<number> {
   const needsLab = !argv.some((a) =>
     a === "--from" || a.startsWith("--from=") || a === "-h" || a === "--help"
@@ -135,6 +143,7 @@ async function main(argv: string[]): Promise<number> {
       args: argv,
       prefetch: (log) => ensureIgmpproxy({ log }).then(() => {}),
       timeoutSeconds: 3 * 3600,
+      writes: outDirs(argv),
     });
     if (placed.run === "done") return placed.code;
     args = placed.args;

@@ -3,17 +3,19 @@ import { type ForwardingCounts, forwardingProblems } from "./forwarding_watch.ts
 
 const PATH = { family: 4 as const, iif: "up0", oif: "dn1" };
 
-/** Counters with entries given as [key, packets, forwards to dn1]. */
+/**
+ * Counters with entries given as [key, packets, forwards to dn1], the same in both readings of
+ * the cache, or `later` more packets in the second.
+ */
 function counts(
   inPkts: number,
   outPkts: number,
   entries: [string, number, boolean][],
+  later = 0,
 ): ForwardingCounts {
-  return {
-    in: inPkts,
-    out: outPkts,
-    entries: new Map(entries.map(([k, packets, toOif]) => [k, { packets, toOif }])),
-  };
+  const map = (extra: number) =>
+    new Map(entries.map(([k, packets, toOif]) => [k, { packets: packets + extra, toOif }]));
+  return { in: inPkts, out: outPkts, before: map(0), after: map(later) };
 }
 
 const G1 = "10.0.0.2 239.1.1.1";
@@ -30,6 +32,18 @@ Deno.test("forwardingProblems: every datagram in went out, the entries stayed", 
   deepStrictEqual(forwardingProblems(start, end, PATH), []);
 });
 
+Deno.test("forwardingProblems: packets between the reads of the cache are no problem", () => {
+  // 3 packets of G1 came while the interface table was read, at the start and at the end.
+  const start = counts(2000, 1500, [[G1, 1500, true]], 3);
+  const end = counts(3000, 2500, [[G1, 2500, true]], 3);
+  deepStrictEqual(forwardingProblems(start, end, PATH), []);
+  // But an entry counting from 0 again cannot hide in them.
+  deepStrictEqual(forwardingProblems(start, counts(3000, 2500, [[G1, 990, true]], 3), PATH), [
+    "1000 datagrams came in on up0, its entries counted at most -507: an entry was added again",
+    "no datagram came up0 → dn1",
+  ]);
+});
+
 Deno.test("forwardingProblems names an oif taken out, an entry gone or added again, and silence", () => {
   const start = counts(2000, 1500, [[G1, 1500, true], [G2, 500, false]]);
   // dn1 out of G1's entry for a moment: G1 counted 1000 more, dn1 sent 700.
@@ -41,7 +55,7 @@ Deno.test("forwardingProblems names an oif taken out, an entry gone or added aga
   deepStrictEqual(
     forwardingProblems(start, counts(3500, 2500, [[G1, 900, true], [G2, 1000, false]]), PATH),
     [
-      "1500 datagrams came in on up0 and its entries counted -100: an entry was added again",
+      "1500 datagrams came in on up0, its entries counted at most -100: an entry was added again",
       "no datagram came up0 → dn1",
     ],
   );

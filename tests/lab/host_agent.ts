@@ -3,7 +3,7 @@
  * stdout, one JSON object per line:
  *
  * ```sh
- * deno run --allow-net --allow-env --allow-read --allow-sys=networkInterfaces \
+ * deno run --allow-ffi --allow-env --allow-read \
  *   tests/lab/host_agent.ts --iface-addr 10.1.0.11 [--iface eth0] [--port 5001] [--rx first]
  * ```
  *
@@ -27,22 +27,20 @@
  * - `{"ev":"bye","t":..}` before exiting.
  *
  * Two sockets, bound to 0.0.0.0:port and [::]:port (IPv6 only), receive every joined group of
- * their family. `--iface-addr` is the IPv4 address IPv4 groups are joined on; `--iface` (default
- * `eth0`, a lab host's interface) the interface IPv6 groups are joined on. On a kernel without
- * IPv6 the agent still starts, and IPv6 joins fail with an `error` event.
- *
- * Deno's `node:dgram` joins IPv6 groups with an interface given as `::%NAME`; it silently joins
- * on the default interface (index 0) when NAME does not exist or is numeric (`::%2`), so the
- * agent first checks that the namespace has an interface of that name with an address
- * (`Deno.networkInterfaces()`, hence `--allow-sys=networkInterfaces`: Deno 2.9 reads nothing
- * under /sys or /proc/net without `--allow-all`). Lab interfaces that are up always have one,
- * their IPv6 link-local address.
+ * their family, through libc (`udp_receiver.ts`): each datagram's `t` is the time the kernel
+ * received it, however late the agent reads it. `--iface-addr` is the IPv4 address IPv4 groups
+ * are joined on; `--iface` (default `eth0`, a lab host's interface) the interface IPv6 groups
+ * are joined on. On a kernel without IPv6 the agent still starts, and IPv6 joins fail with an
+ * `error` event.
  *
  * @module
  */
 
-import dgram from "node:dgram";
 import { emit, readLines, wallNow } from "./json_lines.ts";
+import { openLibc } from "../../ffi/libc.ts";
+import { type Datagram, interfaceIndex, MulticastReceiver } from "./udp_receiver.ts";
+
+const decoder = new TextDecoder();
 
 /**
  * Decodes a sender payload `seq <n> <group>` (trailing padding allowed); the group is IPv4
@@ -50,7 +48,7 @@ import { emit, readLines, wallNow } from "./json_lines.ts";
  */
 export function decodePayload(bytes: Uint8Array): { seq: number; group: string } | null {
   const m = /^seq (\d+) (\d+\.\d+\.\d+\.\d+|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*)\s*$/.exec(
-    new TextDecoder().decode(bytes),
+    decoder.decode(bytes),
   );
   return m ? { seq: Number(m[1]), group: m[2] } : null;
 }
@@ -64,22 +62,6 @@ function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(`--${name}`);
   if (i >= 0) return args[i + 1];
   return args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-}
-
-type Socket = ReturnType<typeof dgram.createSocket>;
-
-function bindSocket(sock: Socket, port: number, address: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    sock.once("error", reject);
-    sock.bind(port, address, () => {
-      sock.off("error", reject);
-      resolve();
-    });
-  });
-}
-
-function interfaceExists(name: string): boolean {
-  return Deno.networkInterfaces().some((i) => i.name === name);
 }
 
 async function main(args: string[]): Promise<number> {
@@ -98,36 +80,52 @@ async function main(args: string[]): Promise<number> {
   }
   // With --rx first: the groups joined whose first datagram since the join is still to come.
   const awaitingFirst = new Set<string>();
-  const onMessage = (msg: Uint8Array, rinfo: { address: string }) => {
-    const t = wallNow();
-    const p = decodePayload(msg);
-    if (p && rxMode === "first" && !awaitingFirst.delete(p.group)) return;
-    if (p) emit({ ev: "rx", group: p.group, seq: p.seq, src: rinfo.address, t });
-    else emit({ ev: "rx", group: null, seq: null, src: rinfo.address, len: msg.length, t });
+  // The lines of one read of the sockets go out in one write.
+  let lines: string[] = [];
+  const flush = () => {
+    const out = lines.join("");
+    lines = [];
+    Deno.stdout.writeSync(new TextEncoder().encode(out));
   };
-  const sock = dgram.createSocket({ type: "udp4", reuseAddr: true });
-  sock.on("message", onMessage);
-  await bindSocket(sock, port, "0.0.0.0");
-  // ipv6Only: IPv4 datagrams reach the udp4 socket only, never both.
-  let sock6: Socket | null = dgram.createSocket({ type: "udp6", reuseAddr: true, ipv6Only: true });
+  const onDatagram = ({ data, source, t }: Datagram) => {
+    const p = decodePayload(data);
+    if (p && rxMode === "first" && !awaitingFirst.delete(p.group)) return;
+    const ev = p
+      ? { ev: "rx", group: p.group, seq: p.seq, src: source, t }
+      : { ev: "rx", group: null, seq: null, src: source, len: data.length, t };
+    if (lines.length === 0) queueMicrotask(flush);
+    lines.push(JSON.stringify(ev) + "\n");
+  };
+  const libc = openLibc();
+  let receiver: MulticastReceiver;
   let noIpv6 = "";
-  sock6.on("message", onMessage);
+  let ifindex6 = 0;
   try {
-    await bindSocket(sock6, port, "::");
+    ifindex6 = interfaceIndex(libc, iface);
   } catch (e) {
-    noIpv6 = `No IPv6 socket: ${e instanceof Error ? e.message : e}`;
-    sock6.close();
-    sock6 = null;
+    noIpv6 = e instanceof Error ? e.message : String(e);
   }
+  try {
+    try {
+      receiver = new MulticastReceiver(libc, { port, ifaceAddr, ifindex6 });
+    } catch (e) {
+      if (ifindex6 === 0) throw e;
+      // No IPv6 in this kernel: IPv4 alone.
+      noIpv6 = `No IPv6 socket: ${e instanceof Error ? e.message : e}`;
+      receiver = new MulticastReceiver(libc, { port, ifaceAddr, ifindex6: 0 });
+    }
+  } catch (e) {
+    console.error(`host_agent: ${e instanceof Error ? e.message : e}`);
+    libc.close();
+    return 1;
+  }
+  const receiving = receiver.run(onDatagram);
   emit({ ev: "ready", port, t: wallNow() });
 
-  // The interface argument of node:dgram's IPv6 membership calls.
-  const on6 = (): Socket => {
-    if (sock6 === null) throw new Error(noIpv6);
-    if (!interfaceExists(iface)) {
-      throw new Error(`No interface "${iface}" with an address in this namespace`);
-    }
-    return sock6;
+  const membership = (group: string | undefined, join: boolean) => {
+    if (group === undefined) throw new Error("Which group?");
+    if (isIpv6Text(group) && noIpv6 !== "") throw new Error(noIpv6);
+    receiver.membership(group, join);
   };
   for await (const line of readLines(Deno.stdin.readable)) {
     const [cmd, arg] = line.trim().split(/\s+/);
@@ -136,14 +134,12 @@ async function main(args: string[]): Promise<number> {
     try {
       switch (cmd) {
         case "join":
-          if (arg !== undefined && isIpv6Text(arg)) on6().addMembership(arg, `::%${iface}`);
-          else sock.addMembership(arg, ifaceAddr);
+          membership(arg, true);
           if (arg !== undefined) awaitingFirst.add(arg);
           emit({ ev: "joined", group: arg, t: wallNow() });
           break;
         case "leave":
-          if (arg !== undefined && isIpv6Text(arg)) on6().dropMembership(arg, `::%${iface}`);
-          else sock.dropMembership(arg, ifaceAddr);
+          membership(arg, false);
           if (arg !== undefined) awaitingFirst.delete(arg);
           emit({ ev: "left", group: arg, t: wallNow() });
           break;
@@ -158,8 +154,10 @@ async function main(args: string[]): Promise<number> {
       emit({ ev: "error", cmd, group: arg ?? null, message, t: wallNow() });
     }
   }
-  sock.close();
-  sock6?.close();
+  await receiver.close();
+  await receiving.catch((e) => console.error(`host_agent: ${e instanceof Error ? e.message : e}`));
+  libc.close();
+  flush();
   emit({ ev: "bye", t: wallNow() });
   return 0;
 }

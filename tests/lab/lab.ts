@@ -152,7 +152,11 @@ export interface Lab extends AsyncDisposable {
   setMldVersion(ns: string, version: 0 | 1 | 2): Promise<void>;
   /** Starts a long-running process inside a namespace; {@link Lab.destroy} kills it. */
   spawnIn(ns: string, argv: string[], opts?: SpawnOptions): Deno.ChildProcess;
-  /** Reads a /proc file as seen from inside a namespace, e.g. `/proc/net/ip_mr_vif`. */
+  /**
+   * Reads a /proc file as seen from inside a namespace, e.g. `/proc/net/ip_mr_vif`. Files under
+   * `/proc/net/` are read directly, through a process that lives in the namespace (no process
+   * is started for it: a few microseconds, also under emulation); others by `cat` in it.
+   */
   readProc(ns: string, path: string): Promise<string>;
   /** Kills every process spawned in the lab and deletes its namespaces. Idempotent. */
   destroy(): Promise<void>;
@@ -410,6 +414,8 @@ class NamespaceLab implements Lab {
   readonly addr6: { src: string; upstream: string; downstream: string[] };
   #ipv6 = true;
   #children = new Set<Tracked>();
+  /** A process in each namespace, for reading `/proc/PID/net/`. */
+  #anchors = new Map<string, Deno.ChildProcess>();
   #destroying: Promise<void> | undefined;
 
   constructor(readonly id: string, readonly ns: LabNamespaces) {
@@ -521,6 +527,10 @@ class NamespaceLab implements Lab {
   }
 
   async readProc(ns: string, path: string): Promise<string> {
+    const anchor = this.#anchors.get(ns);
+    if (anchor !== undefined && path.startsWith("/proc/net/")) {
+      return await Deno.readTextFile(`/proc/${anchor.pid}/net/${path.slice("/proc/net/".length)}`);
+    }
     const r = await this.exec(ns, ["cat", path]);
     if (r.code !== 0) throw new Error(`Cannot read "${path}" in namespace "${ns}": ${r.stderr}`);
     return r.stdout;
@@ -535,7 +545,43 @@ class NamespaceLab implements Lab {
     await this.destroy();
   }
 
+  /**
+   * Starts a process that only sleeps in each namespace, so that {@link readProc} can read its
+   * `/proc/PID/net/`; resolves once each has entered its namespace (it runs `sleep` by then).
+   */
+  async anchor(): Promise<void> {
+    for (const ns of this.allNamespaces) {
+      const child = new Deno.Command("ip", {
+        args: ["netns", "exec", ns, "sleep", "infinity"],
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      this.#anchors.set(ns, child);
+    }
+    const deadline = performance.now() + scaledWait(5000);
+    for (const [ns, child] of this.#anchors) {
+      for (;;) {
+        const comm = await Deno.readTextFile(`/proc/${child.pid}/comm`).catch(() => "");
+        if (comm.trim() === "sleep") break;
+        if (performance.now() > deadline) {
+          throw new Error(`The anchor process of namespace "${ns}" did not start`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+  }
+
   async #teardown(): Promise<void> {
+    for (const child of this.#anchors.values()) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+    await Promise.all([...this.#anchors.values()].map((c) => c.status));
+    this.#anchors.clear();
     await Promise.all([...this.#children].map((t) => stopChild(t)));
     await deleteNamespaces(this.allNamespaces);
     liveIds.delete(this.id);
@@ -619,6 +665,7 @@ async function build(lab: NamespaceLab): Promise<void> {
   // By a child process: Deno 2.9 reads nothing under /proc without --allow-all.
   lab.ipv6 = (await run("sh", ["-c", "test -d /proc/sys/net/ipv6"])).code === 0;
   await ipBatch([], all.map((n) => `netns add ${n}`), "create namespaces");
+  await lab.anchor();
 
   // Before any link exists: per-interface settings are copied from "default" at creation.
   await Promise.all(all.map((n) =>

@@ -7,7 +7,7 @@
  */
 
 import { denoBin, labSupport } from "../lab/lab.ts";
-import { type PreparedVm, prepareVm, runInVm } from "./vm.ts";
+import { CHECKOUT, type PreparedVm, prepareVm, runInVm } from "./vm.ts";
 
 /** The environment variable that forces where: `host` or `vm`. */
 export const KERNEL_ENV = "MCAST_PROXY_KERNEL";
@@ -117,6 +117,8 @@ export interface PlaceOptions {
   prefetch?: (log: (message: string) => void) => Promise<void>;
   /** Stop the VM after this many seconds. */
   timeoutSeconds?: number;
+  /** Folders outside the checkout it writes to, shared writable with the guest (created first). */
+  writes?: string[];
 }
 
 /**
@@ -157,8 +159,15 @@ export async function placeOnMulticastKernel(
   const script = opts.script.startsWith("file:")
     ? decodeURIComponent(new URL(opts.script).pathname)
     : opts.script;
+  const writable = [CHECKOUT];
+  for (const dir of opts.writes ?? []) {
+    await Deno.mkdir(dir, { recursive: true });
+    writable.push(await Deno.realPath(dir));
+  }
   const r = await runInVm(vm, {
     argv: [denoBin(), "run", "--allow-all", "--no-prompt", script, ...flag.rest],
+    cwd: Deno.cwd(),
+    writable,
     env: Deno.stdout.isTerminal() ? { MCAST_PROXY_TTY: "1" } : {},
     ...(opts.timeoutSeconds !== undefined ? { timeoutSeconds: opts.timeoutSeconds } : {}),
   });
