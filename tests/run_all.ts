@@ -138,7 +138,13 @@ function spawnInherit(cmd: string, args: string[]): Promise<Deno.CommandStatus> 
     stdin: "null",
     stdout: "inherit",
     stderr: "inherit",
-    env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+    // Deno prints a Rust stack trace after every failed `deno test` when RUST_BACKTRACE is set:
+    // noise at the end of a run whose failures are listed above it.
+    env: {
+      DENO_NO_UPDATE_CHECK: "1",
+      RUST_BACKTRACE: "0",
+      ...(Deno.stdout.isTerminal() ? {} : { NO_COLOR: "1" }),
+    },
   }).spawn().status;
 }
 

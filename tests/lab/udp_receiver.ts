@@ -214,7 +214,7 @@ export class MulticastReceiver {
 }
 
 /** The address in a `sockaddr_in` or `sockaddr_in6` written by recvmsg. */
-function sourceOf(name: Uint8Array): string {
+export function sourceOf(name: Uint8Array): string {
   const v = new DataView(name.buffer, name.byteOffset, name.byteLength);
   return v.getUint16(0, true) === AF_INET
     ? formatIPv4(v.getUint32(4, false))
@@ -222,7 +222,7 @@ function sourceOf(name: Uint8Array): string {
 }
 
 /** The `SCM_TIMESTAMPNS` time of a datagram, in wall-clock ms, if the kernel gave one. */
-function arrivalOf(control: Uint8Array, length: number): number | undefined {
+export function arrivalOf(control: Uint8Array, length: number): number | undefined {
   const ts = findCmsgData(control, length, {
     level: SOL_SOCKET,
     type: SO_TIMESTAMPNS,

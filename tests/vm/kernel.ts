@@ -94,12 +94,13 @@ async function fetchKernel(pkg: string, dir: string): Promise<void> {
     }
     if (release === undefined) throw new Error(`No /boot/vmlinuz-* in ${pkg}`);
     const modules = await indexModules(`${work}/x/lib/modules/${release}`);
-    const compressed = [...modules.values()].find((p) => !p.endsWith(".ko"));
-    if (compressed !== undefined) {
-      throw new Error(`${pkg} ships compressed modules (${compressed}), which busybox cannot load`);
-    }
     const order = loadOrder(GUEST_MODULES, (name) => {
       const path = modules.get(name);
+      if (path !== undefined && !path.endsWith(".ko")) {
+        throw new Error(
+          `${pkg} ships ${name} compressed (${path}): busybox's insmod cannot load it`,
+        );
+      }
       return path === undefined ? undefined : modinfoDepends(Deno.readFileSync(path));
     });
     const staging = `${work}/out`;
