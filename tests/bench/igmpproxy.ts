@@ -32,7 +32,7 @@
  */
 
 import { aptInstall, runCommand as run } from "../lab/apt.ts";
-import type { Lab } from "../lab/lab.ts";
+import { type Lab, pathExists } from "../lab/lab.ts";
 import { sleep } from "../lab/kernel_state.ts";
 import { followLog, stopProcess } from "../lab/log_follower.ts";
 
@@ -48,15 +48,6 @@ export const IGMPPROXY_PACKAGE = "igmpproxy";
  * logged).
  */
 export const IGMPPROXY_DEFAULT_FLAGS: readonly string[] = ["-d", "-v", "-v"];
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Pids of the igmpproxy processes this module started and has not seen exit. */
 const ourPids = new Set<number>();
@@ -84,10 +75,10 @@ async function strayIgmpproxyPids(): Promise<number[]> {
  * survives.
  */
 async function stopSystemIgmpproxy(): Promise<void> {
-  if (await exists("/run/systemd/system")) {
+  if (await pathExists("/run/systemd/system")) {
     // The package has a SysV script only; systemd wraps it in a generated unit.
     await run("systemctl", ["disable", "--now", IGMPPROXY_PACKAGE]);
-  } else if (await exists("/etc/init.d/igmpproxy")) {
+  } else if (await pathExists("/etc/init.d/igmpproxy")) {
     // Not "/etc/init.d/igmpproxy stop": it stops every igmpproxy process by executable, the
     // lab's included, in whatever namespace they run.
     await run("update-rc.d", [IGMPPROXY_PACKAGE, "disable"]);
@@ -132,14 +123,14 @@ export function ensureIgmpproxy(
 }
 
 async function installIgmpproxy(log: (message: string) => void): Promise<string> {
-  if (await exists(IGMPPROXY_BIN)) return IGMPPROXY_BIN;
+  if (await pathExists(IGMPPROXY_BIN)) return IGMPPROXY_BIN;
   log(`installing Debian's ${IGMPPROXY_PACKAGE}, the benchmarks' peer`);
   try {
     await aptInstall([IGMPPROXY_PACKAGE]);
   } catch (e) {
     throw new Error(`Cannot install ${IGMPPROXY_PACKAGE}: ${e instanceof Error ? e.message : e}`);
   }
-  if (!(await exists(IGMPPROXY_BIN))) {
+  if (!(await pathExists(IGMPPROXY_BIN))) {
     throw new Error(`Cannot install ${IGMPPROXY_PACKAGE}: ${IGMPPROXY_BIN} is missing afterwards`);
   }
   await stopSystemIgmpproxy();

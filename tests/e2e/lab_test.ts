@@ -19,6 +19,7 @@ import { memberships6 } from "../lab/kernel_state.ts";
 import { parseIfInet6, parseIgmp6 } from "../lab/proc.ts";
 import { startSender } from "../lab/sender.ts";
 import { udpReachable } from "../lab/udp_echo.ts";
+import { scaledWait } from "../lab/wait_scale.ts";
 
 const PREFIX = "mcp-lt-"; // under the runner's cleanStaleLabs() default prefix "mcp-"
 const support = await labSupport();
@@ -149,7 +150,9 @@ Deno.test({
       }
       for (const [from, to, addr] of pairs) {
         if (ping) {
-          const r = await lab.exec(from, ["ping", "-c1", "-W1", addr]);
+          // Until one reply, a request every 0.2 s, within the (scaled) deadline.
+          const deadline = String(Math.ceil(scaledWait(2000) / 1000));
+          const r = await lab.exec(from, ["ping", "-c1", "-i0.2", "-w", deadline, addr]);
           equal(r.code, 0, `ping ${addr} from ${from}: ${r.stdout}${r.stderr}`);
         } else {
           ok(await udpReachable(lab, { fromNs: from, toNs: to, addr }), `${from} -> ${addr}`);

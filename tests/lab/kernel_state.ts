@@ -161,8 +161,8 @@ export async function lastGrowth(read: () => Promise<number>, watchMs: number): 
 }
 
 /**
- * Polls `check` every 50 ms until it holds; throws, naming `what`, after `ms` (default 5 s,
- * scaled by {@link scaledWait} under emulation).
+ * Polls `check` every 50 ms until it holds; throws, naming `what`, after `timeoutMs` (default
+ * 5 s, scaled by {@link scaledWait} under emulation).
  */
 export async function eventually(
   what: string,

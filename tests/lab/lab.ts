@@ -299,8 +299,8 @@ const liveIds = new Set<string>();
 
 let supportMemo: Promise<LabSupport> | undefined;
 
-/** Whether the running kernel has a /proc file (multicast routing: `ip_mr_vif`, `ip6_mr_vif`). */
-async function procExists(path: string): Promise<boolean> {
+/** Whether a file exists (for /proc: whether the running kernel has it). */
+export async function pathExists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
     return true;
@@ -323,7 +323,7 @@ export async function mldLabSupport(): Promise<LabSupport> {
   const lab = await labSupport();
   if (!lab.ok) return lab;
   const file = "/proc/net/ip6_mr_vif";
-  return await procExists(file) ? { ok: true } : noRouting("IPv6", file);
+  return await pathExists(file) ? { ok: true } : noRouting("IPv6", file);
 }
 
 /**
@@ -379,7 +379,7 @@ async function probeSupport(): Promise<LabSupport> {
       return { ok: false, reason: `cannot create veth or bridge links: ${links.stderr.trim()}` };
     }
     const file = "/proc/net/ip_mr_vif";
-    return await procExists(file) ? { ok: true } : noRouting("IPv4", file);
+    return await pathExists(file) ? { ok: true } : noRouting("IPv4", file);
   } finally {
     await run("ip", ["netns", "del", probe]);
   }
@@ -793,11 +793,11 @@ async function waitLinksUp(
   for (;;) {
     const r = await run("ip", ["-n", ns, "-br", "link", "show"]);
     if (r.code !== 0) throw new Error(`Cannot list links in namespace "${ns}": ${r.stderr}`);
-    const state = new Map(
+    const operstate = new Map(
       r.stdout.split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 2)
         .map((f) => [f[0].replace(/@.*/, ""), f[1]]),
     );
-    const fields = opts.links.map((name) => [name, state.get(name) ?? "missing"]);
+    const fields = opts.links.map((name) => [name, operstate.get(name) ?? "missing"]);
     const notReady = fields.filter(([, state]) => state !== "UP" && state !== "UNKNOWN")
       .map(([name, state]) => `${name} is ${state}`);
     if (notReady.length === 0 && opts.ipv6) {

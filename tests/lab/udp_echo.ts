@@ -16,6 +16,7 @@
 import dgram from "node:dgram";
 import { emit, parseEvent, readLines, wallNow } from "./json_lines.ts";
 import { denoRunArgv, type Lab } from "./lab.ts";
+import { scaledWait } from "./wait_scale.ts";
 
 /** Default UDP port of the echo server. */
 export const ECHO_PORT = 7007;
@@ -41,8 +42,14 @@ async function serve(port: number): Promise<number> {
   return 0;
 }
 
+/** Interval between the probe's datagrams: one lost datagram (or a slow neighbour resolution
+ * under emulation) must not read as "unreachable". */
+const PROBE_INTERVAL_MS = 250;
+
 async function probe(addr: string, port: number, timeoutMs: number): Promise<number> {
   const sock = dgram.createSocket({ type: addr.includes(":") ? "udp6" : "udp4" });
+  let sent = 0;
+  let interval: ReturnType<typeof setInterval> | undefined;
   try {
     const got = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
@@ -50,18 +57,30 @@ async function probe(addr: string, port: number, timeoutMs: number): Promise<num
         clearTimeout(timer);
         resolve(true);
       });
-      sock.send(new TextEncoder().encode("probe"), port, addr);
+      const send = () => {
+        sent++;
+        sock.send(new TextEncoder().encode("probe"), port, addr);
+      };
+      send();
+      interval = setInterval(send, PROBE_INTERVAL_MS);
     });
-    if (!got) console.error(`udp_echo: no echo from ${addr}:${port} within ${timeoutMs} ms`);
+    if (!got) {
+      console.error(
+        `udp_echo: no echo from ${addr}:${port} to ${sent} datagrams in ${timeoutMs} ms`,
+      );
+    }
     return got ? 0 : 1;
   } finally {
+    clearInterval(interval);
     sock.close();
   }
 }
 
 /**
- * Tells whether `addr` (an IPv4 or IPv6 address in namespace `toNs`) answers a UDP datagram
- * sent from namespace `fromNs`, by running an echo server there and a probe here.
+ * Tells whether `addr` (an IPv4 or IPv6 address in namespace `toNs`) answers UDP datagrams
+ * sent from namespace `fromNs`, by running an echo server there and a probe here. The probe
+ * sends every 250 ms until an echo comes back or `timeoutMs` (2 s, scaled) has passed; a
+ * failure's reason goes to stderr.
  */
 export async function udpReachable(
   lab: Lab,
@@ -75,10 +94,14 @@ export async function udpReachable(
     for (let r = await lines.next(); !r.done; r = await lines.next()) {
       if (parseEvent(r.value)?.ev === "ready") break;
     }
+    const timeoutMs = opts.timeoutMs ?? scaledWait(2000);
     const r = await lab.exec(
       opts.fromNs,
-      denoRunArgv(script, ["--probe", opts.addr, "--timeout", String(opts.timeoutMs ?? 1000)]),
+      denoRunArgv(script, ["--probe", opts.addr, "--timeout", String(timeoutMs)]),
     );
+    if (r.code !== 0) {
+      console.error(`udpReachable ${opts.fromNs} -> ${opts.addr}: ${r.stderr.trim()}`);
+    }
     return r.code === 0;
   } finally {
     server.kill("SIGTERM");

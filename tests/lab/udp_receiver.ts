@@ -37,6 +37,7 @@ import {
   SIZEOF_SOCKADDR_IN6,
 } from "../../ffi/linux_structs.ts";
 import { Receiver } from "../../ffi/receiver.ts";
+import { setSockOpt, setSockOptInt } from "../../ffi/sockopt.ts";
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "../../src/proto/addr.ts";
 import { sockaddrIn6 } from "./sender.ts";
 
@@ -110,22 +111,16 @@ export class MulticastReceiver {
     if (Number(result) < 0) throw new SysError(call, op, readErrno(this.#libc));
   }
 
-  #setInt(fd: number, level: number, option: number, name: string, value: number): void {
-    this.#check(
-      this.#libc.symbols.setsockopt(fd, level, option, new Int32Array([value]), 4),
-      "setsockopt",
-      name,
-    );
-  }
-
   #open(family: number, bound: Uint8Array): number {
     const s = this.#libc.symbols;
     const fd = s.socket(family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
     this.#check(fd, "socket", family === AF_INET ? "AF_INET" : "AF_INET6");
     try {
-      this.#setInt(fd, SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR", 1);
-      this.#setInt(fd, SOL_SOCKET, SO_TIMESTAMPNS, "SO_TIMESTAMPNS", 1);
-      if (family === AF_INET6) this.#setInt(fd, IPPROTO_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY", 1);
+      const on = (level: number, option: number, name: string) =>
+        setSockOptInt(this.#libc, fd, { level, option, name }, 1);
+      on(SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR");
+      on(SOL_SOCKET, SO_TIMESTAMPNS, "SO_TIMESTAMPNS");
+      if (family === AF_INET6) on(IPPROTO_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY");
       this.#check(s.bind(fd, bound, bound.length), "bind", family === AF_INET ? "IPv4" : "IPv6");
     } catch (e) {
       s.close(fd);
@@ -143,12 +138,11 @@ export class MulticastReceiver {
         address: this.#ifaceAddr,
         ifindex: 0,
       });
-      const opt = join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP;
-      this.#check(
-        this.#libc.symbols.setsockopt(this.#fd4, IPPROTO_IP, opt, req, req.length),
-        "setsockopt",
-        join ? "IP_ADD_MEMBERSHIP" : "IP_DROP_MEMBERSHIP",
-      );
+      setSockOpt(this.#libc, this.#fd4, {
+        level: IPPROTO_IP,
+        option: join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP,
+        name: join ? "IP_ADD_MEMBERSHIP" : "IP_DROP_MEMBERSHIP",
+      }, req);
       return;
     }
     const g6 = parseIPv6(group);
@@ -158,12 +152,11 @@ export class MulticastReceiver {
       group: g6,
       ifindex: this.#ifindex6,
     });
-    const opt = join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP;
-    this.#check(
-      this.#libc.symbols.setsockopt(this.#fd6, IPPROTO_IPV6, opt, req, req.length),
-      "setsockopt",
-      join ? "IPV6_ADD_MEMBERSHIP" : "IPV6_DROP_MEMBERSHIP",
-    );
+    setSockOpt(this.#libc, this.#fd6, {
+      level: IPPROTO_IPV6,
+      option: join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP,
+      name: join ? "IPV6_ADD_MEMBERSHIP" : "IPV6_DROP_MEMBERSHIP",
+    }, req);
   }
 
   /**

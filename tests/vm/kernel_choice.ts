@@ -6,7 +6,7 @@
  * @module
  */
 
-import { denoBin, labSupport } from "../lab/lab.ts";
+import { denoBin, labSupport, pathExists } from "../lab/lab.ts";
 import { CHECKOUT, type PreparedVm, prepareVm, runInVm } from "./vm.ts";
 
 /** The environment variable that forces where: `host` or `vm`. */
@@ -28,21 +28,12 @@ export type KernelChoice =
   | { where: "vm"; vm: PreparedVm; why: string }
   | { where: "none"; why: string };
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Reads what the running kernel has. */
 export async function hostKernel(): Promise<HostKernel> {
   return {
     release: Deno.osRelease(),
-    ipv4: await exists("/proc/net/ip_mr_vif"),
-    ipv6: await exists("/proc/net/ip6_mr_vif"),
+    ipv4: await pathExists("/proc/net/ip_mr_vif"),
+    ipv6: await pathExists("/proc/net/ip6_mr_vif"),
   };
 }
 
