@@ -11,11 +11,13 @@ import { type Config, formatDiagnostic } from "./conf/config.ts";
 import { checkMacroName } from "./conf/lexer.ts";
 import { printConfig } from "./conf/printer.ts";
 import { ConfigDirectories, directoryOf, normalizePath } from "./ffi/config_dirs.ts";
-import { openLibc } from "./ffi/libc.ts";
+import { type Libc, openLibc } from "./ffi/libc.ts";
 import { dropPrivileges, effectiveUid, lookupAccount } from "./ffi/privileges.ts";
 import { LinuxSys } from "./ffi/sys_linux.ts";
+import { installSyscallFilter, ownListeningTcpPorts, threadSeccompModes } from "./ffi/seccomp.ts";
+import { describeFilter, syscallArch } from "./ffi/seccomp_filter.ts";
 import { PATH_LOG, SyslogSocket } from "./ffi/syslog.ts";
-import { createLogger, type LogSink, stderrSink, syslogSink } from "./src/log.ts";
+import { createLogger, type Logger, type LogSink, stderrSink, syslogSink } from "./src/log.ts";
 import { type ConfigFs, DENO_CONFIG_FS, loadConfig } from "./src/runtime/config_file.ts";
 import { configuredFamilies, Daemon, StartupError } from "./src/runtime/daemon.ts";
 import { flagErrorMessage } from "./src/runtime/flags.ts";
@@ -177,6 +179,7 @@ export async function main(args: string[]): Promise<number> {
     }
     return "error" in again ? undefined : again.config;
   };
+  if (!applySyscallFilter(libc, log, verbosity > 0)) return 1;
   const sys = new LinuxSys(libc);
   const daemon = new Daemon({
     sys,
@@ -221,6 +224,54 @@ export async function main(args: string[]): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/**
+ * Puts every thread under the syscall filter (mcast-proxy(8), SECURITY): from here on no TCP
+ * socket, so no debugger on SIGUSR1, no program run, no tracing, no modules or mounts. Checks
+ * that every thread has it and that nothing listens on TCP already (a debugger a SIGUSR1 opened
+ * during start-up). False after a fatal log line.
+ */
+function applySyscallFilter(libc: Libc, log: Logger, verbose: boolean): boolean {
+  const arch = syscallArch(Deno.build.arch);
+  if (arch === undefined) {
+    log.warn(
+      `No syscall filter for ${Deno.build.arch}: a SIGUSR1 may open the runtime's debugger ` +
+        "on 127.0.0.1:9229",
+    );
+    return true;
+  }
+  try {
+    installSyscallFilter(libc, { arch, log: verbose });
+  } catch (err) {
+    log.fatal(
+      `Cannot install the syscall filter: ${err instanceof Error ? err.message : String(err)}`,
+    );
+    return false;
+  }
+  const modes = threadSeccompModes();
+  const unfiltered = [...modes].filter(([, mode]) => mode !== 2).map(([tid]) => tid);
+  if (unfiltered.length > 0) {
+    log.fatal(`Threads ${unfiltered.join(", ")} run without the syscall filter`);
+    return false;
+  }
+  const ports = ownListeningTcpPorts();
+  if (ports.length > 0) {
+    log.fatal(
+      `The daemon listens on TCP port ${ports.join(", ")} (the runtime's debugger, opened by a ` +
+        "signal during start-up?): stopping",
+    );
+    return false;
+  }
+  log.info(`Syscall filter on for all ${modes.size} threads: ${describeFilter()}`);
+  if (verbose) {
+    const numbers = Object.entries(arch.nr).map(([name, nr]) => `${nr} ${name}`).join(", ");
+    log.info(
+      `Each call the filter refuses goes to the kernel's audit log as type=SECCOMP with its ` +
+        `number (${arch.name}: ${numbers})`,
+    );
+  }
+  return true;
 }
 
 /**

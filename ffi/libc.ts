@@ -40,6 +40,9 @@ export const LIBC_SYMBOLS = {
   getresuid: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
   getresgid: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
   geteuid: { parameters: [], result: "u32" },
+  prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
+  /** syscall(2), for calls glibc has no wrapper for (seccomp): integer arguments only. */
+  syscall: { parameters: ["i64", "u64", "u64", "buffer"], result: "i64" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
@@ -49,6 +52,11 @@ export type Libc = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>;
 /** Opens the C library (glibc on Linux). Requires `--allow-ffi`. */
 export function openLibc(path = "libc.so.6"): Libc {
   return Deno.dlopen(path, LIBC_SYMBOLS);
+}
+
+/** The address of a buffer, for a struct field that points at it. */
+export function pointerValue(buf: Uint8Array): bigint {
+  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
 }
 
 /** Reads the calling thread's errno; call it right after the failing synchronous call. */

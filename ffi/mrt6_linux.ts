@@ -10,7 +10,7 @@
  */
 
 import { SysError } from "./errno.ts";
-import { type Libc, readErrno } from "./libc.ts";
+import { type Libc, pointerValue, readErrno } from "./libc.ts";
 import {
   AF_INET6,
   ICMP6_FILTER,
@@ -269,10 +269,6 @@ export class LinuxMrt6 {
       length: n,
     };
   }
-}
-
-function pointerValue(buf: Uint8Array): bigint {
-  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
 }
 
 function key(group: Uint8Array, ifindex: number): string {

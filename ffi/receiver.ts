@@ -7,13 +7,9 @@
  */
 
 import { Errno, SysError } from "./errno.ts";
-import { type Libc, readErrno } from "./libc.ts";
+import { type Libc, pointerValue, readErrno } from "./libc.ts";
 import { MSG_DONTWAIT } from "./linux_constants.ts";
 import { MSGHDR, SIZEOF_IOVEC, SIZEOF_MSGHDR } from "./linux_structs.ts";
-
-function pointerValue(buf: Uint8Array): bigint {
-  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
-}
 
 /** Sizes of the buffers of a {@link Receiver}. */
 export interface ReceiverSizes {

@@ -1,7 +1,9 @@
 // End to end, the install command and the built artifact: `scripts/install.ts --destdir` stages
 // the program (the single-file build with the Deno that runs it), the manuals, an example
-// configuration and the systemd unit; the installed program then passes the basic forwarding
-// scenario in the lab, jailed, and leaves the kernel tables empty. Needs root for the lab;
+// configuration and the systemd unit, which `systemd-analyze security` rates 3.5 or better; the
+// installed program then passes the basic forwarding scenario in the lab, jailed and under the
+// unit's sandbox (what of it the lab can apply without systemd), and leaves the kernel tables
+// empty. Needs root for the lab;
 // skipped with the reason printed otherwise.
 
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
@@ -9,7 +11,9 @@ import { createLab, denoBin, labSupport, SRC_ADDR, useIgmpV2Hosts } from "../lab
 import { Host } from "../lab/host.ts";
 import { startSender } from "../lab/sender.ts";
 import { labConfig, startDaemon } from "../lab/daemon.ts";
-import { entryOf, stopClean } from "../lab/kernel_state.ts";
+import { entryOf, logged, stopClean } from "../lab/kernel_state.ts";
+import { runCommand } from "../lab/apt.ts";
+import { sandboxArgv, serviceSettings } from "../lab/unit_sandbox.ts";
 import { installedShebang, layout } from "../../scripts/install.ts";
 import { DAEMON_V8_FLAGS } from "../../scripts/daemon_flags.ts";
 import { VERSION } from "../../main.ts";
@@ -18,6 +22,19 @@ const support = await labSupport();
 if (!support.ok) console.log(`SKIPPED install e2e test: ${support.reason}`);
 
 const INSTALL = decodeURIComponent(new URL("../../scripts/install.ts", import.meta.url).pathname);
+/** The worst `systemd-analyze security` exposure the unit may have. */
+const MAX_EXPOSURE = 3.5;
+/** CAP_NET_ADMIN, CAP_NET_RAW, CAP_SETGID, CAP_SETUID, CAP_SYS_CHROOT (<linux/capability.h>). */
+const UNIT_CAPS = (1n << 12n) | (1n << 13n) | (1n << 6n) | (1n << 7n) | (1n << 18n);
+
+/** A capability set of /proc/PID/status (`CapBnd`, `CapEff`, …). */
+async function capSet(pid: number, name: string): Promise<bigint> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  const m = new RegExp(`^${name}:\\s+([0-9a-f]+)$`, "m").exec(status);
+  ok(m !== null, `${name} in /proc/${pid}/status`);
+  return BigInt(`0x${m[1]}`);
+}
+
 const DIST_SCRIPT = decodeURIComponent(
   new URL("../../dist/mcast-proxy.js", import.meta.url).pathname,
 );
@@ -60,6 +77,16 @@ Deno.test({
       ok(unit.includes("\nExecStart=/usr/local/sbin/mcast-proxy -f /etc/mcast-proxy.conf\n"));
       ok(unit.includes("\nExecReload=/bin/kill -HUP $MAINPID\n"));
       ok(unit.includes("\nEnvironment=DENO_NO_UPDATE_CHECK=1\n"));
+      const rating = await runCommand("systemd-analyze", [
+        "security",
+        "--offline=true",
+        "--no-pager",
+        dest + at.service.path,
+      ]);
+      const exposure = /Overall exposure level for \S+: (\d+\.\d+) (\w+)/.exec(rating.stdout);
+      ok(exposure !== null, `systemd-analyze security: ${rating.stdout}${rating.stderr}`);
+      console.log(`  the unit's exposure: ${exposure[1]} ${exposure[2]}`);
+      ok(Number(exposure[1]) <= MAX_EXPOSURE, rating.stdout);
       // As the shebang runs it.
       const run = [
         ...[dest + at.deno, "run", "--allow-all", "--no-prompt", DAEMON_V8_FLAGS],
@@ -73,9 +100,17 @@ Deno.test({
 
       await using lab = await createLab({ prefix: "mcpin-", hostsPerLan: [1, 1] });
       await useIgmpV2Hosts(lab);
-      const daemon = await startDaemon(lab, { program: run });
+      const sandbox = sandboxArgv(serviceSettings(unit), run);
+      const daemon = await startDaemon(lab, { program: sandbox.argv, env: sandbox.env });
       await daemon.waitForLine(/info: Started/);
       await daemon.waitForLine(/info: Running as "nobody"/);
+      // The unit's bounding set, no new privileges, the filter; no capability left after the
+      // drop to the daemon's user.
+      const pid = daemon.child.pid;
+      equal(await capSet(pid, "CapBnd"), UNIT_CAPS, "CapabilityBoundingSet");
+      equal(await capSet(pid, "CapEff"), 0n, "no capability after the start");
+      ok(/^NoNewPrivs:\s+1$/m.test(await Deno.readTextFile(`/proc/${pid}/status`)));
+      ok(logged(daemon, "info").some((l) => l.startsWith("Syscall filter on for all")));
       ok(
         (await Deno.readTextFile(`/proc/${daemon.child.pid}/cmdline`)).includes(at.program),
         "the installed program runs",

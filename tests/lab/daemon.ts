@@ -63,6 +63,8 @@ export interface StartDaemonOptions {
   flags?: string[];
   /** Echo the daemon's log to our stderr. */
   echo?: boolean;
+  /** The Deno that runs `main.ts` (default this one, {@link denoBin}). */
+  deno?: string;
   /** The program to run instead of `main.ts` (e.g. a built artifact). */
   program?: string[];
   /** Extra environment variables. */
@@ -97,7 +99,7 @@ export async function startDaemon(lab: Lab, opts: StartDaemonOptions = {}): Prom
   await Deno.chmod(confPath, 0o644);
   const program = opts.program ??
     [
-      denoBin(),
+      opts.deno ?? denoBin(),
       "run",
       "--no-check",
       "--no-prompt",

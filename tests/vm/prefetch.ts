@@ -1,8 +1,9 @@
 /**
  * What the end-to-end tests and the benchmarks would fetch from the network, fetched on the
  * host before the test VM starts (the guest has no network, and sees the host's files):
- * Debian's igmpproxy, the peer of the benchmarks, and the esbuild package that `deno bundle`
- * (the single-file build) downloads into Deno's cache on first use.
+ * Debian's igmpproxy, the peer of the benchmarks, the esbuild package that `deno bundle`
+ * (the single-file build) downloads into Deno's cache on first use, and the newest Deno on npm,
+ * which the security tests run the daemon with too.
  *
  * @module
  */
@@ -10,15 +11,17 @@
 import { ensureIgmpproxy } from "../bench/igmpproxy.ts";
 import { runCommand } from "../lab/apt.ts";
 import { denoBin } from "../lab/lab.ts";
+import { fetchNewestDeno } from "../lab/newest_deno.ts";
 import { CHECKOUT } from "./vm.ts";
 
 /**
- * Installs igmpproxy when it is missing (saying so through `log`) and fills Deno's cache with
- * what `deno bundle` needs, by bundling the daemon once into a file that is thrown away.
- * Throws with the reason when either fails.
+ * Installs igmpproxy when it is missing (saying so through `log`), fills Deno's cache with
+ * what `deno bundle` needs, by bundling the daemon once into a file that is thrown away, and
+ * fetches the newest Deno. Throws with the reason when any fails.
  */
 export async function prefetchForGuest(log: (message: string) => void): Promise<void> {
   await ensureIgmpproxy({ log });
+  await fetchNewestDeno(log);
   const dir = await Deno.makeTempDir({ prefix: "mcast-proxy-prefetch-" });
   try {
     const r = await runCommand(

@@ -1,0 +1,116 @@
+/**
+ * Installing the syscall filter of `seccomp_filter.ts` on every thread of the process, and the
+ * checks around it: which threads run under it, and whether a TCP socket listens in the
+ * process (the runtime's debugger, opened by a SIGUSR1 that came before the filter).
+ *
+ * `prctl(PR_SET_NO_NEW_PRIVS)` first (an unprivileged process may install a filter only then;
+ * `execve` could never gain privileges anyway), then `seccomp(SECCOMP_SET_MODE_FILTER,
+ * SECCOMP_FILTER_FLAG_TSYNC)` so that the runtime's threads started before take it too; threads
+ * started later inherit it. A filter can't be removed: the process keeps it until it exits.
+ *
+ * @module
+ */
+
+import { SysError } from "./errno.ts";
+import { type Libc, pointerValue, readErrno } from "./libc.ts";
+import {
+  encodeFilter,
+  filterProgram,
+  PR_SET_NO_NEW_PRIVS,
+  SECCOMP_FILTER_FLAG_LOG,
+  SECCOMP_FILTER_FLAG_TSYNC,
+  SECCOMP_SET_MODE_FILTER,
+  type SyscallArch,
+} from "./seccomp_filter.ts";
+
+/** `struct sock_fprog` (64-bit): u16 len @0, `struct sock_filter *` @8. */
+const SIZEOF_SOCK_FPROG = 16;
+
+/**
+ * Installs the filter for `arch` on every thread. With `log`, the kernel also writes each
+ * refused call to the audit log (`type=SECCOMP … syscall=N`). Throws {@link SysError} when the
+ * kernel refuses (no seccomp: ENOSYS or EINVAL), or an Error naming a thread it could not
+ * synchronize.
+ */
+export function installSyscallFilter(
+  libc: Libc,
+  opts: { arch: SyscallArch; log: boolean },
+): void {
+  if (libc.symbols.prctl(PR_SET_NO_NEW_PRIVS, 1n, 0n, 0n, 0n) < 0) {
+    throw new SysError("prctl", "PR_SET_NO_NEW_PRIVS", readErrno(libc));
+  }
+  const program = filterProgram(opts.arch);
+  const filter = encodeFilter(program);
+  const fprog = new Uint8Array(SIZEOF_SOCK_FPROG);
+  const v = new DataView(fprog.buffer);
+  v.setUint16(0, program.length, true);
+  v.setBigUint64(8, pointerValue(filter), true);
+  const flags = SECCOMP_FILTER_FLAG_TSYNC | (opts.log ? SECCOMP_FILTER_FLAG_LOG : 0);
+  const r = libc.symbols.syscall(
+    BigInt(opts.arch.seccomp),
+    BigInt(SECCOMP_SET_MODE_FILTER),
+    BigInt(flags),
+    fprog,
+  );
+  if (r < 0n) throw new SysError("seccomp", "SECCOMP_SET_MODE_FILTER", readErrno(libc));
+  // With TSYNC, a positive result is a thread that could not take the filter.
+  if (r > 0n) throw new Error(`seccomp(SECCOMP_SET_MODE_FILTER): thread ${r} kept its own`);
+}
+
+/** The seccomp mode of each thread of this process (`Seccomp:` in /proc/self/task/N/status). */
+export function threadSeccompModes(): Map<number, number> {
+  const modes = new Map<number, number>();
+  for (const t of Deno.readDirSync("/proc/self/task")) {
+    try {
+      const status = Deno.readTextFileSync(`/proc/self/task/${t.name}/status`);
+      const m = status.match(/^Seccomp:\s+(\d+)$/m);
+      if (m !== null) modes.set(Number(t.name), Number(m[1]));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return modes;
+}
+
+/**
+ * The local ports of the TCP sockets in LISTEN state, among `/proc/net/tcp` (or `tcp6`) lines,
+ * whose inode is one of `inodes`.
+ */
+export function listeningPorts(procNetTcp: string, inodes: ReadonlySet<number>): number[] {
+  const ports: number[] = [];
+  for (const line of procNetTcp.split("\n").slice(1)) {
+    // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ...
+    const f = line.trim().split(/\s+/);
+    const TCP_LISTEN = "0A";
+    if (f.length > 9 && f[3] === TCP_LISTEN && inodes.has(Number(f[9]))) {
+      ports.push(parseInt(f[1].slice(f[1].lastIndexOf(":") + 1), 16));
+    }
+  }
+  return ports;
+}
+
+/** The inodes of this process's open sockets (`socket:[N]` links in /proc/self/fd). */
+export function ownSocketInodes(): Set<number> {
+  const out = new Set<number>();
+  for (const e of Deno.readDirSync("/proc/self/fd")) {
+    try {
+      const m = Deno.readLinkSync(`/proc/self/fd/${e.name}`).match(/^socket:\[(\d+)\]$/);
+      if (m !== null) out.add(Number(m[1]));
+    } catch {
+      // closed meanwhile (the readDir's own descriptor)
+    }
+  }
+  return out;
+}
+
+/** The TCP ports this process listens on (none, when nothing opened the debugger). */
+export function ownListeningTcpPorts(): number[] {
+  const own = ownSocketInodes();
+  return ["/proc/self/net/tcp", "/proc/self/net/tcp6"].flatMap((file) => {
+    try {
+      return listeningPorts(Deno.readTextFileSync(file), own);
+    } catch {
+      return []; // no IPv6
+    }
+  });
+}
