@@ -7,6 +7,7 @@ import {
   BPF_AND_K,
   BPF_JEQ_K,
   BPF_JGE_K,
+  BPF_JSET_K,
   BPF_LD_W_ABS,
   BPF_RET_K,
   describeFilter,
@@ -38,6 +39,9 @@ function run(program: readonly SockFilter[], data: Uint8Array): number {
         break;
       case BPF_JGE_K:
         pc += a >= k ? jt : jf;
+        break;
+      case BPF_JSET_K:
+        pc += (a & k) !== 0 ? jt : jf;
         break;
       case BPF_AND_K:
         a = (a & k) >>> 0;
@@ -89,6 +93,18 @@ for (const arch of [X86_64, AARCH64]) {
     // The kernel reads int arguments from the low half: junk in the high half changes nothing.
     equal(verdict("socket", (1n << 32n) | BigInt(AF_INET), SOCK_STREAM, 0), EPERM);
     equal(verdict("socket", AF_INET, (1n << 40n) | BigInt(SOCK_STREAM), 0), EPERM);
+  });
+
+  Deno.test(`seccomp filter (${arch.name}): threads yes, namespaces no; clone3 is ENOSYS`, () => {
+    // glibc's pthread_create: CLONE_VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|SETTLS|PARENT_SETTID|
+    // CHILD_CLEARTID; fork: SIGCHLD|CHILD_SETTID|CHILD_CLEARTID.
+    equal(verdict("clone", 0x3d0f00), SECCOMP_RET_ALLOW);
+    equal(verdict("clone", 0x1200011), SECCOMP_RET_ALLOW);
+    for (const ns of [0x20000, 0x2000000, 0x4000000, 0x8000000, 0x10000000, 0x20000000]) {
+      equal(verdict("clone", 0x11 | ns), EPERM, ns.toString(16));
+    }
+    equal(verdict("clone", 0x40000000 | 0x11), EPERM, "CLONE_NEWNET");
+    equal(verdict("clone3", 0), SECCOMP_RET_ERRNO | 38);
   });
 
   Deno.test(`seccomp filter (${arch.name}): every refused syscall is refused`, () => {

@@ -214,7 +214,9 @@ Deno.test({
     ok(report.threads[1] > report.threads[0], "a worker thread started after the filter");
     deepStrictEqual([...new Set(report.modes)], [2], "every thread, the new one too");
     const { calls } = report;
-    for (const refused of ["tcp4", "tcp6", "packet"]) equal(calls[refused], "EPERM", refused);
+    for (const refused of ["tcp4", "tcp6", "packet", "unshare"]) {
+      equal(calls[refused], "EPERM", refused);
+    }
     for (const kept of ["udp4", "udp6", "rawIgmp", "rawIcmp6", "netlink", "unixStream"]) {
       equal(calls[kept], "ok", kept);
     }

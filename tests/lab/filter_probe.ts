@@ -72,6 +72,14 @@ async function probe(log: boolean): Promise<ProbeReport> {
   socket("netlink", AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
   socket("unixStream", AF_UNIX, SOCK_STREAM, 0);
   socket("unixDgram", AF_UNIX, SOCK_DGRAM, 0);
+  // A new namespace (a user namespace needs no privilege where the filter is not).
+  const extra = Deno.dlopen("libc.so.6", { unshare: { parameters: ["i32"], result: "i32" } });
+  try {
+    const CLONE_NEWUSER = 0x10000000;
+    calls.unshare = extra.symbols.unshare(CLONE_NEWUSER) < 0 ? errnoName(readErrno(libc)) : "ok";
+  } finally {
+    extra.close();
+  }
   // The runtime's own paths: a TCP listener (as its debugger opens) and running a program.
   try {
     Deno.listen({ hostname: "127.0.0.1", port: 0 }).close();
