@@ -41,7 +41,7 @@ export const LIBC_SYMBOLS = {
   getresgid: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
   geteuid: { parameters: [], result: "u32" },
   prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
-  /** syscall(2), for calls glibc has no wrapper for (seccomp): integer arguments only. */
+  /** syscall(2), for seccomp(2), which glibc has no wrapper for: number, op, flags, pointer. */
   syscall: { parameters: ["i64", "u64", "u64", "buffer"], result: "i64" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
