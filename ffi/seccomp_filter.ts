@@ -138,6 +138,21 @@ export interface SyscallArch {
   seccomp: number;
 }
 
+/** Syscalls added since Linux 5.1 have one number on every architecture (from 424 on). */
+const UNIFIED = Object.freeze({
+  io_uring_setup: 425,
+  io_uring_enter: 426,
+  io_uring_register: 427,
+  open_tree: 428,
+  move_mount: 429,
+  fsopen: 430,
+  fsconfig: 431,
+  fsmount: 432,
+  fspick: 433,
+  clone3: 435,
+  mount_setattr: 442,
+});
+
 /** x86_64, `<asm/unistd_64.h>`. */
 export const X86_64: SyscallArch = Object.freeze({
   name: "x86_64",
@@ -145,9 +160,9 @@ export const X86_64: SyscallArch = Object.freeze({
   foreignAbove: X32_SYSCALL_BIT,
   seccomp: 317,
   nr: Object.freeze({
+    ...UNIFIED,
     socket: 41,
     clone: 56,
-    clone3: 435,
     execve: 59,
     execveat: 322,
     ptrace: 101,
@@ -159,13 +174,6 @@ export const X86_64: SyscallArch = Object.freeze({
     mount: 165,
     umount2: 166,
     pivot_root: 155,
-    open_tree: 428,
-    move_mount: 429,
-    fsopen: 430,
-    fsconfig: 431,
-    fsmount: 432,
-    fspick: 433,
-    mount_setattr: 442,
     bpf: 321,
     perf_event_open: 298,
     kexec_load: 246,
@@ -173,9 +181,6 @@ export const X86_64: SyscallArch = Object.freeze({
     reboot: 169,
     swapon: 167,
     swapoff: 168,
-    io_uring_setup: 425,
-    io_uring_enter: 426,
-    io_uring_register: 427,
     unshare: 272,
     setns: 308,
     keyctl: 250,
@@ -191,9 +196,9 @@ export const AARCH64: SyscallArch = Object.freeze({
   auditArch: AUDIT_ARCH_AARCH64,
   seccomp: 277,
   nr: Object.freeze({
+    ...UNIFIED,
     socket: 198,
     clone: 220,
-    clone3: 435,
     execve: 221,
     execveat: 281,
     ptrace: 117,
@@ -205,13 +210,6 @@ export const AARCH64: SyscallArch = Object.freeze({
     mount: 40,
     umount2: 39,
     pivot_root: 41,
-    open_tree: 428,
-    move_mount: 429,
-    fsopen: 430,
-    fsconfig: 431,
-    fsmount: 432,
-    fspick: 433,
-    mount_setattr: 442,
     bpf: 280,
     perf_event_open: 241,
     kexec_load: 104,
@@ -219,9 +217,6 @@ export const AARCH64: SyscallArch = Object.freeze({
     reboot: 142,
     swapon: 224,
     swapoff: 225,
-    io_uring_setup: 425,
-    io_uring_enter: 426,
-    io_uring_register: 427,
     unshare: 97,
     setns: 268,
     keyctl: 219,
