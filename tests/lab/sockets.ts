@@ -26,7 +26,10 @@ export type SocketTable = (typeof SOCKET_TABLES)[number];
 export interface SocketInfo {
   /** Its inode. */
   inode: number;
-  /** The table it is in; undefined when none has it. */
+  /**
+   * The table it is in; undefined when none has it: a UDP socket never bound nor used to send
+   * (a membership socket) is in no table, and can receive nothing addressed to it.
+   */
   table?: SocketTable;
   /**
    * What it is bound to: the local port for TCP and UDP, the protocol for raw sockets, the
@@ -127,9 +130,14 @@ export async function processSockets(pid: number): Promise<SocketInfo[]> {
   return matchSockets(inodes, tables);
 }
 
-/** One line per socket, e.g. `raw:2` or `unix:/dev/log`, sorted: for messages and diffs. */
+/**
+ * One line per socket, e.g. `raw:2`, `unix:/dev/log` or `unbound` (in no table), sorted: for
+ * messages and diffs.
+ */
 export function describeSockets(sockets: readonly SocketInfo[]): string[] {
   return sockets.map((s) =>
-    `${s.table ?? "unknown"}:${s.local ?? ""}${s.listening ? " LISTENING" : ""}`
+    s.table === undefined
+      ? "unbound"
+      : `${s.table}:${s.local ?? ""}${s.listening ? " LISTENING" : ""}`
   ).sort();
 }

@@ -61,6 +61,6 @@ Deno.test("describeSockets: one sorted word per socket", () => {
     "netlink:0",
     "raw:2",
     "tcp:9229 LISTENING",
-    "unknown:",
+    "unbound",
   ]);
 });
