@@ -54,6 +54,10 @@ export const AF_UNIX = 1;
 export const MSG_NOSIGNAL = 0x4000;
 /** Raw socket. */
 export const SOCK_RAW = 3;
+/** Connection-based byte stream (TCP for AF_INET and AF_INET6). */
+export const SOCK_STREAM = 1;
+/** Link-level packet sockets (<linux/if_packet.h>). */
+export const AF_PACKET = 17;
 /** Socket flag: non-blocking. */
 export const SOCK_NONBLOCK = 0o4000;
 /** Socket flag: close on exec. */

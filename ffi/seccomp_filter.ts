@@ -30,6 +30,8 @@
  * @module
  */
 
+import { AF_INET, AF_INET6, AF_NETLINK, AF_UNIX, SOCK_DGRAM, SOCK_RAW } from "./linux_constants.ts";
+
 /** `<linux/audit.h>`: AUDIT_ARCH_X86_64 = EM_X86_64 | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE. */
 export const AUDIT_ARCH_X86_64 = 0xc000003e;
 /** `<linux/audit.h>`: AUDIT_ARCH_AARCH64 = EM_AARCH64 | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE. */
@@ -51,8 +53,6 @@ export const SECCOMP_RET_ERRNO = 0x00050000;
 export const SECCOMP_RET_ALLOW = 0x7fff0000;
 /** `<linux/prctl.h>` */
 export const PR_SET_NO_NEW_PRIVS = 38;
-/** `<linux/prctl.h>` */
-export const PR_GET_SECCOMP = 21;
 
 /** `<linux/filter.h>`: BPF_LD | BPF_W | BPF_ABS. */
 export const BPF_LD_W_ABS = 0x20;
@@ -72,14 +72,6 @@ export const BPF_MAXINSNS = 4096;
 /** `struct seccomp_data` offsets: nr, arch, then six u64 args (the low half first, LE). */
 export const SECCOMP_DATA = Object.freeze({ nr: 0, arch: 4, args: 16 });
 
-/** `<bits/socket.h>` */
-const AF_UNIX = 1;
-const AF_INET = 2;
-const AF_INET6 = 10;
-const AF_NETLINK = 16;
-/** `<bits/socket_type.h>` */
-const SOCK_DGRAM = 2;
-const SOCK_RAW = 3;
 /** The type bits of socket(2)'s second argument (the rest are SOCK_NONBLOCK, SOCK_CLOEXEC). */
 const SOCK_TYPE_MASK = 0xf;
 /** `<asm-generic/errno-base.h>` */

@@ -23,6 +23,18 @@ import {
   syscallArch,
   X86_64,
 } from "./seccomp_filter.ts";
+import {
+  AF_INET,
+  AF_INET6,
+  AF_NETLINK,
+  AF_PACKET,
+  AF_UNIX,
+  SOCK_CLOEXEC,
+  SOCK_DGRAM,
+  SOCK_NONBLOCK,
+  SOCK_RAW,
+  SOCK_STREAM,
+} from "./linux_constants.ts";
 
 /** A classic-BPF interpreter for the instructions the filter uses, over a `seccomp_data`. */
 function run(program: readonly SockFilter[], data: Uint8Array): number {
@@ -66,9 +78,8 @@ function call(arch: number, nr: number, ...args: (number | bigint)[]): Uint8Arra
 }
 
 const EPERM = SECCOMP_RET_ERRNO | 1;
-const AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10, AF_NETLINK = 16, AF_PACKET = 17;
-const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_RAW = 3, SOCK_SEQPACKET = 5;
-const SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o2000000;
+/** `<bits/socket_type.h>` */
+const SOCK_SEQPACKET = 5;
 
 for (const arch of [X86_64, AARCH64]) {
   const program = filterProgram(arch);

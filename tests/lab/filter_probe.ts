@@ -23,18 +23,16 @@ import {
   AF_INET,
   AF_INET6,
   AF_NETLINK,
+  AF_PACKET,
+  AF_UNIX,
   IPPROTO_ICMPV6,
   IPPROTO_IGMP,
   NETLINK_ROUTE,
   SOCK_CLOEXEC,
   SOCK_DGRAM,
   SOCK_RAW,
+  SOCK_STREAM,
 } from "../../ffi/linux_constants.ts";
-
-/** `<bits/socket.h>`, `<bits/socket_type.h>` */
-const AF_UNIX = 1;
-const AF_PACKET = 17;
-const SOCK_STREAM = 1;
 
 /** What each probe call did: "ok", or the errno's name, or the error's message. */
 export type ProbeCalls = Record<string, string>;

@@ -37,7 +37,7 @@
 
 import { errnoName } from "../../ffi/errno.ts";
 import { type Libc, openLibc, readErrno } from "../../ffi/libc.ts";
-import { SOCK_CLOEXEC, SOCK_DGRAM } from "../../ffi/linux_constants.ts";
+import { AF_PACKET, SOCK_CLOEXEC, SOCK_DGRAM } from "../../ffi/linux_constants.ts";
 import { formatIPv4, isIPv4Multicast, parseIPv4 } from "../../src/proto/addr.ts";
 import {
   CHANGE_TO_EXCLUDE_MODE,
@@ -59,8 +59,6 @@ import {
 import { awaitReady, emit, parseEvent, readLines, wallNow } from "./json_lines.ts";
 import { denoRunArgv, type Lab } from "./lab.ts";
 
-/** Packet sockets, `<linux/socket.h>`. */
-const AF_PACKET = 17;
 /** EtherType of IPv4, `<linux/if_ether.h>`. */
 const ETH_P_IP = 0x0800;
 /** sizeof(struct sockaddr_ll). */
