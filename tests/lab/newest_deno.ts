@@ -10,7 +10,7 @@
 import { runCommand } from "./apt.ts";
 import { denoBin } from "./lab.ts";
 
-/** Where the newest Deno is installed, and its note `newest.json`. */
+/** Where Deno versions from npm are installed (one folder each), and the note `newest.json`. */
 export const NEWEST_DENO_DIR = decodeURIComponent(
   new URL("../../.cache/deno-newest", import.meta.url).pathname,
 );
@@ -33,30 +33,60 @@ export async function pinnedDenoVersion(): Promise<string> {
   return String(pkg.dependencies.deno);
 }
 
+const NPM_ENV = { npm_config_update_notifier: "false", npm_config_fund: "false" };
+
+/** The executable an npm install of `deno` leaves under `dir`, or undefined. */
+async function installedDeno(dir: string): Promise<string | undefined> {
+  const platform = Deno.build.arch === "aarch64" ? "linux-arm64-glibc" : "linux-x64-glibc";
+  for (
+    const bin of [`${dir}/node_modules/@deno/${platform}/deno`, `${dir}/node_modules/deno/deno`]
+  ) {
+    try {
+      if ((await Deno.stat(bin)).isFile) return bin;
+    } catch {
+      // not this one
+    }
+  }
+  return undefined;
+}
+
 /**
- * Asks npm for the newest `deno` and installs it into {@link NEWEST_DENO_DIR} unless it is the
- * pinned version or already there. Needs the npm registry; throws with npm's reason.
+ * Installs `deno@version` from npm into {@link NEWEST_DENO_DIR} (once) and returns its
+ * executable. Throws with npm's reason.
+ */
+export async function installDeno(
+  version: string,
+  log: (message: string) => void,
+): Promise<string> {
+  const dir = `${NEWEST_DENO_DIR}/${version}`;
+  const have = await installedDeno(dir);
+  if (have !== undefined) return have;
+  log(`installing deno ${version} from npm into ${dir}`);
+  await Deno.mkdir(dir, { recursive: true });
+  const r = await runCommand(
+    "npm",
+    ["install", "--no-save", "--no-audit", "--prefix", dir, `deno@${version}`],
+    { env: NPM_ENV },
+  );
+  const bin = await installedDeno(dir);
+  if (r.code !== 0 || bin === undefined) {
+    throw new Error(`Cannot install deno ${version}: ${r.stderr.trim() || "no executable"}`);
+  }
+  return bin;
+}
+
+/**
+ * Asks npm for the newest `deno` and installs it unless it is the pinned version. Needs the npm
+ * registry; throws with npm's reason.
  */
 export async function fetchNewestDeno(log: (message: string) => void): Promise<DenoRuntime> {
-  const npmEnv = { npm_config_update_notifier: "false", npm_config_fund: "false" };
-  const view = await runCommand("npm", ["view", "deno", "version"], { env: npmEnv });
+  const view = await runCommand("npm", ["view", "deno", "version"], { env: NPM_ENV });
   const version = view.stdout.trim();
   if (view.code !== 0 || !/^\d+\.\d+\.\d+/.test(version)) {
     throw new Error(`Cannot ask npm for the newest deno: ${view.stderr.trim() || version}`);
   }
   const pinned = version === await pinnedDenoVersion();
-  const bin = pinned ? denoBin() : `${NEWEST_DENO_DIR}/node_modules/deno/deno`;
-  const have = await newestDenoNote();
-  if (!pinned && have?.version !== version) {
-    log(`installing deno ${version} (the newest on npm) into ${NEWEST_DENO_DIR}`);
-    await Deno.mkdir(NEWEST_DENO_DIR, { recursive: true });
-    const r = await runCommand(
-      "npm",
-      ["install", "--no-save", "--no-audit", "--prefix", NEWEST_DENO_DIR, `deno@${version}`],
-      { env: npmEnv },
-    );
-    if (r.code !== 0) throw new Error(`Cannot install deno ${version}: ${r.stderr.trim()}`);
-  }
+  const bin = pinned ? denoBin() : await installDeno(version, log);
   const runtime = { version, bin, pinned };
   await Deno.mkdir(NEWEST_DENO_DIR, { recursive: true });
   await Deno.writeTextFile(NOTE, JSON.stringify(runtime) + "\n");
