@@ -3,8 +3,7 @@
 // configuration and the systemd unit, which `systemd-analyze security` rates 3.5 or better; the
 // installed program then passes the basic forwarding scenario in the lab, jailed and under the
 // unit's sandbox (what of it the lab can apply without systemd), and leaves the kernel tables
-// empty. Needs root for the lab;
-// skipped with the reason printed otherwise.
+// empty. Needs root for the lab; skipped with the reason printed otherwise.
 
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { createLab, denoBin, labSupport, SRC_ADDR, useIgmpV2Hosts } from "../lab/lab.ts";
