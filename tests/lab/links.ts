@@ -25,7 +25,11 @@ export interface AddLinkOptions {
 /** Interface indexes for links made here: away from the ones the lab numbers from 10. */
 const FIRST_INDEX = 200;
 
-async function ip(args: string[], stdin?: string): Promise<void> {
+/**
+ * Runs `ip` with `args` (and `stdin` as a batch, with `-batch -`); throws with its error and
+ * the commands when it fails.
+ */
+export async function ip(args: string[], stdin?: string): Promise<void> {
   const child = new Deno.Command("ip", {
     args,
     stdin: stdin === undefined ? "null" : "piped",
