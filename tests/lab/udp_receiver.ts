@@ -23,8 +23,10 @@ import {
   IPPROTO_UDP,
   IPV6_ADD_MEMBERSHIP,
   IPV6_DROP_MEMBERSHIP,
+  POLLIN,
   SOCK_CLOEXEC,
   SOCK_DGRAM,
+  SOL_SOCKET,
 } from "../../ffi/linux_constants.ts";
 import {
   encodeIpMreqn,
@@ -41,16 +43,12 @@ import { setSockOpt, setSockOptInt } from "../../ffi/sockopt.ts";
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "../../src/proto/addr.ts";
 import { sockaddrIn6 } from "./sender.ts";
 
-/** `<sys/socket.h>` */
-const SOL_SOCKET = 1;
 /** `<asm-generic/socket.h>` */
 const SO_REUSEADDR = 2;
 /** `<asm-generic/socket.h>`: receive timestamps as `struct timespec`; also the cmsg type. */
 const SO_TIMESTAMPNS = 35;
 /** `<linux/in6.h>` */
 const IPV6_V6ONLY = 26;
-/** `<poll.h>` */
-const POLLIN = 0x1;
 /** How long one `poll` waits at most, so that {@link MulticastReceiver.close} is prompt. */
 const POLL_MS = 200;
 
