@@ -57,12 +57,15 @@ export function installSyscallFilter(
   if (r > 0n) throw new Error(`seccomp(SECCOMP_SET_MODE_FILTER): thread ${r} kept its own`);
 }
 
-/** The seccomp mode of each thread of this process (`Seccomp:` in /proc/self/task/N/status). */
-export function threadSeccompModes(): Map<number, number> {
+/**
+ * The seccomp mode of each thread of a process, this one by default (`Seccomp:` in
+ * /proc/PID/task/N/status; 2 is a filter).
+ */
+export function threadSeccompModes(pid: number | "self" = "self"): Map<number, number> {
   const modes = new Map<number, number>();
-  for (const t of Deno.readDirSync("/proc/self/task")) {
+  for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
     try {
-      const status = Deno.readTextFileSync(`/proc/self/task/${t.name}/status`);
+      const status = Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/status`);
       const m = status.match(/^Seccomp:\s+(\d+)$/m);
       if (m !== null) modes.set(Number(t.name), Number(m[1]));
     } catch {
@@ -73,16 +76,16 @@ export function threadSeccompModes(): Map<number, number> {
 }
 
 /**
- * The local ports of the TCP sockets in LISTEN state, among `/proc/net/tcp` (or `tcp6`) lines,
- * whose inode is one of `inodes`.
+ * The local ports of the TCP sockets in LISTEN state, among `/proc/net/tcp` (or `tcp6`) lines;
+ * with `inodes`, only those whose inode is one of them.
  */
-export function listeningPorts(procNetTcp: string, inodes: ReadonlySet<number>): number[] {
+export function listeningPorts(procNetTcp: string, inodes?: ReadonlySet<number>): number[] {
   const ports: number[] = [];
   for (const line of procNetTcp.split("\n").slice(1)) {
     // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ...
     const f = line.trim().split(/\s+/);
     const TCP_LISTEN = "0A";
-    if (f.length > 9 && f[3] === TCP_LISTEN && inodes.has(Number(f[9]))) {
+    if (f.length > 9 && f[3] === TCP_LISTEN && (inodes?.has(Number(f[9])) ?? true)) {
       ports.push(parseInt(f[1].slice(f[1].lastIndexOf(":") + 1), 16));
     }
   }

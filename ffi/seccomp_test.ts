@@ -21,4 +21,5 @@ Deno.test("listeningPorts: the listening sockets among the given inodes, and the
   deepStrictEqual(listeningPorts(TCP, new Set()), []);
   deepStrictEqual(listeningPorts(TCP6, new Set([777])), [9229]);
   deepStrictEqual(listeningPorts("", new Set([1])), []);
+  deepStrictEqual(listeningPorts(TCP), [9229, 8080], "every listening socket");
 });

@@ -15,6 +15,7 @@ import { describeSockets, processSockets, type SocketInfo } from "../lab/sockets
 import { type DenoRuntime, newestDeno } from "../lab/newest_deno.ts";
 import type { ProbeReport } from "../lab/filter_probe.ts";
 import { syscallArch } from "../../ffi/seccomp_filter.ts";
+import { listeningPorts, threadSeccompModes } from "../../ffi/seccomp.ts";
 
 const PREFIX = "mcpse-";
 const G1 = "239.1.1.1";
@@ -33,17 +34,6 @@ function hasSigusr1Debugger(version: string): boolean {
 
 const support = await labSupport();
 if (!support.ok) console.log(`SKIPPED security e2e tests: ${support.reason}`);
-
-/** The seccomp mode of each thread of a process. */
-async function threadModes(pid: number): Promise<Map<number, number>> {
-  const modes = new Map<number, number>();
-  for await (const t of Deno.readDir(`/proc/${pid}/task`)) {
-    const status = await Deno.readTextFile(`/proc/${pid}/task/${t.name}/status`).catch(() => "");
-    const m = /^Seccomp:\s+(\d+)$/m.exec(status);
-    if (m !== null) modes.set(Number(t.name), Number(m[1]));
-  }
-  return modes;
-}
 
 /** The kernel's audit lines of seccomp refusals (type=1326) for process `pid`, from dmesg. */
 async function kernelAudit(pid: number): Promise<string[]> {
@@ -65,15 +55,12 @@ function checkSockets(sockets: readonly SocketInfo[], when: string): void {
   ok(kinds.some((k) => k.startsWith("netlink:")), `no netlink socket, ${say}`);
 }
 
-/** Nothing listens in the proxy's namespace, from any process (the debugger's port above all). */
+/** What listens on TCP in the proxy's namespace, from any process (the debugger above all). */
 async function listenersInNamespace(lab: Lab): Promise<string[]> {
   const out: string[] = [];
   for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
     const text = await lab.readProc(lab.ns.proxy, table).catch(() => "");
-    for (const line of text.split("\n").slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length > 9 && f[3] === "0A") out.push(`${table} ${f[1]}`);
-    }
+    for (const port of listeningPorts(text)) out.push(`${table} port ${port}`);
   }
   return out;
 }
@@ -111,7 +98,7 @@ async function signalCheck(deno: DenoRuntime): Promise<void> {
   ok(filterLine?.includes("no TCP"), daemon.lines.join("\n"));
 
   // Every thread, the runtime's own included, runs under the filter.
-  const modes = await threadModes(pid);
+  const modes = threadSeccompModes(pid);
   ok(modes.size >= 2, `threads: ${[...modes.keys()]}`);
   deepStrictEqual([...new Set(modes.values())], [2], `Seccomp: per thread ${[...modes]}`);
 
