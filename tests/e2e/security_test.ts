@@ -2,15 +2,18 @@
 // start, SIGUSR1 and SIGHUP it holds only the sockets it needs, none listening, no TCP (the
 // runtime's SIGUSR1 debugger is refused its socket), SIGUSR1 opens none at all; the dump is
 // logged and forwarding goes on; joins on a LAN added by the reload, leaves and SIGTERM still work. Run with the
-// pinned Deno and with the newest on npm. A probe under the same filter shows what it refuses
-// (TCP, a program run) and keeps (the daemon's sockets). Needs root; skipped otherwise.
+// pinned Deno and with the newest on npm; under -v the kernel's audit log names the refused
+// socket(). A daemon in which a debugger already listens (--inspect) refuses to start. A probe
+// under the same filter shows what it refuses (TCP, a program run, a namespace) and keeps (the
+// daemon's sockets). Needs root; skipped otherwise.
 
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { createLab, denoBin, denoRunArgv, type Lab, labSupport, SRC_ADDR } from "../lab/lab.ts";
 import { Host } from "../lab/host.ts";
 import { startSender } from "../lab/sender.ts";
-import { type DaemonProcess, startDaemon } from "../lab/daemon.ts";
-import { entryOf, eventually, logged, stopClean } from "../lab/kernel_state.ts";
+import { DAEMON_PERMISSIONS, type DaemonProcess, MAIN_TS, startDaemon } from "../lab/daemon.ts";
+import { DAEMON_V8_FLAGS } from "../../scripts/daemon_flags.ts";
+import { entryOf, eventually, logged, stopClean, vifs } from "../lab/kernel_state.ts";
 import { describeSockets, processSockets, type SocketInfo } from "../lab/sockets.ts";
 import { type DenoRuntime, newestDeno } from "../lab/newest_deno.ts";
 import type { ProbeReport } from "../lab/filter_probe.ts";
@@ -34,6 +37,11 @@ function hasSigusr1Debugger(version: string): boolean {
 
 const support = await labSupport();
 if (!support.ok) console.log(`SKIPPED security e2e tests: ${support.reason}`);
+
+/** True when the kernel was booted with its audit off: no seccomp lines to look for. */
+async function auditOff(): Promise<boolean> {
+  return /(^|\s)audit=0(\s|$)/.test(await Deno.readTextFile("/proc/cmdline"));
+}
 
 /** The kernel's audit lines of seccomp refusals (type=1326) for process `pid`, from dmesg. */
 async function kernelAudit(pid: number): Promise<string[]> {
@@ -122,6 +130,12 @@ async function signalCheck(deno: DenoRuntime): Promise<void> {
   ).then(() => true, () => false);
   if (hasSigusr1Debugger(deno.version)) {
     ok(refused, `Deno ${deno.version} opened no debugger and said nothing:\n${dump.join("\n")}`);
+    // The daemon runs with -v: the kernel's audit log names the refused socket() (41 on x86_64).
+    if (!await auditOff()) {
+      const nr = syscallArch(Deno.build.arch)?.nr.socket;
+      const audit = await kernelAudit(pid);
+      ok(audit.some((l) => l.includes(` syscall=${nr} `)), `audit of ${pid}:\n${audit.join("\n")}`);
+    }
   } else {
     console.log(`  Deno ${deno.version} has no debugger on SIGUSR1 (refused: ${refused})`);
   }
@@ -187,6 +201,34 @@ Deno.test({
 });
 
 Deno.test({
+  name: "e2e security: a debugger already listening at start (--inspect) stops the daemon",
+  ignore: !support.ok,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using lab = await createLab({ prefix: PREFIX, hostsPerLan: [1] });
+    const program = [
+      denoBin(),
+      "run",
+      "--no-check",
+      "--inspect=127.0.0.1:9230",
+      ...DAEMON_PERMISSIONS,
+      DAEMON_V8_FLAGS,
+      MAIN_TS,
+    ];
+    const daemon = await startDaemon(lab, { config: configWith(lab, 1), program });
+    const { code } = await daemon.status;
+    equal(code, 1, daemon.lines.join("\n"));
+    ok(
+      daemon.lines.some((l) => /fatal: The daemon listens on TCP port 9230 /.test(l)),
+      daemon.lines.join("\n"),
+    );
+    ok(!daemon.lines.some((l) => l.includes("info: Started")), "nothing was set up");
+    deepStrictEqual(await vifs(lab), [], "no VIF");
+  },
+});
+
+Deno.test({
   name: "e2e security: under the daemon's filter TCP and execve are refused, its sockets are not",
   ignore: !support.ok,
   sanitizeOps: false,
@@ -213,8 +255,7 @@ Deno.test({
     // As under -v: the kernel's audit log names each refused call by its number.
     const arch = syscallArch(Deno.build.arch);
     ok(arch !== undefined, Deno.build.arch);
-    const cmdline = await Deno.readTextFile("/proc/cmdline");
-    if (/(^|\s)audit=0(\s|$)/.test(cmdline)) {
+    if (await auditOff()) {
       console.log(`  the kernel's audit is off (audit=0 in /proc/cmdline): no lines to check`);
       return;
     }
