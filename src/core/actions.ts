@@ -33,13 +33,15 @@ export type Action<A extends Address = number> =
   | { kind: "delMfc"; source: A; group: A }
   | { kind: "join"; group: A; ifindex: number; name: string }
   | { kind: "leave"; group: A; ifindex: number; name: string }
+  /** Send a query (IGMP or MLD, as the family encoded it) out of a LAN. */
   | {
-    kind: "sendIgmp";
+    kind: "sendQuery";
     ifindex: number;
     name: string;
     source: A;
     destination: A;
-    igmp: Uint8Array;
+    /** The IGMP message (IPv4) or ICMPv6 MLD message (IPv6), without the IP header. */
+    message: Uint8Array;
     /** What is sent, for logs: "general query", "group-specific query for 239.1.1.1". */
     what: string;
   }

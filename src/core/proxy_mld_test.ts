@@ -87,7 +87,7 @@ function describe6(actions: Action<bigint>[]): string[] {
         ];
       case "delMfc":
         return [`delMfc ${f(a.source)} ${f(a.group)}`];
-      case "sendIgmp":
+      case "sendQuery":
         return [`${a.what} to ${f(a.destination)} on ${a.name}`];
       default:
         return [];
@@ -106,9 +106,9 @@ Deno.test("MLD: start listens on ff02::2 and ff02::16 and sends MLDv1 general qu
     "join ff02::16 dn1",
     "general query to ff02::1 on dn1",
   ]);
-  const query = actions.find((a) => a.kind === "sendIgmp");
-  ok(query?.kind === "sendIgmp");
-  const decoded = decodeMld(query.igmp, 0, query.igmp.length);
+  const query = actions.find((a) => a.kind === "sendQuery");
+  ok(query?.kind === "sendQuery");
+  const decoded = decodeMld(query.message, 0, query.message.length);
   ok(decoded.ok && decoded.value.type === "query");
   equal(decoded.value.version, 1, "MLDv1: stock MLDv2 hosts answer it");
   equal(decoded.value.maxRespDelayMs, 10_000);

@@ -46,15 +46,15 @@ Deno.test("start: VIFs in order, listens on 224.0.0.2/22 downstream, queries at 
       "addVif 2 dn2",
       "join",
       "join",
-      "sendIgmp",
-      "sendIgmp",
+      "sendQuery",
+      "sendQuery",
     ],
   );
-  const q = actions.filter((a) => a.kind === "sendIgmp");
+  const q = actions.filter((a) => a.kind === "sendQuery");
   for (const a of q) {
-    if (a.kind !== "sendIgmp") continue;
+    if (a.kind !== "sendQuery") continue;
     equal(a.destination, ip("224.0.0.1"));
-    const m = decodeIgmp(a.igmp, 0, a.igmp.length);
+    const m = decodeIgmp(a.message, 0, a.message.length);
     ok(m.ok && m.value.type === "query" && m.value.group === 0);
     ok(m.ok && m.value.type === "query" && m.value.maxRespTimeMs === 10_000);
   }
@@ -64,7 +64,7 @@ Deno.test("general queries: Startup Query Count at the startup interval, then ev
   const state = proxy();
   equal(nextDeadline(state), 31_250);
   const sent = (now: number) =>
-    step(state, { kind: "tick" }, now).filter((a) => a.kind === "sendIgmp").length;
+    step(state, { kind: "tick" }, now).filter((a) => a.kind === "sendQuery").length;
   equal(sent(31_250), 2, "second startup query on both downstreams");
   equal(nextDeadline(state), 31_250 + 125_000);
   equal(sent(100_000), 0);
@@ -120,13 +120,13 @@ Deno.test("leave: group-specific queries, then the entry and the upstream member
   const first = kernelActions(leave(state, DN1.ifindex, "10.1.0.11", 1000));
   equal(first.length, 1);
   const q = first[0];
-  ok(q.kind === "sendIgmp" && q.destination === G && q.ifindex === DN1.ifindex);
-  const m = decodeIgmp(q.igmp, 0, q.igmp.length);
+  ok(q.kind === "sendQuery" && q.destination === G && q.ifindex === DN1.ifindex);
+  const m = decodeIgmp(q.message, 0, q.message.length);
   ok(m.ok && m.value.type === "query" && m.value.group === G && m.value.maxRespTimeMs === 1000);
   equal(nextDeadline(state), 2000);
   deepStrictEqual(
     kernelActions(step(state, { kind: "tick" }, 2000)).map((a) => a.kind),
-    ["sendIgmp"],
+    ["sendQuery"],
   );
   deepStrictEqual(kernelActions(step(state, { kind: "tick" }, 3000)), [
     { kind: "leave", group: G, ifindex: UP.ifindex, name: "up0" },
@@ -182,7 +182,7 @@ Deno.test("IGMPv3 reports are read at group level: TO_EX {} joins, TO_IN {} leav
   const q = kernelActions(
     packet(state, { ifindex: DN1.ifindex, from: "10.1.0.11", to, igmp: leaveV3 }, 10),
   );
-  deepStrictEqual(q.map((a) => a.kind), ["sendIgmp"]);
+  deepStrictEqual(q.map((a) => a.kind), ["sendQuery"]);
 });
 
 Deno.test("a configured `source` admits a sender outside the upstream subnet", () => {
@@ -237,15 +237,15 @@ Deno.test("per-interface LMQI and LMQC: group-specific query spacing and removal
   report(state, DN1.ifindex, "10.1.0.11", 0);
   upcall(state, 0, S, 1);
   const first = kernelActions(leave(state, DN1.ifindex, "10.1.0.11", 1000));
-  deepStrictEqual(first.map((a) => a.kind), ["sendIgmp"]);
+  deepStrictEqual(first.map((a) => a.kind), ["sendQuery"]);
   equal(maxRespTime(first[0]), 500, "LMQI is the Max Resp Time");
   equal(nextDeadline(state), 1500);
   deepStrictEqual(kernelActions(step(state, { kind: "tick" }, 1500)).map((a) => a.kind), [
-    "sendIgmp",
+    "sendQuery",
   ]);
   equal(nextDeadline(state), 2000);
   deepStrictEqual(kernelActions(step(state, { kind: "tick" }, 2000)).map((a) => a.kind), [
-    "sendIgmp",
+    "sendQuery",
   ]);
   equal(nextDeadline(state), 2500, "LMQC × LMQI after the leave");
   deepStrictEqual(kernelActions(step(state, { kind: "tick" }, 2500)), [
@@ -292,7 +292,7 @@ Deno.test("two LANs with different timers: each ages its members by its own GMI"
   report(state, DN2.ifindex, "10.2.0.11", 0);
   upcall(state, 0, S, 1);
   const noQueries = (now: number) =>
-    kernelActions(step(state, { kind: "tick" }, now)).filter((a) => a.kind !== "sendIgmp");
+    kernelActions(step(state, { kind: "tick" }, now)).filter((a) => a.kind !== "sendQuery");
   deepStrictEqual(noQueries(69_999), []);
   deepStrictEqual(noQueries(70_000), [
     { kind: "addMfc", source: S, group: G, parent: 0, oifs: [{ vifi: 1, ttl: 1 }] },
@@ -317,7 +317,7 @@ Deno.test("two LANs with different LMQC: a leave on each ends at different times
   const at2000 = kernelActions(step(state, { kind: "tick" }, 2000));
   equal(queriesOn(at2000, DN1.ifindex).length, 1, "dn1 sends its second query");
   equal(queriesOn(at2000, DN2.ifindex).length, 0, "dn2 gave up after one");
-  deepStrictEqual(at2000.filter((a) => a.kind !== "sendIgmp"), [
+  deepStrictEqual(at2000.filter((a) => a.kind !== "sendQuery"), [
     { kind: "addMfc", source: S, group: G, parent: 0, oifs: [{ vifi: 1, ttl: 1 }] },
   ]);
   deepStrictEqual(kernelActions(step(state, { kind: "tick" }, 3000)), [

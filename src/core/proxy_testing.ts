@@ -94,15 +94,15 @@ export function kernelActions(actions: Action[]): Action[] {
 
 /** The Max Resp Time of a query action, in ms. */
 export function maxRespTime(a: Action): number {
-  if (a.kind !== "sendIgmp") throw new TypeError(`Not a query: ${a.kind}`);
-  const m = decodeIgmp(a.igmp, 0, a.igmp.length);
+  if (a.kind !== "sendQuery") throw new TypeError(`Not a query: ${a.kind}`);
+  const m = decodeIgmp(a.message, 0, a.message.length);
   if (!m.ok || m.value.type !== "query") throw new TypeError("Not a query");
   return m.value.maxRespTimeMs;
 }
 
 /** The IGMP messages sent on an interface. */
 export function queriesOn(actions: Action[], ifindex: number): Action[] {
-  return actions.filter((a) => a.kind === "sendIgmp" && a.ifindex === ifindex);
+  return actions.filter((a) => a.kind === "sendQuery" && a.ifindex === ifindex);
 }
 
 /** The messages of the log actions of one level. */
@@ -137,7 +137,7 @@ export function describe(actions: Action[]): string[] {
         }`;
       case "delMfc":
         return `delMfc ${formatIPv4(a.source)} ${formatIPv4(a.group)}`;
-      case "sendIgmp":
+      case "sendQuery":
         return `query ${a.name}`;
       default:
         return a.kind;

@@ -389,12 +389,12 @@ export class Plane<A extends Address> {
           port.leaveGroup(a.group, a.ifindex);
           this.log("debug", `Left ${format(a.group)} on "${a.name}"`);
           return;
-        case "sendIgmp":
+        case "sendQuery":
           port.send({
             ifindex: a.ifindex,
             source: a.source,
             destination: a.destination,
-            message: a.igmp,
+            message: a.message,
           });
           this.log("debug", `Sent ${a.what} on "${a.name}"`);
           return;
@@ -419,7 +419,7 @@ function isExpectedFailure<A extends Address>(
   switch (a.kind) {
     case "join":
     case "leave":
-    case "sendIgmp":
+    case "sendQuery":
       return a.ifindex === expected.ifindex;
     case "delVif":
       return a.vifi === expected.vifi;
@@ -443,7 +443,7 @@ function describeAction<A extends Address>(family: Family<A>, a: Action<A>): str
       return `Cannot join ${format(a.group)} on "${a.name}"`;
     case "leave":
       return `Cannot leave ${format(a.group)} on "${a.name}"`;
-    case "sendIgmp":
+    case "sendQuery":
       return `Cannot send ${a.what} on "${a.name}"`;
     case "sampleMfc":
       return "Cannot read forwarding counters";

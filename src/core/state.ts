@@ -1,0 +1,277 @@
+/**
+ * The proxy core's state and vocabulary: the interfaces it runs on, what it keeps per VIF, per
+ * group and per source, the events it reacts to, and the {@link StepContext} every part of a
+ * step passes along (the state, the time, and the actions produced so far).
+ *
+ * The predicates every part asks (is this source admitted on that VIF, is this group inside a
+ * boundary) live here too, so that the parts depend on this file and not on each other.
+ *
+ * @module
+ */
+
+import type { Action, LogLevel } from "./actions.ts";
+import type { GroupRecord } from "./membership.ts";
+import type { InstalledMfc, PlannerVif } from "./mfc_planner.ts";
+import type { Address, Subnet } from "./subnet.ts";
+import type { Family, PacketInput } from "./family.ts";
+import type { QuerierState } from "./querier.ts";
+import type { ProtocolTimers } from "./timers.ts";
+import type { TimerHeap } from "./timer_heap.ts";
+import type { VifSet } from "./vif_set.ts";
+import type { ProxyDropReason } from "./drops.ts";
+
+/** Upcall type: no cache entry for (S,G) (IGMPMSG_NOCACHE in <linux/mroute.h>). */
+export const IGMPMSG_NOCACHE = 1;
+
+/** An interface the proxy runs on, resolved against the system; addresses of one family. */
+export interface ProxyInterface<A extends Address = number> {
+  /** Interface name. */
+  name: string;
+  /** Kernel interface index. */
+  ifindex: number;
+  /** Role from the configuration. */
+  role: "upstream" | "downstream";
+  /** The address queries are sent from. */
+  address: A;
+  /** The interface's own subnets (data from these sources is accepted). */
+  subnets: Subnet<A>[];
+  /** Extra accepted source networks (`source` in the config). */
+  sources: Subnet<A>[];
+  /** TTL threshold: only packets with a greater TTL are forwarded onto the interface. */
+  threshold: number;
+  /**
+   * Protocol variables (ms) of this interface. Downstream they drive the queries and the
+   * membership timers; upstream, where the kernel's host stack answers, they are unused.
+   */
+  timers: ProtocolTimers;
+  /**
+   * Administrative boundaries (IPv4 multicast ranges). Downstream, reports and leaves for groups
+   * inside them are ignored and no data for them is forwarded onto the interface; upstream,
+   * such groups are never joined and their data is not accepted.
+   */
+  boundaries: Subnet<A>[];
+}
+
+export { MAXVIFS } from "./vif_set.ts";
+
+/** Options of the core. */
+export interface ProxyOptions<A extends Address = number> {
+  /**
+   * The interfaces present at start, in VIF order: at most {@link MAXVIFS}, at most one
+   * upstream. None at all is valid: interfaces may appear later (`interface-up`).
+   */
+  interfaces: ProxyInterface<A>[];
+  /** The protocol: IGMP over IPv4 (the default) or MLD over IPv6. */
+  family?: Family<A>;
+  /** Emit per-packet and per-transition debug log actions. */
+  debug?: boolean;
+  /**
+   * How long a source with no forwarding entry is remembered after its last upcall (ms); half
+   * of it is also how often installed entries are sampled: one that forwarded nothing between
+   * two samples is removed (the kernel asks again if the source sends again). Default 60 s.
+   */
+  sourceLifetime?: number;
+  /**
+   * The most groups the LANs may have members of at once (default {@link MAX_GROUPS}): reports
+   * for more new groups are dropped (`group-limit`), so that a LAN cannot exhaust memory and
+   * sockets with made-up groups.
+   */
+  maxGroups?: number;
+}
+
+/** Default of {@link ProxyOptions.maxGroups}. */
+export const MAX_GROUPS = 16384;
+
+/**
+ * The most (source, group) pairs remembered at once, installed or not: data for more new ones
+ * is dropped (`source-limit`), so that senders of made-up groups cannot exhaust memory and the
+ * kernel's forwarding cache.
+ */
+export const MAX_SOURCES = 65536;
+
+/** A VIF and, on downstream interfaces, the router-side state. */
+export interface VifState<A extends Address = number>
+  extends ProxyInterface<A>, PlannerVif<A>, QuerierState<A> {
+  /** General queries of the startup phase still to send. */
+  startupQueriesLeft: number;
+  /** When the next general query is due (downstream only; 0 upstream). */
+  nextGeneralQuery: number;
+  /** Group memberships on this interface (downstream only). */
+  groups: Map<A, GroupRecord>;
+}
+
+/** A source of a group as learnt from upcalls. */
+export interface SourceState {
+  /** VIF the data arrives on. */
+  iif: number;
+  /** Last upcall or last time its entry was removed. */
+  lastSeen: number;
+  /** The MFC entry installed for it, if any. */
+  installed: InstalledMfc | undefined;
+  /** The entry's packet count at the last sample (-1: not sampled since it was installed). */
+  sampledPackets: number;
+}
+
+/** Counters the runtime reports. */
+export interface ProxyCounters {
+  /**
+   * IGMP packets that passed validation and reached the protocol (an IGMPv3 report counts once,
+   * even when some of its records are then dropped).
+   */
+  packets: number;
+  /** Upcalls accepted. */
+  upcalls: number;
+  /** Dropped inputs by reason. */
+  drops: Map<ProxyDropReason, number>;
+}
+
+/** A group timer in the queue: the record it was queued for, and when it is due. */
+export interface GroupTimer<A extends Address> {
+  /** When the record's earliest timer was due at queueing time. */
+  at: number;
+  /** The VIF of the group. */
+  vif: VifState<A>;
+  /** The group. */
+  group: A;
+  /** The record; a timer whose record was replaced or removed is stale. */
+  record: GroupRecord;
+}
+
+/** Rate limit of the debug lines about drops. */
+export interface DropLog {
+  /** Start of the current one-second window. */
+  windowStart: number;
+  /** Lines logged in the window. */
+  logged: number;
+  /** Drops not logged in the window. */
+  suppressed: number;
+}
+
+/** The state of the core; owned by it, read by the runtime for status displays only. */
+export interface ProxyState<A extends Address = number> {
+  /** Options given at creation. */
+  readonly options: Readonly<ProxyOptions<A>>;
+  /** The protocol family. */
+  readonly family: Family<A>;
+  /** VIFs by number. */
+  readonly vifs: Map<number, VifState<A>>;
+  /** VIFs by interface index. */
+  readonly byIfindex: Map<number, VifState<A>>;
+  /** The upstream VIF; `undefined` while the upstream interface is absent. */
+  upstream: VifState<A> | undefined;
+  /** Downstream VIFs that have members, by group. */
+  readonly members: Map<A, VifSet>;
+  /** Known sources by group, then by source address. */
+  readonly sources: Map<A, Map<A, SourceState>>;
+  /** Groups joined on the upstream interface. */
+  readonly upstreamJoined: Set<A>;
+  /** Our own addresses (packets from them are dropped). */
+  readonly ownAddresses: Set<A>;
+  /** Counters. */
+  readonly counters: ProxyCounters;
+  /** Next time unused sources are swept. */
+  nextSourceSweep: number;
+  /** Rate limit of drop logging. */
+  readonly dropLog: DropLog;
+  /**
+   * Group timers by deadline. A record has at most one live entry, the one whose `at` is the
+   * record's `queuedAt`; others for it are stale and skipped when due.
+   */
+  readonly groupTimers: TimerHeap<GroupTimer<A>>;
+  /** When the group limit was last warned about (-Infinity: never). */
+  groupLimitWarned: number;
+  /** The number of (source, group) pairs in {@link ProxyState.sources}. */
+  sourceCount: number;
+  /** When the source limit was last warned about (-Infinity: never). */
+  sourceLimitWarned: number;
+}
+
+/** What the core reacts to. */
+export type ProxyEvent<A extends Address = number> =
+  | { kind: "start" }
+  /** An interface became usable: it gets the lowest free VIF. */
+  | { kind: "interface-up"; iface: ProxyInterface<A> }
+  /**
+   * An interface is no longer usable; `reason` says why, for the log (e.g. "no longer exists").
+   * A change of address or index is this event followed by `interface-up`.
+   */
+  | { kind: "interface-down"; name: string; reason?: string }
+  /**
+   * A reloaded configuration gives an interface in use new settings (`sources`, `threshold`,
+   * `timers`, `boundaries`): it keeps its VIF, its memberships and the entries that stay valid.
+   * An interface whose role or index differs goes down and comes up again.
+   */
+  | { kind: "reconfigure"; iface: ProxyInterface<A> }
+  /** A received IGMP or MLD packet; for MLD the socket's addresses and hop limit come along. */
+  | ({ kind: "packet"; ifindex: number } & PacketInput<A>)
+  | { kind: "upcall"; msgtype: number; vif: number; source: A; group: A }
+  /**
+   * The answer to a `sampleMfc` action: each entry's packet count, `undefined` where it could
+   * not be read.
+   */
+  | { kind: "mfc-counters"; counts: { source: A; group: A; packets?: number }[] }
+  | { kind: "tick" }
+  | { kind: "stop" };
+
+/** Default of {@link ProxyOptions.sourceLifetime} (ms). */
+export const DEFAULT_SOURCE_LIFETIME = 60_000;
+
+/**
+ * What every part of one step passes along: the state it changes, the time of the event, and
+ * the actions produced so far, in order (the runtime executes them after the step).
+ */
+export interface StepContext<A extends Address = number> {
+  /** The core's state. */
+  readonly state: ProxyState<A>;
+  /** The time of the event (ms). */
+  readonly now: number;
+  /** The actions produced so far. */
+  readonly out: Action<A>[];
+}
+
+/** Appends a log action. */
+export function log<A extends Address>(
+  ctx: StepContext<A>,
+  level: LogLevel,
+  message: string,
+): void {
+  ctx.out.push({ kind: "log", level, message });
+}
+
+/** The source lifetime in force (ms). */
+export function sourceLifetime<A extends Address>(state: ProxyState<A>): number {
+  return state.options.sourceLifetime ?? DEFAULT_SOURCE_LIFETIME;
+}
+
+/** Every address of an interface: the primary one and those of its subnets. */
+export function interfaceAddresses<A extends Address>(iface: ProxyInterface<A>): A[] {
+  return [iface.address, ...iface.subnets.map((s) => s.address)];
+}
+
+/** Whether data from `source` is accepted on a VIF: its own subnets or a configured `source`. */
+export function isSourceAdmitted<A extends Address>(
+  state: ProxyState<A>,
+  vif: ProxyInterface<A>,
+  source: A,
+): boolean {
+  const { inAnySubnet } = state.family;
+  return inAnySubnet(source, vif.subnets) || inAnySubnet(source, vif.sources);
+}
+
+/** Whether `group` is inside one of the interface's administrative boundaries. */
+export function isGroupBounded<A extends Address>(
+  state: ProxyState<A>,
+  vif: Pick<ProxyInterface<A>, "boundaries">,
+  group: A,
+): boolean {
+  return state.family.inAnySubnet(group, vif.boundaries);
+}
+
+/** The VIF of the interface called `name`, if it has one. */
+export function vifNamed<A extends Address>(
+  state: ProxyState<A>,
+  name: string,
+): VifState<A> | undefined {
+  for (const vif of state.vifs.values()) if (vif.name === name) return vif;
+  return undefined;
+}
