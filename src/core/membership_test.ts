@@ -1,5 +1,11 @@
-import { deepStrictEqual, equal } from "node:assert/strict";
-import { type GroupRecord, membershipDeadline, stepMembership } from "./membership.ts";
+import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import {
+  type GroupRecord,
+  MEMBERSHIP_TABLE,
+  membershipDeadline,
+  type MembershipTransition,
+  stepMembership,
+} from "./membership.ts";
 import { DEFAULT_TIMERS } from "./timers.ts";
 
 const T = DEFAULT_TIMERS; // GMI 260 s, LMQI 1 s, LMQC 2, OHPI 260 s
@@ -100,4 +106,40 @@ Deno.test("stepMembership: a heard group-specific query lowers the timer, never 
     { record: undefined, effects: [] },
     "no members, no record",
   );
+});
+
+Deno.test("MEMBERSHIP_TABLE: at most one row per state and event, and every row's state is reachable", () => {
+  const keys = MEMBERSHIP_TABLE.map((r) => `${r.state} ${r.event}`);
+  equal(new Set(keys).size, keys.length, "no pair has two rows");
+  const reached = new Set(["no-members-present", ...MEMBERSHIP_TABLE.map((r) => r.next)]);
+  for (const r of MEMBERSHIP_TABLE) ok(reached.has(r.state), `${r.state} is reached`);
+  // Only a report creates a record; only the group timer ends one.
+  deepStrictEqual(
+    MEMBERSHIP_TABLE.filter((r) => r.state === "no-members-present").map((r) => r.event),
+    ["v1-report", "v2-report"],
+  );
+  deepStrictEqual(
+    [
+      ...new Set(
+        MEMBERSHIP_TABLE.filter((r) => r.next === "no-members-present").map((r) => r.event),
+      ),
+    ],
+    ["group-timer-expired"],
+  );
+});
+
+Deno.test("stepMembership: the trace hears each transition with its event, actions and states", () => {
+  const seen: MembershipTransition[] = [];
+  const trace = (t: MembershipTransition) => seen.push(t);
+  const g = stepMembership(undefined, "v1-report", 0, T, trace).record!;
+  stepMembership(g, "leave", 1000, T, trace);
+  stepMembership(g, "v2-report", 100_000, T, trace);
+  stepMembership(g, "tick", 260_000, T, trace);
+  deepStrictEqual(seen.map((t) => `${t.from} ${t.event} ${t.next}: ${t.actions.join(" ")}`), [
+    "no-members-present v1-report members-present: start-v1-host-timer start-group-timer " +
+    "stop-retransmit-timer joined",
+    "members-present leave-v1-host-present members-present: v1-host-present",
+    "members-present v2-report members-present: start-group-timer stop-retransmit-timer",
+    "members-present v1-host-timer-expired members-present: stop-v1-host-timer",
+  ]);
 });

@@ -239,3 +239,26 @@ Deno.test("as non-querier, IGMPv3 queries with the S flag or with sources leave 
   v3({});
   equal(state.vifs.get(1)?.groups.get(G)?.expires, 2000, "a plain IGMPv3 group query lowers it");
 });
+
+Deno.test("with debug logging, each election and membership transition is one debug line", () => {
+  const state = createProxy({ interfaces: [UP, LAN1, DN2], debug: true });
+  step(state, { kind: "start" }, 0);
+  const joined = logLines(report(state, LAN1.ifindex, "10.1.0.12", 10), "debug");
+  ok(
+    joined.includes(
+      'Group 239.1.1.1 on "dn1": v2-report, no-members-present -> members-present ' +
+        "(start-group-timer, stop-retransmit-timer, joined)",
+    ),
+    joined.join("\n"),
+  );
+  const lost = logLines(query(state, RIVAL, 20), "debug");
+  deepStrictEqual(lost.filter((l) => l.startsWith("Querier election")), [
+    `Querier election on "dn1": lower-query from ${RIVAL}, querier -> non-querier ` +
+    "(note-querier, start-other-querier-timer, lost)",
+  ]);
+  const resumed = logLines(step(state, { kind: "tick" }, 20 + OQPI), "debug");
+  deepStrictEqual(resumed.filter((l) => l.startsWith("Querier election")), [
+    'Querier election on "dn1": other-querier-timer-expired, non-querier -> querier ' +
+    "(stop-other-querier-timer, resumed)",
+  ]);
+});

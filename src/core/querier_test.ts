@@ -1,5 +1,12 @@
 import { deepStrictEqual, equal } from "node:assert/strict";
-import { expireQuerier, hearQuery, initialQuerier, querierDeadline } from "./querier.ts";
+import {
+  expireQuerier,
+  hearQuery,
+  initialQuerier,
+  QUERIER_TABLE,
+  querierDeadline,
+  type QuerierTransition,
+} from "./querier.ts";
 import { DEFAULT_TIMERS, otherQuerierPresentInterval } from "./timers.ts";
 import { ip } from "../proto/testing.ts";
 
@@ -113,4 +120,33 @@ Deno.test("querier: when the querier dies, the next lowest router that queries i
   );
   equal(q.otherQuerier, y);
   equal(q.otherQuerierUntil, 256_000 + OQPI);
+});
+
+Deno.test("QUERIER_TABLE: one row per role and event; only a lower query and the timer change role", () => {
+  const keys = QUERIER_TABLE.map((r) => `${r.state} ${r.event}`);
+  equal(new Set(keys).size, keys.length);
+  deepStrictEqual(
+    QUERIER_TABLE.filter((r) => r.next !== undefined && r.next !== r.state).map((r) => r.event),
+    ["lower-query", "other-querier-timer-expired"],
+  );
+});
+
+Deno.test("hearQuery: the trace names each event, the role change and the actions", () => {
+  const q = initialQuerier();
+  const seen: string[] = [];
+  const trace = (t: QuerierTransition) =>
+    seen.push(`${t.event}: ${t.from} -> ${t.next} (${t.actions.join(", ")})`);
+  const lower = ip("10.1.0.11");
+  hearQuery(q, { source: lower, ours: OURS, legacy: true }, 1000, DEFAULT_TIMERS, trace);
+  hearQuery(q, { source: ip("10.1.0.50"), ours: OURS, legacy: false }, 2000, DEFAULT_TIMERS, trace);
+  hearQuery(q, { source: lower, ours: OURS, legacy: false }, 3000, DEFAULT_TIMERS, trace);
+  expireQuerier(q, 3000 + OQPI, trace);
+  deepStrictEqual(seen, [
+    "v1-router-query: querier -> querier (start-v1-querier-timer, v1-router)",
+    "lower-query: querier -> non-querier (note-querier, start-other-querier-timer, lost)",
+    "lower-query: non-querier -> non-querier (start-other-querier-timer)",
+    "querier-query: non-querier -> non-querier (note-heard, start-other-querier-timer)",
+    "other-querier-timer-expired: non-querier -> querier (stop-other-querier-timer, resumed)",
+  ]);
+  equal(q.otherQuerierHeard, 3000, "the router between did not count as the querier");
 });
