@@ -224,7 +224,8 @@ export class Daemon {
     if (planes.length === 0) throw new Error("Daemon.run() before start()");
     try {
       while (!this.#stopping) {
-        // No await when something is due already: the round goes on at once.
+        // Await only when there is time to sleep: a round with work due runs at once, the
+        // first one (its look at interfaces included) before run() returns.
         const wait = this.#timeToSleep(planes);
         if (wait > 0) await this.#opts.sys.wait(wait);
         if (this.#stopping) break;
