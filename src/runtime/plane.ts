@@ -3,17 +3,16 @@
  * half of the OS port it drives. The daemon runs one plane for IPv4 (IGMP) and, when asked,
  * one for IPv6 (MLD), on the same loop; everything here is the same code for both.
  *
+ * A plane turns what happens into core events (packets and upcalls read from its socket,
+ * deadlines, interface changes, reloads) and executes the actions the core returns (see
+ * `action_executor.ts`).
+ *
  * @module
  */
 
 import type { Action } from "../core/actions.ts";
-import {
-  describeDump,
-  type EntryCounters,
-  installedEntries,
-  type VifCounters,
-} from "../core/dump.ts";
-import type { Address, Family } from "../core/family.ts";
+import { describeDump } from "../core/dump.ts";
+import type { Address } from "../core/family.ts";
 import {
   createProxy,
   nextDeadline,
@@ -23,38 +22,27 @@ import {
   step,
 } from "../core/proxy.ts";
 import type { Logger } from "../log.ts";
+import { executeAction, type ExecutorContext, type GoneInterface } from "./action_executor.ts";
+import {
+  currentInterfaces,
+  droppedInterfaces,
+  type InterfaceDown,
+  interfaceKey,
+  lostInterfaces,
+  waitingWarnings,
+} from "./interface_changes.ts";
 import {
   type ConfiguredInterface,
-  describeChange,
   type FamilySpec,
-  LOST,
   scanInterfaces,
   StartupError,
-  WAITING,
 } from "./interfaces.ts";
+import { readDumpCounters } from "./kernel_counters.ts";
 import type { FamilyPort } from "./ports.ts";
 import type { SystemInterface } from "./sys.ts";
 
 /** How many messages are read per loop round before timers get their turn. */
 const MAX_BATCH = 512;
-
-/**
- * An interface whose actions may fail without it being news: it vanished, or its VIF could not
- * be added. Failures of actions on it are logged at debug level, not as warnings.
- */
-interface Expected {
-  /** Its interface index (joins and leaves). */
-  ifindex: number;
-  /** Its VIF number (delVif). */
-  vifi: number;
-  /** Also turn the core's info lines about it into debug lines. */
-  quietLog?: boolean;
-}
-
-/** A canonical string of what the system says of an interface, to tell whether it changed. */
-function interfaceKey<A extends Address>(i: ProxyInterface<A>): string {
-  return `${i.ifindex} ${i.subnets.map((s) => `${s.address}/${s.prefixLength}`).join(" ")}`;
-}
 
 /** Options of {@link Plane}. */
 export interface PlaneOptions<A extends Address> {
@@ -73,11 +61,15 @@ export interface PlaneOptions<A extends Address> {
 /** One family's core and the execution of its actions. */
 export class Plane<A extends Address> {
   readonly #opts: PlaneOptions<A>;
+  readonly #executor: ExecutorContext<A>;
   #configured: ConfiguredInterface<A>[];
   #state: ProxyState<A> | undefined;
-  /** Interfaces the core did not take (no VIF free), until a VIF is freed or they change. */
+  /**
+   * Interfaces held back, by name, with their {@link interfaceKey} at the time: not brought up
+   * again until they change. `#refused`: the core did not take them (no VIF free), until a VIF
+   * is freed. `#failed`: the kernel refused their VIF, until the next periodic look.
+   */
   readonly #refused = new Map<string, string>();
-  /** Interfaces whose VIF could not be added, until the next periodic look or they change. */
   readonly #failed = new Map<string, string>();
   #stopped = false;
 
@@ -85,6 +77,12 @@ export class Plane<A extends Address> {
   constructor(opts: PlaneOptions<A>) {
     this.#opts = opts;
     this.#configured = opts.configured;
+    this.#executor = {
+      port: opts.port,
+      family: opts.spec.family,
+      log: (level, message) => this.log(level, message),
+      feedBack: (event) => this.#feed(event, opts.now()),
+    };
   }
 
   /** The family. */
@@ -122,11 +120,8 @@ export class Plane<A extends Address> {
    * now is a {@link StartupError}. The kernel table must be held already.
    */
   start(interfaces: ProxyInterface<A>[], now: number): void {
-    const state = createProxy<A>({
-      interfaces,
-      family: this.#opts.spec.family,
-      debug: this.#opts.log.debugEnabled,
-    });
+    const { spec, log } = this.#opts;
+    const state = createProxy<A>({ interfaces, family: spec.family, debug: log.debugEnabled });
     this.#state = state;
     for (const a of step(state, { kind: "start" }, now)) {
       if (a.kind !== "addVif") {
@@ -137,8 +132,8 @@ export class Plane<A extends Address> {
         this.#opts.port.addVif(a);
       } catch (err) {
         throw new StartupError(
-          `${this.#opts.spec.logPrefix}Cannot add ${this.#opts.spec.family.vifWord} ${a.vifi} ` +
-            `for "${a.name}": ${messageOf(err)}`,
+          `${spec.logPrefix}Cannot add ${spec.family.vifWord} ${a.vifi} for "${a.name}": ` +
+            messageOf(err),
         );
       }
     }
@@ -175,33 +170,14 @@ export class Plane<A extends Address> {
   rescan(system: readonly SystemInterface[], now: number, periodic: boolean): void {
     const state = this.#state;
     if (state === undefined) return;
-    const { spec } = this.#opts;
     if (periodic) this.#failed.clear();
-    const { usable, unusable } = scanInterfaces(spec, this.#configured, system);
-    const usableByName = new Map(usable.map((i) => [i.name, i]));
-    const problems = new Map(unusable.map((u) => [u.name, u.problem]));
-    // An interface in use that only lost its carrier stays in use, if unchanged.
-    for (const u of unusable) if (u.iface !== undefined) usableByName.set(u.name, u.iface);
-    for (const vif of [...state.vifs.values()]) {
-      const current = usableByName.get(vif.name);
-      const problem = problems.get(vif.name) ?? "missing";
-      const reason = current === undefined
-        ? LOST[problem]
-        : describeChange(spec.family, vif, current);
-      if (reason === undefined) continue;
-      // A vanished interface took its VIF and memberships with it: the kernel may refuse to
-      // remove them again.
-      const vanished = current === undefined
-        ? problem === "missing"
-        : current.ifindex !== vif.ifindex;
-      this.#feed(
-        { kind: "interface-down", name: vif.name, reason },
-        now,
-        vanished ? { ifindex: vif.ifindex, vifi: vif.vifi } : undefined,
-      );
+    const scan = scanInterfaces(this.#opts.spec, this.#configured, system);
+    for (const down of lostInterfaces(this.#opts.spec.family, state.vifs.values(), scan)) {
+      this.#takeDown(down, now);
+      // A VIF is free now: an interface the core refused for want of one may have it.
       this.#refused.clear();
     }
-    for (const iface of usable) {
+    for (const iface of scan.usable) {
       if (state.byIfindex.get(iface.ifindex)?.name === iface.name) continue;
       const key = interfaceKey(iface);
       if (this.#refused.get(iface.name) === key || this.#failed.get(iface.name) === key) continue;
@@ -228,42 +204,46 @@ export class Plane<A extends Address> {
     this.#configured = configured;
     const state = this.#state;
     if (state === undefined || this.#stopped) return [];
-    const { spec } = this.#opts;
-    const { usable, unusable } = scanInterfaces(spec, configured, system);
-    const byName = new Map(usable.map((i) => [i.name, i]));
-    for (const u of unusable) if (u.iface !== undefined) byName.set(u.name, u.iface);
-    const roles = new Map(configured.map((c) => [c.name, c.role]));
-    const vifs = [...state.vifs.values()];
+    const scan = scanInterfaces(this.#opts.spec, configured, system);
+    const current = currentInterfaces(scan);
+    const inUse = [...state.vifs.values()];
     // Downs first, so that an upstream that moves to another interface is free to.
-    for (const vif of vifs) {
-      const role = roles.get(vif.name);
-      if (role !== undefined && role === vif.role) continue;
-      this.#feed({
-        kind: "interface-down",
-        name: vif.name,
-        reason: role === undefined
-          ? "it is no longer in the configuration"
-          : `it is ${role} in the new configuration`,
-      }, now);
-    }
-    for (const vif of vifs) {
-      const iface = byName.get(vif.name);
+    for (const down of droppedInterfaces(inUse, configured)) this.#takeDown(down, now);
+    for (const vif of inUse) {
+      const iface = current.get(vif.name);
+      // Skip the VIFs just taken down (their number may even have gone to another interface).
       if (state.vifs.get(vif.vifi) !== vif || iface === undefined) continue;
       this.#feed({ kind: "reconfigure", iface }, now);
     }
     this.#refused.clear();
     this.#failed.clear();
     this.rescan(system, now, false);
-    return unusable.filter((u) => !before.has(u.name)).map((u) =>
-      `Interface "${u.name}" ${WAITING[u.problem]}`
-    );
+    return waitingWarnings(scan.unusable, before);
   }
 
-  /** Feeds `interface-up`; an interface the core or the kernel does not take is remembered. */
+  /**
+   * Logs the family's interface table and forwarding cache (see `core/dump.ts`) at info level,
+   * one log line per line, with the family's prefix. The counters are read from the kernel now;
+   * one that cannot be read prints as `-` (and the failure is a debug line). Never throws.
+   */
+  dump(now: number): void {
+    const state = this.#state;
+    if (state === undefined || this.#stopped) return;
+    const counters = readDumpCounters(this.#executor, state);
+    for (const line of describeDump(state, counters, now)) this.log("info", line);
+  }
+
+  /** Removes the family's MFC entries, memberships and VIFs. Idempotent. */
+  stop(now: number): void {
+    if (this.#stopped || this.#state === undefined) return;
+    this.#stopped = true;
+    this.#feed({ kind: "stop" }, now);
+  }
+
+  /** Feeds `interface-up`; an interface the core or the kernel does not take is held back. */
   #bringUp(state: ProxyState<A>, iface: ProxyInterface<A>, now: number): void {
     const key = interfaceKey(iface);
-    const actions = step(state, { kind: "interface-up", iface }, now);
-    for (const a of actions) {
+    for (const a of step(state, { kind: "interface-up", iface }, now)) {
       if (a.kind !== "addVif") {
         this.#execute(a);
         continue;
@@ -277,7 +257,8 @@ export class Plane<A extends Address> {
             `${messageOf(err)}: trying again on the next change`,
         );
         this.#failed.set(iface.name, key);
-        // The core counts the VIF as in use: take it back, quietly.
+        // The core counts the VIF as in use: take it back, quietly. The actions after the
+        // addVif (memberships, the first query) are not executed: the interface is not in use.
         this.#feed(
           { kind: "interface-down", name: a.name, reason: "its VIF could not be added" },
           now,
@@ -289,166 +270,21 @@ export class Plane<A extends Address> {
     if (state.byIfindex.get(iface.ifindex)?.name !== iface.name) this.#refused.set(iface.name, key);
   }
 
-  /**
-   * Logs the family's interface table and forwarding cache (see `core/dump.ts`) at info level,
-   * one log line per line, with the family's prefix. The counters are read from the kernel now;
-   * one that cannot be read prints as `-` (and the failure is a debug line). Never throws.
-   */
-  dump(now: number): void {
-    const state = this.#state;
-    if (state === undefined || this.#stopped) return;
-    const { port, spec } = this.#opts;
-    const { format, vifWord } = spec.family;
-    const vifs = new Map<number, VifCounters>();
-    for (const vifi of state.vifs.keys()) {
-      try {
-        vifs.set(vifi, port.vifCount(vifi));
-      } catch (err) {
-        this.log("debug", `Cannot read the counters of ${vifWord} ${vifi}: ${messageOf(err)}`);
-      }
-    }
-    const entries = new Map<A, Map<A, EntryCounters>>();
-    for (const { source, group } of installedEntries(state)) {
-      try {
-        const { packets, bytes } = port.sgCount(source, group);
-        let bySource = entries.get(group);
-        if (bySource === undefined) entries.set(group, bySource = new Map());
-        bySource.set(source, { packets, bytes });
-      } catch (err) {
-        this.log(
-          "debug",
-          `Cannot read the counters of (${format(source)}, ${format(group)}): ${messageOf(err)}`,
-        );
-      }
-    }
-    for (const line of describeDump(state, { vifs, entries }, now)) this.log("info", line);
+  /** Feeds `interface-down` for an interface in use. */
+  #takeDown(down: InterfaceDown, now: number): void {
+    this.#feed({ kind: "interface-down", name: down.name, reason: down.reason }, now, down.gone);
   }
 
-  /** Removes the family's MFC entries, memberships and VIFs. Idempotent. */
-  stop(now: number): void {
-    if (this.#stopped || this.#state === undefined) return;
-    this.#stopped = true;
-    this.#feed({ kind: "stop" }, now);
-  }
-
-  #feed(event: ProxyEvent<A>, now: number, expected?: Expected): void {
+  /** Advances the core by one event and executes the actions it returns, in order. */
+  #feed(event: ProxyEvent<A>, now: number, gone?: GoneInterface): void {
     const state = this.#state;
     if (state === undefined) return;
-    for (const a of step(state, event, now)) this.#execute(a, expected);
+    for (const a of step(state, event, now)) this.#execute(a, gone);
   }
 
-  /** Reads the entries' counters and gives them to the core; an unreadable one is skipped. */
-  #sampleMfc(entries: { source: A; group: A }[]): void {
-    const { format } = this.#opts.spec.family;
-    const counts = entries.map(({ source, group }) => {
-      try {
-        return { source, group, packets: this.#opts.port.sgCount(source, group).packets };
-      } catch (err) {
-        this.log(
-          "debug",
-          `Cannot read the counters of (${format(source)}, ${format(group)}): ${messageOf(err)}`,
-        );
-        return { source, group };
-      }
-    });
-    this.#feed({ kind: "mfc-counters", counts }, this.#opts.now());
-  }
-
-  #execute(a: Action<A>, expected?: Expected): void {
-    const { port } = this.#opts;
-    const { format, vifWord } = this.#opts.spec.family;
-    try {
-      switch (a.kind) {
-        case "log":
-          this.log(expected?.quietLog && a.level === "info" ? "debug" : a.level, a.message);
-          return;
-        case "addVif":
-          port.addVif(a);
-          return;
-        case "delVif":
-          port.delVif(a.vifi);
-          return;
-        case "addMfc":
-          port.addMfc(a);
-          this.log(
-            "debug",
-            `Forwarding (${format(a.source)}, ${format(a.group)}) from ${vifWord} ${a.parent} to ${
-              a.oifs.map((o) => `${vifWord} ${o.vifi}`).join(", ")
-            }`,
-          );
-          return;
-        case "delMfc":
-          port.delMfc(a.source, a.group);
-          this.log("debug", `Removed (${format(a.source)}, ${format(a.group)})`);
-          return;
-        case "join":
-          port.joinGroup(a.group, a.ifindex);
-          this.log("debug", `Joined ${format(a.group)} on "${a.name}"`);
-          return;
-        case "leave":
-          port.leaveGroup(a.group, a.ifindex);
-          this.log("debug", `Left ${format(a.group)} on "${a.name}"`);
-          return;
-        case "sendQuery":
-          port.send({
-            ifindex: a.ifindex,
-            source: a.source,
-            destination: a.destination,
-            message: a.message,
-          });
-          this.log("debug", `Sent ${a.what} on "${a.name}"`);
-          return;
-        case "sampleMfc":
-          this.#sampleMfc(a.entries);
-          return;
-      }
-    } catch (err) {
-      const message = `${describeAction(this.#opts.spec.family, a)}: ${messageOf(err)}`;
-      if (isExpectedFailure(a, expected)) this.log("debug", `${message} (the interface is gone)`);
-      else this.log("warn", message);
-    }
-  }
-}
-
-/** Whether a failed action concerns an interface known to be gone. */
-function isExpectedFailure<A extends Address>(
-  a: Action<A>,
-  expected: Expected | undefined,
-): boolean {
-  if (expected === undefined) return false;
-  switch (a.kind) {
-    case "join":
-    case "leave":
-    case "sendQuery":
-      return a.ifindex === expected.ifindex;
-    case "delVif":
-      return a.vifi === expected.vifi;
-    default:
-      return false;
-  }
-}
-
-function describeAction<A extends Address>(family: Family<A>, a: Action<A>): string {
-  const { format, vifWord } = family;
-  switch (a.kind) {
-    case "addVif":
-      return `Cannot add ${vifWord} ${a.vifi} for "${a.name}"`;
-    case "delVif":
-      return `Cannot delete ${vifWord} ${a.vifi} for "${a.name}"`;
-    case "addMfc":
-      return `Cannot add MFC entry for (${format(a.source)}, ${format(a.group)})`;
-    case "delMfc":
-      return `Cannot delete MFC entry for (${format(a.source)}, ${format(a.group)})`;
-    case "join":
-      return `Cannot join ${format(a.group)} on "${a.name}"`;
-    case "leave":
-      return `Cannot leave ${format(a.group)} on "${a.name}"`;
-    case "sendQuery":
-      return `Cannot send ${a.what} on "${a.name}"`;
-    case "sampleMfc":
-      return "Cannot read forwarding counters";
-    case "log":
-      return "Cannot log";
+  /** Executes one action (see `action_executor.ts`); never throws. */
+  #execute(a: Action<A>, gone?: GoneInterface): void {
+    executeAction(this.#executor, a, gone);
   }
 }
 

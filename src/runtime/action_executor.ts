@@ -1,0 +1,161 @@
+/**
+ * The action executor: carries out one action of a proxy core through its family's half of the
+ * OS port, logs what it did at debug level, and turns a failed kernel call into one log line
+ * (a warning, or a debug line when the interface concerned is known to be gone). Nothing here
+ * throws: a failure at runtime never stops the daemon.
+ *
+ * @module
+ */
+
+import type { Action, LogLevel } from "../core/actions.ts";
+import type { Address, Family } from "../core/family.ts";
+import type { ProxyEvent } from "../core/proxy.ts";
+import { readPacketCounts } from "./kernel_counters.ts";
+import { messageOf } from "./plane.ts";
+import type { FamilyPort } from "./ports.ts";
+
+/**
+ * An interface whose actions may fail without it being news: it vanished, or its VIF could not
+ * be added. Failures of actions on it are logged at debug level, not as warnings.
+ */
+export interface GoneInterface {
+  /** Its interface index (joins, leaves and sends). */
+  ifindex: number;
+  /** Its VIF number (delVif). */
+  vifi: number;
+  /** Also turn the core's info lines about it into debug lines. */
+  quietLog?: boolean;
+}
+
+/** What the executor works with: one family's port and log. */
+export interface ExecutorContext<A extends Address> {
+  /** The family's half of the OS port. */
+  port: FamilyPort<A>;
+  /** The core's half of the family (address formats, "VIF" or "MIF"). */
+  family: Family<A>;
+  /** Logs one line (the caller adds the family's prefix). */
+  log: (level: LogLevel, message: string) => void;
+  /** Gives an event back to the core at once: the answer to a `sampleMfc` action. */
+  feedBack: (event: ProxyEvent<A>) => void;
+}
+
+/**
+ * Executes one action; a kernel call that fails is logged (see {@link GoneInterface} for which
+ * failures are expected) and the daemon goes on.
+ *
+ * @example
+ * ```ts
+ * executeAction(ctx, { kind: "join", group, ifindex: 10, name: "up0" });
+ * // port.joinGroup(group, 10), then debug: Joined 239.1.1.1 on "up0"
+ * ```
+ */
+export function executeAction<A extends Address>(
+  ctx: ExecutorContext<A>,
+  action: Action<A>,
+  gone?: GoneInterface,
+): void {
+  try {
+    perform(ctx, action, gone);
+  } catch (err) {
+    const message = `${describeAction(ctx.family, action)}: ${messageOf(err)}`;
+    if (isGoneFailure(action, gone)) ctx.log("debug", `${message} (the interface is gone)`);
+    else ctx.log("warn", message);
+  }
+}
+
+/** The dispatch table of {@link executeAction}: one kernel call per kind, then a debug line. */
+function perform<A extends Address>(
+  ctx: ExecutorContext<A>,
+  a: Action<A>,
+  gone: GoneInterface | undefined,
+): void {
+  const { port, log } = ctx;
+  const { format, vifWord } = ctx.family;
+  switch (a.kind) {
+    case "log":
+      log(gone?.quietLog && a.level === "info" ? "debug" : a.level, a.message);
+      return;
+    case "addVif":
+      port.addVif(a);
+      return;
+    case "delVif":
+      port.delVif(a.vifi);
+      return;
+    case "addMfc":
+      port.addMfc(a);
+      log(
+        "debug",
+        `Forwarding (${format(a.source)}, ${format(a.group)}) from ${vifWord} ${a.parent} to ${
+          a.oifs.map((o) => `${vifWord} ${o.vifi}`).join(", ")
+        }`,
+      );
+      return;
+    case "delMfc":
+      port.delMfc(a.source, a.group);
+      log("debug", `Removed (${format(a.source)}, ${format(a.group)})`);
+      return;
+    case "join":
+      port.joinGroup(a.group, a.ifindex);
+      log("debug", `Joined ${format(a.group)} on "${a.name}"`);
+      return;
+    case "leave":
+      port.leaveGroup(a.group, a.ifindex);
+      log("debug", `Left ${format(a.group)} on "${a.name}"`);
+      return;
+    case "sendQuery":
+      port.send({
+        ifindex: a.ifindex,
+        source: a.source,
+        destination: a.destination,
+        message: a.message,
+      });
+      log("debug", `Sent ${a.what} on "${a.name}"`);
+      return;
+    case "sampleMfc":
+      ctx.feedBack({ kind: "mfc-counters", counts: readPacketCounts(ctx, a.entries) });
+      return;
+  }
+}
+
+/** Whether a failed action concerns an interface known to be gone. */
+export function isGoneFailure<A extends Address>(
+  a: Action<A>,
+  gone: GoneInterface | undefined,
+): boolean {
+  if (gone === undefined) return false;
+  switch (a.kind) {
+    case "join":
+    case "leave":
+    case "sendQuery":
+      return a.ifindex === gone.ifindex;
+    case "delVif":
+      return a.vifi === gone.vifi;
+    default:
+      return false;
+  }
+}
+
+/** What the log says before the error of a failed action, e.g. `Cannot join 239.1.1.1 on "up0"`. */
+export function describeAction<A extends Address>(family: Family<A>, a: Action<A>): string {
+  const { format, vifWord } = family;
+  switch (a.kind) {
+    case "addVif":
+      return `Cannot add ${vifWord} ${a.vifi} for "${a.name}"`;
+    case "delVif":
+      return `Cannot delete ${vifWord} ${a.vifi} for "${a.name}"`;
+    case "addMfc":
+      return `Cannot add MFC entry for (${format(a.source)}, ${format(a.group)})`;
+    case "delMfc":
+      return `Cannot delete MFC entry for (${format(a.source)}, ${format(a.group)})`;
+    case "join":
+      return `Cannot join ${format(a.group)} on "${a.name}"`;
+    case "leave":
+      return `Cannot leave ${format(a.group)} on "${a.name}"`;
+    case "sendQuery":
+      return `Cannot send ${a.what} on "${a.name}"`;
+    case "sampleMfc":
+      return "Cannot read forwarding counters";
+    case "log":
+      return "Cannot log";
+  }
+}
