@@ -41,14 +41,11 @@ import {
   type Config,
   type ConfigDiagnostic,
   effectiveTimers,
-  formatSeconds,
   type InterfaceConfig,
   type Position,
   type Prefix,
   type Role,
   type Scope,
-  TIMER_KEYWORDS,
-  type TimerKeyword,
   type TimerSettings,
 } from "./config.ts";
 import { checkMacroName, Lexer, MacroTable, type Token } from "./lexer.ts";
@@ -62,7 +59,12 @@ import {
   parseIPv4,
   parseIPv6,
 } from "../src/proto/addr.ts";
-import type { ProtocolTimers } from "../src/core/timers.ts";
+import {
+  formatTimer,
+  type ProtocolTimers,
+  TIMER_KEYWORDS,
+  type TimerKeyword,
+} from "../src/core/timers.ts";
 
 /** Options of {@link parseConfig}. */
 export interface ParseOptions {
@@ -954,8 +956,8 @@ class Parser {
     if (ms < timer.min || ms > timer.max) {
       this.#error(
         t,
-        `${kw.value} "${t.value}" is out of range (${formatSeconds(timer.min)}-${
-          formatSeconds(timer.max)
+        `${kw.value} "${t.value}" is out of range (${formatTimer(timer.field, timer.min)}-${
+          formatTimer(timer.field, timer.max)
         } seconds)`,
       );
       return undefined;
@@ -1130,8 +1132,10 @@ class Parser {
     const inIface = ifname === undefined ? "" : ` in interface "${ifname}"`;
     this.#error(
       here,
-      `query-response-interval ${formatSeconds(t.queryResponseInterval)} s must be less than ` +
-        `query-interval ${formatSeconds(t.queryInterval)} s${inIface} (` +
+      `query-response-interval ${
+        formatTimer("queryResponseInterval", t.queryResponseInterval)
+      } s must be less than ` +
+        `query-interval ${formatTimer("queryInterval", t.queryInterval)} s${inIface} (` +
         (here === qriAt
           ? origin("query-interval", qiAt)
           : origin("query-response-interval", qriAt)) +
