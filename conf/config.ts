@@ -2,12 +2,16 @@
  * The configuration model of mcast-proxy.conf: what the parser produces and the daemon consumes.
  *
  * The grammar grows by adding fields here, productions in the parser and lines in the canonical
- * printer.
+ * printer. The timer keywords and how their values are written are the core's vocabulary
+ * (src/core/timers.ts).
  *
  * @module
  */
 
 import { DEFAULT_TIMERS, type ProtocolTimers } from "../src/core/timers.ts";
+
+// Re-export for src/core/proxy.ts until it imports src/core/timers.ts
+export { formatSeconds, TIMER_KEYWORDS } from "../src/core/timers.ts";
 
 /** The user the daemon runs as when the configuration names none, as on OpenBSD. */
 export const DEFAULT_USER = "_mcastproxy";
@@ -40,70 +44,6 @@ export interface Position {
  * intervals. An absent field is not set at that level.
  */
 export type TimerSettings = Partial<ProtocolTimers>;
-
-/** How a timer keyword's value is written: a count, or seconds (decimals allowed). */
-export type TimerUnit = "count" | "seconds";
-
-/** A timer keyword of the file and the protocol variable it sets. */
-export interface TimerKeyword {
-  /** The keyword, e.g. `query-interval`. */
-  keyword: string;
-  /** The field of {@link ProtocolTimers} it sets. */
-  field: keyof ProtocolTimers;
-  /** How the value is written. */
-  unit: TimerUnit;
-  /** Smallest value (a count, or milliseconds). */
-  min: number;
-  /** Largest value (a count, or milliseconds). */
-  max: number;
-}
-
-/**
- * The timer keywords in canonical order, with their ranges.
- *
- * Intervals are written in seconds with at most one decimal (0.1 s is the unit of IGMP's Max
- * Resp Code). Response intervals stop at 25.5 s, the largest IGMPv2 queries can carry; the
- * Robustness Variable stops at 7, the largest the QRV field holds.
- */
-export const TIMER_KEYWORDS: readonly TimerKeyword[] = [
-  { keyword: "robustness", field: "robustness", unit: "count", min: 1, max: 7 },
-  {
-    keyword: "query-interval",
-    field: "queryInterval",
-    unit: "seconds",
-    min: 1_000,
-    max: 31_744_000,
-  },
-  {
-    keyword: "query-response-interval",
-    field: "queryResponseInterval",
-    unit: "seconds",
-    min: 100,
-    max: 25_500,
-  },
-  {
-    keyword: "last-member-query-interval",
-    field: "lastMemberQueryInterval",
-    unit: "seconds",
-    min: 100,
-    max: 25_500,
-  },
-  {
-    keyword: "last-member-query-count",
-    field: "lastMemberQueryCount",
-    unit: "count",
-    min: 1,
-    max: 255,
-  },
-  {
-    keyword: "startup-query-interval",
-    field: "startupQueryInterval",
-    unit: "seconds",
-    min: 100,
-    max: 31_744_000,
-  },
-  { keyword: "startup-query-count", field: "startupQueryCount", unit: "count", min: 1, max: 255 },
-];
 
 /** A named administrative scope: `name NAME PREFIX` at top level. */
 export interface Scope {
@@ -225,19 +165,4 @@ export function effectiveTimers(
     startupQueryInterval: get("startupQueryInterval") ?? queryInterval / 4,
     startupQueryCount: get("startupQueryCount") ?? robustness,
   };
-}
-
-/**
- * Formats milliseconds as the seconds of the file: whole, or with one decimal.
- *
- * @example
- * ```ts
- * formatSeconds(500); // "0.5"
- * formatSeconds(125_000); // "125"
- * ```
- */
-export function formatSeconds(ms: number): string {
-  const whole = Math.floor(ms / 1000);
-  const tenths = Math.round((ms % 1000) / 100);
-  return tenths === 0 ? String(whole) : `${whole}.${tenths}`;
 }

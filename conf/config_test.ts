@@ -3,7 +3,6 @@ import {
   type Config,
   effectiveTimers,
   formatDiagnostic,
-  formatSeconds,
   interfaceIpv4,
   interfaceIpv6,
 } from "./config.ts";
@@ -103,12 +102,4 @@ interface em3 {
   // The same blocks with the global statements first give the same answer.
   const first = parseValid("ipv4 no\nipv6 no\ninterface em0 {\n\tipv4 yes\n\tupstream\n}\n");
   assert.equal(interfaceIpv4(first, first.interfaces[0]), true);
-});
-
-Deno.test("formatSeconds prints whole seconds or one decimal", () => {
-  assert.equal(formatSeconds(500), "0.5");
-  assert.equal(formatSeconds(1_000), "1");
-  assert.equal(formatSeconds(2_500), "2.5");
-  assert.equal(formatSeconds(125_000), "125");
-  assert.equal(formatSeconds(31_744_000), "31744");
 });

@@ -16,10 +16,10 @@
  */
 
 import assert from "node:assert/strict";
-import { effectiveTimers, formatDiagnostic, formatSeconds, TIMER_KEYWORDS } from "./config.ts";
+import { effectiveTimers, formatDiagnostic } from "./config.ts";
 import { KEYWORDS, tokenize } from "./lexer.ts";
 import { parseConfig, THRESHOLD_MAX, THRESHOLD_MIN } from "./parser.ts";
-import type { ProtocolTimers } from "../src/core/timers.ts";
+import { formatSeconds, type ProtocolTimers, TIMER_KEYWORDS } from "../src/core/timers.ts";
 
 const PAGE = new URL("../man/mcast-proxy.conf.5", import.meta.url);
 const LINES = Deno.readTextFileSync(PAGE).split("\n");

@@ -1,29 +1,7 @@
 import assert from "node:assert/strict";
-import { type Config, formatDiagnostic } from "./config.ts";
-import { editDistance, parseConfig } from "./parser.ts";
-import { stripPositions } from "./testing.ts";
-
-const FILE = "test.conf";
-
-function parse(text: string, macros?: Record<string, string>) {
-  return parseConfig(text, { file: FILE, macros });
-}
-
-/** The formatted diagnostics of a parse. */
-function messages(text: string, macros?: Record<string, string>): string[] {
-  return parse(text, macros).diagnostics.map(formatDiagnostic);
-}
-
-/** Parses text that must be valid and free of warnings. */
-function parseValid(text: string, macros?: Record<string, string>): Config {
-  const { config, diagnostics } = parse(text, macros);
-  assert.deepEqual(diagnostics.map(formatDiagnostic), []);
-  assert.ok(config !== undefined);
-  return config;
-}
-
-/** A minimal valid file with `body` added. */
-const UP = "interface up0 { upstream }\n";
+import { formatDiagnostic } from "./config.ts";
+import { parseConfig } from "./parser.ts";
+import { FILE, messages, parse, parseValid, stripPositions, UP } from "./testing.ts";
 
 Deno.test("parseConfig reads the example of mcast-proxy.conf(5)", () => {
   const config = parseValid(`interface em0 {
@@ -115,19 +93,6 @@ interface em1 {
       { name: "em1", role: "disabled", threshold: 1, sources: [], timers: {}, boundaries: [] },
     ],
   });
-});
-
-Deno.test("parseConfig accepts one-line blocks, a { on the next line and empty blocks", () => {
-  const config = parseValid(
-    "interface em0 { upstream }\ninterface em1\n{\n  downstream }\ninterface em2 {}\n" +
-      "interface em3 {\n\n}\n",
-  );
-  assert.deepEqual(config.interfaces.map((i) => [i.name, i.role]), [
-    ["em0", "upstream"],
-    ["em1", "downstream"],
-    ["em2", "disabled"],
-    ["em3", "disabled"],
-  ]);
 });
 
 Deno.test("parseConfig accepts a file without a final newline", () => {
@@ -245,174 +210,6 @@ Deno.test("parseConfig rejects bad macro definitions", () => {
   );
 });
 
-Deno.test("parseConfig: no upstream interface", () => {
-  assert.deepEqual(messages("interface em0 { downstream }\n"), [
-    "test.conf:2:1: no upstream interface configured",
-  ]);
-  assert.deepEqual(messages(""), ["test.conf:1:1: no upstream interface configured"]);
-  assert.equal(parse("").config, undefined);
-});
-
-Deno.test("parseConfig: more than one upstream names both and where", () => {
-  assert.deepEqual(
-    messages(
-      "interface em0 {\n\tupstream\n}\ninterface em1 { upstream }\ninterface em2 {\n\tupstream\n}\n",
-    ),
-    [
-      'test.conf:4:17: interface "em1" cannot be upstream: "em0" already is (at test.conf:2)',
-      'test.conf:6:2: interface "em2" cannot be upstream: "em0" already is (at test.conf:2)',
-    ],
-  );
-});
-
-Deno.test("parseConfig: an interface in two blocks with conflicting roles", () => {
-  assert.deepEqual(
-    messages(UP + "interface eth0 { downstream }\n\ninterface eth0 {\n\tdisabled\n}\n"),
-    [
-      'test.conf:4:1: warning: interface "eth0" is configured again (first at test.conf:2): ' +
-      "the blocks are merged",
-      'test.conf:5:2: interface "eth0" cannot be disabled: it is already downstream ' +
-      "(at test.conf:2)",
-    ],
-  );
-});
-
-Deno.test("parseConfig merges the blocks of one interface in file order", () => {
-  const { config, diagnostics } = parse(
-    UP + "interface em1 {\n\tthreshold 2\n\tsource 10.0.0.0/8\n}\n" +
-      "interface em1 {\n\tthreshold 4\n\tsource 172.16.0.0/12\n\tdownstream\n}\n",
-  );
-  assert.deepEqual(diagnostics.map(formatDiagnostic), [
-    'test.conf:6:1: warning: interface "em1" is configured again (first at test.conf:2): ' +
-    "the blocks are merged",
-    'test.conf:7:2: warning: "threshold" is set twice in interface "em1" (first at ' +
-    "test.conf:3): the last one applies",
-  ]);
-  assert.ok(config !== undefined);
-  assert.equal(config.interfaces.length, 2);
-  const em1 = config.interfaces[1];
-  assert.equal(em1.role, "downstream");
-  assert.equal(em1.threshold, 4);
-  assert.deepEqual(em1.sources.map((s) => `${s.address}/${s.length}`), [
-    "10.0.0.0/8",
-    "172.16.0.0/12",
-  ]);
-  assert.deepEqual(em1.position, { file: FILE, line: 2, col: 1 });
-  // The same role again in a second block is not a second upstream.
-  assert.deepEqual(messages(UP + "interface up0 { upstream }\n"), [
-    'test.conf:2:1: warning: interface "up0" is configured again (first at test.conf:1): ' +
-    "the blocks are merged",
-    'test.conf:2:17: warning: interface "up0" is made upstream twice (first at test.conf:1)',
-  ]);
-});
-
-Deno.test("parseConfig: two roles in a block", () => {
-  assert.deepEqual(messages("interface em0 {\n\tupstream\n\tdownstream\n}\n"), [
-    'test.conf:3:2: interface "em0" cannot be downstream: it is already upstream ' +
-    "(at test.conf:2)",
-  ]);
-});
-
-Deno.test("parseConfig: threshold out of range or not a number", () => {
-  assert.deepEqual(
-    messages(
-      UP + "interface em1 {\n\tthreshold 0\n\tthreshold 256\n\tthreshold -1\n\tthreshold ten\n" +
-        "\tthreshold\n}\n",
-    ),
-    [
-      'test.conf:3:12: threshold "0" is out of range (1-255)',
-      'test.conf:4:12: threshold "256" is out of range (1-255)',
-      'test.conf:5:12: threshold "-1" is out of range (1-255)',
-      'test.conf:6:12: threshold "ten" is not a number',
-      'test.conf:7:11: expected a number after "threshold", found end of line',
-    ],
-  );
-  const config = parseValid(
-    UP + "interface em1 {\n\tthreshold 255\n}\ninterface em2 {\n\tthreshold 1\n}\n",
-  );
-  assert.deepEqual(config.interfaces.map((i) => i.threshold), [1, 255, 1]);
-});
-
-Deno.test("parseConfig: IPv4-mapped IPv6 prefixes are refused with the IPv4 form", () => {
-  assert.deepEqual(
-    messages(UP + "interface em1 {\n\tsource ::ffff:10.0.0.0/104\n\tsource ::ffff:0:0/64\n}\n"),
-    [
-      'test.conf:3:9: source "::ffff:10.0.0.0/104" is an IPv4-mapped IPv6 prefix: write it as ' +
-      "10.0.0.0/8",
-      'test.conf:4:9: source "::ffff:0:0/64" is an IPv4-mapped IPv6 prefix',
-    ],
-  );
-  assert.deepEqual(
-    messages(UP + "interface em1 {\n\tboundary ::ffff:239.255.0.0/112\n}\n"),
-    [
-      'test.conf:3:11: boundary "::ffff:239.255.0.0/112" is an IPv4-mapped IPv6 prefix: write ' +
-      "it as 239.255.0.0/16",
-    ],
-  );
-});
-
-Deno.test("parseConfig: source prefix errors", () => {
-  assert.deepEqual(
-    messages(
-      UP + `interface em1 {
-	source 10.0.0.0/33
-	source 2001:db8::/129
-	source 10.0.0.0
-	source 10.0.0.256/8
-	source 10.0.0.0/
-	source 10.0.0.0/x
-	source 2001:db8::g/64
-	source em0/999
-	source
-}
-`,
-    ),
-    [
-      'test.conf:3:9: prefix length "33" in source "10.0.0.0/33" is out of range for IPv4 (0-32)',
-      'test.conf:4:9: prefix length "129" in source "2001:db8::/129" is out of range for IPv6 ' +
-      "(0-128)",
-      'test.conf:5:9: source "10.0.0.0" has no prefix length: expected ADDRESS/PREFIX',
-      'test.conf:6:9: invalid address "10.0.0.256" in source "10.0.0.256/8"',
-      'test.conf:7:9: invalid prefix length "" in source "10.0.0.0/"',
-      'test.conf:8:9: invalid prefix length "x" in source "10.0.0.0/x"',
-      'test.conf:9:9: invalid address "2001:db8::g" in source "2001:db8::g/64"',
-      'test.conf:10:9: invalid address "em0" in source "em0/999"',
-      'test.conf:10:9: prefix length "999" in source "em0/999" is out of range',
-      'test.conf:11:8: expected ADDRESS/PREFIX after "source", found end of line',
-    ],
-  );
-});
-
-Deno.test("parseConfig: a source with host bits set is a warning and is masked", () => {
-  const { config, diagnostics } = parse(
-    UP + "interface em1 {\n\tsource 10.0.0.1/8\n\tsource 2001:db8::1/64\n}\n",
-  );
-  assert.deepEqual(diagnostics.map(formatDiagnostic), [
-    "test.conf:3:9: warning: source 10.0.0.1/8 is not a network address: did you mean " +
-    "10.0.0.0/8?",
-    "test.conf:4:9: warning: source 2001:db8::1/64 is not a network address: did you mean " +
-    "2001:db8::/64?",
-  ]);
-  assert.ok(config !== undefined);
-  assert.deepEqual(config.interfaces[1].sources, [
-    { family: 4, address: "10.0.0.0", length: 8 },
-    { family: 6, address: "2001:db8::", length: 64 },
-  ]);
-});
-
-Deno.test("parseConfig accepts prefix lengths 0 and the full length", () => {
-  const config = parseValid(
-    UP + "interface em1 {\n\tsource 0.0.0.0/0\n\tsource 10.1.2.3/32\n\tsource ::/0\n" +
-      "\tsource fe80::1/128\n}\n",
-  );
-  assert.deepEqual(config.interfaces[1].sources.map((s) => `${s.address}/${s.length}`), [
-    "0.0.0.0/0",
-    "10.1.2.3/32",
-    "::/0",
-    "fe80::1/128",
-  ]);
-});
-
 Deno.test("parseConfig warns about repeated settings and sources", () => {
   const { config, diagnostics } = parse(
     "ipv4 no\nipv4 yes\ninterface em0 {\n\tthreshold 2\n\tthreshold 3\n\tsource 10.0.0.0/8\n" +
@@ -427,26 +224,6 @@ Deno.test("parseConfig warns about repeated settings and sources", () => {
   assert.equal(config?.ipv4, true);
   assert.equal(config?.interfaces[0].threshold, 3);
   assert.equal(config?.interfaces[0].sources.length, 1);
-});
-
-Deno.test("parseConfig suggests the closest keyword", () => {
-  assert.deepEqual(
-    messages(
-      UP +
-        "interface em1 { downstrem }\ninterface em2 {\n\tthreshhold 3\n\tsorce 10.0.0.0/8\n" +
-        "\tipv7 yes\n\tmtu 1500\n}\nipv9 yes\ninterfaces em3 { upstream }\nfoo\n",
-    ),
-    [
-      'test.conf:2:17: unknown keyword "downstrem": did you mean "downstream"?',
-      'test.conf:4:2: unknown keyword "threshhold": did you mean "threshold"?',
-      'test.conf:5:2: unknown keyword "sorce": did you mean "source"?',
-      'test.conf:6:2: unknown keyword "ipv7": did you mean "ipv4"?',
-      'test.conf:7:2: unknown keyword "mtu"',
-      'test.conf:9:1: unknown keyword "ipv9": did you mean "ipv4"?',
-      'test.conf:10:1: unknown keyword "interfaces": did you mean "interface"?',
-      'test.conf:11:1: unknown keyword "foo"',
-    ],
-  );
 });
 
 Deno.test("parseConfig: a mistyped interface keyword costs one error, not one per line", () => {
@@ -479,46 +256,6 @@ Deno.test("parseConfig: bad yes/no values", () => {
     'test.conf:2:5: expected "yes" or "no" after "ipv6", found end of line',
     'test.conf:5:7: expected "yes" or "no" after "ipv6", found "on"',
   ]);
-});
-
-Deno.test("parseConfig: block syntax errors", () => {
-  assert.deepEqual(
-    messages(
-      UP + "interface {\n\tdownstream\n}\ninterface em1 downstream\ninterface em2\n\n" +
-        "interface em3 { downstream } extra\ninterface em4 { downstream upstream }\n" +
-        'interface em5 {\n\t"ipv4" yes\n\t= 3\n}\n',
-    ),
-    [
-      'test.conf:2:11: expected an interface name after "interface", found "{"',
-      'test.conf:5:15: expected "{" after interface "em1", found "downstream"',
-      'test.conf:6:14: expected "{" after interface "em2", found end of line',
-      'test.conf:8:30: expected end of line after "}", found "extra"',
-      'test.conf:9:28: expected end of line after "downstream", found "upstream"',
-      'test.conf:11:2: expected a keyword, found quoted string "ipv4"',
-      'test.conf:12:2: expected a keyword, found "="',
-    ],
-  );
-});
-
-Deno.test("parseConfig: a missing } is reported where the next block or the file starts", () => {
-  assert.deepEqual(messages("interface em0 {\n\tupstream\ninterface em1 {\n\tdownstream\n"), [
-    'test.conf:3:1: expected "}" to close interface "em0" (at test.conf:1) before the next ' +
-    '"interface"',
-    'test.conf:5:1: expected "}" to close interface "em1" (at test.conf:3), found end of file',
-  ]);
-});
-
-Deno.test("parseConfig: bad interface names", () => {
-  assert.deepEqual(
-    messages(
-      UP + 'interface "" { downstream }\ninterface "a b" {}\ninterface abcdefghijklmnop {}\n',
-    ),
-    [
-      "test.conf:2:11: interface name is empty",
-      'test.conf:3:11: interface name "a b" contains white space',
-      'test.conf:4:11: interface name "abcdefghijklmnop" is too long (at most 15 bytes)',
-    ],
-  );
 });
 
 Deno.test("parseConfig reports several errors in one run, sorted by position", () => {
@@ -556,16 +293,6 @@ Deno.test("parseConfig puts the file name of the options in every position", () 
   assert.deepEqual(diagnostics.map(formatDiagnostic), [
     "/etc/mcast-proxy.conf:2:1: no upstream interface configured",
   ]);
-});
-
-Deno.test("editDistance counts insertions, deletions, substitutions and swaps", () => {
-  assert.equal(editDistance("", ""), 0);
-  assert.equal(editDistance("abc", ""), 3);
-  assert.equal(editDistance("", "ab"), 2);
-  assert.equal(editDistance("downstrem", "downstream"), 1);
-  assert.equal(editDistance("upsteram", "upstream"), 1);
-  assert.equal(editDistance("ipv7", "ipv4"), 1);
-  assert.equal(editDistance("kitten", "sitting"), 3);
 });
 
 Deno.test("parseConfig reads user and chroot, and the printer gives them back", async () => {

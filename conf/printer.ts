@@ -12,14 +12,9 @@
  * @module
  */
 
-import {
-  type Config,
-  formatSeconds,
-  type InterfaceConfig,
-  TIMER_KEYWORDS,
-  type TimerSettings,
-} from "./config.ts";
+import type { Config, InterfaceConfig, TimerSettings } from "./config.ts";
 import { KEYWORDS } from "./lexer.ts";
+import { formatTimer, TIMER_KEYWORDS } from "../src/core/timers.ts";
 
 /** Names that can stand bare; anything else (and keywords) is quoted. */
 const BARE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:\-]*$/;
@@ -67,7 +62,7 @@ function printTimers(timers: TimerSettings, indent: string): string[] {
   for (const k of TIMER_KEYWORDS) {
     const v = timers[k.field];
     if (v === undefined) continue;
-    lines.push(`${indent}${k.keyword} ${k.unit === "seconds" ? formatSeconds(v) : v}`);
+    lines.push(`${indent}${k.keyword} ${formatTimer(k.field, v)}`);
   }
   return lines;
 }

@@ -4,7 +4,33 @@
  * @module
  */
 
-import type { Config, InterfaceConfig, Scope } from "./config.ts";
+import assert from "node:assert/strict";
+import { type Config, formatDiagnostic, type InterfaceConfig, type Scope } from "./config.ts";
+import { parseConfig, type ParseResult } from "./parser.ts";
+
+/** The file name the parse helpers below put in positions. */
+export const FILE = "test.conf";
+
+/** The smallest valid file: its one upstream interface, to which a test adds what it checks. */
+export const UP = "interface up0 { upstream }\n";
+
+/** Parses `text` as {@link FILE}, with `macros` as `-D` definitions. */
+export function parse(text: string, macros?: Record<string, string>): ParseResult {
+  return parseConfig(text, { file: FILE, macros });
+}
+
+/** The formatted diagnostics of a parse. */
+export function messages(text: string, macros?: Record<string, string>): string[] {
+  return parse(text, macros).diagnostics.map(formatDiagnostic);
+}
+
+/** Parses text that must be valid and free of warnings. */
+export function parseValid(text: string, macros?: Record<string, string>): Config {
+  const { config, diagnostics } = parse(text, macros);
+  assert.deepEqual(diagnostics.map(formatDiagnostic), []);
+  assert.ok(config !== undefined);
+  return config;
+}
 
 /** An interface block without its position. */
 export type InterfaceWithoutPosition = Omit<InterfaceConfig, "position">;
