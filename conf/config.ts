@@ -10,9 +10,6 @@
 
 import { DEFAULT_TIMERS, type ProtocolTimers } from "../src/core/timers.ts";
 
-// Re-export for src/core/proxy.ts until it imports src/core/timers.ts
-export { formatSeconds, TIMER_KEYWORDS } from "../src/core/timers.ts";
-
 /** The user the daemon runs as when the configuration names none, as on OpenBSD. */
 export const DEFAULT_USER = "_mcastproxy";
 

@@ -5,22 +5,19 @@
  * @module
  */
 
-import { formatSeconds, TIMER_KEYWORDS } from "../../conf/config.ts";
 import type { Family } from "./family.ts";
 import type { ProxyInterface, ProxyState, VifState } from "./state.ts";
 import type { Address, Subnet } from "./subnet.ts";
-import { DEFAULT_TIMERS, type ProtocolTimers } from "./timers.ts";
+import { DEFAULT_TIMERS, formatTimer, type ProtocolTimers, TIMER_KEYWORDS } from "./timers.ts";
 
 /**
  * The protocol variables that differ from the RFC defaults, as the configuration file writes
  * them, e.g. `query-interval 30s, last-member-query-count 3`; empty when none differs.
  */
 export function describeTimers(t: ProtocolTimers): string {
-  return TIMER_KEYWORDS.filter((k) => t[k.field] !== DEFAULT_TIMERS[k.field]).map((k) =>
-    k.unit === "seconds"
-      ? `${k.keyword} ${formatSeconds(t[k.field])}s`
-      : `${k.keyword} ${t[k.field]}`
-  ).join(", ");
+  return TIMER_KEYWORDS.filter((k) => t[k.field] !== DEFAULT_TIMERS[k.field])
+    .map((k) => `${k.keyword} ${formatTimer(k.field, t[k.field], { withUnit: true })}`)
+    .join(", ");
 }
 
 /** `, boundaries 239.255.0.0/16 239.192.0.0/14` for the interface line; empty without any. */
@@ -66,7 +63,7 @@ export function describeSettingsChange<A extends Address>(
     for (const k of TIMER_KEYWORDS) {
       const [a, b] = [old.timers[k.field], next.timers[k.field]];
       if (a === b) continue;
-      const show = (v: number) => k.unit === "seconds" ? `${formatSeconds(v)}s` : String(v);
+      const show = (v: number) => formatTimer(k.field, v, { withUnit: true });
       changes.push(`${k.keyword} ${show(a)} -> ${show(b)}`);
     }
   }
