@@ -1,14 +1,23 @@
 /**
  * mcast-proxy: an IGMP and MLD proxy daemon (RFC 4605) for network edges.
  *
- * The only module that opens libc, reads the command line and exits.
+ * The only module that opens libc, reads the command line and exits. {@link main} runs the
+ * start-up as steps, in an order that matters for the privileges (mcast-proxy(8), SECURITY):
+ *
+ * 1. {@link answerCommandLine}: help, version and command-line mistakes, before anything else;
+ * 2. {@link readStartupConfig} and {@link checkOnly} (`-n`): the configuration, with no libc;
+ * 3. {@link openLogger}: syslog's socket, connected before the jail hides it;
+ * 4. {@link planPrivileges}: who the daemon becomes, checked before anything touches the kernel;
+ * 5. {@link keepConfigForReload}: the configuration's directories, opened while they are
+ *    still in reach;
+ * 6. {@link applySyscallFilter}: the syscall filter, before the OS port opens any socket;
+ * 7. {@link runDaemon}: the OS port and the daemon's start as root, then the privilege drop,
+ *    the signals, and the run until a signal stops it.
  *
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { type Config, formatDiagnostic } from "./conf/config.ts";
-import { checkMacroName } from "./conf/lexer.ts";
 import { printConfig } from "./conf/printer.ts";
 import { ConfigDirectories, directoryOf, normalizePath } from "./ffi/config_dirs.ts";
 import { type Libc, openLibc } from "./ffi/libc.ts";
@@ -17,213 +26,172 @@ import { LinuxSys } from "./ffi/sys_linux.ts";
 import { installSyscallFilter, ownListeningTcpPorts, threadSeccompModes } from "./ffi/seccomp.ts";
 import { describeFilter, syscallArch } from "./ffi/seccomp_filter.ts";
 import { PATH_LOG, SyslogSocket } from "./ffi/syslog.ts";
-import { createLogger, type Logger, type LogSink, stderrSink, syslogSink } from "./src/log.ts";
-import { type ConfigFs, DENO_CONFIG_FS, loadConfig } from "./src/runtime/config_file.ts";
+import {
+  createLogger,
+  type Logger,
+  type LogSink,
+  messageOf,
+  stderrSink,
+  syslogSink,
+} from "./src/log.ts";
+import { configReloader, DENO_CONFIG_FS, loadConfig } from "./src/runtime/config_file.ts";
 import { configuredFamilies, Daemon, StartupError } from "./src/runtime/daemon.ts";
-import { flagErrorMessage } from "./src/runtime/flags.ts";
+import { type CommandLine, type Flags, parseFlags, USAGE } from "./src/runtime/flags.ts";
 import { type JailPlan, planJail } from "./src/runtime/jail.ts";
 import { describeTableHolder } from "./src/runtime/table_holder.ts";
 
 /** The program's version. */
 export const VERSION = "0.1.0";
 
-/** Default configuration file, as on OpenBSD. */
-export const DEFAULT_CONF = "/etc/mcast-proxy.conf";
-
-const USAGE = `usage: mcast-proxy [-dnv] [-D macro=value] [-f file | --conf file]
-       mcast-proxy -h | --help | --version
-  -d              log to stderr instead of syslog
-  -D macro=value  define a macro, overriding the configuration file
-  -f, --conf file configuration file (default ${DEFAULT_CONF})
-  -n              check the configuration and exit (with -v, print it)
-  -v              verbose: log every packet and change (debug)
-  -h, --help      print this help
-  --version       print the version`;
+export { DEFAULT_CONF } from "./src/runtime/flags.ts";
 
 /** Runs the program with `args`; resolves to the exit code. */
 export async function main(args: string[]): Promise<number> {
-  let flags;
-  try {
-    flags = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        d: { type: "boolean" },
-        n: { type: "boolean" },
-        v: { type: "boolean", multiple: true },
-        f: { type: "string" },
-        conf: { type: "string" },
-        D: { type: "string", multiple: true },
-        h: { type: "boolean" },
-        help: { type: "boolean" },
-        version: { type: "boolean" },
-      },
-    }).values;
-  } catch (err) {
-    console.error(`mcast-proxy: ${flagErrorMessage(err)}`);
-    console.error(USAGE);
-    return 1;
-  }
-  if (flags.h || flags.help) return printOut(USAGE) ? 0 : 1;
-  if (flags.version) return printOut(`mcast-proxy ${VERSION}`) ? 0 : 1;
-  const verbosity = flags.v?.length ?? 0;
-  const macros: Record<string, string> = {};
-  for (const def of flags.D ?? []) {
-    const eq = def.indexOf("=");
-    if (eq <= 0) {
-      console.error(`mcast-proxy: -D ${def}: expected macro=value`);
+  const commandLine = parseFlags(args);
+  if (commandLine.kind !== "run") return answerCommandLine(commandLine);
+  const { flags } = commandLine;
+  const loaded = readStartupConfig(flags);
+  if (loaded === undefined) return 1;
+  if (flags.checkOnly) return checkOnly(loaded.config, flags.verbosity);
+
+  const libc = openLibc();
+  const log = openLogger(libc, flags);
+  const privileges = planPrivileges(libc, { config: loaded.config, log });
+  if (privileges === undefined) return 1;
+  const { jail } = privileges;
+  const readConfig = keepConfigForReload(libc, { flags, files: loaded.files, jail, log });
+  if (!applySyscallFilter(libc, log, flags.verbosity > 0)) return 1;
+  return await runDaemon(libc, { config: loaded.config, log, jail, readConfig });
+}
+
+/**
+ * Answers a command line that asks for no daemon: the help or the version on standard output
+ * (exit 0), or a mistake on standard error, with the usage when it is about the flags (exit 1).
+ */
+function answerCommandLine(commandLine: Exclude<CommandLine, { kind: "run" }>): number {
+  switch (commandLine.kind) {
+    case "help":
+      return printOut(USAGE) ? 0 : 1;
+    case "version":
+      return printOut(`mcast-proxy ${VERSION}`) ? 0 : 1;
+    case "mistake":
+      console.error(`mcast-proxy: ${commandLine.message}`);
+      if (commandLine.usage) console.error(USAGE);
       return 1;
-    }
-    const problem = checkMacroName(def.slice(0, eq));
-    if (problem !== undefined) {
-      console.error(`mcast-proxy: -D ${def}: ${problem}`);
-      return 1;
-    }
-    macros[def.slice(0, eq)] = def.slice(eq + 1);
   }
-  if (flags.f !== undefined && flags.conf !== undefined && flags.f !== flags.conf) {
-    console.error("mcast-proxy: -f and --conf name different files: give one of them");
-    console.error(USAGE);
-    return 1;
-  }
-  const file = flags.conf ?? flags.f ?? DEFAULT_CONF;
-  const loaded = loadConfig(file, macros);
+}
+
+/**
+ * Reads the configuration file named by the flags. Every diagnostic goes to standard error as
+ * `file:line:col`; a file that cannot be read or used, or one the daemon would refuse whatever
+ * the system looks like, is undefined (exit 1). With `-n`, the daemon's own warnings about the
+ * configuration go to standard error too (without `-n` the daemon logs them itself).
+ */
+function readStartupConfig(flags: Flags): { config: Config; files: string[] } | undefined {
+  const loaded = loadConfig(flags.file, flags.macros);
   if ("error" in loaded) {
     console.error(`mcast-proxy: ${loaded.error}`);
-    return 1;
+    return undefined;
   }
   const { config, diagnostics } = loaded;
   for (const d of diagnostics) console.error(formatDiagnostic(d));
-  if (config === undefined) return 1;
-  // What the daemon would refuse whatever the system looks like, -n refuses too.
+  if (config === undefined) return undefined;
   try {
     const { warnings } = configuredFamilies(config);
-    // The daemon logs them itself; -n says them here.
-    if (flags.n) { for (const w of warnings) console.error(`mcast-proxy: warning: ${w}`); }
+    if (flags.checkOnly) { for (const w of warnings) console.error(`mcast-proxy: warning: ${w}`); }
   } catch (err) {
     if (!(err instanceof StartupError)) throw err;
-    console.error(`mcast-proxy: ${file}: ${err.message}`);
-    return 1;
+    console.error(`mcast-proxy: ${flags.file}: ${err.message}`);
+    return undefined;
   }
-  if (flags.n) {
-    const printed = verbosity > 0 ? printConfig(config).trimEnd() + "\n" : "";
-    return printOut(printed + "configuration OK") ? 0 : 1;
-  }
+  return { config, files: loaded.files };
+}
 
-  const libc = openLibc();
-  // In the foreground the log goes to stderr; otherwise to syslog, whose socket is connected
-  // now, before the jail hides it.
+/**
+ * `-n`: the configuration passed; says so on standard output, after the canonical
+ * configuration with `-v`. Resolves to the exit code.
+ */
+function checkOnly(config: Config, verbosity: number): number {
+  const printed = verbosity > 0 ? printConfig(config).trimEnd() + "\n" : "";
+  return printOut(printed + "configuration OK") ? 0 : 1;
+}
+
+/**
+ * The daemon's logger. In the foreground (`-d`) the log goes to stderr; otherwise to syslog
+ * (`MCAST_PROXY_SYSLOG` or the system's socket), whose socket is connected now, before the
+ * jail hides it. A syslog that cannot be reached is a warning on stderr, and the log stays there.
+ */
+function openLogger(libc: Libc, flags: Flags): Logger {
   let sink: LogSink = stderrSink();
   let syslogProblem: string | undefined;
-  if (!flags.d) {
+  if (!flags.foreground) {
     const path = Deno.env.get("MCAST_PROXY_SYSLOG") || PATH_LOG;
     try {
       const socket = new SyslogSocket(libc, path);
       sink = syslogSink({ send: (m) => socket.send(m), ident: "mcast-proxy", pid: Deno.pid });
     } catch (err) {
-      syslogProblem = `Cannot reach syslog at "${path}": ${
-        err instanceof Error ? err.message : String(err)
-      }: logging to stderr`;
+      syslogProblem = `Cannot reach syslog at "${path}": ${messageOf(err)}: logging to stderr`;
     }
   }
-  const log = createLogger({ sink, verbosity });
+  const log = createLogger({ sink, verbosity: flags.verbosity });
   if (syslogProblem !== undefined) log.warn(syslogProblem);
-  // Who the daemon becomes is checked before anything touches the kernel.
-  let jail: JailPlan | undefined;
+  return log;
+}
+
+/**
+ * Who the daemon becomes, checked before anything touches the kernel: as root, the jail of
+ * the configuration (its user and its directory must be fit for it); started by another user,
+ * no jail, and a warning. Undefined after a fatal log line (exit 1).
+ */
+function planPrivileges(
+  libc: Libc,
+  opts: { config: Config; log: Logger },
+): { jail: JailPlan | undefined } | undefined {
+  const { config, log } = opts;
   try {
     if (effectiveUid(libc) === 0) {
-      jail = planJail(config, {
+      const jail = planJail(config, {
         account: (name) => lookupAccount(libc, name),
         stat: (path) => Deno.statSync(path),
       });
-    } else {
-      log.warn(
-        `Not started as root (uid ${effectiveUid(libc)}): no jail, and the daemon keeps the ` +
-          "privileges it was given",
-      );
+      return { jail };
     }
+    log.warn(
+      `Not started as root (uid ${effectiveUid(libc)}): no jail, and the daemon keeps the ` +
+        "privileges it was given",
+    );
+    return { jail: undefined };
   } catch (err) {
     if (err instanceof StartupError) {
       log.fatal(err.message);
-      return 1;
+      return undefined;
     }
     throw err;
   }
-  // A reload reads the files again; from inside the jail, through the directories kept now.
-  let configFs: ConfigFs = DENO_CONFIG_FS;
-  let configPath = file;
-  if (jail !== undefined) {
-    const dirs = new ConfigDirectories(libc);
-    configPath = normalizePath(file, Deno.cwd());
-    try {
-      for (const f of loaded.files) dirs.keep(directoryOf(normalizePath(f, Deno.cwd())));
-    } catch (err) {
-      log.warn(
-        `Cannot keep the configuration's directories for SIGHUP: ${
-          err instanceof Error ? err.message : String(err)
-        }: reloading will fail`,
-      );
-    }
-    configFs = dirs;
-  }
-  const readConfig = (): Config | undefined => {
-    const again = loadConfig(configPath, macros, configFs);
-    const problems = "error" in again ? [again.error] : again.diagnostics.map(formatDiagnostic);
-    for (const p of problems) log.warn("error" in again ? `Cannot reload: ${p}` : p);
-    if (jail !== undefined && problems.some((p) => p.endsWith("permission denied"))) {
-      log.warn(
-        `The configuration is read as user "${jail.user}" after the start: make its files ` +
-          "and their directories readable by that user",
-      );
-    }
-    return "error" in again ? undefined : again.config;
-  };
-  if (!applySyscallFilter(libc, log, verbosity > 0)) return 1;
-  const sys = new LinuxSys(libc);
-  const daemon = new Daemon({
-    sys,
-    config,
-    log,
-    describeTableHolder,
-    readConfig,
-    memoryUsage: () => Deno.memoryUsage(),
-  });
+}
+
+/**
+ * The function a reload (SIGHUP) reads the configuration with. In a jail the files are out of
+ * reach after the start, so the directories of every file read now are kept open, and the
+ * reload reads through them (a directory that cannot be kept is a warning: reloads will fail).
+ */
+function keepConfigForReload(
+  libc: Libc,
+  opts: { flags: Flags; files: string[]; jail: JailPlan | undefined; log: Logger },
+): () => Config | undefined {
+  const { flags: { file, macros }, files, jail, log } = opts;
+  if (jail === undefined) return configReloader({ path: file, macros, fs: DENO_CONFIG_FS, log });
+  const dirs = new ConfigDirectories(libc);
+  const path = normalizePath(file, Deno.cwd());
   try {
-    daemon.start();
+    for (const f of files) dirs.keep(directoryOf(normalizePath(f, Deno.cwd())));
   } catch (err) {
-    if (err instanceof StartupError) {
-      log.fatal(err.message);
-      return 1;
-    }
-    throw err;
+    log.warn(
+      `Cannot keep the configuration's directories for SIGHUP: ${messageOf(err)}: ` +
+        "reloading will fail",
+    );
   }
-  if (jail !== undefined) {
-    // Every socket and privileged option is set up: what is left needs no root (see
-    // mcast-proxy(8), PRIVILEGES).
-    try {
-      dropPrivileges(libc, jail);
-      log.info(
-        `Running as "${jail.user}" (uid ${jail.uid}, gid ${jail.gid}), jailed in "${jail.root}"`,
-      );
-    } catch (err) {
-      log.fatal(`Cannot drop privileges: ${err instanceof Error ? err.message : String(err)}`);
-      daemon.stop();
-      await daemon.run();
-      return 1;
-    }
-  }
-  const onSignal = () => daemon.stop();
-  for (const sig of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(sig, onSignal);
-  Deno.addSignalListener("SIGUSR1", () => daemon.requestDump());
-  Deno.addSignalListener("SIGHUP", () => daemon.requestReload());
-  try {
-    await daemon.run();
-  } catch (err) {
-    log.fatal(`Unexpected error: ${err instanceof Error ? err.stack : String(err)}`);
-    return 1;
-  }
-  return 0;
+  return configReloader({ path, macros, fs: dirs, log, jailUser: jail.user });
 }
 
 /**
@@ -244,9 +212,7 @@ function applySyscallFilter(libc: Libc, log: Logger, verbose: boolean): boolean 
   try {
     installSyscallFilter(libc, { arch, log: verbose });
   } catch (err) {
-    log.fatal(
-      `Cannot install the syscall filter: ${err instanceof Error ? err.message : String(err)}`,
-    );
+    log.fatal(`Cannot install the syscall filter: ${messageOf(err)}`);
     return false;
   }
   const modes = threadSeccompModes();
@@ -275,6 +241,74 @@ function applySyscallFilter(libc: Libc, log: Logger, verbose: boolean): boolean 
 }
 
 /**
+ * Creates the OS port and starts the daemon (as root, with the jail: every socket and
+ * privileged option set up), drops the privileges, then runs until SIGTERM or SIGINT.
+ * Resolves to the exit code: 1 when the start, the drop or the run fails, after a fatal line.
+ */
+async function runDaemon(
+  libc: Libc,
+  opts: {
+    config: Config;
+    log: Logger;
+    jail: JailPlan | undefined;
+    readConfig: () => Config | undefined;
+  },
+): Promise<number> {
+  const { config, log, jail, readConfig } = opts;
+  const sys = new LinuxSys(libc);
+  const memoryUsage = () => Deno.memoryUsage();
+  const daemon = new Daemon({ sys, config, log, describeTableHolder, readConfig, memoryUsage });
+  try {
+    daemon.start();
+  } catch (err) {
+    if (err instanceof StartupError) {
+      log.fatal(err.message);
+      return 1;
+    }
+    throw err;
+  }
+  if (jail !== undefined && !enterJail(libc, { jail, log })) {
+    daemon.stop();
+    await daemon.run();
+    return 1;
+  }
+  listenToSignals(daemon);
+  try {
+    await daemon.run();
+  } catch (err) {
+    log.fatal(`Unexpected error: ${err instanceof Error ? err.stack : String(err)}`);
+    return 1;
+  }
+  return 0;
+}
+
+/**
+ * Drops root for the jail's user and directory: every socket and privileged option is set up,
+ * and what is left needs no root (mcast-proxy(8), PRIVILEGES). False after a fatal log line.
+ */
+function enterJail(libc: Libc, opts: { jail: JailPlan; log: Logger }): boolean {
+  const { jail, log } = opts;
+  try {
+    dropPrivileges(libc, jail);
+    log.info(
+      `Running as "${jail.user}" (uid ${jail.uid}, gid ${jail.gid}), jailed in "${jail.root}"`,
+    );
+    return true;
+  } catch (err) {
+    log.fatal(`Cannot drop privileges: ${messageOf(err)}`);
+    return false;
+  }
+}
+
+/** SIGTERM and SIGINT stop the daemon, SIGUSR1 asks for a dump, SIGHUP for a reload. */
+function listenToSignals(daemon: Daemon): void {
+  const onSignal = () => daemon.stop();
+  for (const sig of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(sig, onSignal);
+  Deno.addSignalListener("SIGUSR1", () => daemon.requestDump());
+  Deno.addSignalListener("SIGHUP", () => daemon.requestReload());
+}
+
+/**
  * Writes `text` and a newline to standard output. When that fails (a closed pipe, a full
  * disk), says so in one line on standard error and returns false.
  */
@@ -284,8 +318,7 @@ function printOut(text: string): boolean {
     for (let at = 0; at < bytes.length;) at += Deno.stdout.writeSync(bytes.subarray(at));
     return true;
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    console.error(`mcast-proxy: cannot write to standard output: ${why}`);
+    console.error(`mcast-proxy: cannot write to standard output: ${messageOf(err)}`);
     return false;
   }
 }

@@ -8,6 +8,35 @@
  * @module
  */
 
+/**
+ * The message of a thrown value: an `Error`'s message, anything else as a string.
+ *
+ * @example
+ * ```ts
+ * messageOf(new Error("no such file")); // "no such file"
+ * messageOf("gone"); // "gone"
+ * ```
+ */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The errno name a failed call carries in its `code` (`EEXIST`), or else {@link messageOf}: the
+ * short form for log lines that already say which call failed.
+ *
+ * @example
+ * ```ts
+ * const err = Object.assign(new Error("setsockopt(MRT_ADD_MFC): EEXIST"), { code: "EEXIST" });
+ * errnoOrMessageOf(err); // "EEXIST"
+ * errnoOrMessageOf(new Error("no route")); // "no route"
+ * ```
+ */
+export function errnoOrMessageOf(err: unknown): string {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  return typeof code === "string" ? code : messageOf(err);
+}
+
 /** Severity, most severe first. */
 export type Level = "fatal" | "warn" | "info" | "debug";
 

@@ -30,6 +30,7 @@ import { cleanStaleLabs } from "./lab/lab.ts";
 import { chooseKernel, KERNEL_ENV, kernelFlag } from "./vm/kernel_choice.ts";
 import { prefetchForGuest } from "./vm/prefetch.ts";
 import { CHECKOUT, runInVm } from "./vm/vm.ts";
+import { messageOf } from "../src/log.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname);
 /** What the unit stage tests: every `_test.ts` under these folders, and these files. */
@@ -225,7 +226,7 @@ async function runCheck(label: string, cmd: string, args: string[]): Promise<Cou
     const status = await spawnInherit(cmd, args);
     ok = status.success;
   } catch (err) {
-    console.error(`${label}: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(`${label}: ${messageOf(err)}`);
   }
   const failures = ok ? [] : [`check: ${label}`];
   return { passed: ok ? 1 : 0, failed: ok ? 0 : 1, skipped: 0, failures };
@@ -290,8 +291,7 @@ async function e2eStage(force: "host" | "vm" | undefined): Promise<Counts & { wh
     // Without them, the tests that need them fail and say why; the others still run.
     const fetchError = await prefetchForGuest(log).then(
       () => undefined,
-      (e: unknown) =>
-        `e2e: cannot fetch what the VM's tests need: ${e instanceof Error ? e.message : e}`,
+      (e: unknown) => `e2e: cannot fetch what the VM's tests need: ${messageOf(e)}`,
     );
     if (fetchError !== undefined) console.error(fetchError);
     const where = `${vm.kernel.release} (VM: ${vm.accel.toUpperCase()}, ${vm.cpus} vCPU, ` +
@@ -370,7 +370,7 @@ async function main(): Promise<number> {
   try {
     parsed = parseArgs(Deno.args, Deno.env.get(KERNEL_ENV));
   } catch (e) {
-    console.error(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+    console.error(`${messageOf(e)}\n${USAGE}`);
     return 2;
   }
   const total: Counts = { passed: 0, failed: 0, skipped: 0, failures: [] };

@@ -1,12 +1,14 @@
 /**
  * Reading the configuration from disk: the main file, and the files it includes, each checked
- * against the include rule before it is read.
+ * against the include rule before it is read; at the start, and again on each reload.
  *
  * @module
  */
 
+import { type Config, formatDiagnostic } from "../../conf/config.ts";
 import { type IncludeFileInfo, includeFileProblem } from "../../conf/include.ts";
 import { type IncludedFile, parseConfig, type ParseResult } from "../../conf/parser.ts";
+import { type Logger, messageOf } from "../log.ts";
 
 /** The file system as the loader sees it; {@link DENO_CONFIG_FS} in the daemon. */
 export interface ConfigFs {
@@ -48,7 +50,7 @@ export function describeReadError(err: unknown): string {
   if (err instanceof Deno.errors.IsADirectory || code === "EISDIR") return "it is a directory";
   if (code === "ENOTDIR") return "a part of the path is not a directory";
   if (code === "ELOOP") return "too many levels of links";
-  return err instanceof Error ? err.message : String(err);
+  return messageOf(err);
 }
 
 /**
@@ -95,4 +97,47 @@ export function loadConfig(
     // Read above, so it exists; without a canonical path loops are found by name only.
   }
   return { ...parseConfig(text, { file, macros, include, fileId }), files };
+}
+
+/** Options of {@link configReloader}. */
+export interface ReloaderOptions {
+  /** The main file, as a path that still holds after the start (absolute in a jail). */
+  path: string;
+  /** The command line's `-D` macros, the same for every reload. */
+  macros: Record<string, string>;
+  /** Where the files are read: {@link DENO_CONFIG_FS}, or directories kept open for a jail. */
+  fs: ConfigFs;
+  /** Where the problems of a reload go, as warnings (the running configuration stays). */
+  log: Pick<Logger, "warn">;
+  /** The user the daemon reads the files as after the start, when it is jailed. */
+  jailUser?: string;
+}
+
+/**
+ * The function a reload (SIGHUP) calls to read the configuration again: the new configuration,
+ * or undefined when it cannot be used. Each problem is a warning (`Cannot reload: ...` when the
+ * main file cannot be read, the `file:line:col` diagnostics otherwise); in a jail, a
+ * "permission denied" also says which user must be able to read the files.
+ *
+ * @example
+ * ```ts
+ * const log = { warn: (m: string) => console.error(m) };
+ * const readConfig = configReloader({ path: "/etc/m.conf", macros: {}, fs: DENO_CONFIG_FS, log });
+ * const next = readConfig(); // undefined when the file cannot be used
+ * ```
+ */
+export function configReloader(opts: ReloaderOptions): () => Config | undefined {
+  const { path, macros, fs, log, jailUser } = opts;
+  return () => {
+    const again = loadConfig(path, macros, fs);
+    const problems = "error" in again ? [again.error] : again.diagnostics.map(formatDiagnostic);
+    for (const p of problems) log.warn("error" in again ? `Cannot reload: ${p}` : p);
+    if (jailUser !== undefined && problems.some((p) => p.endsWith("permission denied"))) {
+      log.warn(
+        `The configuration is read as user "${jailUser}" after the start: make its files ` +
+          "and their directories readable by that user",
+      );
+    }
+    return "error" in again ? undefined : again.config;
+  };
 }

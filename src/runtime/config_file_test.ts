@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type ConfigFs, loadConfig } from "./config_file.ts";
+import { type ConfigFs, configReloader, loadConfig } from "./config_file.ts";
 import { formatDiagnostic } from "../../conf/config.ts";
 
 /** An in-memory file system: path → [text, uid, mode]. */
@@ -60,4 +60,69 @@ Deno.test("loadConfig passes command-line macros", () => {
   const result = loadConfig("/etc/m.conf", { t: "7" }, fs);
   assert.ok(!("error" in result));
   assert.equal(result.config?.interfaces[1].threshold, 7);
+});
+
+/** A logger that keeps its warnings. */
+function warnings(): { warn: (m: string) => void; lines: string[] } {
+  const lines: string[] = [];
+  return { warn: (m) => lines.push(m), lines };
+}
+
+Deno.test("configReloader reads the file again with the same macros, each time", () => {
+  const files: Record<string, [string, number, number]> = {
+    "/etc/m.conf": [
+      "interface em0 { upstream }\ninterface em1 {\n\tthreshold $t\n}\n",
+      0,
+      0o100644,
+    ],
+  };
+  const log = warnings();
+  const reload = configReloader({
+    path: "/etc/m.conf",
+    macros: { t: "7" },
+    fs: memoryFs(files),
+    log,
+  });
+  assert.equal(reload()?.interfaces[1].threshold, 7);
+  files["/etc/m.conf"][0] = files["/etc/m.conf"][0].replace("em1", "em2");
+  assert.equal(reload()?.interfaces[1].name, "em2");
+  assert.deepEqual(log.lines, []);
+});
+
+Deno.test("configReloader: a bad or missing file is warnings and no configuration", () => {
+  const files: Record<string, [string, number, number]> = {
+    "/etc/m.conf": ["interface em0 { upstrem }\n", 0, 0o100644],
+  };
+  const log = warnings();
+  const reload = configReloader({ path: "/etc/m.conf", macros: {}, fs: memoryFs(files), log });
+  assert.equal(reload(), undefined);
+  assert.equal(log.lines.length, 2, log.lines.join("\n"));
+  assert.ok(log.lines.every((l) => l.startsWith("/etc/m.conf:")), log.lines.join("\n"));
+  log.lines.length = 0;
+  const missing = configReloader({ path: "/etc/gone.conf", macros: {}, fs: memoryFs(files), log });
+  assert.equal(missing(), undefined);
+  assert.deepEqual(log.lines, [
+    'Cannot reload: cannot read configuration "/etc/gone.conf": no such file',
+  ]);
+});
+
+Deno.test("configReloader: in a jail, permission denied names the user who must read", () => {
+  const denied: ConfigFs = {
+    ...memoryFs({ "/etc/m.conf": ["interface em0 { upstream }\n", 0, 0o100600] }),
+    readText: (path) => {
+      throw new Deno.errors.PermissionDenied(path);
+    },
+  };
+  const jailed = warnings();
+  configReloader({ path: "/etc/m.conf", macros: {}, fs: denied, log: jailed, jailUser: "_mcp" })();
+  assert.deepEqual(jailed.lines, [
+    'Cannot reload: cannot read configuration "/etc/m.conf": permission denied',
+    'The configuration is read as user "_mcp" after the start: make its files and their ' +
+    "directories readable by that user",
+  ]);
+  const free = warnings();
+  configReloader({ path: "/etc/m.conf", macros: {}, fs: denied, log: free })();
+  assert.deepEqual(free.lines, [
+    'Cannot reload: cannot read configuration "/etc/m.conf": permission denied',
+  ]);
 });

@@ -1,9 +1,117 @@
 /**
- * What a command-line mistake is, in the daemon's words: `node:util`'s `parseArgs` names a
- * one-letter flag as `--f <value>` and says it in its own phrasing; operators type `-f`.
+ * The daemon's command line: the flags it takes, the usage text, and what a mistake is in the
+ * daemon's words (`node:util`'s `parseArgs` names a one-letter flag as `--f <value>` and says
+ * it in its own phrasing; operators type `-f`).
  *
  * @module
  */
+
+import { parseArgs } from "node:util";
+import { checkMacroName } from "../../conf/lexer.ts";
+import { messageOf } from "../log.ts";
+
+/** Default configuration file, as on OpenBSD. */
+export const DEFAULT_CONF = "/etc/mcast-proxy.conf";
+
+/** The usage text: on stdout for `-h`, on stderr after a command-line mistake. */
+export const USAGE = `usage: mcast-proxy [-dnv] [-D macro=value] [-f file | --conf file]
+       mcast-proxy -h | --help | --version
+  -d              log to stderr instead of syslog
+  -D macro=value  define a macro, overriding the configuration file
+  -f, --conf file configuration file (default ${DEFAULT_CONF})
+  -n              check the configuration and exit (with -v, print it)
+  -v              verbose: log every packet and change (debug)
+  -h, --help      print this help
+  --version       print the version`;
+
+/** How the daemon runs, from its flags. */
+export interface Flags {
+  /** `-d`: log to stderr instead of syslog. */
+  foreground: boolean;
+  /** `-n`: check the configuration and exit. */
+  checkOnly: boolean;
+  /** How many `-v`: 1 or more logs every packet and change, and `-n` prints the configuration. */
+  verbosity: number;
+  /** The configuration file: `-f` or `--conf`, else {@link DEFAULT_CONF}. */
+  file: string;
+  /** The `-D macro=value` definitions, by macro name (the last one of a name wins). */
+  macros: Record<string, string>;
+}
+
+/**
+ * What the command line asks for: to run (or check, with `-n`), the help, the version, or
+ * nothing because of a mistake. A mistake's `message` has no program name; `usage` says
+ * whether the usage text follows it.
+ */
+export type CommandLine =
+  | { kind: "run"; flags: Flags }
+  | { kind: "help" }
+  | { kind: "version" }
+  | { kind: "mistake"; message: string; usage: boolean };
+
+/**
+ * Reads the command line. `-h` and `--version` win over the other flags' values (a bad `-D`
+ * with `-h` prints the help); a flag `parseArgs` refuses is a mistake before anything else.
+ *
+ * @example
+ * ```ts
+ * parseFlags(["-dv", "-f", "/tmp/x.conf"]);
+ * // { kind: "run", flags: { foreground: true, checkOnly: false, verbosity: 1,
+ * //   file: "/tmp/x.conf", macros: {} } }
+ * ```
+ */
+export function parseFlags(args: string[]): CommandLine {
+  let values;
+  try {
+    values = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        d: { type: "boolean" },
+        n: { type: "boolean" },
+        v: { type: "boolean", multiple: true },
+        f: { type: "string" },
+        conf: { type: "string" },
+        D: { type: "string", multiple: true },
+        h: { type: "boolean" },
+        help: { type: "boolean" },
+        version: { type: "boolean" },
+      },
+    }).values;
+  } catch (err) {
+    return { kind: "mistake", message: flagErrorMessage(err), usage: true };
+  }
+  if (values.h || values.help) return { kind: "help" };
+  if (values.version) return { kind: "version" };
+  const macros = parseMacros(values.D ?? []);
+  if (typeof macros === "string") return { kind: "mistake", message: macros, usage: false };
+  if (values.f !== undefined && values.conf !== undefined && values.f !== values.conf) {
+    const message = "-f and --conf name different files: give one of them";
+    return { kind: "mistake", message, usage: true };
+  }
+  const flags: Flags = {
+    foreground: values.d ?? false,
+    checkOnly: values.n ?? false,
+    verbosity: values.v?.length ?? 0,
+    file: values.conf ?? values.f ?? DEFAULT_CONF,
+    macros,
+  };
+  return { kind: "run", flags };
+}
+
+/** The `-D macro=value` definitions by name, or what is wrong with the first bad one. */
+function parseMacros(defs: string[]): Record<string, string> | string {
+  const macros: Record<string, string> = {};
+  for (const def of defs) {
+    const eq = def.indexOf("=");
+    if (eq <= 0) return `-D ${def}: expected macro=value`;
+    const problem = checkMacroName(def.slice(0, eq));
+    if (problem !== undefined) return `-D ${def}: ${problem}`;
+    macros[def.slice(0, eq)] = def.slice(eq + 1);
+  }
+  return macros;
+}
 
 /** A flag as typed: `-f` for one letter, `--conf` for a word. */
 function asTyped(name: string): string {
@@ -23,7 +131,7 @@ function asTyped(name: string): string {
  * ```
  */
 export function flagErrorMessage(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageOf(err);
   const code = (err as { code?: unknown } | null)?.code;
   const option = /Option '(?:-\w, )?--([^' ]+)/.exec(message)?.[1];
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && option !== undefined) {

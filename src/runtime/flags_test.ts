@@ -1,6 +1,6 @@
-import { equal } from "node:assert/strict";
+import assert, { equal } from "node:assert/strict";
 import { parseArgs } from "node:util";
-import { flagErrorMessage } from "./flags.ts";
+import { DEFAULT_CONF, flagErrorMessage, parseFlags, USAGE } from "./flags.ts";
 
 /** The message for what parseArgs throws on `args`, with the daemon's option kinds. */
 function messageFor(args: string[]): string {
@@ -34,4 +34,59 @@ Deno.test("flagErrorMessage names flags as typed, for each kind of mistake", () 
 Deno.test("flagErrorMessage passes other errors on", () => {
   equal(flagErrorMessage(new Error("something else")), "something else");
   equal(flagErrorMessage("text"), "text");
+});
+
+Deno.test("parseFlags: the daemon's flags, with the defaults", () => {
+  assert.deepEqual(parseFlags([]), {
+    kind: "run",
+    flags: { foreground: false, checkOnly: false, verbosity: 0, file: DEFAULT_CONF, macros: {} },
+  });
+  assert.deepEqual(parseFlags(["-dnvv", "-D", "a=1", "-D", "b=x=y", "-D", "a=2", "-f", "m"]), {
+    kind: "run",
+    flags: {
+      foreground: true,
+      checkOnly: true,
+      verbosity: 2,
+      file: "m",
+      macros: { a: "2", b: "x=y" },
+    },
+  });
+  const conf = parseFlags(["--conf", "c", "-f", "c"]);
+  assert.equal(conf.kind === "run" && conf.flags.file, "c");
+});
+
+Deno.test("parseFlags: help and version win over the other flags' values", () => {
+  assert.deepEqual(parseFlags(["-D", "bad", "-h"]), { kind: "help" });
+  assert.deepEqual(parseFlags(["--help", "--version"]), { kind: "help" });
+  assert.deepEqual(parseFlags(["-f", "a", "--conf", "b", "--version"]), { kind: "version" });
+});
+
+Deno.test("parseFlags: mistakes, with the usage after the ones about flags", () => {
+  assert.deepEqual(parseFlags(["-x"]), {
+    kind: "mistake",
+    message: "unknown option -x",
+    usage: true,
+  });
+  assert.deepEqual(parseFlags(["-f", "a", "--conf", "b"]), {
+    kind: "mistake",
+    message: "-f and --conf name different files: give one of them",
+    usage: true,
+  });
+  assert.deepEqual(parseFlags(["-D", "=1"]), {
+    kind: "mistake",
+    message: "-D =1: expected macro=value",
+    usage: false,
+  });
+  const keyword = parseFlags(["-D", "interface=1"]);
+  assert.ok(keyword.kind === "mistake" && !keyword.usage, JSON.stringify(keyword));
+  assert.ok(keyword.message.startsWith("-D interface=1: "), keyword.message);
+});
+
+Deno.test("USAGE names every flag and the default file", () => {
+  for (
+    const flag of ["-d", "-D macro=value", "-f, --conf file", "-n", "-v", "-h, --help", "--version"]
+  ) {
+    assert.ok(USAGE.includes(flag), flag);
+  }
+  assert.ok(USAGE.includes(`(default ${DEFAULT_CONF})`));
 });

@@ -8,6 +8,7 @@
  */
 
 import { type Config, DEFAULT_USER } from "../../conf/config.ts";
+import { messageOf } from "../log.ts";
 import { StartupError } from "./interfaces.ts";
 
 /** A user of the password database, as the OS layer looks it up. */
@@ -86,7 +87,7 @@ export function planJail(config: Config, lookups: JailLookups): JailPlan {
     if (err instanceof Deno.errors.NotFound) {
       throw jail(`it does not exist: create it with "mkdir -m 755 ${root}"`);
     }
-    throw jail(err instanceof Error ? err.message : String(err));
+    throw jail(messageOf(err));
   }
   if (!st.isDirectory) throw jail("it is not a directory");
   if (st.uid !== null && st.uid !== 0) throw jail(`it is owned by uid ${st.uid}, not root`);

@@ -43,6 +43,7 @@ import {
 } from "./report.ts";
 import { formatTable } from "./stats.ts";
 import { placeOnMulticastKernel } from "../vm/kernel_choice.ts";
+import { messageOf } from "../../src/log.ts";
 
 const PREFIX = "mcpb-";
 /** Where a run writes its results unless told otherwise. */
@@ -161,7 +162,7 @@ async function main(argv: string[]): Promise<number> {
       },
     }));
   } catch (e) {
-    console.error(`bench: ${e instanceof Error ? e.message : e}\n${USAGE}`);
+    console.error(`bench: ${messageOf(e)}\n${USAGE}`);
     return 2;
   }
   if (values.help) {

@@ -35,6 +35,7 @@ import { aptInstall, runCommand as run } from "../lab/apt.ts";
 import { type Lab, pathExists } from "../lab/lab.ts";
 import { sleep } from "../lab/kernel_state.ts";
 import { followLog, stopProcess } from "../lab/log_follower.ts";
+import { messageOf } from "../../src/log.ts";
 
 /** Where Debian's package installs the binary. */
 export const IGMPPROXY_BIN = "/usr/sbin/igmpproxy";
@@ -128,7 +129,7 @@ async function installIgmpproxy(log: (message: string) => void): Promise<string>
   try {
     await aptInstall([IGMPPROXY_PACKAGE]);
   } catch (e) {
-    throw new Error(`Cannot install ${IGMPPROXY_PACKAGE}: ${e instanceof Error ? e.message : e}`);
+    throw new Error(`Cannot install ${IGMPPROXY_PACKAGE}: ${messageOf(e)}`);
   }
   if (!(await pathExists(IGMPPROXY_BIN))) {
     throw new Error(`Cannot install ${IGMPPROXY_PACKAGE}: ${IGMPPROXY_BIN} is missing afterwards`);

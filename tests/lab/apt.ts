@@ -6,6 +6,8 @@
  * @module
  */
 
+import { messageOf } from "../../src/log.ts";
+
 /** What a command printed and how it ended. */
 export interface CommandResult {
   /** Exit code; 127 when the command could not be started. */
@@ -43,7 +45,7 @@ export async function runCommand(
       stderr: decoder.decode(out.stderr),
     };
   } catch (e) {
-    return { code: 127, stdout: "", stderr: e instanceof Error ? e.message : String(e) };
+    return { code: 127, stdout: "", stderr: messageOf(e) };
   }
 }
 

@@ -21,6 +21,7 @@ import { Host } from "./host.ts";
 import { startSender } from "./sender.ts";
 import { type DaemonProcess, labConfig, startDaemon } from "./daemon.ts";
 import { placeOnMulticastKernel } from "../vm/kernel_choice.ts";
+import { messageOf } from "../../src/log.ts";
 
 const A = "239.1.1.1";
 const B = "239.1.1.2";
@@ -192,7 +193,7 @@ async function main(): Promise<number> {
   try {
     return await runDemo();
   } catch (e) {
-    console.error(`The demo failed: ${e instanceof Error ? e.message : String(e)}`);
+    console.error(`The demo failed: ${messageOf(e)}`);
     return 1;
   }
 }

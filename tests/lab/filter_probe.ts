@@ -33,6 +33,7 @@ import {
   SOCK_RAW,
   SOCK_STREAM,
 } from "../../ffi/linux_constants.ts";
+import { messageOf } from "../../src/log.ts";
 
 /** What each probe call did: "ok", or the errno's name, or the error's message. */
 export type ProbeCalls = Record<string, string>;
@@ -83,13 +84,13 @@ async function probe(log: boolean): Promise<ProbeReport> {
     Deno.listen({ hostname: "127.0.0.1", port: 0 }).close();
     calls.denoListen = "ok";
   } catch (err) {
-    calls.denoListen = err instanceof Error ? err.message : String(err);
+    calls.denoListen = messageOf(err);
   }
   try {
     await new Deno.Command("/bin/true").output();
     calls.execve = "ok";
   } catch (err) {
-    calls.execve = err instanceof Error ? err.message : String(err);
+    calls.execve = messageOf(err);
   }
   // A thread started after the filter (a worker's) inherits it.
   const before = threadSeccompModes().size;

@@ -39,6 +39,7 @@
 import { emit, readLines, wallNow } from "./json_lines.ts";
 import { openLibc } from "../../ffi/libc.ts";
 import { type Datagram, interfaceIndex, MulticastReceiver } from "./udp_receiver.ts";
+import { messageOf } from "../../src/log.ts";
 
 const decoder = new TextDecoder();
 
@@ -103,7 +104,7 @@ async function main(args: string[]): Promise<number> {
   try {
     ifindex6 = interfaceIndex(libc, iface);
   } catch (e) {
-    noIpv6 = e instanceof Error ? e.message : String(e);
+    noIpv6 = messageOf(e);
   }
   try {
     try {
@@ -111,11 +112,11 @@ async function main(args: string[]): Promise<number> {
     } catch (e) {
       if (ifindex6 === 0) throw e;
       // No IPv6 in this kernel: IPv4 alone.
-      noIpv6 = `No IPv6 socket: ${e instanceof Error ? e.message : e}`;
+      noIpv6 = `No IPv6 socket: ${messageOf(e)}`;
       receiver = new MulticastReceiver(libc, { port, ifaceAddr, ifindex6: 0 });
     }
   } catch (e) {
-    console.error(`host_agent: ${e instanceof Error ? e.message : e}`);
+    console.error(`host_agent: ${messageOf(e)}`);
     libc.close();
     return 1;
   }
@@ -150,12 +151,12 @@ async function main(args: string[]): Promise<number> {
           throw new Error(`Unknown command "${cmd}"`);
       }
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
+      const message = messageOf(e);
       emit({ ev: "error", cmd, group: arg ?? null, message, t: wallNow() });
     }
   }
   await receiver.close();
-  await receiving.catch((e) => console.error(`host_agent: ${e instanceof Error ? e.message : e}`));
+  await receiving.catch((e) => console.error(`host_agent: ${messageOf(e)}`));
   libc.close();
   flush();
   emit({ ev: "bye", t: wallNow() });

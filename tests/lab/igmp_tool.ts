@@ -58,6 +58,7 @@ import {
 } from "./igmp_packets.ts";
 import { awaitReady, emit, parseEvent, readLines, wallNow } from "./json_lines.ts";
 import { denoRunArgv, type Lab } from "./lab.ts";
+import { messageOf } from "../../src/log.ts";
 
 /** EtherType of IPv4, `<linux/if_ether.h>`. */
 const ETH_P_IP = 0x0800;
@@ -424,7 +425,7 @@ async function main(args: string[]): Promise<number> {
   try {
     cmd = parseIgmpToolArgs(args);
   } catch (e) {
-    console.error(`igmp_tool: ${e instanceof Error ? e.message : e}`);
+    console.error(`igmp_tool: ${messageOf(e)}`);
     console.error(USAGE);
     return 2;
   }
@@ -433,14 +434,14 @@ async function main(args: string[]): Promise<number> {
   try {
     libc = openLibc();
   } catch (e) {
-    console.error(`igmp_tool: Cannot open libc: ${e instanceof Error ? e.message : e}`);
+    console.error(`igmp_tool: Cannot open libc: ${messageOf(e)}`);
     return 1;
   }
   try {
     try {
       opened = new PacketSender(libc, cmd.iface);
     } catch (e) {
-      console.error(`igmp_tool: ${e instanceof Error ? e.message : e}`);
+      console.error(`igmp_tool: ${messageOf(e)}`);
       return 1;
     }
     using sender = opened;

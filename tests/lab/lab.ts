@@ -39,6 +39,7 @@
  */
 
 import { scaledWait } from "./wait_scale.ts";
+import { messageOf } from "../../src/log.ts";
 
 export {
   type Mr6Vif,
@@ -167,10 +168,6 @@ export type LabSupport = { ok: true } | { ok: false; reason: string };
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
-
-function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 function randomSuffix(n: number): string {
   const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -349,7 +346,7 @@ async function probeSupport(): Promise<LabSupport> {
   } catch (e) {
     return {
       ok: false,
-      reason: `cannot read the user id (run with --allow-all): ${errorMessage(e)}`,
+      reason: `cannot read the user id (run with --allow-all): ${messageOf(e)}`,
     };
   }
   if (uid !== 0) return { ok: false, reason: `the lab needs root, running as uid ${uid}` };
@@ -359,7 +356,7 @@ async function probeSupport(): Promise<LabSupport> {
   } catch (e) {
     return {
       ok: false,
-      reason: `the "ip" command (iproute2) is not available: ${errorMessage(e)}`,
+      reason: `the "ip" command (iproute2) is not available: ${messageOf(e)}`,
     };
   }
   // Outside DEFAULT_LAB_PREFIX on purpose, so cleanStaleLabs never races with a probe.
@@ -653,7 +650,7 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
     await build(lab);
   } catch (e) {
     await lab.destroy();
-    throw new Error(`Cannot build the namespace lab "${id}": ${errorMessage(e)}`, { cause: e });
+    throw new Error(`Cannot build the namespace lab "${id}": ${messageOf(e)}`, { cause: e });
   }
   return lab;
 }

@@ -50,6 +50,7 @@ import { hex } from "../../src/proto/testing.ts";
 import { encodeMldQuery, IN6ADDR_ANY, IN6ADDR_LINKLOCAL_ALLNODES } from "../../src/proto/mld.ts";
 import { awaitReady, emit, type JsonEvent, parseEvent, readLines, wallNow } from "./json_lines.ts";
 import { denoRunArgv, type Lab } from "./lab.ts";
+import { messageOf } from "../../src/log.ts";
 
 function addr(s: string | undefined): Uint8Array {
   const a = s === undefined ? undefined : parseIPv6(s);
@@ -218,7 +219,7 @@ async function main(): Promise<number> {
             throw new Error(`Unknown command "${cmd}"`);
         }
       } catch (e) {
-        emit({ ev: "error", cmd, message: e instanceof Error ? e.message : String(e) });
+        emit({ ev: "error", cmd, message: messageOf(e) });
       }
     }
   } finally {

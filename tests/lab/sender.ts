@@ -46,6 +46,7 @@ import { formatIPv6, isIPv6Multicast, parseIPv4, parseIPv6 } from "../../src/pro
 import { awaitReady, emit, parseEvent, readLines, wallNow } from "./json_lines.ts";
 import { denoRunArgv, type Lab, SRC_ADDR, SRC_ADDR6 } from "./lab.ts";
 import { hostIsLittleEndian } from "./proc.ts";
+import { messageOf } from "../../src/log.ts";
 
 /** Sender settings (the command-line flags). */
 export interface SenderOptions {
@@ -223,7 +224,7 @@ async function main(args: string[]): Promise<number> {
   try {
     opts = parseSenderArgs(args);
   } catch (e) {
-    console.error(`sender: ${e instanceof Error ? e.message : e}`);
+    console.error(`sender: ${messageOf(e)}`);
     console.error(
       "usage: sender.ts --groups G[,G...] [--port P] [--rate PPS] [--ttl N] " +
         "[--iface-addr A] [--duration S] [--size BYTES]",
@@ -237,7 +238,7 @@ async function main(args: string[]): Promise<number> {
     try {
       sender6 = openIpv6Sender(opts);
     } catch (e) {
-      console.error(`sender: ${e instanceof Error ? e.message : e}`);
+      console.error(`sender: ${messageOf(e)}`);
       return 1;
     }
   } else {

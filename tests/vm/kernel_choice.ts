@@ -8,6 +8,7 @@
 
 import { denoBin, labSupport, pathExists } from "../lab/lab.ts";
 import { CHECKOUT, type PreparedVm, prepareVm, runInVm } from "./vm.ts";
+import { messageOf } from "../../src/log.ts";
 
 /** The environment variable that forces where: `host` or `vm`. */
 export const KERNEL_ENV = "MCAST_PROXY_KERNEL";
@@ -126,7 +127,7 @@ export async function placeOnMulticastKernel(
   try {
     flag = kernelFlag(opts.args, Deno.env.get(KERNEL_ENV));
   } catch (e) {
-    console.error(e instanceof Error ? e.message : String(e));
+    console.error(messageOf(e));
     return { run: "done", code: 2 };
   }
   const log = (m: string) => console.error(`setup: ${m}`);
@@ -140,7 +141,7 @@ export async function placeOnMulticastKernel(
   try {
     await opts.prefetch?.(log);
   } catch (e) {
-    console.error(`Cannot run ${opts.what} in the VM: ${e instanceof Error ? e.message : e}`);
+    console.error(`Cannot run ${opts.what} in the VM: ${messageOf(e)}`);
     return { run: "done", code: 1 };
   }
   console.log(

@@ -25,6 +25,7 @@ import { aptInstall } from "../lab/apt.ts";
 import { WAIT_SCALE_ENV } from "../lab/wait_scale.ts";
 import { buildInitramfs, type GuestKernel, prepareGuestKernel } from "./kernel.ts";
 import { qemuArgv, type QemuPlan, runScript, type Share, vmEnv } from "./qemu.ts";
+import { messageOf } from "../../src/log.ts";
 
 /** The checkout, shared writable with the guest by default. */
 export const CHECKOUT = decodeURIComponent(new URL("../..", import.meta.url).pathname)
@@ -134,7 +135,7 @@ async function prepare(log: (message: string) => void): Promise<VmSupport> {
     const accel = await canUseKvm() ? "kvm" : "tcg";
     return { ok: true, vm: { kernel, accel, cpus, memoryMiB } };
   } catch (e) {
-    return { ok: false, reason: e instanceof Error ? e.message : String(e) };
+    return { ok: false, reason: messageOf(e) };
   }
 }
 
