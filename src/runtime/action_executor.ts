@@ -11,7 +11,7 @@ import type { Action, LogLevel } from "../core/actions.ts";
 import type { Address, Family } from "../core/family.ts";
 import type { ProxyEvent } from "../core/proxy.ts";
 import { readPacketCounts } from "./kernel_counters.ts";
-import { messageOf } from "./plane.ts";
+import { errnoOrMessageOf } from "../log.ts";
 import type { FamilyPort } from "./ports.ts";
 
 /**
@@ -57,7 +57,7 @@ export function executeAction<A extends Address>(
   try {
     perform(ctx, action, gone);
   } catch (err) {
-    const message = `${describeAction(ctx.family, action)}: ${messageOf(err)}`;
+    const message = `${describeAction(ctx.family, action)}: ${errnoOrMessageOf(err)}`;
     if (isGoneFailure(action, gone)) ctx.log("debug", `${message} (the interface is gone)`);
     else ctx.log("warn", message);
   }

@@ -9,7 +9,8 @@
 
 import type { Address } from "../core/family.ts";
 import type { Logger } from "../log.ts";
-import { messageOf, type Plane } from "./plane.ts";
+import { errnoOrMessageOf } from "../log.ts";
+import type { Plane } from "./plane.ts";
 import type { Sys, SystemInterface } from "./sys.ts";
 
 /** How often interfaces are looked at again although the system said nothing changed. */
@@ -51,7 +52,7 @@ export class InterfaceWatch {
       this.#watching = true;
     } catch (err) {
       this.#opts.log.warn(
-        `Cannot watch interface changes: ${messageOf(err)}: looking every ${
+        `Cannot watch interface changes: ${errnoOrMessageOf(err)}: looking every ${
           UNWATCHED_RESCAN_INTERVAL_MS / 1000
         } s instead`,
       );
@@ -75,7 +76,7 @@ export class InterfaceWatch {
     } catch (err) {
       this.#watching = false;
       this.#opts.log.warn(
-        `Cannot watch interface changes any more: ${messageOf(err)}: looking every ${
+        `Cannot watch interface changes any more: ${errnoOrMessageOf(err)}: looking every ${
           UNWATCHED_RESCAN_INTERVAL_MS / 1000
         } s instead`,
       );
@@ -94,7 +95,7 @@ export class InterfaceWatch {
     try {
       system = this.#opts.sys.interfaces();
     } catch (err) {
-      this.#opts.log.warn(`Cannot list interfaces: ${messageOf(err)}`);
+      this.#opts.log.warn(`Cannot list interfaces: ${errnoOrMessageOf(err)}`);
       return;
     }
     for (const p of planes) p.rescan(system, now, periodic);

@@ -17,7 +17,7 @@ import {
 } from "../core/dump.ts";
 import type { Address, Family } from "../core/family.ts";
 import type { ProxyState } from "../core/proxy.ts";
-import { messageOf } from "./plane.ts";
+import { errnoOrMessageOf } from "../log.ts";
 import type { FamilyPort } from "./ports.ts";
 
 /** What the counters are read with. */
@@ -56,7 +56,7 @@ export function readDumpCounters<A extends Address>(
     } catch (err) {
       ctx.log(
         "debug",
-        `Cannot read the counters of ${ctx.family.vifWord} ${vifi}: ${messageOf(err)}`,
+        `Cannot read the counters of ${ctx.family.vifWord} ${vifi}: ${errnoOrMessageOf(err)}`,
       );
     }
   }
@@ -83,7 +83,7 @@ function readEntry<A extends Address>(
     const { format } = ctx.family;
     ctx.log(
       "debug",
-      `Cannot read the counters of (${format(source)}, ${format(group)}): ${messageOf(err)}`,
+      `Cannot read the counters of (${format(source)}, ${format(group)}): ${errnoOrMessageOf(err)}`,
     );
     return undefined;
   }

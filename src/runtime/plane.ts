@@ -21,7 +21,7 @@ import {
   type ProxyState,
   step,
 } from "../core/proxy.ts";
-import type { Logger } from "../log.ts";
+import { errnoOrMessageOf, type Logger } from "../log.ts";
 import { executeAction, type ExecutorContext, type GoneInterface } from "./action_executor.ts";
 import {
   currentInterfaces,
@@ -133,7 +133,7 @@ export class Plane<A extends Address> {
       } catch (err) {
         throw new StartupError(
           `${spec.logPrefix}Cannot add ${spec.family.vifWord} ${a.vifi} for "${a.name}": ` +
-            messageOf(err),
+            errnoOrMessageOf(err),
         );
       }
     }
@@ -154,7 +154,10 @@ export class Plane<A extends Address> {
       try {
         event = this.#opts.port.receive();
       } catch (err) {
-        this.log("warn", `Cannot receive on the multicast routing socket: ${messageOf(err)}`);
+        this.log(
+          "warn",
+          `Cannot receive on the multicast routing socket: ${errnoOrMessageOf(err)}`,
+        );
         return;
       }
       if (event === undefined) return;
@@ -254,7 +257,7 @@ export class Plane<A extends Address> {
         this.log(
           "warn",
           `Cannot add ${this.#opts.spec.family.vifWord} ${a.vifi} for "${a.name}": ` +
-            `${messageOf(err)}: trying again on the next change`,
+            `${errnoOrMessageOf(err)}: trying again on the next change`,
         );
         this.#failed.set(iface.name, key);
         // The core counts the VIF as in use: take it back, quietly. The actions after the
@@ -286,10 +289,4 @@ export class Plane<A extends Address> {
   #execute(a: Action<A>, gone?: GoneInterface): void {
     executeAction(this.#executor, a, gone);
   }
-}
-
-/** The errno name of a failed call, or the error's message. */
-export function messageOf(err: unknown): string {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === "string" ? code : err instanceof Error ? err.message : String(err);
 }

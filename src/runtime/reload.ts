@@ -19,7 +19,8 @@ import {
   IPV6,
   StartupError,
 } from "./interfaces.ts";
-import { messageOf, type Plane } from "./plane.ts";
+import { errnoOrMessageOf } from "../log.ts";
+import type { Plane } from "./plane.ts";
 import type { Sys, SystemInterface } from "./sys.ts";
 
 /** Options of {@link applyReload}. */
@@ -82,7 +83,9 @@ function readReload(
     return { configured, system: opts.sys.interfaces() };
   } catch (err) {
     log.warn(
-      `Reload refused: cannot list interfaces: ${messageOf(err)}: the running configuration ` +
+      `Reload refused: cannot list interfaces: ${
+        errnoOrMessageOf(err)
+      }: the running configuration ` +
         "is kept",
     );
     return undefined;
