@@ -7,8 +7,8 @@
  * @module
  */
 
-import { SysError } from "./errno.ts";
-import { type Libc, readErrno } from "./libc.ts";
+import { checkCall } from "./errno.ts";
+import type { Libc } from "./libc.ts";
 
 /** An account of the password database. */
 export interface Account {
@@ -53,7 +53,7 @@ export function currentIds(libc: Libc): { uids: number[]; gids: number[] } {
   const read = (call: "getresuid" | "getresgid") => {
     const ids = [new Uint32Array(1), new Uint32Array(1), new Uint32Array(1)];
     const [a, b, c] = ids.map((x) => new Uint8Array(x.buffer));
-    if (libc.symbols[call](a, b, c) < 0) throw new SysError(call, "", readErrno(libc));
+    checkCall(libc, libc.symbols[call](a, b, c), { call });
     return ids.map((x) => x[0]);
   };
   return { uids: read("getresuid"), gids: read("getresgid") };
@@ -62,18 +62,16 @@ export function currentIds(libc: Libc): { uids: number[]; gids: number[] } {
 /**
  * chroot(2) into `root`, chdir(2) to its `/`, then setgroups(2) to the user's group alone,
  * setresgid(2) and setresuid(2) to the user's ids; then checks that every id changed. Needs
- * root. Throws {@link SysError} naming the call that failed.
+ * root. Throws `SysError` naming the call that failed.
  */
 export function dropPrivileges(libc: Libc, opts: { uid: number; gid: number; root: string }): void {
   const s = libc.symbols;
-  const fail = (call: string, op = ""): never => {
-    throw new SysError(call, op, readErrno(libc));
-  };
-  if (s.chroot(cString(opts.root)) < 0) fail("chroot", opts.root);
-  if (s.chdir(cString("/")) < 0) fail("chdir", "/");
-  if (s.setgroups(1n, new Uint8Array(new Uint32Array([opts.gid]).buffer)) < 0) fail("setgroups");
-  if (s.setresgid(opts.gid, opts.gid, opts.gid) < 0) fail("setresgid");
-  if (s.setresuid(opts.uid, opts.uid, opts.uid) < 0) fail("setresuid");
+  checkCall(libc, s.chroot(cString(opts.root)), { call: "chroot", op: opts.root });
+  checkCall(libc, s.chdir(cString("/")), { call: "chdir", op: "/" });
+  const groups = new Uint8Array(new Uint32Array([opts.gid]).buffer);
+  checkCall(libc, s.setgroups(1n, groups), { call: "setgroups" });
+  checkCall(libc, s.setresgid(opts.gid, opts.gid, opts.gid), { call: "setresgid" });
+  checkCall(libc, s.setresuid(opts.uid, opts.uid, opts.uid), { call: "setresuid" });
   const { uids, gids } = currentIds(libc);
   if (!uids.every((u) => u === opts.uid) || !gids.every((g) => g === opts.gid)) {
     throw new Error(`Ids after the drop are uids ${uids.join(",")}, gids ${gids.join(",")}`);

@@ -11,8 +11,8 @@
  * @module
  */
 
-import { SysError } from "./errno.ts";
-import { type Libc, pointerValue, readErrno } from "./libc.ts";
+import { checkCall } from "./errno.ts";
+import { type Libc, pointerValue } from "./libc.ts";
 import {
   encodeFilter,
   filterProgram,
@@ -28,7 +28,7 @@ const SIZEOF_SOCK_FPROG = 16;
 
 /**
  * Installs the filter for `arch` on every thread. With `log`, the kernel also writes each
- * refused call to the audit log (`type=SECCOMP … syscall=N`). Throws {@link SysError} when the
+ * refused call to the audit log (`type=SECCOMP … syscall=N`). Throws `SysError` when the
  * kernel refuses (no seccomp: ENOSYS or EINVAL), or an Error naming a thread it could not
  * synchronize.
  */
@@ -36,9 +36,10 @@ export function installSyscallFilter(
   libc: Libc,
   opts: { arch: SyscallArch; log: boolean },
 ): void {
-  if (libc.symbols.prctl(PR_SET_NO_NEW_PRIVS, 1n, 0n, 0n, 0n) < 0) {
-    throw new SysError("prctl", "PR_SET_NO_NEW_PRIVS", readErrno(libc));
-  }
+  checkCall(libc, libc.symbols.prctl(PR_SET_NO_NEW_PRIVS, 1n, 0n, 0n, 0n), {
+    call: "prctl",
+    op: "PR_SET_NO_NEW_PRIVS",
+  });
   const program = filterProgram(opts.arch);
   const filter = encodeFilter(program);
   const fprog = new Uint8Array(SIZEOF_SOCK_FPROG);
@@ -52,9 +53,11 @@ export function installSyscallFilter(
     BigInt(flags),
     fprog,
   );
-  if (r < 0n) throw new SysError("seccomp", "SECCOMP_SET_MODE_FILTER", readErrno(libc));
   // With TSYNC, a positive result is a thread that could not take the filter.
-  if (r > 0n) throw new Error(`seccomp(SECCOMP_SET_MODE_FILTER): thread ${r} kept its own`);
+  const thread = checkCall(libc, r, { call: "seccomp", op: "SECCOMP_SET_MODE_FILTER" });
+  if (thread > 0) {
+    throw new Error(`seccomp(SECCOMP_SET_MODE_FILTER): thread ${thread} kept its own`);
+  }
 }
 
 /**

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { Errno, SysError } from "./errno.ts";
+import { checkCall, Errno } from "./errno.ts";
 import { type Libc, readErrno } from "./libc.ts";
 import {
   AF_UNIX,
@@ -29,7 +29,7 @@ export class SyslogSocket {
   readonly #addr = new Uint8Array(SIZEOF_SOCKADDR_UN);
   #fd = -1;
 
-  /** Connects to the syslog socket at `path`. Throws {@link SysError}. */
+  /** Connects to the syslog socket at `path`. Throws `SysError`. */
   constructor(libc: Libc, path: string = PATH_LOG) {
     this.#libc = libc;
     this.#path = path;
@@ -49,12 +49,16 @@ export class SyslogSocket {
 
   #connect(): void {
     const s = this.#libc.symbols;
-    const fd = s.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw new SysError("socket", "AF_UNIX, SOCK_DGRAM", readErrno(this.#libc));
-    if (s.connect(fd, this.#addr, SIZEOF_SOCKADDR_UN) < 0) {
-      const errno = readErrno(this.#libc);
+    const fd = checkCall(this.#libc, s.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), {
+      call: "socket",
+      op: "AF_UNIX, SOCK_DGRAM",
+    });
+    try {
+      const r = s.connect(fd, this.#addr, SIZEOF_SOCKADDR_UN);
+      checkCall(this.#libc, r, { call: "connect", op: this.#path });
+    } catch (err) {
       s.close(fd);
-      throw new SysError("connect", this.#path, errno);
+      throw err;
     }
     this.#fd = fd;
   }

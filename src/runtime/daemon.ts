@@ -22,7 +22,6 @@ import {
   WAITING,
 } from "./interfaces.ts";
 import { messageOf, Plane } from "./plane.ts";
-import { ipv4Port, ipv6Port } from "./ports.ts";
 import type { Sys, SystemInterface } from "./sys.ts";
 
 export {
@@ -268,7 +267,7 @@ export class Daemon {
     if (resolved.ipv4 !== undefined) {
       this.#ipv4 = new Plane({
         spec: IPV4,
-        port: ipv4Port(sys),
+        port: sys.ipv4,
         configured: configured.ipv4!,
         log,
         now,
@@ -277,7 +276,7 @@ export class Daemon {
     if (resolved.ipv6 !== undefined) {
       this.#ipv6 = new Plane({
         spec: IPV6,
-        port: ipv6Port(sys.ipv6),
+        port: sys.ipv6,
         configured: configured.ipv6!,
         log,
         now,

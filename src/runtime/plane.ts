@@ -32,8 +32,7 @@ import {
   StartupError,
   WAITING,
 } from "./interfaces.ts";
-import type { FamilyPort } from "./ports.ts";
-import type { SystemInterface } from "./sys.ts";
+import type { FamilyPort, SystemInterface } from "./sys.ts";
 
 /** How many messages are read per loop round before timers get their turn. */
 const MAX_BATCH = 512;
