@@ -110,8 +110,9 @@ export class ConfigDirectories implements ConfigFs {
     const r = this.#libc.symbols.statx(fd, cString(name), 0, STATX_BASIC_STATS, buf);
     checkCall(this.#libc, r, { call: "statx", op: path });
     const view = new DataView(buf.buffer);
-    const mode = view.getUint16(STATX.mode, true);
-    return { isFile: (mode & S_IFMT) === S_IFREG, uid: view.getUint32(STATX.uid, true), mode };
+    const mode = view.getUint16(STATX.stx_mode, true);
+    const uid = view.getUint32(STATX.stx_uid, true);
+    return { isFile: (mode & S_IFMT) === S_IFREG, uid, mode };
   }
 
   /** The file's text (UTF-8). Throws `SysError` (openat, read). */

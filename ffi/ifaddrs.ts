@@ -33,7 +33,13 @@ import {
   SIZEOF_GETADDR_REQUEST,
   SIZEOF_SOCKADDR_NL,
 } from "./netlink_structs.ts";
-import { getInAddr, SIZEOF_IN6_ADDR, SOCKADDR_IN, SOCKADDR_IN6 } from "./socket_structs.ts";
+import {
+  getInAddr,
+  SIZEOF_IN6_ADDR,
+  SIZEOF_TIMEVAL,
+  SOCKADDR_IN,
+  SOCKADDR_IN6,
+} from "./socket_structs.ts";
 
 /** A dump reply is read in datagrams of at most this size. */
 const NETLINK_BUFFER_SIZE = 8192;
@@ -142,7 +148,8 @@ function ipv6NotReady(libc: Libc): Set<string> {
   if (fd < 0) return found;
   try {
     const timeout = new BigInt64Array([1n, 0n]); // struct timeval {tv_sec, tv_usec}
-    if (s.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, new Uint8Array(timeout.buffer), 16) < 0) {
+    const optval = new Uint8Array(timeout.buffer);
+    if (s.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, optval, SIZEOF_TIMEVAL) < 0) {
       return found;
     }
     const seq = (dumpSeq = (dumpSeq + 1) >>> 0);

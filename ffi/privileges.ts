@@ -22,8 +22,8 @@ export interface Account {
   home: string;
 }
 
-/** `struct passwd` (glibc, x86_64): pw_name @0, pw_uid u32 @16, pw_gid u32 @20, pw_dir @32. */
-const PASSWD = Object.freeze({ name: 0, uid: 16, gid: 20, dir: 32 });
+/** `struct passwd` offsets (`<pwd.h>`, LP64): the name, uid (u32), gid (u32), home directory. */
+export const PASSWD = Object.freeze({ pw_name: 0, pw_uid: 16, pw_gid: 20, pw_dir: 32 });
 
 function cString(s: string): Uint8Array {
   return new TextEncoder().encode(s + "\0");
@@ -34,11 +34,11 @@ export function lookupAccount(libc: Libc, name: string): Account | undefined {
   const p = libc.symbols.getpwnam(cString(name));
   if (p === null) return undefined;
   const v = new Deno.UnsafePointerView(p);
-  const dir = v.getPointer(PASSWD.dir);
+  const dir = v.getPointer(PASSWD.pw_dir);
   return {
     name,
-    uid: v.getUint32(PASSWD.uid),
-    gid: v.getUint32(PASSWD.gid),
+    uid: v.getUint32(PASSWD.pw_uid),
+    gid: v.getUint32(PASSWD.pw_gid),
     home: dir === null ? "" : Deno.UnsafePointerView.getCString(dir),
   };
 }

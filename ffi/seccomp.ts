@@ -23,8 +23,10 @@ import {
   type SyscallArch,
 } from "./seccomp_filter.ts";
 
-/** `struct sock_fprog` (64-bit): u16 len @0, `struct sock_filter *` @8. */
-const SIZEOF_SOCK_FPROG = 16;
+/** sizeof(struct sock_fprog) (`<linux/filter.h>`, 64-bit). */
+export const SIZEOF_SOCK_FPROG = 16;
+/** `struct sock_fprog` offsets: the number of instructions (u16), then a pointer to them. */
+export const SOCK_FPROG = Object.freeze({ len: 0, filter: 8 });
 
 /**
  * Installs the filter for `arch` on every thread. With `log`, the kernel also writes each
@@ -44,8 +46,8 @@ export function installSyscallFilter(
   const filter = encodeFilter(program);
   const fprog = new Uint8Array(SIZEOF_SOCK_FPROG);
   const v = new DataView(fprog.buffer);
-  v.setUint16(0, program.length, true);
-  v.setBigUint64(8, pointerValue(filter), true);
+  v.setUint16(SOCK_FPROG.len, program.length, true);
+  v.setBigUint64(SOCK_FPROG.filter, pointerValue(filter), true);
   const flags = SECCOMP_FILTER_FLAG_TSYNC | (opts.log ? SECCOMP_FILTER_FLAG_LOG : 0);
   const r = libc.symbols.syscall(
     BigInt(opts.arch.seccomp),

@@ -27,6 +27,9 @@ import {
 /** Every kernel struct integer but an address is host order: little-endian here. */
 export const LITTLE_ENDIAN = true;
 
+/** sizeof(struct timeval): {tv_sec, tv_usec}, two 64-bit integers (SO_RCVTIMEO). */
+export const SIZEOF_TIMEVAL = 16;
+
 /** sizeof(struct in6_addr). */
 export const SIZEOF_IN6_ADDR = 16;
 

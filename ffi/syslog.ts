@@ -19,8 +19,10 @@ import {
 /** The standard syslog socket. */
 export const PATH_LOG = "/dev/log";
 
-/** `struct sockaddr_un`: sun_family u16 @0, sun_path[108] @2. */
-const SIZEOF_SOCKADDR_UN = 110;
+/** sizeof(struct sockaddr_un) (`<sys/un.h>`). */
+export const SIZEOF_SOCKADDR_UN = 110;
+/** `struct sockaddr_un` offsets: the family (u16), then the path (108 bytes). */
+export const SOCKADDR_UN = Object.freeze({ sun_family: 0, sun_path: 2 });
 
 /** A connected syslog socket. */
 export class SyslogSocket {
@@ -34,11 +36,11 @@ export class SyslogSocket {
     this.#libc = libc;
     this.#path = path;
     const bytes = new TextEncoder().encode(path);
-    if (bytes.length >= SIZEOF_SOCKADDR_UN - 2) {
+    if (bytes.length >= SIZEOF_SOCKADDR_UN - SOCKADDR_UN.sun_path) {
       throw new RangeError(`Syslog socket path too long: "${path}"`);
     }
-    new DataView(this.#addr.buffer).setUint16(0, AF_UNIX, true);
-    this.#addr.set(bytes, 2);
+    new DataView(this.#addr.buffer).setUint16(SOCKADDR_UN.sun_family, AF_UNIX, true);
+    this.#addr.set(bytes, SOCKADDR_UN.sun_path);
     this.#connect();
   }
 
