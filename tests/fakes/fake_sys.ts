@@ -11,6 +11,9 @@ import type { Sys, SystemInterface } from "../../src/runtime/sys.ts";
 import { FakeIpv4Port, FakeSysError } from "./fake_ipv4_port.ts";
 import { FakeIpv6Port } from "./fake_ipv6_port.ts";
 
+export { type FakeCall, FakeIpv4Port, FakeSysError } from "./fake_ipv4_port.ts";
+export { type FakeCall6, FakeIpv6Port, type Received6 } from "./fake_ipv6_port.ts";
+
 /** The fake. Kernel state (VIFs, MFC, memberships) is modelled so tests can check leftovers. */
 export class FakeSys extends FakeIpv4Port implements Sys {
   /** The IPv4 port: the fake itself. */
