@@ -84,9 +84,12 @@ function offsets(name: string, type: string, exprs: Record<string, string> = {})
   }));
 }
 
-/** Constants spelled as in the headers (or with the C expression `exprs` gives). */
-function values(names: string[], exprs: Record<string, string> = {}): Check[] {
-  return names.map((n) => ({ ts: n, value: numberOf(n), c: exprs[n] ?? n }));
+/**
+ * Constants spelled as in the headers, their names separated by white space (or with the C
+ * expression `exprs` gives).
+ */
+function values(names: string, exprs: Record<string, string> = {}): Check[] {
+  return names.trim().split(/\s+/).map((n) => ({ ts: n, value: numberOf(n), c: exprs[n] ?? n }));
 }
 
 const MROUTE: Program = {
@@ -104,23 +107,11 @@ const MROUTE: Program = {
     ...offsets("SIOC_VIF_REQ", "struct sioc_vif_req"),
     size("SIZEOF_IGMPMSG", "struct igmpmsg"),
     ...offsets("IGMPMSG", "struct igmpmsg"),
-    ...values([
-      "MRT_INIT",
-      "MRT_DONE",
-      "MRT_ADD_VIF",
-      "MRT_DEL_VIF",
-      "MRT_ADD_MFC",
-      "MRT_DEL_MFC",
-      "MRT_VERSION",
-      "MAXVIFS",
-      "VIFF_USE_IFINDEX",
-      "IGMPMSG_NOCACHE",
-      "IGMPMSG_WRONGVIF",
-      "IGMPMSG_WHOLEPKT",
-      "IGMPMSG_WRVIFWHOLE",
-      "SIOCGETVIFCNT",
-      "SIOCGETSGCNT",
-    ]),
+    ...values(`
+      MRT_INIT MRT_DONE MRT_ADD_VIF MRT_DEL_VIF MRT_ADD_MFC MRT_DEL_MFC MRT_VERSION MAXVIFS
+      VIFF_USE_IFINDEX IGMPMSG_NOCACHE IGMPMSG_WRONGVIF IGMPMSG_WHOLEPKT IGMPMSG_WRVIFWHOLE
+      SIOCGETVIFCNT SIOCGETSGCNT
+    `),
   ],
 };
 
@@ -145,24 +136,11 @@ const MROUTE6: Program = {
     size("SIZEOF_MRT6MSG", "struct mrt6msg"),
     ...offsets("MRT6MSG", "struct mrt6msg"),
     size("SIZEOF_ICMP6_FILTER", "struct icmp6_filter"),
-    ...values([
-      "MRT6_INIT",
-      "MRT6_DONE",
-      "MRT6_ADD_MIF",
-      "MRT6_DEL_MIF",
-      "MRT6_ADD_MFC",
-      "MRT6_DEL_MFC",
-      "MRT6_VERSION",
-      "MAXMIFS",
-      "MIFF_REGISTER",
-      "MRT6MSG_NOCACHE",
-      "MRT6MSG_WRONGMIF",
-      "MRT6MSG_WHOLEPKT",
-      "MRT6MSG_WRMIFWHOLE",
-      "SIOCGETMIFCNT_IN6",
-      "SIOCGETSGCNT_IN6",
-      "ICMP6_FILTER",
-    ]),
+    ...values(`
+      MRT6_INIT MRT6_DONE MRT6_ADD_MIF MRT6_DEL_MIF MRT6_ADD_MFC MRT6_DEL_MFC MRT6_VERSION
+      MAXMIFS MIFF_REGISTER MRT6MSG_NOCACHE MRT6MSG_WRONGMIF MRT6MSG_WHOLEPKT
+      MRT6MSG_WRMIFWHOLE SIOCGETMIFCNT_IN6 SIOCGETSGCNT_IN6 ICMP6_FILTER
+    `),
   ],
 };
 
@@ -204,55 +182,16 @@ const SOCKETS: Program = {
     ...offsets("SOCKADDR_UN", "struct sockaddr_un"),
     size("SIZEOF_POLLFD", "struct pollfd"),
     ...offsets("POLLFD", "struct pollfd"),
-    ...values([
-      "AF_INET",
-      "AF_INET6",
-      "AF_UNIX",
-      "AF_PACKET",
-      "SOCK_DGRAM",
-      "SOCK_RAW",
-      "SOCK_STREAM",
-      "SOCK_NONBLOCK",
-      "SOCK_CLOEXEC",
-      "MSG_DONTWAIT",
-      "MSG_NOSIGNAL",
-      "SOL_SOCKET",
-      "SO_RCVBUF",
-      "SO_RCVBUFFORCE",
-      "SO_RCVTIMEO",
-      "IPPROTO_IP",
-      "IPPROTO_IGMP",
-      "IPPROTO_UDP",
-      "IPPROTO_IPV6",
-      "IPPROTO_ICMPV6",
-      "IP_OPTIONS",
-      "IP_TOS",
-      "IPTOS_PREC_INTERNETCONTROL",
-      "IP_PKTINFO",
-      "IP_MULTICAST_IF",
-      "IP_MULTICAST_TTL",
-      "IP_MULTICAST_LOOP",
-      "IP_ADD_MEMBERSHIP",
-      "IP_DROP_MEMBERSHIP",
-      "IPV6_MULTICAST_IF",
-      "IPV6_MULTICAST_HOPS",
-      "IPV6_MULTICAST_LOOP",
-      "IPV6_ADD_MEMBERSHIP",
-      "IPV6_DROP_MEMBERSHIP",
-      "IPV6_RECVPKTINFO",
-      "IPV6_PKTINFO",
-      "IPV6_RECVHOPLIMIT",
-      "IPV6_HOPLIMIT",
-      "IPV6_RECVHOPOPTS",
-      "IPV6_HOPOPTS",
-      "POLLIN",
-      "EFD_NONBLOCK",
-      "EFD_CLOEXEC",
-      "IFF_UP",
-      "IFF_LOOPBACK",
-      "IFF_RUNNING",
-      "IFF_MULTICAST",
-    ]),
+    ...values(`
+      AF_INET AF_INET6 AF_UNIX AF_PACKET SOCK_DGRAM SOCK_RAW SOCK_STREAM SOCK_NONBLOCK
+      SOCK_CLOEXEC MSG_DONTWAIT MSG_NOSIGNAL SOL_SOCKET SO_RCVBUF SO_RCVBUFFORCE SO_RCVTIMEO
+      IPPROTO_IP IPPROTO_IGMP IPPROTO_UDP IPPROTO_IPV6 IPPROTO_ICMPV6 IP_OPTIONS IP_TOS
+      IPTOS_PREC_INTERNETCONTROL IP_PKTINFO IP_MULTICAST_IF IP_MULTICAST_TTL IP_MULTICAST_LOOP
+      IP_ADD_MEMBERSHIP IP_DROP_MEMBERSHIP IPV6_MULTICAST_IF IPV6_MULTICAST_HOPS
+      IPV6_MULTICAST_LOOP IPV6_ADD_MEMBERSHIP IPV6_DROP_MEMBERSHIP IPV6_RECVPKTINFO
+      IPV6_PKTINFO IPV6_RECVHOPLIMIT IPV6_HOPLIMIT IPV6_RECVHOPOPTS IPV6_HOPOPTS POLLIN
+      EFD_NONBLOCK EFD_CLOEXEC IFF_UP IFF_LOOPBACK IFF_RUNNING IFF_MULTICAST
+    `),
   ],
 };
 
@@ -270,23 +209,11 @@ const NETLINK: Program = {
     ...offsets("RTATTR", "struct rtattr"),
     size("SIZEOF_GETADDR_REQUEST", "", "NLMSG_LENGTH(sizeof(struct ifaddrmsg))"),
     ...offsets("IFADDRS", "struct ifaddrs"),
-    ...values([
-      "AF_NETLINK",
-      "NETLINK_ROUTE",
-      "RTMGRP_LINK",
-      "RTMGRP_IPV4_IFADDR",
-      "RTMGRP_IPV6_IFADDR",
-      "RTM_NEWADDR",
-      "RTM_GETADDR",
-      "NLMSG_DONE",
-      "NLMSG_ERROR",
-      "NLM_F_REQUEST",
-      "NLM_F_DUMP",
-      "IFA_ADDRESS",
-      "IFA_FLAGS",
-      "IFA_F_DADFAILED",
-      "IFA_F_TENTATIVE",
-    ]),
+    ...values(`
+      AF_NETLINK NETLINK_ROUTE RTMGRP_LINK RTMGRP_IPV4_IFADDR RTMGRP_IPV6_IFADDR RTM_NEWADDR
+      RTM_GETADDR NLMSG_DONE NLMSG_ERROR NLM_F_REQUEST NLM_F_DUMP IFA_ADDRESS IFA_FLAGS
+      IFA_F_DADFAILED IFA_F_TENTATIVE
+    `),
   ],
 };
 
@@ -310,26 +237,15 @@ const SYSTEM: Program = {
     size("SIZEOF_SOCK_FPROG", "struct sock_fprog"),
     ...offsets("SOCK_FPROG", "struct sock_fprog"),
     ...offsets("SECCOMP_DATA", "struct seccomp_data"),
-    ...values(["O_RDONLY", "O_NOCTTY", "O_NONBLOCK", "O_DIRECTORY", "O_CLOEXEC", "O_PATH"]),
-    ...values(["STATX_BASIC_STATS", "S_IFMT", "S_IFREG"]),
-    ...values([
-      "AUDIT_ARCH_X86_64",
-      "AUDIT_ARCH_AARCH64",
-      "SECCOMP_SET_MODE_FILTER",
-      "SECCOMP_FILTER_FLAG_TSYNC",
-      "SECCOMP_FILTER_FLAG_LOG",
-      "SECCOMP_RET_KILL_PROCESS",
-      "SECCOMP_RET_ERRNO",
-      "SECCOMP_RET_ALLOW",
-      "PR_SET_NO_NEW_PRIVS",
-      "BPF_LD_W_ABS",
-      "BPF_JEQ_K",
-      "BPF_JGE_K",
-      "BPF_JSET_K",
-      "BPF_AND_K",
-      "BPF_RET_K",
-      "BPF_MAXINSNS",
-    ], {
+    ...values("O_RDONLY O_NOCTTY O_NONBLOCK O_DIRECTORY O_CLOEXEC O_PATH"),
+    ...values("STATX_BASIC_STATS S_IFMT S_IFREG"),
+    ...values(`
+      AUDIT_ARCH_X86_64 AUDIT_ARCH_AARCH64 SECCOMP_SET_MODE_FILTER SECCOMP_FILTER_FLAG_TSYNC
+      SECCOMP_FILTER_FLAG_LOG SECCOMP_RET_KILL_PROCESS SECCOMP_RET_ERRNO SECCOMP_RET_ALLOW
+      PR_SET_NO_NEW_PRIVS BPF_MAXINSNS
+    `),
+    // The instructions seccomp_filter.ts assembles, as <linux/filter.h> composes them.
+    ...values("BPF_LD_W_ABS BPF_JEQ_K BPF_JGE_K BPF_JSET_K BPF_AND_K BPF_RET_K", {
       BPF_LD_W_ABS: "BPF_LD | BPF_W | BPF_ABS",
       BPF_JEQ_K: "BPF_JMP | BPF_JEQ | BPF_K",
       BPF_JGE_K: "BPF_JMP | BPF_JGE | BPF_K",
