@@ -10,8 +10,8 @@
 
 import type { IncludeFileInfo } from "../conf/include.ts";
 import type { ConfigFs } from "../src/runtime/config_file.ts";
-import { SysError } from "./errno.ts";
-import { type Libc, readErrno } from "./libc.ts";
+import { checkCall } from "./errno.ts";
+import type { Libc } from "./libc.ts";
 import {
   O_CLOEXEC,
   O_DIRECTORY,
@@ -73,12 +73,15 @@ export class ConfigDirectories implements ConfigFs {
 
   /**
    * Keeps a handle on directory `dir` (absolute, normalized); a second call for the same one
-   * does nothing. Throws {@link SysError} (open).
+   * does nothing. Throws `SysError` (open).
    */
   keep(dir: string): void {
     if (this.#dirs.has(dir)) return;
-    const fd = this.#libc.symbols.open(cString(dir), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) throw new SysError("open", dir, readErrno(this.#libc));
+    const flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+    const fd = checkCall(this.#libc, this.#libc.symbols.open(cString(dir), flags), {
+      call: "open",
+      op: dir,
+    });
     this.#dirs.set(dir, fd);
   }
 
@@ -100,31 +103,36 @@ export class ConfigDirectories implements ConfigFs {
     return { fd: this.#dirs.get(best)!, name: abs.slice(best === "/" ? 1 : best.length + 1) };
   }
 
-  /** The file's type, owner and mode (statx(2), links followed). Throws {@link SysError}. */
+  /** The file's type, owner and mode (statx(2), links followed). Throws `SysError`. */
   stat(path: string): IncludeFileInfo {
     const { fd, name } = this.#locate(path);
     const buf = new Uint8Array(STATX_SIZE);
-    if (this.#libc.symbols.statx(fd, cString(name), 0, STATX_BASIC_STATS, buf) < 0) {
-      throw new SysError("statx", path, readErrno(this.#libc));
-    }
+    const r = this.#libc.symbols.statx(fd, cString(name), 0, STATX_BASIC_STATS, buf);
+    checkCall(this.#libc, r, { call: "statx", op: path });
     const view = new DataView(buf.buffer);
-    const mode = view.getUint16(STATX.mode, true);
-    return { isFile: (mode & S_IFMT) === S_IFREG, uid: view.getUint32(STATX.uid, true), mode };
+    const mode = view.getUint16(STATX.stx_mode, true);
+    const uid = view.getUint32(STATX.stx_uid, true);
+    return { isFile: (mode & S_IFMT) === S_IFREG, uid, mode };
   }
 
-  /** The file's text (UTF-8). Throws {@link SysError} (openat, read). */
+  /** The file's text (UTF-8). Throws `SysError` (openat, read). */
   readText(path: string): string {
     const { fd: dirfd, name } = this.#locate(path);
     const s = this.#libc.symbols;
-    const fd = s.openat(dirfd, cString(name), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) throw new SysError("openat", path, readErrno(this.#libc));
+    const flags = O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
+    const fd = checkCall(this.#libc, s.openat(dirfd, cString(name), flags), {
+      call: "openat",
+      op: path,
+    });
     try {
       const chunks: Uint8Array[] = [];
       let total = 0;
       for (;;) {
         const chunk = new Uint8Array(65536);
-        const n = Number(s.read(fd, chunk, BigInt(chunk.length)));
-        if (n < 0) throw new SysError("read", path, readErrno(this.#libc));
+        const n = checkCall(this.#libc, s.read(fd, chunk, BigInt(chunk.length)), {
+          call: "read",
+          op: path,
+        });
         if (n === 0) break;
         chunks.push(chunk.subarray(0, n));
         total += n;

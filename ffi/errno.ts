@@ -1,8 +1,11 @@
 /**
- * errno values (Linux) and the error type every failing libc call turns into.
+ * errno values (Linux), the error type every failing libc call turns into, and the one check
+ * at the FFI boundary that makes the one from the other: {@link checkCall}.
  *
  * @module
  */
+
+import { type Libc, readErrno } from "./libc.ts";
 
 /** errno names by number, for the values a multicast daemon meets. */
 export const ERRNO_NAMES: Readonly<Record<number, string>> = Object.freeze({
@@ -73,4 +76,31 @@ export class SysError extends Error {
     this.errno = errno;
     this.code = code;
   }
+}
+
+/** How a {@link SysError} names a call: the libc function, and the option or operation. */
+export interface CallName {
+  /** The libc function, e.g. `setsockopt`. */
+  call: string;
+  /** The option or operation, e.g. `MRT_ADD_MFC`; none when absent. */
+  op?: string;
+}
+
+/**
+ * The check every libc result goes through: a negative result (-1) is a failure, whose errno is
+ * read at once and thrown as a {@link SysError} named by `name`; anything else is returned as a
+ * number (a descriptor, a byte count). The call must have been synchronous and nothing may run
+ * between it and this check, or errno is another call's.
+ *
+ * @example
+ * ```ts ignore
+ * const fd = checkCall(libc, libc.symbols.socket(AF_INET, SOCK_RAW, IPPROTO_IGMP), {
+ *   call: "socket",
+ *   op: "AF_INET, SOCK_RAW, IPPROTO_IGMP",
+ * });
+ * ```
+ */
+export function checkCall(libc: Libc, result: number | bigint, name: CallName): number {
+  if (result >= 0) return Number(result);
+  throw new SysError(name.call, name.op ?? "", readErrno(libc));
 }

@@ -244,7 +244,7 @@ export const STATX_BASIC_STATS = 0x7ff;
 /** Size of struct statx (<linux/stat.h>; the same on every architecture). */
 export const STATX_SIZE = 256;
 /** struct statx offsets: stx_uid u32, stx_mode u16. */
-export const STATX = Object.freeze({ uid: 20, mode: 28 });
+export const STATX = Object.freeze({ stx_uid: 20, stx_mode: 28 });
 /** st_mode: the file type bits, and the type of a regular file (<sys/stat.h>). */
 export const S_IFMT = 0o170000;
 /** st_mode type of a regular file. */

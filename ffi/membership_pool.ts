@@ -9,7 +9,7 @@
  * @module
  */
 
-import { Errno, SysError } from "./errno.ts";
+import { checkCall, Errno, SysError } from "./errno.ts";
 import { type Libc, readErrno } from "./libc.ts";
 import { SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK } from "./linux_constants.ts";
 
@@ -61,8 +61,11 @@ export class MembershipPool {
     for (;;) {
       let sock = this.#sockets.find((m) => !m.full);
       if (sock === undefined) {
-        const fd = s.socket(domain, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0) throw new SysError("socket", "SOCK_DGRAM", readErrno(this.#libc));
+        const fd = checkCall(
+          this.#libc,
+          s.socket(domain, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0),
+          { call: "socket", op: "SOCK_DGRAM" },
+        );
         sock = { fd, groups: 0, full: false };
         this.#sockets.push(sock);
       }
@@ -88,11 +91,14 @@ export class MembershipPool {
     sock.groups--;
     sock.full = false;
     const { level, drop } = this.#family;
-    if (
-      this.#libc.symbols.setsockopt(sock.fd, level, drop.option, request, request.byteLength) < 0
-    ) {
-      throw new SysError("setsockopt", drop.name, readErrno(this.#libc));
-    }
+    const r = this.#libc.symbols.setsockopt(
+      sock.fd,
+      level,
+      drop.option,
+      request,
+      request.byteLength,
+    );
+    checkCall(this.#libc, r, { call: "setsockopt", op: drop.name });
   }
 
   /** Closes every socket: the kernel drops their memberships. */

@@ -1,16 +1,26 @@
 /**
- * The IPv6 half of the Linux OS port: the raw ICMPv6 socket that holds the kernel's IPv6
- * multicast routing table (MRT6_INIT), its MIFs and forwarding cache, MLD in and out, and the
- * upstream IPv6 memberships. `sys_linux.ts` serves it to the daemon as the `Sys6` half.
+ * The IPv6 port of the Linux OS layer: the raw ICMPv6 socket that holds the kernel's IPv6
+ * multicast routing table (MRT6_INIT), its MIFs and forwarding cache, MLD in and out, upcalls,
+ * and the upstream IPv6 memberships.
  *
- * Addresses are 16-byte arrays in network order. As in `sys_linux.ts`, every call whose errno
- * matters is synchronous, and buffers handed to the kernel by pointer are fields.
+ * Addresses come and go as bigints and are 16 bytes in network order only in the kernel's
+ * structs. As in `mrt_linux.ts`, every call whose errno matters is synchronous and checked at
+ * once, and buffers handed to the kernel by pointer are fields.
  *
  * @module
  */
 
-import { SysError } from "./errno.ts";
-import { type Libc, pointerValue, readErrno } from "./libc.ts";
+import { bigIntToIPv6, ipv6ToBigInt } from "../src/proto/addr.ts";
+import type {
+  FamilyPort,
+  MfcSpec,
+  Received,
+  SgCount,
+  VifCount,
+  VifSpec,
+} from "../src/runtime/sys.ts";
+import { checkCall } from "./errno.ts";
+import { type Libc, pointerValue } from "./libc.ts";
 import {
   AF_INET6,
   ICMP6_FILTER,
@@ -37,66 +47,58 @@ import {
   SOCK_CLOEXEC,
   SOCK_RAW,
 } from "./linux_constants.ts";
+import { MembershipPool } from "./membership_pool.ts";
 import {
   decodeMrt6msg,
   decodeSiocMifReq6,
   decodeSiocSgReq6,
   encodeIcmp6Filter,
-  encodeIn6PktinfoCmsg,
-  encodeIpv6Mreq,
   encodeMf6cctl,
   encodeMif6ctl,
   encodeMifi,
   encodeSiocMifReq6,
   encodeSiocSgReq6,
+  SIZEOF_MF6CCTL,
+  SIZEOF_MIF6CTL,
+  SIZEOF_MIFI,
+  SIZEOF_SIOC_MIF_REQ6,
+  SIZEOF_SIOC_SG_REQ6,
+} from "./mroute6_structs.ts";
+import type { MrtOptions } from "./mrt_linux.ts";
+import { type ReceivedBytes, Receiver } from "./receiver.ts";
+import {
+  encodeIn6PktinfoCmsg,
+  encodeIpv6Mreq,
   encodeSockaddrIn6,
   findHopByHopRouterAlert,
   findHopLimit,
   findIn6Pktinfo,
+  IOVEC,
+  LITTLE_ENDIAN,
   MSGHDR,
+  SIZEOF_IN6_ADDR,
   SIZEOF_IN6_PKTINFO_CMSG,
   SIZEOF_IOVEC,
   SIZEOF_IPV6_MREQ,
-  SIZEOF_MF6CCTL,
-  SIZEOF_MIF6CTL,
-  SIZEOF_MIFI,
   SIZEOF_MSGHDR,
-  SIZEOF_SIOC_MIF_REQ6,
-  SIZEOF_SIOC_SG_REQ6,
   SIZEOF_SOCKADDR_IN6,
-} from "./linux_structs.ts";
-import { MembershipPool } from "./membership_pool.ts";
-import { Receiver } from "./receiver.ts";
+  SOCKADDR_IN6,
+} from "./socket_structs.ts";
 import { raiseReceiveBuffer, setSockOpt, setSockOptInt } from "./sockopt.ts";
-import type { Received6, SgCount, VifCount } from "../src/runtime/sys.ts";
 
 /** ICMPv6 types let through the socket's filter: MLD query, v1 report, done, v2 report. */
 const MLD_TYPES = [130, 131, 132, 143];
 const RECV_BUFFER_SIZE = 65536;
 const CONTROL_BUFFER_SIZE = 512;
 
-/** An (S,G) entry of the IPv6 forwarding cache. */
-export interface Mfc6Spec {
-  /** Source address. */
-  source: Uint8Array;
-  /** Group address. */
-  group: Uint8Array;
-  /** Incoming MIF. */
-  parent: number;
-  /** Outgoing MIFs (IPv6 has no per-MIF TTL threshold in the cache). */
-  oifs: readonly number[];
-}
-
 /** The IPv6 multicast routing socket and what goes with it. */
-export class LinuxMrt6 {
+export class LinuxMrt6 implements FamilyPort<bigint> {
   readonly #libc: Libc;
+  readonly #opened: (() => void) | undefined;
   #fd = -1;
   readonly #pool: MembershipPool;
-  readonly #receiver = new Receiver({
-    data: RECV_BUFFER_SIZE,
-    control: CONTROL_BUFFER_SIZE,
-    name: SIZEOF_SOCKADDR_IN6,
-  });
+  /** Made by the first {@link receive}: it points a `msghdr` at its buffers (needs FFI). */
+  #receiver: Receiver | undefined;
   readonly #int = new Uint8Array(4);
   readonly #mif6ctl = new Uint8Array(SIZEOF_MIF6CTL);
   readonly #mifi = new Uint8Array(SIZEOF_MIFI);
@@ -111,8 +113,9 @@ export class LinuxMrt6 {
   readonly #sendControl = new Uint8Array(SIZEOF_IN6_PKTINFO_CMSG);
 
   /** Wraps an opened libc; nothing is opened until {@link init}. */
-  constructor(libc: Libc) {
+  constructor(libc: Libc, opts: MrtOptions = {}) {
     this.#libc = libc;
+    this.#opened = opts.opened;
     this.#pool = new MembershipPool(libc, {
       domain: AF_INET6,
       level: IPPROTO_IPV6,
@@ -126,37 +129,34 @@ export class LinuxMrt6 {
     return this.#fd;
   }
 
-  #fail(call: string, op: string): never {
-    throw new SysError(call, op, readErrno(this.#libc));
-  }
-
-  #setOpt(level: number, option: number, bytes: Uint8Array, name: string): void {
-    setSockOpt(this.#libc, this.#fd, { level, option, name }, bytes);
-  }
-
-  #setInt(level: number, option: number, value: number, name: string): void {
-    setSockOptInt(this.#libc, this.#fd, { level, option, name }, value);
-  }
-
   /**
    * Opens the raw ICMPv6 socket and takes the kernel table (MRT6_INIT), then asks for the
    * arrival interface, hop limit and hop-by-hop header of what it receives, lets only MLD
    * through, and sets what queries need: hop limit 1, no loop, Router Alert. Needs root (or
-   * CAP_NET_ADMIN and CAP_NET_RAW). Throws {@link SysError}.
+   * CAP_NET_ADMIN and CAP_NET_RAW). Throws `SysError`, having closed what it opened.
    */
   init(): void {
-    const fd = this.#libc.symbols.socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
-    if (fd < 0) this.#fail("socket", "AF_INET6, SOCK_RAW, IPPROTO_ICMPV6");
-    this.#fd = fd;
-    this.#setInt(IPPROTO_IPV6, MRT6_INIT, 1, "MRT6_INIT");
-    this.#setInt(IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
-    this.#setInt(IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT");
-    this.#setInt(IPPROTO_IPV6, IPV6_RECVHOPOPTS, 1, "IPV6_RECVHOPOPTS");
-    this.#setInt(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 1, "IPV6_MULTICAST_HOPS");
-    this.#setInt(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0, "IPV6_MULTICAST_LOOP");
-    this.#setOpt(IPPROTO_IPV6, IPV6_HOPOPTS, IPV6_HOPOPTS_RA_BYTES as Uint8Array, "IPV6_HOPOPTS");
-    this.#setOpt(IPPROTO_ICMPV6, ICMP6_FILTER, encodeIcmp6Filter(MLD_TYPES), "ICMP6_FILTER");
-    raiseReceiveBuffer(this.#libc, fd);
+    const socket = this.#libc.symbols.socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+    this.#fd = checkCall(this.#libc, socket, {
+      call: "socket",
+      op: "AF_INET6, SOCK_RAW, IPPROTO_ICMPV6",
+    });
+    try {
+      this.#setInt(IPPROTO_IPV6, MRT6_INIT, 1, "MRT6_INIT");
+      this.#setInt(IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
+      this.#setInt(IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT");
+      this.#setInt(IPPROTO_IPV6, IPV6_RECVHOPOPTS, 1, "IPV6_RECVHOPOPTS");
+      this.#setInt(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 1, "IPV6_MULTICAST_HOPS");
+      this.#setInt(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0, "IPV6_MULTICAST_LOOP");
+      const ra = IPV6_HOPOPTS_RA_BYTES as Uint8Array;
+      this.#setOpt(IPPROTO_IPV6, IPV6_HOPOPTS, ra, "IPV6_HOPOPTS");
+      this.#setOpt(IPPROTO_ICMPV6, ICMP6_FILTER, encodeIcmp6Filter(MLD_TYPES), "ICMP6_FILTER");
+      raiseReceiveBuffer(this.#libc, this.#fd);
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+    this.#opened?.();
   }
 
   /** Drops every membership, releases the kernel table (MIFs and cache go with it). Never throws. */
@@ -169,108 +169,157 @@ export class LinuxMrt6 {
     this.#fd = -1;
   }
 
-  /** MRT6_ADD_MIF for an interface. */
-  addMif(mif: { mifi: number; ifindex: number }): void {
-    const bytes = encodeMif6ctl(this.#mif6ctl, { ...mif, threshold: 1 });
+  /** MRT6_ADD_MIF for an interface (the kernel keeps no threshold per MIF: it is 1). */
+  addVif(mif: VifSpec<bigint>): void {
+    const bytes = encodeMif6ctl(this.#mif6ctl, {
+      mifi: mif.vifi,
+      ifindex: mif.ifindex,
+      threshold: 1,
+    });
     this.#setOpt(IPPROTO_IPV6, MRT6_ADD_MIF, bytes, "MRT6_ADD_MIF");
   }
 
   /** MRT6_DEL_MIF (the kernel reads a bare mifi_t). */
-  delMif(mifi: number): void {
+  delVif(mifi: number): void {
     this.#setOpt(IPPROTO_IPV6, MRT6_DEL_MIF, encodeMifi(this.#mifi, mifi), "MRT6_DEL_MIF");
   }
 
-  /** MRT6_ADD_MFC (adds, or updates in place). */
-  addMfc(mfc: Mfc6Spec): void {
-    this.#setOpt(IPPROTO_IPV6, MRT6_ADD_MFC, encodeMf6cctl(this.#mf6cctl, mfc), "MRT6_ADD_MFC");
+  /** MRT6_ADD_MFC (adds, or updates in place); the oifs' TTLs mean nothing to IPv6. */
+  addMfc(mfc: MfcSpec<bigint>): void {
+    const bytes = encodeMf6cctl(this.#mf6cctl, {
+      source: bigIntToIPv6(mfc.source),
+      group: bigIntToIPv6(mfc.group),
+      parent: mfc.parent,
+      oifs: mfc.oifs.map((o) => o.vifi),
+    });
+    this.#setOpt(IPPROTO_IPV6, MRT6_ADD_MFC, bytes, "MRT6_ADD_MFC");
   }
 
   /** MRT6_DEL_MFC. */
-  delMfc(source: Uint8Array, group: Uint8Array): void {
-    const bytes = encodeMf6cctl(this.#mf6cctl, { source, group, parent: 0, oifs: [] });
+  delMfc(source: bigint, group: bigint): void {
+    const bytes = encodeMf6cctl(this.#mf6cctl, {
+      source: bigIntToIPv6(source),
+      group: bigIntToIPv6(group),
+      parent: 0,
+      oifs: [],
+    });
     this.#setOpt(IPPROTO_IPV6, MRT6_DEL_MFC, bytes, "MRT6_DEL_MFC");
   }
 
   /** SIOCGETSGCNT_IN6: an entry's counters. */
-  sgCount(source: Uint8Array, group: Uint8Array): SgCount {
-    encodeSiocSgReq6(this.#sgreq, { source, group });
-    if (this.#libc.symbols.ioctl(this.#fd, BigInt(SIOCGETSGCNT_IN6), this.#sgreq) < 0) {
-      this.#fail("ioctl", "SIOCGETSGCNT_IN6");
-    }
+  sgCount(source: bigint, group: bigint): SgCount {
+    encodeSiocSgReq6(this.#sgreq, { source: bigIntToIPv6(source), group: bigIntToIPv6(group) });
+    const r = this.#libc.symbols.ioctl(this.#fd, BigInt(SIOCGETSGCNT_IN6), this.#sgreq);
+    checkCall(this.#libc, r, { call: "ioctl", op: "SIOCGETSGCNT_IN6" });
     return decodeSiocSgReq6(this.#sgreq);
   }
 
   /** SIOCGETMIFCNT_IN6: a MIF's counters (EINVAL for a MIF not in use). */
-  mifCount(mifi: number): VifCount {
+  vifCount(mifi: number): VifCount {
     encodeSiocMifReq6(this.#mifreq, mifi);
-    if (this.#libc.symbols.ioctl(this.#fd, BigInt(SIOCGETMIFCNT_IN6), this.#mifreq) < 0) {
-      this.#fail("ioctl", "SIOCGETMIFCNT_IN6");
-    }
+    const r = this.#libc.symbols.ioctl(this.#fd, BigInt(SIOCGETMIFCNT_IN6), this.#mifreq);
+    checkCall(this.#libc, r, { call: "ioctl", op: "SIOCGETMIFCNT_IN6" });
     return decodeSiocMifReq6(this.#mifreq);
   }
 
-  /** Joins a group as a host on an interface (upstream memberships; ff02::2 and ff02::16 downstream). */
-  joinGroup(group: Uint8Array, ifindex: number): void {
-    this.#pool.join(key(group, ifindex), encodeIpv6Mreq(this.#mreq, { group, ifindex }));
+  /**
+   * Joins a group as a host on an interface (upstream memberships; ff02::2 and ff02::16
+   * downstream), on a pool of UDP sockets (see {@link MembershipPool}).
+   */
+  joinGroup(group: bigint, ifindex: number): void {
+    const req = encodeIpv6Mreq(this.#mreq, { group: bigIntToIPv6(group), ifindex });
+    this.#pool.join(`${group}/${ifindex}`, req);
   }
 
   /** Leaves a group joined with {@link joinGroup}. */
-  leaveGroup(group: Uint8Array, ifindex: number): void {
-    this.#pool.leave(key(group, ifindex), encodeIpv6Mreq(this.#mreq, { group, ifindex }));
+  leaveGroup(group: bigint, ifindex: number): void {
+    const req = encodeIpv6Mreq(this.#mreq, { group: bigIntToIPv6(group), ifindex });
+    this.#pool.leave(`${group}/${ifindex}`, req);
   }
 
   /**
    * Sends an MLD message (checksum 0: the kernel fills it in) out of one interface to
-   * `destination`, with hop limit 1 and Router Alert, from `source` (IPV6_PKTINFO) when given.
-   * MLD needs the link-local source: left to itself, the kernel picks a global address for a
-   * destination of wider scope (an address-specific query for ff05::1), and hosts ignore such
-   * queries (RFC 2710 section 5).
+   * `destination`, with hop limit 1 and Router Alert, from `source` (IPV6_PKTINFO); the
+   * unspecified address (0) sends no IPV6_PKTINFO and lets the kernel choose. MLD needs the
+   * link-local source: left to itself, the kernel picks a global address for a destination of
+   * wider scope (an address-specific query for ff05::1), and hosts ignore such queries
+   * (RFC 2710 section 5).
    */
-  sendMld(
-    opts: { ifindex: number; source?: Uint8Array; destination: Uint8Array; message: Uint8Array },
-  ): void {
+  send(opts: { ifindex: number; source: bigint; destination: bigint; message: Uint8Array }): void {
     this.#setInt(IPPROTO_IPV6, IPV6_MULTICAST_IF, opts.ifindex, "IPV6_MULTICAST_IF");
-    encodeSockaddrIn6(this.#sockaddr, opts.destination, opts.ifindex);
-    if (opts.source !== undefined) {
-      encodeIn6PktinfoCmsg(this.#sendControl, { address: opts.source, ifindex: opts.ifindex });
+    encodeSockaddrIn6(this.#sockaddr, bigIntToIPv6(opts.destination), opts.ifindex);
+    const withSource = opts.source !== 0n;
+    if (withSource) {
+      const address = bigIntToIPv6(opts.source);
+      encodeIn6PktinfoCmsg(this.#sendControl, { address, ifindex: opts.ifindex });
     }
-    const iov = new DataView(this.#sendIov.buffer);
-    iov.setBigUint64(0, pointerValue(opts.message), true);
-    iov.setBigUint64(8, BigInt(opts.message.byteLength), true);
-    const msg = new DataView(this.#sendMsghdr.buffer);
-    msg.setBigUint64(MSGHDR.name, pointerValue(this.#sockaddr), true);
-    msg.setUint32(MSGHDR.namelen, SIZEOF_SOCKADDR_IN6, true);
-    msg.setBigUint64(MSGHDR.iov, pointerValue(this.#sendIov), true);
-    msg.setBigUint64(MSGHDR.iovlen, 1n, true);
-    msg.setBigUint64(MSGHDR.control, pointerValue(this.#sendControl), true);
-    const controllen = opts.source === undefined ? 0 : SIZEOF_IN6_PKTINFO_CMSG;
-    msg.setBigUint64(MSGHDR.controllen, BigInt(controllen), true);
+    const controllen = withSource ? SIZEOF_IN6_PKTINFO_CMSG : 0;
+    this.#pointSendMsghdr(opts.message, controllen);
     const n = this.#libc.symbols.sendmsg(this.#fd, this.#sendMsghdr, 0);
-    if (n < 0) this.#fail("sendmsg", "MLD");
+    checkCall(this.#libc, n, { call: "sendmsg", op: "MLD" });
   }
 
   /** Reads one pending MLD message or upcall without blocking. */
-  receive(): Received6<Uint8Array> | undefined {
+  receive(): Received<bigint> | undefined {
     if (this.#fd < 0) return undefined;
-    const r = this.#receiver;
-    const n = r.receive(this.#libc, this.#fd);
-    if (n === undefined) return undefined;
-    const upcall = decodeMrt6msg(r.data, n);
-    if (upcall !== undefined) return { kind: "upcall", ...upcall };
-    const pktinfo = findIn6Pktinfo(r.control, r.controlLength);
-    return {
-      kind: "packet",
-      ifindex: pktinfo?.ifindex ?? 0,
-      source: r.name.slice(8, 24),
-      destination: pktinfo?.address ?? new Uint8Array(16),
-      hopLimit: findHopLimit(r.control, r.controlLength),
-      routerAlert: findHopByHopRouterAlert(r.control, r.controlLength),
-      data: r.data,
-      length: n,
-    };
+    const r = this.#receiver ??= new Receiver({
+      data: RECV_BUFFER_SIZE,
+      control: CONTROL_BUFFER_SIZE,
+      name: SIZEOF_SOCKADDR_IN6,
+    });
+    const length = r.receive(this.#libc, this.#fd);
+    if (length === undefined) return undefined;
+    return decodeMldReceived(r.message(length));
+  }
+
+  /** Points sendmsg's `msghdr` at the destination, `message` and `controllen` bytes of cmsg. */
+  #pointSendMsghdr(message: Uint8Array, controllen: number): void {
+    const iov = new DataView(this.#sendIov.buffer);
+    iov.setBigUint64(IOVEC.iov_base, pointerValue(message), LITTLE_ENDIAN);
+    iov.setBigUint64(IOVEC.iov_len, BigInt(message.byteLength), LITTLE_ENDIAN);
+    const msg = new DataView(this.#sendMsghdr.buffer);
+    msg.setBigUint64(MSGHDR.msg_name, pointerValue(this.#sockaddr), LITTLE_ENDIAN);
+    msg.setUint32(MSGHDR.msg_namelen, SIZEOF_SOCKADDR_IN6, LITTLE_ENDIAN);
+    msg.setBigUint64(MSGHDR.msg_iov, pointerValue(this.#sendIov), LITTLE_ENDIAN);
+    msg.setBigUint64(MSGHDR.msg_iovlen, 1n, LITTLE_ENDIAN);
+    msg.setBigUint64(MSGHDR.msg_control, pointerValue(this.#sendControl), LITTLE_ENDIAN);
+    msg.setBigUint64(MSGHDR.msg_controllen, BigInt(controllen), LITTLE_ENDIAN);
+  }
+
+  #setOpt(level: number, option: number, bytes: Uint8Array, name: string): void {
+    setSockOpt(this.#libc, this.#fd, { level, option, name }, bytes);
+  }
+
+  #setInt(level: number, option: number, value: number, name: string): void {
+    setSockOptInt(this.#libc, this.#fd, { level, option, name }, value);
   }
 }
 
-function key(group: Uint8Array, ifindex: number): string {
-  return `${Array.from(group).join(".")}/${ifindex}`;
+/**
+ * What the raw ICMPv6 socket read, as the core takes it: an upcall (`struct mrt6msg`, whose
+ * first byte is 0 where an ICMPv6 type would be), or an MLD message with its sender
+ * (`msg_name`), its destination and arrival interface (IPV6_PKTINFO; 0 and `::` when absent),
+ * its hop limit (when the kernel told) and whether it carried Router Alert. `data` stays a view
+ * of the receive buffer.
+ */
+export function decodeMldReceived(msg: ReceivedBytes): Received<bigint> {
+  const upcall = decodeMrt6msg(msg.data, msg.length);
+  if (upcall !== undefined) {
+    const { msgtype, mif, source, group } = upcall;
+    const addresses = { source: ipv6ToBigInt(source), group: ipv6ToBigInt(group) };
+    return { kind: "upcall", msgtype, vif: mif, ...addresses };
+  }
+  const pktinfo = findIn6Pktinfo(msg.control, msg.controlLength);
+  const hopLimit = findHopLimit(msg.control, msg.controlLength);
+  const from = SOCKADDR_IN6.sin6_addr;
+  return {
+    kind: "packet",
+    ifindex: pktinfo?.ifindex ?? 0,
+    data: msg.data,
+    length: msg.length,
+    source: ipv6ToBigInt(msg.name.slice(from, from + SIZEOF_IN6_ADDR)),
+    destination: pktinfo === undefined ? 0n : ipv6ToBigInt(pktinfo.address),
+    ...(hopLimit === undefined ? {} : { hopLimit }),
+    routerAlert: findHopByHopRouterAlert(msg.control, msg.controlLength),
+  };
 }

@@ -7,8 +7,8 @@
  * @module
  */
 
-import { SysError } from "./errno.ts";
-import { type Libc, readErrno } from "./libc.ts";
+import { checkCall } from "./errno.ts";
+import type { Libc } from "./libc.ts";
 
 /** An account of the password database. */
 export interface Account {
@@ -22,8 +22,8 @@ export interface Account {
   home: string;
 }
 
-/** `struct passwd` (glibc, x86_64): pw_name @0, pw_uid u32 @16, pw_gid u32 @20, pw_dir @32. */
-const PASSWD = Object.freeze({ name: 0, uid: 16, gid: 20, dir: 32 });
+/** `struct passwd` offsets (`<pwd.h>`, LP64): the name, uid (u32), gid (u32), home directory. */
+export const PASSWD = Object.freeze({ pw_name: 0, pw_uid: 16, pw_gid: 20, pw_dir: 32 });
 
 function cString(s: string): Uint8Array {
   return new TextEncoder().encode(s + "\0");
@@ -34,11 +34,11 @@ export function lookupAccount(libc: Libc, name: string): Account | undefined {
   const p = libc.symbols.getpwnam(cString(name));
   if (p === null) return undefined;
   const v = new Deno.UnsafePointerView(p);
-  const dir = v.getPointer(PASSWD.dir);
+  const dir = v.getPointer(PASSWD.pw_dir);
   return {
     name,
-    uid: v.getUint32(PASSWD.uid),
-    gid: v.getUint32(PASSWD.gid),
+    uid: v.getUint32(PASSWD.pw_uid),
+    gid: v.getUint32(PASSWD.pw_gid),
     home: dir === null ? "" : Deno.UnsafePointerView.getCString(dir),
   };
 }
@@ -53,7 +53,7 @@ export function currentIds(libc: Libc): { uids: number[]; gids: number[] } {
   const read = (call: "getresuid" | "getresgid") => {
     const ids = [new Uint32Array(1), new Uint32Array(1), new Uint32Array(1)];
     const [a, b, c] = ids.map((x) => new Uint8Array(x.buffer));
-    if (libc.symbols[call](a, b, c) < 0) throw new SysError(call, "", readErrno(libc));
+    checkCall(libc, libc.symbols[call](a, b, c), { call });
     return ids.map((x) => x[0]);
   };
   return { uids: read("getresuid"), gids: read("getresgid") };
@@ -62,18 +62,16 @@ export function currentIds(libc: Libc): { uids: number[]; gids: number[] } {
 /**
  * chroot(2) into `root`, chdir(2) to its `/`, then setgroups(2) to the user's group alone,
  * setresgid(2) and setresuid(2) to the user's ids; then checks that every id changed. Needs
- * root. Throws {@link SysError} naming the call that failed.
+ * root. Throws `SysError` naming the call that failed.
  */
 export function dropPrivileges(libc: Libc, opts: { uid: number; gid: number; root: string }): void {
   const s = libc.symbols;
-  const fail = (call: string, op = ""): never => {
-    throw new SysError(call, op, readErrno(libc));
-  };
-  if (s.chroot(cString(opts.root)) < 0) fail("chroot", opts.root);
-  if (s.chdir(cString("/")) < 0) fail("chdir", "/");
-  if (s.setgroups(1n, new Uint8Array(new Uint32Array([opts.gid]).buffer)) < 0) fail("setgroups");
-  if (s.setresgid(opts.gid, opts.gid, opts.gid) < 0) fail("setresgid");
-  if (s.setresuid(opts.uid, opts.uid, opts.uid) < 0) fail("setresuid");
+  checkCall(libc, s.chroot(cString(opts.root)), { call: "chroot", op: opts.root });
+  checkCall(libc, s.chdir(cString("/")), { call: "chdir", op: "/" });
+  const groups = new Uint8Array(new Uint32Array([opts.gid]).buffer);
+  checkCall(libc, s.setgroups(1n, groups), { call: "setgroups" });
+  checkCall(libc, s.setresgid(opts.gid, opts.gid, opts.gid), { call: "setresgid" });
+  checkCall(libc, s.setresuid(opts.uid, opts.uid, opts.uid), { call: "setresuid" });
   const { uids, gids } = currentIds(libc);
   if (!uids.every((u) => u === opts.uid) || !gids.every((g) => g === opts.gid)) {
     throw new Error(`Ids after the drop are uids ${uids.join(",")}, gids ${gids.join(",")}`);

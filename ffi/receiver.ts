@@ -9,7 +9,7 @@
 import { Errno, SysError } from "./errno.ts";
 import { type Libc, pointerValue, readErrno } from "./libc.ts";
 import { MSG_DONTWAIT } from "./linux_constants.ts";
-import { MSGHDR, SIZEOF_IOVEC, SIZEOF_MSGHDR } from "./linux_structs.ts";
+import { IOVEC, LITTLE_ENDIAN, MSGHDR, SIZEOF_IOVEC, SIZEOF_MSGHDR } from "./socket_structs.ts";
 
 /** Sizes of the buffers of a {@link Receiver}. */
 export interface ReceiverSizes {
@@ -19,6 +19,20 @@ export interface ReceiverSizes {
   control: number;
   /** Sender address buffer (`msg_name`); 0 for none. */
   name?: number;
+}
+
+/** What one `recvmsg` read: the message's bytes, its ancillary data and its sender. */
+export interface ReceivedBytes {
+  /** The data (valid up to `length`). */
+  data: Uint8Array;
+  /** Number of valid bytes in `data`. */
+  length: number;
+  /** Ancillary data (valid up to `controlLength`). */
+  control: Uint8Array;
+  /** Length of the ancillary data. */
+  controlLength: number;
+  /** The sender's address (a `sockaddr`), empty when not asked for. */
+  name: Uint8Array;
 }
 
 /** A `recvmsg` with its buffers, reused for every message. */
@@ -39,19 +53,25 @@ export class Receiver {
     this.control = new Uint8Array(sizes.control);
     this.name = new Uint8Array(sizes.name ?? 0);
     const iov = new DataView(this.#iov.buffer);
-    iov.setBigUint64(0, pointerValue(this.data), true);
-    iov.setBigUint64(8, BigInt(this.data.byteLength), true);
+    iov.setBigUint64(IOVEC.iov_base, pointerValue(this.data), LITTLE_ENDIAN);
+    iov.setBigUint64(IOVEC.iov_len, BigInt(this.data.byteLength), LITTLE_ENDIAN);
     if (this.name.byteLength > 0) {
-      this.#view.setBigUint64(MSGHDR.name, pointerValue(this.name), true);
+      this.#view.setBigUint64(MSGHDR.msg_name, pointerValue(this.name), LITTLE_ENDIAN);
     }
-    this.#view.setBigUint64(MSGHDR.iov, pointerValue(this.#iov), true);
-    this.#view.setBigUint64(MSGHDR.iovlen, 1n, true);
-    this.#view.setBigUint64(MSGHDR.control, pointerValue(this.control), true);
+    this.#view.setBigUint64(MSGHDR.msg_iov, pointerValue(this.#iov), LITTLE_ENDIAN);
+    this.#view.setBigUint64(MSGHDR.msg_iovlen, 1n, LITTLE_ENDIAN);
+    this.#view.setBigUint64(MSGHDR.msg_control, pointerValue(this.control), LITTLE_ENDIAN);
   }
 
   /** The length of the ancillary data of the last message. */
   get controlLength(): number {
-    return Number(this.#view.getBigUint64(MSGHDR.controllen, true));
+    return Number(this.#view.getBigUint64(MSGHDR.msg_controllen, LITTLE_ENDIAN));
+  }
+
+  /** The last message, `length` bytes long (as {@link receive} returned), with its buffers. */
+  message(length: number): ReceivedBytes {
+    const { data, control, controlLength, name } = this;
+    return { data, length, control, controlLength, name };
   }
 
   /**
@@ -59,8 +79,9 @@ export class Receiver {
    * pending (EAGAIN) or the call was interrupted. Throws {@link SysError} otherwise.
    */
   receive(libc: Libc, fd: number): number | undefined {
-    this.#view.setUint32(MSGHDR.namelen, this.name.byteLength, true);
-    this.#view.setBigUint64(MSGHDR.controllen, BigInt(this.control.byteLength), true);
+    this.#view.setUint32(MSGHDR.msg_namelen, this.name.byteLength, LITTLE_ENDIAN);
+    const controllen = BigInt(this.control.byteLength);
+    this.#view.setBigUint64(MSGHDR.msg_controllen, controllen, LITTLE_ENDIAN);
     const n = Number(libc.symbols.recvmsg(fd, this.#msghdr, MSG_DONTWAIT));
     if (n >= 0) return n;
     const errno = readErrno(libc);

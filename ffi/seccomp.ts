@@ -11,8 +11,8 @@
  * @module
  */
 
-import { SysError } from "./errno.ts";
-import { type Libc, pointerValue, readErrno } from "./libc.ts";
+import { checkCall } from "./errno.ts";
+import { type Libc, pointerValue } from "./libc.ts";
 import {
   encodeFilter,
   filterProgram,
@@ -23,12 +23,14 @@ import {
   type SyscallArch,
 } from "./seccomp_filter.ts";
 
-/** `struct sock_fprog` (64-bit): u16 len @0, `struct sock_filter *` @8. */
-const SIZEOF_SOCK_FPROG = 16;
+/** sizeof(struct sock_fprog) (`<linux/filter.h>`, 64-bit). */
+export const SIZEOF_SOCK_FPROG = 16;
+/** `struct sock_fprog` offsets: the number of instructions (u16), then a pointer to them. */
+export const SOCK_FPROG = Object.freeze({ len: 0, filter: 8 });
 
 /**
  * Installs the filter for `arch` on every thread. With `log`, the kernel also writes each
- * refused call to the audit log (`type=SECCOMP … syscall=N`). Throws {@link SysError} when the
+ * refused call to the audit log (`type=SECCOMP … syscall=N`). Throws `SysError` when the
  * kernel refuses (no seccomp: ENOSYS or EINVAL), or an Error naming a thread it could not
  * synchronize.
  */
@@ -36,15 +38,16 @@ export function installSyscallFilter(
   libc: Libc,
   opts: { arch: SyscallArch; log: boolean },
 ): void {
-  if (libc.symbols.prctl(PR_SET_NO_NEW_PRIVS, 1n, 0n, 0n, 0n) < 0) {
-    throw new SysError("prctl", "PR_SET_NO_NEW_PRIVS", readErrno(libc));
-  }
+  checkCall(libc, libc.symbols.prctl(PR_SET_NO_NEW_PRIVS, 1n, 0n, 0n, 0n), {
+    call: "prctl",
+    op: "PR_SET_NO_NEW_PRIVS",
+  });
   const program = filterProgram(opts.arch);
   const filter = encodeFilter(program);
   const fprog = new Uint8Array(SIZEOF_SOCK_FPROG);
   const v = new DataView(fprog.buffer);
-  v.setUint16(0, program.length, true);
-  v.setBigUint64(8, pointerValue(filter), true);
+  v.setUint16(SOCK_FPROG.len, program.length, true);
+  v.setBigUint64(SOCK_FPROG.filter, pointerValue(filter), true);
   const flags = SECCOMP_FILTER_FLAG_TSYNC | (opts.log ? SECCOMP_FILTER_FLAG_LOG : 0);
   const r = libc.symbols.syscall(
     BigInt(opts.arch.seccomp),
@@ -52,9 +55,11 @@ export function installSyscallFilter(
     BigInt(flags),
     fprog,
   );
-  if (r < 0n) throw new SysError("seccomp", "SECCOMP_SET_MODE_FILTER", readErrno(libc));
   // With TSYNC, a positive result is a thread that could not take the filter.
-  if (r > 0n) throw new Error(`seccomp(SECCOMP_SET_MODE_FILTER): thread ${r} kept its own`);
+  const thread = checkCall(libc, r, { call: "seccomp", op: "SECCOMP_SET_MODE_FILTER" });
+  if (thread > 0) {
+    throw new Error(`seccomp(SECCOMP_SET_MODE_FILTER): thread ${thread} kept its own`);
+  }
 }
 
 /**

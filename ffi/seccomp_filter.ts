@@ -311,6 +311,8 @@ export function filterProgram(arch: SyscallArch): SockFilter[] {
 
 /** `struct sock_filter` is 8 bytes: u16 code, u8 jt, u8 jf, u32 k, host-endian. */
 export const SIZEOF_SOCK_FILTER = 8;
+/** `struct sock_filter` offsets (`<linux/filter.h>`). */
+export const SOCK_FILTER = Object.freeze({ code: 0, jt: 2, jf: 3, k: 4 });
 
 /** The program as the bytes of a `struct sock_filter` array (little-endian hosts). */
 export function encodeFilter(program: readonly SockFilter[]): Uint8Array {
@@ -318,10 +320,10 @@ export function encodeFilter(program: readonly SockFilter[]): Uint8Array {
   const v = new DataView(bytes.buffer);
   program.forEach((f, i) => {
     const o = i * SIZEOF_SOCK_FILTER;
-    v.setUint16(o, f.code, true);
-    v.setUint8(o + 2, f.jt);
-    v.setUint8(o + 3, f.jf);
-    v.setUint32(o + 4, f.k, true);
+    v.setUint16(o + SOCK_FILTER.code, f.code, true);
+    v.setUint8(o + SOCK_FILTER.jt, f.jt);
+    v.setUint8(o + SOCK_FILTER.jf, f.jf);
+    v.setUint32(o + SOCK_FILTER.k, f.k, true);
   });
   return bytes;
 }

@@ -1,13 +1,13 @@
 /**
- * setsockopt(2) as both halves of the Linux OS port (IPv4 in `sys_linux.ts`, IPv6 in
- * `mrt6_linux.ts`) use it: a failure throws a {@link SysError} naming the option, and the
- * receive buffer of a routing socket is raised the same way for both.
+ * setsockopt(2) as both family ports (IPv4 in `mrt_linux.ts`, IPv6 in `mrt6_linux.ts`) use it:
+ * a failure throws a `SysError` naming the option, and the receive buffer of a routing
+ * socket is raised the same way for both.
  *
  * @module
  */
 
-import { SysError } from "./errno.ts";
-import { type Libc, readErrno } from "./libc.ts";
+import { checkCall } from "./errno.ts";
+import type { Libc } from "./libc.ts";
 import { SO_RCVBUF, SO_RCVBUFFORCE, SOL_SOCKET } from "./linux_constants.ts";
 
 /** Scratch for int options; every call using it is synchronous. */
@@ -21,19 +21,18 @@ const INT = new Uint8Array(4);
  */
 export const ROUTING_RCVBUF_BYTES = 8 * 1024 * 1024;
 
-/** setsockopt with a byte buffer; throws {@link SysError} with `name` on failure. */
+/** setsockopt with a byte buffer; throws `SysError` with `name` on failure. */
 export function setSockOpt(
   libc: Libc,
   fd: number,
   option: { level: number; option: number; name: string },
   bytes: Uint8Array,
 ): void {
-  if (libc.symbols.setsockopt(fd, option.level, option.option, bytes, bytes.byteLength) < 0) {
-    throw new SysError("setsockopt", option.name, readErrno(libc));
-  }
+  const r = libc.symbols.setsockopt(fd, option.level, option.option, bytes, bytes.byteLength);
+  checkCall(libc, r, { call: "setsockopt", op: option.name });
 }
 
-/** setsockopt with an int; throws {@link SysError} with `name` on failure. */
+/** setsockopt with an int; throws `SysError` with `name` on failure. */
 export function setSockOptInt(
   libc: Libc,
   fd: number,

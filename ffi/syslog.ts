@@ -6,7 +6,7 @@
  * @module
  */
 
-import { Errno, SysError } from "./errno.ts";
+import { checkCall, Errno } from "./errno.ts";
 import { type Libc, readErrno } from "./libc.ts";
 import {
   AF_UNIX,
@@ -19,8 +19,10 @@ import {
 /** The standard syslog socket. */
 export const PATH_LOG = "/dev/log";
 
-/** `struct sockaddr_un`: sun_family u16 @0, sun_path[108] @2. */
-const SIZEOF_SOCKADDR_UN = 110;
+/** sizeof(struct sockaddr_un) (`<sys/un.h>`). */
+export const SIZEOF_SOCKADDR_UN = 110;
+/** `struct sockaddr_un` offsets: the family (u16), then the path (108 bytes). */
+export const SOCKADDR_UN = Object.freeze({ sun_family: 0, sun_path: 2 });
 
 /** A connected syslog socket. */
 export class SyslogSocket {
@@ -29,16 +31,16 @@ export class SyslogSocket {
   readonly #addr = new Uint8Array(SIZEOF_SOCKADDR_UN);
   #fd = -1;
 
-  /** Connects to the syslog socket at `path`. Throws {@link SysError}. */
+  /** Connects to the syslog socket at `path`. Throws `SysError`. */
   constructor(libc: Libc, path: string = PATH_LOG) {
     this.#libc = libc;
     this.#path = path;
     const bytes = new TextEncoder().encode(path);
-    if (bytes.length >= SIZEOF_SOCKADDR_UN - 2) {
+    if (bytes.length >= SIZEOF_SOCKADDR_UN - SOCKADDR_UN.sun_path) {
       throw new RangeError(`Syslog socket path too long: "${path}"`);
     }
-    new DataView(this.#addr.buffer).setUint16(0, AF_UNIX, true);
-    this.#addr.set(bytes, 2);
+    new DataView(this.#addr.buffer).setUint16(SOCKADDR_UN.sun_family, AF_UNIX, true);
+    this.#addr.set(bytes, SOCKADDR_UN.sun_path);
     this.#connect();
   }
 
@@ -49,12 +51,16 @@ export class SyslogSocket {
 
   #connect(): void {
     const s = this.#libc.symbols;
-    const fd = s.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw new SysError("socket", "AF_UNIX, SOCK_DGRAM", readErrno(this.#libc));
-    if (s.connect(fd, this.#addr, SIZEOF_SOCKADDR_UN) < 0) {
-      const errno = readErrno(this.#libc);
+    const fd = checkCall(this.#libc, s.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), {
+      call: "socket",
+      op: "AF_UNIX, SOCK_DGRAM",
+    });
+    try {
+      const r = s.connect(fd, this.#addr, SIZEOF_SOCKADDR_UN);
+      checkCall(this.#libc, r, { call: "connect", op: this.#path });
+    } catch (err) {
       s.close(fd);
-      throw new SysError("connect", this.#path, errno);
+      throw err;
     }
     this.#fd = fd;
   }

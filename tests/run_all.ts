@@ -7,7 +7,7 @@
  *
  * 1. `check`: static checks, one counted test each: `deno fmt --check`, `deno lint`, `deno check`
  *    of every module, and `mandoc -Tlint` of the manual pages (when mandoc is installed);
- * 2. `unit`: `deno test --allow-read --allow-env=NO_COLOR` over {@link UNIT_PATHS} (no
+ * 2. `unit`: `deno test` with {@link UNIT_PERMISSIONS} over {@link UNIT_PATHS} (no
  *    `--allow-ffi`, so an accidental FFI use fails);
  * 3. `e2e`: `deno test --allow-all tests/e2e/` (files run serially) on a kernel with multicast
  *    routing: this machine's when it has IPv4 and IPv6 multicast routing, otherwise the test VM
@@ -44,8 +44,15 @@ export const UNIT_PATHS: readonly string[] = [
   "tests/vm/",
   "tests/run_all_test.ts",
 ];
-/** The unit stage's permissions: no FFI, no network, nothing written. */
-export const UNIT_PERMISSIONS: readonly string[] = ["--allow-read", "--allow-env=NO_COLOR"];
+/**
+ * The unit stage's permissions: no FFI, no network, nothing written; of programs only the C
+ * compiler (struct layouts are checked against the system headers, `ffi/layout_c_test.ts`).
+ */
+export const UNIT_PERMISSIONS: readonly string[] = [
+  "--allow-read",
+  "--allow-env=NO_COLOR",
+  "--allow-run=cc,gcc",
+];
 /** The stages, in the order they run. */
 export const STAGES = ["check", "unit", "e2e"] as const;
 /** One stage. */

@@ -12,7 +12,7 @@ import type { Address, Family } from "../core/family.ts";
 import type { ProxyEvent } from "../core/proxy.ts";
 import { readPacketCounts } from "./kernel_counters.ts";
 import { errnoOrMessageOf } from "../log.ts";
-import type { FamilyPort } from "./ports.ts";
+import type { FamilyPort } from "./sys.ts";
 
 /**
  * An interface whose actions may fail without it being news: it vanished, or its VIF could not

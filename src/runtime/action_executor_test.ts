@@ -10,7 +10,6 @@ import {
   type ExecutorContext,
   isGoneFailure,
 } from "./action_executor.ts";
-import { ipv4Port } from "./ports.ts";
 
 const G = ip("239.1.1.1");
 const S = ip("10.0.0.2");
@@ -21,7 +20,7 @@ function setup() {
   const logged: string[] = [];
   const fedBack: ProxyEvent[] = [];
   const ctx: ExecutorContext<number> = {
-    port: ipv4Port(sys),
+    port: sys.ipv4,
     family: IGMP_FAMILY,
     log: (level: LogLevel, message: string) => logged.push(`${level}: ${message}`),
     feedBack: (event) => fedBack.push(event),

@@ -17,7 +17,6 @@ import type { Logger } from "../log.ts";
 import { InterfaceWatch } from "./interface_watch.ts";
 import { type ConfiguredFamilies, configuredFamilies, IPV4, IPV6 } from "./interfaces.ts";
 import { Plane } from "./plane.ts";
-import { ipv4Port, ipv6Port } from "./ports.ts";
 import { applyReload } from "./reload.ts";
 import { explainMrtInit, resolveConfigured, type ResolvedInterfaces } from "./startup.ts";
 import { describeMemory, describeRunning, type MemoryUsage } from "./status.ts";
@@ -146,11 +145,11 @@ export class Daemon {
     const { sys, log } = this.#opts;
     const now = this.#now;
     if (resolved.ipv4 !== undefined) {
-      const port = ipv4Port(sys);
+      const port = sys.ipv4;
       this.#ipv4 = new Plane({ spec: IPV4, port, configured: configured.ipv4!, log, now });
     }
     if (resolved.ipv6 !== undefined) {
-      const port = ipv6Port(sys.ipv6);
+      const port = sys.ipv6;
       this.#ipv6 = new Plane({ spec: IPV6, port, configured: configured.ipv6!, log, now });
     }
   }

@@ -9,8 +9,8 @@ import {
   MLD_CHANGE_TO_EXCLUDE_MODE,
   MLD_CHANGE_TO_INCLUDE_MODE,
 } from "../proto/mld.ts";
-import { FakeSys } from "../../tests/fakes/fake_sys.ts";
-import type { Received6, SystemInterface } from "./sys.ts";
+import { FakeSys, type Received6 } from "../../tests/fakes/fake_sys.ts";
+import type { SystemInterface } from "./sys.ts";
 import { configuredFamilies, Daemon, resolveInterfaces, StartupError } from "./daemon.ts";
 
 const POS = { file: "test.conf", line: 1, col: 1 };

@@ -18,7 +18,7 @@ import {
 import type { Address, Family } from "../core/family.ts";
 import type { ProxyState } from "../core/proxy.ts";
 import { errnoOrMessageOf } from "../log.ts";
-import type { FamilyPort } from "./ports.ts";
+import type { FamilyPort } from "./sys.ts";
 
 /** What the counters are read with. */
 export interface CounterContext<A extends Address> {

@@ -38,7 +38,7 @@ import {
   StartupError,
 } from "./interfaces.ts";
 import { readDumpCounters } from "./kernel_counters.ts";
-import type { FamilyPort } from "./ports.ts";
+import type { FamilyPort } from "./sys.ts";
 import type { SystemInterface } from "./sys.ts";
 
 /** How many messages are read per loop round before timers get their turn. */

@@ -19,7 +19,7 @@ import {
   v2Report,
   v6,
 } from "./plane_testing.ts";
-import { type FamilyPort, ipv4Port, ipv6Port } from "./ports.ts";
+import type { FamilyPort } from "./sys.ts";
 
 // Start
 
@@ -107,11 +107,9 @@ Deno.test("Plane.drain: a socket that cannot be read is one warning for the roun
   const sys = new FakeSys(SYSTEM);
   const lines: string[] = [];
   const log = createLogger({ sink: (_l, line) => lines.push(line), verbosity: 0 });
-  const port: FamilyPort<number> = {
-    ...ipv4Port(sys),
-    receive: () => {
-      throw new FakeSysError("recvmsg", "EBADF");
-    },
+  const port: FamilyPort<number> = sys.ipv4;
+  port.receive = () => {
+    throw new FakeSysError("recvmsg", "EBADF");
   };
   const plane = new Plane({ spec: IPV4, port, configured: CONFIGURED, log, now: () => 0 });
   plane.start(scanInterfaces(IPV4, CONFIGURED, SYSTEM).usable, 0);
@@ -241,7 +239,7 @@ Deno.test("Plane over IPv6: MIFs, MLD queries from the link-local address, prefi
   const lines: string[] = [];
   const log = createLogger({ sink: (_l, line) => lines.push(line), verbosity: 1 });
   const configured = [cfg<bigint>("up0", "upstream"), cfg<bigint>("dn1", "downstream")];
-  const port: FamilyPort<bigint> = ipv6Port(sys.ipv6);
+  const port: FamilyPort<bigint> = sys.ipv6;
   const plane = new Plane({ spec: IPV6, port, configured, log, now: () => 0 });
   plane.init();
   plane.start(scanInterfaces(IPV6, configured, SYSTEM).usable, 0);

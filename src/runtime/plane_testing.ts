@@ -13,7 +13,7 @@ import { buildIPv4Packet, ip } from "../proto/testing.ts";
 import { type FakeCall, FakeSys } from "../../tests/fakes/fake_sys.ts";
 import { type ConfiguredInterface, IPV4, scanInterfaces } from "./interfaces.ts";
 import { Plane } from "./plane.ts";
-import { type FamilyPort, ipv4Port } from "./ports.ts";
+import type { FamilyPort } from "./sys.ts";
 import type { Received, SystemInterface } from "./sys.ts";
 
 /** An IPv6 address's 16 bytes. */
@@ -89,7 +89,7 @@ export function setup4(
   const lines: string[] = [];
   const log = createLogger({ sink: (_l, line) => lines.push(line), verbosity: 1 });
   let now = 0;
-  const port: FamilyPort<number> = ipv4Port(sys);
+  const port: FamilyPort<number> = sys.ipv4;
   const plane = new Plane({ spec: IPV4, port, configured, log, now: () => now });
   const started = () => {
     plane.init();

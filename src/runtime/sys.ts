@@ -1,13 +1,18 @@
 /**
  * The OS port: everything the daemon asks of the kernel, at the level of "add a VIF" or
- * "install an MFC entry". `ffi/` implements it with libc; tests use a fake.
+ * "install an MFC entry". One {@link FamilyPort} per address family (IGMP over IPv4, MLD over
+ * IPv6) holds that family's multicast routing socket; {@link Sys} adds what both share:
+ * interfaces, their changes, and the wait for whichever socket has something. `ffi/`
+ * implements it with libc; tests use a fake.
  *
  * IPv4 addresses are unsigned 32-bit numbers (host order of the number, i.e. 10.0.0.1 is
- * 0x0a000001); IPv6 addresses (the {@link Sys6} half) are 128-bit bigints. Implementations throw
- * `SysError` (see `ffi/errno.ts` for the real one) when a call fails.
+ * 0x0a000001); IPv6 addresses are 128-bit bigints. Implementations throw `SysError` (see
+ * `ffi/errno.ts` for the real one) when a call fails.
  *
  * @module
  */
+
+import type { Address, PacketInput } from "../core/family.ts";
 
 /** An IPv4 address assigned to an interface. */
 export interface InterfaceAddress {
@@ -54,7 +59,7 @@ export interface Interface6Address {
 }
 
 /** A VIF (IPv4) or MIF (IPv6) to add to the kernel's multicast routing table. */
-export interface VifSpec<A extends number | bigint = number> {
+export interface VifSpec<A extends Address = number> {
   /** VIF number, 0..MAXVIFS-1. */
   vifi: number;
   /** Interface index (the VIF is bound with VIFF_USE_IFINDEX). */
@@ -66,7 +71,7 @@ export interface VifSpec<A extends number | bigint = number> {
 }
 
 /** An (S,G) entry of the multicast forwarding cache. */
-export interface MfcSpec<A extends number | bigint = number> {
+export interface MfcSpec<A extends Address = number> {
   /** Source (origin) address. */
   source: A;
   /** Group address. */
@@ -99,61 +104,26 @@ export interface VifCount {
   bytesOut: number;
 }
 
-/** Something read from the multicast routing socket. */
-export type Received =
-  | {
-    /** An IGMP packet, IP header included. */
-    kind: "packet";
-    /** Interface it arrived on (IP_PKTINFO), 0 if unknown. */
-    ifindex: number;
-    /** The bytes; valid until the next `receive()` call. */
-    data: Uint8Array;
-    /** Number of valid bytes in `data`. */
-    length: number;
-  }
-  | {
-    /** A kernel upcall (struct igmpmsg). */
-    kind: "upcall";
-    /** IGMPMSG_NOCACHE, IGMPMSG_WRONGVIF, ... */
-    msgtype: number;
-    /** VIF the data arrived on. */
-    vif: number;
-    /** Source of the data. */
-    source: number;
-    /** Group of the data. */
-    group: number;
-  };
-
 /**
- * Something read from the IPv6 multicast routing socket; addresses as bigints (the default) or,
- * in the FFI layer, as 16 bytes in network order.
+ * Something read from a family's multicast routing socket, in the words the proxy core takes it
+ * in: a packet (IGMP: the whole IPv4 packet; MLD: the ICMPv6 message, with what the socket told
+ * of its addresses, hop limit and Router Alert) or a kernel upcall (`struct igmpmsg`,
+ * `struct mrt6msg`: data from a source no forwarding entry covers).
  */
-export type Received6<A extends bigint | Uint8Array = bigint> =
-  | {
-    /** An MLD message: the ICMPv6 message, without IPv6 header (the kernel checked its checksum). */
+export type Received<A extends Address = number> =
+  | ({
+    /** A protocol packet. */
     kind: "packet";
-    /** Interface it arrived on (IPV6_PKTINFO), 0 if unknown. */
+    /** Interface it arrived on (IP_PKTINFO, IPV6_PKTINFO), 0 if unknown. */
     ifindex: number;
-    /** The sender's address. */
-    source: A;
-    /** The destination address (IPV6_PKTINFO). */
-    destination: A;
-    /** The hop limit it arrived with, when the kernel told. */
-    hopLimit: number | undefined;
-    /** Whether its hop-by-hop header carried Router Alert. */
-    routerAlert: boolean;
-    /** The bytes; valid until the next `receive()` call. */
-    data: Uint8Array;
-    /** Number of valid bytes in `data`. */
-    length: number;
-  }
+  } & PacketInput<A>)
   | {
-    /** A kernel upcall (struct mrt6msg). */
+    /** A kernel upcall. */
     kind: "upcall";
-    /** MRT6MSG_NOCACHE, ... */
+    /** IGMPMSG_NOCACHE, MRT6MSG_NOCACHE, ... */
     msgtype: number;
-    /** MIF the data arrived on. */
-    mif: number;
+    /** VIF (MIF) the data arrived on. */
+    vif: number;
     /** Source of the data. */
     source: A;
     /** Group of the data. */
@@ -161,74 +131,58 @@ export type Received6<A extends bigint | Uint8Array = bigint> =
   };
 
 /**
- * The IPv6 half of the OS port: the MRT6 socket, its MIFs and cache, MLD in and out, and
- * upstream IPv6 memberships. Nothing is opened until {@link Sys6.mrtInit}; `Sys.close()` closes
- * it too, and `Sys.wait()` watches its socket once open.
+ * The kernel operations of one address family, with its addresses: the multicast routing
+ * socket (IPv4: raw IGMP with MRT_*; IPv6: raw ICMPv6 with MRT6_*), its VIFs (MIFs) and
+ * forwarding cache, IGMP (MLD) in and out, and host memberships. Nothing is opened until
+ * {@link FamilyPort.init}; `Sys.close()` closes it, and `Sys.wait()` watches its socket once open.
  */
-export interface Sys6 {
-  /** Opens the IPv6 multicast routing socket and takes the kernel table (MRT6_INIT). */
-  mrtInit(): void;
-  /** Adds a MIF (MRT6_ADD_MIF). */
-  addMif(mif: VifSpec<bigint>): void;
-  /** Deletes a MIF (MRT6_DEL_MIF). */
-  delMif(mifi: number): void;
-  /** Adds or updates an MFC entry (MRT6_ADD_MFC). */
-  addMfc(mfc: MfcSpec<bigint>): void;
-  /** Deletes an MFC entry (MRT6_DEL_MFC). */
-  delMfc(source: bigint, group: bigint): void;
-  /** Reads an MFC entry's counters (SIOCGETSGCNT_IN6). */
-  sgCount(source: bigint, group: bigint): SgCount;
-  /** Reads a MIF's counters (SIOCGETMIFCNT_IN6). */
-  mifCount(mifi: number): VifCount;
-  /** Joins a group as a host on an interface (upstream; ff02::2 and ff02::16 downstream). */
-  joinGroup(group: bigint, ifindex: number): void;
-  /** Leaves a group joined with `joinGroup`. */
-  leaveGroup(group: bigint, ifindex: number): void;
-  /** Sends an MLD message with hop limit 1 and Router Alert from `source` (link-local). */
-  sendMld(
-    opts: { ifindex: number; source: bigint; destination: bigint; message: Uint8Array },
-  ): void;
-  /** Returns the next pending message, or `undefined` when there is none (never blocks). */
-  receive(): Received6 | undefined;
-}
-
-/** The operations the runtime needs from the OS. */
-export interface Sys {
-  /** The IPv6 half. */
-  readonly ipv6: Sys6;
-  /** Lists interfaces with their IPv4 and IPv6 addresses. */
-  interfaces(): SystemInterface[];
-  /** Opens the multicast routing socket and takes the kernel table (MRT_INIT). */
-  mrtInit(): void;
-  /** Releases the kernel tables (MRT_DONE, MRT6_DONE) and closes every socket. Never throws. */
-  close(): void;
-  /** Adds a VIF (MRT_ADD_VIF). */
-  addVif(vif: VifSpec): void;
-  /** Deletes a VIF (MRT_DEL_VIF). */
+export interface FamilyPort<A extends Address> {
+  /** Opens the routing socket and takes the kernel table (MRT_INIT, MRT6_INIT). */
+  init(): void;
+  /** Adds a VIF (MRT_ADD_VIF) or MIF (MRT6_ADD_MIF, which keeps no threshold). */
+  addVif(vif: VifSpec<A>): void;
+  /** Deletes a VIF (MRT_DEL_VIF) or MIF (MRT6_DEL_MIF). */
   delVif(vifi: number): void;
-  /** Adds or updates an MFC entry (MRT_ADD_MFC). */
-  addMfc(mfc: MfcSpec): void;
-  /** Deletes an MFC entry (MRT_DEL_MFC). */
-  delMfc(source: number, group: number): void;
-  /** Reads an MFC entry's counters (SIOCGETSGCNT). */
-  sgCount(source: number, group: number): SgCount;
-  /** Reads a VIF's counters (SIOCGETVIFCNT). */
+  /** Adds or updates a forwarding entry (MRT_ADD_MFC, MRT6_ADD_MFC). */
+  addMfc(mfc: MfcSpec<A>): void;
+  /** Deletes a forwarding entry (MRT_DEL_MFC, MRT6_DEL_MFC). */
+  delMfc(source: A, group: A): void;
+  /** Reads a forwarding entry's counters (SIOCGETSGCNT, SIOCGETSGCNT_IN6). */
+  sgCount(source: A, group: A): SgCount;
+  /** Reads a VIF's or MIF's counters (SIOCGETVIFCNT, SIOCGETMIFCNT_IN6). */
   vifCount(vifi: number): VifCount;
   /**
-   * Joins a group as a host on an interface: upstream memberships, and 224.0.0.2 / 224.0.0.22
-   * downstream so that Leaves and IGMPv3 reports reach the routing socket.
+   * Joins a group as a host on an interface: upstream memberships, and downstream the groups
+   * that make Leaves and v3 reports (Dones and MLDv2 reports) reach the routing socket:
+   * 224.0.0.2 and 224.0.0.22 (ff02::2 and ff02::16).
    */
-  joinGroup(group: number, ifindex: number): void;
+  joinGroup(group: A, ifindex: number): void;
   /** Leaves a group joined with `joinGroup`. */
-  leaveGroup(group: number, ifindex: number): void;
-  /** Sends an IGMP message (no IP header) with TTL 1 and Router Alert out of an interface. */
-  sendIgmp(opts: { ifindex: number; source: number; destination: number; igmp: Uint8Array }): void;
+  leaveGroup(group: A, ifindex: number): void;
+  /**
+   * Sends an IGMP message (no IP header) or an MLD message out of an interface, with TTL (hop
+   * limit) 1 and Router Alert, from `source` (MLD: the link-local address; the unspecified
+   * address lets the kernel choose).
+   */
+  send(opts: { ifindex: number; source: A; destination: A; message: Uint8Array }): void;
   /** Returns the next pending message, or `undefined` when there is none (never blocks). */
-  receive(): Received | undefined;
+  receive(): Received<A> | undefined;
+}
+
+/** The operations the runtime needs from the OS: a port per family, and what they share. */
+export interface Sys {
+  /** IGMP over IPv4. */
+  readonly ipv4: FamilyPort<number>;
+  /** MLD over IPv6. */
+  readonly ipv6: FamilyPort<bigint>;
+  /** Lists interfaces with their IPv4 and IPv6 addresses. */
+  interfaces(): SystemInterface[];
+  /** Releases the kernel tables (MRT_DONE, MRT6_DONE) and closes every socket. Never throws. */
+  close(): void;
   /**
    * Starts watching for changes of interfaces (links appearing, vanishing, going up or down,
    * addresses added or removed): from then on `wait()` also returns when one happens, and
-   * {@link interfacesChanged} tells. Call it after `mrtInit()`; `close()` ends the watch.
+   * {@link interfacesChanged} tells. Call it after a port's `init()`; `close()` ends the watch.
    */
   watchInterfaces(): void;
   /**
@@ -238,8 +192,8 @@ export interface Sys {
    */
   interfacesChanged(): boolean;
   /**
-   * Waits until a socket (IPv4 or IPv6) is readable, `wake()` is called, or `timeoutMs` passes;
-   * returns at once when neither routing socket is open.
+   * Waits until a routing socket (IPv4 or IPv6) is readable, `wake()` is called, or
+   * `timeoutMs` passes; returns at once when neither routing socket is open.
    */
   wait(timeoutMs: number): Promise<void>;
   /** Makes a pending `wait()` return (safe to call from a signal handler). */

@@ -1,5 +1,5 @@
 /**
- * Drives the IPv6 half of the OS port (`ffi/mrt6_linux.ts`) inside a lab namespace, one command
+ * Drives the IPv6 port of the OS layer (`ffi/mrt6_linux.ts`) inside a lab namespace, one command
  * per stdin line, one JSON event per stdout line, so that an end-to-end test can check it
  * against a real kernel before the daemon uses it:
  *
@@ -42,10 +42,16 @@ import {
   SOCK_CLOEXEC,
   SOCK_RAW,
 } from "../../ffi/linux_constants.ts";
-import { encodeSockaddrIn6, SIZEOF_SOCKADDR_IN6 } from "../../ffi/linux_structs.ts";
+import { encodeSockaddrIn6, SIZEOF_SOCKADDR_IN6 } from "../../ffi/socket_structs.ts";
 import { LinuxMrt6 } from "../../ffi/mrt6_linux.ts";
 import { setSockOpt, setSockOptInt } from "../../ffi/sockopt.ts";
-import { formatIPv6, isIPv6LinkLocalUnicast, parseIPv6 } from "../../src/proto/addr.ts";
+import {
+  bigIntToIPv6,
+  formatIPv6,
+  ipv6ToBigInt,
+  isIPv6LinkLocalUnicast,
+  parseIPv6,
+} from "../../src/proto/addr.ts";
 import { hex } from "../../src/proto/testing.ts";
 import { encodeMldQuery, IN6ADDR_ANY, IN6ADDR_LINKLOCAL_ALLNODES } from "../../src/proto/mld.ts";
 import { awaitReady, emit, type JsonEvent, parseEvent, readLines, wallNow } from "./json_lines.ts";
@@ -56,6 +62,16 @@ function addr(s: string | undefined): Uint8Array {
   const a = s === undefined ? undefined : parseIPv6(s);
   if (a === undefined) throw new Error(`Bad IPv6 address "${s}"`);
   return a;
+}
+
+/** An address as the port takes it. */
+function addr6(s: string | undefined): bigint {
+  return ipv6ToBigInt(addr(s));
+}
+
+/** An address the port gave, as text. */
+function text6(a: bigint | undefined): string {
+  return formatIPv6(bigIntToIPv6(a ?? 0n));
 }
 
 /** What {@link sendRaw} sends: an ICMPv6 message and the IPv6 fields to send it with. */
@@ -128,13 +144,15 @@ async function main(): Promise<number> {
         switch (cmd) {
           case "init":
             mrt.init();
-            args.forEach((name, mifi) => mrt.addMif({ mifi, ifindex: ifindex(name) }));
+            args.forEach((name, vifi) =>
+              mrt.addVif({ vifi, ifindex: ifindex(name), threshold: 1, localAddress: 0n })
+            );
             emit({ ev: "inited", mifs: args.length });
             break;
           case "join":
           case "leave":
-            if (cmd === "join") mrt.joinGroup(addr(args[0]), ifindex(args[1]));
-            else mrt.leaveGroup(addr(args[0]), ifindex(args[1]));
+            if (cmd === "join") mrt.joinGroup(addr6(args[0]), ifindex(args[1]));
+            else mrt.leaveGroup(addr6(args[0]), ifindex(args[1]));
             emit({ ev: cmd === "join" ? "joined" : "left", group: args[0] });
             break;
           case "recv": {
@@ -150,9 +168,9 @@ async function main(): Promise<number> {
                 ev: "rx",
                 kind: "upcall",
                 msgtype: got.msgtype,
-                mif: got.mif,
-                source: formatIPv6(got.source),
-                group: formatIPv6(got.group),
+                mif: got.vif,
+                source: text6(got.source),
+                group: text6(got.group),
               });
             } else {
               emit({
@@ -160,10 +178,10 @@ async function main(): Promise<number> {
                 kind: "packet",
                 type: got.data[0],
                 ifindex: got.ifindex,
-                source: formatIPv6(got.source),
-                destination: formatIPv6(got.destination),
+                source: text6(got.source),
+                destination: text6(got.destination),
                 hopLimit: got.hopLimit ?? null,
-                routerAlert: got.routerAlert,
+                routerAlert: got.routerAlert ?? false,
                 length: got.length,
               });
             }
@@ -175,9 +193,11 @@ async function main(): Promise<number> {
               maxRespDelayMs: Number(args[2]),
               version: Number(args[1]) === 1 ? 1 : 2,
             });
-            mrt.sendMld({
+            // Source 0 (unspecified): the kernel chooses.
+            mrt.send({
               ifindex: ifindex(args[0]),
-              destination: IN6ADDR_LINKLOCAL_ALLNODES,
+              source: 0n,
+              destination: ipv6ToBigInt(IN6ADDR_LINKLOCAL_ALLNODES),
               message,
             });
             emit({ ev: "sent", what: "query" });
@@ -201,19 +221,19 @@ async function main(): Promise<number> {
           }
           case "mfc":
             mrt.addMfc({
-              source: addr(args[0]),
-              group: addr(args[1]),
+              source: addr6(args[0]),
+              group: addr6(args[1]),
               parent: Number(args[2]),
-              oifs: args.slice(3).map(Number),
+              oifs: args.slice(3).map((mif) => ({ vifi: Number(mif), ttl: 1 })),
             });
             emit({ ev: "done", cmd });
             break;
           case "delmfc":
-            mrt.delMfc(addr(args[0]), addr(args[1]));
+            mrt.delMfc(addr6(args[0]), addr6(args[1]));
             emit({ ev: "done", cmd });
             break;
           case "count":
-            emit({ ev: "count", ...mrt.sgCount(addr(args[0]), addr(args[1])) });
+            emit({ ev: "count", ...mrt.sgCount(addr6(args[0]), addr6(args[1])) });
             break;
           default:
             throw new Error(`Unknown command "${cmd}"`);

@@ -37,7 +37,7 @@ import {
   SIZEOF_IPV6_MREQ,
   SIZEOF_SOCKADDR_IN,
   SIZEOF_SOCKADDR_IN6,
-} from "../../ffi/linux_structs.ts";
+} from "../../ffi/socket_structs.ts";
 import { Receiver } from "../../ffi/receiver.ts";
 import { setSockOpt, setSockOptInt } from "../../ffi/sockopt.ts";
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "../../src/proto/addr.ts";

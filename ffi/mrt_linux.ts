@@ -1,0 +1,259 @@
+/**
+ * The IPv4 port of the Linux OS layer: the raw IGMP socket that holds the kernel's multicast
+ * routing table (MRT_INIT), its VIFs and forwarding cache, IGMP in and out, upcalls, and the
+ * upstream memberships, all through libc.
+ *
+ * Every call whose errno matters is synchronous, and its result goes through `checkCall` at
+ * once. Buffers handed to the kernel by pointer are fields of this object, so they stay
+ * referenced.
+ *
+ * @module
+ */
+
+import type {
+  FamilyPort,
+  MfcSpec,
+  Received,
+  SgCount,
+  VifCount,
+  VifSpec,
+} from "../src/runtime/sys.ts";
+import { checkCall } from "./errno.ts";
+import type { Libc } from "./libc.ts";
+import {
+  AF_INET,
+  IP_ADD_MEMBERSHIP,
+  IP_DROP_MEMBERSHIP,
+  IP_MULTICAST_IF,
+  IP_MULTICAST_LOOP,
+  IP_MULTICAST_TTL,
+  IP_OPTIONS,
+  IP_PKTINFO,
+  IP_TOS,
+  IPOPT_RA_BYTES,
+  IPPROTO_IGMP,
+  IPPROTO_IP,
+  IPTOS_PREC_INTERNETCONTROL,
+  MRT_ADD_MFC,
+  MRT_ADD_VIF,
+  MRT_DEL_MFC,
+  MRT_DEL_VIF,
+  MRT_DONE,
+  MRT_INIT,
+  SIOCGETSGCNT,
+  SIOCGETVIFCNT,
+  SOCK_CLOEXEC,
+  SOCK_RAW,
+} from "./linux_constants.ts";
+import { MembershipPool } from "./membership_pool.ts";
+import {
+  decodeIgmpmsg,
+  decodeSiocSgReq,
+  decodeSiocVifReq,
+  encodeMfcctl,
+  encodeSiocSgReq,
+  encodeSiocVifReq,
+  encodeVifctl,
+  SIZEOF_MFCCTL,
+  SIZEOF_SIOC_SG_REQ,
+  SIZEOF_SIOC_VIF_REQ,
+  SIZEOF_VIFCTL,
+} from "./mroute_structs.ts";
+import { type ReceivedBytes, Receiver } from "./receiver.ts";
+import {
+  encodeIpMreqn,
+  encodeSockaddrIn,
+  findPktinfoIfindex,
+  SIZEOF_IP_MREQN,
+  SIZEOF_SOCKADDR_IN,
+} from "./socket_structs.ts";
+import { raiseReceiveBuffer, setSockOpt, setSockOptInt } from "./sockopt.ts";
+
+const RECV_BUFFER_SIZE = 65536;
+const CONTROL_BUFFER_SIZE = 256;
+
+/** What a family port's socket tells its owner. */
+export interface MrtOptions {
+  /** Called when {@link FamilyPort.init} opened the socket: the owner's poll set can take it. */
+  opened?: () => void;
+}
+
+/** The IPv4 multicast routing socket and what goes with it. */
+export class LinuxMrt implements FamilyPort<number> {
+  readonly #libc: Libc;
+  readonly #opened: (() => void) | undefined;
+  #fd = -1;
+  readonly #pool: MembershipPool;
+  /** Made by the first {@link receive}: it points a `msghdr` at its buffers (needs FFI). */
+  #receiver: Receiver | undefined;
+  readonly #int = new Uint8Array(4);
+  readonly #vifctl = new Uint8Array(SIZEOF_VIFCTL);
+  readonly #mfcctl = new Uint8Array(SIZEOF_MFCCTL);
+  readonly #mreqn = new Uint8Array(SIZEOF_IP_MREQN);
+  readonly #sockaddr = new Uint8Array(SIZEOF_SOCKADDR_IN);
+  readonly #sgreq = new Uint8Array(SIZEOF_SIOC_SG_REQ);
+  readonly #vifreq = new Uint8Array(SIZEOF_SIOC_VIF_REQ);
+
+  /** Wraps an opened libc; nothing is opened until {@link init}. */
+  constructor(libc: Libc, opts: MrtOptions = {}) {
+    this.#libc = libc;
+    this.#opened = opts.opened;
+    this.#pool = new MembershipPool(libc, {
+      domain: AF_INET,
+      level: IPPROTO_IP,
+      add: { option: IP_ADD_MEMBERSHIP, name: "IP_ADD_MEMBERSHIP" },
+      drop: { option: IP_DROP_MEMBERSHIP, name: "IP_DROP_MEMBERSHIP" },
+    });
+  }
+
+  /** The socket, for a poll set; -1 before {@link init} and after {@link close}. */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  /**
+   * Opens the raw IGMP socket, takes the kernel table (MRT_INIT) and sets what receiving and
+   * queries need: the arrival interface, TTL 1, no loop, precedence "internetwork control",
+   * Router Alert. Needs root (or CAP_NET_ADMIN and CAP_NET_RAW). Throws `SysError`, having
+   * closed what it opened.
+   */
+  init(): void {
+    const socket = this.#libc.symbols.socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_IGMP);
+    this.#fd = checkCall(this.#libc, socket, {
+      call: "socket",
+      op: "AF_INET, SOCK_RAW, IPPROTO_IGMP",
+    });
+    try {
+      this.#setInt(MRT_INIT, 1, "MRT_INIT");
+      this.#setInt(IP_PKTINFO, 1, "IP_PKTINFO");
+      this.#setInt(IP_MULTICAST_TTL, 1, "IP_MULTICAST_TTL");
+      this.#setInt(IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP");
+      this.#setInt(IP_TOS, IPTOS_PREC_INTERNETCONTROL, "IP_TOS");
+      this.#setOpt(IP_OPTIONS, IPOPT_RA_BYTES as Uint8Array, "IP_OPTIONS");
+      raiseReceiveBuffer(this.#libc, this.#fd);
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+    this.#opened?.();
+  }
+
+  /** Drops every membership, releases the kernel table (VIFs and cache go with it). Never throws. */
+  close(): void {
+    this.#pool.close();
+    if (this.#fd < 0) return;
+    new DataView(this.#int.buffer).setInt32(0, 1, true);
+    this.#libc.symbols.setsockopt(this.#fd, IPPROTO_IP, MRT_DONE, this.#int, 4);
+    this.#libc.symbols.close(this.#fd);
+    this.#fd = -1;
+  }
+
+  /** MRT_ADD_VIF by interface index. */
+  addVif(vif: VifSpec<number>): void {
+    this.#setOpt(MRT_ADD_VIF, encodeVifctl(this.#vifctl, vif), "MRT_ADD_VIF");
+  }
+
+  /** MRT_DEL_VIF. */
+  delVif(vifi: number): void {
+    encodeVifctl(this.#vifctl, { vifi, ifindex: 0, threshold: 0 });
+    this.#setOpt(MRT_DEL_VIF, this.#vifctl, "MRT_DEL_VIF");
+  }
+
+  /** MRT_ADD_MFC (adds, or updates in place). */
+  addMfc(mfc: MfcSpec<number>): void {
+    this.#setOpt(MRT_ADD_MFC, encodeMfcctl(this.#mfcctl, mfc), "MRT_ADD_MFC");
+  }
+
+  /** MRT_DEL_MFC. */
+  delMfc(source: number, group: number): void {
+    encodeMfcctl(this.#mfcctl, { source, group, parent: 0, oifs: [] });
+    this.#setOpt(MRT_DEL_MFC, this.#mfcctl, "MRT_DEL_MFC");
+  }
+
+  /** SIOCGETSGCNT. */
+  sgCount(source: number, group: number): SgCount {
+    encodeSiocSgReq(this.#sgreq, { source, group });
+    const r = this.#libc.symbols.ioctl(this.#fd, BigInt(SIOCGETSGCNT), this.#sgreq);
+    checkCall(this.#libc, r, { call: "ioctl", op: "SIOCGETSGCNT" });
+    return decodeSiocSgReq(this.#sgreq);
+  }
+
+  /** SIOCGETVIFCNT: a VIF's counters (EINVAL for a VIF not in use). */
+  vifCount(vifi: number): VifCount {
+    encodeSiocVifReq(this.#vifreq, vifi);
+    const r = this.#libc.symbols.ioctl(this.#fd, BigInt(SIOCGETVIFCNT), this.#vifreq);
+    checkCall(this.#libc, r, { call: "ioctl", op: "SIOCGETVIFCNT" });
+    return decodeSiocVifReq(this.#vifreq);
+  }
+
+  /**
+   * Joins on a pool of UDP sockets (see {@link MembershipPool}): the kernel limits memberships
+   * per socket (net.ipv4.igmp_max_memberships), so a new socket is opened when one is full.
+   */
+  joinGroup(group: number, ifindex: number): void {
+    encodeIpMreqn(this.#mreqn, { group, address: 0, ifindex });
+    this.#pool.join(`${group}/${ifindex}`, this.#mreqn);
+  }
+
+  /** Leaves a group joined with {@link joinGroup}. */
+  leaveGroup(group: number, ifindex: number): void {
+    encodeIpMreqn(this.#mreqn, { group, address: 0, ifindex });
+    this.#pool.leave(`${group}/${ifindex}`, this.#mreqn);
+  }
+
+  /**
+   * Sends an IGMP message out of one interface (IP_MULTICAST_IF with an `ip_mreqn` naming the
+   * interface and the source); TTL 1 and Router Alert are set on the socket.
+   */
+  send(opts: { ifindex: number; source: number; destination: number; message: Uint8Array }): void {
+    encodeIpMreqn(this.#mreqn, { group: 0, address: opts.source, ifindex: opts.ifindex });
+    this.#setOpt(IP_MULTICAST_IF, this.#mreqn, "IP_MULTICAST_IF");
+    encodeSockaddrIn(this.#sockaddr, opts.destination);
+    const { message } = opts;
+    const n = this.#libc.symbols.sendto(
+      this.#fd,
+      message,
+      BigInt(message.byteLength),
+      0,
+      this.#sockaddr,
+      SIZEOF_SOCKADDR_IN,
+    );
+    checkCall(this.#libc, n, { call: "sendto", op: "IGMP" });
+  }
+
+  /** Reads one pending packet or upcall without blocking. */
+  receive(): Received<number> | undefined {
+    if (this.#fd < 0) return undefined;
+    const r = this.#receiver ??= new Receiver({
+      data: RECV_BUFFER_SIZE,
+      control: CONTROL_BUFFER_SIZE,
+    });
+    const length = r.receive(this.#libc, this.#fd);
+    if (length === undefined) return undefined;
+    return decodeIgmpReceived(r.message(length));
+  }
+
+  #setInt(option: number, value: number, name: string): void {
+    setSockOptInt(this.#libc, this.#fd, { level: IPPROTO_IP, option, name }, value);
+  }
+
+  #setOpt(option: number, bytes: Uint8Array, name: string): void {
+    setSockOpt(this.#libc, this.#fd, { level: IPPROTO_IP, option, name }, bytes);
+  }
+}
+
+/**
+ * What the raw IGMP socket read, as the core takes it: an upcall (`struct igmpmsg`, whose
+ * protocol byte is 0), or an IGMP packet (IP header included) with the interface IP_PKTINFO
+ * names (0 when absent). `data` stays a view of the receive buffer.
+ */
+export function decodeIgmpReceived(msg: ReceivedBytes): Received<number> {
+  const upcall = decodeIgmpmsg(msg.data, msg.length);
+  if (upcall !== undefined) return { kind: "upcall", ...upcall };
+  return {
+    kind: "packet",
+    ifindex: findPktinfoIfindex(msg.control, msg.controlLength),
+    data: msg.data,
+    length: msg.length,
+  };
+}
