@@ -12,7 +12,7 @@
  * @module
  */
 
-import { hasMldRouterAlert } from "../src/proto/mld.ts";
+import { hasMldRouterAlert } from "../src/proto/mld_packet.ts";
 import {
   AF_INET,
   AF_INET6,

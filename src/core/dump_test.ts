@@ -7,8 +7,8 @@ import { MLD_FAMILY } from "./mld_family.ts";
 import { createProxy, type ProxyInterface, type ProxyState, step } from "./proxy.ts";
 import { DN1, DN2, G, G2, packet, report, reportFor, S, UP, upcall } from "./proxy_testing.ts";
 import { ipv6ToBigInt, parseIPv6 } from "../proto/addr.ts";
-import { encodeQuery } from "../proto/igmp.ts";
-import { encodeMldQuery, encodeMldV1Report } from "../proto/mld.ts";
+import { encodeQuery } from "../proto/igmp_encode.ts";
+import { encodeMldQuery, encodeMldV1Report } from "../proto/mld_encode.ts";
 import { ip } from "../proto/testing.ts";
 
 /** Counters of which none could be read. */

@@ -9,13 +9,13 @@ import type { Family, PacketInput, ProtocolMessage, ProtocolPacket } from "./fam
 import { formatSubnet, inAnySubnet } from "./subnet.ts";
 import { formatIPv4 } from "../proto/addr.ts";
 import {
-  decodeIgmpPacket,
-  encodeQuery,
   type IgmpMessage,
   INADDR_ALLHOSTS_GROUP,
   INADDR_ALLRPTS_GROUP,
   INADDR_ALLRTRS_GROUP,
 } from "../proto/igmp.ts";
+import { encodeQuery } from "../proto/igmp_encode.ts";
+import { decodeIgmpPacket } from "../proto/igmp_packet.ts";
 import { ok, type Result } from "../proto/result.ts";
 
 /** Whether a group is in 224.0.0.0/24, which is never proxied nor routed. */

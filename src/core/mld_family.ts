@@ -11,14 +11,13 @@ import type { Family, PacketInput, ProtocolMessage, ProtocolPacket } from "./fam
 import type { Subnet } from "./subnet.ts";
 import { bigIntToIPv6, formatIPv6, ipv6ToBigInt } from "../proto/addr.ts";
 import {
-  decodeMldPacket,
-  encodeMldQuery,
   IN6ADDR_LINKLOCAL_ALLNODES,
   IN6ADDR_LINKLOCAL_ALLROUTERS,
   IN6ADDR_LINKLOCAL_ALLV2ROUTERS,
-  isMldProxiableGroup,
   type MldMessage,
 } from "../proto/mld.ts";
+import { encodeMldQuery } from "../proto/mld_encode.ts";
+import { decodeMldPacket, isMldProxiableGroup } from "../proto/mld_packet.ts";
 import { ok, type Result } from "../proto/result.ts";
 
 const ALL_ONES = (1n << 128n) - 1n;

@@ -4,7 +4,7 @@
 
 import { deepStrictEqual, equal } from "node:assert/strict";
 import { createProxy, MAX_SOURCES, type ProxyState, step } from "./proxy.ts";
-import { encodeQuery } from "../proto/igmp.ts";
+import { encodeQuery } from "../proto/igmp_encode.ts";
 import { ip } from "../proto/testing.ts";
 import {
   describe,

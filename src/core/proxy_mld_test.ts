@@ -8,13 +8,13 @@ import { MLD_FAMILY } from "./mld_family.ts";
 import { createProxy, type ProxyInterface, type ProxyState, step } from "./proxy.ts";
 import { DEFAULT_TIMERS } from "./timers.ts";
 import { bigIntToIPv6, formatIPv6, ipv6ToBigInt, parseIPv6 } from "../proto/addr.ts";
+import { decodeMld } from "../proto/mld.ts";
 import {
-  decodeMld,
   encodeMldDone,
   encodeMldQuery,
   encodeMldV1Report,
   encodeMldV2Report,
-} from "../proto/mld.ts";
+} from "../proto/mld_encode.ts";
 
 function a6(text: string): bigint {
   const b = parseIPv6(text);

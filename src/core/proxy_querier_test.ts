@@ -5,7 +5,7 @@ import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import type { Action } from "./actions.ts";
 import { createProxy, nextDeadline, type ProxyInterface, type ProxyState, step } from "./proxy.ts";
 import { DEFAULT_TIMERS, otherQuerierPresentInterval } from "./timers.ts";
-import { encodeQuery } from "../proto/igmp.ts";
+import { encodeQuery } from "../proto/igmp_encode.ts";
 import { ip } from "../proto/testing.ts";
 import {
   describe,

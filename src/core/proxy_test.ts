@@ -2,13 +2,13 @@ import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
 import type { Action } from "./actions.ts";
 import { createProxy, IGMPMSG_NOCACHE, nextDeadline, step } from "./proxy.ts";
 import { DEFAULT_TIMERS } from "./timers.ts";
+import { decodeIgmp } from "../proto/igmp.ts";
 import {
-  decodeIgmp,
   encodeLeave,
   encodeV1Report,
   encodeV2Report,
   encodeV3Report,
-} from "../proto/igmp.ts";
+} from "../proto/igmp_encode.ts";
 import { ip } from "../proto/testing.ts";
 import {
   describe,

@@ -14,7 +14,8 @@ import {
   step,
 } from "./proxy.ts";
 import { DEFAULT_TIMERS } from "./timers.ts";
-import { decodeIgmp, encodeLeave, encodeV2Report } from "../proto/igmp.ts";
+import { decodeIgmp } from "../proto/igmp.ts";
+import { encodeLeave, encodeV2Report } from "../proto/igmp_encode.ts";
 import { formatIPv4 } from "../proto/addr.ts";
 import { buildIPv4Packet, ip } from "../proto/testing.ts";
 

@@ -21,7 +21,7 @@ import {
   encodeV1Report,
   encodeV2Report,
   encodeV3Report,
-} from "../proto/igmp.ts";
+} from "../proto/igmp_encode.ts";
 import { buildIPv4Packet, ip } from "../proto/testing.ts";
 import { formatIPv4 } from "../proto/addr.ts";
 import {

@@ -8,6 +8,7 @@
 
 import { internetChecksum } from "./checksum.ts";
 import { fail, type Result } from "./result.ts";
+import { readU16, readU32 } from "./wire.ts";
 
 /** IP protocol number of IGMP. */
 export const IPPROTO_IGMP = 2;
@@ -64,7 +65,7 @@ export function decodeIPv4Header(buf: Uint8Array, length: number): Result<IPv4He
   if (headerLength < IPV4_MIN_HEADER_LENGTH) return fail("bad-ip-header-length");
   if (headerLength > n) return fail("truncated-ip");
   if (internetChecksum(buf, 0, headerLength) !== 0) return fail("bad-ip-checksum");
-  const totalLength = (buf[2] << 8) | buf[3];
+  const totalLength = readU16(buf, 2);
   if (totalLength < headerLength) return fail("bad-ip-total-length");
   if (totalLength > n) return fail("truncated-ip");
   const routerAlert = findRouterAlert(buf, headerLength);
@@ -104,8 +105,4 @@ function findRouterAlert(buf: Uint8Array, headerLength: number): number {
     i += len;
   }
   return found;
-}
-
-function readU32(buf: Uint8Array, at: number): number {
-  return ((buf[at] << 24) | (buf[at + 1] << 16) | (buf[at + 2] << 8) | buf[at + 3]) >>> 0;
 }

@@ -1,7 +1,7 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { decodeIPv4Header, type IPv4Header } from "./ipv4.ts";
-import type { DropReason, Result } from "./result.ts";
-import { buildIPv4Packet, fixChecksum, hex, ip } from "./testing.ts";
+import type { Result } from "./result.ts";
+import { buildIPv4Packet, expectDrop, fixChecksum, hex, ip } from "./testing.ts";
 
 /**
  * A Linux host (10.0.0.2, force_igmp_version=2) reporting 239.1.1.1, as tcpdump -x shows it:
@@ -42,10 +42,6 @@ function linuxV2Report(): Uint8Array {
     0x01,
     0x01,
   ]);
-}
-
-function expectDrop<T>(r: Result<T>, reason: DropReason): void {
-  deepStrictEqual(r, { ok: false, reason });
 }
 
 function expectHeader(r: Result<IPv4Header>): IPv4Header {

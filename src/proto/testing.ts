@@ -1,18 +1,42 @@
 /**
  * Helpers for codec tests and test traffic: readable addresses, hex dumps, IPv4 packets with
- * correct header checksums. Not used by the daemon.
+ * correct header checksums, the check of a drop reason. Not used by the daemon.
  *
  * @module
  */
 
-import { parseIPv4 } from "./addr.ts";
+import { deepStrictEqual } from "node:assert/strict";
+import { parseIPv4, parseIPv6 } from "./addr.ts";
 import { internetChecksum } from "./checksum.ts";
+import type { DropReason, Result } from "./result.ts";
 
 /** Parses a dotted quad for a test; throws on a typo. */
 export function ip(s: string): number {
   const n = parseIPv4(s);
   if (n === undefined) throw new TypeError(`Bad IPv4 address in test: "${s}"`);
   return n;
+}
+
+/** Parses an IPv6 address for a test; throws on a typo. */
+export function ip6(s: string): Uint8Array {
+  const b = parseIPv6(s);
+  if (b === undefined) throw new TypeError(`Bad IPv6 address in test: "${s}"`);
+  return b;
+}
+
+/**
+ * Asserts that a decoder dropped its input for `reason`.
+ *
+ * @example
+ * ```ts
+ * import { decodeIgmp } from "./igmp.ts";
+ * import { expectDrop } from "./testing.ts";
+ *
+ * expectDrop(decodeIgmp(new Uint8Array(4), 0, 4), "truncated-igmp");
+ * ```
+ */
+export function expectDrop<T>(r: Result<T>, reason: DropReason): void {
+  deepStrictEqual(r, { ok: false, reason });
 }
 
 /**
@@ -77,7 +101,7 @@ export interface IPv4PacketOptions {
  *
  * @example
  * ```ts
- * import { encodeV2Report } from "./igmp.ts";
+ * import { encodeV2Report } from "./igmp_encode.ts";
  * import { buildIPv4Packet, ip } from "./testing.ts";
  *
  * const group = ip("239.1.1.1");

@@ -2,13 +2,8 @@ import { deepStrictEqual, equal, match, ok, throws } from "node:assert/strict";
 import type { Config, InterfaceConfig } from "../../conf/config.ts";
 import { createLogger } from "../log.ts";
 import { ipv6ToBigInt, parseIPv6 } from "../proto/addr.ts";
-import {
-  encodeMldDone,
-  encodeMldV1Report,
-  encodeMldV2Report,
-  MLD_CHANGE_TO_EXCLUDE_MODE,
-  MLD_CHANGE_TO_INCLUDE_MODE,
-} from "../proto/mld.ts";
+import { MLD_CHANGE_TO_EXCLUDE_MODE, MLD_CHANGE_TO_INCLUDE_MODE } from "../proto/mld.ts";
+import { encodeMldDone, encodeMldV1Report, encodeMldV2Report } from "../proto/mld_encode.ts";
 import { FakeSys, type Received6 } from "../../tests/fakes/fake_sys.ts";
 import type { SystemInterface } from "./sys.ts";
 import { configuredFamilies, Daemon, resolveInterfaces, StartupError } from "./daemon.ts";

@@ -2,7 +2,7 @@ import { deepStrictEqual, equal, match, ok, throws } from "node:assert/strict";
 import type { Config, InterfaceConfig } from "../../conf/config.ts";
 import { DEFAULT_TIMERS } from "../core/timers.ts";
 import { createLogger } from "../log.ts";
-import { encodeV2Report } from "../proto/igmp.ts";
+import { encodeV2Report } from "../proto/igmp_encode.ts";
 import { buildIPv4Packet, ip } from "../proto/testing.ts";
 import { FakeSys } from "../../tests/fakes/fake_sys.ts";
 import type { SystemInterface } from "./sys.ts";

@@ -1,7 +1,7 @@
 import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
 import { DEFAULT_TIMERS } from "../core/timers.ts";
 import { createLogger } from "../log.ts";
-import { encodeMldV1Report } from "../proto/mld.ts";
+import { encodeMldV1Report } from "../proto/mld_encode.ts";
 import { FakeSys, FakeSysError } from "../../tests/fakes/fake_sys.ts";
 import { IPV4, IPV6, scanInterfaces, StartupError } from "./interfaces.ts";
 import { Plane } from "./plane.ts";

@@ -8,7 +8,7 @@
 import { DEFAULT_TIMERS } from "../core/timers.ts";
 import { createLogger } from "../log.ts";
 import { formatIPv4, ipv6ToBigInt, parseIPv6 } from "../proto/addr.ts";
-import { encodeV2Report } from "../proto/igmp.ts";
+import { encodeV2Report } from "../proto/igmp_encode.ts";
 import { buildIPv4Packet, ip } from "../proto/testing.ts";
 import { type FakeCall, FakeSys } from "../../tests/fakes/fake_sys.ts";
 import { type ConfiguredInterface, IPV4, scanInterfaces } from "./interfaces.ts";

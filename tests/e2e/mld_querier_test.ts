@@ -28,7 +28,8 @@ import {
   upstreamGroups6,
 } from "../lab/kernel_state.ts";
 import { parseIPv6 } from "../../src/proto/addr.ts";
-import { encodeMldQuery, encodeMldV1Report, IN6ADDR_ANY } from "../../src/proto/mld.ts";
+import { IN6ADDR_ANY } from "../../src/proto/mld.ts";
+import { encodeMldQuery, encodeMldV1Report } from "../../src/proto/mld_encode.ts";
 
 const PREFIX = "mcpmq-";
 /** Query Interval 4 s, Query Response Interval 1 s, robustness 2 (the default). */

@@ -18,11 +18,8 @@ import {
 import { Host } from "../lab/host.ts";
 import { startMrt6Agent } from "../lab/mrt6_agent.ts";
 import { parseIPv6 } from "../../src/proto/addr.ts";
-import {
-  encodeMldV2Report,
-  MLD_CHANGE_TO_EXCLUDE_MODE,
-  type MldRecordType,
-} from "../../src/proto/mld.ts";
+import { MLD_CHANGE_TO_EXCLUDE_MODE, type MldRecordType } from "../../src/proto/mld.ts";
+import { encodeMldV2Report } from "../../src/proto/mld_encode.ts";
 import { startSender } from "../lab/sender.ts";
 import { type DaemonProcess, labConfig, startDaemon } from "../lab/daemon.ts";
 import { type Captured, hasTcpdump, hopLimit, MLD_FILTER, startCapture } from "../lab/capture.ts";

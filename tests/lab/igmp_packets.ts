@@ -23,8 +23,6 @@
 
 import { internetChecksum } from "../../src/proto/checksum.ts";
 import {
-  encodeQuery,
-  encodeV2Report,
   IGMP_MEMBERSHIP_QUERY,
   IGMP_V1_MEMBERSHIP_REPORT,
   IGMP_V2_LEAVE_GROUP,
@@ -33,6 +31,7 @@ import {
   INADDR_ALLHOSTS_GROUP,
   INADDR_ALLRPTS_GROUP,
 } from "../../src/proto/igmp.ts";
+import { encodeQuery, encodeV2Report } from "../../src/proto/igmp_encode.ts";
 import { buildIPv4Packet as buildTestPacket, fixChecksum } from "../../src/proto/testing.ts";
 
 /** The Router Alert option, value 0 (RFC 2113). */
@@ -62,7 +61,7 @@ export interface IPv4Options {
  * @example
  * ```ts
  * import { buildIPv4Packet } from "./igmp_packets.ts";
- * import { encodeV2Report } from "../../src/proto/igmp.ts";
+ * import { encodeV2Report } from "../../src/proto/igmp_encode.ts";
  *
  * // 10.0.0.2 -> 239.1.1.1, IGMPv2 report: 24-byte header (Router Alert) + 8 bytes.
  * const pkt = buildIPv4Packet({

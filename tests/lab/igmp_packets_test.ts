@@ -1,14 +1,9 @@
 import { deepStrictEqual, notDeepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { formatIPv4 } from "../../src/proto/addr.ts";
 import { internetChecksum } from "../../src/proto/checksum.ts";
-import {
-  decodeIgmpPacket,
-  encodeLeave,
-  encodeV1Report,
-  encodeV2Report,
-  type IgmpMessage,
-  INADDR_ALLRPTS_GROUP,
-} from "../../src/proto/igmp.ts";
+import { type IgmpMessage, INADDR_ALLRPTS_GROUP } from "../../src/proto/igmp.ts";
+import { encodeLeave, encodeV1Report, encodeV2Report } from "../../src/proto/igmp_encode.ts";
+import { decodeIgmpPacket } from "../../src/proto/igmp_packet.ts";
 import { decodeIPv4Header } from "../../src/proto/ipv4.ts";
 import type { DropReason } from "../../src/proto/result.ts";
 import { hex, ip } from "../../src/proto/testing.ts";

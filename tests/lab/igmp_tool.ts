@@ -41,13 +41,11 @@ import { AF_PACKET, SOCK_CLOEXEC, SOCK_DGRAM } from "../../ffi/linux_constants.t
 import { formatIPv4, isIPv4Multicast, parseIPv4 } from "../../src/proto/addr.ts";
 import {
   CHANGE_TO_EXCLUDE_MODE,
-  encodeV1Report,
-  encodeV2Report,
-  encodeV3Report,
   type GroupRecord,
   INADDR_ALLHOSTS_GROUP,
   INADDR_ALLRPTS_GROUP,
 } from "../../src/proto/igmp.ts";
+import { encodeV1Report, encodeV2Report, encodeV3Report } from "../../src/proto/igmp_encode.ts";
 import {
   buildIPv4Packet,
   GARBAGE_KINDS,

@@ -53,7 +53,8 @@ import {
   parseIPv6,
 } from "../../src/proto/addr.ts";
 import { hex } from "../../src/proto/testing.ts";
-import { encodeMldQuery, IN6ADDR_ANY, IN6ADDR_LINKLOCAL_ALLNODES } from "../../src/proto/mld.ts";
+import { IN6ADDR_ANY, IN6ADDR_LINKLOCAL_ALLNODES } from "../../src/proto/mld.ts";
+import { encodeMldQuery } from "../../src/proto/mld_encode.ts";
 import { awaitReady, emit, type JsonEvent, parseEvent, readLines, wallNow } from "./json_lines.ts";
 import { denoRunArgv, type Lab } from "./lab.ts";
 import { messageOf } from "../../src/log.ts";
