@@ -1,48 +1,13 @@
 /**
- * Dropped inputs: why (a closed vocabulary), how many (counters by reason), and a debug line
+ * Dropped inputs: how many (counters by reason, {@link ProxyDropReason}), and a debug line
  * for each, at most {@link DROP_LOG_PER_SECOND} a second so that a flood does not become a log
  * flood.
  *
  * @module
  */
 
-import type { DropReason } from "../proto/result.ts";
 import type { Address } from "./subnet.ts";
-import { log, type ProxyCounters, type StepContext } from "./state.ts";
-
-/**
- * Why the core dropped an input, beyond the decoders' {@link DropReason}s:
- *
- * - `own-packet`: sent from one of the proxy's own addresses.
- * - `not-proxied-interface`: arrived on an interface without a VIF.
- * - `on-upstream`: a report, leave or query on the upstream interface (the kernel's host
- *   stack answers there).
- * - `link-local-group`: a group of the local network control block (224.0.0.0/24, ff02::/16).
- * - `boundary`: a group inside an administrative boundary of the interface.
- * - `group-limit`: a report for a new group while the LANs have members of the most allowed.
- * - `leave-while-not-querier`: a Leave or Done on a LAN where another router is the querier.
- * - `query-from-unspecified`: a query from 0.0.0.0 or :: (it never wins an election).
- * - `upcall-unknown-vif`: a kernel upcall naming a VIF the proxy does not have.
- * - `upcall-type-N`: a kernel upcall of a type other than IGMPMSG_NOCACHE.
- * - `source-not-admitted`: data from outside the interface's subnets and `source` lines.
- * - `source-limit`: data of a new (source, group) while the most allowed are known.
- */
-export type CoreDropReason =
-  | "own-packet"
-  | "not-proxied-interface"
-  | "on-upstream"
-  | "link-local-group"
-  | "boundary"
-  | "group-limit"
-  | "leave-while-not-querier"
-  | "query-from-unspecified"
-  | "upcall-unknown-vif"
-  | `upcall-type-${number}`
-  | "source-not-admitted"
-  | "source-limit";
-
-/** Every reason an input is counted as dropped. */
-export type ProxyDropReason = DropReason | CoreDropReason;
+import { log, type ProxyCounters, type ProxyDropReason, type StepContext } from "./state.ts";
 
 /** At most this many debug lines about drops are logged per second; the rest are counted. */
 export const DROP_LOG_PER_SECOND = 20;

@@ -65,11 +65,13 @@ import { addInterface, closeVif, newVif, openVif, removeInterface } from "./vifs
 
 export type { Address, Subnet } from "./subnet.ts";
 export {
+  type CoreDropReason,
   IGMPMSG_NOCACHE,
   MAX_GROUPS,
   MAX_SOURCES,
   MAXVIFS,
   type ProxyCounters,
+  type ProxyDropReason,
   type ProxyEvent,
   type ProxyInterface,
   type ProxyOptions,
@@ -78,7 +80,7 @@ export {
   type StepContext,
   type VifState,
 } from "./state.ts";
-export { describeDrops, DROP_LOG_PER_SECOND, type ProxyDropReason } from "./drops.ts";
+export { describeDrops, DROP_LOG_PER_SECOND } from "./drops.ts";
 export { describeTimers } from "./describe.ts";
 
 /**

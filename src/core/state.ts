@@ -18,7 +18,7 @@ import type { QuerierState } from "./querier.ts";
 import type { ProtocolTimers } from "./timers.ts";
 import type { TimerHeap } from "./timer_heap.ts";
 import type { VifSet } from "./vif_set.ts";
-import type { ProxyDropReason } from "./drops.ts";
+import type { DropReason } from "../proto/result.ts";
 
 /** Upcall type: no cache entry for (S,G) (IGMPMSG_NOCACHE in <linux/mroute.h>). */
 export const IGMPMSG_NOCACHE = 1;
@@ -212,6 +212,40 @@ export type ProxyEvent<A extends Address = number> =
   | { kind: "mfc-counters"; counts: { source: A; group: A; packets?: number }[] }
   | { kind: "tick" }
   | { kind: "stop" };
+
+/**
+ * Why the core dropped an input, beyond the decoders' {@link DropReason}s:
+ *
+ * - `own-packet`: sent from one of the proxy's own addresses.
+ * - `not-proxied-interface`: arrived on an interface without a VIF.
+ * - `on-upstream`: a report, leave or query on the upstream interface (the kernel's host
+ *   stack answers there).
+ * - `link-local-group`: a group of the local network control block (224.0.0.0/24, ff02::/16).
+ * - `boundary`: a group inside an administrative boundary of the interface.
+ * - `group-limit`: a report for a new group while the LANs have members of the most allowed.
+ * - `leave-while-not-querier`: a Leave or Done on a LAN where another router is the querier.
+ * - `query-from-unspecified`: a query from 0.0.0.0 or :: (it never wins an election).
+ * - `upcall-unknown-vif`: a kernel upcall naming a VIF the proxy does not have.
+ * - `upcall-type-N`: a kernel upcall of a type other than IGMPMSG_NOCACHE.
+ * - `source-not-admitted`: data from outside the interface's subnets and `source` lines.
+ * - `source-limit`: data of a new (source, group) while the most allowed are known.
+ */
+export type CoreDropReason =
+  | "own-packet"
+  | "not-proxied-interface"
+  | "on-upstream"
+  | "link-local-group"
+  | "boundary"
+  | "group-limit"
+  | "leave-while-not-querier"
+  | "query-from-unspecified"
+  | "upcall-unknown-vif"
+  | `upcall-type-${number}`
+  | "source-not-admitted"
+  | "source-limit";
+
+/** Every reason an input is counted as dropped. */
+export type ProxyDropReason = DropReason | CoreDropReason;
 
 /** Default of {@link ProxyOptions.sourceLifetime} (ms). */
 export const DEFAULT_SOURCE_LIFETIME = 60_000;
