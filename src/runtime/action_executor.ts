@@ -1,6 +1,6 @@
 /**
- * The action executor: carries out one action of a proxy core through its family's half of the
- * OS port, logs what it did at debug level, and turns a failed kernel call into one log line
+ * The action executor: carries out one action of a proxy core through its family's port of the
+ * OS layer, logs what it did at debug level, and turns a failed kernel call into one log line
  * (a warning, or a debug line when the interface concerned is known to be gone). Nothing here
  * throws: a failure at runtime never stops the daemon.
  *
@@ -29,9 +29,9 @@ export interface GoneInterface {
 
 /** What the executor works with: one family's port and log. */
 export interface ExecutorContext<A extends Address> {
-  /** The family's half of the OS port. */
+  /** The family's port of the OS layer. */
   port: FamilyPort<A>;
-  /** The core's half of the family (address formats, "VIF" or "MIF"). */
+  /** The core's side of the family (address formats, "VIF" or "MIF"). */
   family: Family<A>;
   /** Logs one line (the caller adds the family's prefix). */
   log: (level: LogLevel, message: string) => void;

@@ -140,7 +140,7 @@ export class Daemon {
     log.info(`Started: ${describeRunning(this.#planes())}`);
   }
 
-  /** A plane for each family proxied, over its half of the OS port. */
+  /** A plane for each family proxied, over its family's port of the OS layer. */
   #createPlanes(configured: ConfiguredFamilies, resolved: ResolvedInterfaces): void {
     const { sys, log } = this.#opts;
     const now = this.#now;

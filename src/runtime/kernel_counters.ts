@@ -22,9 +22,9 @@ import type { FamilyPort } from "./sys.ts";
 
 /** What the counters are read with. */
 export interface CounterContext<A extends Address> {
-  /** The family's half of the OS port (only its counter calls are used). */
+  /** The family's port of the OS layer (only its counter calls are used). */
   port: Pick<FamilyPort<A>, "sgCount" | "vifCount">;
-  /** The core's half of the family, for the addresses in log lines. */
+  /** The core's side of the family, for the addresses in log lines. */
   family: Family<A>;
   /** Where a counter that cannot be read is told (at debug level). */
   log: (level: LogLevel, message: string) => void;

@@ -1,6 +1,6 @@
 /**
  * One protocol family of the running daemon: its proxy core, its configured interfaces and the
- * half of the OS port it drives. The daemon runs one plane for IPv4 (IGMP) and, when asked,
+ * port of the OS layer it drives (`sys.ipv4` or `sys.ipv6`). The daemon runs one plane for IPv4 (IGMP) and, when asked,
  * one for IPv6 (MLD), on the same loop; everything here is the same code for both.
  *
  * A plane turns what happens into core events (packets and upcalls read from its socket,
@@ -48,7 +48,7 @@ const MAX_BATCH = 512;
 export interface PlaneOptions<A extends Address> {
   /** The family. */
   spec: FamilySpec<A>;
-  /** Its half of the OS port. */
+  /** Its family's port of the OS layer. */
   port: FamilyPort<A>;
   /** Its configured interfaces (a reload replaces them, see {@link Plane.reconfigure}). */
   configured: ConfiguredInterface<A>[];
