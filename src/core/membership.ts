@@ -165,7 +165,9 @@ export const MEMBERSHIP_TABLE: readonly MembershipRow[] = [
   row(CHECKING, "group-timer-expired",      ["left"],                                          NONE),
 ];
 
-const ROWS = new Map(MEMBERSHIP_TABLE.map((r) => [`${r.state} ${r.event}`, r]));
+/** The table by state, then event: one lookup per transition, nothing built per report. */
+const ROWS: { [S in MembershipTableState]?: { [E in MembershipTableEvent]?: MembershipRow } } = {};
+for (const r of MEMBERSHIP_TABLE) (ROWS[r.state] ??= {})[r.event] = r;
 
 const EFFECTS: ReadonlySet<MembershipAction> = new Set<MembershipEffect>([
   "joined",
@@ -262,7 +264,7 @@ export function stepMembership(
   const effects: MembershipEffect[] = [];
   for (const e of tableEvents(g, event, now, timers)) {
     const from: MembershipTableState = g?.state ?? "no-members-present";
-    const row = ROWS.get(`${from} ${e}`);
+    const row = ROWS[from]?.[e];
     if (row === undefined) continue;
     g ??= newRecord();
     for (const action of row.actions) {
