@@ -1,11 +1,11 @@
 import { deepStrictEqual, equal, match, ok, throws } from "node:assert/strict";
 import type { Config, InterfaceConfig } from "../../conf/config.ts";
 import { createLogger } from "../log.ts";
-import { ipv6ToBigInt, parseIPv6 } from "../proto/addr.ts";
 import { MLD_CHANGE_TO_EXCLUDE_MODE, MLD_CHANGE_TO_INCLUDE_MODE } from "../proto/mld.ts";
 import { encodeMldDone, encodeMldV1Report, encodeMldV2Report } from "../proto/mld_encode.ts";
 import { FakeSys, type Received6 } from "../../tests/fakes/fake_sys.ts";
 import type { SystemInterface } from "./sys.ts";
+import { b6, sysIf, v6 } from "./plane_testing.ts";
 import { configuredFamilies, Daemon, resolveInterfaces, StartupError } from "./daemon.ts";
 
 const POS = { file: "test.conf", line: 1, col: 1 };
@@ -18,25 +18,6 @@ const IFACES = [iface("up0", "upstream"), iface("dn1", "downstream"), iface("dn2
 
 /** `ipv6 yes` beside the default `ipv4 yes`. */
 const BOTH: Config = { ipv4: true, ipv6: true, timers: {}, scopes: [], interfaces: IFACES };
-
-const v6 = (s: string) => parseIPv6(s)!;
-const b6 = (s: string) => ipv6ToBigInt(v6(s));
-
-function sysIf(name: string, index: number, n: number): SystemInterface {
-  return {
-    name,
-    index,
-    up: true,
-    running: true,
-    multicast: true,
-    loopback: false,
-    ipv4: [{ address: (10 << 24) | (n << 16) | 1, prefixLength: 24 }],
-    ipv6: [
-      { address: v6(`2001:db8:${n}::1`), prefixLength: 64 },
-      { address: v6(`fe80::${n + 1}`), prefixLength: 64 },
-    ],
-  };
-}
 
 const SYSTEM = [sysIf("up0", 10, 0), sysIf("dn1", 11, 1), sysIf("dn2", 12, 2)];
 

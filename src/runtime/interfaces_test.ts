@@ -4,7 +4,6 @@ import { IGMP_FAMILY } from "../core/igmp_family.ts";
 import { MLD_FAMILY } from "../core/mld_family.ts";
 import type { ProxyInterface } from "../core/proxy.ts";
 import { DEFAULT_TIMERS } from "../core/timers.ts";
-import { ipv6ToBigInt, parseIPv6 } from "../proto/addr.ts";
 import { ip } from "../proto/testing.ts";
 import {
   configuredFamilies,
@@ -19,6 +18,7 @@ import {
   WAITING,
 } from "./interfaces.ts";
 import type { SystemInterface } from "./sys.ts";
+import { b6, cfg, sysIf, v6 } from "./plane_testing.ts";
 
 const POS = { file: "test.conf", line: 1, col: 1 };
 
@@ -26,38 +26,11 @@ function iface(name: string, role: InterfaceConfig["role"]): InterfaceConfig {
   return { name, role, threshold: 1, sources: [], timers: {}, boundaries: [], position: POS };
 }
 
-const v6 = (s: string) => parseIPv6(s)!;
-const b6 = (s: string) => ipv6ToBigInt(v6(s));
-
-/** A usable interface with an IPv4 address 10.n.0.1/24 and IPv6 2001:db8:n::1, fe80::n+1. */
-function sysIf(name: string, index: number, n: number): SystemInterface {
-  return {
-    name,
-    index,
-    up: true,
-    running: true,
-    multicast: true,
-    loopback: false,
-    ipv4: [{ address: ip(`10.${n}.0.1`), prefixLength: 24 }],
-    ipv6: [
-      { address: v6(`2001:db8:${n}::1`), prefixLength: 64 },
-      { address: v6(`fe80::${n + 1}`), prefixLength: 64 },
-    ],
-  };
-}
-
 /** Configured interfaces of one family, as `configuredFamilies` makes them. */
 function configured<A extends number | bigint>(
   ...list: [string, "upstream" | "downstream"][]
 ): ConfiguredInterface<A>[] {
-  return list.map(([name, role]) => ({
-    name,
-    role,
-    sources: [],
-    threshold: 1,
-    timers: DEFAULT_TIMERS,
-    boundaries: [],
-  }));
+  return list.map(([name, role]) => cfg<A>(name, role));
 }
 
 const CONFIGURED4 = configured<number>(["up0", "upstream"], ["dn1", "downstream"]);
