@@ -76,6 +76,10 @@ Deno.test({
     await h12.waitFor(G, { count: 20, timeoutMs: 5000 });
     await h21.waitFor(G, { count: 20, timeoutMs: 5000 });
     deepStrictEqual((await entryOf(lab, SRC_ADDR, G))?.oifs, ["dn1:1", "dn2:1"]);
+    // Under -v each transition of a group's state machine is one debug line.
+    await daemon.waitForLine(
+      /debug: Group 239\.1\.1\.1 on "dn1": v2-report, no-members-present -> members-present \(start-group-timer, stop-retransmit-timer, joined\)/,
+    );
 
     // The other router: IGMPv2 general queries every 2 s from 10.1.0.11, 1 s to answer.
     const rival = await startIgmpTool(lab, lab.ns.hosts[0][0], [
@@ -100,6 +104,14 @@ Deno.test({
         );
         lostAt = Host.now();
         lostLine = lineIndex(daemon.lines, /Querier on "dn1" is 10\.1\.0\.11/);
+        // The election's transition, one debug line, just before.
+        ok(
+          lineIndex(
+            daemon.lines.slice(0, lostLine),
+            /debug: Querier election on "dn1": lower-query from 10\.1\.0\.11, querier -> non-querier \(note-querier, start-other-querier-timer, lost\)/,
+          ) >= 0,
+          "the election's transition is logged",
+        );
         console.log(
           `  rival's first query to "Querier on dn1" logged: ${
             (lostAt - rival.readyAt).toFixed(0)
@@ -147,6 +159,14 @@ Deno.test({
         const backAt = Host.now();
         const resumed = lineIndex(daemon.lines, /went silent/, lostLine);
         ok(resumed >= 0, line);
+        ok(
+          lineIndex(
+            daemon.lines,
+            /debug: Querier election on "dn1": other-querier-timer-expired, non-querier -> querier \(stop-other-querier-timer, resumed\)/,
+            lostLine,
+          ) >= 0,
+          "the timer's transition is logged",
+        );
         // Its general query follows at once (the line may still be on its way to us).
         const deadline = Host.now() + 1000;
         while (lineIndex(daemon.lines, /Sent general query on "dn1"/, resumed) < 0) {
