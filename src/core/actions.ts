@@ -18,6 +18,17 @@ export interface Oif {
   ttl: number;
 }
 
+/**
+ * A host-side source filter (RFC 3376 section 3.2): INCLUDE lists the sources wanted (at least
+ * one: INCLUDE {} is a leave), EXCLUDE those not wanted.
+ */
+export interface SourceFilter<A> {
+  /** Filter mode. */
+  mode: "include" | "exclude";
+  /** The sources. */
+  sources: readonly A[];
+}
+
 /** An action for the runtime; addresses are IPv4 numbers (the default) or IPv6 bigints. */
 export type Action<A extends Address = number> =
   | {
@@ -31,7 +42,11 @@ export type Action<A extends Address = number> =
   | { kind: "delVif"; vifi: number; name: string }
   | { kind: "addMfc"; source: A; group: A; parent: number; oifs: Oif[] }
   | { kind: "delMfc"; source: A; group: A }
-  | { kind: "join"; group: A; ifindex: number; name: string }
+  /**
+   * Join `group` on an upstream interface, or update its source filter in place when it is
+   * joined already (never a leave and a join). No filter: any source (EXCLUDE {}).
+   */
+  | { kind: "join"; group: A; ifindex: number; name: string; filter?: SourceFilter<A> }
   | { kind: "leave"; group: A; ifindex: number; name: string }
   /** Send a query (IGMP or MLD, as the family encoded it) out of a LAN. */
   | {

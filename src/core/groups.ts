@@ -10,42 +10,81 @@
  * @module
  */
 
+import type { SourceFilter } from "./actions.ts";
 import {
+  type FilterState,
   type GroupRecord,
   membershipDeadline,
   type MembershipEffect,
-  type MembershipEvent,
+  type MembershipInput,
   type MembershipTransition,
   stepMembership,
 } from "./membership.ts";
-import { sendGroupQuery } from "./queries.ts";
+import { sendGroupQuery, sendSourceQuery } from "./queries.ts";
 import { reconcileGroup } from "./sources.ts";
-import { isGroupBounded, log, type ProxyState, type StepContext, type VifState } from "./state.ts";
+import {
+  isGroupBounded,
+  isSsmGroup,
+  log,
+  type ProxyState,
+  type StepContext,
+  type VifState,
+} from "./state.ts";
 import type { Address } from "./subnet.ts";
 import type { ProtocolTimers } from "./timers.ts";
+import { mergeMemberships } from "./upstream_merge.ts";
 import { VifSet } from "./vif_set.ts";
 
 /**
- * Runs the membership machine of `group` on `vif` for one event, keeps its record queued, and
- * carries out the effects. `timers` replace the LAN's own for this event (a heard group query
- * brings its Max Response Time).
+ * Runs the membership machine of `group` on `vif` for one input, keeps its record queued, and
+ * carries out the effects; a change of the source sets brings the upstream membership and the
+ * group's forwarding entries in line. `timers` replace the LAN's own for this input.
  */
 export function applyMembership<A extends Address>(
   ctx: StepContext<A>,
   vif: VifState<A>,
   group: A,
-  event: MembershipEvent,
+  input: MembershipInput<A>,
   timers: ProtocolTimers = vif.timers,
 ): void {
   const before = vif.groups.get(group);
-  const trace = membershipTrace(ctx, vif, group);
-  const { record, effects } = stepMembership(before, event, ctx.now, timers, trace);
+  const step = stepMembership(before, input, {
+    now: ctx.now,
+    timers,
+    querier: vif.querier,
+    sourceQueries: vif.queryVersion === ctx.state.family.latestVersion,
+    trace: membershipTrace(ctx, vif, group),
+  });
+  const { record, effects } = step;
   if (record === undefined) vif.groups.delete(group);
   else {
     if (before === undefined) vif.groups.set(group, record);
     scheduleGroup(ctx.state, vif, group, record);
   }
   for (const effect of effects) applyEffect(ctx, vif, group, effect);
+  if (step.changed) {
+    syncUpstream(ctx, group);
+    reconcileGroup(ctx, group);
+  }
+}
+
+/** The most sources a debug line names before it counts the rest. */
+const TRACE_SOURCES = 8;
+
+/** A filter state as a debug line shows it: `INCLUDE {10.0.0.2}`, `EXCLUDE {} {10.0.0.3}`. */
+export function formatFilterState<A extends Address>(
+  state: ProxyState<A>,
+  f: FilterState<A> | undefined,
+): string {
+  const list = (sources: A[]) => {
+    const shown = sources.slice(0, TRACE_SOURCES).map((a) => state.family.format(a));
+    const more = sources.length - shown.length;
+    return `{${shown.join(", ")}${more > 0 ? `, +${more}` : ""}}`;
+  };
+  if (f === undefined) return "INCLUDE {}";
+  return f.mode === "INCLUDE"
+    ? `INCLUDE ${list(f.requested)}`
+    : `EXCLUDE ${list(f.requested)} ${list(f.excluded)}`;
 }
 
 /** With debug logging on, logs each transition of a group's machine in one line. */
@@ -53,37 +92,39 @@ function membershipTrace<A extends Address>(
   ctx: StepContext<A>,
   vif: VifState<A>,
   group: A,
-): ((t: MembershipTransition) => void) | undefined {
-  if (!ctx.state.options.debug) return undefined;
-  const { family } = ctx.state;
+): ((t: MembershipTransition<A>) => void) | undefined {
+  const { state } = ctx;
+  if (!state.options.debug) return undefined;
   return (t) =>
     log(
       ctx,
       "debug",
-      `Group ${family.format(group)} on "${vif.name}": ${t.event}, ${t.from} -> ${t.next}` +
+      `Group ${state.family.format(group)} on "${vif.name}": ${t.event}, ` +
+        `${formatFilterState(state, t.from)} -> ${formatFilterState(state, t.next)}` +
         (t.actions.length === 0 ? "" : ` (${t.actions.join(", ")})`),
     );
 }
 
-/** Carries out one effect of the machine, then brings the group's entries in line. */
+/** Carries out one effect of the machine. */
 function applyEffect<A extends Address>(
   ctx: StepContext<A>,
   vif: VifState<A>,
   group: A,
-  effect: MembershipEffect,
+  effect: MembershipEffect<A>,
 ): void {
   const { state } = ctx;
   const { family } = state;
-  switch (effect) {
+  switch (effect.kind) {
     case "send-group-query":
-      if (vif.querier) sendGroupQuery(ctx, vif, group);
+      if (vif.querier) sendGroupQuery(ctx, vif, group, effect.suppress);
       return;
-    case "v1-host-present":
-      log(
-        ctx,
-        "debug",
-        `Leave for ${family.format(group)} on "${vif.name}" ignored: an IGMPv1 host is a member`,
-      );
+    case "send-source-query":
+      if (vif.querier) sendSourceQuery(ctx, vif, group, effect.sources, effect.suppress);
+      return;
+    case "ignored":
+      if (state.options.debug) {
+        log(ctx, "debug", `Report for ${family.format(group)} on "${vif.name}" ignored: ${effect.why}`);
+      }
       return;
     case "joined": {
       let set = state.members.get(group);
@@ -91,44 +132,77 @@ function applyEffect<A extends Address>(
       set.add(vif.vifi);
       log(ctx, "debug", `Group ${family.format(group)} joined on "${vif.name}"`);
       const up = state.upstream;
-      if (up !== undefined && isGroupBounded(state, up, group)) {
-        if (state.options.debug && set.size === 1) {
-          log(
-            ctx,
-            "debug",
-            `Group ${
-              family.format(group)
-            } is inside a boundary of "${up.name}": not joined upstream`,
-          );
-        }
-      } else joinUpstream(ctx, group);
-      break;
+      if (up !== undefined && isGroupBounded(state, up, group) && state.options.debug && set.size === 1) {
+        log(
+          ctx,
+          "debug",
+          `Group ${family.format(group)} is inside a boundary of "${up.name}": not joined upstream`,
+        );
+      }
+      return;
     }
     case "left":
       log(ctx, "debug", `Group ${family.format(group)} left on "${vif.name}"`);
       dropMember(ctx, vif, group);
-      break;
+      return;
   }
-  reconcileGroup(ctx, group);
 }
 
 /**
- * Joins `group` on the upstream interface unless it is joined already, inside an upstream
- * boundary, or there is no upstream yet (it is joined when the upstream appears). Returns
- * whether a join was issued.
+ * The membership of `group` the upstream interface needs (RFC 4605 section 4.1): the merge of
+ * every LAN's filter, `undefined` when no LAN wants any source. SSM groups never take part in
+ * an EXCLUDE (any-source) membership.
  */
-export function joinUpstream<A extends Address>(ctx: StepContext<A>, group: A): boolean {
-  const { state } = ctx;
-  const up = state.upstream;
-  if (up === undefined || state.upstreamJoined.has(group) || isGroupBounded(state, up, group)) {
-    return false;
+function upstreamFilter<A extends Address>(
+  state: ProxyState<A>,
+  group: A,
+): SourceFilter<A> | undefined {
+  const records: GroupRecord<A>[] = [];
+  const ssm = isSsmGroup(state, group);
+  for (const vifi of state.members.get(group) ?? []) {
+    const record = state.vifs.get(vifi)?.groups.get(group);
+    if (record !== undefined && !(ssm && record.mode === "EXCLUDE")) records.push(record);
   }
-  state.upstreamJoined.add(group);
-  ctx.out.push({ kind: "join", group, ifindex: up.ifindex, name: up.name });
-  return true;
+  return mergeMemberships(records);
 }
 
-/** Takes a VIF out of a group's members; the last one out leaves the group upstream. */
+/** A canonical string of a filter, to compare what is joined with what is needed. */
+function filterKey<A extends Address>(f: SourceFilter<A>): string {
+  return f.mode === "exclude" && f.sources.length === 0 ? "" : `${f.mode}:${f.sources.join(",")}`;
+}
+
+/**
+ * Brings the upstream membership of `group` in line with the LANs': joins it, updates its
+ * source filter in place, or leaves it. Nothing without an upstream (it is joined when the
+ * upstream appears) or inside an upstream boundary. Returns whether a new join was issued.
+ */
+export function syncUpstream<A extends Address>(ctx: StepContext<A>, group: A): boolean {
+  const { state } = ctx;
+  const up = state.upstream;
+  if (up === undefined || isGroupBounded(state, up, group)) return false;
+  const filter = upstreamFilter(state, group);
+  const joined = state.upstreamJoined.get(group);
+  if (filter === undefined) {
+    if (joined !== undefined) {
+      state.upstreamJoined.delete(group);
+      ctx.out.push({ kind: "leave", group, ifindex: up.ifindex, name: up.name });
+    }
+    return false;
+  }
+  const key = filterKey(filter);
+  if (joined === key) return false;
+  state.upstreamJoined.set(group, key);
+  ctx.out.push({
+    kind: "join",
+    group,
+    ifindex: up.ifindex,
+    name: up.name,
+    ...(key === "" ? {} : { filter }),
+  });
+  return joined === undefined;
+}
+
+/** Takes a VIF out of a group's members; upstream follows what the other LANs want. */
 export function dropMember<A extends Address>(
   ctx: StepContext<A>,
   vif: VifState<A>,
@@ -137,12 +211,8 @@ export function dropMember<A extends Address>(
   const { state } = ctx;
   const set = state.members.get(group);
   set?.delete(vif.vifi);
-  if (set !== undefined && set.size > 0) return;
-  state.members.delete(group);
-  const up = state.upstream;
-  if (state.upstreamJoined.delete(group) && up !== undefined) {
-    ctx.out.push({ kind: "leave", group, ifindex: up.ifindex, name: up.name });
-  }
+  if (set !== undefined && set.size === 0) state.members.delete(group);
+  syncUpstream(ctx, group);
 }
 
 /** Ends the membership of `vif` in `group` (the group's entries are the caller's). */
@@ -160,7 +230,7 @@ export function leaveUpstream<A extends Address>(ctx: StepContext<A>): void {
   const { state } = ctx;
   const up = state.upstream;
   if (up !== undefined) {
-    for (const group of state.upstreamJoined) {
+    for (const group of state.upstreamJoined.keys()) {
       ctx.out.push({ kind: "leave", group, ifindex: up.ifindex, name: up.name });
     }
   }
@@ -176,7 +246,7 @@ export function tickGroups<A extends Address>(ctx: StepContext<A>): void {
     if (state.vifs.get(vif.vifi) !== vif || vif.groups.get(group) !== record) continue;
     if (record.queuedAt !== timer.at) continue;
     record.queuedAt = Infinity;
-    if (membershipDeadline(record) <= now) applyMembership(ctx, vif, group, "tick");
+    if (membershipDeadline(record) <= now) applyMembership(ctx, vif, group, { kind: "tick" });
     else scheduleGroup(state, vif, group, record);
   }
 }
@@ -193,7 +263,7 @@ function scheduleGroup<A extends Address>(
   state: ProxyState<A>,
   vif: VifState<A>,
   group: A,
-  record: GroupRecord,
+  record: GroupRecord<A>,
 ): void {
   const at = membershipDeadline(record);
   if (!(at < record.queuedAt)) return;

@@ -1,50 +1,62 @@
 /**
- * Router-side membership of one group on one downstream interface (RFC 2236 section 6, with
- * the IGMPv1 compatibility of RFC 3376 section 7.3.2), as a transition table: each row is
- * `{state, event, actions, next}`, and {@link stepMembership} is the one function that runs it.
+ * Router-side membership of one group on one downstream interface, with source filtering:
+ * IGMPv3 (RFC 3376 sections 6 and 7.3) and MLDv2 (RFC 3810 sections 7 and 8), which also
+ * cover IGMPv1/v2 and MLDv1 hosts through their compatibility rules.
  *
- * ```
- *                      v1/v2 report
- *   no-members-present ------------> members-present <------------------------+
- *          ^                          |   ^      |                             |
- *          | group timer expired      |   |      | leave (no IGMPv1 host)      | v1/v2 report
- *          +--------------------------+   |      v                             |
- *          ^                              +-- checking-membership -------------+
- *          |       group timer expired       |  ^  retransmit timer: query again
- *          +---------------------------------+  +-----+
- * ```
+ * A record holds the filter mode, the group timer, the sources with their timers, the
+ * older-version host present timers and the query retransmissions. Every change of the source
+ * sets runs a row of `filter_table.ts`; older messages are first translated as RFC 3376 section
+ * 7.3.2 says (a report is IS_EX({}), a Leave is TO_IN({})), so that one table serves every
+ * version.
  *
- * The machine is pure: it takes the record, an event and `now`, and returns the next record
- * with the effects for the caller (join, leave, send a query) as data. Timers are absolute
- * deadlines in the record; `tick` turns the due ones into timer events.
+ * The machine is pure: {@link stepMembership} takes the record, an input and `now`, and returns
+ * the next record with the effects for the caller (joined, left, send a query) as data. Timers
+ * are absolute deadlines in the record; `tick` turns the due ones into events.
  *
  * @module
  */
 
+import {
+  applyRow,
+  FILTER_ROWS,
+  type FilterAction,
+  type FilterEvent,
+  type FilterMode,
+} from "./filter_table.ts";
 import {
   groupMembershipInterval,
   olderHostPresentInterval,
   type ProtocolTimers,
 } from "./timers.ts";
 
-/** Group states on an interface (RFC 2236 §6: the router's "No Members Present" is no record). */
-export type MembershipState = "members-present" | "checking-membership";
+export type { FilterMode } from "./filter_table.ts";
 
-/** The table's states: a record's, or no record at all. */
-export type MembershipTableState = MembershipState | "no-members-present";
+/** A source of a group record. */
+export interface SourceRecord {
+  /** Source timer: a deadline, or 0 for an excluded source (EXCLUDE mode only). */
+  timer: number;
+  /** Group-and-source-specific queries still to send for it (RFC 3376 §6.6.3.2). */
+  queriesLeft: number;
+}
 
 /** Membership of one group on one interface. */
-export interface GroupRecord {
-  /** Current state. */
-  state: MembershipState;
-  /** Group timer: the membership ends at this time unless refreshed. */
-  expires: number;
-  /** IGMPv1 host present until this time (0: no v1 host), RFC 3376 §7.3.2. */
+export interface GroupRecord<A = number> {
+  /** Filter mode. */
+  mode: FilterMode;
+  /** Group timer (EXCLUDE mode: the switch to INCLUDE is due then; INCLUDE: 0). */
+  groupTimer: number;
+  /** The sources: INCLUDE, those wanted; EXCLUDE, the requested (timer > 0) and excluded (0). */
+  sources: Map<A, SourceRecord>;
+  /** IGMPv1 host present until this time (0: none), RFC 3376 §7.3.2. */
   v1HostUntil: number;
-  /** Group-specific queries still to send while checking membership. */
+  /** IGMPv2 (MLDv1) host present until this time (0: none), RFC 3376 §7.3.2, RFC 3810 §8.3.2. */
+  v2HostUntil: number;
+  /** Group-specific queries still to send. */
   queriesLeft: number;
   /** When the next group-specific query is due (0: none). */
   nextQuery: number;
+  /** When the next group-and-source-specific query is due (0: none). */
+  nextSourceQuery: number;
   /**
    * The deadline this record waits for in the proxy's timer queue (`Infinity`: not queued);
    * kept by the proxy, not by the machine.
@@ -52,236 +64,371 @@ export interface GroupRecord {
   queuedAt: number;
 }
 
-/**
- * Events a group record reacts to. `group-query` is another querier's group-specific query,
- * heard while the proxy is not the querier: the caller passes timers whose Last Member Query
- * Interval is the query's Max Response Time (RFC 2236 section 6). `tick` checks the timers.
- */
-export type MembershipEvent = "v1-report" | "v2-report" | "leave" | "group-query" | "tick";
+/** A record type of IGMPv3 / MLDv2 reports. */
+export type RecordType = Exclude<FilterEvent, "SOURCE_TIMER" | "GROUP_TIMER">;
 
-/**
- * The events of the table, derived from a {@link MembershipEvent} and the record's timers:
- * a Leave while an IGMPv1 host is present, a group query that would not lower the group timer,
- * and the three timers (group, retransmit, IGMPv1 host present) each have their own.
- */
-export type MembershipTableEvent =
-  | "v1-report"
-  | "v2-report"
-  | "leave"
-  | "leave-v1-host-present"
-  | "group-query"
-  | "group-query-timer-lower"
-  | "group-timer-expired"
-  | "retransmit-timer-expired"
-  | "v1-host-timer-expired";
+/** What a group record reacts to. */
+export type MembershipInput<A> =
+  /** An IGMPv3 / MLDv2 group record. */
+  | { kind: "record"; type: RecordType; sources: readonly A[] }
+  /** An IGMPv1 report. */
+  | { kind: "v1-report" }
+  /** An IGMPv2 or MLDv1 report. */
+  | { kind: "v2-report" }
+  /** An IGMPv2 Leave or MLDv1 Done. */
+  | { kind: "leave" }
+  /** Another router's group-specific query without the S flag: lower the group timer. */
+  | { kind: "group-query"; lastMemberQueryTime: number }
+  /** Another router's group-and-source-specific query without the S flag. */
+  | { kind: "source-query"; sources: readonly A[]; lastMemberQueryTime: number }
+  /** Check the timers. */
+  | { kind: "tick" };
 
-/**
- * Effects of a transition, executed by the caller. `v1-host-present` says a Leave was ignored
- * because an IGMPv1 host is a member (for the log).
- */
-export type MembershipEffect = "joined" | "left" | "send-group-query" | "v1-host-present";
+/** What the machine needs besides the record and the input. */
+export interface MembershipContext<A> {
+  /** The time of the input (ms). */
+  now: number;
+  /** The LAN's protocol variables. */
+  timers: ProtocolTimers;
+  /** Whether the proxy is the querier: only the querier sends queries and lowers timers for them. */
+  querier: boolean;
+  /** Whether group-and-source-specific queries can be sent (an IGMPv3 / MLDv2 querier). */
+  sourceQueries: boolean;
+  /** Hears every transition taken (for a debug line each). */
+  trace?: (t: MembershipTransition<A>) => void;
+}
 
-/** What a row does to the record itself. */
-type RecordAction =
-  /** Group timer := Group Membership Interval. */
-  | "start-group-timer"
-  /** Group timer := LMQC × LMQI, and LMQC − 1 more queries LMQI apart. */
-  | "start-last-member-timers"
-  /** Group timer := LMQC × the heard query's Max Response Time. */
-  | "lower-group-timer"
-  /** One more query sent: the next LMQI later, if any is left. */
-  | "next-retransmit"
-  /** No more group-specific queries. */
-  | "stop-retransmit-timer"
-  /** IGMPv1 host present for the Older Host Present Interval. */
-  | "start-v1-host-timer"
-  | "stop-v1-host-timer";
-
-/** An action of a row: on the record, or an effect for the caller. */
-export type MembershipAction = RecordAction | MembershipEffect;
-
-/** One row of the table. */
-export interface MembershipRow {
-  state: MembershipTableState;
-  event: MembershipTableEvent;
-  actions: readonly MembershipAction[];
-  next: MembershipTableState;
+/** A record's filter state, for traces and displays. */
+export interface FilterState<A> {
+  mode: FilterMode;
+  /** INCLUDE: the sources; EXCLUDE: the requested ones (X). */
+  requested: A[];
+  /** EXCLUDE: the excluded sources (Y). */
+  excluded: A[];
 }
 
 /** One transition taken, for the caller's debug log. */
-export interface MembershipTransition {
-  event: MembershipTableEvent;
-  from: MembershipTableState;
-  actions: readonly MembershipAction[];
-  next: MembershipTableState;
+export interface MembershipTransition<A> {
+  /** The input as the machine saw it, e.g. `TO_IN (B)`, `v2-report as IS_EX ({})`. */
+  event: string;
+  /** The filter state before (undefined: no record). */
+  from: FilterState<A> | undefined;
+  /** The row's text and actions, when a row ran. */
+  actions: readonly string[];
+  /** The filter state after (undefined: no record). */
+  next: FilterState<A> | undefined;
 }
 
-/** Result of one step; `record` undefined means "no members present" (drop the record). */
-export interface MembershipStep {
-  record: GroupRecord | undefined;
-  effects: MembershipEffect[];
+/** Effects of a step, executed by the caller. */
+export type MembershipEffect<A> =
+  /** The record was created: the LAN has members of the group. */
+  | { kind: "joined" }
+  /** The record was deleted. */
+  | { kind: "left" }
+  /** Send a group-specific query; `suppress` is its S flag. */
+  | { kind: "send-group-query"; suppress: boolean }
+  /** Send a group-and-source-specific query for `sources`; `suppress` is its S flag. */
+  | { kind: "send-source-query"; sources: A[]; suppress: boolean }
+  /** An input ignored under the compatibility rules, and why (for the log). */
+  | { kind: "ignored"; why: string };
+
+/** Result of one step; `record` undefined means no members (drop the record). */
+export interface MembershipStep<A> {
+  record: GroupRecord<A> | undefined;
+  effects: MembershipEffect<A>[];
+  /** Whether the filter mode or a source set changed (forwarding and upstream follow). */
+  changed: boolean;
 }
 
-const REFRESH = ["start-group-timer", "stop-retransmit-timer"] as const;
-const REFRESH_V1 = ["start-v1-host-timer", ...REFRESH] as const;
-
-/** A row: state, event, actions, next state. */
-function row(
-  state: MembershipTableState,
-  event: MembershipTableEvent,
-  actions: readonly MembershipAction[],
-  next: MembershipTableState,
-): MembershipRow {
-  return { state, event, actions, next };
+/**
+ * The group's compatibility mode (RFC 3376 §7.3.2): 1 while an IGMPv1 host is present, 2 while
+ * an IGMPv2 (MLDv1) host is, else 3. MLD has no 1.
+ */
+export function compatibilityMode(g: GroupRecord<unknown>, now: number): 1 | 2 | 3 {
+  if (g.v1HostUntil > now) return 1;
+  if (g.v2HostUntil > now) return 2;
+  return 3;
 }
 
-const NONE = "no-members-present";
-const PRESENT = "members-present";
-const CHECKING = "checking-membership";
-
-/** The transition table. A pair with no row leaves the record as it is. */
-// deno-fmt-ignore
-export const MEMBERSHIP_TABLE: readonly MembershipRow[] = [
-  row(NONE,     "v1-report",                [...REFRESH_V1, "joined"],                         PRESENT),
-  row(NONE,     "v2-report",                [...REFRESH, "joined"],                            PRESENT),
-
-  row(PRESENT,  "v1-report",                REFRESH_V1,                                        PRESENT),
-  row(PRESENT,  "v2-report",                REFRESH,                                           PRESENT),
-  row(PRESENT,  "leave",                    ["start-last-member-timers", "send-group-query"],  CHECKING),
-  row(PRESENT,  "leave-v1-host-present",    ["v1-host-present"],                               PRESENT),
-  row(PRESENT,  "group-query",              ["lower-group-timer", "stop-retransmit-timer"],    CHECKING),
-  row(PRESENT,  "group-query-timer-lower",  ["stop-retransmit-timer"],                         PRESENT),
-  row(PRESENT,  "v1-host-timer-expired",    ["stop-v1-host-timer"],                            PRESENT),
-  row(PRESENT,  "group-timer-expired",      ["left"],                                          NONE),
-
-  row(CHECKING, "v1-report",                REFRESH_V1,                                        PRESENT),
-  row(CHECKING, "v2-report",                REFRESH,                                           PRESENT),
-  row(CHECKING, "leave",                    [],                                                CHECKING),
-  row(CHECKING, "leave-v1-host-present",    [],                                                CHECKING),
-  row(CHECKING, "group-query",              ["lower-group-timer", "stop-retransmit-timer"],    CHECKING),
-  row(CHECKING, "group-query-timer-lower",  ["stop-retransmit-timer"],                         CHECKING),
-  row(CHECKING, "retransmit-timer-expired", ["next-retransmit", "send-group-query"],           CHECKING),
-  row(CHECKING, "v1-host-timer-expired",    ["stop-v1-host-timer"],                            CHECKING),
-  row(CHECKING, "group-timer-expired",      ["left"],                                          NONE),
-];
-
-/** The table by state, then event: one lookup per transition, nothing built per report. */
-const ROWS: { [S in MembershipTableState]?: { [E in MembershipTableEvent]?: MembershipRow } } = {};
-for (const r of MEMBERSHIP_TABLE) (ROWS[r.state] ??= {})[r.event] = r;
-
-const EFFECTS: ReadonlySet<MembershipAction> = new Set<MembershipEffect>([
-  "joined",
-  "left",
-  "send-group-query",
-  "v1-host-present",
-]);
-
-/** The table events an event means for `g` at `now`, in the order they apply. */
-function tableEvents(
-  g: GroupRecord | undefined,
-  event: MembershipEvent,
-  now: number,
-  t: ProtocolTimers,
-): MembershipTableEvent[] {
-  switch (event) {
-    case "v1-report":
-    case "v2-report":
-      return [event];
-    case "leave":
-      // A Leave is ignored while an IGMPv1 host is present (RFC 3376 §7.3.2).
-      return [g !== undefined && g.v1HostUntil > now ? "leave-v1-host-present" : "leave"];
-    case "group-query": {
-      const deadline = now + t.lastMemberQueryCount * t.lastMemberQueryInterval;
-      return [g !== undefined && g.expires > deadline ? "group-query" : "group-query-timer-lower"];
-    }
-    case "tick": {
-      if (g === undefined) return [];
-      if (g.expires <= now) return ["group-timer-expired"];
-      const due: MembershipTableEvent[] = [];
-      if (g.v1HostUntil !== 0 && g.v1HostUntil <= now) due.push("v1-host-timer-expired");
-      if (g.nextQuery !== 0 && g.nextQuery <= now) due.push("retransmit-timer-expired");
-      return due;
-    }
-  }
+/** Whether traffic from `source` is wanted on the LAN (RFC 3376 §6.3). */
+export function admits<A>(g: GroupRecord<A>, source: A): boolean {
+  const s = g.sources.get(source);
+  return g.mode === "INCLUDE" ? s !== undefined : s === undefined || s.timer !== 0;
 }
 
-/** Applies one action of a row to the record. */
-function apply(g: GroupRecord, action: RecordAction, now: number, t: ProtocolTimers): void {
-  switch (action) {
-    case "start-group-timer":
-      g.expires = now + groupMembershipInterval(t);
-      return;
-    case "start-last-member-timers":
-      g.expires = now + t.lastMemberQueryInterval * t.lastMemberQueryCount;
-      g.queriesLeft = t.lastMemberQueryCount - 1;
-      g.nextQuery = g.queriesLeft > 0 ? now + t.lastMemberQueryInterval : 0;
-      return;
-    case "lower-group-timer":
-      g.expires = now + t.lastMemberQueryCount * t.lastMemberQueryInterval;
-      return;
-    case "next-retransmit":
-      g.queriesLeft--;
-      g.nextQuery = g.queriesLeft > 0 ? g.nextQuery + t.lastMemberQueryInterval : 0;
-      return;
-    case "stop-retransmit-timer":
-      g.queriesLeft = 0;
-      g.nextQuery = 0;
-      return;
-    case "start-v1-host-timer":
-      g.v1HostUntil = now + olderHostPresentInterval(t);
-      return;
-    case "stop-v1-host-timer":
-      g.v1HostUntil = 0;
-      return;
-  }
-}
-
-/** A record for a group with no state yet. */
-function newRecord(): GroupRecord {
+/** A record for a group with no state: INCLUDE ({}), which is "no record" in the RFC. */
+function newRecord<A>(): GroupRecord<A> {
   return {
-    state: "members-present",
-    expires: 0,
+    mode: "INCLUDE",
+    groupTimer: 0,
+    sources: new Map(),
     v1HostUntil: 0,
+    v2HostUntil: 0,
     queriesLeft: 0,
     nextQuery: 0,
+    nextSourceQuery: 0,
     queuedAt: Infinity,
   };
 }
 
-/**
- * Applies an event to a group's record. `record` undefined is the "no members present" state,
- * where only reports matter: they create the record and emit `joined`. `trace`, when given,
- * hears every transition taken (for a debug line each).
- */
-export function stepMembership(
-  record: GroupRecord | undefined,
-  event: MembershipEvent,
-  now: number,
-  timers: ProtocolTimers,
-  trace?: (t: MembershipTransition) => void,
-): MembershipStep {
-  let g = record;
-  const effects: MembershipEffect[] = [];
-  for (const e of tableEvents(g, event, now, timers)) {
-    const from: MembershipTableState = g?.state ?? "no-members-present";
-    const row = ROWS[from]?.[e];
-    if (row === undefined) continue;
-    g ??= newRecord();
-    for (const action of row.actions) {
-      if (EFFECTS.has(action)) effects.push(action as MembershipEffect);
-      else apply(g, action as RecordAction, now, timers);
-    }
-    trace?.({ event: e, from, actions: row.actions, next: row.next });
-    if (row.next === "no-members-present") g = undefined;
-    else g.state = row.next;
+/** The filter state of a record. */
+export function filterState<A>(g: GroupRecord<A> | undefined): FilterState<A> | undefined {
+  if (g === undefined) return undefined;
+  const requested: A[] = [];
+  const excluded: A[] = [];
+  for (const [s, r] of g.sources) {
+    (g.mode === "EXCLUDE" && r.timer === 0 ? excluded : requested).push(s);
   }
-  return { record: g, effects };
+  return { mode: g.mode, requested, excluded };
 }
 
-/** The earliest deadline in a record (group timer, next query, v1 host timer). */
-export function membershipDeadline(g: GroupRecord): number {
-  let d = g.expires;
-  if (g.nextQuery !== 0 && g.nextQuery < d) d = g.nextQuery;
-  if (g.v1HostUntil !== 0 && g.v1HostUntil < d) d = g.v1HostUntil;
+/** Last Member Query Time = LMQC × LMQI. */
+function lastMemberQueryTime(t: ProtocolTimers): number {
+  return t.lastMemberQueryCount * t.lastMemberQueryInterval;
+}
+
+/** One step in progress. */
+interface Step<A> {
+  g: GroupRecord<A>;
+  existed: boolean;
+  c: MembershipContext<A>;
+  effects: MembershipEffect<A>[];
+  changed: boolean;
+}
+
+/**
+ * Applies an input to a group's record. `record` undefined is INCLUDE ({}): only inputs that
+ * want traffic create a record (and emit `joined`).
+ */
+export function stepMembership<A>(
+  record: GroupRecord<A> | undefined,
+  input: MembershipInput<A>,
+  c: MembershipContext<A>,
+): MembershipStep<A> {
+  const st: Step<A> = {
+    g: record ?? newRecord<A>(),
+    existed: record !== undefined,
+    c,
+    effects: [],
+    changed: false,
+  };
+  switch (input.kind) {
+    case "record":
+      receiveRecord(st, input.type, input.sources);
+      break;
+    case "v1-report":
+      st.g.v1HostUntil = c.now + olderHostPresentInterval(c.timers);
+      runRow(st, "IS_EX", [], "v1-report as IS_EX ({})");
+      break;
+    case "v2-report":
+      st.g.v2HostUntil = c.now + olderHostPresentInterval(c.timers);
+      runRow(st, "IS_EX", [], "v2-report as IS_EX ({})");
+      break;
+    case "leave":
+      if (compatibilityMode(st.g, c.now) === 1) {
+        st.effects.push({ kind: "ignored", why: "an IGMPv1 host is a member" });
+      } else runRow(st, "TO_IN", [], "leave as TO_IN ({})");
+      break;
+    case "group-query":
+      hearGroupQuery(st, input.lastMemberQueryTime);
+      break;
+    case "source-query":
+      hearSourceQuery(st, input.sources, input.lastMemberQueryTime);
+      break;
+    case "tick":
+      tick(st);
+      break;
+  }
+  return finish(st);
+}
+
+/** A version-3 record, translated by the group's compatibility mode (RFC 3376 §7.3.2). */
+function receiveRecord<A>(st: Step<A>, type: RecordType, sources: readonly A[]): void {
+  const mode = compatibilityMode(st.g, st.c.now);
+  if (mode < 3 && type === "BLOCK") {
+    st.effects.push({ kind: "ignored", why: `BLOCK records are ignored in v${mode} mode` });
+    return;
+  }
+  if (mode < 3 && type === "TO_EX" && sources.length > 0) {
+    runRow(st, "TO_EX", [], `TO_EX (A) as TO_EX ({}) in v${mode} mode`);
+    return;
+  }
+  runRow(st, type, sources, `${type} (${st.g.mode === "INCLUDE" ? "B" : "A"})`);
+}
+
+/** Runs the table row of the record's mode and `event` with the record's sources. */
+function runRow<A>(st: Step<A>, event: FilterEvent, sources: Iterable<A>, label: string): void {
+  const { g, c } = st;
+  const row = FILTER_ROWS[g.mode][event];
+  if (row === undefined) return;
+  const before = c.trace
+    ? filterState(st.existed || g.sources.size > 0 ? g : undefined)
+    : undefined;
+  const result = applyRow(row, g, new Set(sources), {
+    now: c.now,
+    gmi: groupMembershipInterval(c.timers),
+  });
+  if (result.changed) st.changed = true;
+  for (const action of result.queries) sendQuery(st, action);
+  c.trace?.({
+    event: label,
+    from: before,
+    actions: row.actions.map((a) => a.text),
+    next: filterState(g.mode === "INCLUDE" && g.sources.size === 0 ? undefined : g),
+  });
+}
+
+/**
+ * A "Send Q(G)" or "Send Q(G,S)" of a row (RFC 3376 §6.6.3): the querier lowers the timers to
+ * LMQT, sends at once, and retransmits LMQC − 1 times, LMQI apart. Others do nothing: the
+ * querier's query will lower their timers.
+ */
+function sendQuery<A>(st: Step<A>, q: { action: FilterAction; sources: Set<A> }): void {
+  const { g, c } = st;
+  if (!c.querier) return;
+  const lmqt = lastMemberQueryTime(c.timers);
+  if (q.action.kind === "send-q-g") {
+    if (g.groupTimer > c.now + lmqt) g.groupTimer = c.now + lmqt;
+    g.queriesLeft = c.timers.lastMemberQueryCount;
+    sendGroupQueryNow(st);
+    return;
+  }
+  if (!c.sourceQueries) return;
+  let any = false;
+  for (const s of q.sources) {
+    const r = g.sources.get(s);
+    if (r === undefined || !(r.timer > c.now + lmqt)) continue;
+    r.queriesLeft = c.timers.lastMemberQueryCount;
+    r.timer = c.now + lmqt;
+    any = true;
+  }
+  if (any) sendSourceQueriesNow(st);
+}
+
+/** Sends one group-specific query (S flag when the group timer is above LMQT) and schedules the next. */
+function sendGroupQueryNow<A>(st: Step<A>): void {
+  const { g, c } = st;
+  const lmqt = lastMemberQueryTime(c.timers);
+  st.effects.push({ kind: "send-group-query", suppress: g.groupTimer > c.now + lmqt });
+  g.queriesLeft--;
+  g.nextQuery = g.queriesLeft > 0 ? c.now + c.timers.lastMemberQueryInterval : 0;
+}
+
+/**
+ * Sends the group-and-source-specific queries of the sources with retransmissions left (RFC 3376
+ * §6.6.3.2): one with the S flag for those whose timer is above LMQT, one without for the
+ * others; either is left out when empty.
+ */
+function sendSourceQueriesNow<A>(st: Step<A>): void {
+  const { g, c } = st;
+  const lmqt = lastMemberQueryTime(c.timers);
+  const above: A[] = [];
+  const below: A[] = [];
+  let more = false;
+  for (const [s, r] of g.sources) {
+    if (r.queriesLeft <= 0) continue;
+    (r.timer > c.now + lmqt ? above : below).push(s);
+    r.queriesLeft--;
+    if (r.queriesLeft > 0) more = true;
+  }
+  if (above.length > 0) {
+    st.effects.push({ kind: "send-source-query", sources: above, suppress: true });
+  }
+  if (below.length > 0) {
+    st.effects.push({ kind: "send-source-query", sources: below, suppress: false });
+  }
+  g.nextSourceQuery = more ? c.now + c.timers.lastMemberQueryInterval : 0;
+}
+
+/** Another router's group-specific query: the group timer is lowered to its LMQT (§6.6.1). */
+function hearGroupQuery<A>(st: Step<A>, lmqt: number): void {
+  const { g, c } = st;
+  if (!st.existed || g.mode !== "EXCLUDE" || !(g.groupTimer > c.now + lmqt)) return;
+  g.groupTimer = c.now + lmqt;
+  c.trace?.({
+    event: "group-query",
+    from: filterState(g),
+    actions: ["Group Timer=LMQT"],
+    next: filterState(g),
+  });
+}
+
+/** Another router's group-and-source-specific query: its sources' timers go down to LMQT. */
+function hearSourceQuery<A>(st: Step<A>, sources: readonly A[], lmqt: number): void {
+  const { g, c } = st;
+  if (!st.existed) return;
+  let lowered = false;
+  for (const s of sources) {
+    const r = g.sources.get(s);
+    if (r !== undefined && r.timer > c.now + lmqt) {
+      r.timer = c.now + lmqt;
+      lowered = true;
+    }
+  }
+  if (lowered) {
+    c.trace?.({
+      event: "source-query",
+      from: filterState(g),
+      actions: ["(A)=LMQT"],
+      next: filterState(g),
+    });
+  }
+}
+
+/** The due timers: compatibility, sources, group, then the query retransmissions. */
+function tick<A>(st: Step<A>): void {
+  const { g, c } = st;
+  if (!st.existed) return;
+  const { now } = c;
+  for (const which of ["v1HostUntil", "v2HostUntil"] as const) {
+    if (g[which] === 0 || g[which] > now) continue;
+    g[which] = 0;
+    const v = which === "v1HostUntil" ? 1 : 2;
+    c.trace?.({
+      event: `v${v}-host-timer-expired`,
+      from: filterState(g),
+      actions: [],
+      next: filterState(g),
+    });
+  }
+  const expired: A[] = [];
+  for (const [s, r] of g.sources) if (r.timer !== 0 && r.timer <= now) expired.push(s);
+  if (expired.length > 0) runRow(st, "SOURCE_TIMER", expired, "SOURCE_TIMER (expired)");
+  if (g.mode === "EXCLUDE" && g.groupTimer <= now) runRow(st, "GROUP_TIMER", [], "GROUP_TIMER");
+  if (g.mode === "INCLUDE" && g.sources.size === 0) return;
+  if (g.nextQuery !== 0 && g.nextQuery <= now) {
+    if (g.mode === "EXCLUDE") sendGroupQueryNow(st);
+    else {
+      g.queriesLeft = 0;
+      g.nextQuery = 0;
+    }
+  }
+  if (g.nextSourceQuery !== 0 && g.nextSourceQuery <= now) sendSourceQueriesNow(st);
+}
+
+/** The step's result: a record in INCLUDE ({}) is no record. */
+function finish<A>(st: Step<A>): MembershipStep<A> {
+  const { g } = st;
+  const gone = g.mode === "INCLUDE" && g.sources.size === 0;
+  if (gone) {
+    if (st.existed) st.effects.push({ kind: "left" });
+    return { record: undefined, effects: st.effects, changed: st.existed };
+  }
+  if (!st.existed) st.effects.unshift({ kind: "joined" });
+  return { record: g, effects: st.effects, changed: st.changed || !st.existed };
+}
+
+/** The earliest deadline in a record: timers, retransmissions, compatibility. */
+export function membershipDeadline<A>(g: GroupRecord<A>): number {
+  let d = Infinity;
+  const consider = (t: number) => {
+    if (t !== 0 && t < d) d = t;
+  };
+  if (g.mode === "EXCLUDE") consider(g.groupTimer);
+  for (const r of g.sources.values()) consider(r.timer);
+  consider(g.nextQuery);
+  consider(g.nextSourceQuery);
+  consider(g.v1HostUntil);
+  consider(g.v2HostUntil);
   return d;
 }
