@@ -126,6 +126,7 @@ const UP6: ProxyInterface<bigint> = {
   ],
   sources: [],
   boundaries: [],
+  queryVersion: 2,
 };
 const DN1_6: ProxyInterface<bigint> = {
   ...UP6,

@@ -27,8 +27,18 @@ export type ProtocolMessage<A extends Address> =
     maxRespTimeMs: number;
     /** The S flag of IGMPv3 / MLDv2 queries. */
     suppressRouterSide: boolean;
-    /** The number of sources of a source-specific query. */
-    sourceCount: number;
+    /** The sources of a group-and-source-specific query, in wire order; empty otherwise. */
+    sources: A[];
+    /**
+     * The Querier's Robustness Variable of an IGMPv3 / MLDv2 query, 1 to 7; 0 when the query
+     * has none (older versions) or says 0 (a robustness above 7, RFC 3376 section 4.1.6).
+     */
+    qrv: number;
+    /**
+     * The Querier's Query Interval of an IGMPv3 / MLDv2 query in ms, decoded from QQIC (RFC
+     * 3376 section 4.1.7, RFC 3810 section 5.1.9); 0 when the query has none or says 0.
+     */
+    qqicMs: number;
   }
   | {
     /** A report of the IGMPv1/v2 or MLDv1 kind: one group, no sources. */
@@ -48,8 +58,40 @@ export type ProtocolMessage<A extends Address> =
     /** An IGMPv3 / MLDv2 report: records of known types, in wire order. */
     kind: "records";
     /** The records. */
-    records: { recordType: number; group: A; sourceCount: number }[];
+    records: ProtocolRecord<A>[];
   };
+
+/** One group record of an IGMPv3 / MLDv2 report. */
+export interface ProtocolRecord<A extends Address> {
+  /** MODE_IS_INCLUDE (1) .. BLOCK_OLD_SOURCES (6); the same numbers in both protocols. */
+  recordType: number;
+  /** The group. */
+  group: A;
+  /** The record's sources, in wire order. */
+  sources: A[];
+}
+
+/**
+ * A query to send. `version` is in the family's own numbering (IGMP 2 or 3, MLD 1 or 2); the
+ * fields after `maxRespTimeMs` matter only to the latest version (IGMPv3, MLDv2), whose
+ * queries carry them.
+ */
+export interface QuerySpec<A extends Address> {
+  /** The version to write: IGMP 2 | 3, MLD 1 | 2. */
+  version: number;
+  /** The group queried; the unspecified address for a general query. */
+  group: A;
+  /** Max Response Time in ms (floating-point code in IGMPv3 / MLDv2). */
+  maxRespTimeMs: number;
+  /** The S flag, suppress router-side processing (RFC 3376 section 4.1.5). Default false. */
+  suppressRouterSide?: boolean;
+  /** The sources of a group-and-source-specific query. Default none. */
+  sources?: readonly A[];
+  /** The Robustness Variable, sent as QRV (0 when above 7). Default 2. */
+  robustness?: number;
+  /** The Query Interval in ms, sent as QQIC in whole seconds. Default 125 s. */
+  queryIntervalMs?: number;
+}
 
 /** A decoded packet: who sent it and what it says. */
 export interface ProtocolPacket<A extends Address> {
@@ -107,6 +149,23 @@ export interface Family<A extends Address> {
   formatSubnet(subnet: Subnet<A>): string;
   /** Decodes and validates a received packet; never throws. */
   decode(input: PacketInput<A>): Result<ProtocolPacket<A>>;
-  /** The query message to send: `group` unspecified for a general query. */
-  encodeQuery(group: A, maxRespTimeMs: number): Uint8Array;
+  /** The newest protocol version, the default querier version: IGMP 3, MLD 2. */
+  readonly latestVersion: number;
+  /**
+   * The versions a LAN may be run as querier with, oldest first (IGMP 2 and 3, MLD 1 and 2):
+   * what `encodeQuery` writes. IGMPv1 is heard but never spoken.
+   */
+  readonly queryVersions: readonly number[];
+  /** The version as its protocol names it: "IGMPv3", "MLDv1". */
+  versionName(version: number): string;
+  /**
+   * The default source-specific multicast ranges (RFC 4607 section 1): 232.0.0.0/8; ff3x::/96,
+   * as the 16 prefixes ff30::/96 .. ff3f::/96 (one per scope).
+   */
+  readonly ssmRanges: readonly Subnet<A>[];
+  /**
+   * The query message to send, in the version `spec` names (one of {@link queryVersions}).
+   * Throws RangeError for another version (a programming error).
+   */
+  encodeQuery(spec: QuerySpec<A>): Uint8Array;
 }

@@ -1,11 +1,11 @@
 /**
  * The IGMP family of the core: IPv4 addresses as numbers, IGMPv1/v2/v3 messages in (RFC 1112,
- * RFC 2236, RFC 3376) and IGMPv2 queries out.
+ * RFC 2236, RFC 3376) and IGMPv3 or IGMPv2 queries out.
  *
  * @module
  */
 
-import type { Family, PacketInput, ProtocolMessage, ProtocolPacket } from "./family.ts";
+import type { Family, PacketInput, ProtocolMessage, ProtocolPacket, QuerySpec } from "./family.ts";
 import { formatSubnet, inAnySubnet } from "./subnet.ts";
 import { formatIPv4 } from "../proto/addr.ts";
 import {
@@ -33,7 +33,9 @@ function toMessage(igmp: IgmpMessage): ProtocolMessage<number> {
         group: igmp.group,
         maxRespTimeMs: igmp.maxRespTimeMs,
         suppressRouterSide: igmp.suppressRouterSide ?? false,
-        sourceCount: igmp.sources?.length ?? 0,
+        sources: igmp.sources ?? [],
+        qrv: igmp.qrv ?? 0,
+        qqicMs: (igmp.qqicSeconds ?? 0) * 1000,
       };
     case "v1-report":
     case "v2-report":
@@ -43,13 +45,28 @@ function toMessage(igmp: IgmpMessage): ProtocolMessage<number> {
     case "v3-report":
       return {
         kind: "records",
-        records: igmp.records.map((r) => ({
-          recordType: r.recordType,
-          group: r.group,
-          sourceCount: r.sources.length,
-        })),
+        records: igmp.records,
       };
   }
+}
+
+/** 232.0.0.0/8, the IPv4 source-specific multicast range (RFC 4607 section 1). */
+export const IGMP_SSM_RANGE = { address: 0xe8000000, prefixLength: 8 } as const;
+
+/** Writes an IGMPv2 or IGMPv3 query. */
+function encodeIgmpQuery(spec: QuerySpec<number>): Uint8Array {
+  const { version, group, maxRespTimeMs } = spec;
+  if (version === 2) return encodeQuery({ version, group, maxRespTimeMs });
+  if (version !== 3) throw new RangeError(`No IGMPv${version} queries`);
+  return encodeQuery({
+    version,
+    group,
+    maxRespTimeMs,
+    suppressRouterSide: spec.suppressRouterSide ?? false,
+    sources: spec.sources ?? [],
+    qrv: spec.robustness ?? 2,
+    qqicSeconds: Math.floor((spec.queryIntervalMs ?? 125_000) / 1000),
+  });
 }
 
 /** IGMP over IPv4. */
@@ -70,7 +87,9 @@ export const IGMP_FAMILY: Family<number> = {
     const { ip, igmp } = r.value;
     return ok({ source: ip.source, message: toMessage(igmp), label: igmp.type });
   },
-  encodeQuery(group: number, maxRespTimeMs: number): Uint8Array {
-    return encodeQuery({ group, maxRespTimeMs, version: 2 });
-  },
+  latestVersion: 3,
+  queryVersions: [2, 3],
+  versionName: (version: number) => `IGMPv${version}`,
+  ssmRanges: [IGMP_SSM_RANGE],
+  encodeQuery: encodeIgmpQuery,
 };

@@ -1,13 +1,13 @@
 /**
  * The MLD family of the core: IPv6 addresses as 128-bit bigints, MLDv1/MLDv2 messages in
  * (RFC 2710, RFC 3810) with the router-side checks (link-local source, hop limit 1, Router
- * Alert), and MLDv1 queries out, which stock MLDv2 hosts answer in MLDv1 (the counterpart of
- * the IGMPv2 queries of the IPv4 side).
+ * Alert), and MLDv2 or MLDv1 queries out (stock MLDv2 hosts answer an MLDv1 query in MLDv1,
+ * RFC 3810 section 8.2).
  *
  * @module
  */
 
-import type { Family, PacketInput, ProtocolMessage, ProtocolPacket } from "./family.ts";
+import type { Family, PacketInput, ProtocolMessage, ProtocolPacket, QuerySpec } from "./family.ts";
 import type { Subnet } from "./subnet.ts";
 import { bigIntToIPv6, formatIPv6, ipv6ToBigInt } from "../proto/addr.ts";
 import {
@@ -51,7 +51,9 @@ function toMessage(mld: MldMessage): ProtocolMessage<bigint> {
         group: ipv6ToBigInt(mld.group),
         maxRespTimeMs: mld.maxRespDelayMs,
         suppressRouterSide: mld.suppressRouterSide ?? false,
-        sourceCount: mld.sources?.length ?? 0,
+        sources: (mld.sources ?? []).map(ipv6ToBigInt),
+        qrv: mld.qrv ?? 0,
+        qqicMs: (mld.qqicSeconds ?? 0) * 1000,
       };
     case "v1-report":
       return { kind: "report", group: ipv6ToBigInt(mld.group), older: false };
@@ -63,10 +65,36 @@ function toMessage(mld: MldMessage): ProtocolMessage<bigint> {
         records: mld.records.map((r) => ({
           recordType: r.recordType,
           group: ipv6ToBigInt(r.group),
-          sourceCount: r.sources.length,
+          sources: r.sources.map(ipv6ToBigInt),
         })),
       };
   }
+}
+
+/**
+ * ff3x::/96, the IPv6 source-specific multicast range (RFC 4607 section 1), as the 16 prefixes
+ * ff30::/96 .. ff3f::/96: one per scope nibble x.
+ */
+export const MLD_SSM_RANGES: readonly Subnet<bigint>[] = Array.from(
+  { length: 16 },
+  (_, scope) => ({ address: BigInt(0xff30 + scope) << 112n, prefixLength: 96 }),
+);
+
+/** Writes an MLDv1 or MLDv2 query. */
+function encodeQuery6(spec: QuerySpec<bigint>): Uint8Array {
+  const { version, maxRespTimeMs } = spec;
+  const group = bigIntToIPv6(spec.group);
+  if (version === 1) return encodeMldQuery({ version, group, maxRespDelayMs: maxRespTimeMs });
+  if (version !== 2) throw new RangeError(`No MLDv${version} queries`);
+  return encodeMldQuery({
+    version,
+    group,
+    maxRespDelayMs: maxRespTimeMs,
+    suppressRouterSide: spec.suppressRouterSide ?? false,
+    sources: (spec.sources ?? []).map(bigIntToIPv6),
+    qrv: spec.robustness ?? 2,
+    qqicSeconds: Math.floor((spec.queryIntervalMs ?? 125_000) / 1000),
+  });
 }
 
 /** MLD over IPv6. */
@@ -97,11 +125,9 @@ export const MLD_FAMILY: Family<bigint> = {
     const { source, mld } = r.value;
     return ok({ source: ipv6ToBigInt(source), message: toMessage(mld), label: mld.type });
   },
-  encodeQuery(group: bigint, maxRespTimeMs: number): Uint8Array {
-    return encodeMldQuery({
-      group: bigIntToIPv6(group),
-      maxRespDelayMs: maxRespTimeMs,
-      version: 1,
-    });
-  },
+  latestVersion: 2,
+  queryVersions: [1, 2],
+  versionName: (version: number) => `MLDv${version}`,
+  ssmRanges: MLD_SSM_RANGES,
+  encodeQuery: encodeQuery6,
 };

@@ -32,6 +32,7 @@ const UP6: ProxyInterface<bigint> = {
   threshold: 1,
   timers: DEFAULT_TIMERS,
   boundaries: [],
+  queryVersion: 2,
 };
 const DN1: ProxyInterface<bigint> = {
   ...UP6,
@@ -98,20 +99,23 @@ function describe6(actions: Action<bigint>[]): string[] {
 const v2Join = (group: bigint) =>
   encodeMldV2Report([{ recordType: 4, group: bigIntToIPv6(group), sources: [] }]);
 
-Deno.test("MLD: start listens on ff02::2 and ff02::16 and sends MLDv1 general queries to ff02::1", () => {
-  const state = createProxy({ interfaces: [UP6, DN1], family: MLD_FAMILY });
-  const actions = step(state, { kind: "start" }, 0);
-  deepStrictEqual(describe6(actions), [
-    "join ff02::2 dn1",
-    "join ff02::16 dn1",
-    "general query to ff02::1 on dn1",
-  ]);
-  const query = actions.find((a) => a.kind === "sendQuery");
-  ok(query?.kind === "sendQuery");
-  const decoded = decodeMld(query.message, 0, query.message.length);
-  ok(decoded.ok && decoded.value.type === "query");
-  equal(decoded.value.version, 1, "MLDv1: stock MLDv2 hosts answer it");
-  equal(decoded.value.maxRespDelayMs, 10_000);
+Deno.test("MLD: start listens on ff02::2 and ff02::16 and sends general queries of the LAN's version to ff02::1", () => {
+  for (const version of [2, 1]) {
+    const lan = { ...DN1, queryVersion: version };
+    const state = createProxy({ interfaces: [UP6, lan], family: MLD_FAMILY });
+    const actions = step(state, { kind: "start" }, 0);
+    deepStrictEqual(describe6(actions), [
+      "join ff02::2 dn1",
+      "join ff02::16 dn1",
+      "general query to ff02::1 on dn1",
+    ]);
+    const query = actions.find((a) => a.kind === "sendQuery");
+    ok(query?.kind === "sendQuery");
+    const decoded = decodeMld(query.message, 0, query.message.length);
+    ok(decoded.ok && decoded.value.type === "query");
+    equal(decoded.value.version, version, `MLDv${version}, as the LAN is configured`);
+    equal(decoded.value.maxRespDelayMs, 10_000);
+  }
 });
 
 Deno.test("MLD: an MLDv2 join is joined upstream; a source's data goes to that LAN only", () => {

@@ -30,6 +30,7 @@ export const UP: ProxyInterface = {
   threshold: 1,
   timers: DEFAULT_TIMERS,
   boundaries: [],
+  queryVersion: 3,
 };
 /** A downstream LAN, VIF 1. */
 export const DN1: ProxyInterface = {
@@ -42,6 +43,7 @@ export const DN1: ProxyInterface = {
   threshold: 1,
   timers: DEFAULT_TIMERS,
   boundaries: [],
+  queryVersion: 3,
 };
 /** A second LAN, VIF 2. */
 export const DN2: ProxyInterface = {

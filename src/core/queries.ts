@@ -21,7 +21,13 @@ export function sendGeneralQuery<A extends Address>(ctx: StepContext<A>, vif: Vi
     name: vif.name,
     source: vif.address,
     destination: family.allHosts,
-    message: family.encodeQuery(family.unspecified, vif.timers.queryResponseInterval),
+    message: family.encodeQuery({
+      version: vif.queryVersion,
+      group: family.unspecified,
+      maxRespTimeMs: vif.timers.queryResponseInterval,
+      robustness: vif.timers.robustness,
+      queryIntervalMs: vif.timers.queryInterval,
+    }),
     what: "general query",
   });
 }
@@ -39,7 +45,13 @@ export function sendGroupQuery<A extends Address>(
     name: vif.name,
     source: vif.address,
     destination: group,
-    message: family.encodeQuery(group, vif.timers.lastMemberQueryInterval),
+    message: family.encodeQuery({
+      version: vif.queryVersion,
+      group,
+      maxRespTimeMs: vif.timers.lastMemberQueryInterval,
+      robustness: vif.timers.robustness,
+      queryIntervalMs: vif.timers.queryInterval,
+    }),
     what: `group-specific query for ${family.format(group)}`,
   });
 }

@@ -102,9 +102,9 @@ function receiveRecords<A extends Address>(
     const include = t === MODE_IS_INCLUDE || t === CHANGE_TO_INCLUDE_MODE;
     // BLOCK_OLD_SOURCES, and ALLOW_NEW_SOURCES of nothing, change nothing at group level.
     const wants = t !== BLOCK_OLD_SOURCES &&
-      (exclude || (r.sourceCount > 0 && (include || t === ALLOW_NEW_SOURCES)));
+      (exclude || (r.sources.length > 0 && (include || t === ALLOW_NEW_SOURCES)));
     if (wants) report(ctx, vif, r.group, "v2-report");
-    else if (include && r.sourceCount === 0) receiveLeave(ctx, vif, r.group, record);
+    else if (include && r.sources.length === 0) receiveLeave(ctx, vif, r.group, record);
   }
 }
 
@@ -184,7 +184,7 @@ function receiveQuery<A extends Address>(
   // A group-specific query lowers the timer; one with the S flag (RFC 3376 section 4.1.5) or
   // with sources (hosts answer it only for those sources) does not.
   const groupSpecific = query.group !== family.unspecified && !query.suppressRouterSide &&
-    query.sourceCount === 0;
+    query.sources.length === 0;
   if (!vif.querier && groupSpecific && vif.groups.has(query.group)) {
     const timers = { ...vif.timers, lastMemberQueryInterval: query.maxRespTimeMs };
     applyMembership(ctx, vif, query.group, "group-query", timers);

@@ -50,6 +50,11 @@ export interface ProxyInterface<A extends Address = number> {
    * such groups are never joined and their data is not accepted.
    */
   boundaries: Subnet<A>[];
+  /**
+   * The version the proxy queries this LAN with, as querier, in the family's numbering (one of
+   * `Family.queryVersions`: IGMP 2 or 3, MLD 1 or 2). Unused upstream.
+   */
+  queryVersion: number;
 }
 
 export { MAXVIFS } from "./vif_set.ts";
@@ -77,6 +82,11 @@ export interface ProxyOptions<A extends Address = number> {
    * sockets with made-up groups.
    */
   maxGroups?: number;
+  /**
+   * The source-specific multicast ranges, whose groups only ever hold INCLUDE state (RFC 4604,
+   * RFC 4607). Default: the family's `ssmRanges` (232.0.0.0/8; ff3x::/96).
+   */
+  ssmRanges?: Subnet<A>[];
 }
 
 /** Default of {@link ProxyOptions.maxGroups}. */

@@ -37,6 +37,7 @@ const CONFIGURED: ConfiguredInterface[] = [
   threshold: 1,
   timers: DEFAULT_TIMERS,
   boundaries: [],
+  queryVersion: 3,
 }));
 
 const SYSTEM = [sysIf("up0", 10, 0), sysIf("dn1", 11, 1), sysIf("dn2", 12, 2)];

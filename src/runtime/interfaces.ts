@@ -172,6 +172,7 @@ function familyInterfaces<A extends Address>(
     threshold: ic.threshold,
     timers: effectiveTimers(config, ic),
     boundaries: toSubnets(spec, ic, "boundaries"),
+    queryVersion: spec.family.latestVersion,
   }));
 }
 

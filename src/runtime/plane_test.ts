@@ -238,7 +238,10 @@ Deno.test("Plane over IPv6: MIFs, MLD queries from the link-local address, prefi
   const sys = new FakeSys(SYSTEM);
   const lines: string[] = [];
   const log = createLogger({ sink: (_l, line) => lines.push(line), verbosity: 1 });
-  const configured = [cfg<bigint>("up0", "upstream"), cfg<bigint>("dn1", "downstream")];
+  const configured = [
+    cfg<bigint>("up0", "upstream", { queryVersion: 2 }),
+    cfg<bigint>("dn1", "downstream", { queryVersion: 2 }),
+  ];
   const port: FamilyPort<bigint> = sys.ipv6;
   const plane = new Plane({ spec: IPV6, port, configured, log, now: () => 0 });
   plane.init();

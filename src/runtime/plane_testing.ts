@@ -45,13 +45,25 @@ export const SYSTEM: SystemInterface[] = [
   sysIf("dn2", 12, 2),
 ];
 
-/** One configured interface with the default settings, or those given. */
+/**
+ * One configured interface with the default settings, or those given. The query version
+ * defaults to IGMPv3's 3: IPv6 interfaces give theirs (MLD's latest is 2).
+ */
 export function cfg<A extends number | bigint = number>(
   name: string,
   role: "upstream" | "downstream",
   more: Partial<ConfiguredInterface<A>> = {},
 ): ConfiguredInterface<A> {
-  return { name, role, sources: [], threshold: 1, timers: DEFAULT_TIMERS, boundaries: [], ...more };
+  return {
+    name,
+    role,
+    sources: [],
+    threshold: 1,
+    timers: DEFAULT_TIMERS,
+    boundaries: [],
+    queryVersion: 3,
+    ...more,
+  };
 }
 
 /** up0 upstream, dn1 and dn2 downstream, with the default settings. */
