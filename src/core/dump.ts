@@ -28,6 +28,7 @@
  */
 
 import type { Address, Family, Subnet } from "./family.ts";
+import { compatibilityMode } from "./membership.ts";
 import type { ProxyState, VifState } from "./proxy.ts";
 
 /** A VIF's counters as the kernel keeps them (SIOCGETVIFCNT, SIOCGETMIFCNT_IN6). */
@@ -95,7 +96,7 @@ export function describeDump<A extends Address>(
   now: number,
 ): string[] {
   return [
-    ...describeVifTable(state, counters),
+    ...describeVifTable(state, counters, now),
     ...describeCacheTable(state, counters, now),
     ...describeWaitingSources(state, now),
   ];
@@ -109,6 +110,7 @@ function vifColumn<A extends Address>(family: Family<A>): string {
 function describeVifTable<A extends Address>(
   state: ProxyState<A>,
   counters: DumpCounters<A>,
+  now: number,
 ): string[] {
   const { family } = state;
   const vifs = [...state.vifs.values()].sort((a, b) => a.vifi - b.vifi);
@@ -145,14 +147,44 @@ function describeVifTable<A extends Address>(
     if (vif.role === "downstream") {
       detail(
         "groups:",
-        sorted(vif.groups.keys()).map((a) => family.format(a)),
+        sorted(vif.groups.keys()).flatMap((g) => describeGroup(state, vif, g, now)),
       );
-    } else detail("joined:", sorted(state.upstreamJoined).map((a) => family.format(a)));
+    } else {detail(
+        "joined:",
+        sorted(state.upstreamJoined.keys()).map((a) => {
+          const f = state.upstreamJoined.get(a)!.filter;
+          const sources = f?.sources.map((s) => family.format(s)).join(", ");
+          return f === undefined ? family.format(a) : `${family.format(a)} ${f.mode} ${sources}`;
+        }),
+      );}
     detail("boundaries:", vif.boundaries.map((b) => family.formatSubnet(b)));
     const c = counters.vifs.get(vif.vifi);
     detail("pkts in:", [c === undefined ? "-" : `${c.packetsIn} (${c.bytesIn} bytes)`]);
     detail("pkts out:", [c === undefined ? "-" : `${c.packetsOut} (${c.bytesOut} bytes)`]);
   });
+  return lines;
+}
+
+/**
+ * A group of a LAN: its filter mode (with the group timer in EXCLUDE mode), its compatibility
+ * version, then one line per source with its timer, e.g.
+ * `232.1.1.1 INCLUDE IGMPv3` and `  10.0.0.2 4m19s`; `  10.0.0.3 excluded`.
+ */
+function describeGroup<A extends Address>(
+  state: ProxyState<A>,
+  vif: VifState<A>,
+  group: A,
+  now: number,
+): string[] {
+  const { family } = state;
+  const g = vif.groups.get(group)!;
+  const version = family.versionName(family.latestVersion - (3 - compatibilityMode(g, now)));
+  const timer = g.mode === "EXCLUDE" ? ` ${formatAge(g.groupTimer - now)}` : "";
+  const lines = [`${family.format(group)} ${g.mode}${timer} ${version}`];
+  for (const source of sorted(g.sources.keys())) {
+    const t = g.sources.get(source)!.timer;
+    lines.push(`  ${family.format(source)} ${t === 0 ? "excluded" : formatAge(t - now)}`);
+  }
   return lines;
 }
 

@@ -123,7 +123,11 @@ function applyEffect<A extends Address>(
       return;
     case "ignored":
       if (state.options.debug) {
-        log(ctx, "debug", `Report for ${family.format(group)} on "${vif.name}" ignored: ${effect.why}`);
+        log(
+          ctx,
+          "debug",
+          `Report for ${family.format(group)} on "${vif.name}" ignored: ${effect.why}`,
+        );
       }
       return;
     case "joined": {
@@ -132,7 +136,10 @@ function applyEffect<A extends Address>(
       set.add(vif.vifi);
       log(ctx, "debug", `Group ${family.format(group)} joined on "${vif.name}"`);
       const up = state.upstream;
-      if (up !== undefined && isGroupBounded(state, up, group) && state.options.debug && set.size === 1) {
+      if (
+        up !== undefined && isGroupBounded(state, up, group) && state.options.debug &&
+        set.size === 1
+      ) {
         log(
           ctx,
           "debug",
@@ -190,8 +197,8 @@ export function syncUpstream<A extends Address>(ctx: StepContext<A>, group: A): 
     return false;
   }
   const key = filterKey(filter);
-  if (joined === key) return false;
-  state.upstreamJoined.set(group, key);
+  if (joined?.key === key) return false;
+  state.upstreamJoined.set(group, { key, filter: key === "" ? undefined : filter });
   ctx.out.push({
     kind: "join",
     group,

@@ -25,7 +25,7 @@
  * | `describe.ts`    | lifecycle log lines                                               |
  *
  * A report takes this path: `step` → `receivePacket` (receive.ts) → `applyMembership`
- * (groups.ts, running membership.ts) → `joinUpstream` and `reconcileGroup` (sources.ts), which
+ * (groups.ts, running membership.ts) → `syncUpstream` and `reconcileGroup` (sources.ts), which
  * emits `addMfc` for every known source of the group.
  *
  * Forwarding follows RFC 4605 section 4.2: data from upstream goes to the LANs with members;
@@ -111,7 +111,7 @@ export function createProxy<A extends Address = number>(
     upstream: [...vifs.values()].find((v) => v.role === "upstream"),
     members: new Map(),
     sources: new Map(),
-    upstreamJoined: new Set(),
+    upstreamJoined: new Map(),
     ownAddresses: new Set(options.interfaces.flatMap(interfaceAddresses)),
     counters: { packets: 0, upcalls: 0, drops: new Map() },
     nextSourceSweep: 0,

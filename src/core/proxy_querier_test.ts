@@ -124,7 +124,8 @@ Deno.test("as non-querier, Leaves are ignored and no group-specific query is sen
   const ignored = leave(state, LAN1.ifindex, "10.1.0.12", 200);
   deepStrictEqual(describe(ignored), []);
   equal(state.counters.drops.get("leave-while-not-querier"), 1);
-  equal(state.vifs.get(1)?.groups.get(G)?.state, "members-present");
+  equal(state.vifs.get(1)?.groups.get(G)?.mode, "EXCLUDE");
+  equal(state.vifs.get(1)?.groups.get(G)?.groupTimer, 10 + 260_000, "the Leave lowered nothing");
 });
 
 Deno.test("as non-querier, a heard group-specific query lowers the group timer", () => {
@@ -135,8 +136,7 @@ Deno.test("as non-querier, a heard group-specific query lowers the group timer",
   // The querier checks the group: Last Member Query Count × its Max Response Time (2 × 0.5 s).
   query(state, RIVAL, 1000, { group: G, maxRespTimeMs: 500 });
   const record = state.vifs.get(1)?.groups.get(G);
-  equal(record?.state, "checking-membership");
-  equal(record?.expires, 2000);
+  equal(record?.groupTimer, 2000);
   ok(nextDeadline(state) <= 2000);
   // Nobody answers: the membership ends, upstream is left (the entry went with the election).
   const end = step(state, { kind: "tick" }, 2000);
@@ -150,7 +150,7 @@ Deno.test("as non-querier, a report after the group-specific query keeps the gro
   query(state, RIVAL, 1000, { group: G, maxRespTimeMs: 1000 });
   report(state, LAN1.ifindex, "10.1.0.13", 1500);
   deepStrictEqual(describe(step(state, { kind: "tick" }, 3000)), []);
-  equal(state.vifs.get(1)?.groups.get(G)?.state, "members-present");
+  equal(state.vifs.get(1)?.groups.get(G)?.groupTimer, 1500 + 260_000);
 });
 
 Deno.test("a group-specific query never raises a lower timer, and as querier it is ignored", () => {
@@ -158,11 +158,11 @@ Deno.test("a group-specific query never raises a lower timer, and as querier it 
   report(state, LAN1.ifindex, "10.1.0.12", 10);
   // We are querier: another (higher) router's group-specific query changes nothing.
   query(state, "10.1.0.200", 100, { group: G, maxRespTimeMs: 100 });
-  equal(state.vifs.get(1)?.groups.get(G)?.state, "members-present");
+  equal(state.vifs.get(1)?.groups.get(G)?.groupTimer, 10 + 260_000);
   query(state, RIVAL, 200);
   query(state, RIVAL, 300, { group: G, maxRespTimeMs: 500 });
   query(state, RIVAL, 400, { group: G, maxRespTimeMs: 10_000 });
-  equal(state.vifs.get(1)?.groups.get(G)?.expires, 1300);
+  equal(state.vifs.get(1)?.groups.get(G)?.groupTimer, 1300);
 });
 
 Deno.test("becoming non-querier stops group-specific queries in progress", () => {
@@ -235,9 +235,9 @@ Deno.test("as non-querier, IGMPv3 queries with the S flag or with sources leave 
     }, 1000);
   v3({ suppressRouterSide: true });
   v3({ sources: [ip("10.0.0.2")] });
-  equal(state.vifs.get(1)?.groups.get(G)?.state, "members-present");
+  equal(state.vifs.get(1)?.groups.get(G)?.groupTimer, 10 + 260_000);
   v3({});
-  equal(state.vifs.get(1)?.groups.get(G)?.expires, 2000, "a plain IGMPv3 group query lowers it");
+  equal(state.vifs.get(1)?.groups.get(G)?.groupTimer, 2000, "a plain IGMPv3 group query lowers it");
 });
 
 Deno.test("with debug logging, each election and membership transition is one debug line", () => {
@@ -246,8 +246,8 @@ Deno.test("with debug logging, each election and membership transition is one de
   const joined = logLines(report(state, LAN1.ifindex, "10.1.0.12", 10), "debug");
   ok(
     joined.includes(
-      'Group 239.1.1.1 on "dn1": v2-report, no-members-present -> members-present ' +
-        "(start-group-timer, stop-retransmit-timer, joined)",
+      'Group 239.1.1.1 on "dn1": v2-report as IS_EX ({}), INCLUDE {} -> EXCLUDE {} {} ' +
+        "((B-A)=0, Delete (A-B), Group Timer=GMI)",
     ),
     joined.join("\n"),
   );

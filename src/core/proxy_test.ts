@@ -124,6 +124,11 @@ Deno.test("two members on one LAN: the answer to the group-specific query keeps 
   upcall(state, 0, S, 1);
   leave(state, DN1.ifindex, "10.1.0.11", 1000);
   deepStrictEqual(kernelActions(report(state, DN1.ifindex, "10.1.0.12", 1200)), []);
+  // The retransmission still goes out, with the S flag (RFC 3376 section 6.6.3.1): the group
+  // timer is above LMQT again.
+  const retransmit = kernelActions(step(state, { kind: "tick" }, 2000));
+  equal(retransmit.length, 1);
+  ok(retransmit[0].kind === "sendQuery" && (retransmit[0].message[8] & 0x08) !== 0);
   deepStrictEqual(kernelActions(step(state, { kind: "tick" }, 3000)), []);
   ok(state.members.get(G)?.has(1));
 });

@@ -266,7 +266,7 @@ Deno.test("an IGMPv2 Leave on the upstream interface is dropped; no downstream s
     to: ip("224.0.0.2"),
     igmp: encodeLeave(G),
   }, 1);
-  equal(state.vifs.get(1)?.groups.get(G)?.state, "members-present");
+  equal(state.vifs.get(1)?.groups.get(G)?.mode, "EXCLUDE");
   equal(state.vifs.get(0)?.groups.size, 0);
 });
 

@@ -32,11 +32,15 @@ export function sendGeneralQuery<A extends Address>(ctx: StepContext<A>, vif: Vi
   });
 }
 
-/** Sends a group-specific query for `group` on a LAN (Max Response Time: LMQI). */
+/**
+ * Sends a group-specific query for `group` on a LAN (Max Response Time: LMQI); `suppress` is
+ * its S flag (RFC 3376 section 6.6.3.1).
+ */
 export function sendGroupQuery<A extends Address>(
   ctx: StepContext<A>,
   vif: VifState<A>,
   group: A,
+  suppress = false,
 ): void {
   const { family } = ctx.state;
   ctx.out.push({
@@ -49,10 +53,44 @@ export function sendGroupQuery<A extends Address>(
       version: vif.queryVersion,
       group,
       maxRespTimeMs: vif.timers.lastMemberQueryInterval,
+      suppressRouterSide: suppress,
       robustness: vif.timers.robustness,
       queryIntervalMs: vif.timers.queryInterval,
     }),
     what: `group-specific query for ${family.format(group)}`,
+  });
+}
+
+/**
+ * Sends a group-and-source-specific query Q(G,A) on a LAN (RFC 3376 section 6.6.3.2); only a
+ * version-3 (MLDv2) querier has them.
+ */
+export function sendSourceQuery<A extends Address>(
+  ctx: StepContext<A>,
+  vif: VifState<A>,
+  group: A,
+  sources: readonly A[],
+  suppress: boolean,
+): void {
+  const { family } = ctx.state;
+  ctx.out.push({
+    kind: "sendQuery",
+    ifindex: vif.ifindex,
+    name: vif.name,
+    source: vif.address,
+    destination: group,
+    message: family.encodeQuery({
+      version: vif.queryVersion,
+      group,
+      maxRespTimeMs: vif.timers.lastMemberQueryInterval,
+      suppressRouterSide: suppress,
+      sources,
+      robustness: vif.timers.robustness,
+      queryIntervalMs: vif.timers.queryInterval,
+    }),
+    what: `group-and-source-specific query for ${family.format(group)} (${sources.length} ${
+      sources.length === 1 ? "source" : "sources"
+    }${suppress ? ", S flag" : ""})`,
   });
 }
 
@@ -121,6 +159,8 @@ export function applyQuerierChanges<A extends Address>(
         for (const g of vif.groups.values()) {
           g.queriesLeft = 0;
           g.nextQuery = 0;
+          g.nextSourceQuery = 0;
+          for (const s of g.sources.values()) s.queriesLeft = 0;
         }
         log(
           ctx,
@@ -135,6 +175,7 @@ export function applyQuerierChanges<A extends Address>(
         break;
       case "resumed":
         log(ctx, "info", `Querier ${other} on "${vif.name}" went silent: we are the querier again`);
+        vif.timers = vif.ownTimers;
         vif.nextGeneralQuery = ctx.now;
         reconcileVif(ctx, vif);
         break;

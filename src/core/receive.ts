@@ -9,9 +9,17 @@
 import type { PacketInput, ProtocolMessage } from "./family.ts";
 import { drop } from "./drops.ts";
 import { applyMembership } from "./groups.ts";
+import type { MembershipInput, RecordType } from "./membership.ts";
 import { applyQuerierChanges, querierTrace } from "./queries.ts";
 import { hearQuery } from "./querier.ts";
-import { isGroupBounded, log, MAX_GROUPS, type StepContext, type VifState } from "./state.ts";
+import {
+  isGroupBounded,
+  isSsmGroup,
+  log,
+  MAX_GROUPS,
+  type StepContext,
+  type VifState,
+} from "./state.ts";
 import type { Address } from "./subnet.ts";
 import {
   ALLOW_NEW_SOURCES,
@@ -26,8 +34,22 @@ type Query<A extends Address> = Extract<ProtocolMessage<A>, { kind: "query" }>;
 type Records<A extends Address> = Extract<ProtocolMessage<A>, { kind: "records" }>;
 
 /**
+ * The record types by their number, the same in IGMPv3 and MLDv2 (RFC 3376 section 4.2.12,
+ * RFC 3810 section 5.2.12).
+ */
+const RECORD_TYPES: ReadonlyMap<number, RecordType> = new Map([
+  [MODE_IS_INCLUDE, "IS_IN"],
+  [MODE_IS_EXCLUDE, "IS_EX"],
+  [CHANGE_TO_INCLUDE_MODE, "TO_IN"],
+  [CHANGE_TO_EXCLUDE_MODE, "TO_EX"],
+  [ALLOW_NEW_SOURCES, "ALLOW"],
+  [BLOCK_OLD_SOURCES, "BLOCK"],
+]);
+
+/**
  * A received packet: decoded by the family, dropped when it is our own, on an interface
- * without a VIF, or on the upstream interface; otherwise a query, a report or a leave.
+ * without a VIF, on the upstream interface, or (IGMP) a report from outside the LAN's subnets;
+ * otherwise a query, a report or a leave.
  */
 export function receivePacket<A extends Address>(
   ctx: StepContext<A>,
@@ -52,7 +74,15 @@ export function receivePacket<A extends Address>(
   if (vif.role === "upstream") return drop(ctx, "on-upstream", () => `${from()} on "${vif.name}"`);
   const heard = { vif, source, label };
   if (message.kind === "query") return receiveQuery(ctx, heard, message);
-  // Reports from 0.0.0.0 (a host without an address yet) count for the arrival interface.
+  // RFC 3376 section 9.2: reports from another subnet are ignored; 0.0.0.0 (a host without an
+  // address yet) counts for the arrival interface. MLD's senders are link-local, checked by
+  // the decoder.
+  if (
+    family.protocol === "IGMP" && source !== family.unspecified &&
+    !family.inAnySubnet(source, vif.subnets)
+  ) {
+    return drop(ctx, "report-off-subnet", () => `${from()} on "${vif.name}"`);
+  }
   if (message.kind === "records") return receiveRecords(ctx, heard, message);
   const { group } = message;
   const what = () => `${label} for ${family.format(group)} from ${family.format(source)}`;
@@ -60,10 +90,14 @@ export function receivePacket<A extends Address>(
   if (isGroupBounded(state, vif, group)) {
     return drop(ctx, "boundary", () => `${what()} on "${vif.name}"`);
   }
+  // RFC 4604 section 2.2.1: SSM groups are joined by source only.
+  if (isSsmGroup(state, group)) {
+    return drop(ctx, "ssm-older-report", () => `${what()} on "${vif.name}"`);
+  }
   state.counters.packets++;
   if (state.options.debug) log(ctx, "debug", `Received ${what()} on "${vif.name}"`);
   if (message.kind === "leave") receiveLeave(ctx, vif, group, what);
-  else report(ctx, vif, group, message.older ? "v1-report" : "v2-report");
+  else report(ctx, vif, group, { kind: message.older ? "v1-report" : "v2-report" });
 }
 
 /** Who sent a packet, on which LAN, and its name in its protocol (for logs). */
@@ -74,9 +108,9 @@ interface Heard<A extends Address> {
 }
 
 /**
- * An IGMPv3 / MLDv2 report, read at group level until source filtering lands: a record that
- * wants traffic (EXCLUDE mode, or INCLUDE of some sources) is a report; an INCLUDE of nothing
- * is a leave. The two kinds share record type numbers (RFC 3376 §4.2.12, RFC 3810 §5.2.12).
+ * An IGMPv3 / MLDv2 report: each record runs the group's machine with its sources. Records for
+ * link-local groups, groups inside a boundary, and EXCLUDE-mode records for SSM groups are
+ * dropped one by one; the others are still processed.
  */
 function receiveRecords<A extends Address>(
   ctx: StepContext<A>,
@@ -87,25 +121,33 @@ function receiveRecords<A extends Address>(
   const { family } = state;
   state.counters.packets++;
   for (const r of message.records) {
+    const type = RECORD_TYPES.get(r.recordType);
     const record = () =>
-      `${label} record for ${family.format(r.group)} from ${family.format(source)}`;
+      `${label} ${type ?? r.recordType} record for ${family.format(r.group)} from ${
+        family.format(source)
+      } on "${vif.name}"`;
     if (family.isLocalGroup(r.group)) {
       drop(ctx, "link-local-group", record);
       continue;
     }
     if (isGroupBounded(state, vif, r.group)) {
-      drop(ctx, "boundary", () => `${record()} on "${vif.name}"`);
+      drop(ctx, "boundary", record);
       continue;
     }
-    const t = r.recordType;
-    const exclude = t === MODE_IS_EXCLUDE || t === CHANGE_TO_EXCLUDE_MODE;
-    const include = t === MODE_IS_INCLUDE || t === CHANGE_TO_INCLUDE_MODE;
-    // BLOCK_OLD_SOURCES, and ALLOW_NEW_SOURCES of nothing, change nothing at group level.
-    const wants = t !== BLOCK_OLD_SOURCES &&
-      (exclude || (r.sources.length > 0 && (include || t === ALLOW_NEW_SOURCES)));
-    if (wants) report(ctx, vif, r.group, "v2-report");
-    else if (include && r.sources.length === 0) receiveLeave(ctx, vif, r.group, record);
+    if (type === undefined) continue; // the decoder keeps known types only
+    if ((type === "IS_EX" || type === "TO_EX") && isSsmGroup(state, r.group)) {
+      drop(ctx, "ssm-exclude-record", record);
+      continue;
+    }
+    report(ctx, vif, r.group, { kind: "record", type, sources: r.sources });
   }
+}
+
+/** Whether an input can create a record (it wants some traffic). */
+function wantsTraffic<A>(input: MembershipInput<A>): boolean {
+  if (input.kind !== "record") return input.kind === "v1-report" || input.kind === "v2-report";
+  if (input.type === "IS_EX" || input.type === "TO_EX") return true;
+  return input.type !== "BLOCK" && input.sources.length > 0;
 }
 
 /**
@@ -116,11 +158,14 @@ function report<A extends Address>(
   ctx: StepContext<A>,
   vif: VifState<A>,
   group: A,
-  event: "v1-report" | "v2-report",
+  input: MembershipInput<A>,
 ): void {
   const { state, now } = ctx;
   const limit = state.options.maxGroups ?? MAX_GROUPS;
-  if (!vif.groups.has(group) && !state.members.has(group) && state.members.size >= limit) {
+  if (
+    !vif.groups.has(group) && !state.members.has(group) && state.members.size >= limit &&
+    wantsTraffic(input)
+  ) {
     const where = `${state.family.format(group)} on "${vif.name}"`;
     drop(ctx, "group-limit", () => `report for ${where}`);
     if (now - state.groupLimitWarned >= 60_000) {
@@ -134,10 +179,10 @@ function report<A extends Address>(
     }
     return;
   }
-  applyMembership(ctx, vif, group, event);
+  applyMembership(ctx, vif, group, input);
 }
 
-/** A Leave (or an IGMPv3 record that leaves): only the querier acts on it (RFC 2236 section 6). */
+/** An IGMPv2 Leave or MLDv1 Done: only the querier acts on it (RFC 2236 section 6). */
 function receiveLeave<A extends Address>(
   ctx: StepContext<A>,
   vif: VifState<A>,
@@ -147,7 +192,7 @@ function receiveLeave<A extends Address>(
   if (!vif.querier) {
     return drop(ctx, "leave-while-not-querier", () => `${what()} on "${vif.name}"`);
   }
-  applyMembership(ctx, vif, group, "leave");
+  applyMembership(ctx, vif, group, { kind: "leave" });
 }
 
 /**
@@ -181,12 +226,46 @@ function receiveQuery<A extends Address>(
   const heard = { source, ours: vif.address, legacy: query.legacy };
   const trace = querierTrace(ctx, vif, source);
   applyQuerierChanges(ctx, vif, hearQuery(vif, heard, ctx.now, vif.timers, trace), source);
-  // A group-specific query lowers the timer; one with the S flag (RFC 3376 section 4.1.5) or
-  // with sources (hosts answer it only for those sources) does not.
-  const groupSpecific = query.group !== family.unspecified && !query.suppressRouterSide &&
-    query.sources.length === 0;
-  if (!vif.querier && groupSpecific && vif.groups.has(query.group)) {
-    const timers = { ...vif.timers, lastMemberQueryInterval: query.maxRespTimeMs };
-    applyMembership(ctx, vif, query.group, "group-query", timers);
-  }
+  if (vif.querier || source !== vif.otherQuerier) return;
+  adoptQuerierVariables(ctx, vif, query);
+  // A group-specific query lowers the group timer, a group-and-source-specific one the source
+  // timers (RFC 3376 section 6.6.1), unless its S flag says not to (section 4.1.5).
+  if (query.group === family.unspecified || query.suppressRouterSide) return;
+  if (!vif.groups.has(query.group)) return;
+  // A Max Resp Code of 0 would end the membership before any host can answer: our own Last
+  // Member Query Interval stands in for it.
+  const lmqi = query.maxRespTimeMs > 0
+    ? query.maxRespTimeMs
+    : vif.ownTimers.lastMemberQueryInterval;
+  const lastMemberQueryTime = vif.timers.lastMemberQueryCount * lmqi;
+  applyMembership(
+    ctx,
+    vif,
+    query.group,
+    query.sources.length === 0
+      ? { kind: "group-query", lastMemberQueryTime }
+      : { kind: "source-query", sources: query.sources, lastMemberQueryTime },
+  );
+}
+
+/**
+ * As non-querier, the querier's Robustness Variable and Query Interval (its QRV and QQIC, RFC
+ * 3376 sections 4.1.6 and 4.1.7) replace ours; 0 means it did not say.
+ */
+function adoptQuerierVariables<A extends Address>(
+  ctx: StepContext<A>,
+  vif: VifState<A>,
+  query: Query<A>,
+): void {
+  const t = vif.timers;
+  const robustness = query.qrv > 0 ? query.qrv : t.robustness;
+  const queryInterval = query.qqicMs > 0 ? query.qqicMs : t.queryInterval;
+  if (robustness === t.robustness && queryInterval === t.queryInterval) return;
+  vif.timers = { ...t, robustness, lastMemberQueryCount: robustness, queryInterval };
+  log(
+    ctx,
+    "info",
+    `Querier ${ctx.state.family.format(vif.otherQuerier)} on "${vif.name}" ` +
+      `runs with robustness ${robustness} and query interval ${queryInterval / 1000} s: we follow`,
+  );
 }

@@ -7,11 +7,10 @@
  */
 
 import { describeSettingsChange } from "./describe.ts";
-import { endMembership, joinUpstream } from "./groups.ts";
-import { forgetSources, reconcileAll } from "./sources.ts";
+import { endMembership, syncUpstream } from "./groups.ts";
+import { forgetSources, isSourceAccepted, reconcileAll } from "./sources.ts";
 import {
   isGroupBounded,
-  isSourceAdmitted,
   log,
   type ProxyInterface,
   type StepContext,
@@ -56,10 +55,12 @@ export function reconfigureInterface<A extends Address>(
   vif.sources = iface.sources;
   vif.boundaries = iface.boundaries;
   vif.timers = iface.timers;
+  vif.ownTimers = iface.timers;
+  vif.queryVersion = iface.queryVersion;
   // Sources it no longer admits, and groups its boundaries now hold, end here.
   ctx.out.push(...forgetSources(state, (group, source, iif) =>
     iif === vif.vifi &&
-    (!isSourceAdmitted(state, vif, source) || isGroupBounded(state, vif, group))));
+    (!isSourceAccepted(state, vif, group, source) || isGroupBounded(state, vif, group))));
   if (vif.role === "downstream") applyToLan(ctx, vif);
   else applyToUpstream(ctx, vif);
   reconcileAll(ctx);
@@ -77,10 +78,10 @@ function applyToLan<A extends Address>(ctx: StepContext<A>, vif: VifState<A>): v
 /** Upstream, groups inside the new boundaries are left and those now outside are joined. */
 function applyToUpstream<A extends Address>(ctx: StepContext<A>, vif: VifState<A>): void {
   const { state } = ctx;
-  for (const group of [...state.upstreamJoined]) {
+  for (const group of [...state.upstreamJoined.keys()]) {
     if (!isGroupBounded(state, vif, group)) continue;
     state.upstreamJoined.delete(group);
     ctx.out.push({ kind: "leave", group, ifindex: vif.ifindex, name: vif.name });
   }
-  for (const group of state.members.keys()) joinUpstream(ctx, group);
+  for (const group of state.members.keys()) syncUpstream(ctx, group);
 }

@@ -17,6 +17,7 @@
 
 import type { Action } from "./actions.ts";
 import { drop } from "./drops.ts";
+import { admits } from "./membership.ts";
 import { oifsKey, planOifs, reconcileMfc } from "./mfc_planner.ts";
 import {
   IGMPMSG_NOCACHE,
@@ -57,7 +58,9 @@ export function receiveUpcall<A extends Address>(ctx: StepContext<A>, event: Upc
   const on = () => `${what()} on "${vif.name}"`;
   if (family.isLocalGroup(event.group)) return drop(ctx, "link-local-group", what);
   if (isGroupBounded(state, vif, event.group)) return drop(ctx, "boundary", on);
-  if (!isSourceAdmitted(state, vif, event.source)) return drop(ctx, "source-not-admitted", on);
+  if (!isSourceAccepted(state, vif, event.group, event.source)) {
+    return drop(ctx, "source-not-admitted", on);
+  }
   const known = state.sources.get(event.group)?.get(event.source);
   if (known === undefined && state.sourceCount >= MAX_SOURCES) {
     drop(ctx, "source-limit", on);
@@ -94,17 +97,49 @@ export function receiveUpcall<A extends Address>(ctx: StepContext<A>, event: Upc
   reconcileGroup(ctx, event.group);
 }
 
-/** Brings every MFC entry of `group` in line with the current membership. */
+/**
+ * Whether data of (source, group) is accepted on `vif`: from its subnets or a `source` line, or
+ * upstream, from a source a LAN asks for by name (an INCLUDE membership, or a requested source
+ * of an EXCLUDE one): the membership names it.
+ */
+export function isSourceAccepted<A extends Address>(
+  state: ProxyState<A>,
+  vif: VifState<A>,
+  group: A,
+  source: A,
+): boolean {
+  if (isSourceAdmitted(state, vif, source)) return true;
+  if (vif.role !== "upstream") return false;
+  for (const vifi of state.members.get(group) ?? []) {
+    const timer = state.vifs.get(vifi)?.groups.get(group)?.sources.get(source)?.timer;
+    if (timer !== undefined && timer !== 0) return true;
+  }
+  return false;
+}
+
+/** The VIFs with members of `group` whose filter admits `source` (RFC 3376 section 6.3). */
+function admittingVifs<A extends Address>(state: ProxyState<A>, group: A, source: A): number[] {
+  const vifs: number[] = [];
+  for (const vifi of state.members.get(group) ?? []) {
+    const record = state.vifs.get(vifi)?.groups.get(group);
+    if (record !== undefined && admits(record, source)) vifs.push(vifi);
+  }
+  return vifs;
+}
+
+/**
+ * Brings every MFC entry of `group` in line with the current membership: each source goes to
+ * the LANs whose filter admits it.
+ */
 export function reconcileGroup<A extends Address>(ctx: StepContext<A>, group: A): void {
   const { state, now } = ctx;
   const bySource = state.sources.get(group);
   if (bySource === undefined) return;
-  const members = state.members.get(group) ?? [];
   for (const [source, s] of bySource) {
     const oifs = planOifs({
       group,
       iif: s.iif,
-      members,
+      members: admittingVifs(state, group, source),
       vifs: state.vifs,
       upstream: state.upstream?.vifi,
       inAnySubnet: state.family.inAnySubnet,

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Action, LogLevel } from "./actions.ts";
+import type { Action, LogLevel, SourceFilter } from "./actions.ts";
 import type { GroupRecord } from "./membership.ts";
 import type { InstalledMfc, PlannerVif } from "./mfc_planner.ts";
 import type { Address, Subnet } from "./subnet.ts";
@@ -107,7 +107,13 @@ export interface VifState<A extends Address = number>
   /** When the next general query is due (downstream only; 0 upstream). */
   nextGeneralQuery: number;
   /** Group memberships on this interface (downstream only). */
-  groups: Map<A, GroupRecord>;
+  groups: Map<A, GroupRecord<A>>;
+  /**
+   * The LAN's own protocol variables (from the configuration). {@link ProxyInterface.timers} are
+   * those in force: as non-querier, the querier's Robustness Variable and Query Interval (its
+   * QRV and QQIC, RFC 3376 sections 4.1.6 and 4.1.7) replace ours.
+   */
+  ownTimers: ProtocolTimers;
 }
 
 /** A source of a group as learnt from upcalls. */
@@ -120,6 +126,14 @@ export interface SourceState {
   installed: InstalledMfc | undefined;
   /** The entry's packet count at the last sample (-1: not sampled since it was installed). */
   sampledPackets: number;
+}
+
+/** A group joined upstream. */
+export interface UpstreamMembership<A extends Address> {
+  /** The source filter applied; `undefined`: any source (EXCLUDE {}). */
+  filter: SourceFilter<A> | undefined;
+  /** A canonical string of the filter, to compare it with the one needed. */
+  key: string;
 }
 
 /** Counters the runtime reports. */
@@ -144,7 +158,7 @@ export interface GroupTimer<A extends Address> {
   /** The group. */
   group: A;
   /** The record; a timer whose record was replaced or removed is stale. */
-  record: GroupRecord;
+  record: GroupRecord<A>;
 }
 
 /** Rate limit of the debug lines about drops. */
@@ -173,8 +187,8 @@ export interface ProxyState<A extends Address = number> {
   readonly members: Map<A, VifSet>;
   /** Known sources by group, then by source address. */
   readonly sources: Map<A, Map<A, SourceState>>;
-  /** Groups joined on the upstream interface. */
-  readonly upstreamJoined: Set<A>;
+  /** Groups joined on the upstream interface, with the source filter applied. */
+  readonly upstreamJoined: Map<A, UpstreamMembership<A>>;
   /** Our own addresses (packets from them are dropped). */
   readonly ownAddresses: Set<A>;
   /** Counters. */
@@ -239,6 +253,12 @@ export type ProxyEvent<A extends Address = number> =
  * - `upcall-type-N`: a kernel upcall of a type other than IGMPMSG_NOCACHE.
  * - `source-not-admitted`: data from outside the interface's subnets and `source` lines.
  * - `source-limit`: data of a new (source, group) while the most allowed are known.
+ * - `report-off-subnet`: a report from an IPv4 source outside the LAN's subnets, other than
+ *   0.0.0.0 (RFC 3376 section 9.2).
+ * - `ssm-older-report`: an IGMPv1/v2 or MLDv1 report (or Leave, Done) for a group in an SSM range
+ *   (RFC 4604 section 2.2.1, RFC 4607 section 8); the rest of the packet is still processed.
+ * - `ssm-exclude-record`: an IS_EX or TO_EX record for a group in an SSM range (RFC 4604
+ *   sections 2.2.1 and 3.1); the packet's other records are still processed.
  */
 export type CoreDropReason =
   | "own-packet"
@@ -252,7 +272,10 @@ export type CoreDropReason =
   | "upcall-unknown-vif"
   | `upcall-type-${number}`
   | "source-not-admitted"
-  | "source-limit";
+  | "source-limit"
+  | "report-off-subnet"
+  | "ssm-older-report"
+  | "ssm-exclude-record";
 
 /** Every reason an input is counted as dropped. */
 export type ProxyDropReason = DropReason | CoreDropReason;
@@ -318,4 +341,9 @@ export function vifNamed<A extends Address>(
 ): VifState<A> | undefined {
   for (const vif of state.vifs.values()) if (vif.name === name) return vif;
   return undefined;
+}
+
+/** Whether `group` is in a source-specific multicast range (RFC 4607 section 1). */
+export function isSsmGroup<A extends Address>(state: ProxyState<A>, group: A): boolean {
+  return state.family.inAnySubnet(group, state.options.ssmRanges ?? state.family.ssmRanges);
 }

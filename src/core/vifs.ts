@@ -17,7 +17,7 @@
 
 import { describeTimers, describeVif } from "./describe.ts";
 import type { Family } from "./family.ts";
-import { endMembership, joinUpstream, leaveUpstream } from "./groups.ts";
+import { endMembership, leaveUpstream, syncUpstream } from "./groups.ts";
 import { initialQuerier } from "./querier.ts";
 import { tickVif } from "./queries.ts";
 import { forgetSources, reconcileAll, reconcileGroup } from "./sources.ts";
@@ -46,6 +46,7 @@ export function newVif<A extends Address>(
     startupQueriesLeft: 0,
     nextGeneralQuery: 0,
     groups: new Map(),
+    ownTimers: iface.timers,
   };
 }
 
@@ -146,7 +147,7 @@ export function addInterface<A extends Address>(
   if (vif.role === "downstream") return tickVif(ctx, vif);
   state.upstream = vif;
   let joins = 0;
-  for (const group of state.members.keys()) if (joinUpstream(ctx, group)) joins++;
+  for (const group of state.members.keys()) if (syncUpstream(ctx, group)) joins++;
   if (joins > 0) {
     const groups = `${joins} ${joins === 1 ? "group" : "groups"}`;
     log(ctx, "info", `Joined ${groups} on "${vif.name}" for the LANs`);
