@@ -214,7 +214,11 @@ Deno.test("no upstream at start: memberships are kept and joined when it appears
   deepStrictEqual([...state.members.keys()], [G, SCOPED]);
   const actions = up(state, { ...UP, boundaries: [LOCAL] }, 2);
   deepStrictEqual(describe(actions), ["addVif 2 up0", "join 239.1.1.1 up0"]);
-  deepStrictEqual([...state.upstreamJoined.keys()], [G], "not the group inside the upstream boundary");
+  deepStrictEqual(
+    [...state.upstreamJoined.keys()],
+    [G],
+    "not the group inside the upstream boundary",
+  );
   deepStrictEqual(describe(upcall(state, 2, S, 3)), ["addMfc 10.0.0.2 239.1.1.1 from 2 to 0"]);
   const stopped = describe(step(state, { kind: "stop" }, 4));
   deepStrictEqual(stopped, [
