@@ -1,8 +1,10 @@
 /**
  * Group membership across the LANs: each LAN's records run the machine of `membership.ts`;
- * this file carries out its effects. The first LAN to join a group joins it upstream, the last
- * to leave leaves it there (RFC 4605 section 4.1: the upstream membership is the union of the
- * downstream ones), and every change brings the group's forwarding entries in line.
+ * this file carries out its effects. The upstream membership of a group is the merge of the
+ * LANs' filters (RFC 4605 section 4.1, `upstream_merge.ts`): joined when the first LAN wants
+ * some source, its source filter updated in place as the LANs change theirs, left when no LAN
+ * wants any; and every change of a LAN's source sets brings the group's forwarding entries in
+ * line.
  *
  * Group timers wait in a deadline heap: each record is queued for its earliest deadline, so a
  * tick and the next deadline cost the same with ten groups or ten thousand.

@@ -10,19 +10,21 @@
  *
  * Where to read on (each file stands alone; all take one {@link StepContext}):
  *
- * | file             | holds                                                             |
- * | ---------------- | ----------------------------------------------------------------- |
- * | `state.ts`       | the state, the events, the interfaces, shared predicates          |
- * | `receive.ts`     | reports, leaves and queries from the LANs                         |
- * | `membership.ts`  | one group on one LAN: the RFC 2236 machine as a table             |
- * | `groups.ts`      | the machines' effects: upstream joins, the group timer queue      |
- * | `querier.ts`     | the querier election as a table                                   |
- * | `queries.ts`     | general and group-specific queries, the election's effects        |
- * | `sources.ts`     | upcalls, MFC entries (planned by `mfc_planner.ts`), idle expiry   |
- * | `vifs.ts`        | interfaces appearing and going                                    |
- * | `reconfigure.ts` | new settings for an interface in use                              |
- * | `drops.ts`       | dropped inputs: reasons, counters, rate-limited debug lines       |
- * | `describe.ts`    | lifecycle log lines                                               |
+ * | file                | holds                                                             |
+ * | ------------------- | ----------------------------------------------------------------- |
+ * | `state.ts`          | the state, the events, the interfaces, shared predicates          |
+ * | `receive.ts`        | reports, leaves and queries from the LANs                         |
+ * | `membership.ts`     | one group on one LAN: filter mode, sources, timers, compatibility |
+ * | `filter_table.ts`   | the RFC 3376 §6.4 source-filter tables as data                    |
+ * | `groups.ts`         | the machines' effects: upstream joins, the group timer queue      |
+ * | `upstream_merge.ts` | the upstream filter, the merge of the LANs' (RFC 4605 §4.1)       |
+ * | `querier.ts`        | the querier election as a table                                   |
+ * | `queries.ts`        | general, group and source queries, the election's effects         |
+ * | `sources.ts`        | upcalls, MFC entries (planned by `mfc_planner.ts`), idle expiry   |
+ * | `vifs.ts`           | interfaces appearing and going                                    |
+ * | `reconfigure.ts`    | new settings for an interface in use                              |
+ * | `drops.ts`          | dropped inputs: reasons, counters, rate-limited debug lines       |
+ * | `describe.ts`       | lifecycle log lines                                               |
  *
  * A report takes this path: `step` → `receivePacket` (receive.ts) → `applyMembership`
  * (groups.ts, running membership.ts) → `syncUpstream` and `reconcileGroup` (sources.ts), which
