@@ -60,6 +60,10 @@ export function describeSettingsChange<A extends Address>(
     changes.push(`boundaries ${subnets(old.boundaries)} -> ${subnets(next.boundaries)}`);
   }
   if (old.role === "downstream") {
+    if (old.queryVersion !== next.queryVersion) {
+      const name = (v: number) => family.versionName(v);
+      changes.push(`querier ${name(old.queryVersion)} -> ${name(next.queryVersion)}`);
+    }
     for (const k of TIMER_KEYWORDS) {
       const [a, b] = [old.timers[k.field], next.timers[k.field]];
       if (a === b) continue;

@@ -127,3 +127,21 @@ Deno.test("an interface not in use is ignored", () => {
   const state = proxy();
   deepStrictEqual(reconfigure(state, { ...DN1, name: "dn9", threshold: 5 }, 10), []);
 });
+
+Deno.test("a LAN's querier version: logged, and the next general query is in it", () => {
+  const state = streaming();
+  const out = reconfigure(state, { ...DN1, queryVersion: 2 }, 10);
+  deepStrictEqual(logLines(out, "info"), [
+    'Interface "dn1" keeps VIF 1 with new settings: querier IGMPv3 -> IGMPv2',
+  ]);
+  const next = step(state, { kind: "tick" }, 1e9);
+  const q = queriesOn(next, DN1.ifindex)[0];
+  ok(q?.kind === "sendQuery");
+  equal(q.message.length, 8);
+});
+
+Deno.test("timers taken from another querier are not a setting a reload changes", () => {
+  const state = streaming();
+  state.vifs.get(1)!.timers = { ...DEFAULT_TIMERS, robustness: 3 };
+  deepStrictEqual(reconfigure(state, { ...DN1 }, 10), []);
+});

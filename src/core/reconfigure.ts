@@ -42,7 +42,8 @@ export function reconfigureInterface<A extends Address>(
     addInterface(ctx, iface);
     return;
   }
-  const changes = describeSettingsChange(state.family, vif, iface);
+  // The LAN's own timers: those taken from another querier are not a setting.
+  const changes = describeSettingsChange(state.family, { ...vif, timers: vif.ownTimers }, iface);
   if (changes.length === 0) return;
   log(
     ctx,
