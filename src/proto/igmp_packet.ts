@@ -21,8 +21,11 @@ export interface IgmpPacket {
  * Decodes an IPv4 packet carrying IGMP as read from a raw socket: the IP header (see
  * {@link decodeIPv4Header}), protocol 2, then the IGMP message up to Total Length (see
  * {@link decodeIgmp}). IGMPv1/v2 reports must be addressed to their group
- * ("report-group-mismatch"); leaves and IGMPv3 reports may go anywhere. TTL, Router Alert and
- * the source address are left for the caller to judge.
+ * ("report-group-mismatch"); leaves and IGMPv3 reports may go anywhere. IGMPv3 reports and
+ * queries must come with TTL 1 ("igmpv3-bad-ttl") and a Router Alert option
+ * ("igmpv3-missing-router-alert"), as RFC 3376 sections 4 and 9 say; IGMPv1/v2 messages keep
+ * the older rules, which ask neither (RFC 2236 hosts may send no Router Alert). The source
+ * address is left for the caller to judge.
  *
  * @example
  * ```ts
@@ -44,6 +47,10 @@ export function decodeIgmpPacket(buf: Uint8Array, length: number): Result<IgmpPa
   const igmp = decoded.value;
   if ((igmp.type === "v1-report" || igmp.type === "v2-report") && igmp.group !== destination) {
     return fail("report-group-mismatch");
+  }
+  if (igmp.type === "v3-report" || (igmp.type === "query" && igmp.version === 3)) {
+    if (ip.value.ttl !== 1) return fail("igmpv3-bad-ttl");
+    if (!ip.value.hasRouterAlert) return fail("igmpv3-missing-router-alert");
   }
   return ok({ ip: ip.value, igmp });
 }

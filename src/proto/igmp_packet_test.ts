@@ -13,7 +13,11 @@ import {
   LINUX_V3_REPORT_PACKET,
   V1_REPORT,
   V2_GENERAL_QUERY,
+  V2_GROUP_QUERY,
   V2_REPORT,
+  V3_GENERAL_QUERY,
+  V3_REPORT,
+  V3_SOURCE_QUERY,
 } from "./igmp_testing.ts";
 import { buildIPv4Packet, expectDrop, fixChecksum, ip } from "./testing.ts";
 
@@ -69,6 +73,79 @@ Deno.test("decodeIgmpPacket rejects IGMPv1/v2 reports not sent to their group", 
     for (const destination of [INADDR_ALLRTRS_GROUP, ip("239.9.9.9"), ip("10.0.0.1")]) {
       const pkt = buildIPv4Packet({ source, destination, payload });
       expectDrop(decodeIgmpPacket(pkt, pkt.length), "report-group-mismatch");
+    }
+  }
+});
+
+Deno.test("decodeIgmpPacket drops IGMPv3 reports and queries without TTL 1 (RFC 3376 section 9)", () => {
+  const source = ip("10.0.0.2");
+  for (
+    const [payload, destination] of [
+      [V3_REPORT, INADDR_ALLRPTS_GROUP],
+      [V3_GENERAL_QUERY, INADDR_ALLHOSTS_GROUP],
+      [V3_SOURCE_QUERY, ip("239.1.1.1")],
+    ] as const
+  ) {
+    for (const ttl of [0, 2, 64, 255]) {
+      const pkt = buildIPv4Packet({ source, destination, payload, ttl });
+      expectDrop(decodeIgmpPacket(pkt, pkt.length), "igmpv3-bad-ttl");
+    }
+    const good = buildIPv4Packet({ source, destination, payload, ttl: 1 });
+    strictEqual(decodeIgmpPacket(good, good.length).ok, true);
+  }
+});
+
+Deno.test("decodeIgmpPacket drops IGMPv3 reports and queries without Router Alert (RFC 3376 section 9)", () => {
+  const source = ip("10.0.0.2");
+  for (
+    const [payload, destination] of [
+      [V3_REPORT, INADDR_ALLRPTS_GROUP],
+      [V3_GENERAL_QUERY, INADDR_ALLHOSTS_GROUP],
+      [V3_SOURCE_QUERY, ip("239.1.1.1")],
+    ] as const
+  ) {
+    const none = buildIPv4Packet({ source, destination, payload, options: [] });
+    expectDrop(decodeIgmpPacket(none, none.length), "igmpv3-missing-router-alert");
+    // Router Alert with value 1 is another alert, not the one IGMP is sent with.
+    const other = buildIPv4Packet({ source, destination, payload, options: [0x94, 4, 0, 1] });
+    expectDrop(decodeIgmpPacket(other, other.length), "igmpv3-missing-router-alert");
+    // No Operation, then Router Alert: still the option.
+    const padded = buildIPv4Packet({
+      source,
+      destination,
+      payload,
+      options: [0x01, 0x94, 4, 0, 0, 0, 0, 0],
+    });
+    strictEqual(decodeIgmpPacket(padded, padded.length).ok, true);
+  }
+  // Both missing: the TTL is named first.
+  const both = buildIPv4Packet({
+    source,
+    destination: INADDR_ALLRPTS_GROUP,
+    payload: V3_REPORT,
+    ttl: 8,
+    options: [],
+  });
+  expectDrop(decodeIgmpPacket(both, both.length), "igmpv3-bad-ttl");
+});
+
+Deno.test("decodeIgmpPacket keeps the older rules for IGMPv1/v2: any TTL, Router Alert or not", () => {
+  const source = ip("10.0.0.2");
+  const group = ip("239.1.1.1");
+  for (
+    const [payload, destination] of [
+      [V1_REPORT, group],
+      [V2_REPORT, group],
+      [LEAVE, INADDR_ALLRTRS_GROUP],
+      [V2_GENERAL_QUERY, INADDR_ALLHOSTS_GROUP],
+      [V2_GROUP_QUERY, group],
+    ] as const
+  ) {
+    for (const ttl of [1, 2, 64]) {
+      for (const options of [[], [0x94, 4, 0, 0]]) {
+        const pkt = buildIPv4Packet({ source, destination, payload, ttl, options });
+        strictEqual(decodeIgmpPacket(pkt, pkt.length).ok, true, `TTL ${ttl}, ${options.length}`);
+      }
     }
   }
 });

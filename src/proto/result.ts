@@ -46,6 +46,10 @@
  * - `bad-hop-limit`: an MLD message with an IPv6 hop limit other than 1.
  * - `missing-router-alert`: an MLD message without a Router Alert option of value 0 in its
  *   hop-by-hop header (RFC 3810 sections 6.2 and 7.4).
+ * - `igmpv3-bad-ttl`: an IGMPv3 report or query with an IPv4 TTL other than 1 (RFC 3376
+ *   sections 4 and 9: every IGMPv3 message is sent with TTL 1; IGMPv1/v2 ones are not judged).
+ * - `igmpv3-missing-router-alert`: an IGMPv3 report or query without an IPv4 Router Alert option
+ *   of value 0 (RFC 3376 sections 4 and 9, RFC 2113; IGMPv1/v2 ones are not judged).
  */
 export type DropReason =
   | "truncated-ip"
@@ -67,7 +71,9 @@ export type DropReason =
   | "mld-source-unspecified"
   | "mld-source-not-link-local"
   | "bad-hop-limit"
-  | "missing-router-alert";
+  | "missing-router-alert"
+  | "igmpv3-bad-ttl"
+  | "igmpv3-missing-router-alert";
 
 /** A decoded value, or the reason the input was dropped. */
 export type Result<T> = { ok: true; value: T } | { ok: false; reason: DropReason };
