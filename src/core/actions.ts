@@ -18,6 +18,18 @@ export interface Oif {
   ttl: number;
 }
 
+/**
+ * A source filter (RFC 3376 §2, RFC 3810 §2 / RFC 4604): INCLUDE admits only `sources`,
+ * EXCLUDE admits every source but them. EXCLUDE {} is "any source"; the core never asks for
+ * INCLUDE {} (it leaves instead).
+ */
+export interface SourceFilter<A> {
+  /** The filter mode. */
+  mode: "include" | "exclude";
+  /** The sources it names, without duplicates. */
+  sources: readonly A[];
+}
+
 /** An action for the runtime; addresses are IPv4 numbers (the default) or IPv6 bigints. */
 export type Action<A extends Address = number> =
   | {
@@ -31,7 +43,11 @@ export type Action<A extends Address = number> =
   | { kind: "delVif"; vifi: number; name: string }
   | { kind: "addMfc"; source: A; group: A; parent: number; oifs: Oif[] }
   | { kind: "delMfc"; source: A; group: A }
-  | { kind: "join"; group: A; ifindex: number; name: string }
+  /**
+   * Join a group as a host on an interface, with a source filter (none: any source); a join of
+   * a group already joined there changes its filter in place (no leave and join).
+   */
+  | { kind: "join"; group: A; ifindex: number; name: string; filter?: SourceFilter<A> }
   | { kind: "leave"; group: A; ifindex: number; name: string }
   /** Send a query (IGMP or MLD, as the family encoded it) out of a LAN. */
   | {
