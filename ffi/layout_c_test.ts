@@ -167,6 +167,18 @@ const SOCKETS: Program = {
     ...offsets("IP_MREQN", "struct ip_mreqn"),
     size("SIZEOF_IPV6_MREQ", "struct ipv6_mreq"),
     ...offsets("IPV6_MREQ", "struct ipv6_mreq"),
+    size("SIZEOF_SOCKADDR_STORAGE", "struct sockaddr_storage"),
+    size("SIZEOF_GROUP_REQ", "struct group_req"),
+    ...offsets("GROUP_REQ", "struct group_req"),
+    size("SIZEOF_GROUP_SOURCE_REQ", "struct group_source_req"),
+    ...offsets("GROUP_SOURCE_REQ", "struct group_source_req"),
+    size("SIZEOF_GROUP_FILTER", "struct group_filter"),
+    ...offsets("GROUP_FILTER", "struct group_filter"),
+    ...[0, 1, 10, 64].map((n) => ({
+      ts: `groupFilterSize(${n})`,
+      value: sockets.groupFilterSize(n),
+      c: `GROUP_FILTER_SIZE(${n})`,
+    })),
     size("SIZEOF_MSGHDR", "struct msghdr"),
     ...offsets("MSGHDR", "struct msghdr"),
     size("SIZEOF_IOVEC", "struct iovec"),
@@ -187,7 +199,8 @@ const SOCKETS: Program = {
       SOCK_CLOEXEC MSG_DONTWAIT MSG_NOSIGNAL SOL_SOCKET SO_RCVBUF SO_RCVBUFFORCE SO_RCVTIMEO
       IPPROTO_IP IPPROTO_IGMP IPPROTO_UDP IPPROTO_IPV6 IPPROTO_ICMPV6 IP_OPTIONS IP_TOS
       IPTOS_PREC_INTERNETCONTROL IP_PKTINFO IP_MULTICAST_IF IP_MULTICAST_TTL IP_MULTICAST_LOOP
-      IP_ADD_MEMBERSHIP IP_DROP_MEMBERSHIP IPV6_MULTICAST_IF IPV6_MULTICAST_HOPS
+      IP_ADD_MEMBERSHIP IP_DROP_MEMBERSHIP MCAST_JOIN_GROUP MCAST_LEAVE_GROUP
+      MCAST_JOIN_SOURCE_GROUP MCAST_MSFILTER MCAST_EXCLUDE MCAST_INCLUDE IPV6_MULTICAST_IF IPV6_MULTICAST_HOPS
       IPV6_MULTICAST_LOOP IPV6_ADD_MEMBERSHIP IPV6_DROP_MEMBERSHIP IPV6_RECVPKTINFO
       IPV6_PKTINFO IPV6_RECVHOPLIMIT IPV6_HOPLIMIT IPV6_RECVHOPOPTS IPV6_HOPOPTS POLLIN
       EFD_NONBLOCK EFD_CLOEXEC IFF_UP IFF_LOOPBACK IFF_RUNNING IFF_MULTICAST

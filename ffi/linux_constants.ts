@@ -92,6 +92,30 @@ export const IP_ADD_MEMBERSHIP = 35;
 /** Leave a group (`struct ip_mreqn`). */
 export const IP_DROP_MEMBERSHIP = 36;
 
+/**
+ * Protocol-independent multicast API (RFC 3678 §5, <netinet/in.h>): the same option numbers at
+ * level IPPROTO_IP and IPPROTO_IPV6. Join a group, any source (`struct group_req`): the
+ * socket's filter is EXCLUDE {}.
+ */
+export const MCAST_JOIN_GROUP = 42;
+/** Leave a group, whatever the socket's filter (`struct group_req`). */
+export const MCAST_LEAVE_GROUP = 45;
+/**
+ * Join a group for one source (`struct group_source_req`): a socket not yet joined starts in
+ * INCLUDE {source}, with no moment of any-source membership.
+ */
+export const MCAST_JOIN_SOURCE_GROUP = 46;
+/**
+ * Set a joined socket's whole source filter (`struct group_filter`, GROUP_FILTER_SIZE(n)
+ * bytes): ENOBUFS past `net.ipv4.igmp_max_msf` / `net.ipv6.mld_max_msf` sources, EINVAL
+ * without a prior join; INCLUDE {} leaves the group.
+ */
+export const MCAST_MSFILTER = 48;
+/** Filter mode of `gf_fmode`: every source but the listed ones. */
+export const MCAST_EXCLUDE = 0;
+/** Filter mode of `gf_fmode`: only the listed sources. */
+export const MCAST_INCLUDE = 1;
+
 /** Take the kernel multicast routing table. */
 export const MRT_INIT = 200;
 /** Release it. */

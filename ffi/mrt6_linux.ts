@@ -13,6 +13,7 @@
 import { bigIntToIPv6, ipv6ToBigInt } from "../src/proto/addr.ts";
 import type {
   FamilyPort,
+  JoinOutcome,
   MfcSpec,
   Received,
   SgCount,
@@ -26,8 +27,6 @@ import {
   ICMP6_FILTER,
   IPPROTO_ICMPV6,
   IPPROTO_IPV6,
-  IPV6_ADD_MEMBERSHIP,
-  IPV6_DROP_MEMBERSHIP,
   IPV6_HOPOPTS,
   IPV6_HOPOPTS_RA_BYTES,
   IPV6_MULTICAST_HOPS,
@@ -47,6 +46,7 @@ import {
   SOCK_CLOEXEC,
   SOCK_RAW,
 } from "./linux_constants.ts";
+import { libcMembershipCalls, readSysctlInt } from "./membership_calls.ts";
 import { MembershipPool } from "./membership_pool.ts";
 import {
   decodeMrt6msg,
@@ -65,10 +65,10 @@ import {
   SIZEOF_SIOC_SG_REQ6,
 } from "./mroute6_structs.ts";
 import type { MrtOptions } from "./mrt_linux.ts";
+import type { SourceFilter } from "../src/core/actions.ts";
 import { type ReceivedBytes, Receiver } from "./receiver.ts";
 import {
   encodeIn6PktinfoCmsg,
-  encodeIpv6Mreq,
   encodeSockaddrIn6,
   findHopByHopRouterAlert,
   findHopLimit,
@@ -79,7 +79,6 @@ import {
   SIZEOF_IN6_ADDR,
   SIZEOF_IN6_PKTINFO_CMSG,
   SIZEOF_IOVEC,
-  SIZEOF_IPV6_MREQ,
   SIZEOF_MSGHDR,
   SIZEOF_SOCKADDR_IN6,
   SOCKADDR_IN6,
@@ -87,6 +86,11 @@ import {
 import { raiseReceiveBuffer, setSockOpt, setSockOptInt } from "./sockopt.ts";
 
 /** ICMPv6 types let through the socket's filter: MLD query, v1 report, done, v2 report. */
+/** The sysctl of the sources the kernel takes per IPv6 socket filter (not per namespace). */
+export const MLD_MAX_MSF = "net.ipv6.mld_max_msf";
+/** Its default. */
+export const MLD_MAX_MSF_DEFAULT = 64;
+
 const MLD_TYPES = [130, 131, 132, 143];
 const RECV_BUFFER_SIZE = 65536;
 const CONTROL_BUFFER_SIZE = 512;
@@ -95,15 +99,15 @@ const CONTROL_BUFFER_SIZE = 512;
 export class LinuxMrt6 implements FamilyPort<bigint> {
   readonly #libc: Libc;
   readonly #opened: (() => void) | undefined;
+  readonly #readSysctl: (name: string) => number | undefined;
   #fd = -1;
-  readonly #pool: MembershipPool;
+  readonly #pool: MembershipPool<bigint>;
   /** Made by the first {@link receive}: it points a `msghdr` at its buffers (needs FFI). */
   #receiver: Receiver | undefined;
   readonly #int = new Uint8Array(4);
   readonly #mif6ctl = new Uint8Array(SIZEOF_MIF6CTL);
   readonly #mifi = new Uint8Array(SIZEOF_MIFI);
   readonly #mf6cctl = new Uint8Array(SIZEOF_MF6CCTL);
-  readonly #mreq = new Uint8Array(SIZEOF_IPV6_MREQ);
   readonly #sockaddr = new Uint8Array(SIZEOF_SOCKADDR_IN6);
   readonly #sgreq = new Uint8Array(SIZEOF_SIOC_SG_REQ6);
   readonly #mifreq = new Uint8Array(SIZEOF_SIOC_MIF_REQ6);
@@ -116,11 +120,15 @@ export class LinuxMrt6 implements FamilyPort<bigint> {
   constructor(libc: Libc, opts: MrtOptions = {}) {
     this.#libc = libc;
     this.#opened = opts.opened;
-    this.#pool = new MembershipPool(libc, {
+    this.#readSysctl = opts.readSysctl ?? readSysctlInt;
+    const calls = libcMembershipCalls(libc, {
       domain: AF_INET6,
       level: IPPROTO_IPV6,
-      add: { option: IPV6_ADD_MEMBERSHIP, name: "IPV6_ADD_MEMBERSHIP" },
-      drop: { option: IPV6_DROP_MEMBERSHIP, name: "IPV6_DROP_MEMBERSHIP" },
+      address: bigIntToIPv6,
+    });
+    this.#pool = new MembershipPool(calls, {
+      maxSources: MLD_MAX_MSF_DEFAULT,
+      sysctl: MLD_MAX_MSF,
     });
   }
 
@@ -133,9 +141,11 @@ export class LinuxMrt6 implements FamilyPort<bigint> {
    * Opens the raw ICMPv6 socket and takes the kernel table (MRT6_INIT), then asks for the
    * arrival interface, hop limit and hop-by-hop header of what it receives, lets only MLD
    * through, and sets what queries need: hop limit 1, no loop, Router Alert. Needs root (or
-   * CAP_NET_ADMIN and CAP_NET_RAW). Throws `SysError`, having closed what it opened.
+   * CAP_NET_ADMIN and CAP_NET_RAW). Throws `SysError`, having closed what it opened. First it
+   * reads `net.ipv6.mld_max_msf`, the sources the kernel takes per socket filter.
    */
   init(): void {
+    this.#pool.maxSources = this.#readSysctl(MLD_MAX_MSF) ?? MLD_MAX_MSF_DEFAULT;
     const socket = this.#libc.symbols.socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
     this.#fd = checkCall(this.#libc, socket, {
       call: "socket",
@@ -224,17 +234,21 @@ export class LinuxMrt6 implements FamilyPort<bigint> {
 
   /**
    * Joins a group as a host on an interface (upstream memberships; ff02::2 and ff02::16
-   * downstream), on a pool of UDP sockets (see {@link MembershipPool}).
+   * downstream) with a source filter, or changes it in place, on a pool of UDP sockets (see
+   * {@link MembershipPool}; net.ipv6.mld_max_msf sources per socket filter).
    */
-  joinGroup(group: bigint, ifindex: number): void {
-    const req = encodeIpv6Mreq(this.#mreq, { group: bigIntToIPv6(group), ifindex });
-    this.#pool.join(`${group}/${ifindex}`, req);
+  joinGroup(group: bigint, ifindex: number, filter?: SourceFilter<bigint>): JoinOutcome {
+    return this.#pool.join({ group, ifindex }, filter);
   }
 
-  /** Leaves a group joined with {@link joinGroup}. */
+  /** Leaves a group joined with {@link joinGroup} (on every socket that holds it). */
   leaveGroup(group: bigint, ifindex: number): void {
-    const req = encodeIpv6Mreq(this.#mreq, { group: bigIntToIPv6(group), ifindex });
-    this.#pool.leave(`${group}/${ifindex}`, req);
+    this.#pool.leave({ group, ifindex });
+  }
+
+  /** The filter each socket of the pool holds for a group (tests, diagnostics). */
+  membershipSlots(group: bigint, ifindex: number): ReturnType<MembershipPool<bigint>["slotsOf"]> {
+    return this.#pool.slotsOf({ group, ifindex });
   }
 
   /**

@@ -8,7 +8,6 @@ import {
   ICMP6_FILTER,
   IPPROTO_ICMPV6,
   IPPROTO_IPV6,
-  IPV6_ADD_MEMBERSHIP,
   IPV6_HOPOPTS,
   IPV6_HOPOPTS_RA_BYTES,
   IPV6_MULTICAST_HOPS,
@@ -16,6 +15,8 @@ import {
   IPV6_RECVHOPLIMIT,
   IPV6_RECVHOPOPTS,
   IPV6_RECVPKTINFO,
+  MCAST_JOIN_GROUP,
+  MCAST_MSFILTER,
   MRT6_ADD_MFC,
   MRT6_ADD_MIF,
   MRT6_DEL_MIF,
@@ -137,8 +138,33 @@ Deno.test("LinuxMrt6.vifCount and joinGroup: SIOCGETMIFCNT_IN6, an ipv6_mreq on 
     [7, BigInt(SIOCGETMIFCNT_IN6)],
   ]);
   mrt.joinGroup(G, 4);
-  deepStrictEqual(setsockopts(fake), [
-    [8, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, [...GRP, 4, 0, 0, 0], 20],
+  const groupReq = [4, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, ...GRP, ...Array(104).fill(0)];
+  deepStrictEqual(setsockopts(fake), [[8, IPPROTO_IPV6, MCAST_JOIN_GROUP, groupReq, 136]]);
+});
+
+Deno.test("LinuxMrt6: reads net.ipv6.mld_max_msf; EXCLUDE capped at it, said once", () => {
+  const fake = new FakeLibc();
+  let next = 7;
+  fake.on("socket", () => next++);
+  const mrt = new LinuxMrt6(fake.libc, {
+    readSysctl: (name) => name === "net.ipv6.mld_max_msf" ? 2 : undefined,
+  });
+  mrt.init();
+  const src = ipv6ToBigInt(SRC);
+  const exclude = { mode: "exclude" as const, sources: [src, src + 1n, src + 2n] };
+  deepStrictEqual(mrt.joinGroup(G, 4, exclude), {
+    change: "joined",
+    capped: { applied: 2, wanted: 3, sysctl: "net.ipv6.mld_max_msf" },
+  });
+  deepStrictEqual(mrt.membershipSlots(G, 4), [
+    { fd: 8, mode: "exclude", sources: [src, src + 1n] },
+  ]);
+  const more = { mode: "exclude" as const, sources: [src + 3n, src + 1n, src + 2n] };
+  deepStrictEqual(mrt.joinGroup(G, 4, more), { change: "updated" });
+  const filters = setsockopts(fake).filter(([, , option]) => option === MCAST_MSFILTER);
+  deepStrictEqual(filters.map(([fd, level, , , len]) => [fd, level, len]), [
+    [8, IPPROTO_IPV6, 144 + 2 * 128],
+    [8, IPPROTO_IPV6, 144 + 2 * 128],
   ]);
 });
 

@@ -10,8 +10,10 @@
  * @module
  */
 
+import type { SourceFilter } from "../src/core/actions.ts";
 import type {
   FamilyPort,
+  JoinOutcome,
   MfcSpec,
   Received,
   SgCount,
@@ -22,8 +24,6 @@ import { checkCall } from "./errno.ts";
 import type { Libc } from "./libc.ts";
 import {
   AF_INET,
-  IP_ADD_MEMBERSHIP,
-  IP_DROP_MEMBERSHIP,
   IP_MULTICAST_IF,
   IP_MULTICAST_LOOP,
   IP_MULTICAST_TTL,
@@ -45,6 +45,7 @@ import {
   SOCK_CLOEXEC,
   SOCK_RAW,
 } from "./linux_constants.ts";
+import { libcMembershipCalls, readSysctlInt } from "./membership_calls.ts";
 import { MembershipPool } from "./membership_pool.ts";
 import {
   decodeIgmpmsg,
@@ -76,14 +77,25 @@ const CONTROL_BUFFER_SIZE = 256;
 export interface MrtOptions {
   /** Called when {@link FamilyPort.init} opened the socket: the owner's poll set can take it. */
   opened?: () => void;
+  /**
+   * Reads an integer sysctl when the port opens (before the jail hides /proc); undefined keeps
+   * the kernel's default. {@link readSysctlInt} unless given.
+   */
+  readSysctl?: (name: string) => number | undefined;
 }
+
+/** The sysctl of the sources the kernel takes per IPv4 socket filter. */
+export const IGMP_MAX_MSF = "net.ipv4.igmp_max_msf";
+/** Its default. */
+export const IGMP_MAX_MSF_DEFAULT = 10;
 
 /** The IPv4 multicast routing socket and what goes with it. */
 export class LinuxMrt implements FamilyPort<number> {
   readonly #libc: Libc;
   readonly #opened: (() => void) | undefined;
+  readonly #readSysctl: (name: string) => number | undefined;
   #fd = -1;
-  readonly #pool: MembershipPool;
+  readonly #pool: MembershipPool<number>;
   /** Made by the first {@link receive}: it points a `msghdr` at its buffers (needs FFI). */
   #receiver: Receiver | undefined;
   readonly #int = new Uint8Array(4);
@@ -98,11 +110,15 @@ export class LinuxMrt implements FamilyPort<number> {
   constructor(libc: Libc, opts: MrtOptions = {}) {
     this.#libc = libc;
     this.#opened = opts.opened;
-    this.#pool = new MembershipPool(libc, {
+    this.#readSysctl = opts.readSysctl ?? readSysctlInt;
+    const calls = libcMembershipCalls(libc, {
       domain: AF_INET,
       level: IPPROTO_IP,
-      add: { option: IP_ADD_MEMBERSHIP, name: "IP_ADD_MEMBERSHIP" },
-      drop: { option: IP_DROP_MEMBERSHIP, name: "IP_DROP_MEMBERSHIP" },
+      address: (a: number) => a,
+    });
+    this.#pool = new MembershipPool(calls, {
+      maxSources: IGMP_MAX_MSF_DEFAULT,
+      sysctl: IGMP_MAX_MSF,
     });
   }
 
@@ -115,9 +131,11 @@ export class LinuxMrt implements FamilyPort<number> {
    * Opens the raw IGMP socket, takes the kernel table (MRT_INIT) and sets what receiving and
    * queries need: the arrival interface, TTL 1, no loop, precedence "internetwork control",
    * Router Alert. Needs root (or CAP_NET_ADMIN and CAP_NET_RAW). Throws `SysError`, having
-   * closed what it opened.
+   * closed what it opened. First it reads `net.ipv4.igmp_max_msf`, the sources the kernel takes
+   * per socket filter (see {@link MembershipPool}).
    */
   init(): void {
+    this.#pool.maxSources = this.#readSysctl(IGMP_MAX_MSF) ?? IGMP_MAX_MSF_DEFAULT;
     const socket = this.#libc.symbols.socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_IGMP);
     this.#fd = checkCall(this.#libc, socket, {
       call: "socket",
@@ -187,18 +205,23 @@ export class LinuxMrt implements FamilyPort<number> {
   }
 
   /**
-   * Joins on a pool of UDP sockets (see {@link MembershipPool}): the kernel limits memberships
-   * per socket (net.ipv4.igmp_max_memberships), so a new socket is opened when one is full.
+   * Joins with a source filter, or changes it in place, on a pool of UDP sockets (see
+   * {@link MembershipPool}): the kernel limits memberships per socket
+   * (net.ipv4.igmp_max_memberships) and sources per socket filter (net.ipv4.igmp_max_msf), so
+   * a new socket is opened when one is full.
    */
-  joinGroup(group: number, ifindex: number): void {
-    encodeIpMreqn(this.#mreqn, { group, address: 0, ifindex });
-    this.#pool.join(`${group}/${ifindex}`, this.#mreqn);
+  joinGroup(group: number, ifindex: number, filter?: SourceFilter<number>): JoinOutcome {
+    return this.#pool.join({ group, ifindex }, filter);
   }
 
-  /** Leaves a group joined with {@link joinGroup}. */
+  /** Leaves a group joined with {@link joinGroup} (on every socket that holds it). */
   leaveGroup(group: number, ifindex: number): void {
-    encodeIpMreqn(this.#mreqn, { group, address: 0, ifindex });
-    this.#pool.leave(`${group}/${ifindex}`, this.#mreqn);
+    this.#pool.leave({ group, ifindex });
+  }
+
+  /** The filter each socket of the pool holds for a group (tests, diagnostics). */
+  membershipSlots(group: number, ifindex: number): ReturnType<MembershipPool<number>["slotsOf"]> {
+    return this.#pool.slotsOf({ group, ifindex });
   }
 
   /**

@@ -5,7 +5,6 @@ import { hex } from "./kernel_captures.ts";
 import {
   AF_INET,
   IGMPMSG_NOCACHE,
-  IP_ADD_MEMBERSHIP,
   IP_MULTICAST_IF,
   IP_MULTICAST_LOOP,
   IP_MULTICAST_TTL,
@@ -16,6 +15,10 @@ import {
   IPPROTO_IGMP,
   IPPROTO_IP,
   IPTOS_PREC_INTERNETCONTROL,
+  MCAST_JOIN_GROUP,
+  MCAST_JOIN_SOURCE_GROUP,
+  MCAST_LEAVE_GROUP,
+  MCAST_MSFILTER,
   MRT_ADD_MFC,
   MRT_ADD_VIF,
   MRT_DEL_MFC,
@@ -162,20 +165,57 @@ Deno.test("LinuxMrt.sgCount: SIOCGETSGCNT with the (S,G), the counters the kerne
   throws(() => mrt.sgCount(S, G), (e) => e instanceof SysError && e.op === "SIOCGETSGCNT");
 });
 
-Deno.test("LinuxMrt.joinGroup: an ip_mreqn on a membership socket of its own, once per group", () => {
+Deno.test("LinuxMrt.joinGroup: a group_req on a membership socket of its own, once per group", () => {
   const { fake, mrt } = opened();
-  mrt.joinGroup(G, 4);
-  mrt.joinGroup(G, 4);
+  fake.calls.length = 0;
+  deepStrictEqual(mrt.joinGroup(G, 4), { change: "joined" });
+  deepStrictEqual(mrt.joinGroup(G, 4), { change: "unchanged" });
   deepStrictEqual(fake.callsOf("socket"), [[
     AF_INET,
     SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
     0,
   ]]);
-  deepStrictEqual(setsockopts(fake), [
-    [8, IPPROTO_IP, IP_ADD_MEMBERSHIP, [...hex("ef 01 01 01 00 00 00 00 04 00 00 00")], 12],
-  ]);
+  const groupReq = [
+    ...hex("04 00 00 00 00 00 00 00 02 00 00 00 ef 01 01 01"),
+    ...Array(120).fill(0),
+  ];
+  deepStrictEqual(setsockopts(fake), [[8, IPPROTO_IP, MCAST_JOIN_GROUP, groupReq, 136]]);
+  mrt.leaveGroup(G, 4);
+  deepStrictEqual(setsockopts(fake)[1], [8, IPPROTO_IP, MCAST_LEAVE_GROUP, groupReq, 136]);
   mrt.close();
   ok(fake.callsOf("close").some(([fd]) => fd === 8), "closing the port closes the pool");
+});
+
+Deno.test("LinuxMrt.joinGroup: INCLUDE starts with one source, then the whole socket filter", () => {
+  const { fake, mrt } = opened();
+  fake.calls.length = 0;
+  const filter = { mode: "include" as const, sources: [S, S + 1] };
+  deepStrictEqual(mrt.joinGroup(G, 4, filter), { change: "joined" });
+  const calls = setsockopts(fake);
+  deepStrictEqual(calls.map(([fd, level, option, , len]) => [fd, level, option, len]), [
+    [8, IPPROTO_IP, MCAST_JOIN_SOURCE_GROUP, 264],
+    [8, IPPROTO_IP, MCAST_MSFILTER, 144 + 2 * 128],
+  ]);
+  deepStrictEqual((calls[0][3] as number[]).slice(136, 144), [2, 0, 0, 0, 10, 0, 0, 2]);
+  deepStrictEqual((calls[1][3] as number[]).slice(136, 144), [1, 0, 0, 0, 2, 0, 0, 0]);
+  deepStrictEqual(mrt.membershipSlots(G, 4), [{ fd: 8, mode: "include", sources: [S, S + 1] }]);
+});
+
+Deno.test("LinuxMrt.init: reads net.ipv4.igmp_max_msf: the sources one socket filter takes", () => {
+  const fake = new FakeLibc();
+  let next = 7;
+  fake.on("socket", () => next++);
+  const asked: string[] = [];
+  const mrt = new LinuxMrt(fake.libc, { readSysctl: (name) => (asked.push(name), 3) });
+  mrt.init();
+  deepStrictEqual(asked, ["net.ipv4.igmp_max_msf"]);
+  const sources = [1, 2, 3, 4, 5, 6, 7].map((i) => S + i);
+  mrt.joinGroup(G, 4, { mode: "include", sources });
+  deepStrictEqual(mrt.membershipSlots(G, 4).map((s) => s.sources.length), [3, 3, 1]);
+  const unread = new LinuxMrt(new FakeLibc().libc, { readSysctl: () => undefined });
+  unread.init();
+  unread.joinGroup(G, 4, { mode: "include", sources });
+  deepStrictEqual(unread.membershipSlots(G, 4).map((s) => s.sources.length), [7]);
 });
 
 Deno.test("decodeIgmpReceived: an upcall by its zero protocol byte, else a packet and its interface", () => {

@@ -1,6 +1,7 @@
 /**
  * Socket structs for Linux x86_64/aarch64 (LP64): addresses (`sockaddr_in`, `sockaddr_in6`),
- * group requests (`ip_mreqn`, `ipv6_mreq`), and what `sendmsg`/`recvmsg` carry (`msghdr`,
+ * group requests (`ip_mreqn`, `ipv6_mreq`, and RFC 3678's `group_req`, `group_source_req`,
+ * `group_filter` for both families), and what `sendmsg`/`recvmsg` carry (`msghdr`,
  * `iovec`, `cmsghdr` with `in_pktinfo`, `in6_pktinfo`, the hop limit and the hop-by-hop header).
  * Pure: no FFI here, so the layouts are unit-tested without `--allow-ffi`; `layout_c_test.ts`
  * compares every size and offset with the C headers.
@@ -22,6 +23,8 @@ import {
   IPV6_HOPLIMIT,
   IPV6_HOPOPTS,
   IPV6_PKTINFO,
+  MCAST_EXCLUDE,
+  MCAST_INCLUDE,
 } from "./linux_constants.ts";
 
 /** Every kernel struct integer but an address is host order: little-endian here. */
@@ -58,6 +61,39 @@ export const IP_MREQN = Object.freeze({ imr_multiaddr: 0, imr_address: 4, imr_if
 export const SIZEOF_IPV6_MREQ = 20;
 /** `struct ipv6_mreq` offsets (`<netinet/in.h>`). */
 export const IPV6_MREQ = Object.freeze({ ipv6mr_multiaddr: 0, ipv6mr_interface: 16 });
+
+/** sizeof(struct sockaddr_storage): room for any sockaddr, 8-byte aligned. */
+export const SIZEOF_SOCKADDR_STORAGE = 128;
+
+/** sizeof(struct group_req). */
+export const SIZEOF_GROUP_REQ = 136;
+/** `struct group_req` offsets (`<netinet/in.h>`, RFC 3678 §5.1). */
+export const GROUP_REQ = Object.freeze({ gr_interface: 0, gr_group: 8 });
+
+/** sizeof(struct group_source_req). */
+export const SIZEOF_GROUP_SOURCE_REQ = 264;
+/** `struct group_source_req` offsets (`<netinet/in.h>`, RFC 3678 §5.1). */
+export const GROUP_SOURCE_REQ = Object.freeze({
+  gsr_interface: 0,
+  gsr_group: 8,
+  gsr_source: 136,
+});
+
+/** sizeof(struct group_filter): the header and room for one source. */
+export const SIZEOF_GROUP_FILTER = 272;
+/** `struct group_filter` offsets (`<netinet/in.h>`, RFC 3678 §5.2); `gf_slist` is an array. */
+export const GROUP_FILTER = Object.freeze({
+  gf_interface: 0,
+  gf_group: 8,
+  gf_fmode: 136,
+  gf_numsrc: 140,
+  gf_slist: 144,
+});
+
+/** GROUP_FILTER_SIZE(n): the bytes of a `group_filter` with `n` sources (the exact optlen). */
+export function groupFilterSize(n: number): number {
+  return GROUP_FILTER.gf_slist + n * SIZEOF_SOCKADDR_STORAGE;
+}
 
 /** sizeof(struct msghdr). */
 export const SIZEOF_MSGHDR = 56;
@@ -179,6 +215,76 @@ export function encodeIpv6Mreq(
     LITTLE_ENDIAN,
   );
   return out.subarray(0, SIZEOF_IPV6_MREQ);
+}
+
+/**
+ * A multicast address for the protocol-independent requests: an IPv4 number (a `sockaddr_in`)
+ * or 16 bytes of IPv6 address in network order (a `sockaddr_in6`).
+ */
+export type McastAddress = number | Uint8Array;
+
+/** Writes `address` as a `sockaddr_in` or `sockaddr_in6` at `offset` (the rest stays zero). */
+function putSockaddr(view: DataView, offset: number, address: McastAddress): void {
+  if (typeof address === "number") {
+    view.setUint16(offset + SOCKADDR_IN.sin_family, AF_INET, LITTLE_ENDIAN);
+    putInAddr(view, offset + SOCKADDR_IN.sin_addr, address);
+  } else {
+    checkIn6Addr(address, "address");
+    putSockaddrIn6(view, offset, { address, scopeId: 0 });
+  }
+}
+
+/**
+ * `struct group_req` {gr_interface u32 @0, gr_group sockaddr_storage @8}: MCAST_JOIN_GROUP,
+ * MCAST_LEAVE_GROUP. `out` holds at least {@link SIZEOF_GROUP_REQ} bytes.
+ */
+export function encodeGroupReq(
+  out: Uint8Array,
+  req: { ifindex: number; group: McastAddress },
+): Uint8Array {
+  out.fill(0, 0, SIZEOF_GROUP_REQ);
+  const v = new DataView(out.buffer, out.byteOffset, SIZEOF_GROUP_REQ);
+  v.setUint32(GROUP_REQ.gr_interface, req.ifindex, LITTLE_ENDIAN);
+  putSockaddr(v, GROUP_REQ.gr_group, req.group);
+  return out.subarray(0, SIZEOF_GROUP_REQ);
+}
+
+/**
+ * `struct group_source_req` {gsr_interface u32 @0, gsr_group @8, gsr_source @136}:
+ * MCAST_JOIN_SOURCE_GROUP. `out` holds at least {@link SIZEOF_GROUP_SOURCE_REQ} bytes.
+ */
+export function encodeGroupSourceReq(
+  out: Uint8Array,
+  req: { ifindex: number; group: McastAddress; source: McastAddress },
+): Uint8Array {
+  out.fill(0, 0, SIZEOF_GROUP_SOURCE_REQ);
+  const v = new DataView(out.buffer, out.byteOffset, SIZEOF_GROUP_SOURCE_REQ);
+  v.setUint32(GROUP_SOURCE_REQ.gsr_interface, req.ifindex, LITTLE_ENDIAN);
+  putSockaddr(v, GROUP_SOURCE_REQ.gsr_group, req.group);
+  putSockaddr(v, GROUP_SOURCE_REQ.gsr_source, req.source);
+  return out.subarray(0, SIZEOF_GROUP_SOURCE_REQ);
+}
+
+/**
+ * `struct group_filter` {gf_interface u32 @0, gf_group @8, gf_fmode u32 @136, gf_numsrc u32
+ * @140, gf_slist[] @144 (one sockaddr_storage each)}: MCAST_MSFILTER. Returns a new buffer of
+ * exactly {@link groupFilterSize}(sources) bytes, the optlen the kernel checks.
+ */
+export function encodeGroupFilter(req: {
+  ifindex: number;
+  group: McastAddress;
+  mode: "include" | "exclude";
+  sources: readonly McastAddress[];
+}): Uint8Array {
+  const out = new Uint8Array(groupFilterSize(req.sources.length));
+  const v = new DataView(out.buffer);
+  v.setUint32(GROUP_FILTER.gf_interface, req.ifindex, LITTLE_ENDIAN);
+  putSockaddr(v, GROUP_FILTER.gf_group, req.group);
+  const mode = req.mode === "include" ? MCAST_INCLUDE : MCAST_EXCLUDE;
+  v.setUint32(GROUP_FILTER.gf_fmode, mode, LITTLE_ENDIAN);
+  v.setUint32(GROUP_FILTER.gf_numsrc, req.sources.length, LITTLE_ENDIAN);
+  req.sources.forEach((s, i) => putSockaddr(v, groupFilterSize(i), s));
+  return out;
 }
 
 /**

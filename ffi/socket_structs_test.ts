@@ -1,5 +1,8 @@
 import { deepStrictEqual, equal } from "node:assert/strict";
 import {
+  encodeGroupFilter,
+  encodeGroupReq,
+  encodeGroupSourceReq,
   encodeIn6PktinfoCmsg,
   encodeIpMreqn,
   encodeIpv6Mreq,
@@ -10,6 +13,10 @@ import {
   findHopLimit,
   findIn6Pktinfo,
   findPktinfoIfindex,
+  groupFilterSize,
+  SIZEOF_GROUP_FILTER,
+  SIZEOF_GROUP_REQ,
+  SIZEOF_GROUP_SOURCE_REQ,
   SIZEOF_IN6_PKTINFO_CMSG,
   SIZEOF_IP_MREQN,
   SIZEOF_IPV6_MREQ,
@@ -17,7 +24,7 @@ import {
   SIZEOF_SOCKADDR_IN6,
 } from "./socket_structs.ts";
 import { IPPROTO_IPV6, IPV6_HOPOPTS, IPV6_HOPOPTS_RA_BYTES } from "./linux_constants.ts";
-import { GRP, hex, REPORT_CONTROL, UPCALL_CONTROL } from "./kernel_captures.ts";
+import { GRP, hex, REPORT_CONTROL, SRC, UPCALL_CONTROL } from "./kernel_captures.ts";
 
 Deno.test("encodeIpMreqn and encodeSockaddrIn", () => {
   deepStrictEqual(
@@ -181,4 +188,89 @@ Deno.test("encodeIn6PktinfoCmsg: CMSG_SPACE(20) bytes that findIn6Pktinfo reads 
     ),
   );
   deepStrictEqual(findIn6Pktinfo(out, out.length), { ifindex: 7, address });
+});
+
+/** `n` zero bytes, as hex. */
+function zeros(n: number): string {
+  return " 00".repeat(n);
+}
+
+Deno.test("encodeGroupReq: 136 bytes, the interface then a sockaddr_in or sockaddr_in6 at 8", () => {
+  const v4 = encodeGroupReq(new Uint8Array(SIZEOF_GROUP_REQ + 4).fill(0xff), {
+    ifindex: 4,
+    group: 0xef010101,
+  });
+  deepStrictEqual(
+    v4,
+    hex(`
+      04 00 00 00 00 00 00 00  // gr_interface u32 = 4, 4 bytes of padding
+      02 00 00 00 ef 01 01 01  // gr_group: sin_family AF_INET, sin_port 0, sin_addr 239.1.1.1
+      ${zeros(120)}            // the rest of the sockaddr_storage
+    `),
+  );
+  const v6 = encodeGroupReq(new Uint8Array(SIZEOF_GROUP_REQ), { ifindex: 0x102, group: GRP });
+  deepStrictEqual(
+    v6,
+    hex(`
+      02 01 00 00 00 00 00 00  // gr_interface = 0x102
+      0a 00 00 00 00 00 00 00  // sin6_family AF_INET6, sin6_port 0, sin6_flowinfo 0
+      ${[...GRP].map((b) => b.toString(16).padStart(2, "0")).join(" ")} // sin6_addr ff05::1
+      00 00 00 00              // sin6_scope_id 0
+      ${zeros(100)}
+    `),
+  );
+});
+
+Deno.test("encodeGroupSourceReq: 264 bytes, the group at 8 and the source at 136", () => {
+  const req = encodeGroupSourceReq(new Uint8Array(SIZEOF_GROUP_SOURCE_REQ), {
+    ifindex: 3,
+    group: 0xe8010101,
+    source: 0x0a000002,
+  });
+  deepStrictEqual(
+    req,
+    hex(`
+      03 00 00 00 00 00 00 00  // gsr_interface = 3
+      02 00 00 00 e8 01 01 01  // gsr_group: AF_INET, 232.1.1.1
+      ${zeros(120)}
+      02 00 00 00 0a 00 00 02  // gsr_source: AF_INET, 10.0.0.2
+      ${zeros(120)}
+    `),
+  );
+  const v6 = encodeGroupSourceReq(new Uint8Array(SIZEOF_GROUP_SOURCE_REQ), {
+    ifindex: 3,
+    group: GRP,
+    source: SRC,
+  });
+  deepStrictEqual(v6.subarray(136, 136 + 24), new Uint8Array([10, 0, 0, 0, 0, 0, 0, 0, ...SRC]));
+});
+
+Deno.test("encodeGroupFilter: GROUP_FILTER_SIZE(n) bytes, mode and count, then one sockaddr each", () => {
+  equal(groupFilterSize(0), 144);
+  equal(groupFilterSize(1), SIZEOF_GROUP_FILTER);
+  const f = encodeGroupFilter({
+    ifindex: 4,
+    group: 0xef010101,
+    mode: "exclude",
+    sources: [0x0a000009, 0x0a00000a],
+  });
+  deepStrictEqual(
+    f,
+    hex(`
+      04 00 00 00 00 00 00 00  // gf_interface = 4
+      02 00 00 00 ef 01 01 01  // gf_group: AF_INET, 239.1.1.1
+      ${zeros(120)}
+      00 00 00 00              // gf_fmode = MCAST_EXCLUDE
+      02 00 00 00              // gf_numsrc = 2
+      02 00 00 00 0a 00 00 09  // gf_slist[0]: 10.0.0.9
+      ${zeros(120)}
+      02 00 00 00 0a 00 00 0a  // gf_slist[1]: 10.0.0.10
+      ${zeros(120)}
+    `),
+  );
+  const inc = encodeGroupFilter({ ifindex: 4, group: GRP, mode: "include", sources: [SRC] });
+  equal(inc.byteLength, 272);
+  deepStrictEqual(inc.subarray(136, 144), hex("01 00 00 00 01 00 00 00")); // INCLUDE, 1 source
+  deepStrictEqual(inc.subarray(144, 168), new Uint8Array([10, 0, 0, 0, 0, 0, 0, 0, ...SRC]));
+  equal(encodeGroupFilter({ ifindex: 4, group: GRP, mode: "exclude", sources: [] }).length, 144);
 });

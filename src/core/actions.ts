@@ -19,13 +19,14 @@ export interface Oif {
 }
 
 /**
- * A host-side source filter (RFC 3376 section 3.2): INCLUDE lists the sources wanted (at least
- * one: INCLUDE {} is a leave), EXCLUDE those not wanted.
+ * A source filter (RFC 3376 §2, RFC 3810 §2 / RFC 4604): INCLUDE admits only `sources`,
+ * EXCLUDE admits every source but them. EXCLUDE {} is "any source"; the core never asks for
+ * INCLUDE {} (it leaves instead).
  */
 export interface SourceFilter<A> {
-  /** Filter mode. */
+  /** The filter mode. */
   mode: "include" | "exclude";
-  /** The sources. */
+  /** The sources it names, without duplicates. */
   sources: readonly A[];
 }
 
@@ -43,8 +44,8 @@ export type Action<A extends Address = number> =
   | { kind: "addMfc"; source: A; group: A; parent: number; oifs: Oif[] }
   | { kind: "delMfc"; source: A; group: A }
   /**
-   * Join `group` on an upstream interface, or update its source filter in place when it is
-   * joined already (never a leave and a join). No filter: any source (EXCLUDE {}).
+   * Join a group as a host on an interface, with a source filter (none: any source); a join of
+   * a group already joined there changes its filter in place (no leave and join).
    */
   | { kind: "join"; group: A; ifindex: number; name: string; filter?: SourceFilter<A> }
   | { kind: "leave"; group: A; ifindex: number; name: string }

@@ -7,12 +7,12 @@
  * @module
  */
 
-import type { Action, LogLevel } from "../core/actions.ts";
+import type { Action, LogLevel, SourceFilter } from "../core/actions.ts";
 import type { Address, Family } from "../core/family.ts";
 import type { ProxyEvent } from "../core/proxy.ts";
 import { readPacketCounts } from "./kernel_counters.ts";
 import { errnoOrMessageOf } from "../log.ts";
-import type { FamilyPort } from "./sys.ts";
+import type { FamilyPort, JoinOutcome } from "./sys.ts";
 
 /**
  * An interface whose actions may fail without it being news: it vanished, or its VIF could not
@@ -95,8 +95,7 @@ function perform<A extends Address>(
       log("debug", `Removed (${format(a.source)}, ${format(a.group)})`);
       return;
     case "join":
-      port.joinGroup(a.group, a.ifindex);
-      log("debug", `Joined ${format(a.group)} on "${a.name}"`);
+      logJoin(ctx, a, port.joinGroup(a.group, a.ifindex, a.filter));
       return;
     case "leave":
       port.leaveGroup(a.group, a.ifindex);
@@ -115,6 +114,45 @@ function perform<A extends Address>(
       ctx.feedBack({ kind: "mfc-counters", counts: readPacketCounts(ctx, a.entries) });
       return;
   }
+}
+
+/**
+ * The lines of a join: `Joined 232.1.1.1 on "up0": include 10.0.0.2` (a plain join: `Joined
+ * 239.1.1.1 on "up0"`), or for a filter changed in place `Source filter of 239.1.1.1 on "up0":
+ * exclude 10.0.0.9, 10.0.0.10`; and a warning when the kernel took fewer sources than asked.
+ */
+function logJoin<A extends Address>(
+  ctx: ExecutorContext<A>,
+  a: { group: A; name: string; filter?: SourceFilter<A> },
+  outcome: JoinOutcome | undefined,
+): void {
+  const { format } = ctx.family;
+  const group = format(a.group);
+  const filter = describeFilter(ctx.family, a.filter);
+  if (outcome?.change === "updated") {
+    ctx.log("debug", `Source filter of ${group} on "${a.name}": ${filter ?? "any source"}`);
+  } else {
+    ctx.log("debug", `Joined ${group} on "${a.name}"${filter === undefined ? "" : `: ${filter}`}`);
+  }
+  const capped = outcome?.capped;
+  if (capped !== undefined) {
+    ctx.log(
+      "warn",
+      `Source filter of ${group} on "${a.name}" excludes only ${capped.applied} of ` +
+        `${capped.wanted} sources, the most the kernel takes: raise ${capped.sysctl}`,
+    );
+  }
+}
+
+/** `include 10.0.0.2, 10.0.0.3`, `exclude 10.0.0.9`; undefined for any source (EXCLUDE {}). */
+export function describeFilter<A extends Address>(
+  family: Family<A>,
+  filter: SourceFilter<A> | undefined,
+): string | undefined {
+  if (filter === undefined || (filter.mode === "exclude" && filter.sources.length === 0)) {
+    return undefined;
+  }
+  return `${filter.mode} ${filter.sources.map((s) => family.format(s)).join(", ")}`;
 }
 
 /** Whether a failed action concerns an interface known to be gone. */

@@ -56,6 +56,52 @@ const SEND: Action = {
   what: "general query",
 };
 
+Deno.test("executeAction: a join with a source filter hands it to the port and names it", () => {
+  const { sys, ctx, logged } = setup();
+  const ssm = ip("232.1.1.1");
+  const filter = { mode: "include" as const, sources: [S] };
+  executeAction(ctx, { kind: "join", group: ssm, ifindex: 10, name: "up0", filter });
+  executeAction(ctx, JOIN);
+  const exclude = { mode: "exclude" as const, sources: [ip("10.0.0.9"), ip("10.0.0.10")] };
+  executeAction(ctx, { ...JOIN, filter: exclude } as Action);
+  executeAction(ctx, { ...JOIN, filter: { mode: "exclude", sources: [] } } as Action);
+  executeAction(ctx, JOIN);
+  deepStrictEqual(sys.calls, [
+    { op: "joinGroup", group: ssm, ifindex: 10, filter },
+    { op: "joinGroup", group: G, ifindex: 10 },
+    { op: "joinGroup", group: G, ifindex: 10, filter: exclude },
+    { op: "joinGroup", group: G, ifindex: 10, filter: { mode: "exclude", sources: [] } },
+    { op: "joinGroup", group: G, ifindex: 10 },
+  ]);
+  deepStrictEqual(sys.ipv4.filters.get(`${ssm}/10`), filter);
+  deepStrictEqual(logged, [
+    'debug: Joined 232.1.1.1 on "up0": include 10.0.0.2',
+    'debug: Joined 239.1.1.1 on "up0"',
+    'debug: Source filter of 239.1.1.1 on "up0": exclude 10.0.0.9, 10.0.0.10',
+    'debug: Source filter of 239.1.1.1 on "up0": any source',
+    'debug: Joined 239.1.1.1 on "up0"',
+  ]);
+});
+
+Deno.test("executeAction: an EXCLUDE filter the kernel caps is a warning naming the sysctl", () => {
+  const { ctx, logged } = setup();
+  ctx.port = {
+    ...ctx.port,
+    joinGroup: () => ({
+      change: "joined",
+      capped: { applied: 10, wanted: 12, sysctl: "net.ipv4.igmp_max_msf" },
+    }),
+  };
+  const sources = Array.from({ length: 12 }, (_, i) => S + i);
+  executeAction(ctx, { ...JOIN, filter: { mode: "exclude", sources } } as Action);
+  equal(logged.length, 2);
+  equal(
+    logged[1],
+    'warn: Source filter of 239.1.1.1 on "up0" excludes only 10 of 12 sources, the most the ' +
+      "kernel takes: raise net.ipv4.igmp_max_msf",
+  );
+});
+
 Deno.test("executeAction: each action is its kernel call, then a debug line", () => {
   const { sys, ctx, logged } = setup();
   for (const a of [ADD_VIF, JOIN, ADD_MFC, SEND, { kind: "delMfc", source: S, group: G }, LEAVE]) {

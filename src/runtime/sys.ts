@@ -12,6 +12,7 @@
  * @module
  */
 
+import type { SourceFilter } from "../core/actions.ts";
 import type { Address, PacketInput } from "../core/family.ts";
 
 /** An IPv4 address assigned to an interface. */
@@ -104,6 +105,22 @@ export interface VifCount {
   bytesOut: number;
 }
 
+/** What {@link FamilyPort.joinGroup} did. */
+export interface JoinOutcome {
+  /**
+   * "joined": a new membership; "updated": the source filter of a group joined there changed
+   * in place; "unchanged": it was joined with this filter already.
+   */
+  change: "joined" | "updated" | "unchanged";
+  /**
+   * Set when an EXCLUDE filter names more sources than the kernel takes in one socket filter:
+   * only the first `applied` of the `wanted` sources are excluded (more traffic is admitted than
+   * asked, never less). Given once, when the group starts being capped; raising `sysctl` lifts
+   * the cap.
+   */
+  capped?: { applied: number; wanted: number; sysctl: string };
+}
+
 /**
  * Something read from a family's multicast routing socket, in the words the proxy core takes it
  * in: a packet (IGMP: the whole IPv4 packet; MLD: the ICMPv6 message, with what the socket told
@@ -154,10 +171,12 @@ export interface FamilyPort<A extends Address> {
   /**
    * Joins a group as a host on an interface: upstream memberships, and downstream the groups
    * that make Leaves and v3 reports (Dones and MLDv2 reports) reach the routing socket:
-   * 224.0.0.2 and 224.0.0.22 (ff02::2 and ff02::16).
+   * 224.0.0.2 and 224.0.0.22 (ff02::2 and ff02::16). With a source filter (none: any source)
+   * the kernel reports the sources upstream (IGMPv3, MLDv2); joining a group joined already
+   * changes its filter in place, never leaving it in between.
    */
-  joinGroup(group: A, ifindex: number): void;
-  /** Leaves a group joined with `joinGroup`. */
+  joinGroup(group: A, ifindex: number, filter?: SourceFilter<A>): JoinOutcome;
+  /** Leaves a group joined with `joinGroup`, whatever its filter. */
   leaveGroup(group: A, ifindex: number): void;
   /**
    * Sends an IGMP message (no IP header) or an MLD message out of an interface, with TTL (hop

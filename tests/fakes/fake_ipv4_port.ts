@@ -6,8 +6,10 @@
  * @module
  */
 
+import type { SourceFilter } from "../../src/core/actions.ts";
 import type {
   FamilyPort,
+  JoinOutcome,
   MfcSpec,
   Received,
   SgCount,
@@ -25,7 +27,7 @@ export type FakeCall =
   | { op: "delMfc"; source: number; group: number }
   | { op: "sgCount"; source: number; group: number }
   | { op: "vifCount"; vifi: number }
-  | { op: "joinGroup"; group: number; ifindex: number }
+  | { op: "joinGroup"; group: number; ifindex: number; filter?: SourceFilter<number> }
   | { op: "leaveGroup"; group: number; ifindex: number }
   | { op: "sendIgmp"; ifindex: number; source: number; destination: number; igmp: Uint8Array }
   | { op: "watchInterfaces" };
@@ -39,6 +41,28 @@ export class FakeSysError extends Error {
     super(`${op}: ${code}`);
     this.code = code;
   }
+}
+
+/**
+ * A fake port's join: adds `key` to `memberships` and keeps its filter in `filters` (none for
+ * any source), and says whether it was new, changed or the same.
+ */
+export function recordJoin<A>(
+  port: { memberships: Set<string>; filters: Map<string, SourceFilter<A>> },
+  key: string,
+  filter: SourceFilter<A> | undefined,
+): JoinOutcome {
+  const any = filter === undefined || (filter.mode === "exclude" && filter.sources.length === 0);
+  const before = port.filters.get(key);
+  const joined = port.memberships.has(key);
+  port.memberships.add(key);
+  if (any) port.filters.delete(key);
+  else port.filters.set(key, { mode: filter.mode, sources: [...filter.sources] });
+  if (!joined) return { change: "joined" };
+  const same = any ? before === undefined : before !== undefined && before.mode === filter.mode &&
+    before.sources.length === filter.sources.length &&
+    before.sources.every((s) => filter.sources.includes(s));
+  return { change: same ? "unchanged" : "updated" };
 }
 
 /** What a VIF or MIF counts before any traffic. */
@@ -58,6 +82,8 @@ export class FakeIpv4Port implements FamilyPort<number> {
   readonly mfc = new Map<string, MfcSpec>();
   /** Memberships, as `group/ifindex`. */
   readonly memberships = new Set<string>();
+  /** The source filter of each membership with one (none: any source), as `group/ifindex`. */
+  readonly filters = new Map<string, SourceFilter<number>>();
   /** Packet counts by `source/group`, set by tests; entries not listed count 0. */
   readonly packets = new Map<string, number>();
   /** Counters by VIF number, set by tests; a VIF not listed counts 0 everywhere. */
@@ -86,6 +112,7 @@ export class FakeIpv4Port implements FamilyPort<number> {
     this.vifs.clear();
     this.mfc.clear();
     this.memberships.clear();
+    this.filters.clear();
   }
 
   /** Records a VIF. */
@@ -139,17 +166,21 @@ export class FakeIpv4Port implements FamilyPort<number> {
     return this.vifCounts.get(vifi) ?? ZERO_COUNT;
   }
 
-  /** Records a membership (or fails as configured with `joinGroup`). */
-  joinGroup(group: number, ifindex: number): void {
-    this.calls.push({ op: "joinGroup", group, ifindex });
+  /**
+   * Records a membership and its filter (or fails as configured with `joinGroup`); the call is
+   * recorded with `filter` only when one is given.
+   */
+  joinGroup(group: number, ifindex: number, filter?: SourceFilter<number>): JoinOutcome {
+    this.calls.push({ op: "joinGroup", group, ifindex, ...(filter && { filter }) });
     this.maybeFail("joinGroup");
-    this.memberships.add(`${group}/${ifindex}`);
+    return recordJoin(this, `${group}/${ifindex}`, filter);
   }
 
   /** Drops a membership (or fails as configured with `leaveGroup`, dropping it all the same). */
   leaveGroup(group: number, ifindex: number): void {
     this.calls.push({ op: "leaveGroup", group, ifindex });
     this.memberships.delete(`${group}/${ifindex}`);
+    this.filters.delete(`${group}/${ifindex}`);
     this.maybeFail("leaveGroup");
   }
 

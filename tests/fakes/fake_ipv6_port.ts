@@ -5,15 +5,17 @@
  * @module
  */
 
+import type { SourceFilter } from "../../src/core/actions.ts";
 import type {
   FamilyPort,
+  JoinOutcome,
   MfcSpec,
   Received,
   SgCount,
   VifCount,
   VifSpec,
 } from "../../src/runtime/sys.ts";
-import { FakeSysError, ZERO_COUNT } from "./fake_ipv4_port.ts";
+import { FakeSysError, recordJoin, ZERO_COUNT } from "./fake_ipv4_port.ts";
 
 /** A call as recorded by {@link FakeIpv6Port}. */
 export type FakeCall6 =
@@ -24,7 +26,7 @@ export type FakeCall6 =
   | { op: "delMfc"; source: bigint; group: bigint }
   | { op: "sgCount"; source: bigint; group: bigint }
   | { op: "mifCount"; mifi: number }
-  | { op: "joinGroup"; group: bigint; ifindex: number }
+  | { op: "joinGroup"; group: bigint; ifindex: number; filter?: SourceFilter<bigint> }
   | { op: "leaveGroup"; group: bigint; ifindex: number }
   | { op: "sendMld"; ifindex: number; source: bigint; destination: bigint; message: Uint8Array };
 
@@ -50,6 +52,8 @@ export class FakeIpv6Port implements FamilyPort<bigint> {
   readonly mfc = new Map<string, MfcSpec<bigint>>();
   /** Memberships, as `group/ifindex`. */
   readonly memberships = new Set<string>();
+  /** The source filter of each membership with one (none: any source), as `group/ifindex`. */
+  readonly filters = new Map<string, SourceFilter<bigint>>();
   /** Packet counts by `source/group`, set by tests; entries not listed count 0. */
   readonly packets = new Map<string, number>();
   /** Counters by MIF number, set by tests; a MIF not listed counts 0 everywhere. */
@@ -78,6 +82,7 @@ export class FakeIpv6Port implements FamilyPort<bigint> {
     this.mifs.clear();
     this.mfc.clear();
     this.memberships.clear();
+    this.filters.clear();
   }
 
   /** Records a MIF (as `addMif`). */
@@ -125,17 +130,18 @@ export class FakeIpv6Port implements FamilyPort<bigint> {
     return this.mifCounts.get(mifi) ?? ZERO_COUNT;
   }
 
-  /** Records a membership. */
-  joinGroup(group: bigint, ifindex: number): void {
-    this.calls.push({ op: "joinGroup", group, ifindex });
+  /** Records a membership and its filter (the call with `filter` only when one is given). */
+  joinGroup(group: bigint, ifindex: number, filter?: SourceFilter<bigint>): JoinOutcome {
+    this.calls.push({ op: "joinGroup", group, ifindex, ...(filter && { filter }) });
     this.#maybeFail("joinGroup");
-    this.memberships.add(`${group}/${ifindex}`);
+    return recordJoin(this, `${group}/${ifindex}`, filter);
   }
 
   /** Drops a membership. */
   leaveGroup(group: bigint, ifindex: number): void {
     this.calls.push({ op: "leaveGroup", group, ifindex });
     this.memberships.delete(`${group}/${ifindex}`);
+    this.filters.delete(`${group}/${ifindex}`);
   }
 
   /** Records a sent message (as `sendMld`). */
