@@ -272,7 +272,7 @@ Deno.test("Daemon.requestDump: the loop logs the tables with the kernel's counte
     "                       pkts in: 120 (6240 bytes)",
     "                      pkts out: 0 (0 bytes)",
     "   1  dn1        10.1.0.1       10.1.0.0/24       1  downstream querier",
-    "                        groups: 239.1.1.1",
+    "                        groups: 239.1.1.1 EXCLUDE 4m15s IGMPv2",
     "                       pkts in: 0 (0 bytes)",
     "                      pkts out: 118 (6136 bytes)",
     "   2  dn2        10.2.0.1       10.2.0.0/24       1  downstream querier",
