@@ -1,4 +1,4 @@
-// The same engine over MLD: IPv6 addresses as bigints, MLDv1/MLDv2 in, MLDv1 queries out, the
+// The same engine over MLD: IPv6 addresses as bigints, MLDv1/MLDv2 in, MLDv2 queries out, the
 // MLD validation at the door, scopes instead of 224.0.0.0/24, and querier election by the lowest
 // link-local address.
 
@@ -244,4 +244,53 @@ Deno.test("MLD: boundaries are IPv6 prefixes, for joins and for the forwarding o
   deepStrictEqual(describe6(mld(state, { message: v2Join(a6("ff0e::1")) }, 3)), [
     "join ff0e::1 up0",
   ]);
+});
+
+const S2 = a6("2001:db8::3");
+const SSM6 = a6("ff3e::8000:1");
+
+/** An MLDv2 report with one record of `recordType` for `group` naming `sources`. */
+const v2Record = (recordType: 1 | 2 | 3 | 4 | 5 | 6, group: bigint, sources: bigint[]) =>
+  encodeMldV2Report([{
+    recordType,
+    group: bigIntToIPv6(group),
+    sources: sources.map(bigIntToIPv6),
+  }]);
+
+Deno.test("MLDv2 source filtering: ALLOW {S} joins naming S upstream; only S is forwarded", () => {
+  const state = proxy6();
+  const joined = mld(state, { message: v2Record(5, G, [S]) }, 10);
+  const join = joined.find((a) => a.kind === "join" && a.group === G);
+  ok(join?.kind === "join");
+  deepStrictEqual(join.filter, { mode: "include", sources: [S] });
+  deepStrictEqual(
+    describe6(step(state, { kind: "upcall", msgtype: 1, vif: 0, source: S, group: G }, 20)),
+    [
+      "addMfc 2001:db8::2 ff05::1 from 0 to 1",
+    ],
+  );
+  deepStrictEqual(
+    describe6(step(state, { kind: "upcall", msgtype: 1, vif: 0, source: S2, group: G }, 20)),
+    [],
+  );
+  // BLOCK {S}: the querier asks with an MLDv2 address-and-source-specific query.
+  const blocked = mld(state, { message: v2Record(6, G, [S]) }, 1000);
+  const q = blocked.find((a) => a.kind === "sendQuery");
+  ok(q?.kind === "sendQuery");
+  const m = decodeMld(q.message, 0, q.message.length);
+  ok(m.ok && m.value.type === "query");
+  equal(m.value.sources?.length, 1);
+});
+
+Deno.test("MLD SSM range: MLDv1 reports and EXCLUDE records for ff3x::/96 are ignored and counted", () => {
+  const state = proxy6();
+  deepStrictEqual(
+    describe6(mld(state, { message: encodeMldV1Report(bigIntToIPv6(SSM6)) }, 10)),
+    [],
+  );
+  equal(state.counters.drops.get("ssm-older-report"), 1);
+  deepStrictEqual(describe6(mld(state, { message: v2Record(4, SSM6, []) }, 20)), []);
+  equal(state.counters.drops.get("ssm-exclude-record"), 1);
+  const joined = mld(state, { message: v2Record(1, SSM6, [S]) }, 30);
+  deepStrictEqual(describe6(joined), ["join ff3e::8000:1 up0"]);
 });
