@@ -50,6 +50,7 @@ export function applyMembership<A extends Address>(
   timers: ProtocolTimers = vif.timers,
 ): void {
   const before = vif.groups.get(group);
+  const sizeBefore = before?.sources.size ?? 0;
   const step = stepMembership(before, input, {
     now: ctx.now,
     timers,
@@ -58,6 +59,7 @@ export function applyMembership<A extends Address>(
     trace: membershipTrace(ctx, vif, group),
   });
   const { record, effects } = step;
+  ctx.state.membershipSources += (record?.sources.size ?? 0) - sizeBefore;
   if (record === undefined) vif.groups.delete(group);
   else {
     if (before === undefined) vif.groups.set(group, record);
@@ -230,6 +232,7 @@ export function endMembership<A extends Address>(
   vif: VifState<A>,
   group: A,
 ): void {
+  ctx.state.membershipSources -= vif.groups.get(group)?.sources.size ?? 0;
   vif.groups.delete(group);
   dropMember(ctx, vif, group);
 }

@@ -121,6 +121,8 @@ export function createProxy<A extends Address = number>(
     groupTimers: new TimerHeap(),
     groupLimitWarned: -Infinity,
     sourceCount: 0,
+    membershipSources: 0,
+    membershipSourceLimitWarned: -Infinity,
     sourceLimitWarned: -Infinity,
   };
 }
@@ -214,5 +216,6 @@ function stop<A extends Address>(ctx: StepContext<A>): void {
   state.members.clear();
   state.sources.clear();
   state.sourceCount = 0;
+  state.membershipSources = 0;
   state.groupTimers.clear();
 }

@@ -268,3 +268,19 @@ Deno.test("the dump shows each group's mode, sources with timers, and version", 
   // IN {S1, S2} + EX {S2} is EX {} upstream: any source.
   ok(text.includes("joined: 239.1.1.1\n"), text);
 });
+
+Deno.test("records naming sources past the membership source limit are dropped, with one warning", () => {
+  const state = started();
+  const sources = Array.from({ length: 15_000 }, (_, i) => ip("10.100.0.0") + i);
+  let warned = 0;
+  for (let i = 0; i < 5; i++) {
+    const out = v3(state, DN1.ifindex, { type: ALLOW, group: G + i, sources }, 10 + i);
+    warned += out.filter((a) => a.kind === "log" && a.level === "warn").length;
+  }
+  equal(state.membershipSources, 60_000);
+  equal(state.counters.drops.get("membership-source-limit"), 1);
+  equal(warned, 1);
+  // Sources leave the count with their records.
+  step(state, { kind: "interface-down", name: "dn1" }, 100);
+  equal(state.membershipSources, 0);
+});

@@ -17,6 +17,7 @@ import {
   isSsmGroup,
   log,
   MAX_GROUPS,
+  MAX_MEMBERSHIP_SOURCES,
   type StepContext,
   type VifState,
 } from "./state.ts";
@@ -178,6 +179,22 @@ function report<A extends Address>(
       );
     }
     return;
+  }
+  if (input.kind === "record" && input.sources.length > 0 && input.type !== "BLOCK") {
+    if (state.membershipSources + input.sources.length > MAX_MEMBERSHIP_SOURCES) {
+      const where = `${state.family.format(group)} on "${vif.name}"`;
+      drop(ctx, "membership-source-limit", () => `record for ${where}`);
+      if (now - state.membershipSourceLimitWarned >= 60_000) {
+        state.membershipSourceLimitWarned = now;
+        log(
+          ctx,
+          "warn",
+          `The LANs' memberships name ${state.membershipSources} sources, near the most ` +
+            `allowed (${MAX_MEMBERSHIP_SOURCES}): records naming more are ignored (first: ${where})`,
+        );
+      }
+      return;
+    }
   }
   applyMembership(ctx, vif, group, input);
 }

@@ -99,6 +99,13 @@ export const MAX_GROUPS = 16384;
  */
 export const MAX_SOURCES = 65536;
 
+/**
+ * The most sources the LANs' membership records may name at once, all groups and LANs together:
+ * records naming new sources past it are dropped (`membership-source-limit`), so that a LAN
+ * cannot exhaust memory with made-up source lists.
+ */
+export const MAX_MEMBERSHIP_SOURCES = 65536;
+
 /** A VIF and, on downstream interfaces, the router-side state. */
 export interface VifState<A extends Address = number>
   extends ProxyInterface<A>, PlannerVif<A>, QuerierState<A> {
@@ -208,6 +215,10 @@ export interface ProxyState<A extends Address = number> {
   sourceCount: number;
   /** When the source limit was last warned about (-Infinity: never). */
   sourceLimitWarned: number;
+  /** The number of sources the LANs' membership records hold. */
+  membershipSources: number;
+  /** When the membership source limit was last warned about (-Infinity: never). */
+  membershipSourceLimitWarned: number;
 }
 
 /** What the core reacts to. */
@@ -253,6 +264,8 @@ export type ProxyEvent<A extends Address = number> =
  * - `upcall-type-N`: a kernel upcall of a type other than IGMPMSG_NOCACHE.
  * - `source-not-admitted`: data from outside the interface's subnets and `source` lines.
  * - `source-limit`: data of a new (source, group) while the most allowed are known.
+ * - `membership-source-limit`: a record naming sources while the LANs' records hold the most
+ *   allowed ({@link MAX_MEMBERSHIP_SOURCES}).
  * - `report-off-subnet`: a report from an IPv4 source outside the LAN's subnets, other than
  *   0.0.0.0 (RFC 3376 section 9.2).
  * - `ssm-older-report`: an IGMPv1/v2 or MLDv1 report (or Leave, Done) for a group in an SSM range
@@ -273,6 +286,7 @@ export type CoreDropReason =
   | `upcall-type-${number}`
   | "source-not-admitted"
   | "source-limit"
+  | "membership-source-limit"
   | "report-off-subnet"
   | "ssm-older-report"
   | "ssm-exclude-record";
