@@ -35,7 +35,7 @@ export type FilterEvent =
   | "GROUP_TIMER";
 
 /** A set expression over the names A, B, X, Y with `+` (union), `*` (intersection), `-`. */
-type Expr =
+export type Expr =
   | { name: "A" | "B" | "X" | "Y" }
   | { op: "+" | "*" | "-"; left: Expr; right: Expr };
 
@@ -70,8 +70,8 @@ export interface FilterRow {
   text: string;
 }
 
-/** Parses a set expression: names, `+ * -` left to right, parentheses. */
-function parseExpr(text: string): Expr {
+/** Parses a set expression: names, `+ * -` left to right, parentheses. Throws on bad text. */
+export function parseExpr(text: string): Expr {
   let i = 0;
   const primary = (): Expr => {
     const c = text[i++];

@@ -21,6 +21,7 @@ import {
   type FilterMode,
   type FilterRecord,
   type FilterRow,
+  parseExpr,
 } from "./filter_table.ts";
 import { ip, ip6 } from "../proto/testing.ts";
 import { ipv6ToBigInt } from "../proto/addr.ts";
@@ -406,4 +407,21 @@ Deno.test("applyRow: a source that stays keeps its pending query count", () => {
   applyRow(row, g, new Set([1, 2]), { now: 500, gmi: GMI });
   deepStrictEqual(g.sources.get(1), { timer: 500 + GMI, queriesLeft: 1 });
   deepStrictEqual(g.sources.get(2), { timer: 500 + GMI, queriesLeft: 0 });
+});
+
+Deno.test("parseExpr rejects what is not a set expression of the tables", () => {
+  for (const bad of ["A+", "(A", "A B", "", "C", "A+(B", "A)"]) {
+    let threw = false;
+    try {
+      parseExpr(bad);
+    } catch {
+      threw = true;
+    }
+    ok(threw, `"${bad}" is rejected`);
+  }
+  deepStrictEqual(parseExpr("X+(A-Y)"), {
+    op: "+",
+    left: { name: "X" },
+    right: { op: "-", left: { name: "A" }, right: { name: "Y" } },
+  });
 });

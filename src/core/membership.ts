@@ -245,6 +245,11 @@ export function stepMembership<A>(
 /** A version-3 record, translated by the group's compatibility mode (RFC 3376 §7.3.2). */
 function receiveRecord<A>(st: Step<A>, type: RecordType, sources: readonly A[]): void {
   const mode = compatibilityMode(st.g, st.c.now);
+  // In IGMPv1 mode TO_IN records are ignored as Leaves are: IGMPv1 hosts never leave.
+  if (mode === 1 && type === "TO_IN") {
+    st.effects.push({ kind: "ignored", why: "TO_IN records are ignored in v1 mode" });
+    return;
+  }
   if (mode < 3 && type === "BLOCK") {
     st.effects.push({ kind: "ignored", why: `BLOCK records are ignored in v${mode} mode` });
     return;
