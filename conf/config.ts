@@ -60,8 +60,25 @@ export interface Boundary {
   prefix: Prefix;
 }
 
+/** The IGMP versions a LAN can be queried with (`igmp-version`); IGMPv3 by default. */
+export type IgmpVersion = 2 | 3;
+/** The MLD versions a LAN can be queried with (`mld-version`); MLDv2 by default. */
+export type MldVersion = 1 | 2;
+/** The default `igmp-version`. */
+export const DEFAULT_IGMP_VERSION: IgmpVersion = 3;
+/** The default `mld-version`. */
+export const DEFAULT_MLD_VERSION: MldVersion = 2;
+
+/** `igmp-version` and `mld-version` as set at one level; absent: not set there. */
+export interface QueryVersions {
+  /** `igmp-version 2|3`: the IGMP version the proxy queries its LANs with. */
+  igmpVersion?: IgmpVersion;
+  /** `mld-version 1|2`: the MLD version the proxy queries its LANs with. */
+  mldVersion?: MldVersion;
+}
+
 /** One `interface NAME { ... }` block. */
-export interface InterfaceConfig {
+export interface InterfaceConfig extends QueryVersions {
   /** Interface name, e.g. `eth0`. */
   name: string;
   /** `upstream`, `downstream` or `disabled` (the default). */
@@ -83,7 +100,7 @@ export interface InterfaceConfig {
 }
 
 /** A whole parsed configuration. */
-export interface Config {
+export interface Config extends QueryVersions {
   /** Global `ipv4 yes|no` (default yes). */
   ipv4: boolean;
   /** Global `ipv6 yes|no` (default no). */
@@ -99,6 +116,11 @@ export interface Config {
   timers: TimerSettings;
   /** Named scopes (`name NAME PREFIX`), in file order. */
   scopes: Scope[];
+  /**
+   * `ssm-range PREFIX` lines, in file order: the source-specific multicast ranges. A family
+   * with none keeps its default range (232.0.0.0/8; ff3x::/96); giving any replaces it.
+   */
+  ssmRanges: Prefix[];
   /** Interface blocks in file order. */
   interfaces: InterfaceConfig[];
 }
@@ -162,4 +184,25 @@ export function effectiveTimers(
     startupQueryInterval: get("startupQueryInterval") ?? queryInterval / 4,
     startupQueryCount: get("startupQueryCount") ?? robustness,
   };
+}
+
+/**
+ * The IGMP version an interface is queried with: its own `igmp-version` when the block sets
+ * one, else the global one, else {@link DEFAULT_IGMP_VERSION}.
+ */
+export function effectiveIgmpVersion(
+  config: QueryVersions,
+  iface?: QueryVersions,
+): IgmpVersion {
+  return iface?.igmpVersion ?? config.igmpVersion ?? DEFAULT_IGMP_VERSION;
+}
+
+/** The MLD version an interface is queried with; same precedence as IGMP's. */
+export function effectiveMldVersion(config: QueryVersions, iface?: QueryVersions): MldVersion {
+  return iface?.mldVersion ?? config.mldVersion ?? DEFAULT_MLD_VERSION;
+}
+
+/** The `ssm-range` prefixes of one family, in file order; empty: the family's default. */
+export function ssmRangesOf(config: Pick<Config, "ssmRanges">, family: 4 | 6): Prefix[] {
+  return config.ssmRanges.filter((p) => p.family === family);
 }

@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import {
   type Config,
+  effectiveIgmpVersion,
+  effectiveMldVersion,
   effectiveTimers,
   formatDiagnostic,
   interfaceIpv4,
   interfaceIpv6,
+  ssmRangesOf,
 } from "./config.ts";
 import { parseConfig } from "./parser.ts";
 import { DEFAULT_TIMERS } from "../src/core/timers.ts";
@@ -102,4 +105,37 @@ interface em3 {
   // The same blocks with the global statements first give the same answer.
   const first = parseValid("ipv4 no\nipv6 no\ninterface em0 {\n\tipv4 yes\n\tupstream\n}\n");
   assert.equal(interfaceIpv4(first, first.interfaces[0]), true);
+});
+
+Deno.test("effectiveIgmpVersion and effectiveMldVersion: the block's, else the global, else 3 and 2", () => {
+  const config = parseValid(
+    "igmp-version 2\n" +
+      "interface em0 { upstream }\n" +
+      "interface em1 {\n igmp-version 3\n mld-version 1\n downstream\n}\n" +
+      "interface em2 { downstream }\n",
+  );
+  const [, em1, em2] = config.interfaces;
+  assert.deepEqual(
+    [effectiveIgmpVersion(config, em1), effectiveMldVersion(config, em1)],
+    [3, 1],
+  );
+  assert.deepEqual(
+    [effectiveIgmpVersion(config, em2), effectiveMldVersion(config, em2)],
+    [2, 2],
+  );
+  const plain = parseValid("interface em0 { upstream }\ninterface em1 { downstream }\n");
+  assert.deepEqual([effectiveIgmpVersion(plain), effectiveMldVersion(plain)], [3, 2]);
+});
+
+Deno.test("ssmRangesOf: each family's ssm-range lines, in file order", () => {
+  const config = parseValid(
+    "ssm-range 239.232.0.0/16\nssm-range ff3e::/96\nssm-range 232.0.0.0/8\n" +
+      "interface em0 { upstream }\ninterface em1 { downstream }\n",
+  );
+  assert.deepEqual(ssmRangesOf(config, 4).map((p) => `${p.address}/${p.length}`), [
+    "239.232.0.0/16",
+    "232.0.0.0/8",
+  ]);
+  assert.deepEqual(ssmRangesOf(config, 6).map((p) => `${p.address}/${p.length}`), ["ff3e::/96"]);
+  assert.deepEqual(ssmRangesOf({ ssmRanges: [] }, 4), []);
 });

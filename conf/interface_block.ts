@@ -168,6 +168,7 @@ function parseInterfaceStatement(tokens: TokenStream, parsed: ParsedInterface): 
       break;
     case "include":
     case "name":
+    case "ssm-range":
       tokens.error(kw, `"${kw.value}" is only valid at top level`);
       break;
     default:

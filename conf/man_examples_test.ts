@@ -16,7 +16,13 @@
  */
 
 import assert from "node:assert/strict";
-import { effectiveTimers, formatDiagnostic } from "./config.ts";
+import {
+  DEFAULT_IGMP_VERSION,
+  DEFAULT_MLD_VERSION,
+  effectiveTimers,
+  formatDiagnostic,
+} from "./config.ts";
+import { VERSION_KEYWORDS } from "./keywords.ts";
 import { KEYWORDS, tokenize } from "./lexer.ts";
 import { parseConfig, THRESHOLD_MAX, THRESHOLD_MIN } from "./parser.ts";
 import { formatSeconds, type ProtocolTimers, TIMER_KEYWORDS } from "../src/core/timers.ts";
@@ -241,4 +247,19 @@ Deno.test("mcast-proxy.conf(5) gives the parser's threshold range and family def
   assert.equal(defaultOf(itemText("GLOBAL CONFIGURATION", "ipv4") ?? ""), yesNo(parsed.ipv4));
   assert.equal(defaultOf(itemText("GLOBAL CONFIGURATION", "ipv6") ?? ""), yesNo(parsed.ipv6));
   assert.equal(defaultOf(itemText("INTERFACE CONFIGURATION", "upstream") ?? ""), em1.role);
+});
+
+Deno.test("mcast-proxy.conf(5) gives the parser's query versions and their defaults", () => {
+  for (const { keyword, versions } of VERSION_KEYWORDS) {
+    const text = itemText("GLOBAL CONFIGURATION", keyword);
+    assert.ok(text !== undefined, `no global item for ${keyword}`);
+    assert.ok(text.includes(`${versions[0]} or ${versions[1]}`), `${keyword}: ${text}`);
+    const fallback = keyword === "igmp-version" ? DEFAULT_IGMP_VERSION : DEFAULT_MLD_VERSION;
+    assert.equal(defaultOf(text), String(fallback), keyword);
+    assert.ok(
+      itemText("INTERFACE CONFIGURATION", keyword) !== undefined,
+      `no block item for ${keyword}`,
+    );
+  }
+  assert.ok(itemText("GLOBAL CONFIGURATION", "ssm-range") !== undefined, "no item for ssm-range");
 });

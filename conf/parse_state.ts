@@ -6,11 +6,20 @@
  * @module
  */
 
-import type { Boundary, Config, InterfaceConfig, Position, TimerSettings } from "./config.ts";
+import type {
+  Boundary,
+  Config,
+  IgmpVersion,
+  InterfaceConfig,
+  MldVersion,
+  Position,
+  QueryVersions,
+  TimerSettings,
+} from "./config.ts";
 import type { Token } from "./lexer.ts";
-import { findTimer } from "./keywords.ts";
+import { findTimer, findVersionKeyword, type VersionKeyword } from "./keywords.ts";
 import { describe, isValue, type TokenStream, where } from "./token_stream.ts";
-import { parseTimerValue, THRESHOLD_MIN } from "./values.ts";
+import { parseTimerValue, parseVersion, THRESHOLD_MIN } from "./values.ts";
 import type { ProtocolTimers, TimerKeyword } from "../src/core/timers.ts";
 
 /** An interface (all its blocks) with the positions the whole-file checks need. */
@@ -47,7 +56,7 @@ export interface ParseState {
 export function newParseState(tokens: TokenStream): ParseState {
   return {
     tokens,
-    config: { ipv4: true, ipv6: false, timers: {}, scopes: [], interfaces: [] },
+    config: { ipv4: true, ipv6: false, timers: {}, scopes: [], ssmRanges: [], interfaces: [] },
     interfaces: [],
     globalsSeen: new Map(),
     timerAt: new Map(),
@@ -79,6 +88,8 @@ export interface Level {
   families: { ipv4?: boolean; ipv6?: boolean };
   /** What the timers set. */
   timers: TimerSettings;
+  /** What `igmp-version` and `mld-version` set. */
+  versions: QueryVersions;
   /** Where each timer was set. */
   timerAt: Map<keyof ProtocolTimers, Position>;
   /** Where each setting was last given. */
@@ -94,6 +105,7 @@ export function topLevel(state: ParseState): Level {
   return {
     families: state.config,
     timers: state.config.timers,
+    versions: state.config,
     timerAt: state.timerAt,
     seen: state.globalsSeen,
     scope: "",
@@ -106,6 +118,7 @@ export function interfaceLevel(parsed: ParsedInterface): Level {
   return {
     families: parsed.config,
     timers: parsed.config.timers,
+    versions: parsed.config,
     timerAt: parsed.timerAt,
     seen: parsed.seen,
     scope: ` in interface "${parsed.config.name}"`,
@@ -138,16 +151,34 @@ export function parseYesNo(tokens: TokenStream, kw: Token): boolean | undefined 
 }
 
 /**
- * Parses the rest of a statement valid at both levels — `ipv4`/`ipv6` or a timer — whose
- * keyword `kw` has been read, and records it at `level`. Returns `false`, having read nothing
- * more, when `kw` starts no such statement.
+ * Parses the rest of a statement valid at both levels — `ipv4`/`ipv6`, a timer,
+ * `igmp-version` or `mld-version` — whose keyword `kw` has been read, and records it at
+ * `level`. Returns `false`, having read nothing more, when `kw` starts no such statement.
  */
 export function parseCommonSetting(tokens: TokenStream, at: { level: Level; kw: Token }): boolean {
   const timer = findTimer(at.kw.value);
+  const version = findVersionKeyword(at.kw.value);
   if (timer !== undefined) parseTimerSetting(tokens, { ...at, timer });
+  else if (version !== undefined) parseVersionSetting(tokens, { ...at, version });
   else if (at.kw.value === "ipv4" || at.kw.value === "ipv6") parseFamilySetting(tokens, at);
   else return false;
   return true;
+}
+
+/** `igmp-version 2|3` or `mld-version 1|2`: the version the LANs are queried with. */
+function parseVersionSetting(
+  tokens: TokenStream,
+  at: { level: Level; kw: Token; version: VersionKeyword },
+): void {
+  const { level, kw, version } = at;
+  const t = tokens.expectValue("a version number", kw.value);
+  const value = t === undefined ? undefined : tokens.take(t, parseVersion(t.value, version));
+  if (value === undefined) return tokens.skipStatement(level.inBlock);
+  noteSeen(tokens, at);
+  // parseVersion returned one of the keyword's versions.
+  if (version.field === "igmpVersion") level.versions.igmpVersion = value as IgmpVersion;
+  else level.versions.mldVersion = value as MldVersion;
+  tokens.endStatement(level.inBlock);
 }
 
 function parseFamilySetting(tokens: TokenStream, at: { level: Level; kw: Token }): void {

@@ -66,6 +66,7 @@ Deno.test("parseCommonSetting skips the rest of a statement whose value is wrong
     ipv6: false,
     timers: {},
     scopes: [],
+    ssmRanges: [],
     interfaces: [],
   });
   assert.equal(state.globalsSeen.size, 0, "a refused setting is not a first setting");

@@ -10,18 +10,21 @@
  *           | ("ipv4" | "ipv6") ("yes" | "no")
  *           | "user" NAME                              the unprivileged user to run as
  *           | "chroot" PATH                            the jail (absolute)
- *           | timer
+ *           | timer | version
  *           | "name" NAME PREFIX                       an administrative scope (multicast range)
+ *           | "ssm-range" PREFIX                       IPv4 or IPv6 multicast, repeatable
  *           | "interface" NAME { NEWLINE } "{" { [ ifstmt ] (NEWLINE | before "}") } "}"
  * ifstmt    = ("ipv4" | "ipv6") ("yes" | "no")
  *           | "threshold" NUMBER                       1-255
  *           | "source" ADDRESS "/" PREFIX              IPv4 or IPv6, repeatable
  *           | "boundary" (NAME | PREFIX)               repeatable
- *           | timer
+ *           | timer | version
  *           | "upstream" | "downstream" | "disabled"
  * timer     = ("robustness" | "last-member-query-count" | "startup-query-count") NUMBER
  *           | ("query-interval" | "query-response-interval" | "last-member-query-interval"
  *              | "startup-query-interval") SECONDS     one decimal at most
+ * version   = "igmp-version" ("2" | "3")               the version LANs are queried with
+ *           | "mld-version" ("1" | "2")
  * ```
  *
  * An interface may have several blocks: they are merged in file order, and giving it two roles
@@ -58,6 +61,7 @@ import {
   checkScopeName,
   checkUserName,
   parsePrefix,
+  samePrefix,
 } from "./values.ts";
 
 export { editDistance } from "./suggest.ts";
@@ -213,6 +217,8 @@ function parseTopStatement(p: Parse): void {
       return parseInclude(p, kw);
     case "name":
       return parseScope(p, kw);
+    case "ssm-range":
+      return parseSsmRange(p);
     default:
       if (INTERFACE_KEYWORDS.includes(kw.value)) {
         tokens.error(kw, `"${kw.value}" is only valid inside an interface block`);
@@ -303,5 +309,27 @@ function parseScope(p: Parse, kw: Token): void {
     ok = false;
   }
   if (ok) p.config.scopes.push({ name, prefix, position: kw.position });
+  tokens.endStatement(false);
+}
+
+/**
+ * `ssm-range PREFIX`: a source-specific multicast range, IPv4 or IPv6. It must be a multicast
+ * range; one listed twice is a warning.
+ */
+function parseSsmRange(p: Parse): void {
+  const { tokens } = p;
+  const t = tokens.expectValue("a multicast PREFIX", "ssm-range");
+  const prefix = t === undefined ? undefined : tokens.take(t, parsePrefix(t.value, "ssm-range"));
+  if (t === undefined || prefix === undefined) return tokens.skipStatement(false);
+  const notMulticast = checkMulticastRange(prefix, t.value);
+  if (notMulticast !== undefined) {
+    tokens.error(t, `ssm-range ${notMulticast}`);
+    return tokens.skipStatement(false);
+  }
+  if (p.config.ssmRanges.some((r) => samePrefix(r, prefix))) {
+    tokens.warn(t.position, `ssm-range "${prefix.address}/${prefix.length}" is listed twice`);
+  } else {
+    p.config.ssmRanges.push(prefix);
+  }
   tokens.endStatement(false);
 }

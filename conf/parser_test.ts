@@ -17,6 +17,7 @@ interface em1 { downstream }
     ipv6: false,
     timers: {},
     scopes: [],
+    ssmRanges: [],
     interfaces: [
       {
         name: "em0",
@@ -75,6 +76,7 @@ interface em1 {
     ipv6: true,
     timers: {},
     scopes: [],
+    ssmRanges: [],
     interfaces: [
       {
         name: "em0",

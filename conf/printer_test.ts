@@ -52,7 +52,7 @@ interface em1 {
 
 Deno.test("printConfig prints only the globals of a configuration without interfaces", () => {
   assert.equal(
-    printConfig({ ipv4: false, ipv6: true, timers: {}, scopes: [], interfaces: [] }),
+    printConfig({ ipv4: false, ipv6: true, timers: {}, scopes: [], ssmRanges: [], interfaces: [] }),
     "ipv4 no\nipv6 yes\n",
   );
 });
@@ -63,6 +63,7 @@ Deno.test("printConfig orders statements and leaves out defaults", () => {
     ipv6: true,
     timers: {},
     scopes: [],
+    ssmRanges: [],
     interfaces: [
       {
         name: "eth0",
@@ -116,6 +117,7 @@ Deno.test("printConfig quotes names that are not plain words", () => {
     ipv6: false,
     timers: {},
     scopes: [],
+    ssmRanges: [],
     interfaces: [
       {
         name: "upstream",
@@ -199,6 +201,7 @@ Deno.test("stripPositions removes positions and nothing else", () => {
     ipv6: false,
     timers: {},
     scopes: [],
+    ssmRanges: [],
     interfaces: [{
       name: "em0",
       role: "upstream",
@@ -215,6 +218,7 @@ Deno.test("stripPositions removes positions and nothing else", () => {
     ipv6: false,
     timers: {},
     scopes: [],
+    ssmRanges: [],
     interfaces: [{
       name: "em0",
       role: "upstream",

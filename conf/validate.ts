@@ -1,12 +1,14 @@
 /**
  * The checks that need the whole file, run once every statement has been read: named
  * boundaries resolved against the scopes (which may be defined after their use), one upstream
- * interface, the timers' RFC constraint, and at least one address family in use.
+ * interface, the timers' RFC constraint, query versions where they have no effect, and at
+ * least one address family in use.
  *
  * @module
  */
 
 import { type Boundary, effectiveTimers, type Position, type Scope } from "./config.ts";
+import { VERSION_KEYWORDS } from "./keywords.ts";
 import type { ParsedInterface, ParseState } from "./parse_state.ts";
 import { closest } from "./suggest.ts";
 import { where } from "./token_stream.ts";
@@ -21,6 +23,7 @@ export function validateConfig(state: ParseState): void {
   resolveBoundaries(state);
   checkUpstream(state);
   checkTimers(state);
+  checkUpstreamVersions(state);
   checkFamilies(state);
 }
 
@@ -151,6 +154,22 @@ function checkResponseInterval(state: ParseState, parsed: ParsedInterface | unde
 /** Where a timer value comes from, for messages. */
 function origin(keyword: string, at: Position | undefined): string {
   return at === undefined ? `the default ${keyword}` : `${keyword} at ${where(at)}`;
+}
+
+/** Warns about `igmp-version` and `mld-version` in an upstream block, where nothing queries. */
+function checkUpstreamVersions(state: ParseState): void {
+  for (const parsed of state.interfaces) {
+    if (parsed.config.role !== "upstream") continue;
+    for (const { keyword } of VERSION_KEYWORDS) {
+      const at = parsed.seen.get(keyword);
+      if (at === undefined) continue;
+      state.tokens.warn(
+        at,
+        `${keyword} has no effect on upstream interface "${parsed.config.name}" (the proxy ` +
+          "does not query there; the kernel answers the upstream querier in its version)",
+      );
+    }
+  }
 }
 
 /** Warns when no interface in use has IPv4 or IPv6 on. */

@@ -67,6 +67,26 @@ export function parseInteger(text: string, range: IntegerRange): ValueResult<num
 }
 
 /**
+ * Reads the version after `igmp-version` or `mld-version`: one of `versions`.
+ *
+ * @example
+ * ```ts
+ * parseVersion("2", { keyword: "igmp-version", versions: [2, 3] }); // { ok: true, value: 2 }
+ * parseVersion("1", { keyword: "igmp-version", versions: [2, 3] }).ok; // false: "is not 2 or 3"
+ * ```
+ */
+export function parseVersion(
+  text: string,
+  of: { keyword: string; versions: readonly number[] },
+): ValueResult<number> {
+  if (!/^[0-9]+$/.test(text)) return fail(`${of.keyword} "${text}" is not a number`);
+  const n = Number(text);
+  if (of.versions.includes(n)) return { ok: true, value: n };
+  const list = of.versions.slice(0, -1).join(", ") + ` or ${of.versions.at(-1)}`;
+  return fail(`${of.keyword} "${text}" is not ${list}`);
+}
+
+/**
  * Reads seconds with at most one decimal (`0.5`, `125`, `2.50`) into milliseconds, in the
  * timer's range.
  */

@@ -11,6 +11,7 @@ import {
   parsePrefix,
   parseSeconds,
   parseTimerValue,
+  parseVersion,
   samePrefix,
 } from "./values.ts";
 import { messages, parse, parseValid, UP } from "./testing.ts";
@@ -320,4 +321,28 @@ Deno.test("parseConfig accepts prefix lengths 0 and the full length", () => {
     "::/0",
     "fe80::1/128",
   ]);
+});
+
+Deno.test("parseVersion: one of the keyword's versions, else a message naming them", () => {
+  const igmp = { keyword: "igmp-version", versions: [2, 3] };
+  assert.deepEqual(parseVersion("2", igmp), { ok: true, value: 2 });
+  assert.deepEqual(parseVersion("3", igmp), { ok: true, value: 3 });
+  assert.deepEqual(parseVersion("1", igmp), {
+    ok: false,
+    errors: ['igmp-version "1" is not 2 or 3'],
+  });
+  assert.deepEqual(parseVersion("03", igmp), { ok: true, value: 3 });
+  assert.deepEqual(parseVersion("v3", igmp), {
+    ok: false,
+    errors: ['igmp-version "v3" is not a number'],
+  });
+  assert.deepEqual(parseVersion("-2", igmp), {
+    ok: false,
+    errors: ['igmp-version "-2" is not a number'],
+  });
+  const three = { keyword: "x-version", versions: [1, 2, 3] };
+  assert.deepEqual(parseVersion("4", three), {
+    ok: false,
+    errors: ['x-version "4" is not 1, 2 or 3'],
+  });
 });

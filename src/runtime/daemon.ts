@@ -15,7 +15,13 @@ import type { Address } from "../core/family.ts";
 import type { ProxyState } from "../core/proxy.ts";
 import type { Logger } from "../log.ts";
 import { InterfaceWatch } from "./interface_watch.ts";
-import { type ConfiguredFamilies, configuredFamilies, IPV4, IPV6 } from "./interfaces.ts";
+import {
+  type ConfiguredFamilies,
+  configuredFamilies,
+  configuredSsmRanges,
+  IPV4,
+  IPV6,
+} from "./interfaces.ts";
 import { Plane } from "./plane.ts";
 import { applyReload } from "./reload.ts";
 import { explainMrtInit, resolveConfigured, type ResolvedInterfaces } from "./startup.ts";
@@ -142,15 +148,27 @@ export class Daemon {
 
   /** A plane for each family proxied, over its family's port of the OS layer. */
   #createPlanes(configured: ConfiguredFamilies, resolved: ResolvedInterfaces): void {
-    const { sys, log } = this.#opts;
+    const { sys, log, config } = this.#opts;
     const now = this.#now;
     if (resolved.ipv4 !== undefined) {
-      const port = sys.ipv4;
-      this.#ipv4 = new Plane({ spec: IPV4, port, configured: configured.ipv4!, log, now });
+      this.#ipv4 = new Plane({
+        spec: IPV4,
+        port: sys.ipv4,
+        configured: configured.ipv4!,
+        ssmRanges: configuredSsmRanges(IPV4, config),
+        log,
+        now,
+      });
     }
     if (resolved.ipv6 !== undefined) {
-      const port = sys.ipv6;
-      this.#ipv6 = new Plane({ spec: IPV6, port, configured: configured.ipv6!, log, now });
+      this.#ipv6 = new Plane({
+        spec: IPV6,
+        port: sys.ipv6,
+        configured: configured.ipv6!,
+        ssmRanges: configuredSsmRanges(IPV6, config),
+        log,
+        now,
+      });
     }
   }
 

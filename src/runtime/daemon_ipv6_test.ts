@@ -17,7 +17,14 @@ function iface(name: string, role: InterfaceConfig["role"]): InterfaceConfig {
 const IFACES = [iface("up0", "upstream"), iface("dn1", "downstream"), iface("dn2", "downstream")];
 
 /** `ipv6 yes` beside the default `ipv4 yes`. */
-const BOTH: Config = { ipv4: true, ipv6: true, timers: {}, scopes: [], interfaces: IFACES };
+const BOTH: Config = {
+  ipv4: true,
+  ipv6: true,
+  timers: {},
+  scopes: [],
+  ssmRanges: [],
+  interfaces: IFACES,
+};
 
 const SYSTEM = [sysIf("up0", 10, 0), sysIf("dn1", 11, 1), sysIf("dn2", 12, 2)];
 
@@ -162,6 +169,30 @@ Deno.test("resolveInterfaces: IPv6 uses the link-local address; shared warnings 
     'IPv6: Interface "dn1" has no IPv6 link-local address: waiting for one',
     'IPv6: No downstream interface yet: nothing is forwarded until one of "dn1", "dn2" is usable',
   ]);
+});
+
+Deno.test("Daemon: each LAN is queried in its configured version; the SSM ranges reach each core", () => {
+  const config: Config = {
+    ...BOTH,
+    mldVersion: 1,
+    ssmRanges: [{ family: 6, address: "ff3e::", length: 96 }],
+    interfaces: [
+      IFACES[0],
+      { ...IFACES[1], igmpVersion: 2 },
+      { ...IFACES[2], mldVersion: 2 },
+    ],
+  };
+  const { sys, daemon } = setup(config);
+  daemon.start();
+  const igmp = sys.calls.flatMap((c) => c.op === "sendIgmp" ? [[c.ifindex, c.igmp.length]] : []);
+  deepStrictEqual(igmp, [[11, 8], [12, 12]], "IGMPv2 on dn1, IGMPv3 (the default) on dn2");
+  const mld = sys.ipv6.calls.flatMap((c) =>
+    c.op === "sendMld" ? [[c.ifindex, c.message.length]] : []
+  );
+  deepStrictEqual(mld, [[11, 24], [12, 28]], "MLDv1 (the global setting) on dn1, MLDv2 on dn2");
+  equal(daemon.state?.options.ssmRanges, undefined, "IPv4 keeps its default");
+  deepStrictEqual(daemon.state6?.options.ssmRanges, [{ address: b6("ff3e::"), prefixLength: 96 }]);
+  daemon.stop();
 });
 
 Deno.test("Daemon: IPv6 beside IPv4: MIFs, MLD queries, a report joins upstream, an upcall forwards, stop cleans", async () => {

@@ -30,7 +30,7 @@ function iface(
 }
 
 function config(...interfaces: InterfaceConfig[]): Config {
-  return { ipv4: true, ipv6: false, timers: {}, scopes: [], interfaces };
+  return { ipv4: true, ipv6: false, timers: {}, scopes: [], ssmRanges: [], interfaces };
 }
 
 const UP = iface("up0", "upstream");
@@ -193,6 +193,23 @@ Deno.test("reload: a family off at start, a new user or jail, wait for the next 
   ]);
   ok(messages(out, "info").includes('Reloaded the configuration: upstream "up0", 1 downstream'));
   deepStrictEqual(changes(t.kernelCallsSince()), []);
+  await t.stop();
+});
+
+Deno.test("reload: new SSM ranges wait for the next start; the core keeps the ranges it has", async () => {
+  const t = await streaming();
+  const next = {
+    ...config(UP, DN1),
+    ssmRanges: [{ family: 4 as const, address: "239.232.0.0", length: 16 }],
+  };
+  const out = await t.reload(next);
+  deepStrictEqual(messages(out, "warn"), [
+    "New SSM ranges (ssm-range) take effect at the next start only",
+  ]);
+  deepStrictEqual(changes(t.kernelCallsSince()), []);
+  equal(t.daemon.state?.options.ssmRanges, undefined);
+  // The same ranges again: nothing to say.
+  deepStrictEqual(messages(await t.reload(next), "warn"), []);
   await t.stop();
 });
 

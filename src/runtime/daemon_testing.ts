@@ -28,6 +28,7 @@ export const CONFIG: Config = {
   ipv6: false,
   timers: {},
   scopes: [],
+  ssmRanges: [],
   interfaces: [iface("up0", "upstream"), iface("dn1", "downstream"), iface("dn2", "downstream")],
 };
 

@@ -10,7 +10,14 @@
  */
 
 import type { Config, InterfaceConfig, Prefix } from "../../conf/config.ts";
-import { effectiveTimers, interfaceIpv4, interfaceIpv6 } from "../../conf/config.ts";
+import {
+  effectiveIgmpVersion,
+  effectiveMldVersion,
+  effectiveTimers,
+  interfaceIpv4,
+  interfaceIpv6,
+  ssmRangesOf,
+} from "../../conf/config.ts";
 import type { Address, Family, Subnet } from "../core/family.ts";
 import { IGMP_FAMILY } from "../core/igmp_family.ts";
 import { MLD_FAMILY } from "../core/mld_family.ts";
@@ -76,6 +83,13 @@ export interface FamilySpec<A extends Address> {
   readonly family: Family<A>;
   /** Whether the family is on for an interface (the interface's setting, else the global one). */
   enabled(config: Config, ic: InterfaceConfig): boolean;
+  /**
+   * The version an interface's LAN is queried with, in the core family's numbering: its
+   * `igmp-version` (`mld-version`), else the global one, else the latest.
+   */
+  queryVersion(config: Config, ic: InterfaceConfig): number;
+  /** The family's IP version, as configured prefixes say it. */
+  readonly ipVersion: 4 | 6;
   /** A configured prefix of this family as the core holds it; `undefined` for the other family. */
   toSubnet(prefix: Prefix): Subnet<A> | undefined;
   /** The address queries go out from and the interface's prefixes; `undefined` if it has none. */
@@ -90,6 +104,8 @@ export const IPV4: FamilySpec<number> = {
   logPrefix: "",
   family: IGMP_FAMILY,
   enabled: interfaceIpv4,
+  queryVersion: effectiveIgmpVersion,
+  ipVersion: 4,
   toSubnet(p) {
     if (p.family !== 4) return undefined;
     const address = parseIPv4(p.address);
@@ -111,6 +127,8 @@ export const IPV6: FamilySpec<bigint> = {
   logPrefix: "IPv6: ",
   family: MLD_FAMILY,
   enabled: interfaceIpv6,
+  queryVersion: effectiveMldVersion,
+  ipVersion: 6,
   toSubnet(p) {
     if (p.family !== 6) return undefined;
     const address = parseIPv6(p.address);
@@ -149,7 +167,7 @@ function toSubnets<A extends Address>(
   field: "sources" | "boundaries",
 ): Subnet<A>[] {
   const prefixes: Prefix[] = field === "sources" ? ic.sources : ic.boundaries.map((b) => b.prefix);
-  return prefixes.filter((p) => p.family === (spec.name === "IPv4" ? 4 : 6)).map((p) => {
+  return prefixes.filter((p) => p.family === spec.ipVersion).map((p) => {
     const subnet = spec.toSubnet(p);
     if (subnet === undefined) {
       throw new StartupError(`Interface "${ic.name}": bad address "${p.address}" in ${field}`);
@@ -172,8 +190,25 @@ function familyInterfaces<A extends Address>(
     threshold: ic.threshold,
     timers: effectiveTimers(config, ic),
     boundaries: toSubnets(spec, ic, "boundaries"),
-    queryVersion: spec.family.latestVersion,
+    queryVersion: spec.queryVersion(config, ic),
   }));
+}
+
+/**
+ * The family's `ssm-range` prefixes as the core holds them, in file order; `undefined` when
+ * the file gives none of the family, which keeps the family's default (232.0.0.0/8; ff3x::/96).
+ */
+export function configuredSsmRanges<A extends Address>(
+  spec: FamilySpec<A>,
+  config: Pick<Config, "ssmRanges">,
+): Subnet<A>[] | undefined {
+  const prefixes = ssmRangesOf(config, spec.ipVersion);
+  if (prefixes.length === 0) return undefined;
+  return prefixes.map((p) => {
+    const subnet = spec.toSubnet(p);
+    if (subnet === undefined) throw new StartupError(`Bad address "${p.address}" in ssm-range`);
+    return subnet;
+  });
 }
 
 /**

@@ -8,6 +8,7 @@ import { ip } from "../proto/testing.ts";
 import {
   configuredFamilies,
   type ConfiguredInterface,
+  configuredSsmRanges,
   describeChange,
   type InterfaceProblem,
   IPV4,
@@ -245,6 +246,7 @@ const CONFIG: Config = {
   ipv6: false,
   timers: {},
   scopes: [],
+  ssmRanges: [],
   interfaces: [iface("up0", "upstream"), iface("dn1", "downstream")],
 };
 
@@ -291,6 +293,47 @@ Deno.test("configuredFamilies: a source that is not an address is a startup erro
       err instanceof StartupError &&
       err.message === 'Interface "dn1": bad address "10.0.0.300" in sources',
   );
+});
+
+Deno.test("configuredFamilies: each LAN's query version, its own, else the global, else the latest", () => {
+  const { ipv4, ipv6 } = configuredFamilies({
+    ...CONFIG,
+    ipv6: true,
+    igmpVersion: 2,
+    interfaces: [
+      iface("up0", "upstream"),
+      iface("dn1", "downstream"),
+      { ...iface("dn2", "downstream"), igmpVersion: 3, mldVersion: 1 },
+    ],
+  });
+  deepStrictEqual(ipv4?.map((i) => [i.name, i.queryVersion]), [["up0", 2], ["dn1", 2], [
+    "dn2",
+    3,
+  ]]);
+  deepStrictEqual(ipv6?.map((i) => [i.name, i.queryVersion]), [["up0", 2], ["dn1", 2], [
+    "dn2",
+    1,
+  ]]);
+  const plain = configuredFamilies({ ...CONFIG, ipv6: true });
+  deepStrictEqual(plain.ipv4?.map((i) => i.queryVersion), [3, 3], "IGMPv3 by default");
+  deepStrictEqual(plain.ipv6?.map((i) => i.queryVersion), [2, 2], "MLDv2 by default");
+});
+
+Deno.test("configuredSsmRanges: each family its own prefixes; none given keeps its default", () => {
+  const ssmRanges = [
+    { family: 4 as const, address: "232.0.0.0", length: 8 },
+    { family: 6 as const, address: "ff3e::", length: 96 },
+    { family: 4 as const, address: "239.232.0.0", length: 16 },
+  ];
+  deepStrictEqual(configuredSsmRanges(IPV4, { ssmRanges }), [
+    { address: ip("232.0.0.0"), prefixLength: 8 },
+    { address: ip("239.232.0.0"), prefixLength: 16 },
+  ]);
+  deepStrictEqual(configuredSsmRanges(IPV6, { ssmRanges }), [
+    { address: 0xff3en << 112n, prefixLength: 96 },
+  ]);
+  equal(configuredSsmRanges(IPV4, { ssmRanges: ssmRanges.slice(1, 2) }), undefined);
+  equal(configuredSsmRanges(IPV6, { ssmRanges: [] }), undefined);
 });
 
 Deno.test("StartupError: a named error with the message alone", () => {

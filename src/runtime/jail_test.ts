@@ -3,7 +3,14 @@ import type { Config } from "../../conf/config.ts";
 import { type JailLookups, type JailStat, planJail } from "./jail.ts";
 import { StartupError } from "./interfaces.ts";
 
-const CONFIG: Config = { ipv4: true, ipv6: false, timers: {}, scopes: [], interfaces: [] };
+const CONFIG: Config = {
+  ipv4: true,
+  ipv6: false,
+  timers: {},
+  scopes: [],
+  ssmRanges: [],
+  interfaces: [],
+};
 const EMPTY: JailStat = { isDirectory: true, uid: 0, mode: 0o40755 };
 
 function lookups(

@@ -12,7 +12,7 @@
 
 import type { Action } from "../core/actions.ts";
 import { describeDump } from "../core/dump.ts";
-import type { Address } from "../core/family.ts";
+import type { Address, Subnet } from "../core/family.ts";
 import {
   createProxy,
   nextDeadline,
@@ -52,6 +52,11 @@ export interface PlaneOptions<A extends Address> {
   port: FamilyPort<A>;
   /** Its configured interfaces (a reload replaces them, see {@link Plane.reconfigure}). */
   configured: ConfiguredInterface<A>[];
+  /**
+   * The SSM ranges the core holds to INCLUDE state; `undefined`: the family's default. Fixed
+   * at start: a reload does not change them.
+   */
+  ssmRanges?: Subnet<A>[];
   /** Where logs go (the plane puts the family's prefix before each line). */
   log: Logger;
   /** Monotonic clock in ms. */
@@ -120,8 +125,13 @@ export class Plane<A extends Address> {
    * now is a {@link StartupError}. The kernel table must be held already.
    */
   start(interfaces: ProxyInterface<A>[], now: number): void {
-    const { spec, log } = this.#opts;
-    const state = createProxy<A>({ interfaces, family: spec.family, debug: log.debugEnabled });
+    const { spec, log, ssmRanges } = this.#opts;
+    const state = createProxy<A>({
+      interfaces,
+      family: spec.family,
+      debug: log.debugEnabled,
+      ...(ssmRanges === undefined ? {} : { ssmRanges }),
+    });
     this.#state = state;
     for (const a of step(state, { kind: "start" }, now)) {
       if (a.kind !== "addVif") {

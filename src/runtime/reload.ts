@@ -1,8 +1,9 @@
 /**
  * A reloaded configuration (SIGHUP) applied to the running planes: what it changes of the
- * interfaces goes to each family's plane (see {@link Plane.reconfigure}); what it cannot change
- * while running (a family not proxied at start, the user, the jail) is a warning; a
- * configuration the daemon could not start with is refused whole.
+ * interfaces goes to each family's plane (see {@link Plane.reconfigure}), a LAN's query version
+ * among them; what it cannot change while running (a family not proxied at start, the user, the
+ * jail, the SSM ranges) is a warning; a configuration the daemon could not start with is
+ * refused whole.
  *
  * @module
  */
@@ -56,6 +57,9 @@ export function applyReload(opts: ReloadOptions): boolean {
     (config.user ?? "") !== (running.user ?? "") || (config.chroot ?? "") !== (running.chroot ?? "")
   ) {
     log.warn("A new user or chroot takes effect at the next start only");
+  }
+  if (describeSsmRanges(config) !== describeSsmRanges(running)) {
+    log.warn("New SSM ranges (ssm-range) take effect at the next start only");
   }
   const now = opts.now();
   // A warning the IPv6 side shares with the IPv4 side is given once.
@@ -117,4 +121,10 @@ function reconfigureFamily<A extends Address>(
     ctx.given.add(w);
     ctx.log.warn(spec.logPrefix + w);
   }
+}
+
+/** The `ssm-range` lines of a configuration, for comparing and logging. */
+function describeSsmRanges(config: Pick<Config, "ssmRanges">): string {
+  if (config.ssmRanges.length === 0) return "the default ranges";
+  return config.ssmRanges.map((p) => `${p.address}/${p.length}`).join(", ");
 }
