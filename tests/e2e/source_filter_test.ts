@@ -298,12 +298,26 @@ Deno.test({
     const g2 = cap.records(G2);
     ok(!g2.includes("to_in {}") && !g2.includes("block {}"), g2.join("; "));
 
+    // 21 SSM groups of one source: past igmp_max_memberships (20) per socket, a second socket.
+    const ssm = v4s("232.2.0.", 21);
+    const fds = new Set<number>();
+    for (const g of ssm) {
+      r = await agent.send({
+        op: "join",
+        group: g,
+        filter: { mode: "include", sources: [many[0]] },
+      });
+      fds.add(r.slots![0][0]);
+    }
+    ok(fds.size >= 2, `sockets: ${[...fds]}`);
+    for (const g of ssm) deepStrictEqual(await mcfilter(link.a, g), [`${many[0]} 1 0`]);
+
     // Leave one, close the rest: nothing of ours stays.
     await agent.send({ op: "leave", group: G1 });
     deepStrictEqual(await mcfilter(link.a, G1), []);
     equal(await igmpUsers(link.a, G1), 0);
     await agent.send({ op: "close" });
-    for (const g of [G2, G3]) {
+    for (const g of [G2, G3, ...ssm]) {
       deepStrictEqual(await mcfilter(link.a, g), []);
       equal(await igmpUsers(link.a, g), 0);
     }
