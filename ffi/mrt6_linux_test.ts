@@ -127,7 +127,7 @@ Deno.test("LinuxMrt6: MIFs and cache entries from bigints to mif6ctl, mifi_t and
   ]);
 });
 
-Deno.test("LinuxMrt6.vifCount and joinGroup: SIOCGETMIFCNT_IN6, an ipv6_mreq on a pool socket", () => {
+Deno.test("LinuxMrt6.vifCount and joinGroup: SIOCGETMIFCNT_IN6, a group_req on a pool socket", () => {
   const { fake, mrt } = opened();
   fake.on("ioctl", (_fd: number, _request: bigint, req: Uint8Array) => {
     new DataView(req.buffer, req.byteOffset).setBigUint64(8, 100n, true); // icount
