@@ -300,6 +300,13 @@ for (const fam of [IPV4, IPV6]) {
               ms <= SSM_LAST_MEMBER_QUERY_TIME_MS + MARGIN_MS,
               `S1 stopped ${ms.toFixed(0)} ms after the leave`,
             );
+            // And it stays off: LAN 2's stream of S1 is the clock.
+            const quiet = (last ?? leftAt) + 1;
+            await lan2.waitFor(
+              `${WINDOW} more datagrams of S1 on LAN 2`,
+              () => onWire(lan2, fam.asm, fam.s1, quiet) >= WINDOW,
+            );
+            equal(onWire(lan1, fam.ssm, fam.s1, quiet), 0, "S1 came back on LAN 1's wire");
             const queries = proxyQueries(lan1.packets.filter((p) => p.time >= leftAt), router1);
             ok(
               queries.some((q) => q.endsWith(`to ${fam.ssm}`)),
@@ -327,7 +334,7 @@ for (const fam of [IPV4, IPV6]) {
 
   Deno.test({
     name: `e2e SSM ${fam.name}: ${fam.oldProtocol} reports for SSM groups ignored; an ` +
-      `${fam.oldProtocol} and a ${fam.protocol} host on one LAN`,
+      `${fam.oldProtocol} and an ${fam.protocol} host on one LAN`,
     ignore: why !== "",
     sanitizeOps: false,
     sanitizeResources: false,
@@ -368,7 +375,7 @@ for (const fam of [IPV4, IPV6]) {
         );
 
         await t.step(
-          `a ${fam.protocol} host in INCLUDE {S1} on ${fam.asm}: only S1 on the wire`,
+          `an ${fam.protocol} host in INCLUDE {S1} on ${fam.asm}: only S1 on the wire`,
           async () => {
             const since = await stock.source("join-source", fam.asm, fam.s1);
             await stock.waitFor(fam.asm, { since, count: 1, timeoutMs: 3000 });
@@ -420,11 +427,15 @@ for (const fam of [IPV4, IPV6]) {
               ms <= SSM_GROUP_MEMBERSHIP_INTERVAL_MS + SSM_LAST_MEMBER_QUERY_TIME_MS + MARGIN_MS,
               `S2 stopped ${ms.toFixed(0)} ms after the leave`,
             );
-            const after = Host.now();
-            await lan.waitFor(
-              "S1 still on the wire",
-              () => onWire(lan, fam.asm, fam.s1, after) >= WINDOW / 2,
-            );
+            // S2 stays off while S1 keeps flowing.
+            const after = (last ?? leftAt) + 1;
+            const s2 = await unwantedWhileWanted(lan, {
+              group: fam.asm,
+              want: fam.s1,
+              unwanted: fam.s2,
+              since: after,
+            });
+            equal(s2, 0, `S2 came back on the wire: ${s2} datagrams while S1 sent ${WINDOW}`);
             await stock.waitFor(fam.asm, { since: after, count: WINDOW / 2 });
           },
         );
