@@ -12,7 +12,7 @@ import { hasTcpdump } from "../lab/capture.ts";
 import { startDaemon } from "../lab/daemon.ts";
 import { Host } from "../lab/host.ts";
 import { addSecondSource, createLab, type Lab, labSupport, mldLabSupport } from "../lab/lab.ts";
-import { sleep, stopClean } from "../lab/kernel_state.ts";
+import { stopClean } from "../lab/kernel_state.ts";
 import { startSender } from "../lab/sender.ts";
 import {
   IPV4,
@@ -24,10 +24,11 @@ import {
 import {
   type CapturedRecord,
   countBySource,
+  lastDatagram,
+  onWire,
   queryKind,
   reportRecords,
   startWireWatch,
-  udpFlow,
   type WireWatch,
 } from "../lab/wire_watch.ts";
 
@@ -83,11 +84,6 @@ async function startScene(
   }
 }
 
-/** Datagrams of `source` to `group` on a wire since `since`. */
-function onWire(wire: WireWatch, group: string, source: string, since: number): number {
-  return countBySource(wire.packets, { group, since }).get(source) ?? 0;
-}
-
 /**
  * Waits until `want` has put {@link WINDOW} datagrams of `group` on the wire since `since`,
  * then says how many of `unwanted` came in that time: 0 when the proxy forwards by source.
@@ -103,40 +99,6 @@ async function unwantedWhileWanted(
     5000,
   );
   return onWire(wire, group, unwanted, since);
-}
-
-/**
- * Waits until no datagram of `source` to `group` came for `quietMs` and resolves with the time
- * of the last one (undefined when none came after `since`); throws when they keep coming past
- * `timeoutMs`.
- */
-async function lastDatagram(
-  wire: WireWatch,
-  opts: { group: string; source: string; since: number; quietMs: number; timeoutMs: number },
-): Promise<number | undefined> {
-  const deadline = Host.now() + opts.timeoutMs;
-  for (;;) {
-    let last: number | undefined;
-    for (let i = wire.packets.length - 1; i >= 0; i--) {
-      const p = wire.packets[i];
-      if (p.time < opts.since) break;
-      const f = udpFlow(p);
-      if (f?.group === opts.group && f.source === opts.source) {
-        last = p.time;
-        break;
-      }
-    }
-    const now = Host.now();
-    if (now - (last ?? opts.since) >= opts.quietMs) return last;
-    if (now > deadline) {
-      throw new Error(
-        `${opts.source} still reaches the wire for ${opts.group} ${
-          (now - opts.since).toFixed(0)
-        } ms after the change (last datagram ${(now - (last ?? now)).toFixed(0)} ms ago)`,
-      );
-    }
-    await sleep(50);
-  }
 }
 
 /** The records for `group` in the membership reports captured on a link. */

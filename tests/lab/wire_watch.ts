@@ -21,7 +21,8 @@
 
 import { type Captured, CaptureParser, spawnTcpdump } from "./capture.ts";
 import type { Lab } from "./lab.ts";
-import { readLines } from "./json_lines.ts";
+import { readLines, wallNow } from "./json_lines.ts";
+import { sleep } from "./kernel_state.ts";
 import { scaledWait } from "./wait_scale.ts";
 
 /** Options of {@link startWireWatch}. */
@@ -140,6 +141,45 @@ export function countBySource(
     counts.set(flow.source, (counts.get(flow.source) ?? 0) + 1);
   }
   return counts;
+}
+
+/** Datagrams of `source` to `group` on a wire since `since`. */
+export function onWire(wire: WireWatch, group: string, source: string, since: number): number {
+  return countBySource(wire.packets, { group, since }).get(source) ?? 0;
+}
+
+/**
+ * Waits until no datagram of `source` to `group` came for `quietMs` and resolves with the time
+ * of the last one (undefined when none came after `since`); throws when they keep coming past
+ * `timeoutMs`.
+ */
+export async function lastDatagram(
+  wire: WireWatch,
+  opts: { group: string; source: string; since: number; quietMs: number; timeoutMs: number },
+): Promise<number | undefined> {
+  const deadline = wallNow() + opts.timeoutMs;
+  for (;;) {
+    let last: number | undefined;
+    for (let i = wire.packets.length - 1; i >= 0; i--) {
+      const p = wire.packets[i];
+      if (p.time < opts.since) break;
+      const f = udpFlow(p);
+      if (f?.group === opts.group && f.source === opts.source) {
+        last = p.time;
+        break;
+      }
+    }
+    const now = wallNow();
+    if (now - (last ?? opts.since) >= opts.quietMs) return last;
+    if (now > deadline) {
+      throw new Error(
+        `${opts.source} still reaches the wire for ${opts.group} ${
+          (now - opts.since).toFixed(0)
+        } ms after the change (last datagram ${(now - (last ?? now)).toFixed(0)} ms ago)`,
+      );
+    }
+    await sleep(50);
+  }
 }
 
 /** One group record of a captured IGMPv3 or MLDv2 report. */
