@@ -43,7 +43,7 @@ Deno.test({
       const sourceLink = await startWireWatch(lab, lab.ns.src, { iface: "sn0", filter: "udp" });
       const upstreamLink = await startWireWatch(lab, lab.ns.src, { filter: "udp or igmp" });
       const lan = await startWireWatch(lab, lab.ns.hosts[0][0], { filter: "udp" });
-      await startSender(lab, { groups: [G], rate: RATE, ttl: 8, ns: lab.ns.origin });
+      await startSender(lab, { groups: [G], rate: RATE, ttl: 8, ns: lab.ns.origin, ifaceAddr: S1 });
       // As the proxy's kernel, without the daemon: a host on the router's IGMPv3 link.
       const upstreamHost = await Host.start(lab, {
         ns: lab.ns.proxy,

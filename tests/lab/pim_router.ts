@@ -14,7 +14,8 @@
  * the channel's RPF interface; `ip igmp` with version 3 on `eth0` makes the router the IGMPv3
  * querier of the proxy's upstream link.
  *
- * The daemons run in the foreground, as root, with their configuration, pid files and sockets
+ * The daemons run in the foreground, as the package's `frr` user as they do on Debian (FRR
+ * refuses root unless root is in its vty group), with their configuration, pid files and sockets
  * in a temporary directory, logging to stdout (followed like the proxy's log). Debian's `frr`
  * 8.4 builds no `pim6d`, so there is no IPv6 counterpart.
  *
@@ -141,12 +142,14 @@ export async function startPimRouter(lab: Lab, opts: PimRouterOptions = {}): Pro
     await Deno.writeTextFile(`${dir}/pimd.conf`, pimdConfig({ sourceSide, receiverSide }));
     // vtysh reads its own configuration file; an empty one keeps it from the system's.
     await Deno.writeTextFile(`${dir}/vtysh.conf`, "");
+    // The daemons drop to the package's user, which writes its pid files and sockets here.
+    await Deno.chown(dir, await idOf("-u"), await idOf("-g"));
     for (const name of DAEMONS) {
       const child = lab.spawnIn(ns, [
         `${FRR_DAEMONS}/${name}`,
         ...["-f", `${dir}/${name}.conf`, "-i", `${dir}/${name}.pid`],
         ...["-z", `${dir}/zserv.api`, "--vty_socket", dir, "-P", "0"],
-        ...["-u", "root", "-g", "root", "--log", "stdout", "--log-level", "informational"],
+        ...["--log", "stdout", "--log-level", "informational"],
       ], { stdout: "piped", stderr: "piped" });
       const log = followLog(child, name, opts.echo);
       const status = child.status.then(async (s) => {
@@ -204,4 +207,14 @@ async function waitAnswers(
 export async function frrVersion(): Promise<string> {
   const r = await runCommand(`${FRR_DAEMONS}/zebra`, ["--version"]);
   return r.stdout.split("\n")[0]?.trim() ?? "";
+}
+
+/** The uid (`-u`) or gid (`-g`) of the package's `frr` user. */
+async function idOf(flag: "-u" | "-g"): Promise<number> {
+  const r = await runCommand("id", [flag, "frr"]);
+  const n = Number(r.stdout.trim());
+  if (r.code !== 0 || !Number.isInteger(n)) {
+    throw new Error(`No "frr" user (from the ${FRR_PACKAGE} package): ${r.stderr.trim()}`);
+  }
+  return n;
 }
