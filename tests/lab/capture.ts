@@ -72,28 +72,48 @@ export async function hasTcpdump(): Promise<boolean> {
  * (`next-header UDP (17)`). Anything else is skipped.
  */
 export function parseCapture(text: string): Captured[] {
-  const out: Captured[] = [];
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^(\d+\.\d+) IP \((.*)\)$/.exec(lines[i]);
-    if (m && i + 1 < lines.length && lines[i + 1].startsWith(" ")) {
-      out.push({ time: Number(m[1]) * 1000, header: m[2], body: lines[i + 1].trim(), family: 4 });
-      continue;
+  const parser = new CaptureParser();
+  return text.split("\n").flatMap((line) => parser.push(line) ?? []);
+}
+
+/**
+ * The line-by-line parser behind {@link parseCapture}, for output read as it comes: an IPv4
+ * header line waits for its body line, an IPv6 line is a packet by itself.
+ *
+ * @example
+ * ```ts
+ * const parser = new CaptureParser();
+ * parser.push("1.5 IP (tos 0x0, ttl 7, proto UDP (17), length 47)"); // undefined
+ * parser.push("    10.0.0.2.40000 > 232.1.1.1.5001: UDP, length 19"); // the packet
+ * ```
+ */
+export class CaptureParser {
+  #header: { time: number; header: string } | undefined;
+
+  /** Takes one line (without its newline); returns the packet it completes, if any. */
+  push(line: string): Captured | undefined {
+    const pending = this.#header;
+    this.#header = undefined;
+    if (pending !== undefined && line.startsWith(" ")) {
+      return { ...pending, body: line.trim(), family: 4 };
     }
-    const m6 = /^(\d+\.\d+) IP6 \(/.exec(lines[i]);
-    if (m6) {
-      const open = m6[0].length - 1;
-      const close = matchingParen(lines[i], open);
-      if (close < 0) continue;
-      out.push({
-        time: Number(m6[1]) * 1000,
-        header: lines[i].slice(open + 1, close),
-        body: lines[i].slice(close + 1).trim(),
-        family: 6,
-      });
+    const m = /^(\d+\.\d+) IP \((.*)\)$/.exec(line);
+    if (m) {
+      this.#header = { time: Number(m[1]) * 1000, header: m[2] };
+      return undefined;
     }
+    const m6 = /^(\d+\.\d+) IP6 \(/.exec(line);
+    if (!m6) return undefined;
+    const open = m6[0].length - 1;
+    const close = matchingParen(line, open);
+    if (close < 0) return undefined;
+    return {
+      time: Number(m6[1]) * 1000,
+      header: line.slice(open + 1, close),
+      body: line.slice(close + 1).trim(),
+      family: 6,
+    };
   }
-  return out;
 }
 
 /** The index of the parenthesis closing the one at `open`, or -1. */

@@ -18,6 +18,7 @@ import { type JsonEvent, parseEvent, readLines, wallNow } from "./json_lines.ts"
 import { denoRunArgv, type Lab } from "./lab.ts";
 import { parseUdpReceiveDrops, type UdpReceiveDrops } from "./proc.ts";
 import { scaledWait } from "./wait_scale.ts";
+import type { SourceOp } from "./source_membership.ts";
 
 /** One received datagram. */
 export interface Rx {
@@ -185,7 +186,7 @@ export class Host implements AsyncDisposable {
         if (ev.ev === "ready") {
           ready = true;
           readyState.resolve();
-        } else if (["joined", "left", "pong", "error"].includes(ev.ev)) {
+        } else if (["joined", "left", "filtered", "pong", "error"].includes(ev.ev)) {
           const p = this.#pending.shift();
           if (!p) continue;
           if (ev.ev === "error") {
@@ -230,6 +231,21 @@ export class Host implements AsyncDisposable {
   /** Leaves a group; resolves with the wall-clock ms of the leave. */
   async leave(group: string): Promise<number> {
     return Number((await this.#command(`leave ${group}`, "left")).t);
+  }
+
+  /**
+   * Changes one source of a group's membership as a stock IGMPv3/MLDv2 host does (see
+   * {@link SourceOp}); resolves with the wall-clock ms of the call.
+   *
+   * @example
+   * ```ts
+   * await h11.source("join-source", "232.1.1.1", "10.0.0.2"); // INCLUDE {10.0.0.2}
+   * await h12.join("239.1.3.1");
+   * await h12.source("block", "239.1.3.1", "10.0.0.3"); // EXCLUDE {10.0.0.3}
+   * ```
+   */
+  async source(op: SourceOp, group: string, source: string): Promise<number> {
+    return Number((await this.#command(`${op} ${group} ${source}`, "filtered")).t);
   }
 
   /** Round trip to the agent: every earlier output line has been processed when it resolves. */

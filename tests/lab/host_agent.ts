@@ -7,7 +7,10 @@
  *   tests/lab/host_agent.ts --iface-addr 10.1.0.11 [--iface eth0] [--port 5001] [--rx first]
  * ```
  *
- * Commands (stdin): `join <group>`, `leave <group>`, `ping [token]`, `quit` (EOF quits too).
+ * Commands (stdin): `join <group>`, `leave <group>`, `ping [token]`, `quit` (EOF quits too),
+ * and the source-specific calls of a stock IGMPv3/MLDv2 host (`source_membership.ts`):
+ * `join-source <group> <source>` and `leave-source <group> <source>` (INCLUDE mode),
+ * `block <group> <source>` and `unblock <group> <source>` on a joined group (EXCLUDE mode).
  * A group is IPv4 (`239.1.1.1`) or IPv6 (`ff05::1`); the family decides the socket.
  * Events (stdout), each with `t`, the wall-clock ms (`performance.timeOrigin +
  * performance.now()`) comparable across processes:
@@ -16,6 +19,7 @@
  *   (the kernel's host stack sends the IGMP report), or IPV6_ADD_MEMBERSHIP on `--iface` for an
  *   IPv6 group (the MLD report); `{"ev":"left",...}` after the drop (the kernel sends the
  *   leave/done or state-change report);
+ * - `{"ev":"filtered","op":"block","group":..,"source":..,"t":..}` after a source-specific call;
  * - `{"ev":"error","cmd":"join","group":..,"message":..,"t":..}` when a command fails;
  * - `{"ev":"pong","token":..,"t":..}`;
  * - `{"ev":"rx","group":"239.1.1.1","seq":12,"src":"10.0.0.2","t":..}` per datagram, the group
@@ -39,6 +43,7 @@
 import { emit, readLines, wallNow } from "./json_lines.ts";
 import { openLibc } from "../../ffi/libc.ts";
 import { type Datagram, interfaceIndex, MulticastReceiver } from "./udp_receiver.ts";
+import { isSourceOp } from "./source_membership.ts";
 import { messageOf } from "../../src/log.ts";
 
 const decoder = new TextDecoder();
@@ -113,7 +118,7 @@ async function main(args: string[]): Promise<number> {
       if (ifindex6 === 0) throw e;
       // No IPv6 in this kernel: IPv4 alone.
       noIpv6 = `No IPv6 socket: ${messageOf(e)}`;
-      receiver = new MulticastReceiver(libc, { port, ifaceAddr, ifindex6: 0 });
+      receiver = new MulticastReceiver(libc, { port, ifaceAddr, ifindex6: 0, ifindex: ifindex6 });
     }
   } catch (e) {
     console.error(`host_agent: ${messageOf(e)}`);
@@ -129,7 +134,7 @@ async function main(args: string[]): Promise<number> {
     receiver.membership(group, join);
   };
   for await (const line of readLines(Deno.stdin.readable)) {
-    const [cmd, arg] = line.trim().split(/\s+/);
+    const [cmd, arg, source] = line.trim().split(/\s+/);
     if (cmd === undefined || cmd === "") continue;
     if (cmd === "quit") break;
     try {
@@ -144,6 +149,19 @@ async function main(args: string[]): Promise<number> {
           if (arg !== undefined) awaitingFirst.delete(arg);
           emit({ ev: "left", group: arg, t: wallNow() });
           break;
+        case "join-source":
+        case "leave-source":
+        case "block":
+        case "unblock": {
+          if (!isSourceOp(cmd) || arg === undefined || source === undefined) {
+            throw new Error(`"${cmd}" needs a group and a source`);
+          }
+          if (isIpv6Text(arg) && noIpv6 !== "") throw new Error(noIpv6);
+          receiver.sourceMembership(cmd, arg, source);
+          if (cmd === "join-source") awaitingFirst.add(arg);
+          emit({ ev: "filtered", op: cmd, group: arg, source, t: wallNow() });
+          break;
+        }
         case "ping":
           emit({ ev: "pong", token: arg ?? null, t: wallNow() });
           break;

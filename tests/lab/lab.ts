@@ -12,6 +12,16 @@
  *                      2001:db8:2::1/64
  * ```
  *
+ * With `routedSource`, the `src` namespace becomes a router (IP forwarding on) and the sender
+ * sits behind it in an `origin` namespace, on `10.9.0.0/24` and `2001:db8:9::/64`:
+ *
+ * ```text
+ *  origin                src (router)          proxy
+ *  eth0 10.9.0.2/24 ---- sn0 10.9.0.1/24        up0 10.0.0.1/24 ...
+ *  2001:db8:9::2/64      eth0 10.0.0.2/24 ---- (the proxy has routes to 10.9.0.0/24 and
+ *                                                 2001:db8:9::/64 via the router)
+ * ```
+ *
  * Every link outside the LAN namespaces has IPv4 and IPv6 addresses, the IPv6 ones mirroring
  * the IPv4 ones: LAN i is `2001:db8:i::/64` and host j on it `2001:db8:i::(10+j)`, i and
  * 10+j written in decimal digits inside the hex groups (LAN 12, host 3 is `2001:db8:12::13`,
@@ -63,6 +73,21 @@ export const UPSTREAM_ADDR = "10.0.0.1";
 export const SRC_ADDR6 = "2001:db8::2";
 /** The proxy's upstream IPv6 address (interface `up0`). */
 export const UPSTREAM_ADDR6 = "2001:db8::1";
+/**
+ * A second address of the sender's link, for a second source of a group: run a second
+ * sender with `ifaceAddr` set to it, after {@link addSecondSource}.
+ */
+export const SRC2_ADDR = "10.0.0.3";
+/** The IPv6 counterpart of {@link SRC2_ADDR}. */
+export const SRC2_ADDR6 = "2001:db8::3";
+/** The sender behind the upstream router of a lab built with `routedSource`. */
+export const ORIGIN_ADDR = "10.9.0.2";
+/** The IPv6 address of the sender behind the upstream router (`routedSource`). */
+export const ORIGIN_ADDR6 = "2001:db8:9::2";
+/** The upstream router's address on the origin's link (`routedSource`). */
+export const ROUTER_ORIGIN_ADDR = "10.9.0.1";
+/** The upstream router's IPv6 address on the origin's link (`routedSource`). */
+export const ROUTER_ORIGIN_ADDR6 = "2001:db8:9::1";
 
 /** Options for {@link createLab}. */
 export interface LabOptions {
@@ -70,6 +95,11 @@ export interface LabOptions {
   prefix?: string;
   /** Number of hosts on each LAN; its length is the number of LANs (default `[2, 1]`). */
   hostsPerLan?: number[];
+  /**
+   * Put the sender behind a router: `src` forwards, and the `origin` namespace holds the
+   * sender (see the module doc). Default false.
+   */
+  routedSource?: boolean;
 }
 
 /** Names of the lab's namespaces. */
@@ -82,6 +112,8 @@ export interface LabNamespaces {
   lans: string[];
   /** `hosts[i-1][j-1]` is host j on LAN i. */
   hosts: string[][];
+  /** The sender behind the router `src`, in a lab built with `routedSource`. */
+  origin?: string;
 }
 
 /** Result of {@link Lab.exec}. */
@@ -440,7 +472,13 @@ class NamespaceLab implements Lab {
   }
 
   get allNamespaces(): string[] {
-    return [this.ns.src, this.ns.proxy, ...this.ns.lans, ...this.ns.hosts.flat()];
+    return [
+      ...(this.ns.origin === undefined ? [] : [this.ns.origin]),
+      this.ns.src,
+      this.ns.proxy,
+      ...this.ns.lans,
+      ...this.ns.hosts.flat(),
+    ];
   }
 
   #checkHost(i: number, j: number): void {
@@ -643,6 +681,7 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
     hosts: hostsPerLan.map((n, k) =>
       Array.from({ length: n }, (_, j) => `${id}-${hostName(k + 1, j + 1)}`)
     ),
+    ...(opts.routedSource ? { origin: `${id}-origin` } : {}),
   };
   const lab = new NamespaceLab(id, ns);
   liveIds.add(id);
@@ -695,6 +734,7 @@ async function build(lab: NamespaceLab): Promise<void> {
     `link add ${a} netns ${aNs} index ${index++} type veth peer name ${b} netns ${bNs} ` +
     `index ${index++}`;
   const links = [veth("up0", ns.proxy, "eth0", ns.src)];
+  if (ns.origin !== undefined) links.push(veth("sn0", ns.src, "eth0", ns.origin));
   ns.lans.forEach((lan, k) => {
     links.push(veth(`dn${k + 1}`, ns.proxy, "rt0", lan));
     ns.hosts[k].forEach((host, j) => links.push(veth("eth0", host, `h${j + 1}`, lan)));
@@ -718,6 +758,25 @@ async function build(lab: NamespaceLab): Promise<void> {
     ...v6([`addr add ${UPSTREAM_ADDR6}/64 dev up0 nodad`]),
     "link set up0 up",
   ];
+  if (ns.origin !== undefined) {
+    perNs.get(ns.src)!.push(
+      `addr add ${ROUTER_ORIGIN_ADDR}/24 dev sn0`,
+      ...v6([`addr add ${ROUTER_ORIGIN_ADDR6}/64 dev sn0 nodad`]),
+      "link set sn0 up",
+    );
+    perNs.set(ns.origin, [
+      "link set lo up",
+      `addr add ${ORIGIN_ADDR}/24 dev eth0`,
+      ...v6([`addr add ${ORIGIN_ADDR6}/64 dev eth0 nodad`]),
+      "link set eth0 up",
+      `route add default via ${ROUTER_ORIGIN_ADDR}`,
+      ...v6([`route add default via ${ROUTER_ORIGIN_ADDR6}`]),
+    ]);
+    proxy.push(
+      `route add 10.9.0.0/24 via ${SRC_ADDR}`,
+      ...v6([`route add 2001:db8:9::/64 via ${SRC_ADDR6}`]),
+    );
+  }
   ns.lans.forEach((lan, k) => {
     const i = k + 1;
     proxy.push(
@@ -755,10 +814,17 @@ async function build(lab: NamespaceLab): Promise<void> {
     ns.proxy,
     ["up0", ...lab.ifaces.downstream].map((i) => [`net.ipv4.conf.${i}.rp_filter`, 0]),
   );
+  if (ns.origin !== undefined) {
+    await writeSysctls(ns.src, [
+      ["net.ipv4.ip_forward", 1],
+      ["?net.ipv6.conf.all.forwarding", 1],
+    ]);
+  }
   // Only the links the lab made: with the ipip (sit, gre) module loaded, the kernel adds a
   // tunl0 (sit0, gre0) to every new namespace, which stays DOWN.
   const made = new Map<string, string[]>();
-  made.set(ns.src, ["eth0"]);
+  made.set(ns.src, ns.origin === undefined ? ["eth0"] : ["eth0", "sn0"]);
+  if (ns.origin !== undefined) made.set(ns.origin, ["eth0"]);
   made.set(ns.proxy, ["up0", ...lab.ifaces.downstream]);
   ns.lans.forEach((lan, k) => {
     made.set(lan, ["br0", "rt0", ...ns.hosts[k].map((_, j) => `h${j + 1}`)]);
@@ -865,5 +931,21 @@ export async function useMldV1Hosts(lab: Lab): Promise<void> {
       await lab.sysctl(h, "net.ipv6.conf.all.mldv1_unsolicited_report_interval", 1);
       await lab.sysctl(h, "net.ipv6.conf.eth0.mldv1_unsolicited_report_interval", 1);
     }
+  }
+}
+
+/**
+ * Adds {@link SRC2_ADDR} (and {@link SRC2_ADDR6} where the lab has IPv6) to the sender's link,
+ * so that a second sender there is a second source of the same groups, on the proxy's
+ * upstream subnet as the first.
+ */
+export async function addSecondSource(lab: Lab): Promise<void> {
+  const lines = [
+    `addr add ${SRC2_ADDR}/24 dev eth0`,
+    ...(lab.ipv6 ? [`addr add ${SRC2_ADDR6}/64 dev eth0 nodad`] : []),
+  ];
+  for (const line of lines) {
+    const r = await lab.exec(lab.ns.src, ["ip", ...line.split(" ")]);
+    if (r.code !== 0) throw new Error(`Cannot "ip ${line}" in "${lab.ns.src}": ${r.stderr.trim()}`);
   }
 }

@@ -42,6 +42,7 @@ import { Receiver } from "../../ffi/receiver.ts";
 import { setSockOpt, setSockOptInt } from "../../ffi/sockopt.ts";
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "../../src/proto/addr.ts";
 import { sockaddrIn6 } from "./sender.ts";
+import { encodeGroupSourceReq, SOURCE_OPS, type SourceOp } from "./source_membership.ts";
 
 /** `<asm-generic/socket.h>` */
 const SO_REUSEADDR = 2;
@@ -70,6 +71,11 @@ export interface ReceiverOptions {
   ifaceAddr: string;
   /** The index of the interface IPv6 groups are joined on (0: no IPv6 socket). */
   ifindex6: number;
+  /**
+   * The index of the interface source-specific memberships of either family are made on
+   * (default `ifindex6`: a lab host has one interface).
+   */
+  ifindex?: number;
 }
 
 /** The sockets of a lab host and the groups they are members of. */
@@ -79,6 +85,7 @@ export class MulticastReceiver {
   readonly #fd6: number;
   readonly #ifaceAddr: number;
   readonly #ifindex6: number;
+  readonly #ifindex: number;
   readonly #receiver = new Receiver({ data: 65536, control: 64, name: SIZEOF_SOCKADDR_IN6 });
   readonly #pollfds = new Uint8Array(16);
   #running: Promise<void> | undefined;
@@ -91,6 +98,7 @@ export class MulticastReceiver {
     this.#libc = libc;
     this.#ifaceAddr = addr;
     this.#ifindex6 = opts.ifindex6;
+    this.#ifindex = opts.ifindex ?? opts.ifindex6;
     this.#fd4 = this.#open(
       AF_INET,
       encodeSockaddrIn(new Uint8Array(SIZEOF_SOCKADDR_IN), 0, opts.port),
@@ -154,6 +162,23 @@ export class MulticastReceiver {
       level: IPPROTO_IPV6,
       option: join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP,
       name: join ? "IPV6_ADD_MEMBERSHIP" : "IPV6_DROP_MEMBERSHIP",
+    }, req);
+  }
+
+  /**
+   * Changes one source of a group's membership on the host's interface (see
+   * {@link SourceOp}): `join-source` and `leave-source` for INCLUDE mode, `block` and `unblock`
+   * on a group joined with {@link membership} for EXCLUDE mode. The kernel sends the IGMPv3 or
+   * MLDv2 state-change report. Throws a SysError or Error.
+   */
+  sourceMembership(op: SourceOp, group: string, source: string): void {
+    const ipv6 = group.includes(":");
+    if (this.#ifindex === 0) throw new Error("No interface index for source-specific calls");
+    if (ipv6 && this.#fd6 < 0) throw new Error("No IPv6 socket");
+    const req = encodeGroupSourceReq({ ifindex: this.#ifindex, group, source });
+    setSockOpt(this.#libc, ipv6 ? this.#fd6 : this.#fd4, {
+      level: ipv6 ? IPPROTO_IPV6 : IPPROTO_IP,
+      ...SOURCE_OPS[op],
     }, req);
   }
 
