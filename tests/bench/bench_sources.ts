@@ -30,7 +30,7 @@ import { cleanStaleLabs, createLab, labSupport } from "../lab/lab.ts";
 import { type Contender, igmpproxy, ours } from "./contenders.ts";
 import { ensureIgmpproxy, raiseMembershipLimit } from "./igmpproxy.ts";
 import { progress } from "./scenarios.ts";
-import { passesFor, sourceRun } from "./source_scenario.ts";
+import { passesFor, sourceRun, type SourceRunResult } from "./source_scenario.ts";
 import { loadFor } from "./source_reports.ts";
 import { checkoutRevision, revisionContender } from "./revision.ts";
 import {
@@ -199,13 +199,13 @@ async function main(argv: string[]): Promise<number> {
   await using lab = await createLab({ prefix: PREFIX, hostsPerLan: [1, 1] });
   // igmpproxy joins every group upstream on one socket: let it hold 10,000 groups.
   await raiseMembershipLimit(lab, plan.pairs + 1024);
-  const contenders: SourceContender[] = [];
-  for (const { role, key, c } of lineup) {
-    if (!only.includes(key)) continue;
-    const runs = [];
-    for (const k of plan.sourcesPerRecord) {
-      const load = loadFor({ pairs: plan.pairs, sourcesPerRecord: k });
-      const passes = passesFor(load, plan.stormRecords);
+  // Load by load, each contender in turn: what the machine does meanwhile falls on all alike.
+  const chosen = lineup.filter((l) => only.includes(l.key));
+  const runs = new Map(chosen.map((l) => [l.key, [] as SourceRunResult[]]));
+  for (const k of plan.sourcesPerRecord) {
+    const load = loadFor({ pairs: plan.pairs, sourcesPerRecord: k });
+    const passes = passesFor(load, plan.stormRecords);
+    for (const { key, c } of chosen) {
       progress(
         `${c.name}: ${load.groups} groups × ${k} sources, ${load.recordsPerReport} records a ` +
           `report, ${passes} passes`,
@@ -215,9 +215,12 @@ async function main(argv: string[]): Promise<number> {
         `  ${r.records} records read in ${r.drainedMs.toFixed(0)} ms: ` +
           `${r.recordsPerS.toFixed(0)}/s (dropped ${r.dropped} reports, lost ${r.lost})`,
       );
-      runs.push(r);
+      runs.get(key)!.push(r);
     }
-    contenders.push({ name: c.name, role, version: await c.version(), runs });
+  }
+  const contenders: SourceContender[] = [];
+  for (const { role, key, c } of chosen) {
+    contenders.push({ name: c.name, role, version: await c.version(), runs: runs.get(key)! });
   }
   const info: SourceRunInfo = {
     date: startedAt.toISOString(),

@@ -114,6 +114,7 @@ export function buildSourceRows(contenders: readonly SourceContender[]): ColumnR
       text: `≥ ${TARGET_RECORDS_PER_S}`,
       ok: (v) => v >= TARGET_RECORDS_PER_S,
     });
+    add("caught up (else no rate)", "", (r) => r.caughtUp === false ? "no" : "yes");
     add("reports sent", "", (r) => r.sent);
     add("reports sent/s", "/s", (r) => r.sentRate);
     add("dropped at its socket", "", (r) => r.dropped);
@@ -225,8 +226,8 @@ export function sourceMarkdownReport(
     "",
     `- Date: ${info.date}${info.quick ? " (a `--quick` run: shorter storms)" : ""}`,
     `- Machine: ${info.machine}`,
-    ...contenders.map((c) => `- ${c.name} (${c.role}): ${c.version}`),
-    `- before: commit ${info.before.sha} (\`--before ${info.before.ref}\`)`,
+    ...contenders.map((c) => `- ${c.name}: ${c.version}`),
+    `- before: commit ${info.before.sha} (\`--before ${info.before.ref}\`); after: this checkout`,
     "",
     `Each load holds ${p.pairs} (group, source) pairs: ${p.pairs} / k groups in 232.100/16,`,
     "each reported by one LAN host with a MODE_IS_INCLUDE record of the same k sources, as many",

@@ -30,6 +30,7 @@ function run(k: number, recordsPerS: number, growth: number, sources: number): S
     cpuS: 0.5,
     stormRssBytes: 50 * MB,
     upstream: { groups: load.groups, sources },
+    caughtUp: true,
   };
 }
 

@@ -64,6 +64,11 @@ export interface SourceRunResult {
   stormRssBytes: number;
   /** Upstream state after the storm. */
   upstream: UpstreamState;
+  /**
+   * Whether the daemon caught up with the first pass and with the storm within
+   * {@link CATCH_UP_MS} each; when not, the rates and the RSS at the pairs are NaN.
+   */
+  caughtUp: boolean;
 }
 
 /** Options of {@link sourceRun}. */
@@ -96,18 +101,22 @@ export async function upstreamState(lab: Lab, load: SourceLoad): Promise<Upstrea
   return { groups: joined.length, sources: sources.length };
 }
 
+/** How long {@link sourceRun} waits for a daemon to catch up with a pass or a storm. */
+export const CATCH_UP_MS = 60_000;
+
 /**
  * Waits until the daemon's IGMP socket is empty and the upstream state has stood still for
- * 500 ms (at most 60 s); returns the wall-clock time of the last change seen and the state.
+ * 500 ms (at most {@link CATCH_UP_MS}); returns the wall-clock time of the last change seen,
+ * the state, and whether it did catch up.
  */
 async function caughtUp(
   lab: Lab,
   load: SourceLoad,
-): Promise<{ at: number; state: UpstreamState }> {
+): Promise<{ at: number; state: UpstreamState; done: boolean }> {
   let at = wallNow();
   let last = { groups: -1, sources: -1 };
   let stillSince = performance.now();
-  const giveUp = performance.now() + 60_000;
+  const giveUp = performance.now() + CATCH_UP_MS;
   while (performance.now() < giveUp) {
     const queued = (await igmpSockets(lab)).reduce((a, s) => a + s.rxQueue, 0);
     const now = await upstreamState(lab, load);
@@ -115,10 +124,10 @@ async function caughtUp(
       last = now;
       at = wallNow();
       stillSince = performance.now();
-    } else if (performance.now() - stillSince >= 500) break;
+    } else if (performance.now() - stillSince >= 500) return { at, state: last, done: true };
     await sleep(25);
   }
-  return { at, state: last };
+  return { at, state: last, done: false };
 }
 
 /** Counters of the proxy's namespace that tell what became of the reports sent. */
@@ -179,11 +188,13 @@ export async function sourceRun(
     const read = delivered - dropped;
     const records = read * load.recordsPerReport;
     const drainedMs = Math.max(end.at, summary.endedAt) - summary.startedAt;
+    const done = filled.done && end.done;
+    if (!done) progress(`  ${c.name} did not catch up within ${CATCH_UP_MS} ms`);
     return {
       load,
       pairs: load.groups * load.sourcesPerRecord,
       idleRssBytes: idle.rssBytes,
-      filledRssBytes: afterFill.rssBytes,
+      filledRssBytes: filled.done ? afterFill.rssBytes : NaN,
       filled: filled.state,
       sent: summary.sent,
       sentRate: summary.sent / Math.max(1e-3, (summary.endedAt - summary.startedAt) / 1000),
@@ -191,10 +202,11 @@ export async function sourceRun(
       lost: summary.sent - delivered,
       records,
       drainedMs,
-      recordsPerS: records / (drainedMs / 1000),
+      recordsPerS: done ? records / (drainedMs / 1000) : NaN,
       cpuS: u1.cpuS - u0.cpuS,
       stormRssBytes: u1.rssBytes,
       upstream: end.state,
+      caughtUp: done,
     };
   } finally {
     const { code, ms } = await d.stop();
