@@ -53,7 +53,8 @@ const PREFIX = "mcps-";
 const DOCS = decodeURIComponent(new URL("../../docs/", import.meta.url).pathname);
 const USAGE =
   "usage: deno task bench-sources [--quick] [--before REF] [--sources 1,10,50] [--records N]\n" +
-  "         [--rate REPORTS_PER_S] [--only before,after,igmpproxy] [--out DIR] [--kernel host|vm]\n" +
+  "         [--trials N] [--rate REPORTS_PER_S] [--only before,after,igmpproxy] [--out DIR]\n" +
+  "         [--kernel host|vm]\n" +
   "       deno task bench-sources --from RESULTS.json   (the table again, no run)";
 
 const FULL: SourcePlan = {
@@ -61,8 +62,9 @@ const FULL: SourcePlan = {
   sourcesPerRecord: [1, 10, 50],
   stormRecords: 1_000_000,
   rate: 0,
+  trials: 3,
 };
-const QUICK: SourcePlan = { ...FULL, stormRecords: 100_000 };
+const QUICK: SourcePlan = { ...FULL, stormRecords: 100_000, trials: 1 };
 
 /** The value of `--NAME VALUE` or `--NAME=VALUE` in `argv`, if any. */
 function flagValue(argv: readonly string[], name: string): string | undefined {
@@ -137,6 +139,7 @@ async function main(argv: string[]): Promise<number> {
         "before-ref": { type: "string" },
         sources: { type: "string" },
         records: { type: "string" },
+        trials: { type: "string" },
         rate: { type: "string", default: "0" },
         only: { type: "string", default: "before,after,igmpproxy" },
         from: { type: "string" },
@@ -170,6 +173,7 @@ async function main(argv: string[]): Promise<number> {
       ...(values.records === undefined
         ? {}
         : { stormRecords: integers(values.records, "records")[0] }),
+      ...(values.trials === undefined ? {} : { trials: integers(values.trials, "trials")[0] }),
       rate: Number(values.rate),
     };
     for (const k of plan.sourcesPerRecord) loadFor({ pairs: plan.pairs, sourcesPerRecord: k });
@@ -205,17 +209,21 @@ async function main(argv: string[]): Promise<number> {
   for (const k of plan.sourcesPerRecord) {
     const load = loadFor({ pairs: plan.pairs, sourcesPerRecord: k });
     const passes = passesFor(load, plan.stormRecords);
-    for (const { key, c } of chosen) {
-      progress(
-        `${c.name}: ${load.groups} groups × ${k} sources, ${load.recordsPerReport} records a ` +
-          `report, ${passes} passes`,
-      );
-      const r = await sourceRun(lab, c, { load, passes, rate: plan.rate });
-      progress(
-        `  ${r.records} records read in ${r.drainedMs.toFixed(0)} ms: ` +
-          `${r.recordsPerS.toFixed(0)}/s (dropped ${r.dropped} reports, lost ${r.lost})`,
-      );
-      runs.get(key)!.push(r);
+    for (let t = 0; t < plan.trials; t++) {
+      // Each trial starts with the next contender, so that none always runs first.
+      const order = [...chosen.slice(t % chosen.length), ...chosen.slice(0, t % chosen.length)];
+      for (const { key, c } of order) {
+        progress(
+          `${c.name}: ${load.groups} groups × ${k} sources, ${load.recordsPerReport} records a ` +
+            `report, ${passes} passes`,
+        );
+        const r = await sourceRun(lab, c, { load, passes, rate: plan.rate });
+        progress(
+          `  ${r.records} records read in ${r.drainedMs.toFixed(0)} ms: ` +
+            `${r.recordsPerS.toFixed(0)}/s (dropped ${r.dropped} reports, lost ${r.lost})`,
+        );
+        runs.get(key)!.push(r);
+      }
     }
   }
   const contenders: SourceContender[] = [];

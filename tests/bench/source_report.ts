@@ -8,6 +8,7 @@
 
 import { formatRatio, formatValue, ratio } from "./stats.ts";
 import type { SourceRunResult } from "./source_scenario.ts";
+import type { SourceLoad } from "./source_reports.ts";
 
 /** What a contender is in the comparison. */
 export type Role = "before" | "after" | "peer";
@@ -20,7 +21,7 @@ export interface SourceContender {
   role: Role;
   /** Its version, for the report. */
   version: string;
-  /** One per sources-per-record value, in the plan's order. */
+  /** Its runs: per sources-per-record value in the plan's order, one per trial. */
   runs: SourceRunResult[];
 }
 
@@ -48,6 +49,8 @@ export interface SourcePlan {
   stormRecords: number;
   /** The storm's reports/s; 0 as fast as the generator goes. */
   rate: number;
+  /** Runs of each contender on each load (the table shows medians). */
+  trials: number;
 }
 
 /** One row: a measure and its value per contender. */
@@ -84,24 +87,41 @@ export function bytesPerPair(r: SourceRunResult): number {
 const MB = 1024 * 1024;
 
 /**
- * The rows: per load, the storm (records/s, target ≥ 50,000 for "after"), what became of the
- * reports, the upstream state, and the memory (bytes per pair, target ≤ 1 KB for "after").
+ * The median of the finite numbers among `values` (the lower one of the middle two), NaN when
+ * there is none.
+ *
+ * @example
+ * ```ts
+ * medianOf([3, NaN, 1, 2]); // 2
+ * ```
+ */
+export function medianOf(values: readonly number[]): number {
+  const finite = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  return finite.length === 0 ? NaN : finite[Math.ceil(finite.length / 2) - 1];
+}
+
+/**
+ * The rows: per load (per k, in the order of the runs), the storm (records/s, target ≥ 50,000
+ * for "after"), what became of the reports, the upstream state, and the memory (bytes per pair,
+ * target ≤ 1 KB for "after"). A contender's value is the median over its runs of that load.
  */
 export function buildSourceRows(contenders: readonly SourceContender[]): ColumnRow[] {
   const rows: ColumnRow[] = [];
   const after = contenders.findIndex((c) => c.role === "after");
-  const loads = contenders[0]?.runs.map((r) => r.load) ?? [];
-  loads.forEach((load, i) => {
-    const runs = contenders.map((c) => c.runs[i]);
-    const section = `${load.sourcesPerRecord} source${load.sourcesPerRecord === 1 ? "" : "s"} ` +
-      `a record: ${load.groups} groups, ${load.recordsPerReport} records a report`;
+  const loads = new Map<number, SourceLoad>();
+  for (const c of contenders) for (const r of c.runs) loads.set(r.load.sourcesPerRecord, r.load);
+  for (const [k, load] of loads) {
+    const runs = contenders.map((c) => c.runs.filter((r) => r.load.sourcesPerRecord === k));
+    const trials = Math.max(...runs.map((r) => r.length));
+    const section = `${k} source${k === 1 ? "" : "s"} a record: ${load.groups} groups, ` +
+      `${load.recordsPerReport} records a report${trials > 1 ? `, median of ${trials} runs` : ""}`;
     const add = (
       measure: string,
       unit: string,
-      value: (r: SourceRunResult) => number | string,
+      value: (r: SourceRunResult) => number,
       target?: { text: string; ok: (v: number) => boolean },
     ) => {
-      const values = runs.map((r) => r === undefined ? NaN : value(r));
+      const values = runs.map((rs) => medianOf(rs.map(value)));
       const row: ColumnRow = { section, measure, unit, values };
       if (target !== undefined && after >= 0) {
         const v = values[after];
@@ -114,7 +134,14 @@ export function buildSourceRows(contenders: readonly SourceContender[]): ColumnR
       text: `≥ ${TARGET_RECORDS_PER_S}`,
       ok: (v) => v >= TARGET_RECORDS_PER_S,
     });
-    add("caught up (else no rate)", "", (r) => r.caughtUp === false ? "no" : "yes");
+    rows.push({
+      section,
+      measure: "runs caught up (the others: no rate)",
+      unit: "",
+      values: runs.map((rs) =>
+        rs.length === 0 ? NaN : `${rs.filter((r) => r.caughtUp !== false).length}/${rs.length}`
+      ),
+    });
     add("reports sent", "", (r) => r.sent);
     add("reports sent/s", "/s", (r) => r.sentRate);
     add("dropped at its socket", "", (r) => r.dropped);
@@ -125,17 +152,13 @@ export function buildSourceRows(contenders: readonly SourceContender[]): ColumnR
     add("groups joined upstream", "", (r) => r.upstream.groups);
     add("sources in upstream filters", "", (r) => r.upstream.sources);
     add("RSS idle", "MB", (r) => r.idleRssBytes / MB);
-    add(
-      `RSS, ${load.groups * load.sourcesPerRecord} pairs reported`,
-      "MB",
-      (r) => r.filledRssBytes / MB,
-    );
+    add(`RSS, ${load.groups * k} pairs reported`, "MB", (r) => r.filledRssBytes / MB);
     add("RSS growth per pair", "B", bytesPerPair, {
       text: `≤ ${TARGET_BYTES_PER_PAIR}`,
       ok: (v) => v <= TARGET_BYTES_PER_PAIR,
     });
     add("RSS after the storm", "MB", (r) => r.stormRssBytes / MB);
-  });
+  }
   return rows;
 }
 
@@ -232,7 +255,10 @@ export function sourceMarkdownReport(
     `Each load holds ${p.pairs} (group, source) pairs: ${p.pairs} / k groups in 232.100/16,`,
     "each reported by one LAN host with a MODE_IS_INCLUDE record of the same k sources, as many",
     "records to a report as fit in 1500 bytes (and divide the groups). Each daemon is started",
-    "fresh per load (`-d`, ours jailed as an unprivileged user). RSS is taken idle, then after",
+    `fresh per run (\`-d\`, ours jailed as an unprivileged user), ${
+      p.trials ?? 1
+    } run(s) of each on`,
+    "each load, the contenders in turn (in a rotating order). RSS is taken idle, then after",
     "one paced pass over the load (every pair reported once). Then a storm of passes, about",
     `${p.stormRecords} records, goes out ${
       p.rate === 0 ? "as fast as the generator can" : `at ${p.rate} reports/s`

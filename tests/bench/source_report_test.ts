@@ -4,6 +4,7 @@ import {
   bytesPerPair,
   formatSourceMarkdownTable,
   formatSourceTable,
+  medianOf,
   type SourceContender,
   sourceMarkdownReport,
 } from "./source_report.ts";
@@ -77,9 +78,28 @@ Deno.test("sourceMarkdownReport: the method, the group-level note and the table"
     quick: true,
     machine: "a machine",
     before: { ref: "main~1", sha: "0".repeat(40), title: "0000000 Subject" },
-    plan: { pairs: 10_000, sourcesPerRecord: [50], stormRecords: 100_000, rate: 0 },
+    plan: { pairs: 10_000, sourcesPerRecord: [50], stormRecords: 100_000, rate: 0, trials: 1 },
   });
   match(page, /igmpproxy reads IGMPv3 reports at group level only/);
   match(page, /`--before main~1`/);
   ok(page.includes(formatSourceMarkdownTable(buildSourceRows(contenders), contenders)));
+});
+
+Deno.test("medianOf: the lower middle of the finite values", () => {
+  equal(medianOf([3, NaN, 1, 2]), 2);
+  equal(medianOf([4, 1, 3, 2]), 2);
+  ok(Number.isNaN(medianOf([NaN])));
+});
+
+Deno.test("buildSourceRows: medians over each contender's runs of a load, runs caught up", () => {
+  const slow = { ...run(50, NaN, 100, 0), caughtUp: false };
+  const many: SourceContender[] = [
+    { ...contenders[0], runs: [run(50, 10, 100, 0), run(50, 30, 300, 0), run(50, 20, 200, 0)] },
+    { ...contenders[1], runs: [run(50, 5, 100, 0), slow, run(50, 7, 100, 0)] },
+  ];
+  const rows = buildSourceRows(many);
+  equal(rows[0].section, "50 sources a record: 200 groups, 5 records a report, median of 3 runs");
+  deepStrictEqual(rows[0].values, [20, 5]);
+  deepStrictEqual(rows[1].values, ["3/3", "2/3"]);
+  deepStrictEqual(rows.find((r) => r.measure === "RSS growth per pair")!.values, [200, 100]);
 });
