@@ -113,9 +113,8 @@ export async function waitServing(
 }
 
 /** mcast-proxy from this checkout. */
-export const ours: Contender = {
+export const ours: Contender = mcastProxyAt({
   name: "mcast-proxy",
-  setsLastMemberQueryInterval: true,
   async version() {
     const meta = JSON.parse(
       await Deno.readTextFile(new URL("../../deno.json", import.meta.url)),
@@ -128,26 +127,48 @@ export const ours: Contender = {
     }).output().then((o) => new TextDecoder().decode(o.stdout).trim()).catch(() => "");
     return `${meta.version ?? "?"}${rev === "" ? "" : ` (${rev})`} on Deno ${Deno.version.deno}`;
   },
-  async start(lab, settings = {}) {
-    const lmqi = settings.lastMemberQueryInterval;
-    const head = lmqi === undefined ? "" : `last-member-query-interval ${lmqi}\n`;
-    const spawnedAt = wallNow();
-    const daemon = await startDaemon(lab, { config: head + labConfig(lab), flags: ["-d"] });
-    try {
-      await daemon.waitForLine(/info: Started/, 20_000);
-      await waitServing(lab, daemon, "mcast-proxy");
-    } catch (e) {
-      await daemon.stop().catch(() => {});
-      throw new Error(`mcast-proxy did not start: ${e}\n${daemon.lines.slice(-20).join("\n")}`);
-    }
-    return {
-      pid: daemon.child.pid,
-      spawnedAt,
-      lines: daemon.lines,
-      stop: () => daemon.stop(),
-    };
-  },
-};
+});
+
+/**
+ * mcast-proxy run from `program` (default this checkout's `main.ts`, as the lab runs it), e.g.
+ * the `main.ts` of another revision: see `startDaemon`'s `program`.
+ */
+export function mcastProxyAt(opts: {
+  name: string;
+  version: () => Promise<string>;
+  program?: string[];
+}): Contender {
+  return {
+    name: opts.name,
+    setsLastMemberQueryInterval: true,
+    version: opts.version,
+    async start(lab, settings = {}) {
+      const lmqi = settings.lastMemberQueryInterval;
+      const head = lmqi === undefined ? "" : `last-member-query-interval ${lmqi}\n`;
+      const spawnedAt = wallNow();
+      const daemon = await startDaemon(lab, {
+        config: head + labConfig(lab),
+        flags: ["-d"],
+        ...(opts.program === undefined ? {} : { program: opts.program }),
+      });
+      try {
+        await daemon.waitForLine(/info: Started/, 20_000);
+        await waitServing(lab, daemon, opts.name);
+      } catch (e) {
+        await daemon.stop().catch(() => {});
+        throw new Error(
+          `${opts.name} did not start: ${e}\n${daemon.lines.slice(-20).join("\n")}`,
+        );
+      }
+      return {
+        pid: daemon.child.pid,
+        spawnedAt,
+        lines: daemon.lines,
+        stop: () => daemon.stop(),
+      };
+    },
+  };
+}
 
 /** Debian's igmpproxy 0.3, installed on demand. */
 export const igmpproxy: Contender = {

@@ -1,0 +1,199 @@
+/**
+ * The source-filter benchmark's report generator, run in a LAN host's namespace: sends
+ * `passes` passes of a {@link SourceLoad}'s IGMPv3 reports ({@link passPackets}) through an
+ * AF_PACKET socket to 01:00:5e:00:00:16, past the host's own IGMP stack, as fast as it can or at
+ * `rate` reports/s.
+ *
+ * ```sh
+ * deno run --allow-ffi --allow-env --allow-read tests/bench/report_sender.ts \
+ *   '{"iface":"eth0","from":"10.1.0.11","load":{...},"passes":10,"rate":0}'
+ * ```
+ *
+ * On stdout, one JSON object per line: `{"ev":"ready","t":ms}` once the socket is open and the
+ * packets built, then `{"ev":"done","sent":n,"errors":n,"startedAt":ms,"endedAt":ms}` (wall
+ * clock ms of the first and after the last send), with `"firstError"` when a send failed. Exit
+ * codes: 0 done, 1 socket or interface unusable, 2 bad argument.
+ *
+ * The module also exports {@link startReportSender}, which runs it in a lab namespace. It opens
+ * libc only when run as a script.
+ *
+ * @module
+ */
+
+import { errnoName } from "../../ffi/errno.ts";
+import { type Libc, openLibc, readErrno } from "../../ffi/libc.ts";
+import { AF_PACKET, SOCK_CLOEXEC, SOCK_DGRAM } from "../../ffi/linux_constants.ts";
+import { parseIPv4 } from "../../src/proto/addr.ts";
+import { INADDR_ALLRPTS_GROUP } from "../../src/proto/igmp.ts";
+import { messageOf } from "../../src/log.ts";
+import { multicastMac } from "../lab/igmp_packets.ts";
+import { awaitReady, emit, parseEvent, readLines, wallNow } from "../lab/json_lines.ts";
+import { denoRunArgv, type Lab } from "../lab/lab.ts";
+import { passPackets, type SourceLoad } from "./source_reports.ts";
+
+/** EtherType of IPv4, `<linux/if_ether.h>`. */
+const ETH_P_IP = 0x0800;
+/** sizeof(struct sockaddr_ll). */
+const SIZEOF_SOCKADDR_LL = 20;
+/** Kernel structs are host order: little-endian on the platforms the lab runs on. */
+const LITTLE_ENDIAN = true;
+/** Reports sent between looks at the clock and the signals. */
+const BATCH = 100;
+
+/** What the generator sends. */
+export interface SenderPlan {
+  /** Interface to send on. */
+  iface: string;
+  /** The host's address, the packets' source. */
+  from: string;
+  /** The reports of one pass. */
+  load: SourceLoad;
+  /** Passes to send. */
+  passes: number;
+  /** Reports per second; 0 as fast as possible. */
+  rate: number;
+}
+
+/** What the generator reports at the end. */
+export interface SenderSummary {
+  /** Reports sent. */
+  sent: number;
+  /** Sends that failed. */
+  errors: number;
+  /** Wall-clock ms just before the first send. */
+  startedAt: number;
+  /** Wall-clock ms just after the last send. */
+  endedAt: number;
+  /** errno name of the first failed send, if any. */
+  firstError?: string;
+}
+
+/** Sends each packet to 224.0.0.22 on one interface, through an AF_PACKET datagram socket. */
+function openSender(libc: Libc, iface: string): { send(p: Uint8Array): number; close(): void } {
+  const ifindex = libc.symbols.if_nametoindex(new TextEncoder().encode(iface + "\0"));
+  if (ifindex === 0) {
+    throw new Error(`Cannot find interface "${iface}": ${errnoName(readErrno(libc))}`);
+  }
+  // Protocol 0: the socket only sends, so the kernel queues no incoming frame on it.
+  const fd = libc.symbols.socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw new Error(`Cannot open a packet socket: ${errnoName(readErrno(libc))}`);
+  // struct sockaddr_ll: family, protocol (network order), ifindex, hatype, pkttype, halen, addr.
+  const sa = new Uint8Array(SIZEOF_SOCKADDR_LL);
+  const v = new DataView(sa.buffer);
+  v.setUint16(0, AF_PACKET, LITTLE_ENDIAN);
+  v.setUint16(2, ETH_P_IP, false);
+  v.setInt32(4, ifindex, LITTLE_ENDIAN);
+  v.setUint8(11, 6);
+  sa.set(multicastMac(INADDR_ALLRPTS_GROUP), 12);
+  return {
+    send(p) {
+      const n = libc.symbols.sendto(fd, p, BigInt(p.length), 0, sa, SIZEOF_SOCKADDR_LL);
+      return n < 0 ? readErrno(libc) : 0;
+    },
+    close: () => void libc.symbols.close(fd),
+  };
+}
+
+async function main(args: string[]): Promise<number> {
+  let plan: SenderPlan;
+  let from: number | undefined;
+  try {
+    plan = JSON.parse(args[0] ?? "") as SenderPlan;
+    from = parseIPv4(plan.from);
+    if (from === undefined) throw new Error(`Bad host address "${plan.from}"`);
+  } catch (e) {
+    console.error(`report_sender: ${messageOf(e)}`);
+    return 2;
+  }
+  const packets = passPackets(plan.load, from);
+  let libc: Libc;
+  try {
+    libc = openLibc();
+  } catch (e) {
+    console.error(`report_sender: Cannot open libc: ${messageOf(e)}`);
+    return 1;
+  }
+  try {
+    let sender;
+    try {
+      sender = openSender(libc, plan.iface);
+    } catch (e) {
+      console.error(`report_sender: ${messageOf(e)}`);
+      return 1;
+    }
+    let stop = false;
+    const onSignal = () => stop = true;
+    Deno.addSignalListener("SIGTERM", onSignal);
+    try {
+      emit({ ev: "ready", t: wallNow() });
+      const total = packets.length * plan.passes;
+      const periodMs = plan.rate > 0 ? 1000 / plan.rate : 0;
+      const summary: SenderSummary = { sent: 0, errors: 0, startedAt: wallNow(), endedAt: 0 };
+      const t0 = performance.now();
+      for (let i = 0; i < total && !stop;) {
+        for (const end = Math.min(total, i + BATCH); i < end; i++) {
+          const errno = sender.send(packets[i % packets.length]);
+          if (errno === 0) summary.sent++;
+          else {
+            summary.errors++;
+            summary.firstError ??= errnoName(errno);
+          }
+        }
+        const ahead = periodMs === 0 ? 0 : t0 + i * periodMs - performance.now();
+        // A timer turn lets the signal listener run; at full speed, only every 100 batches.
+        if (ahead > 0 || i % (BATCH * 100) === 0) {
+          await new Promise((r) => setTimeout(r, Math.max(0, ahead)));
+        }
+      }
+      summary.endedAt = wallNow();
+      emit({ ev: "done", ...summary });
+    } finally {
+      Deno.removeSignalListener("SIGTERM", onSignal);
+      sender.close();
+    }
+    return 0;
+  } finally {
+    libc.close();
+  }
+}
+
+/**
+ * Runs the generator in namespace `ns` and waits until it is ready; resolves with its summary
+ * once it has sent everything. Throws if it exits without one. {@link Lab.destroy} stops it.
+ */
+export async function startReportSender(
+  lab: Lab,
+  ns: string,
+  plan: SenderPlan,
+): Promise<{ done: Promise<SenderSummary> }> {
+  const child = lab.spawnIn(
+    ns,
+    denoRunArgv(new URL("./report_sender.ts", import.meta.url), [JSON.stringify(plan)], [
+      "--allow-ffi",
+      "--allow-env",
+      "--allow-read",
+    ]),
+    { stdout: "piped" },
+  );
+  const lines = readLines(child.stdout);
+  await awaitReady(lines, child, "The report generator");
+  const done = (async () => {
+    let summary: SenderSummary | null = null;
+    for await (const line of lines) {
+      const ev = parseEvent(line);
+      if (ev?.ev === "done") {
+        const { ev: _, ...rest } = ev;
+        summary = rest as unknown as SenderSummary;
+      }
+    }
+    const status = await child.status;
+    if (summary === null) {
+      throw new Error(`The report generator exited without a summary (exit code ${status.code})`);
+    }
+    return summary;
+  })();
+  done.catch(() => {});
+  return { done };
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
