@@ -220,11 +220,14 @@ for (const fam of [IPV4, IPV6]) {
             await h21.join(fam.asm);
             const since = await h21.source("block", fam.asm, fam.s2);
             await h21.waitFor(fam.asm, { since, count: 1, timeoutMs: 3000 });
+            // The BLOCK makes the querier ask whether another listener still wants S2
+            // (Q(G,{S2}), RFC 3376 section 6.4.2): S2 flows until nobody answers for the
+            // last-member query time.
             const s2 = await unwantedWhileWanted(lan2, {
               group: fam.asm,
               want: fam.s1,
               unwanted: fam.s2,
-              since: Host.now(),
+              since: since + SSM_LAST_MEMBER_QUERY_TIME_MS + MARGIN_MS,
             });
             equal(
               s2,
@@ -268,6 +271,11 @@ for (const fam of [IPV4, IPV6]) {
               `${WINDOW} more datagrams of S1 on LAN 2`,
               () => onWire(lan2, fam.asm, fam.s1, quiet) >= WINDOW,
             );
+            if (onWire(lan1, fam.ssm, fam.s1, quiet) > 0) {
+              console.log("DBG quiet", quiet, "leftAt", leftAt);
+              console.log(lan1.packets.filter((p) => p.time >= leftAt - 200).map((p) => `${p.time} ${p.body}`).join("\n").slice(0, 20000));
+              console.log(daemon.lines.filter((l) => l.includes(fam.ssm) || l.includes("Querier")).join("\n"));
+            }
             equal(onWire(lan1, fam.ssm, fam.s1, quiet), 0, "S1 came back on LAN 1's wire");
             const queries = proxyQueries(lan1.packets.filter((p) => p.time >= leftAt), router1);
             ok(
