@@ -156,7 +156,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (values.from !== undefined) {
-    const saved = JSON.parse(await Deno.readTextFile(values.from)) as {
+    // JSON writes a NaN (not measured) as null: read it back as NaN.
+    const saved = JSON.parse(
+      await Deno.readTextFile(values.from),
+      (_, v) => v === null ? NaN : v,
+    ) as {
       info: SourceRunInfo;
       contenders: SourceContender[];
     };
