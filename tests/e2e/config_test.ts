@@ -99,6 +99,8 @@ Deno.test({
     const daemon = await startWith(
       lab,
       [
+        // IGMPv2 queries, whose Max Resp Time the capture reads in tenths of a second.
+        "igmp-version 2",
         "last-member-query-interval 0.5",
         "last-member-query-count 2",
         "",

@@ -114,7 +114,8 @@ Deno.test({
     await useMldV1Hosts(lab);
     const h11ns = lab.ns.hosts[0][0];
     const capture = tcpdump ? await startCapture(lab, h11ns, { filter: MLD_FILTER }) : undefined;
-    const daemon = await startDaemon(lab, { config: ipv6Only(lab) });
+    // MLDv1 queries too (`mld-version 1`): the capture checks their MLDv1 form.
+    const daemon = await startDaemon(lab, { config: "mld-version 1\n" + ipv6Only(lab) });
     await daemon.waitForLine(/info: Started/);
     const sender = await startSender(lab, { groups: [G1, G2], rate: 100, ttl: HOPS });
     await using h11 = await Host.onLan(lab, 1, 1);
@@ -279,8 +280,8 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using lab = await createLab({ prefix: PREFIX, hostsPerLan: [1, 1] });
-    // h11 is a stock host. h21 is forced to MLDv2 so that it ignores our MLDv1 queries and
-    // keeps sending MLDv2 reports: a stock host falls back to MLDv1 once it hears one.
+    // h11 is a stock host. h21 is forced to MLDv2, so that it keeps sending MLDv2 reports
+    // whatever queries it hears (a stock host falls back to MLDv1 once it hears an MLDv1 one).
     await lab.setMldVersion(lab.ns.hosts[1][0], 2);
     const daemon = await startDaemon(lab, { config: ipv6Only(lab) });
     await daemon.waitForLine(/info: Started/);

@@ -1,12 +1,12 @@
 // End to end: the IGMP queries the daemon sends, as a host on the LAN captures them with
 // tcpdump: general queries at startup, group-specific queries after a Leave, TTL 1, Router Alert,
-// sent from the interface's address. Needs root and tcpdump (installed by ./run); skipped with
+// sent from the interface's address; IGMPv2 queries, as `igmp-version 2` asks. Needs root and tcpdump (installed by ./run); skipped with
 // the reason printed otherwise.
 
 import { equal, ok } from "node:assert/strict";
 import { createLab, labSupport } from "../lab/lab.ts";
 import { Host } from "../lab/host.ts";
-import { startDaemon } from "../lab/daemon.ts";
+import { labConfig, startDaemon } from "../lab/daemon.ts";
 import { hasTcpdump, startCapture } from "../lab/capture.ts";
 
 const support = await labSupport();
@@ -19,7 +19,7 @@ const skip = !support.ok
 if (skip !== undefined) console.log(`SKIPPED query e2e tests: ${skip}`);
 
 Deno.test({
-  name: "e2e queries: general and group-specific queries with TTL 1 and Router Alert",
+  name: "e2e queries: igmp-version 2 general and group-specific queries, TTL 1, Router Alert",
   ignore: skip !== undefined,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -28,7 +28,7 @@ Deno.test({
     const h11ns = lab.ns.hosts[0][0];
     await lab.setIgmpVersion(h11ns, 2);
     const capture = await startCapture(lab, h11ns);
-    const daemon = await startDaemon(lab);
+    const daemon = await startDaemon(lab, { config: "igmp-version 2\n" + labConfig(lab) });
     await daemon.waitForLine(/info: Started/);
     await using h11 = await Host.onLan(lab, 1, 1);
     await h11.join("239.1.1.1");
