@@ -65,14 +65,20 @@ export async function frrSupport(): Promise<LabSupport> {
 }
 
 /**
- * Installs Debian's FRR when it is missing (saying so through `log`). Debian's package would
- * start the system's FRR where services may start; the lab runs its own daemons in a
- * namespace and needs none. Throws with apt's reason when the install fails.
+ * Installs Debian's FRR when it is missing (saying so through `log`). Debian's package starts
+ * the system's FRR (zebra and staticd in this host's namespace) where services may start; the
+ * lab runs its own daemons in a namespace and needs none, so a system just given FRR has its
+ * service disabled and stopped again. Throws with apt's reason when the install fails.
  */
 export async function ensureFrr(opts: { log?: (message: string) => void } = {}): Promise<void> {
   if ((await frrSupport()).ok) return;
   opts.log?.(`installing ${FRR_PACKAGE} (the PIM-SSM router of the SSM e2e test)`);
   await aptInstall([FRR_PACKAGE]);
+  if (await pathExists("/run/systemd/system")) {
+    await runCommand("systemctl", ["disable", "--now", "frr"]);
+  } else if (await pathExists("/etc/init.d/frr")) {
+    await runCommand("update-rc.d", ["frr", "disable"]);
+  }
   const again = await frrSupport();
   if (!again.ok) throw new Error(`Installed "${FRR_PACKAGE}", yet ${again.reason}`);
 }
