@@ -291,9 +291,46 @@ for (const fam of [IPV4, IPV6]) {
           },
         );
 
+        await t.step(
+          `INCLUDE past the kernel's ${fam.maxMsf} sources per socket filter: the upstream ` +
+            "reports name every source",
+          async () => {
+            // Each LAN within a host's own limit, the two together past the proxy's.
+            const half = fam.maxMsf / 2 + 1;
+            const all = Array.from({ length: 2 * half }, (_, i) => fam.madeUpSource(i + 1));
+            const since = Host.now();
+            for (const s of all.slice(0, half)) await h11.source("join-source", fam.ssmMany, s);
+            for (const s of all.slice(half)) await h21.source("join-source", fam.ssmMany, s);
+            const named = () =>
+              new Set(
+                recordsFor(upstream.packets.filter((p) => p.time >= since), fam.ssmMany)
+                  .filter((r) => INCLUDE_TYPES.includes(r.type)).flatMap((r) => r.sources),
+              );
+            await upstream.waitFor(
+              `upstream INCLUDE-mode records naming all ${all.length} sources of ${fam.ssmMany}`,
+              () => all.every((s) => named().has(s)),
+            ).catch((e) => {
+              const missing = all.filter((s) => !named().has(s));
+              throw new Error(
+                `${missing.length} of ${all.length} sources never named upstream ` +
+                  `(${missing.join(" ")}); records for ${fam.ssmMany}: ` +
+                  recordsFor(upstream.packets, fam.ssmMany).map((r) => r.type).join(", "),
+                { cause: e },
+              );
+            });
+            deepStrictEqual(
+              recordsFor(upstream.packets, fam.ssmMany)
+                .filter((r) => EXCLUDE_TYPES.includes(r.type)),
+              [],
+              "no EXCLUDE-mode record for an SSM group",
+            );
+          },
+        );
+
         await t.step("SIGTERM: the kernel tables are empty, nothing joined upstream", async () => {
           await stopClean(lab, daemon);
           ok(!(await fam.joinedUpstream(lab, fam.ssm)), `${fam.ssm} left upstream`);
+          ok(!(await fam.joinedUpstream(lab, fam.ssmMany)), `${fam.ssmMany} left upstream`);
           ok(!(await fam.joinedUpstream(lab, fam.asm)), `${fam.asm} left upstream`);
         });
         await Promise.all([lan1.stop(), lan2.stop(), upstream.stop()]);

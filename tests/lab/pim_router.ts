@@ -4,7 +4,7 @@
  *
  * ```text
  *  origin (sender) ---- sn0  src (FRR)  eth0 ---- up0  proxy  dn1 ---- LAN 1
- *  10.9.0.2             ip pim          ip igmp, IGMPv3 querier
+ *  10.9.0.2             ip pim          ip pim, ip igmp (IGMPv3 querier)
  * ```
  *
  * FRR's pimd keeps 232.0.0.0/8 as its SSM range by default (`ip pim ssm prefix-list` unset):
@@ -12,7 +12,11 @@
  * that source, and ignores any-source (*, G) membership. No rendezvous point is configured, so
  * outside the SSM range it forwards nothing either. `ip pim` on `sn0` makes the source's link
  * the channel's RPF interface; `ip igmp` with version 3 on `eth0` makes the router the IGMPv3
- * querier of the proxy's upstream link.
+ * querier of the proxy's upstream link. `ip pim` there too: FRR adds an IGMP membership's
+ * interface to a channel only where it is the PIM designated router, which it never is on an
+ * interface with IGMP alone (measured in the VM: the (S, G) source stayed `Fwd N` in `show ip
+ * igmp sources` and no route was installed; with `ip pim` it elects itself DR, nobody else
+ * speaking PIM there, and forwards).
  *
  * The daemons run in the foreground, as the package's `frr` user as they do on Debian (FRR
  * refuses root unless root is in its vty group), with their configuration, pid files and sockets
@@ -61,14 +65,20 @@ export async function frrSupport(): Promise<LabSupport> {
 }
 
 /**
- * Installs Debian's FRR when it is missing (saying so through `log`). Debian's package would
- * start the system's FRR where services may start; the lab runs its own daemons in a
- * namespace and needs none. Throws with apt's reason when the install fails.
+ * Installs Debian's FRR when it is missing (saying so through `log`). Debian's package starts
+ * the system's FRR (zebra and staticd in this host's namespace) where services may start; the
+ * lab runs its own daemons in a namespace and needs none, so a system just given FRR has its
+ * service disabled and stopped again. Throws with apt's reason when the install fails.
  */
 export async function ensureFrr(opts: { log?: (message: string) => void } = {}): Promise<void> {
   if ((await frrSupport()).ok) return;
   opts.log?.(`installing ${FRR_PACKAGE} (the PIM-SSM router of the SSM e2e test)`);
   await aptInstall([FRR_PACKAGE]);
+  if (await pathExists("/run/systemd/system")) {
+    await runCommand("systemctl", ["disable", "--now", "frr"]);
+  } else if (await pathExists("/etc/init.d/frr")) {
+    await runCommand("update-rc.d", ["frr", "disable"]);
+  }
   const again = await frrSupport();
   if (!again.ok) throw new Error(`Installed "${FRR_PACKAGE}", yet ${again.reason}`);
 }
@@ -83,27 +93,38 @@ export interface PimRouterOptions {
   receiverSide?: string;
   /** Echo the daemons' logs to our stderr. */
   echo?: boolean;
+  /** Debug logs of IGMP, the kernel's mroute messages, PIM events and RPF lookups. */
+  debug?: boolean;
 }
 
 /** A running FRR router. */
 export interface PimRouter {
   /** The daemons' log lines so far, each prefixed with the daemon's name, daemon by daemon. */
   readonly lines: string[];
-  /** Runs one vtysh command against the router's daemons; resolves with its output. */
-  vtysh(command: string): Promise<string>;
+  /**
+   * Runs vtysh commands, one `-c` each, against the router's daemons (e.g. `"configure
+   * terminal", "interface eth0", "ip pim"`); resolves with the output.
+   */
+  vtysh(...commands: string[]): Promise<string>;
   /** Stops the daemons (SIGTERM, then SIGKILL) and removes the temporary directory. */
   stop(): Promise<void>;
 }
 
 /** The pimd configuration of {@link startPimRouter}. */
-export function pimdConfig(opts: { sourceSide: string; receiverSide: string }): string {
+export function pimdConfig(
+  opts: { sourceSide: string; receiverSide: string; debug?: boolean },
+): string {
   return [
     "hostname lab-router",
+    ...(opts.debug
+      ? ["debug igmp", "debug mroute", "debug pim events", "debug pim zebra", "debug pim nht"]
+      : []),
     "!",
     `interface ${opts.sourceSide}`,
     " ip pim",
     "!",
     `interface ${opts.receiverSide}`,
+    " ip pim",
     " ip igmp",
     " ip igmp version 3",
     "!",
@@ -125,10 +146,19 @@ export async function startPimRouter(lab: Lab, opts: PimRouterOptions = {}): Pro
   const lines = () => logs.flatMap((l) => l.lines.map((line) => `${l.name}: ${line}`));
   const running: { name: string; child: Deno.ChildProcess; status: Promise<Deno.CommandStatus> }[] =
     [];
-  const vtysh = async (command: string): Promise<string> => {
-    const r = await lab.exec(ns, ["vtysh", "--vty_socket", dir, "-c", command]);
+  const vtysh = async (...commands: string[]): Promise<string> => {
+    const r = await lab.exec(ns, [
+      "vtysh",
+      "--vty_socket",
+      dir,
+      ...commands.flatMap((c) => ["-c", c]),
+    ]);
     if (r.code !== 0) {
-      throw new Error(`"vtysh -c '${command}'" exited ${r.code}: ${(r.stderr || r.stdout).trim()}`);
+      throw new Error(
+        `"vtysh -c '${commands.join("' -c '")}'" exited ${r.code}: ${
+          (r.stderr || r.stdout).trim()
+        }`,
+      );
     }
     return r.stdout;
   };
@@ -139,7 +169,14 @@ export async function startPimRouter(lab: Lab, opts: PimRouterOptions = {}): Pro
   };
   try {
     await Deno.writeTextFile(`${dir}/zebra.conf`, "hostname lab-router\n");
-    await Deno.writeTextFile(`${dir}/pimd.conf`, pimdConfig({ sourceSide, receiverSide }));
+    await Deno.writeTextFile(
+      `${dir}/pimd.conf`,
+      pimdConfig({
+        sourceSide,
+        receiverSide,
+        debug: opts.debug,
+      }),
+    );
     // vtysh reads its own configuration file; an empty one keeps it from the system's.
     await Deno.writeTextFile(`${dir}/vtysh.conf`, "");
     // The daemons drop to the package's user, which writes its pid files and sockets here.
@@ -149,7 +186,7 @@ export async function startPimRouter(lab: Lab, opts: PimRouterOptions = {}): Pro
         `${FRR_DAEMONS}/${name}`,
         ...["-f", `${dir}/${name}.conf`, "-i", `${dir}/${name}.pid`],
         ...["-z", `${dir}/zserv.api`, "--vty_socket", dir, "-P", "0"],
-        ...["--log", "stdout", "--log-level", "informational"],
+        ...["--log", "stdout", "--log-level", opts.debug ? "debugging" : "informational"],
       ], { stdout: "piped", stderr: "piped" });
       const log = followLog(child, name, opts.echo);
       const status = child.status.then(async (s) => {

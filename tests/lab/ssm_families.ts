@@ -47,6 +47,15 @@ export interface SsmFamily {
   ssm: string;
   /** A second SSM-range group, for the older protocol's report. */
   ssmOld: string;
+  /** A third SSM-range group, for more sources than one socket filter holds. */
+  ssmMany: string;
+  /**
+   * The kernel's default limit of sources per socket filter: `net.ipv4.igmp_max_msf` (10),
+   * `net.ipv6.mld_max_msf` (64).
+   */
+  maxMsf: number;
+  /** The `i`-th made-up source (from 1), on no link of the lab. */
+  madeUpSource(i: number): string;
   /** A group outside the SSM range. */
   asm: string;
   /** Another group outside the SSM range, as a marker that a report was processed. */
@@ -82,6 +91,9 @@ export const IPV4: SsmFamily = {
   s2: SRC2_ADDR,
   ssm: "232.1.1.1",
   ssmOld: "232.1.1.3",
+  ssmMany: "232.1.1.5",
+  maxMsf: 10,
+  madeUpSource: (i) => `10.0.7.${i}`,
   asm: "239.1.3.1",
   control: "239.1.1.9",
   ttl: 8,
@@ -107,6 +119,9 @@ export const IPV6: SsmFamily = {
   s2: SRC2_ADDR6,
   ssm: "ff3e::8000:1",
   ssmOld: "ff3e::8000:3",
+  ssmMany: "ff3e::8000:5",
+  maxMsf: 64,
+  madeUpSource: (i) => `2001:db8:7::${i.toString(16)}`,
   asm: "ff05::13",
   control: "ff05::19",
   ttl: 5,
