@@ -126,13 +126,11 @@ function applyEffect<A extends Address>(
       if (vif.querier) sendSourceQuery(ctx, vif, group, effect.sources, effect.suppress);
       return;
     case "ignored":
-      if (state.options.debug) {
-        log(
-          ctx,
-          "debug",
-          `Report for ${family.format(group)} on "${vif.name}" ignored: ${effect.why}`,
-        );
-      }
+      log(
+        ctx,
+        "debug",
+        `${effect.what} for ${family.format(group)} on "${vif.name}" ignored: ${effect.why}`,
+      );
       return;
     case "joined": {
       let set = state.members.get(group);

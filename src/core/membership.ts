@@ -129,8 +129,8 @@ export type MembershipEffect<A> =
   | { kind: "send-group-query"; suppress: boolean }
   /** Send a group-and-source-specific query for `sources`; `suppress` is its S flag. */
   | { kind: "send-source-query"; sources: A[]; suppress: boolean }
-  /** An input ignored under the compatibility rules, and why (for the log). */
-  | { kind: "ignored"; why: string };
+  /** An input ignored under the compatibility rules: what, and why (for the log). */
+  | { kind: "ignored"; what: string; why: string };
 
 /** Result of one step; `record` undefined means no members (drop the record). */
 export interface MembershipStep<A> {
@@ -226,7 +226,7 @@ export function stepMembership<A>(
       break;
     case "leave":
       if (compatibilityMode(st.g, c.now) === 1) {
-        st.effects.push({ kind: "ignored", why: "an IGMPv1 host is a member" });
+        st.effects.push({ kind: "ignored", what: "Leave", why: "an IGMPv1 host is a member" });
       } else runRow(st, "TO_IN", [], "leave as TO_IN ({})");
       break;
     case "group-query":
@@ -247,11 +247,12 @@ function receiveRecord<A>(st: Step<A>, type: RecordType, sources: readonly A[]):
   const mode = compatibilityMode(st.g, st.c.now);
   // In IGMPv1 mode TO_IN records are ignored as Leaves are: IGMPv1 hosts never leave.
   if (mode === 1 && type === "TO_IN") {
-    st.effects.push({ kind: "ignored", why: "TO_IN records are ignored in v1 mode" });
+    st.effects.push({ kind: "ignored", what: "TO_IN record", why: "an IGMPv1 host is a member" });
     return;
   }
   if (mode < 3 && type === "BLOCK") {
-    st.effects.push({ kind: "ignored", why: `BLOCK records are ignored in v${mode} mode` });
+    const why = `the group is in v${mode} compatibility mode`;
+    st.effects.push({ kind: "ignored", what: "BLOCK record", why });
     return;
   }
   if (mode < 3 && type === "TO_EX" && sources.length > 0) {

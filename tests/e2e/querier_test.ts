@@ -78,7 +78,7 @@ Deno.test({
     deepStrictEqual((await entryOf(lab, SRC_ADDR, G))?.oifs, ["dn1:1", "dn2:1"]);
     // Under -v each transition of a group's state machine is one debug line.
     await daemon.waitForLine(
-      /debug: Group 239\.1\.1\.1 on "dn1": v2-report, no-members-present -> members-present \(start-group-timer, stop-retransmit-timer, joined\)/,
+      /debug: Group 239\.1\.1\.1 on "dn1": v2-report as IS_EX \(\{\}\), INCLUDE \{\} -> EXCLUDE \{\} \{\} \(\(B-A\)=0, Delete \(A-B\), Group Timer=GMI\)/,
     );
 
     // The other router: IGMPv2 general queries every 2 s from 10.1.0.11, 1 s to answer.
