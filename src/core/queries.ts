@@ -42,23 +42,8 @@ export function sendGroupQuery<A extends Address>(
   group: A,
   suppress = false,
 ): void {
-  const { family } = ctx.state;
-  ctx.out.push({
-    kind: "sendQuery",
-    ifindex: vif.ifindex,
-    name: vif.name,
-    source: vif.address,
-    destination: group,
-    message: family.encodeQuery({
-      version: vif.queryVersion,
-      group,
-      maxRespTimeMs: vif.timers.lastMemberQueryInterval,
-      suppressRouterSide: suppress,
-      robustness: vif.timers.robustness,
-      queryIntervalMs: vif.timers.queryInterval,
-    }),
-    what: `group-specific query for ${family.format(group)}`,
-  });
+  const what = `group-specific query for ${ctx.state.family.format(group)}`;
+  sendSpecificQuery(ctx, vif, { group, sources: [], suppress, what });
 }
 
 /**
@@ -72,25 +57,35 @@ export function sendSourceQuery<A extends Address>(
   sources: readonly A[],
   suppress: boolean,
 ): void {
-  const { family } = ctx.state;
+  const n = `${sources.length} ${sources.length === 1 ? "source" : "sources"}`;
+  const what = `group-and-source-specific query for ${ctx.state.family.format(group)} (${n}${
+    suppress ? ", S flag" : ""
+  })`;
+  sendSpecificQuery(ctx, vif, { group, sources, suppress, what });
+}
+
+/** A query about one group, sent to the group itself, in the LAN's query version. */
+function sendSpecificQuery<A extends Address>(
+  ctx: StepContext<A>,
+  vif: VifState<A>,
+  q: { group: A; sources: readonly A[]; suppress: boolean; what: string },
+): void {
   ctx.out.push({
     kind: "sendQuery",
     ifindex: vif.ifindex,
     name: vif.name,
     source: vif.address,
-    destination: group,
-    message: family.encodeQuery({
+    destination: q.group,
+    message: ctx.state.family.encodeQuery({
       version: vif.queryVersion,
-      group,
+      group: q.group,
       maxRespTimeMs: vif.timers.lastMemberQueryInterval,
-      suppressRouterSide: suppress,
-      sources,
+      suppressRouterSide: q.suppress,
+      sources: q.sources,
       robustness: vif.timers.robustness,
       queryIntervalMs: vif.timers.queryInterval,
     }),
-    what: `group-and-source-specific query for ${family.format(group)} (${sources.length} ${
-      sources.length === 1 ? "source" : "sources"
-    }${suppress ? ", S flag" : ""})`,
+    what: q.what,
   });
 }
 

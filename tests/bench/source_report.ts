@@ -6,7 +6,7 @@
  * @module
  */
 
-import { formatRatio, formatValue, ratio } from "./stats.ts";
+import { formatRatio, formatValue, ratio, renderSectionTable } from "./stats.ts";
 import type { SourceRunResult } from "./source_scenario.ts";
 import type { SourceLoad } from "./source_reports.ts";
 
@@ -206,18 +206,7 @@ export function formatSourceTable(
   rows: readonly ColumnRow[],
   contenders: readonly SourceContender[],
 ): string {
-  const table = [sourceHeaders(contenders), ...rows.map((r) => cells(r, contenders))];
-  let previous = "";
-  for (let i = 1; i < table.length; i++) {
-    const section = table[i][0];
-    if (section === previous) table[i][0] = "";
-    previous = section;
-  }
-  const widths = table[0].map((_, c) => Math.max(...table.map((r) => [...r[c]].length)));
-  const line = (r: string[]) =>
-    r.map((cell, c) => cell + " ".repeat(widths[c] - [...cell].length)).join("  ").trimEnd();
-  return [line(table[0]), widths.map((w) => "-".repeat(w)).join("  "), ...table.slice(1).map(line)]
-    .join("\n");
+  return renderSectionTable([sourceHeaders(contenders), ...rows.map((r) => cells(r, contenders))]);
 }
 
 /** The same table in Markdown (`|` in cells escaped). */

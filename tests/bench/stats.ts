@@ -134,7 +134,15 @@ export function headers(peerName: string): string[] {
  * is printed on its first row only.
  */
 export function formatTable(rows: readonly Row[], peerName: string): string {
-  const table = [headers(peerName), ...rows.map(cells)];
+  return renderSectionTable([headers(peerName), ...rows.map(cells)]);
+}
+
+/**
+ * A text table of a header row and body rows whose first cell names a section: a section's name
+ * is shown on its first row only, columns are padded to their widest cell, and a rule of dashes
+ * goes under the header.
+ */
+export function renderSectionTable(table: string[][]): string {
   let previous = "";
   for (let i = 1; i < table.length; i++) {
     const section = table[i][0];
