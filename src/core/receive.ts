@@ -124,20 +124,18 @@ function receiveRecords<A extends Address>(
   for (const r of message.records) {
     const type = RECORD_TYPES.get(r.recordType);
     const record = () =>
-      `${label} ${type ?? r.recordType} record for ${family.format(r.group)} from ${
-        family.format(source)
-      } on "${vif.name}"`;
+      `${label} record for ${family.format(r.group)} from ${family.format(source)}`;
     if (family.isLocalGroup(r.group)) {
       drop(ctx, "link-local-group", record);
       continue;
     }
     if (isGroupBounded(state, vif, r.group)) {
-      drop(ctx, "boundary", record);
+      drop(ctx, "boundary", () => `${record()} on "${vif.name}"`);
       continue;
     }
     if (type === undefined) continue; // the decoder keeps known types only
     if ((type === "IS_EX" || type === "TO_EX") && isSsmGroup(state, r.group)) {
-      drop(ctx, "ssm-exclude-record", record);
+      drop(ctx, "ssm-exclude-record", () => `${record()} (${type}) on "${vif.name}"`);
       continue;
     }
     report(ctx, vif, r.group, { kind: "record", type, sources: r.sources });

@@ -443,7 +443,13 @@ for (const fam of [IPV4, IPV6]) {
               unwanted: fam.s2,
               since: after,
             });
-            equal(s2, 0, `S2 came back on the wire: ${s2} datagrams while S1 sent ${WINDOW}`);
+            equal(
+              s2,
+              0,
+              `S2 came back on the wire: ${s2} datagrams while S1 sent ${WINDOW}; the daemon's ` +
+                `lines about the group:\n` +
+                daemon.lines.filter((l) => l.includes(fam.asm)).slice(-40).join("\n"),
+            );
             await stock.waitFor(fam.asm, { since: after, count: WINDOW / 2 });
           },
         );
