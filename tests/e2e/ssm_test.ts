@@ -18,7 +18,9 @@ import {
   IPV4,
   IPV6,
   SSM_GROUP_MEMBERSHIP_INTERVAL_MS,
+  SSM_LAST_MEMBER_QUERY_INTERVAL_MS,
   SSM_LAST_MEMBER_QUERY_TIME_MS,
+  SSM_QUERY_RESPONSE_INTERVAL_MS,
   type SsmFamily,
 } from "../lab/ssm_families.ts";
 import {
@@ -27,6 +29,7 @@ import {
   lastDatagram,
   onWire,
   queryKind,
+  queryMaxResponseMs,
   reportRecords,
   startWireWatch,
   type WireWatch,
@@ -169,6 +172,14 @@ for (const fam of [IPV4, IPV6]) {
           );
           const kinds = new Set(proxyQueries(lan1.packets, router1).map((q) => q.split(" to ")[0]));
           deepStrictEqual([...kinds], [fam.generalQueryKind], "the kinds of the proxy's queries");
+          const general = lan1.packets.find((p) =>
+            p.body.startsWith(`${router1} > ${fam.allHosts}:`) && queryKind(p) !== undefined
+          )!;
+          equal(
+            queryMaxResponseMs(general),
+            SSM_QUERY_RESPONSE_INTERVAL_MS,
+            `the general query's maximum response time: ${general.body}`,
+          );
         });
 
         await t.step(
@@ -287,6 +298,14 @@ for (const fam of [IPV4, IPV6]) {
               [...new Set(queries.map((q) => q.split(" to ")[0]))],
               [fam.generalQueryKind],
               "the kinds of the queries after the leave",
+            );
+            const specific = lan1.packets.filter((p) =>
+              p.time >= leftAt && p.body.startsWith(`${router1} > ${fam.ssm}:`)
+            );
+            deepStrictEqual(
+              [...new Set(specific.map(queryMaxResponseMs))],
+              [SSM_LAST_MEMBER_QUERY_INTERVAL_MS],
+              "the maximum response time of the queries for the group",
             );
           },
         );

@@ -23,6 +23,10 @@ export const SSM_TIMERS = [
   "last-member-query-interval 0.5",
   "last-member-query-count 2",
 ].join("\n") + "\n";
+/** Query Response Interval of {@link SSM_TIMERS}, in ms: general queries' Max Resp Time. */
+export const SSM_QUERY_RESPONSE_INTERVAL_MS = 1000;
+/** Last Member Query Interval of {@link SSM_TIMERS}, in ms: group queries' Max Resp Time. */
+export const SSM_LAST_MEMBER_QUERY_INTERVAL_MS = 500;
 /** Last Member Query Interval × Last Member Query Count of {@link SSM_TIMERS}, in ms. */
 export const SSM_LAST_MEMBER_QUERY_TIME_MS = 1000;
 /**

@@ -223,3 +223,14 @@ export function queryKind(p: Captured): string | undefined {
   if (mld) return mld[1] ? "mld v2" : "mld v1";
   return undefined;
 }
+
+/**
+ * The Maximum Response Time (IGMP, `[max resp time 1.0s]`) or Delay (MLD, `max resp delay=1000`
+ * or `max resp delay: 1000`) of a captured query, in ms; undefined when it names none.
+ */
+export function queryMaxResponseMs(p: Captured): number | undefined {
+  const igmp = /igmp query v3 \[max resp time ([\d.]+)s\]/.exec(p.body);
+  if (igmp) return Math.round(Number(igmp[1]) * 1000);
+  const mld = /multicast listener query.*?max resp delay[=:] ?(\d+)/.exec(p.body);
+  return mld ? Number(mld[1]) : undefined;
+}

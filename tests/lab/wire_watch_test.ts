@@ -1,6 +1,13 @@
 import { deepStrictEqual, equal } from "node:assert/strict";
 import { parseCapture } from "./capture.ts";
-import { countBySource, isV3Report, queryKind, reportRecords, udpFlow } from "./wire_watch.ts";
+import {
+  countBySource,
+  isV3Report,
+  queryKind,
+  queryMaxResponseMs,
+  reportRecords,
+  udpFlow,
+} from "./wire_watch.ts";
 
 // tcpdump 4.99.3 output (`-l -n -tt -vv`): a stock host's IGMPv3 and MLDv2 source-specific
 // reports and the proxy's IGMPv2 query as captured in lab namespaces; the MLDv1 query and the
@@ -58,15 +65,19 @@ Deno.test("queryKind names the protocol version of a query", () => {
     ...["igmp v2", "mld v1"],
     ...[undefined, undefined, undefined],
   ]);
-  // Written after tcpdump's format: the daemon sends no IGMPv3 or MLDv2 query yet.
+  // The IGMPv3 query captured from `igmp_tool.ts query --version 3 --max-resp-ms 1000`, the
+  // MLDv2 one written after tcpdump's format (the daemon sends none yet).
   const v3 = parseCapture(
-    "1.0 IP (tos 0xc0, ttl 1, proto IGMP (2), length 36, options (RA))\n" +
-      "    10.1.0.1 > 224.0.0.1: igmp query v3 [max resp time 1.0s]\n" +
+    "1796484971.875890 IP (tos 0xc0, ttl 1, id 0, offset 0, flags [DF], proto IGMP (2), " +
+      "length 36, options (RA))\n" +
+      "    10.5.0.11 > 224.0.0.1: igmp query v3 [max resp time 1.0s]\n" +
       "2.0 IP6 (hlim 1, next-header Options (0) payload length: 36) fe80::1 > ff02::1: HBH " +
       "[icmp6 sum ok] ICMP6, multicast listener query v2 [max resp delay=1000] [gaddr :: " +
       "robustness=2 qqi=3]\n",
   );
   deepStrictEqual(v3.map(queryKind), ["igmp v3", "mld v2"]);
+  deepStrictEqual(v3.map(queryMaxResponseMs), [1000, 1000]);
+  deepStrictEqual(packets.slice(3, 5).map(queryMaxResponseMs), [undefined, 10000]);
 });
 
 Deno.test("udpFlow and countBySource count the datagrams of each source on a wire", () => {
