@@ -425,3 +425,47 @@ Deno.test("parseExpr rejects what is not a set expression of the tables", () => 
     right: { op: "-", left: { name: "A" }, right: { name: "Y" } },
   });
 });
+
+Deno.test("the refresh rows' fast path gives what the general evaluation gives", () => {
+  const now = 1000, gmi = 260_000;
+  for (
+    const [mode, event] of [["INCLUDE", "IS_IN"], ["INCLUDE", "ALLOW"], ["EXCLUDE", "IS_IN"], [
+      "EXCLUDE",
+      "ALLOW",
+    ]] as const
+  ) {
+    const start = () => ({
+      mode,
+      groupTimer: mode === "EXCLUDE" ? 5000 : 0,
+      sources: new Map([[1, { timer: 3000, queriesLeft: 1 }], [2, {
+        timer: mode === "EXCLUDE" ? 0 : 4000,
+        queriesLeft: 0,
+      }]]),
+    });
+    const row = FILTER_ROWS[mode][event]!;
+    const fast = start();
+    const result = applyRow(row, fast, new Set([2, 3]), { now, gmi });
+    // The general evaluation, by the row's own expressions.
+    const slow = start();
+    const sets = {
+      requested: new Set([1, ...(mode === "INCLUDE" ? [2] : [])]),
+      excluded: new Set(mode === "EXCLUDE" ? [2] : []),
+      record: new Set([2, 3]),
+    };
+    const requested = evaluate(row, row.requested, sets);
+    const excluded = row.excluded === undefined ? new Set() : evaluate(row, row.excluded, sets);
+    for (const s of [2, 3]) {
+      slow.sources.set(s, { timer: now + gmi, queriesLeft: slow.sources.get(s)?.queriesLeft ?? 0 });
+    }
+    deepStrictEqual(
+      new Set(fast.sources.keys()),
+      new Set([...requested, ...excluded]),
+      `${mode} ${event}`,
+    );
+    deepStrictEqual(fast.sources, slow.sources, `${mode} ${event}`);
+    equal(fast.mode, row.next);
+    equal(fast.groupTimer, mode === "EXCLUDE" ? 5000 : 0);
+    equal(result.changed, true, "3 is new");
+    deepStrictEqual(result.queries, []);
+  }
+});
