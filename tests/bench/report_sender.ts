@@ -21,22 +21,15 @@
  */
 
 import { errnoName } from "../../ffi/errno.ts";
-import { type Libc, openLibc, readErrno } from "../../ffi/libc.ts";
-import { AF_PACKET, SOCK_CLOEXEC, SOCK_DGRAM } from "../../ffi/linux_constants.ts";
+import { type Libc, openLibc } from "../../ffi/libc.ts";
 import { parseIPv4 } from "../../src/proto/addr.ts";
 import { INADDR_ALLRPTS_GROUP } from "../../src/proto/igmp.ts";
 import { messageOf } from "../../src/log.ts";
-import { multicastMac } from "../lab/igmp_packets.ts";
+import { PacketSender } from "../lab/igmp_tool.ts";
 import { awaitReady, emit, parseEvent, readLines, wallNow } from "../lab/json_lines.ts";
 import { denoRunArgv, type Lab } from "../lab/lab.ts";
 import { passPackets, type SourceLoad } from "./source_reports.ts";
 
-/** EtherType of IPv4, `<linux/if_ether.h>`. */
-const ETH_P_IP = 0x0800;
-/** sizeof(struct sockaddr_ll). */
-const SIZEOF_SOCKADDR_LL = 20;
-/** Kernel structs are host order: little-endian on the platforms the lab runs on. */
-const LITTLE_ENDIAN = true;
 /** Reports sent between looks at the clock and the signals. */
 const BATCH = 100;
 
@@ -68,32 +61,6 @@ export interface SenderSummary {
   firstError?: string;
 }
 
-/** Sends each packet to 224.0.0.22 on one interface, through an AF_PACKET datagram socket. */
-function openSender(libc: Libc, iface: string): { send(p: Uint8Array): number; close(): void } {
-  const ifindex = libc.symbols.if_nametoindex(new TextEncoder().encode(iface + "\0"));
-  if (ifindex === 0) {
-    throw new Error(`Cannot find interface "${iface}": ${errnoName(readErrno(libc))}`);
-  }
-  // Protocol 0: the socket only sends, so the kernel queues no incoming frame on it.
-  const fd = libc.symbols.socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw new Error(`Cannot open a packet socket: ${errnoName(readErrno(libc))}`);
-  // struct sockaddr_ll: family, protocol (network order), ifindex, hatype, pkttype, halen, addr.
-  const sa = new Uint8Array(SIZEOF_SOCKADDR_LL);
-  const v = new DataView(sa.buffer);
-  v.setUint16(0, AF_PACKET, LITTLE_ENDIAN);
-  v.setUint16(2, ETH_P_IP, false);
-  v.setInt32(4, ifindex, LITTLE_ENDIAN);
-  v.setUint8(11, 6);
-  sa.set(multicastMac(INADDR_ALLRPTS_GROUP), 12);
-  return {
-    send(p) {
-      const n = libc.symbols.sendto(fd, p, BigInt(p.length), 0, sa, SIZEOF_SOCKADDR_LL);
-      return n < 0 ? readErrno(libc) : 0;
-    },
-    close: () => void libc.symbols.close(fd),
-  };
-}
-
 async function main(args: string[]): Promise<number> {
   let plan: SenderPlan;
   let from: number | undefined;
@@ -116,7 +83,7 @@ async function main(args: string[]): Promise<number> {
   try {
     let sender;
     try {
-      sender = openSender(libc, plan.iface);
+      sender = new PacketSender(libc, plan.iface);
     } catch (e) {
       console.error(`report_sender: ${messageOf(e)}`);
       return 1;
@@ -132,7 +99,7 @@ async function main(args: string[]): Promise<number> {
       const t0 = performance.now();
       for (let i = 0; i < total && !stop;) {
         for (const end = Math.min(total, i + BATCH); i < end; i++) {
-          const errno = sender.send(packets[i % packets.length]);
+          const errno = sender.send(packets[i % packets.length], INADDR_ALLRPTS_GROUP);
           if (errno === 0) summary.sent++;
           else {
             summary.errors++;
@@ -149,7 +116,7 @@ async function main(args: string[]): Promise<number> {
       emit({ ev: "done", ...summary });
     } finally {
       Deno.removeSignalListener("SIGTERM", onSignal);
-      sender.close();
+      sender[Symbol.dispose]();
     }
     return 0;
   } finally {

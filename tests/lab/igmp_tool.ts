@@ -317,7 +317,7 @@ function planOf(cmd: IgmpToolCommand): Plan {
 }
 
 /** An AF_PACKET datagram socket bound to nothing, sending IPv4 on one interface. */
-class PacketSender implements Disposable {
+export class PacketSender implements Disposable {
   readonly #libc: Libc;
   readonly #fd: number;
   readonly #sockaddr = new Uint8Array(SIZEOF_SOCKADDR_LL);
