@@ -139,6 +139,11 @@ export interface Family<A extends Address> {
    * the routing socket (224.0.0.2 and 224.0.0.22; ff02::2 and ff02::16).
    */
   readonly listenGroups: readonly A[];
+  /**
+   * Whether a report's sender must be on the LAN's subnets (IGMP, RFC 3376 section 9.2; 0.0.0.0
+   * aside). MLD's senders are link-local, which the decoder checks instead.
+   */
+  readonly reportsFromSubnet: boolean;
   /** The address as text. */
   format(address: A): string;
   /** Whether a group is local to a link: never proxied upstream nor routed. */

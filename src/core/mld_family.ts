@@ -100,6 +100,7 @@ function encodeQuery6(spec: QuerySpec<bigint>): Uint8Array {
 /** MLD over IPv6. */
 export const MLD_FAMILY: Family<bigint> = {
   protocol: "MLD",
+  reportsFromSubnet: false,
   vifWord: "MIF",
   thresholds: false,
   unspecified: 0n,

@@ -76,10 +76,9 @@ export function receivePacket<A extends Address>(
   const heard = { vif, source, label };
   if (message.kind === "query") return receiveQuery(ctx, heard, message);
   // RFC 3376 section 9.2: reports from another subnet are ignored; 0.0.0.0 (a host without an
-  // address yet) counts for the arrival interface. MLD's senders are link-local, checked by
-  // the decoder.
+  // address yet) counts for the arrival interface.
   if (
-    family.protocol === "IGMP" && source !== family.unspecified &&
+    family.reportsFromSubnet && source !== family.unspecified &&
     !family.inAnySubnet(source, vif.subnets)
   ) {
     return drop(ctx, "report-off-subnet", () => `${from()} on "${vif.name}"`);
