@@ -157,7 +157,7 @@ export function admits<A>(g: GroupRecord<A>, source: A): boolean {
 }
 
 /** A record for a group with no state: INCLUDE ({}), which is "no record" in the RFC. */
-function newRecord<A>(): GroupRecord<A> {
+export function newRecord<A>(): GroupRecord<A> {
   return {
     mode: "INCLUDE",
     groupTimer: 0,

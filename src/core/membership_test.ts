@@ -15,6 +15,7 @@ import {
   type MembershipInput,
   type MembershipStep,
   type MembershipTransition,
+  newRecord,
   type RecordType,
   type SourceRecord,
   stepMembership,
@@ -654,17 +655,7 @@ both(
     equal(membershipDeadline(m.g), 100_000 + GMI, "source and group timer; not Y's 0");
     m.step(270_000, rec("BLOCK", [s1]));
     equal(membershipDeadline(m.g), 271_000, "the next retransmission");
-    const empty: GroupRecord<typeof s1> = {
-      mode: "INCLUDE",
-      groupTimer: 0,
-      sources: new Map(),
-      v1HostUntil: 0,
-      v2HostUntil: 0,
-      queriesLeft: 0,
-      nextQuery: 0,
-      nextSourceQuery: 0,
-      queuedAt: Infinity,
-    };
+    const empty = newRecord<typeof s1>();
     equal(membershipDeadline(empty), Infinity);
     equal(membershipDeadline({ ...empty, groupTimer: 5 }), Infinity, "INCLUDE has no group timer");
   },
