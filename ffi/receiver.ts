@@ -46,12 +46,14 @@ export class Receiver {
   readonly #iov = new Uint8Array(SIZEOF_IOVEC);
   readonly #msghdr = new Uint8Array(SIZEOF_MSGHDR);
   readonly #view = new DataView(this.#msghdr.buffer);
+  readonly #controllen: bigint;
 
   /** Allocates the buffers and points a `msghdr` at them. */
   constructor(sizes: ReceiverSizes) {
     this.data = new Uint8Array(sizes.data);
     this.control = new Uint8Array(sizes.control);
     this.name = new Uint8Array(sizes.name ?? 0);
+    this.#controllen = BigInt(this.control.byteLength);
     const iov = new DataView(this.#iov.buffer);
     iov.setBigUint64(IOVEC.iov_base, pointerValue(this.data), LITTLE_ENDIAN);
     iov.setBigUint64(IOVEC.iov_len, BigInt(this.data.byteLength), LITTLE_ENDIAN);
@@ -65,7 +67,8 @@ export class Receiver {
 
   /** The length of the ancillary data of the last message. */
   get controlLength(): number {
-    return Number(this.#view.getBigUint64(MSGHDR.msg_controllen, LITTLE_ENDIAN));
+    // A size_t no larger than the buffer: the low half holds it.
+    return this.#view.getUint32(MSGHDR.msg_controllen, LITTLE_ENDIAN);
   }
 
   /** The last message, `length` bytes long (as {@link receive} returned), with its buffers. */
@@ -80,8 +83,7 @@ export class Receiver {
    */
   receive(libc: Libc, fd: number): number | undefined {
     this.#view.setUint32(MSGHDR.msg_namelen, this.name.byteLength, LITTLE_ENDIAN);
-    const controllen = BigInt(this.control.byteLength);
-    this.#view.setBigUint64(MSGHDR.msg_controllen, controllen, LITTLE_ENDIAN);
+    this.#view.setBigUint64(MSGHDR.msg_controllen, this.#controllen, LITTLE_ENDIAN);
     const n = Number(libc.symbols.recvmsg(fd, this.#msghdr, MSG_DONTWAIT));
     if (n >= 0) return n;
     const errno = readErrno(libc);

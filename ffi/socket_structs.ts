@@ -298,14 +298,15 @@ export function findCmsgData(
   controllen: number,
   cmsg: { level: number; type: number; minLength: number },
 ): Uint8Array | undefined {
-  const v = new DataView(control.buffer, control.byteOffset, control.byteLength);
   const end = Math.min(controllen, control.byteLength);
   let off = 0;
   while (off + CMSGHDR.data <= end) {
-    const len = Number(v.getBigUint64(off + CMSGHDR.cmsg_len, LITTLE_ENDIAN));
+    // cmsg_len is a size_t: a high half other than 0 is past any buffer.
+    const high = readI32LE(control, off + CMSGHDR.cmsg_len + 4);
+    const len = high === 0 ? readI32LE(control, off + CMSGHDR.cmsg_len) >>> 0 : Infinity;
     if (len < CMSGHDR.data || off + len > end) break;
-    const level = v.getInt32(off + CMSGHDR.cmsg_level, LITTLE_ENDIAN);
-    const type = v.getInt32(off + CMSGHDR.cmsg_type, LITTLE_ENDIAN);
+    const level = readI32LE(control, off + CMSGHDR.cmsg_level);
+    const type = readI32LE(control, off + CMSGHDR.cmsg_type);
     if (level === cmsg.level && type === cmsg.type && len >= CMSGHDR.data + cmsg.minLength) {
       return control.subarray(off + CMSGHDR.data, off + len);
     }
@@ -314,19 +315,21 @@ export function findCmsgData(
   return undefined;
 }
 
+/** A little-endian 32-bit signed integer of `bytes` at `at` (read without a DataView). */
+function readI32LE(bytes: Uint8Array, at: number): number {
+  return bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24);
+}
+
+/** The cmsg of an `in_pktinfo`. */
+const PKTINFO_CMSG = { level: IPPROTO_IP, type: IP_PKTINFO, minLength: SIZEOF_IN_PKTINFO };
+
 /**
  * Finds the `in_pktinfo` ifindex in a control buffer written by recvmsg (cmsg level IPPROTO_IP,
  * type IP_PKTINFO); 0 if absent.
  */
 export function findPktinfoIfindex(control: Uint8Array, controllen: number): number {
-  const data = findCmsgData(control, controllen, {
-    level: IPPROTO_IP,
-    type: IP_PKTINFO,
-    minLength: SIZEOF_IN_PKTINFO,
-  });
-  if (data === undefined) return 0;
-  const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  return v.getInt32(IN_PKTINFO.ipi_ifindex, LITTLE_ENDIAN);
+  const data = findCmsgData(control, controllen, PKTINFO_CMSG);
+  return data === undefined ? 0 : readI32LE(data, IN_PKTINFO.ipi_ifindex);
 }
 
 /**

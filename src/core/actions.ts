@@ -30,6 +30,11 @@ export interface SourceFilter<A> {
   sources: readonly A[];
 }
 
+/** Whether a filter admits any source: EXCLUDE {}. */
+export function isAnySource<A>(f: SourceFilter<A>): boolean {
+  return f.mode === "exclude" && f.sources.length === 0;
+}
+
 /** An action for the runtime; addresses are IPv4 numbers (the default) or IPv6 bigints. */
 export type Action<A extends Address = number> =
   | {

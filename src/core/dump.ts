@@ -27,6 +27,7 @@
  * @module
  */
 
+import { isAnySource } from "./actions.ts";
 import type { Address, Family, Subnet } from "./family.ts";
 import { compatibilityMode } from "./membership.ts";
 import type { ProxyState, VifState } from "./proxy.ts";
@@ -152,9 +153,9 @@ function describeVifTable<A extends Address>(
     } else {detail(
         "joined:",
         sorted(state.upstreamJoined.keys()).map((a) => {
-          const f = state.upstreamJoined.get(a)!.filter;
-          const sources = f?.sources.map((s) => family.format(s)).join(", ");
-          return f === undefined ? family.format(a) : `${family.format(a)} ${f.mode} ${sources}`;
+          const f = state.upstreamJoined.get(a)!;
+          const sources = f.sources.map((s) => family.format(s)).join(", ");
+          return isAnySource(f) ? family.format(a) : `${family.format(a)} ${f.mode} ${sources}`;
         }),
       );}
     detail("boundaries:", vif.boundaries.map((b) => family.formatSubnet(b)));

@@ -244,16 +244,21 @@ function sameSet<A>(a: ReadonlySet<A>, b: ReadonlySet<A>): boolean {
  * Runs a row on a record: every set of the row is evaluated on the state before, then the
  * actions run in the RFC's order (timers, deletions, the group timer), and the record takes the
  * row's new state. The queries to send are returned, not sent: only the querier sends them.
+ * `record` is the record's sources (a repeated source counts once).
  */
 export function applyRow<A>(
   row: FilterRow,
   g: FilterRecord<A>,
-  record: ReadonlySet<A>,
-  at: { now: number; gmi: number },
+  record: Iterable<A>,
+  now: number,
+  gmi: number,
 ): RowResult<A> {
-  if (FAST_ROWS.has(row)) return applyRefreshRow(g, record, at.now + at.gmi);
+  if (FAST_ROWS.has(row)) return applyRefreshRow(g, record, now + gmi);
   const before = routerSets(g);
-  const sets: FilterSets<A> = { ...before, record };
+  const sets: FilterSets<A> = {
+    ...before,
+    record: record instanceof Set ? record : new Set(record),
+  };
   const requested = evaluate(row, row.requested, sets);
   const excluded = row.excluded === undefined ? new Set<A>() : evaluate(row, row.excluded, sets);
   const planned = row.actions.map((action) => ({
@@ -264,7 +269,7 @@ export function applyRow<A>(
   for (const { action, sources } of planned) {
     switch (action.kind) {
       case "set-timer": {
-        const timer = action.to === "GMI" ? at.now + at.gmi : action.to === "0" ? 0 : g.groupTimer;
+        const timer = action.to === "GMI" ? now + gmi : action.to === "0" ? 0 : g.groupTimer;
         for (const s of sources) {
           const r = g.sources.get(s);
           if (r === undefined) g.sources.set(s, { timer, queriesLeft: 0 });
@@ -276,7 +281,7 @@ export function applyRow<A>(
         for (const s of sources) g.sources.delete(s);
         break;
       case "group-timer":
-        g.groupTimer = at.now + at.gmi;
+        g.groupTimer = now + gmi;
         break;
       case "send-q-g":
       case "send-q-gs":
@@ -322,7 +327,7 @@ const FAST_ROWS: ReadonlySet<FilterRow> = new Set(
  * gets timer `gmi` (an excluded one becomes requested); the sets change when one was new or
  * excluded.
  */
-function applyRefreshRow<A>(g: FilterRecord<A>, record: ReadonlySet<A>, gmi: number): RowResult<A> {
+function applyRefreshRow<A>(g: FilterRecord<A>, record: Iterable<A>, gmi: number): RowResult<A> {
   let changed = false;
   for (const s of record) {
     const r = g.sources.get(s);
@@ -334,5 +339,23 @@ function applyRefreshRow<A>(g: FilterRecord<A>, record: ReadonlySet<A>, gmi: num
       r.timer = gmi;
     }
   }
-  return { changed, queries: [] };
+  return changed ? REFRESH_CHANGED : REFRESH_UNCHANGED;
+}
+
+/** The results of a refresh row, shared: it sends no query. */
+const REFRESH_CHANGED: RowResult<never> = Object.freeze({
+  changed: true,
+  queries: Object.freeze([]) as unknown as [],
+});
+const REFRESH_UNCHANGED: RowResult<never> = Object.freeze({
+  changed: false,
+  queries: Object.freeze([]) as unknown as [],
+});
+
+/**
+ * Whether `row` is a refresh row: it only sets the record's sources' timers to GMI (and adds
+ * them), so no timer of the record moves earlier than GMI from now.
+ */
+export function isRefreshRow(row: FilterRow): boolean {
+  return FAST_ROWS.has(row);
 }

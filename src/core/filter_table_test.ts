@@ -262,7 +262,7 @@ function startRecord<A>(row: FilterRow, f: Family<A>): FilterRecord<A> {
 function runCase<A>(row: FilterRow, c: RowCase, f: Family<A>): void {
   const g = startRecord(row, f);
   const recordNames = row.state === "INCLUDE" ? INCLUDE_RECORD : EXCLUDE_RECORD;
-  const result = applyRow(row, g, new Set(recordNames.map(f.addr)), { now: NOW, gmi: GMI });
+  const result = applyRow(row, g, new Set(recordNames.map(f.addr)), NOW, GMI);
   const name = new Map(ORDER.map((n) => [f.addr(n), n]));
   equal(g.mode, c.mode, "filter mode");
   // The exact sets, and each source's timer.
@@ -385,7 +385,7 @@ Deno.test("applyRow: changed is false when only timers move", async (t) => {
         const row = FILTER_ROWS[mode][event]!;
         const g = startRecord(row, f);
         const before = [...g.sources.entries()].map(([s, r]) => [s, r.timer === 0]);
-        const r = applyRow(row, g, new Set(names.map(f.addr)), { now: NOW, gmi: GMI });
+        const r = applyRow(row, g, new Set(names.map(f.addr)), NOW, GMI);
         equal(r.changed, false, `${row.text} with {${names}}`);
         deepStrictEqual(
           [...g.sources.entries()].map(([s, r]) => [s, r.timer === 0]),
@@ -404,7 +404,7 @@ Deno.test("applyRow: a source that stays keeps its pending query count", () => {
     groupTimer: 0,
     sources: new Map([[1, { timer: 1000, queriesLeft: 1 }]]),
   };
-  applyRow(row, g, new Set([1, 2]), { now: 500, gmi: GMI });
+  applyRow(row, g, new Set([1, 2]), 500, GMI);
   deepStrictEqual(g.sources.get(1), { timer: 500 + GMI, queriesLeft: 1 });
   deepStrictEqual(g.sources.get(2), { timer: 500 + GMI, queriesLeft: 0 });
 });
@@ -444,7 +444,7 @@ Deno.test("the refresh rows' fast path gives what the general evaluation gives",
     });
     const row = FILTER_ROWS[mode][event]!;
     const fast = start();
-    const result = applyRow(row, fast, new Set([2, 3]), { now, gmi });
+    const result = applyRow(row, fast, new Set([2, 3]), now, gmi);
     // The general evaluation, by the row's own expressions.
     const slow = start();
     const sets = {

@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { SourceFilter } from "./actions.ts";
+import { isAnySource, type SourceFilter } from "./actions.ts";
 import {
   type FilterState,
   type GroupRecord,
@@ -63,7 +63,11 @@ export function applyMembership<A extends Address>(
   if (record === undefined) vif.groups.delete(group);
   else {
     if (before === undefined) vif.groups.set(group, record);
-    scheduleGroup(ctx.state, vif, group, record);
+    // A refresh moves no deadline before the one queued: the queue entry stands (when it comes
+    // due, the record is queued again for its new earliest deadline).
+    if (!(step.refreshedTo !== undefined && step.refreshedTo >= record.queuedAt)) {
+      scheduleGroup(ctx.state, vif, group, record);
+    }
   }
   for (const effect of effects) applyEffect(ctx, vif, group, effect);
   if (step.changed) {
@@ -175,9 +179,11 @@ function upstreamFilter<A extends Address>(
   return mergeMemberships(records);
 }
 
-/** A canonical string of a filter, to compare what is joined with what is needed. */
-function filterKey<A extends Address>(f: SourceFilter<A>): string {
-  return f.mode === "exclude" && f.sources.length === 0 ? "" : `${f.mode}:${f.sources.join(",")}`;
+/** Whether two filters are the same (their sources in numeric order, as the merge gives them). */
+function sameFilter<A extends Address>(a: SourceFilter<A>, b: SourceFilter<A>): boolean {
+  if (a.mode !== b.mode || a.sources.length !== b.sources.length) return false;
+  for (let i = 0; i < a.sources.length; i++) if (a.sources[i] !== b.sources[i]) return false;
+  return true;
 }
 
 /**
@@ -198,15 +204,14 @@ export function syncUpstream<A extends Address>(ctx: StepContext<A>, group: A): 
     }
     return false;
   }
-  const key = filterKey(filter);
-  if (joined?.key === key) return false;
-  state.upstreamJoined.set(group, { key, filter: key === "" ? undefined : filter });
+  if (joined !== undefined && sameFilter(joined, filter)) return false;
+  state.upstreamJoined.set(group, filter);
   ctx.out.push({
     kind: "join",
     group,
     ifindex: up.ifindex,
     name: up.name,
-    ...(key === "" ? {} : { filter }),
+    ...(isAnySource(filter) ? {} : { filter }),
   });
   return joined === undefined;
 }

@@ -22,6 +22,7 @@ import {
   type FilterAction,
   type FilterEvent,
   type FilterMode,
+  isRefreshRow,
 } from "./filter_table.ts";
 import {
   groupMembershipInterval,
@@ -135,9 +136,15 @@ export type MembershipEffect<A> =
 /** Result of one step; `record` undefined means no members (drop the record). */
 export interface MembershipStep<A> {
   record: GroupRecord<A> | undefined;
-  effects: MembershipEffect<A>[];
+  /** The effects, in order (read-only: an empty list is shared). */
+  effects: readonly MembershipEffect<A>[];
   /** Whether the filter mode or a source set changed (forwarding and upstream follow). */
   changed: boolean;
+  /**
+   * Set when the step was a refresh: it only set the timers of the record's sources to this
+   * deadline. The record's earliest deadline is then no earlier than it was, or than this.
+   */
+  refreshedTo?: number;
 }
 
 /**
@@ -192,8 +199,20 @@ interface Step<A> {
   g: GroupRecord<A>;
   existed: boolean;
   c: MembershipContext<A>;
+  /** The effects so far; {@link NO_EFFECTS} until the first. */
   effects: MembershipEffect<A>[];
   changed: boolean;
+  /** The deadline a refresh row set, when one ran (see {@link MembershipStep.refreshedTo}). */
+  refreshedTo: number | undefined;
+}
+
+/** The effects of a step that has none (most steps: refreshes), shared and frozen. */
+const NO_EFFECTS: MembershipEffect<never>[] = Object.freeze([]) as unknown as [];
+
+/** Adds an effect to the step. */
+function emit<A>(st: Step<A>, effect: MembershipEffect<A>): void {
+  if (st.effects === NO_EFFECTS) st.effects = [];
+  emit(st, effect);
 }
 
 /**
@@ -209,13 +228,14 @@ export function stepMembership<A>(
     g: record ?? newRecord<A>(),
     existed: record !== undefined,
     c,
-    effects: [],
+    effects: NO_EFFECTS,
     changed: false,
+    refreshedTo: undefined,
   };
   switch (input.kind) {
     case "record":
       receiveRecord(st, input.type, input.sources);
-      break;
+      return finish(st, st.refreshedTo);
     case "v1-report":
       st.g.v1HostUntil = c.now + olderHostPresentInterval(c.timers);
       runRow(st, "IS_EX", [], "v1-report as IS_EX ({})");
@@ -226,7 +246,7 @@ export function stepMembership<A>(
       break;
     case "leave":
       if (compatibilityMode(st.g, c.now) === 1) {
-        st.effects.push({ kind: "ignored", what: "Leave", why: "an IGMPv1 host is a member" });
+        emit(st, { kind: "ignored", what: "Leave", why: "an IGMPv1 host is a member" });
       } else runRow(st, "TO_IN", [], "leave as TO_IN ({})");
       break;
     case "group-query":
@@ -247,19 +267,20 @@ function receiveRecord<A>(st: Step<A>, type: RecordType, sources: readonly A[]):
   const mode = compatibilityMode(st.g, st.c.now);
   // In IGMPv1 mode TO_IN records are ignored as Leaves are: IGMPv1 hosts never leave.
   if (mode === 1 && type === "TO_IN") {
-    st.effects.push({ kind: "ignored", what: "TO_IN record", why: "an IGMPv1 host is a member" });
+    emit(st, { kind: "ignored", what: "TO_IN record", why: "an IGMPv1 host is a member" });
     return;
   }
   if (mode < 3 && type === "BLOCK") {
     const why = `the group is in v${mode} compatibility mode`;
-    st.effects.push({ kind: "ignored", what: "BLOCK record", why });
+    emit(st, { kind: "ignored", what: "BLOCK record", why });
     return;
   }
   if (mode < 3 && type === "TO_EX" && sources.length > 0) {
     runRow(st, "TO_EX", [], `TO_EX (A) as TO_EX ({}) in v${mode} mode`);
     return;
   }
-  runRow(st, type, sources, `${type} (${st.g.mode === "INCLUDE" ? "B" : "A"})`);
+  const label = st.c.trace ? `${type} (${st.g.mode === "INCLUDE" ? "B" : "A"})` : "";
+  runRow(st, type, sources, label);
 }
 
 /** Runs the table row of the record's mode and `event` with the record's sources. */
@@ -270,10 +291,9 @@ function runRow<A>(st: Step<A>, event: FilterEvent, sources: Iterable<A>, label:
   const before = c.trace
     ? filterState(st.existed || g.sources.size > 0 ? g : undefined)
     : undefined;
-  const result = applyRow(row, g, new Set(sources), {
-    now: c.now,
-    gmi: groupMembershipInterval(c.timers),
-  });
+  const gmi = groupMembershipInterval(c.timers);
+  const result = applyRow(row, g, sources, c.now, gmi);
+  if (isRefreshRow(row)) st.refreshedTo = c.now + gmi;
   if (result.changed) st.changed = true;
   for (const action of result.queries) sendQuery(st, action);
   c.trace?.({
@@ -315,7 +335,7 @@ function sendQuery<A>(st: Step<A>, q: { action: FilterAction; sources: Set<A> })
 function sendGroupQueryNow<A>(st: Step<A>): void {
   const { g, c } = st;
   const lmqt = lastMemberQueryTime(c.timers);
-  st.effects.push({ kind: "send-group-query", suppress: g.groupTimer > c.now + lmqt });
+  emit(st, { kind: "send-group-query", suppress: g.groupTimer > c.now + lmqt });
   g.queriesLeft--;
   g.nextQuery = g.queriesLeft > 0 ? c.now + c.timers.lastMemberQueryInterval : 0;
 }
@@ -338,10 +358,10 @@ function sendSourceQueriesNow<A>(st: Step<A>): void {
     if (r.queriesLeft > 0) more = true;
   }
   if (above.length > 0) {
-    st.effects.push({ kind: "send-source-query", sources: above, suppress: true });
+    emit(st, { kind: "send-source-query", sources: above, suppress: true });
   }
   if (below.length > 0) {
-    st.effects.push({ kind: "send-source-query", sources: below, suppress: false });
+    emit(st, { kind: "send-source-query", sources: below, suppress: false });
   }
   g.nextSourceQuery = more ? c.now + c.timers.lastMemberQueryInterval : 0;
 }
@@ -412,16 +432,22 @@ function tick<A>(st: Step<A>): void {
   if (g.nextSourceQuery !== 0 && g.nextSourceQuery <= now) sendSourceQueriesNow(st);
 }
 
-/** The step's result: a record in INCLUDE ({}) is no record. */
-function finish<A>(st: Step<A>): MembershipStep<A> {
+/**
+ * The step's result: a record in INCLUDE ({}) is no record. `refreshedTo`: the step ran a
+ * refresh row and nothing else that moves a deadline.
+ */
+function finish<A>(st: Step<A>, refreshedTo?: number): MembershipStep<A> {
   const { g } = st;
   const gone = g.mode === "INCLUDE" && g.sources.size === 0;
   if (gone) {
-    if (st.existed) st.effects.push({ kind: "left" });
+    if (st.existed) emit(st, { kind: "left" });
     return { record: undefined, effects: st.effects, changed: st.existed };
   }
-  if (!st.existed) st.effects.unshift({ kind: "joined" });
-  return { record: g, effects: st.effects, changed: st.changed || !st.existed };
+  if (!st.existed) st.effects = [{ kind: "joined" }, ...st.effects];
+  const changed = st.changed || !st.existed;
+  return refreshedTo === undefined
+    ? { record: g, effects: st.effects, changed }
+    : { record: g, effects: st.effects, changed, refreshedTo };
 }
 
 /** The earliest deadline in a record: timers, retransmissions, compatibility. */

@@ -103,7 +103,10 @@ const NOTHING = { record: undefined, effects: [], changed: false };
  * Effects compared in any order, and the sources of each query too: the RFC orders neither a
  * Q(G) against a Q(G,A) of the same step nor the sources inside a query.
  */
-function sameEffects<A>(actual: MembershipEffect<A>[], expected: MembershipEffect<A>[]): void {
+function sameEffects<A>(
+  actual: readonly MembershipEffect<A>[],
+  expected: MembershipEffect<A>[],
+): void {
   const key = (e: MembershipEffect<A>) =>
     JSON.stringify(
       e.kind === "send-source-query" ? { ...e, sources: e.sources.map(String).sort() } : e,

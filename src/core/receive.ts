@@ -18,6 +18,7 @@ import {
   log,
   MAX_GROUPS,
   MAX_MEMBERSHIP_SOURCES,
+  type ProxyDropReason,
   type StepContext,
   type VifState,
 } from "./state.ts";
@@ -122,23 +123,36 @@ function receiveRecords<A extends Address>(
   state.counters.packets++;
   for (const r of message.records) {
     const type = RECORD_TYPES.get(r.recordType);
-    const record = () =>
-      `${label} record for ${family.format(r.group)} from ${family.format(source)}`;
     if (family.isLocalGroup(r.group)) {
-      drop(ctx, "link-local-group", record);
+      dropRecord(ctx, "link-local-group", { vif, source, label }, r.group);
       continue;
     }
     if (isGroupBounded(state, vif, r.group)) {
-      drop(ctx, "boundary", () => `${record()} on "${vif.name}"`);
+      dropRecord(ctx, "boundary", { vif, source, label }, r.group);
       continue;
     }
     if (type === undefined) continue; // the decoder keeps known types only
     if ((type === "IS_EX" || type === "TO_EX") && isSsmGroup(state, r.group)) {
-      drop(ctx, "ssm-exclude-record", () => `${record()} (${type}) on "${vif.name}"`);
+      dropRecord(ctx, "ssm-exclude-record", { vif, source, label }, r.group, ` (${type})`);
       continue;
     }
     report(ctx, vif, r.group, { kind: "record", type, sources: r.sources });
   }
+}
+
+/** Drops one record of a report (the rest of the report goes on). */
+function dropRecord<A extends Address>(
+  ctx: StepContext<A>,
+  reason: ProxyDropReason,
+  { vif, source, label }: Heard<A>,
+  group: A,
+  detail = "",
+): void {
+  const { format } = ctx.state.family;
+  drop(ctx, reason, () => {
+    const where = reason === "link-local-group" ? "" : ` on "${vif.name}"`;
+    return `${label} record for ${format(group)} from ${format(source)}${detail}${where}`;
+  });
 }
 
 /** Whether an input can create a record (it wants some traffic). */
@@ -161,7 +175,7 @@ function report<A extends Address>(
   const { state, now } = ctx;
   const limit = state.options.maxGroups ?? MAX_GROUPS;
   if (
-    !vif.groups.has(group) && !state.members.has(group) && state.members.size >= limit &&
+    state.members.size >= limit && !vif.groups.has(group) && !state.members.has(group) &&
     wantsTraffic(input)
   ) {
     const where = `${state.family.format(group)} on "${vif.name}"`;

@@ -135,14 +135,6 @@ export interface SourceState {
   sampledPackets: number;
 }
 
-/** A group joined upstream. */
-export interface UpstreamMembership<A extends Address> {
-  /** The source filter applied; `undefined`: any source (EXCLUDE {}). */
-  filter: SourceFilter<A> | undefined;
-  /** A canonical string of the filter, to compare it with the one needed. */
-  key: string;
-}
-
 /** Counters the runtime reports. */
 export interface ProxyCounters {
   /**
@@ -194,8 +186,11 @@ export interface ProxyState<A extends Address = number> {
   readonly members: Map<A, VifSet>;
   /** Known sources by group, then by source address. */
   readonly sources: Map<A, Map<A, SourceState>>;
-  /** Groups joined on the upstream interface, with the source filter applied. */
-  readonly upstreamJoined: Map<A, UpstreamMembership<A>>;
+  /**
+   * Groups joined on the upstream interface, with the source filter applied (sources in numeric
+   * order; any source is EXCLUDE {}).
+   */
+  readonly upstreamJoined: Map<A, SourceFilter<A>>;
   /** Our own addresses (packets from them are dropped). */
   readonly ownAddresses: Set<A>;
   /** Counters. */

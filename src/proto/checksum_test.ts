@@ -79,3 +79,30 @@ Deno.test("internetChecksum agrees with a reference on pseudo-random buffers up 
     strictEqual(internetChecksum(bytes), referenceChecksum(bytes), `size ${size}`);
   }
 });
+
+Deno.test("internetChecksum agrees with a reference at every alignment and offset", () => {
+  let seed = 0x1d872b41;
+  const next = () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return seed >>> 0;
+  };
+  const backing = new Uint8Array(1600);
+  for (let i = 0; i < backing.length; i++) backing[i] = next() & 0xff;
+  // All-ones words make the 32-bit path carry as much as it can.
+  backing.fill(0xff, 400, 900);
+  for (const start of [0, 1, 2, 3, 4, 5, 8, 398]) {
+    const bytes = backing.subarray(start);
+    for (const offset of [0, 1, 2, 3, 4, 20, 24]) {
+      for (const length of [7, 8, 9, 30, 31, 1200, 1201]) {
+        const range = bytes.subarray(offset, offset + length);
+        strictEqual(
+          internetChecksum(bytes, offset, length),
+          referenceChecksum(range),
+          `start ${start}, offset ${offset}, length ${length}`,
+        );
+      }
+    }
+  }
+});
