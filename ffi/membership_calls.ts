@@ -64,13 +64,15 @@ export function libcMembershipCalls<A>(libc: Libc, family: CallsFamily<A>): Memb
       return set(fd, MCAST_JOIN_SOURCE_GROUP, encodeGroupSourceReq(sourceReq, req));
     },
     setFilter(fd: number, at: GroupAt<A>, filter: SourceFilter<A>): number {
-      filterReq = encodeGroupFilter({
+      const req = encodeGroupFilter({
         ifindex: at.ifindex,
         group: address(at.group),
         mode: filter.mode,
         sources: filter.sources.map(address),
-      });
-      return set(fd, MCAST_MSFILTER, filterReq);
+      }, filterReq);
+      // A bigger filter than any before got a new buffer: the next ones reuse it.
+      if (req.buffer !== filterReq.buffer) filterReq = req;
+      return set(fd, MCAST_MSFILTER, req);
     },
     leave(fd: number, at: GroupAt<A>): void {
       const req = encodeGroupReq(groupReq, { ifindex: at.ifindex, group: address(at.group) });

@@ -22,6 +22,11 @@
  * EXCLUDE socket last). An INCLUDE socket starts with MCAST_JOIN_SOURCE_GROUP, so the kernel
  * never reports a moment of any-source membership.
  *
+ * A join takes a socket from the list of those that refused no group since their last leave,
+ * skipping the few its group is on already (a group is never twice on one socket): constant
+ * time however many sockets are full. The common membership, one socket with an INCLUDE filter
+ * that fits it, is one small record holding the caller's source list, not a copy.
+ *
  * The kernel calls go through {@link MembershipCalls}: `membership_calls.ts` makes them with
  * libc, the unit tests with a model of the kernel.
  *
@@ -70,29 +75,49 @@ interface MemberSocket {
   fd: number;
   /** Groups joined on it. */
   groups: number;
-  /** It refused one more group. */
-  full: boolean;
+  /** Its index in the pool's list of sockets with room; -1 once it refused one more group. */
+  room: number;
 }
 
-/** One socket's part of a key's filter. */
+/** One socket's part of a membership's filter. */
 interface Slot<A> {
   sock: MemberSocket;
   mode: "include" | "exclude";
-  sources: A[];
+  /** Never changed in place: a new filter is a new array (it may be the caller's). */
+  sources: readonly A[];
   /** Its socket refused more sources of this group (option memory). */
   capped: boolean;
 }
 
-/** A key's slots; outside a call either all INCLUDE, or one EXCLUDE slot alone. */
+/**
+ * A membership's slots: the one slot (by far the common case), or a list of them. Never
+ * changed in place, so a list read before a call that adds or drops a slot stays as it was.
+ */
+type Slots<A> = Slot<A> | readonly Slot<A>[];
+
+/**
+ * The slots of a group on an interface; outside a call either all INCLUDE, or one EXCLUDE slot
+ * alone. The group and interface are its keys in the pool; each call is given them again.
+ */
 interface Membership<A> {
-  at: GroupAt<A>;
-  slots: Slot<A>[];
+  slots: Slots<A>;
   /** The EXCLUDE filter is capped (the warning was given). */
   capped: boolean;
 }
 
 /** Any source: EXCLUDE {}. */
-const ANY_SOURCE: SourceFilter<never> = { mode: "exclude", sources: [] };
+const ANY_SOURCE: SourceFilter<never> = Object.freeze({ mode: "exclude", sources: [] });
+/** No slots: a membership being joined, or left. */
+const NO_SLOTS: readonly Slot<never>[] = Object.freeze([]);
+/** The filter of a slot joined for any source. */
+const NO_SOURCES: readonly never[] = Object.freeze([]);
+
+const JOINED: JoinOutcome = Object.freeze({ change: "joined" });
+const UPDATED: JoinOutcome = Object.freeze({ change: "updated" });
+const UNCHANGED: JoinOutcome = Object.freeze({ change: "unchanged" });
+
+/** Lists up to this long are compared and checked for duplicates without building a Set. */
+const SHORT_LIST = 16;
 
 /** Whether a refusal means "this socket holds no more" (ENOBUFS, ENOMEM). */
 function isFull(errno: number): boolean {
@@ -103,7 +128,10 @@ function isFull(errno: number): boolean {
 export class MembershipPool<A extends number | bigint> {
   readonly #calls: MembershipCalls<A>;
   readonly #sockets: MemberSocket[] = [];
-  readonly #byKey = new Map<string, Membership<A>>();
+  /** The sockets that have not refused a group since their last leave, in no useful order. */
+  readonly #withRoom: MemberSocket[] = [];
+  /** Memberships by interface index, then group (a daemon has one or two upstream indexes). */
+  readonly #byIfindex = new Map<number, Map<A, Membership<A>>>();
   #maxSources: number;
   readonly #sysctl: string;
 
@@ -132,38 +160,44 @@ export class MembershipPool<A extends number | bigint> {
   /**
    * Joins `at` with `filter` (none: any source), or changes the filter of a group joined there
    * in place. Throws {@link SysError}; the kernel then holds what the pool recorded.
+   *
+   * The pool keeps `filter.sources` (not a copy) as long as it is joined with it: the caller
+   * must not change the array afterwards. The core builds a new one for every filter.
    */
   join(at: GroupAt<A>, filter: SourceFilter<A> = ANY_SOURCE): JoinOutcome {
-    const key = `${at.group}/${at.ifindex}`;
-    const known = this.#byKey.get(key);
-    const m = known ?? { at, slots: [], capped: false };
-    const sources = [...new Set(filter.sources)];
+    const sources = withoutDuplicates(filter.sources);
     if (filter.mode === "include" && sources.length === 0) {
       throw new RangeError("INCLUDE {} is a leave, not a join");
     }
-    if (known !== undefined && this.#holds(known, filter.mode, sources)) {
-      return { change: "unchanged" };
-    }
-    this.#byKey.set(key, m);
+    const byGroup = this.#byIfindex.get(at.ifindex);
+    const known = byGroup?.get(at.group);
+    if (known !== undefined && this.#holds(known, filter.mode, sources)) return UNCHANGED;
+    const m: Membership<A> = known ?? { slots: NO_SLOTS, capped: false };
     try {
       const capped = filter.mode === "include"
-        ? this.#include(m, sources)
-        : this.#exclude(m, sources);
-      return { change: known === undefined ? "joined" : "updated", ...capped };
+        ? this.#include(at, m, sources)
+        : this.#exclude(at, m, sources);
+      const outcome = known === undefined ? JOINED : UPDATED;
+      return capped === undefined ? outcome : { change: outcome.change, capped };
     } finally {
-      if (m.slots.length === 0) this.#byKey.delete(key);
+      // Recorded as the kernel holds it, returning or throwing.
+      const held = !isEmpty(m.slots);
+      if (known === undefined && held) this.#record(at, m);
+      else if (known !== undefined && !held) this.#forget(at);
     }
   }
 
   /** Leaves what {@link join} joined at `at`; nothing when it is not joined. */
   leave(at: GroupAt<A>): void {
-    const m = this.#byKey.get(`${at.group}/${at.ifindex}`);
+    const m = this.#byIfindex.get(at.ifindex)?.get(at.group);
     if (m === undefined) return;
-    this.#byKey.delete(`${at.group}/${at.ifindex}`);
+    this.#forget(at);
+    const slots = m.slots;
+    if (isSingle(slots)) return this.#drop(at, m, slots);
     let error: unknown;
-    for (const slot of [...m.slots]) {
+    for (const slot of slots) {
       try {
-        this.#drop(m, slot);
+        this.#drop(at, m, slot);
       } catch (err) {
         error ??= err;
       }
@@ -173,26 +207,64 @@ export class MembershipPool<A extends number | bigint> {
 
   /** The filter each socket holds for `at`, in slot order (for tests and the status dump). */
   slotsOf(at: GroupAt<A>): { fd: number; mode: "include" | "exclude"; sources: A[] }[] {
-    const m = this.#byKey.get(`${at.group}/${at.ifindex}`);
-    return (m?.slots ?? []).map((s) => ({ fd: s.sock.fd, mode: s.mode, sources: [...s.sources] }));
+    const m = this.#byIfindex.get(at.ifindex)?.get(at.group);
+    return slotList(m?.slots ?? NO_SLOTS).map((s) => ({
+      fd: s.sock.fd,
+      mode: s.mode,
+      sources: [...s.sources],
+    }));
   }
 
   /** Closes every socket: the kernel drops their memberships. */
   close(): void {
     for (const m of this.#sockets) this.#calls.close(m.fd);
     this.#sockets.length = 0;
-    this.#byKey.clear();
+    this.#withRoom.length = 0;
+    this.#byIfindex.clear();
+  }
+
+  /** Records the membership at `at`. */
+  #record(at: GroupAt<A>, m: Membership<A>): void {
+    let byGroup = this.#byIfindex.get(at.ifindex);
+    if (byGroup === undefined) {
+      byGroup = new Map();
+      this.#byIfindex.set(at.ifindex, byGroup);
+    }
+    byGroup.set(at.group, m);
+  }
+
+  /** Forgets the membership at `at` (an interface's map goes with its last group). */
+  #forget(at: GroupAt<A>): void {
+    const byGroup = this.#byIfindex.get(at.ifindex);
+    if (byGroup === undefined) return;
+    byGroup.delete(at.group);
+    if (byGroup.size === 0) this.#byIfindex.delete(at.ifindex);
+  }
+
+  /** The sources one INCLUDE socket takes: at least one, whatever was learnt. */
+  get #chunk(): number {
+    return Math.max(1, this.#maxSources);
   }
 
   /** Whether `m` holds this filter already (an EXCLUDE one as capped). */
-  #holds(m: Membership<A>, mode: "include" | "exclude", sources: A[]): boolean {
+  #holds(m: Membership<A>, mode: "include" | "exclude", sources: readonly A[]): boolean {
+    const slots = m.slots;
     if (mode === "exclude") {
-      const applied = sources.slice(0, this.#maxSources);
-      return m.slots.length === 1 && m.slots[0].mode === "exclude" &&
-        sameSet(m.slots[0].sources, applied);
+      const applied = Math.min(sources.length, this.#maxSources);
+      return isSingle(slots) && slots.mode === "exclude" &&
+        sameSet(slots.sources, sources, applied);
     }
-    if (m.slots.some((s) => s.mode === "exclude")) return false;
-    return sameSet(m.slots.flatMap((s) => s.sources), sources);
+    if (isSingle(slots)) {
+      return slots.mode === "include" && sameSet(slots.sources, sources, sources.length);
+    }
+    let count = 0;
+    for (const s of slots) {
+      if (s.mode === "exclude") return false;
+      count += s.sources.length;
+    }
+    if (count !== sources.length) return false;
+    const held = new Set(slots.flatMap((s) => s.sources));
+    return held.size === count && sources.every((x) => held.has(x));
   }
 
   /**
@@ -200,40 +272,66 @@ export class MembershipPool<A extends number | bigint> {
    * to new sockets, the EXCLUDE slot switched last), then gone sources are removed and the
    * slots left empty (and the EXCLUDE slot, if not switched) leave.
    */
-  #include(m: Membership<A>, sources: A[]): undefined {
+  #include(at: GroupAt<A>, m: Membership<A>, sources: readonly A[]): undefined {
+    if (!this.#includeOnOne(at, m, sources)) this.#spreadInclude(at, m, sources);
+    m.capped = false;
+    return undefined;
+  }
+
+  /**
+   * The common case of {@link include}: a filter that fits one socket, on a new membership or
+   * on its one INCLUDE slot, in one or two calls. False when it does not apply or the kernel
+   * refused the filter (nothing changed then but a slot joined for the first source).
+   */
+  #includeOnOne(at: GroupAt<A>, m: Membership<A>, sources: readonly A[]): boolean {
+    if (sources.length > this.#chunk) return false;
+    const slots = m.slots;
+    if (isEmpty(slots)) {
+      const slot = this.#addSlot(at, m, sources);
+      return sources.length === 1 || this.#setFilter(at, slot, "include", sources);
+    }
+    // One socket filter replaced by another: nothing is admitted less on the way.
+    return isSingle(slots) && slots.mode === "include" && !slots.capped &&
+      this.#setFilter(at, slots, "include", sources);
+  }
+
+  /** {@link include} in general: over as many sockets as it takes. */
+  #spreadInclude(at: GroupAt<A>, m: Membership<A>, sources: readonly A[]): void {
     const wanted = new Set(sources);
-    const included = new Set(m.slots.flatMap((s) => s.mode === "include" ? s.sources : []));
+    const included = new Set(
+      slotList(m.slots).flatMap((s) => s.mode === "include" ? s.sources : []),
+    );
     let missing = sources.filter((s) => !included.has(s));
+    const kept = (s: Slot<A>) => s.sources.filter((x) => wanted.has(x));
     while (missing.length > 0) {
-      const max = Math.max(1, this.#maxSources);
-      const kept = (s: Slot<A>) => s.sources.filter((x) => wanted.has(x));
-      const slot = m.slots.find((s) => s.mode === "include" && !s.capped && kept(s).length < max);
-      const ex = m.slots.find((s) => s.mode === "exclude" && !s.capped);
+      const max = this.#chunk;
+      const slots = slotList(m.slots);
+      const slot = slots.find((s) => s.mode === "include" && !s.capped && kept(s).length < max);
+      const ex = slots.find((s) => s.mode === "exclude" && !s.capped);
       if (slot !== undefined) {
-        const take = missing.slice(0, max - kept(slot).length);
-        if (this.#setFilter(m, slot, "include", [...kept(slot), ...take])) {
+        const stay = kept(slot);
+        const take = missing.slice(0, max - stay.length);
+        if (this.#setFilter(at, slot, "include", [...stay, ...take])) {
           missing = missing.slice(take.length);
         }
       } else if (ex !== undefined && missing.length <= max) {
         // The last chunk: the EXCLUDE socket switches to it in one call.
-        if (this.#setFilter(m, ex, "include", missing)) missing = [];
+        if (this.#setFilter(at, ex, "include", missing)) missing = [];
       } else {
-        const added = this.#addSlot(m, missing[0]);
         const chunk = missing.slice(0, max);
-        if (chunk.length === 1 || this.#setFilter(m, added, "include", chunk)) {
+        const added = this.#addSlot(at, m, chunk);
+        if (chunk.length === 1 || this.#setFilter(at, added, "include", chunk)) {
           missing = missing.slice(chunk.length);
         } else {
           missing = missing.slice(1);
         }
       }
     }
-    for (const slot of [...m.slots]) {
-      const kept = slot.mode === "include" ? slot.sources.filter((x) => wanted.has(x)) : [];
-      if (kept.length === 0) this.#drop(m, slot);
-      else if (kept.length < slot.sources.length) this.#setFilter(m, slot, "include", kept);
+    for (const slot of slotList(m.slots)) {
+      const stay = slot.mode === "include" ? kept(slot) : [];
+      if (stay.length === 0) this.#drop(at, m, slot);
+      else if (stay.length < slot.sources.length) this.#setFilter(at, slot, "include", stay);
     }
-    m.capped = false;
-    return undefined;
   }
 
   /**
@@ -241,35 +339,47 @@ export class MembershipPool<A extends number | bigint> {
    * EXCLUDE slot, or the first INCLUDE slot switched to EXCLUDE before the others leave, or a
    * new socket joined for any source.
    */
-  #exclude(m: Membership<A>, sources: A[]): Pick<JoinOutcome, "capped"> {
-    let slot = m.slots.find((s) => s.mode === "exclude") ?? m.slots[0];
+  #exclude(at: GroupAt<A>, m: Membership<A>, sources: readonly A[]): JoinOutcome["capped"] {
+    const slots = m.slots;
+    let slot = isSingle(slots) ? slots : slots.find((s) => s.mode === "exclude") ?? slots[0];
     if (slot === undefined) {
-      slot = this.#addSlot(m, undefined);
+      slot = this.#addSlot(at, m, NO_SOURCES);
     }
     for (;;) {
-      const applied = sources.slice(0, this.#maxSources);
-      if (slot.mode === "exclude" && sameSet(slot.sources, applied)) break;
-      if (this.#setFilter(m, slot, "exclude", applied)) break;
+      const applied = sources.length <= this.#maxSources
+        ? sources
+        : sources.slice(0, this.#maxSources);
+      if (slot.mode === "exclude" && sameSet(slot.sources, applied, applied.length)) break;
+      if (this.#setFilter(at, slot, "exclude", applied)) break;
     }
-    for (const other of m.slots.filter((s) => s !== slot)) this.#drop(m, other);
+    const all = m.slots;
+    if (!isSingle(all)) {
+      for (const other of all) if (other !== slot) this.#drop(at, m, other);
+    }
     const capped = sources.length > this.#maxSources;
     const warn = capped && !m.capped;
     m.capped = capped;
-    if (!warn) return {};
-    return { capped: { applied: this.#maxSources, wanted: sources.length, sysctl: this.#sysctl } };
+    if (!warn) return undefined;
+    return { applied: this.#maxSources, wanted: sources.length, sysctl: this.#sysctl };
   }
 
   /**
-   * Sets a slot's whole filter (MCAST_MSFILTER). A socket that refuses it as too big either
-   * has a lower limit than we thought (it holds this group alone: the limit drops to one less
-   * than asked) or is out of option memory (the slot takes no more); returns false then, having
-   * changed nothing in the kernel. Throws on any other error.
+   * Sets a slot's whole filter (MCAST_MSFILTER) and keeps `sources` (not a copy) as the slot's.
+   * A socket that refuses it as too big either has a lower limit than we thought (it holds this
+   * group alone: the limit drops to one less than asked) or is out of option memory (the slot
+   * takes no more); returns false then, having changed nothing in the kernel. Throws on any
+   * other error.
    */
-  #setFilter(m: Membership<A>, slot: Slot<A>, mode: "include" | "exclude", sources: A[]): boolean {
-    const errno = this.#calls.setFilter(slot.sock.fd, m.at, { mode, sources });
+  #setFilter(
+    at: GroupAt<A>,
+    slot: Slot<A>,
+    mode: "include" | "exclude",
+    sources: readonly A[],
+  ): boolean {
+    const errno = this.#calls.setFilter(slot.sock.fd, at, { mode, sources });
     if (errno === 0) {
       slot.mode = mode;
-      slot.sources = [...sources];
+      slot.sources = sources;
       return true;
     }
     if (!isFull(errno) || sources.length === 0) {
@@ -280,7 +390,7 @@ export class MembershipPool<A extends number | bigint> {
       this.#maxSources = Math.min(this.#maxSources, sources.length - 1);
     } else {
       slot.capped = true;
-      slot.sock.full = true;
+      this.#markFull(slot.sock);
     }
     if (sources.length === 1 && slot.sock.groups === 1 && mode === "include") {
       throw new SysError("setsockopt", "MCAST_MSFILTER", errno);
@@ -289,24 +399,26 @@ export class MembershipPool<A extends number | bigint> {
   }
 
   /**
-   * Joins `m`'s group on a socket that does not hold it yet: for `source` (INCLUDE {source}),
-   * or any source. Opens a socket when every open one is full.
+   * Joins `m`'s group on a socket that does not hold it yet: for the first of `sources`
+   * (INCLUDE {source}; the slot keeps `sources` when that is all of it), or for any source when
+   * there is none. Opens a socket when every open one is full.
    */
-  #addSlot(m: Membership<A>, source: A | undefined): Slot<A> {
-    const used = new Set(m.slots.map((s) => s.sock));
+  #addSlot(at: GroupAt<A>, m: Membership<A>, sources: readonly A[]): Slot<A> {
+    const source = sources.length === 0 ? undefined : sources[0];
     for (;;) {
-      let sock = this.#sockets.find((s) => !s.full && !used.has(s));
-      if (sock === undefined) {
-        sock = { fd: this.#calls.open(), groups: 0, full: false };
-        this.#sockets.push(sock);
-      }
-      const errno = this.#calls.join(sock.fd, m.at, source);
+      const sock = this.#socketFor(m);
+      const errno = this.#calls.join(sock.fd, at, source);
       if (errno === 0) {
         sock.groups++;
         const slot: Slot<A> = source === undefined
-          ? { sock, mode: "exclude", sources: [], capped: false }
-          : { sock, mode: "include", sources: [source], capped: false };
-        m.slots.push(slot);
+          ? { sock, mode: "exclude", sources: NO_SOURCES, capped: false }
+          : {
+            sock,
+            mode: "include",
+            sources: sources.length === 1 ? sources : [source],
+            capped: false,
+          };
+        m.slots = withSlot(m.slots, slot);
         return slot;
       }
       // A socket that holds groups and refuses one more is full; on an empty one it is news.
@@ -314,22 +426,113 @@ export class MembershipPool<A extends number | bigint> {
         const option = source === undefined ? "MCAST_JOIN_GROUP" : "MCAST_JOIN_SOURCE_GROUP";
         throw new SysError("setsockopt", option, errno);
       }
-      sock.full = true;
+      this.#markFull(sock);
     }
   }
 
+  /**
+   * A socket with room that does not hold `m`'s group, or a new one. The list of sockets with
+   * room is walked from its end, past at most the sockets `m` is on: O(1) for a group on one.
+   */
+  #socketFor(m: Membership<A>): MemberSocket {
+    const room = this.#withRoom;
+    for (let i = room.length - 1; i >= 0; i--) {
+      if (!holdsSocket(m.slots, room[i])) return room[i];
+    }
+    const sock: MemberSocket = { fd: this.#calls.open(), groups: 0, room: -1 };
+    this.#sockets.push(sock);
+    this.#markRoom(sock);
+    return sock;
+  }
+
+  /** Takes a socket off the list of sockets with room (it refused a group or a filter). */
+  #markFull(sock: MemberSocket): void {
+    if (sock.room < 0) return;
+    const last = this.#withRoom.pop()!;
+    if (last !== sock) {
+      this.#withRoom[sock.room] = last;
+      last.room = sock.room;
+    }
+    sock.room = -1;
+  }
+
+  /** Puts a socket (back) on the list of sockets with room. */
+  #markRoom(sock: MemberSocket): void {
+    if (sock.room >= 0) return;
+    sock.room = this.#withRoom.push(sock) - 1;
+  }
+
   /** Leaves `m`'s group on one slot's socket (MCAST_LEAVE_GROUP). */
-  #drop(m: Membership<A>, slot: Slot<A>): void {
-    m.slots.splice(m.slots.indexOf(slot), 1);
+  #drop(at: GroupAt<A>, m: Membership<A>, slot: Slot<A>): void {
+    m.slots = withoutSlot(m.slots, slot);
     slot.sock.groups--;
-    slot.sock.full = false;
-    this.#calls.leave(slot.sock.fd, m.at);
+    this.#markRoom(slot.sock);
+    this.#calls.leave(slot.sock.fd, at);
   }
 }
 
-/** Whether two lists hold the same values. */
-function sameSet<A>(a: readonly A[], b: readonly A[]): boolean {
-  if (a.length !== b.length) return false;
+/** Whether a membership has exactly one slot. */
+function isSingle<A>(slots: Slots<A>): slots is Slot<A> {
+  return !Array.isArray(slots);
+}
+
+/** Whether a membership has no slot (being joined, or left). */
+function isEmpty<A>(slots: Slots<A>): boolean {
+  return !isSingle(slots) && slots.length === 0;
+}
+
+/** The slots as a list (a new one-element list for a single slot). */
+function slotList<A>(slots: Slots<A>): readonly Slot<A>[] {
+  return isSingle(slots) ? [slots] : slots;
+}
+
+/** The slots and one more, last. */
+function withSlot<A>(slots: Slots<A>, slot: Slot<A>): Slots<A> {
+  if (isSingle(slots)) return [slots, slot];
+  return slots.length === 0 ? slot : [...slots, slot];
+}
+
+/** The slots but one, in order; a single slot left stands alone. */
+function withoutSlot<A>(slots: Slots<A>, slot: Slot<A>): Slots<A> {
+  if (isSingle(slots)) return slots === slot ? NO_SLOTS : slots;
+  const rest = slots.filter((s) => s !== slot);
+  return rest.length === 1 ? rest[0] : rest;
+}
+
+/** Whether one of the slots is on `sock`. */
+function holdsSocket<A>(slots: Slots<A>, sock: MemberSocket): boolean {
+  return isSingle(slots) ? slots.sock === sock : slots.some((s) => s.sock === sock);
+}
+
+/** `list` itself when it names each value once, else a list of its values, each once. */
+function withoutDuplicates<A>(list: readonly A[]): readonly A[] {
+  const n = list.length;
+  if (n > SHORT_LIST) {
+    const set = new Set(list);
+    return set.size === n ? list : [...set];
+  }
+  for (let i = 1; i < n; i++) {
+    for (let j = 0; j < i; j++) {
+      if (list[i] === list[j]) return [...new Set(list)];
+    }
+  }
+  return list;
+}
+
+/**
+ * Whether `a` holds the same values as the first `n` of `b`; neither names a value twice.
+ * Lists in the same order (the core sorts them) are compared in one pass.
+ */
+function sameSet<A>(a: readonly A[], b: readonly A[], n: number): boolean {
+  if (a.length !== n) return false;
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  if (i === n) return true;
+  if (n <= SHORT_LIST) {
+    for (; i < n; i++) if (!a.includes(b[i])) return false;
+    return true;
+  }
   const set = new Set(a);
-  return set.size === b.length && b.every((x) => set.has(x));
+  for (; i < n; i++) if (!set.has(b[i])) return false;
+  return true;
 }

@@ -254,9 +254,10 @@ Deno.test("MembershipPool: EXCLUDE to INCLUDE puts INCLUDE chunks on other socke
   // A small EX → IN switches the one socket in one call.
   const other = { group: 0xef010102, ifindex: 4 };
   change(pool, kernel, exclude([STRANGER]), other);
+  const [{ fd }] = pool.slotsOf(other);
   kernel.log.length = 0;
   change(pool, kernel, include([all[0]]), other);
-  deepStrictEqual(kernel.log, [`filter 10 include ${all[0]}`]);
+  deepStrictEqual(kernel.log, [`filter ${fd} include ${all[0]}`]);
 });
 
 Deno.test("MembershipPool: a socket full of groups (ENOBUFS) makes another; a key's slots never share one", () => {
@@ -307,6 +308,89 @@ Deno.test("MembershipPool: INCLUDE {} is not a join; an unexpected errno is a Sy
     (e) => e instanceof SysError && e.op === "MCAST_JOIN_SOURCE_GROUP",
   );
   deepStrictEqual(pool.slotsOf(AT), []);
+});
+
+Deno.test("MembershipPool: a join with the filter held already makes no kernel call", () => {
+  const kernel = new KernelModel();
+  const pool = poolOn(kernel);
+  const [a, b] = sources(1, 2);
+  const many = sources(1, 25);
+  const twelve = sources(50, 12);
+  const other = { group: 0xef010102, ifindex: 4 };
+  const capped = { group: 0xef010103, ifindex: 4 };
+  const any = { group: 0xef010104, ifindex: 4 };
+  change(pool, kernel, include([a, b]));
+  change(pool, kernel, include(many), other);
+  change(pool, kernel, exclude(twelve), capped);
+  change(pool, kernel, undefined, any);
+  const calls = kernel.log.length;
+  deepStrictEqual(pool.join(AT, include([b, a])), { change: "unchanged" });
+  deepStrictEqual(pool.join(AT, include([a, b, a])), { change: "unchanged" });
+  deepStrictEqual(pool.join(other, include([...many].reverse())), { change: "unchanged" });
+  deepStrictEqual(pool.join(capped, exclude([...twelve.slice(0, 10), STRANGER])), {
+    change: "unchanged",
+  });
+  deepStrictEqual(pool.join(any, exclude([])), { change: "unchanged" });
+  equal(kernel.log.length, calls);
+});
+
+Deno.test("MembershipPool: a source named twice is joined once", () => {
+  const kernel = new KernelModel();
+  const pool = poolOn(kernel);
+  const [a, b] = sources(1, 2);
+  change(pool, kernel, include([a, b, a]));
+  deepStrictEqual(pool.slotsOf(AT), [{ fd: 10, mode: "include", sources: [a, b] }]);
+  equal(kernel.log.at(-1), `filter 10 include ${a},${b}`);
+});
+
+Deno.test("MembershipPool: the same group on two interfaces is two memberships", () => {
+  const kernel = new KernelModel();
+  const pool = poolOn(kernel);
+  const [a, b] = sources(1, 2);
+  const there = { group: AT.group, ifindex: 5 };
+  deepStrictEqual(change(pool, kernel, include([a])), { change: "joined" });
+  deepStrictEqual(change(pool, kernel, include([b]), there), { change: "joined" });
+  pool.leave(AT);
+  deepStrictEqual(pool.slotsOf(AT), []);
+  deepStrictEqual(pool.slotsOf(there), [{ fd: 10, mode: "include", sources: [b] }]);
+});
+
+Deno.test("MembershipPool: a place freed by a leave is taken before another socket opens", () => {
+  const kernel = new KernelModel(2);
+  const pool = poolOn(kernel);
+  const groups = [1, 2, 3, 4, 5, 6].map((i) => ({ group: 0xef010100 + i, ifindex: 4 }));
+  const [a] = sources(1, 1);
+  // Two groups fill socket 10, the third goes to 11; a leave frees a place on 10.
+  for (const at of groups.slice(0, 3)) change(pool, kernel, include([a]), at);
+  pool.leave(groups[0]);
+  change(pool, kernel, include([a]), groups[3]);
+  change(pool, kernel, include([a]), groups[4]);
+  equal(pool.sockets, 2, "the places left on 10 and 11 are taken");
+  change(pool, kernel, include([a]), groups[5]);
+  equal(pool.sockets, 3, "then a socket opens");
+  for (const [, held] of kernel.sockets) ok(held.size <= 2);
+});
+
+Deno.test("MembershipPool: 10,000 groups fill ceil(10000 / 20) sockets, each refusing once", () => {
+  const held = new Map<number, number>();
+  let refused = 0;
+  const calls: MembershipCalls<number> = {
+    open: () => (held.set(held.size + 10, 0), held.size + 9),
+    join: (fd) => {
+      if (held.get(fd)! >= 20) return (refused++, Errno.ENOBUFS);
+      held.set(fd, held.get(fd)! + 1);
+      return 0;
+    },
+    setFilter: () => 0,
+    leave: (fd) => void held.set(fd, held.get(fd)! - 1),
+    close: () => {},
+  };
+  const pool = new MembershipPool(calls, { maxSources: 10, sysctl: "net.ipv4.igmp_max_msf" });
+  const [a] = sources(1, 1);
+  for (let i = 0; i < 10_000; i++) pool.join({ group: 0xe8640000 + i, ifindex: 4 }, include([a]));
+  equal(pool.sockets, 500);
+  equal(refused, 499, "a full socket is asked once");
+  ok([...held.values()].every((n) => n === 20));
 });
 
 for (const [kernelMax, poolMax] of [[3, 3], [2, 4]]) {

@@ -267,24 +267,31 @@ export function encodeGroupSourceReq(
 
 /**
  * `struct group_filter` {gf_interface u32 @0, gf_group @8, gf_fmode u32 @136, gf_numsrc u32
- * @140, gf_slist[] @144 (one sockaddr_storage each)}: MCAST_MSFILTER. Returns a new buffer of
- * exactly {@link groupFilterSize}(sources) bytes, the optlen the kernel checks.
+ * @140, gf_slist[] @144 (one sockaddr_storage each)}: MCAST_MSFILTER. Writes into `out` when it
+ * holds {@link groupFilterSize}(sources) bytes, else into a new buffer of that size; returns
+ * exactly those bytes, the optlen the kernel checks.
  */
-export function encodeGroupFilter(req: {
-  ifindex: number;
-  group: McastAddress;
-  mode: "include" | "exclude";
-  sources: readonly McastAddress[];
-}): Uint8Array {
-  const out = new Uint8Array(groupFilterSize(req.sources.length));
-  const v = new DataView(out.buffer);
+export function encodeGroupFilter(
+  req: {
+    ifindex: number;
+    group: McastAddress;
+    mode: "include" | "exclude";
+    sources: readonly McastAddress[];
+  },
+  out?: Uint8Array,
+): Uint8Array {
+  const size = groupFilterSize(req.sources.length);
+  const buf = out !== undefined && out.byteLength >= size
+    ? out.fill(0, 0, size)
+    : new Uint8Array(size);
+  const v = new DataView(buf.buffer, buf.byteOffset, size);
   v.setUint32(GROUP_FILTER.gf_interface, req.ifindex, LITTLE_ENDIAN);
   putSockaddr(v, GROUP_FILTER.gf_group, req.group);
   const mode = req.mode === "include" ? MCAST_INCLUDE : MCAST_EXCLUDE;
   v.setUint32(GROUP_FILTER.gf_fmode, mode, LITTLE_ENDIAN);
   v.setUint32(GROUP_FILTER.gf_numsrc, req.sources.length, LITTLE_ENDIAN);
   req.sources.forEach((s, i) => putSockaddr(v, groupFilterSize(i), s));
-  return out;
+  return buf.subarray(0, size);
 }
 
 /**

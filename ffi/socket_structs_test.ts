@@ -1,4 +1,4 @@
-import { deepStrictEqual, equal } from "node:assert/strict";
+import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import {
   encodeGroupFilter,
   encodeGroupReq,
@@ -273,4 +273,19 @@ Deno.test("encodeGroupFilter: GROUP_FILTER_SIZE(n) bytes, mode and count, then o
   deepStrictEqual(inc.subarray(136, 144), hex("01 00 00 00 01 00 00 00")); // INCLUDE, 1 source
   deepStrictEqual(inc.subarray(144, 168), new Uint8Array([10, 0, 0, 0, 0, 0, 0, 0, ...SRC]));
   equal(encodeGroupFilter({ ifindex: 4, group: GRP, mode: "exclude", sources: [] }).length, 144);
+});
+
+Deno.test("encodeGroupFilter: writes into a buffer big enough (stale bytes cleared), else a new one", () => {
+  const req = { ifindex: 4, group: GRP, mode: "include" as const, sources: [SRC] };
+  const fresh = encodeGroupFilter(req);
+  const out = new Uint8Array(1024).fill(0xff);
+  const reused = encodeGroupFilter(req, out);
+  equal(reused.buffer, out.buffer);
+  equal(reused.byteLength, 272);
+  deepStrictEqual(reused, fresh);
+  equal(out[272], 0xff, "nothing written past the filter");
+  const small = new Uint8Array(144);
+  const grown = encodeGroupFilter(req, small);
+  ok(grown.buffer !== small.buffer);
+  deepStrictEqual(grown, fresh);
 });
