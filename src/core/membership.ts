@@ -212,7 +212,7 @@ const NO_EFFECTS: MembershipEffect<never>[] = Object.freeze([]) as unknown as []
 /** Adds an effect to the step. */
 function emit<A>(st: Step<A>, effect: MembershipEffect<A>): void {
   if (st.effects === NO_EFFECTS) st.effects = [];
-  emit(st, effect);
+  st.effects.push(effect);
 }
 
 /**

@@ -8,6 +8,7 @@ import { encodeQuery, encodeV2Report, encodeV3Report } from "../proto/igmp_encod
 import { formatIPv4 } from "../proto/addr.ts";
 import { fixChecksum, ip } from "../proto/testing.ts";
 import { DN1, DN2, G, kernelActions, logLines, packet, S, UP } from "./proxy_testing.ts";
+import { groupMembershipInterval } from "./timers.ts";
 
 /** A second sender upstream. */
 const S2 = ip("10.0.0.3");
@@ -287,4 +288,24 @@ Deno.test("records naming sources past the membership source limit are dropped, 
   // Sources leave the count with their records.
   step(state, { kind: "interface-down", name: "dn1" }, 100);
   equal(state.membershipSources, 0);
+});
+
+Deno.test("a refreshed source lives GMI from its last report; refreshes queue no timers", () => {
+  const state = started();
+  const gmi = groupMembershipInterval(DN1.timers);
+  v3(state, DN1.ifindex, { type: IS_IN, sources: [S] }, 1000);
+  equal(state.groupTimers.size, 1);
+  // Refreshes move the deadline later: the queued entry stands, no entry is added.
+  for (let t = 2000; t <= 60_000; t += 1000) {
+    v3(state, DN1.ifindex, { type: IS_IN, sources: [S] }, t);
+  }
+  equal(state.groupTimers.size, 1);
+  // The first deadline comes: the record is queued again for its real one, not ended.
+  const leaves = (actions: Action[]) => brief(actions).filter((l) => l.startsWith("leave"));
+  deepStrictEqual(leaves(step(state, { kind: "tick" }, 1000 + gmi)), []);
+  ok(state.vifs.get(1)!.groups.has(G), "still a member after the first deadline");
+  equal(state.groupTimers.peek()?.at, 60_000 + gmi);
+  deepStrictEqual(leaves(step(state, { kind: "tick" }, 60_000 + gmi - 1)), []);
+  deepStrictEqual(leaves(step(state, { kind: "tick" }, 60_000 + gmi)), [`leave ${formatIPv4(G)}`]);
+  equal(state.vifs.get(1)!.groups.size, 0);
 });
