@@ -469,3 +469,37 @@ Deno.test("the refresh rows' fast path gives what the general evaluation gives",
     deepStrictEqual(result.queries, []);
   }
 });
+
+Deno.test("a refresh gives the same result for a record as a list (in any order, repeats) as a set", () => {
+  const now = 1000, gmi = 260_000;
+  const lists = [
+    [1, 2, 3], // the same order
+    [3, 2, 1], // another order
+    [1, 2, 4], // in step, then a new source
+    [1, 1, 2], // a repeated source
+    [1, 3], // fewer
+    [1, 2, 3, 4], // more
+    [],
+  ];
+  for (const mode of ["INCLUDE", "EXCLUDE"] as const) {
+    for (const list of lists) {
+      const start = () => ({
+        mode,
+        groupTimer: mode === "EXCLUDE" ? 5000 : 0,
+        sources: new Map([
+          [1, { timer: 3000, queriesLeft: 0 }],
+          [2, { timer: mode === "EXCLUDE" ? 0 : 4000, queriesLeft: 1 }],
+          [3, { timer: 3500, queriesLeft: 0 }],
+        ]),
+      });
+      const row = FILTER_ROWS[mode].IS_IN!;
+      const walked = start();
+      const looked = start();
+      const a = applyRow(row, walked, list, now, gmi);
+      const b = applyRow(row, looked, new Set(list), now, gmi);
+      const what = `${mode} [${list}]`;
+      deepStrictEqual([...walked.sources].sort(), [...looked.sources].sort(), what);
+      equal(a.changed, b.changed, what);
+    }
+  }
+});

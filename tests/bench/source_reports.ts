@@ -100,6 +100,26 @@ export function loadFor(opts: {
   };
 }
 
+/**
+ * The load in two halves of its groups, each a load of its own (the first groups, then the
+ * others), for a paced pass in two steps. The records a report must divide half the groups.
+ *
+ * @example
+ * ```ts
+ * halves(loadFor({ pairs: 10_000, sourcesPerRecord: 1 })).map((h) => h.groups); // [5000, 5000]
+ * ```
+ */
+export function halves(load: SourceLoad): [SourceLoad, SourceLoad] {
+  const half = load.groups / 2;
+  if (!Number.isInteger(half) || half % load.recordsPerReport !== 0) {
+    throw new RangeError(`${load.recordsPerReport} records a report do not divide ${half} groups`);
+  }
+  return [
+    { ...load, groups: half },
+    { ...load, firstGroup: (load.firstGroup + half) >>> 0, groups: half },
+  ];
+}
+
 /** Reports in one pass over the load. */
 export function reportsPerPass(load: SourceLoad): number {
   return load.groups / load.recordsPerReport;

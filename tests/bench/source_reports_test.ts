@@ -4,6 +4,7 @@ import { MODE_IS_INCLUDE } from "../../src/proto/igmp.ts";
 import {
   FIRST_GROUP,
   FIRST_SOURCE,
+  halves,
   LINK_MTU,
   loadFor,
   passPackets,
@@ -65,4 +66,22 @@ Deno.test("passPackets: one source a record, 100 records a report: 1224 bytes", 
   const packets = passPackets(loadFor({ pairs: 10_000, sourcesPerRecord: 1 }), 0x0a01000b);
   equal(packets.length, 100);
   equal(packets[0].length, 24 + 8 + 100 * 12);
+});
+
+Deno.test("halves: the first groups, then the others; together every group of the load once", () => {
+  for (const k of [1, 10, 50]) {
+    const load = loadFor({ pairs: 10_000, sourcesPerRecord: k });
+    const [a, b] = halves(load);
+    equal(a.groups + b.groups, load.groups);
+    equal(reportsPerPass(a) + reportsPerPass(b), reportsPerPass(load));
+    const groups: number[] = [];
+    for (const p of [...passPackets(a, 0x0a01000b), ...passPackets(b, 0x0a01000b)]) {
+      const r = decodeIgmpPacket(p, p.length);
+      if (!r.ok) throw new Error(r.reason);
+      if (r.value.igmp.type !== "v3-report") throw new Error(r.value.igmp.type);
+      for (const rec of r.value.igmp.records) groups.push(rec.group);
+    }
+    deepStrictEqual(groups, Array.from({ length: load.groups }, (_, i) => FIRST_GROUP + i));
+  }
+  throws(() => halves(loadFor({ pairs: 10, sourcesPerRecord: 5 })), RangeError);
 });

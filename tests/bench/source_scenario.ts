@@ -1,7 +1,7 @@
 /**
  * The source-filter benchmark's scenario, run against one contender for one load (see
  * {@link SourceLoad}): start it fresh, take its idle RSS, report every (group, source) pair of
- * the load once and take the RSS again, then send a storm of passes over the load from a LAN
+ * the load once, in two halves, taking the RSS after each, then send a storm of passes over the load from a LAN
  * host as fast as the generator can and time how long the daemon takes to read them all.
  *
  * "Read them all" is exact from the kernel's side: the daemon's IGMP socket has an empty
@@ -21,7 +21,7 @@ import type { Contender } from "./contenders.ts";
 import { parseRawSockets, readUsage } from "./proc_usage.ts";
 import { ipInDelivers, parseMcFilter } from "./proc_net.ts";
 import { startReportSender } from "./report_sender.ts";
-import { reportsPerPass, type SourceLoad } from "./source_reports.ts";
+import { halves, reportsPerPass, type SourceLoad } from "./source_reports.ts";
 import { progress } from "./scenarios.ts";
 
 /** The upstream state a daemon holds for the load. */
@@ -40,6 +40,8 @@ export interface SourceRunResult {
   pairs: number;
   /** RSS after starting and idling (bytes). */
   idleRssBytes: number;
+  /** RSS once the first half of the pairs was reported (bytes; absent in older results). */
+  halfRssBytes?: number;
   /** RSS once every pair was reported once and the daemon caught up (bytes). */
   filledRssBytes: number;
   /** Upstream state after that first pass. */
@@ -155,17 +157,24 @@ export async function sourceRun(
   try {
     await sleep(1000);
     const idle = await readUsage(d.pid);
-    // The first pass, paced: every pair reported once, none dropped.
-    const fill = await startReportSender(lab, host, {
-      iface: "eth0",
-      from,
-      load,
-      passes: 1,
-      rate: 1000,
-    });
-    await fill.done;
-    const filled = await caughtUp(lab, load);
-    const afterFill = await readUsage(d.pid);
+    // The first pass, paced: every pair reported once, none dropped; in two halves, so that
+    // the RSS the second half adds tells the cost of a pair apart from what the first reports
+    // cost once (the code they run compiled, the heap's first pages).
+    const fill = async (part: SourceLoad) => {
+      const sender = await startReportSender(lab, host, {
+        iface: "eth0",
+        from,
+        load: part,
+        passes: 1,
+        rate: 1000,
+      });
+      await sender.done;
+      const state = await caughtUp(lab, load);
+      return { state, usage: await readUsage(d.pid) };
+    };
+    const [first, second] = halves(load);
+    const half = await fill(first);
+    const { state: filled, usage: afterFill } = await fill(second);
     progress(
       `  ${c.name}: ${load.groups} groups × ${load.sourcesPerRecord} sources reported: ` +
         `${filled.state.groups} groups and ${filled.state.sources} sources upstream`,
@@ -188,13 +197,14 @@ export async function sourceRun(
     const read = delivered - dropped;
     const records = read * load.recordsPerReport;
     const drainedMs = Math.max(end.at, summary.endedAt) - summary.startedAt;
-    const done = filled.done && end.done;
+    const done = half.state.done && filled.done && end.done;
     if (!done) progress(`  ${c.name} did not catch up within ${CATCH_UP_MS} ms`);
     return {
       load,
       pairs: load.groups * load.sourcesPerRecord,
       idleRssBytes: idle.rssBytes,
-      filledRssBytes: filled.done ? afterFill.rssBytes : NaN,
+      halfRssBytes: half.state.done ? half.usage.rssBytes : NaN,
+      filledRssBytes: filled.done && half.state.done ? afterFill.rssBytes : NaN,
       filled: filled.state,
       sent: summary.sent,
       sentRate: summary.sent / Math.max(1e-3, (summary.endedAt - summary.startedAt) / 1000),
