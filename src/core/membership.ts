@@ -24,6 +24,7 @@ import {
   type FilterMode,
   isRefreshRow,
 } from "./filter_table.ts";
+import { SourceMap } from "./source_map.ts";
 import {
   groupMembershipInterval,
   olderHostPresentInterval,
@@ -168,7 +169,7 @@ export function newRecord<A>(): GroupRecord<A> {
   return {
     mode: "INCLUDE",
     groupTimer: 0,
-    sources: new Map(),
+    sources: new SourceMap(),
     v1HostUntil: 0,
     v2HostUntil: 0,
     queriesLeft: 0,

@@ -134,7 +134,7 @@ both("stepMembership: a record that wants traffic creates the group (joined)", (
     equal(s.changed, true);
     equal(m.g.mode, "INCLUDE");
     equal(m.g.groupTimer, 0);
-    deepStrictEqual(m.g.sources, new Map([[s1, src(1000 + GMI)], [s2, src(1000 + GMI)]]));
+    deepStrictEqual(new Map(m.g.sources), new Map([[s1, src(1000 + GMI)], [s2, src(1000 + GMI)]]));
   }
 
   for (const type of ["TO_EX", "IS_EX"] as const) {
@@ -143,7 +143,7 @@ both("stepMembership: a record that wants traffic creates the group (joined)", (
     deepStrictEqual(s.effects, [{ kind: "joined" }], `${type}: no query for INCLUDE ({}) * B`);
     equal(m.g.mode, "EXCLUDE");
     equal(m.g.groupTimer, 1000 + GMI);
-    deepStrictEqual(m.g.sources, new Map([[s1, src(0)]]));
+    deepStrictEqual(new Map(m.g.sources), new Map([[s1, src(0)]]));
     equal(admits(m.g, s1), false);
     equal(admits(m.g, s2), true);
   }
@@ -179,7 +179,7 @@ both("stepMembership: the record goes (left) when its last source's timer ends",
   let s = m.step(10_000, rec("TO_IN"));
   deepStrictEqual(s.effects, [sq([s1], false)]);
   equal(s.changed, false);
-  deepStrictEqual(m.g.sources, new Map([[s1, src(12_000, 1)]]), "lowered to LMQT");
+  deepStrictEqual(new Map(m.g.sources), new Map([[s1, src(12_000, 1)]]), "lowered to LMQT");
   s = m.step(11_000, TICK);
   deepStrictEqual(s.effects, [sq([s1], false)]);
   s = m.step(11_999, TICK);
@@ -199,20 +199,24 @@ both("stepMembership: BLOCK of unknown sources", (f) => {
   let s = m.step(10_000, rec("BLOCK", [s2]));
   deepStrictEqual(s.effects, []);
   equal(s.changed, false);
-  deepStrictEqual(m.g.sources, new Map([[s1, src(GMI)]]));
+  deepStrictEqual(new Map(m.g.sources), new Map([[s1, src(GMI)]]));
   // EXCLUDE (X,Y): the source is requested with the group timer, then queried (querier).
   m = lan();
   m.step(0, rec("IS_EX"));
   s = m.step(10_000, rec("BLOCK", [s2]));
   deepStrictEqual(s.effects, [sq([s2], false)]);
   equal(s.changed, true);
-  deepStrictEqual(m.g.sources, new Map([[s2, src(12_000, 1)]]));
+  deepStrictEqual(new Map(m.g.sources), new Map([[s2, src(12_000, 1)]]));
   equal(admits(m.g, s2), true, "forwarded until the query round ends");
   deepStrictEqual(m.step(11_000, TICK).effects, [sq([s2], false)]);
   s = m.step(12_000, TICK);
   deepStrictEqual(s.effects, []);
   equal(s.changed, true);
-  deepStrictEqual(m.g.sources, new Map([[s2, src(0)]]), "nobody asked for it again: excluded");
+  deepStrictEqual(
+    new Map(m.g.sources),
+    new Map([[s2, src(0)]]),
+    "nobody asked for it again: excluded",
+  );
   equal(admits(m.g, s2), false);
   equal(m.g.groupTimer, GMI);
   // A non-querier gives it the group timer and waits.
@@ -220,7 +224,7 @@ both("stepMembership: BLOCK of unknown sources", (f) => {
   m.step(0, rec("IS_EX"));
   s = m.step(10_000, rec("BLOCK", [s2]));
   deepStrictEqual(s.effects, []);
-  deepStrictEqual(m.g.sources, new Map([[s2, src(GMI)]]));
+  deepStrictEqual(new Map(m.g.sources), new Map([[s2, src(GMI)]]));
   deepStrictEqual(m.step(GMI, TICK).effects, [{ kind: "left" }]);
 });
 
@@ -232,11 +236,11 @@ both("stepMembership: a non-querier sends nothing and lowers nothing on Send Q",
   m.step(0, rec("ALLOW", [s1, s2]));
   let s = m.step(10_000, rec("BLOCK", [s1]));
   deepStrictEqual(s.effects, []);
-  deepStrictEqual(m.g.sources, new Map([[s1, src(GMI)], [s2, src(GMI)]]));
+  deepStrictEqual(new Map(m.g.sources), new Map([[s1, src(GMI)], [s2, src(GMI)]]));
   equal(m.g.nextSourceQuery, 0);
   s = m.step(10_000, rec("TO_IN", [s2]));
   deepStrictEqual(s.effects, []);
-  deepStrictEqual(m.g.sources, new Map([[s1, src(GMI)], [s2, src(10_000 + GMI)]]));
+  deepStrictEqual(new Map(m.g.sources), new Map([[s1, src(GMI)], [s2, src(10_000 + GMI)]]));
 
   m = lan({ querier: false });
   m.step(0, rec("IS_EX"));
@@ -244,7 +248,7 @@ both("stepMembership: a non-querier sends nothing and lowers nothing on Send Q",
   s = m.step(10_000, rec("TO_IN"));
   deepStrictEqual(s.effects, []);
   equal(m.g.groupTimer, GMI);
-  deepStrictEqual(m.g.sources, new Map([[s1, src(GMI)]]));
+  deepStrictEqual(new Map(m.g.sources), new Map([[s1, src(GMI)]]));
   equal(m.g.queriesLeft, 0);
   equal(m.g.nextQuery, 0);
   equal(membershipDeadline(m.g), GMI);
@@ -306,7 +310,7 @@ both("Q(G): TO_IN (A) in EXCLUDE (X,Y) queries X-A and the group, then keeps A i
   sameEffects(s.effects, [sq([s1], false), gq(false)]);
   equal(s.changed, false);
   deepStrictEqual(
-    m.g.sources,
+    new Map(m.g.sources),
     new Map([[s1, src(12_000, 1)], [s2, src(10_000 + GMI)], [s3, src(0)]]),
   );
   equal(m.g.groupTimer, 12_000);
@@ -316,7 +320,7 @@ both("Q(G): TO_IN (A) in EXCLUDE (X,Y) queries X-A and the group, then keeps A i
   equal(end.changed, true);
   equal(m.g.mode, "INCLUDE");
   equal(m.g.groupTimer, 0);
-  deepStrictEqual(m.g.sources, new Map([[s2, src(10_000 + GMI)]]));
+  deepStrictEqual(new Map(m.g.sources), new Map([[s2, src(10_000 + GMI)]]));
   equal(admits(m.g, s1), false);
   equal(admits(m.g, s2), true);
   equal(admits(m.g, s3), false);
@@ -334,12 +338,12 @@ both(
     // s2's timer (260 s) is within LMQT (2 s) of 259 s: it is left alone.
     const s = m.step(259_000, rec("BLOCK", [s1, s2]));
     deepStrictEqual(s.effects, [sq([s1], false)]);
-    deepStrictEqual(m.g.sources, new Map([[s1, src(261_000, 1)], [s2, src(GMI)]]));
+    deepStrictEqual(new Map(m.g.sources), new Map([[s1, src(261_000, 1)], [s2, src(GMI)]]));
     equal(m.g.nextSourceQuery, 260_000);
     const t = m.step(260_000, TICK);
     deepStrictEqual(t.effects, [sq([s1], false)]);
     equal(t.changed, true, "s2 expired");
-    deepStrictEqual(m.g.sources, new Map([[s1, src(261_000)]]));
+    deepStrictEqual(new Map(m.g.sources), new Map([[s1, src(261_000)]]));
     equal(m.g.nextSourceQuery, 0);
     deepStrictEqual(m.step(261_000, TICK).effects, [{ kind: "left" }]);
   },
@@ -355,7 +359,7 @@ both(
     sameEffects(s.effects, [sq([s1, s2], false)]);
     equal(s.effects.length, 1, "one query for both");
     deepStrictEqual(
-      m.g.sources,
+      new Map(m.g.sources),
       new Map([[s1, src(13_000, 2)], [s2, src(13_000, 2)], [s3, src(GMI)]]),
     );
     equal(m.g.nextSourceQuery, 11_000);
@@ -373,7 +377,7 @@ both(
     s = m.step(13_000, TICK);
     deepStrictEqual(s.effects, []);
     equal(s.changed, true);
-    deepStrictEqual(m.g.sources, new Map([[s1, src(10_500 + GMI)], [s3, src(GMI)]]));
+    deepStrictEqual(new Map(m.g.sources), new Map([[s1, src(10_500 + GMI)], [s3, src(GMI)]]));
     equal(admits(m.g, s2), false);
   },
 );
@@ -386,13 +390,13 @@ both(
     m.step(0, rec("ALLOW", [s1, s2]));
     const s = m.step(10_000, rec("BLOCK", [s1]));
     deepStrictEqual(s.effects, []);
-    deepStrictEqual(m.g.sources, new Map([[s1, src(GMI)], [s2, src(GMI)]]));
+    deepStrictEqual(new Map(m.g.sources), new Map([[s1, src(GMI)], [s2, src(GMI)]]));
     equal(m.g.nextSourceQuery, 0);
     m = lan({ sourceQueries: false });
     m.step(0, rec("IS_EX"));
     m.step(0, rec("ALLOW", [s1]));
     deepStrictEqual(m.step(10_000, rec("TO_IN")).effects, [gq(false)], "Q(G) still goes");
-    deepStrictEqual(m.g.sources, new Map([[s1, src(GMI)]]));
+    deepStrictEqual(new Map(m.g.sources), new Map([[s1, src(GMI)]]));
     equal(m.g.groupTimer, 12_000);
   },
 );
@@ -418,7 +422,7 @@ both(
     s = m.step(10_000, { kind: "group-query", lastMemberQueryTime: 3000 });
     deepStrictEqual(s.effects, []);
     equal(m.g.groupTimer, 0);
-    deepStrictEqual(m.g.sources, new Map([[s1, src(GMI)]]));
+    deepStrictEqual(new Map(m.g.sources), new Map([[s1, src(GMI)]]));
   },
 );
 
@@ -432,17 +436,17 @@ both(
     let s = m.step(10_000, lower);
     deepStrictEqual(s.effects, []);
     equal(s.changed, false);
-    deepStrictEqual(m.g.sources, new Map([[s1, src(12_000)], [s2, src(GMI)]]));
+    deepStrictEqual(new Map(m.g.sources), new Map([[s1, src(12_000)], [s2, src(GMI)]]));
     m.step(10_500, { kind: "source-query", sources: [s1], lastMemberQueryTime: 50_000 });
     equal(m.g.sources.get(s1)!.timer, 12_000);
     s = m.step(12_000, TICK);
     equal(s.changed, true);
-    deepStrictEqual(m.g.sources, new Map([[s2, src(GMI)]]));
+    deepStrictEqual(new Map(m.g.sources), new Map([[s2, src(GMI)]]));
     // An excluded source stays excluded.
     m = lan({ querier: false });
     m.step(0, rec("IS_EX", [s3]));
     m.step(10_000, { kind: "source-query", sources: [s3], lastMemberQueryTime: 2000 });
-    deepStrictEqual(m.g.sources, new Map([[s3, src(0)]]));
+    deepStrictEqual(new Map(m.g.sources), new Map([[s3, src(0)]]));
     equal(admits(m.g, s3), false);
   },
 );
@@ -499,11 +503,11 @@ both(
     s = m.step(262_000, rec("TO_EX", [s1]));
     equal(s.changed, true);
     deepStrictEqual(s.effects, [sq([s1], false)]);
-    deepStrictEqual(m.g.sources, new Map([[s1, src(264_000, 1)]]));
+    deepStrictEqual(new Map(m.g.sources), new Map([[s1, src(264_000, 1)]]));
     equal(m.g.groupTimer, 262_000 + GMI);
     deepStrictEqual(m.step(263_000, TICK).effects, [sq([s1], false)]);
     m.step(264_000, TICK);
-    deepStrictEqual(m.g.sources, new Map([[s1, src(0)]]));
+    deepStrictEqual(new Map(m.g.sources), new Map([[s1, src(0)]]));
     equal(admits(m.g, s1), false);
     s = m.step(264_000, rec("BLOCK", [s2]));
     deepStrictEqual(s.effects, [sq([s2], false)]);
@@ -578,7 +582,7 @@ both(
     s = m.step(GMI, TICK);
     deepStrictEqual(s.effects, []);
     equal(s.changed, true);
-    deepStrictEqual(m.g.sources, new Map([[s2, src(100_000 + GMI)]]));
+    deepStrictEqual(new Map(m.g.sources), new Map([[s2, src(100_000 + GMI)]]));
     equal(admits(m.g, s1), false);
     equal(membershipDeadline(m.g), 100_000 + GMI);
     deepStrictEqual(m.step(100_000 + GMI, TICK), {
@@ -595,14 +599,14 @@ both("timers: a source timer ending in EXCLUDE mode moves the source to the excl
   m.step(0, rec("IS_EX", [s1]));
   m.step(1000, rec("ALLOW", [s2]));
   m.step(100_000, rec("IS_EX", [s1, s2])); // A*X keeps its timer
-  deepStrictEqual(m.g.sources, new Map([[s1, src(0)], [s2, src(1000 + GMI)]]));
+  deepStrictEqual(new Map(m.g.sources), new Map([[s1, src(0)], [s2, src(1000 + GMI)]]));
   equal(m.g.groupTimer, 100_000 + GMI);
   equal(admits(m.g, s2), true);
   const s = m.step(1000 + GMI, TICK);
   deepStrictEqual(s.effects, []);
   equal(s.changed, true);
   equal(m.g.mode, "EXCLUDE");
-  deepStrictEqual(m.g.sources, new Map([[s1, src(0)], [s2, src(0)]]));
+  deepStrictEqual(new Map(m.g.sources), new Map([[s1, src(0)], [s2, src(0)]]));
   equal(admits(m.g, s2), false);
   equal(membershipDeadline(m.g), 100_000 + GMI, "excluded sources have no deadline");
   deepStrictEqual(m.step(100_000 + GMI, TICK).effects, [{ kind: "left" }]);
@@ -621,7 +625,7 @@ both(
     equal(s.changed, true);
     equal(m.g.mode, "INCLUDE");
     equal(m.g.groupTimer, 0);
-    deepStrictEqual(m.g.sources, new Map([[s1, src(100_000 + GMI)]]));
+    deepStrictEqual(new Map(m.g.sources), new Map([[s1, src(100_000 + GMI)]]));
     equal(admits(m.g, s1), true);
     equal(admits(m.g, s2), false);
     equal(admits(m.g, s3), false);
@@ -713,14 +717,22 @@ Deno.test("compatibility: in v1 mode a TO_IN record is ignored, as a Leave is (R
   const m = lan<number>();
   m.step(0, V1);
   m.step(1000, rec("ALLOW", [s1]));
-  deepStrictEqual(m.g.sources, new Map([[s1, src(1000 + GMI)]]), "ALLOW counts in v1 mode");
+  deepStrictEqual(
+    new Map(m.g.sources),
+    new Map([[s1, src(1000 + GMI)]]),
+    "ALLOW counts in v1 mode",
+  );
   for (const sources of [[], [s2]]) {
     const s = m.step(2000, rec("TO_IN", sources));
     deepStrictEqual(s.effects.map((e) => e.kind), ["ignored"], `TO_IN {${sources}} is ignored`);
     equal(s.changed, false);
     equal(m.g.groupTimer, GMI, "no Q(G): the group timer stands");
     equal(m.g.nextQuery, 0);
-    deepStrictEqual(m.g.sources, new Map([[s1, src(1000 + GMI)]]), "no Q(G,X-A), no new source");
+    deepStrictEqual(
+      new Map(m.g.sources),
+      new Map([[s1, src(1000 + GMI)]]),
+      "no Q(G,X-A), no new source",
+    );
   }
   // Once the v1 host timer ends, TO_IN counts again.
   m.step(100_000, rec("IS_EX"));
@@ -753,6 +765,6 @@ both(
     equal(m.g.nextSourceQuery, 0, `s1 and s2 were each queried LMQC times`);
     m.step(13_000, TICK);
     m.step(13_500, TICK);
-    deepStrictEqual(m.g.sources, new Map([[s3, src(GMI)]]));
+    deepStrictEqual(new Map(m.g.sources), new Map([[s3, src(GMI)]]));
   },
 );
