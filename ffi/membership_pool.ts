@@ -36,6 +36,20 @@
 import type { SourceFilter } from "../src/core/actions.ts";
 import type { JoinOutcome } from "../src/runtime/sys.ts";
 import { Errno, SysError } from "./errno.ts";
+import {
+  holdsSocket,
+  isEmpty,
+  isSingle,
+  type MemberSocket,
+  NO_SLOTS,
+  sameSet,
+  type Slot,
+  slotList,
+  type Slots,
+  withoutDuplicates,
+  withoutSlot,
+  withSlot,
+} from "./membership_slots.ts";
 
 /** A group on an interface. */
 export interface GroupAt<A> {
@@ -70,31 +84,6 @@ export interface PoolLimits {
   sysctl: string;
 }
 
-/** One socket of the pool. */
-interface MemberSocket {
-  fd: number;
-  /** Groups joined on it. */
-  groups: number;
-  /** Its index in the pool's list of sockets with room; -1 once it refused one more group. */
-  room: number;
-}
-
-/** One socket's part of a membership's filter. */
-interface Slot<A> {
-  sock: MemberSocket;
-  mode: "include" | "exclude";
-  /** Never changed in place: a new filter is a new array (it may be the caller's). */
-  sources: readonly A[];
-  /** Its socket refused more sources of this group (option memory). */
-  capped: boolean;
-}
-
-/**
- * A membership's slots: the one slot (by far the common case), or a list of them. Never
- * changed in place, so a list read before a call that adds or drops a slot stays as it was.
- */
-type Slots<A> = Slot<A> | readonly Slot<A>[];
-
 /**
  * The slots of a group on an interface; outside a call either all INCLUDE, or one EXCLUDE slot
  * alone. The group and interface are its keys in the pool; each call is given them again.
@@ -107,17 +96,12 @@ interface Membership<A> {
 
 /** Any source: EXCLUDE {}. */
 const ANY_SOURCE: SourceFilter<never> = Object.freeze({ mode: "exclude", sources: [] });
-/** No slots: a membership being joined, or left. */
-const NO_SLOTS: readonly Slot<never>[] = Object.freeze([]);
 /** The filter of a slot joined for any source. */
 const NO_SOURCES: readonly never[] = Object.freeze([]);
 
 const JOINED: JoinOutcome = Object.freeze({ change: "joined" });
 const UPDATED: JoinOutcome = Object.freeze({ change: "updated" });
 const UNCHANGED: JoinOutcome = Object.freeze({ change: "unchanged" });
-
-/** Lists up to this long are compared and checked for duplicates without building a Set. */
-const SHORT_LIST = 16;
 
 /** Whether a refusal means "this socket holds no more" (ENOBUFS, ENOMEM). */
 function isFull(errno: number): boolean {
@@ -469,70 +453,4 @@ export class MembershipPool<A extends number | bigint> {
     this.#markRoom(slot.sock);
     this.#calls.leave(slot.sock.fd, at);
   }
-}
-
-/** Whether a membership has exactly one slot. */
-function isSingle<A>(slots: Slots<A>): slots is Slot<A> {
-  return !Array.isArray(slots);
-}
-
-/** Whether a membership has no slot (being joined, or left). */
-function isEmpty<A>(slots: Slots<A>): boolean {
-  return !isSingle(slots) && slots.length === 0;
-}
-
-/** The slots as a list (a new one-element list for a single slot). */
-function slotList<A>(slots: Slots<A>): readonly Slot<A>[] {
-  return isSingle(slots) ? [slots] : slots;
-}
-
-/** The slots and one more, last. */
-function withSlot<A>(slots: Slots<A>, slot: Slot<A>): Slots<A> {
-  if (isSingle(slots)) return [slots, slot];
-  return slots.length === 0 ? slot : [...slots, slot];
-}
-
-/** The slots but one, in order; a single slot left stands alone. */
-function withoutSlot<A>(slots: Slots<A>, slot: Slot<A>): Slots<A> {
-  if (isSingle(slots)) return slots === slot ? NO_SLOTS : slots;
-  const rest = slots.filter((s) => s !== slot);
-  return rest.length === 1 ? rest[0] : rest;
-}
-
-/** Whether one of the slots is on `sock`. */
-function holdsSocket<A>(slots: Slots<A>, sock: MemberSocket): boolean {
-  return isSingle(slots) ? slots.sock === sock : slots.some((s) => s.sock === sock);
-}
-
-/** `list` itself when it names each value once, else a list of its values, each once. */
-function withoutDuplicates<A>(list: readonly A[]): readonly A[] {
-  const n = list.length;
-  if (n > SHORT_LIST) {
-    const set = new Set(list);
-    return set.size === n ? list : [...set];
-  }
-  for (let i = 1; i < n; i++) {
-    for (let j = 0; j < i; j++) {
-      if (list[i] === list[j]) return [...new Set(list)];
-    }
-  }
-  return list;
-}
-
-/**
- * Whether `a` holds the same values as the first `n` of `b`; neither names a value twice.
- * Lists in the same order (the core sorts them) are compared in one pass.
- */
-function sameSet<A>(a: readonly A[], b: readonly A[], n: number): boolean {
-  if (a.length !== n) return false;
-  let i = 0;
-  while (i < n && a[i] === b[i]) i++;
-  if (i === n) return true;
-  if (n <= SHORT_LIST) {
-    for (; i < n; i++) if (!a.includes(b[i])) return false;
-    return true;
-  }
-  const set = new Set(a);
-  for (; i < n; i++) if (!set.has(b[i])) return false;
-  return true;
 }
