@@ -1,0 +1,216 @@
+import { deepStrictEqual, equal, match, ok, rejects } from "node:assert/strict";
+import { type ControlReply, formatRequest, ReplyReader } from "./control_protocol.ts";
+import { type ControlHandler, ControlServer } from "./control_server.ts";
+
+/** A handler that says which request it got; `body` makes big replies. */
+function echo(body = (line: string) => `${line}\n`): ControlHandler {
+  return { answer: (r) => ({ ok: true, body: body(formatRequest(r)) }) };
+}
+
+const quiet = () => {};
+
+/** A client: sends lines, collects replies. */
+async function client(path: string) {
+  const conn = await Deno.connect({ transport: "unix", path });
+  const reader = new ReplyReader();
+  const replies: ControlReply[] = [];
+  const buffer = new Uint8Array(65536);
+  return {
+    conn,
+    async send(text: string) {
+      await conn.write(new TextEncoder().encode(text));
+    },
+    /** Reads until `n` replies came in all. */
+    async replies(n: number): Promise<ControlReply[]> {
+      while (replies.length < n) {
+        const got = await conn.read(buffer);
+        if (got === null) throw new Error(`closed after ${replies.length} replies`);
+        for (const r of reader.push(buffer.subarray(0, got))) {
+          if (r.kind !== "reply") throw new Error(JSON.stringify(r));
+          replies.push(r.reply);
+        }
+      }
+      return replies.slice(0, n);
+    },
+    close: () => conn.close(),
+  };
+}
+
+async function withServer(
+  fn: (path: string, server: ControlServer) => Promise<void>,
+  opts: { handler?: ControlHandler; maxPendingBytes?: number } = {},
+) {
+  const dir = await Deno.makeTempDir({ prefix: "mcast-proxy-ctl-" });
+  const path = `${dir}/ctl.sock`;
+  const server = await ControlServer.open({
+    path,
+    handler: opts.handler ?? echo(),
+    log: quiet,
+    ...(opts.maxPendingBytes === undefined ? {} : { maxPendingBytes: opts.maxPendingBytes }),
+  });
+  try {
+    await fn(path, server);
+  } finally {
+    server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const options = { sanitizeOps: false, sanitizeResources: false };
+
+Deno.test({
+  name: "ControlServer: requests in one write or split get their replies in order",
+  ...options,
+  fn: () =>
+    withServer(async (path) => {
+      equal((await Deno.lstat(path)).mode! & 0o777, 0o660);
+      const c = await client(path);
+      await c.send("show groups --json\nsho");
+      await c.send("w upstream\r\nbogus\n");
+      deepStrictEqual(await c.replies(3), [
+        { ok: true, body: "show groups --json\n" },
+        { ok: true, body: "show upstream\n" },
+        {
+          ok: false,
+          body: 'unknown command "bogus": expected one of show, reload, log, dump, monitor\n',
+        },
+      ]);
+      c.close();
+    }),
+});
+
+Deno.test({
+  name: "ControlServer: a line past the limit is one error; the connection goes on",
+  ...options,
+  fn: () =>
+    withServer(async (path) => {
+      const c = await client(path);
+      await c.send(`show ${"x".repeat(5000)}\ndump\n`);
+      const [long, dump] = await c.replies(2);
+      deepStrictEqual(long, { ok: false, body: "request longer than 1024 bytes\n" });
+      deepStrictEqual(dump, { ok: true, body: "dump\n" });
+      c.close();
+    }),
+});
+
+Deno.test({
+  name: "ControlServer: a handler that throws gives an error reply, not a dead server",
+  ...options,
+  fn: () =>
+    withServer(async (path) => {
+      const c = await client(path);
+      await c.send("dump\n");
+      match((await c.replies(1))[0].body, /^internal error: boom/);
+      c.close();
+    }, {
+      handler: {
+        answer() {
+          throw new Error("boom");
+        },
+      },
+    }),
+});
+
+Deno.test({
+  name: "ControlServer: a stale socket is replaced; a live one or another file is refused",
+  ...options,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "mcast-proxy-ctl-" });
+    const path = `${dir}/ctl.sock`;
+    try {
+      // A daemon that died left its socket: nobody answers on it.
+      const dead = Deno.listen({ transport: "unix", path });
+      dead.close();
+      if (!(await Deno.lstat(path).then(() => true, () => false))) {
+        // This runtime removed it on close: make one that stays, as a killed process leaves it.
+        const child = new Deno.Command(Deno.execPath(), {
+          args: ["eval", `Deno.listen({ transport: "unix", path: ${JSON.stringify(path)} });`],
+        }).spawn();
+        await child.status;
+      }
+      const server = await ControlServer.open({ path, handler: echo(), log: quiet });
+      await rejects(
+        ControlServer.open({ path, handler: echo(), log: quiet }),
+        /is in use: another mcast-proxy is running/,
+      );
+      const c = await client(path);
+      await c.send("dump\n");
+      deepStrictEqual(await c.replies(1), [{ ok: true, body: "dump\n" }]);
+      c.close();
+      server.close();
+      equal(await Deno.lstat(path).then(() => "there", () => "removed"), "removed");
+      await Deno.writeTextFile(path, "not a socket");
+      await rejects(
+        ControlServer.open({ path, handler: echo(), log: quiet }),
+        /exists and is not a socket: not removing it/,
+      );
+      equal(await Deno.readTextFile(path), "not a socket");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "ControlServer: a client that never reads is dropped; the others are served meanwhile",
+  ...options,
+  fn: () =>
+    withServer(async (path, server) => {
+      const hog = await client(path);
+      const asks = "show config\n".repeat(200);
+      // It asks and asks, and reads nothing: 200 replies of 64 KiB pile up past 1 MiB.
+      const asking = hog.send(asks).catch(() => {});
+      const other = await client(path);
+      const t0 = performance.now();
+      await other.send("dump\n");
+      deepStrictEqual(await other.replies(1), [{ ok: true, body: "x".repeat(65536) }]);
+      ok(performance.now() - t0 < 5000);
+      for (let i = 0; i < 100 && server.clients > 1; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      equal(server.clients, 1, "the hog was dropped");
+      await asking;
+      other.close();
+      hog.close();
+    }, { handler: echo(() => "x".repeat(65536)), maxPendingBytes: 1024 * 1024 }),
+});
+
+Deno.test({
+  name: "ControlServer: 1000 clients at once are all answered; close removes the socket",
+  ...options,
+  fn: () =>
+    withServer(async (path, server) => {
+      const clients = await Promise.all(Array.from({ length: 1000 }, () => client(path)));
+      await Promise.all(clients.map((c) => c.send("show counters --prometheus\n")));
+      const replies = await Promise.all(clients.map((c) => c.replies(1)));
+      ok(replies.every(([r]) => r.ok && r.body === "show counters --prometheus\n"));
+      equal(server.clients, 1000);
+      server.close();
+      equal(await Deno.lstat(path).then(() => "there", () => "removed"), "removed");
+      for (const c of clients) c.close();
+    }),
+});
+
+Deno.test({
+  name: "ControlServer: past the most clients a new one is closed at once; the others stay",
+  ...options,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "mcast-proxy-ctl-" });
+    const path = `${dir}/ctl.sock`;
+    const server = await ControlServer.open({ path, handler: echo(), log: quiet, maxClients: 2 });
+    try {
+      const a = await client(path);
+      const b = await client(path);
+      const c = await client(path);
+      await c.send("dump\n").catch(() => {});
+      await rejects(c.replies(1), /closed after 0 replies|reset|pipe/i);
+      await a.send("dump\n");
+      deepStrictEqual(await a.replies(1), [{ ok: true, body: "dump\n" }]);
+      equal(server.clients, 2);
+      for (const x of [a, b, c]) x.close();
+    } finally {
+      server.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
