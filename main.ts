@@ -11,8 +11,8 @@
  * 5. {@link keepConfigForReload}: the configuration's directories, opened while they are
  *    still in reach;
  * 6. {@link applySyscallFilter}: the syscall filter, before the OS port opens any socket;
- * 7. {@link runDaemon}: the OS port and the daemon's start as root, then the privilege drop,
- *    the signals, and the run until a signal stops it.
+ * 7. {@link runDaemon}: the control socket, the OS port and the daemon's start as root, then
+ *    the privilege drop, the signals, and the run until a signal stops it.
  *
  * @module
  */
@@ -35,6 +35,10 @@ import {
   syslogSink,
 } from "./src/log.ts";
 import { configReloader, DENO_CONFIG_FS, loadConfig } from "./src/runtime/config_file.ts";
+import { DaemonControl } from "./src/runtime/control.ts";
+import { ControlServer } from "./src/runtime/control_server.ts";
+import { DaemonLog } from "./src/runtime/daemon_log.ts";
+import { Monitor } from "./src/runtime/monitor.ts";
 import { configuredFamilies, Daemon, StartupError } from "./src/runtime/daemon.ts";
 import { type CommandLine, type Flags, parseFlags, USAGE } from "./src/runtime/flags.ts";
 import { type JailPlan, planJail } from "./src/runtime/jail.ts";
@@ -61,7 +65,8 @@ export async function main(args: string[]): Promise<number> {
   const { jail } = privileges;
   const readConfig = keepConfigForReload(libc, { flags, files: loaded.files, jail, log });
   if (!applySyscallFilter(libc, log, flags.verbosity > 0)) return 1;
-  return await runDaemon(libc, { config: loaded.config, log, jail, readConfig });
+  const controlSocket = flags.controlSocket;
+  return await runDaemon(libc, { config: loaded.config, log, jail, readConfig, controlSocket });
 }
 
 /**
@@ -121,7 +126,7 @@ function checkOnly(config: Config, verbosity: number): number {
  * (`MCAST_PROXY_SYSLOG` or the system's socket), whose socket is connected now, before the
  * jail hides it. A syslog that cannot be reached is a warning on stderr, and the log stays there.
  */
-function openLogger(libc: Libc, flags: Flags): Logger {
+function openLogger(libc: Libc, flags: Flags): DaemonLog {
   let sink: LogSink = stderrSink();
   let syslogProblem: string | undefined;
   if (!flags.foreground) {
@@ -133,7 +138,8 @@ function openLogger(libc: Libc, flags: Flags): Logger {
       syslogProblem = `Cannot reach syslog at "${path}": ${messageOf(err)}: logging to stderr`;
     }
   }
-  const log = createLogger({ sink, verbosity: flags.verbosity });
+  // Debug lines are switched by the daemon's own logger (`mcast-proxyctl log` changes it).
+  const log = new DaemonLog(createLogger({ sink, verbosity: 1 }), flags.verbosity > 0);
   if (syslogProblem !== undefined) log.warn(syslogProblem);
   return log;
 }
@@ -241,45 +247,86 @@ function applySyscallFilter(libc: Libc, log: Logger, verbose: boolean): boolean 
 }
 
 /**
- * Creates the OS port and starts the daemon (as root, with the jail: every socket and
- * privileged option set up), drops the privileges, then runs until SIGTERM or SIGINT.
- * Resolves to the exit code: 1 when the start, the drop or the run fails, after a fatal line.
+ * Opens the control socket (a live daemon's socket at the path stops this one, before it
+ * touches the kernel), creates the OS port and starts the daemon (as root, with the jail:
+ * every socket and privileged option set up), drops the privileges, then runs until SIGTERM
+ * or SIGINT. Resolves to the exit code: 1 when the start, the drop or the run fails, after a
+ * fatal line.
  */
 async function runDaemon(
   libc: Libc,
   opts: {
     config: Config;
-    log: Logger;
+    log: DaemonLog;
     jail: JailPlan | undefined;
     readConfig: () => Config | undefined;
+    controlSocket: string;
   },
 ): Promise<number> {
   const { config, log, jail, readConfig } = opts;
   const sys = new LinuxSys(libc);
   const memoryUsage = () => Deno.memoryUsage();
-  const daemon = new Daemon({ sys, config, log, describeTableHolder, readConfig, memoryUsage });
+  const monitor = new Monitor();
+  const daemon = new Daemon({
+    sys,
+    config,
+    log,
+    describeTableHolder,
+    readConfig,
+    memoryUsage,
+    monitor,
+  });
+  const control = await openControl(opts.controlSocket, { daemon, log, monitor });
+  if (control === undefined) return 1;
   try {
-    daemon.start();
-  } catch (err) {
-    if (err instanceof StartupError) {
-      log.fatal(err.message);
+    try {
+      daemon.start();
+    } catch (err) {
+      if (err instanceof StartupError) {
+        log.fatal(err.message);
+        return 1;
+      }
+      throw err;
+    }
+    if (jail !== undefined && !enterJail(libc, { jail, log })) {
+      daemon.stop();
+      await daemon.run();
       return 1;
     }
-    throw err;
+    listenToSignals(daemon);
+    try {
+      await daemon.run();
+    } catch (err) {
+      log.fatal(`Unexpected error: ${err instanceof Error ? err.stack : String(err)}`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    control.close();
   }
-  if (jail !== undefined && !enterJail(libc, { jail, log })) {
-    daemon.stop();
-    await daemon.run();
-    return 1;
-  }
-  listenToSignals(daemon);
+}
+
+/**
+ * The control socket (mcast-proxyctl(8)) at `path`, mode 0660, answered by the daemon;
+ * undefined after a fatal line when it cannot be had (another daemon's, or no such directory).
+ */
+async function openControl(
+  path: string,
+  opts: { daemon: Daemon; log: DaemonLog; monitor: Monitor },
+): Promise<ControlServer | undefined> {
+  const { log } = opts;
   try {
-    await daemon.run();
+    const server = await ControlServer.open({
+      path,
+      handler: new DaemonControl(opts),
+      log: (level, message) => log[level](message),
+    });
+    log.info(`Control socket "${path}" open`);
+    return server;
   } catch (err) {
-    log.fatal(`Unexpected error: ${err instanceof Error ? err.stack : String(err)}`);
-    return 1;
+    log.fatal(`Cannot open the control socket "${path}": ${messageOf(err)}`);
+    return undefined;
   }
-  return 0;
 }
 
 /**

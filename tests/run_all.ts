@@ -31,6 +31,7 @@ import { chooseKernel, KERNEL_ENV, kernelFlag } from "./vm/kernel_choice.ts";
 import { prefetchForGuest } from "./vm/prefetch.ts";
 import { CHECKOUT, runInVm } from "./vm/vm.ts";
 import { messageOf } from "../src/log.ts";
+import { scratchSocketPaths, UNIT_SCRATCH_ENV } from "./fakes/scratch.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname);
 /** What the unit stage tests: every `_test.ts` under these folders, and these files. */
@@ -45,12 +46,15 @@ export const UNIT_PATHS: readonly string[] = [
   "tests/run_all_test.ts",
 ];
 /**
- * The unit stage's permissions: no FFI, no network, nothing written; of programs only the C
- * compiler (struct layouts are checked against the system headers, `ffi/layout_c_test.ts`).
+ * The unit stage's permissions: no FFI, no network, nothing written but in a scratch directory
+ * of its own (Unix sockets of the control socket's tests, named by {@link UNIT_SCRATCH_ENV});
+ * of programs only the C compiler (struct layouts are checked against the system headers,
+ * `ffi/layout_c_test.ts`) and, added by the stage, this Deno (a process killed with its socket
+ * open leaves the stale socket a restart must replace).
  */
 export const UNIT_PERMISSIONS: readonly string[] = [
   "--allow-read",
-  "--allow-env=NO_COLOR",
+  `--allow-env=NO_COLOR,${UNIT_SCRATCH_ENV}`,
   "--allow-run=cc,gcc",
 ];
 /** The stages, in the order they run. */
@@ -278,7 +282,20 @@ async function unitStage(): Promise<Counts> {
     console.log("\n=== unit: no test files, skipped");
     return { passed: 0, failed: 0, skipped: 0, failures: [] };
   }
-  return await runStage("unit", { args: UNIT_PERMISSIONS, paths });
+  const scratch = await Deno.makeTempDir({ prefix: "mcast-proxy-unit-" });
+  Deno.env.set(UNIT_SCRATCH_ENV, scratch);
+  try {
+    const sockets = scratchSocketPaths(scratch).map((p) => `unix:${p}`).join(",");
+    const args = [
+      ...UNIT_PERMISSIONS.map((p) => p.startsWith("--allow-run=") ? `${p},${Deno.execPath()}` : p),
+      `--allow-write=${scratch}`,
+      `--allow-net=${sockets}`,
+    ];
+    return await runStage("unit", { args, paths });
+  } finally {
+    Deno.env.delete(UNIT_SCRATCH_ENV);
+    await Deno.remove(scratch, { recursive: true }).catch(() => {});
+  }
 }
 
 /** The e2e stage's counts, and a line that says where it ran (or why it could not). */

@@ -28,6 +28,7 @@ import {
   isGroupBounded,
   isSsmGroup,
   log,
+  notice,
   type ProxyState,
   type StepContext,
   type VifState,
@@ -60,9 +61,14 @@ export function applyMembership<A extends Address>(
   });
   const { record, effects } = step;
   ctx.state.membershipSources += (record?.sources.size ?? 0) - sizeBefore;
-  if (record === undefined) vif.groups.delete(group);
-  else {
-    if (before === undefined) vif.groups.set(group, record);
+  if (record === undefined) {
+    vif.groups.delete(group);
+    if (before !== undefined) notice(ctx, { kind: "member-leave", vifi: vif.vifi, group });
+  } else {
+    if (before === undefined) {
+      vif.groups.set(group, record);
+      notice(ctx, { kind: "member-join", vifi: vif.vifi, group });
+    }
     // A refresh moves no deadline before the one queued: the queue entry stands (when it comes
     // due, the record is queued again for its new earliest deadline).
     if (!(step.refreshedTo !== undefined && step.refreshedTo >= record.queuedAt)) {
@@ -235,8 +241,12 @@ export function endMembership<A extends Address>(
   vif: VifState<A>,
   group: A,
 ): void {
-  ctx.state.membershipSources -= vif.groups.get(group)?.sources.size ?? 0;
-  vif.groups.delete(group);
+  const record = vif.groups.get(group);
+  if (record !== undefined) {
+    ctx.state.membershipSources -= record.sources.size;
+    vif.groups.delete(group);
+    notice(ctx, { kind: "member-leave", vifi: vif.vifi, group });
+  }
   dropMember(ctx, vif, group);
 }
 

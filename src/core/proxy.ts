@@ -72,6 +72,7 @@ export {
   MAX_GROUPS,
   MAX_SOURCES,
   MAXVIFS,
+  type Notice,
   type ProxyCounters,
   type ProxyDropReason,
   type ProxyEvent,
@@ -124,7 +125,13 @@ export function createProxy<A extends Address = number>(
     membershipSources: 0,
     membershipSourceLimitWarned: -Infinity,
     sourceLimitWarned: -Infinity,
+    notices: undefined,
   };
+}
+
+/** Turns the core's debug log actions on or off while it runs. */
+export function setDebugLogging<A extends Address>(state: ProxyState<A>, on: boolean): void {
+  (state.options as ProxyOptions<A>).debug = on;
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 
 import { expireQuerier, type QuerierChange, type QuerierTransition } from "./querier.ts";
-import { log, type StepContext, type VifState } from "./state.ts";
+import { log, notice, type StepContext, type VifState } from "./state.ts";
 import { reconcileVif } from "./sources.ts";
 import type { Address } from "./subnet.ts";
 
@@ -138,6 +138,11 @@ export function applyQuerierChanges<A extends Address>(
   const { family } = ctx.state;
   for (const change of changes) {
     const other = family.format(vif.otherQuerier);
+    if (change !== "v1-router") {
+      const self = change === "resumed";
+      const querier = self ? vif.address : vif.otherQuerier;
+      notice(ctx, { kind: "querier", vifi: vif.vifi, querier, self });
+    }
     switch (change) {
       case "v1-router":
         log(

@@ -25,6 +25,7 @@ import {
   isSourceAdmitted,
   log,
   MAX_SOURCES,
+  notice,
   type ProxyState,
   sourceLifetime,
   type StepContext,
@@ -87,6 +88,7 @@ export function receiveUpcall<A extends Address>(ctx: StepContext<A>, event: Upc
     });
     state.sourceCount++;
     if (state.options.debug) log(ctx, "debug", `New source: ${on()}`);
+    notice(ctx, { kind: "new-source", vifi: vif.vifi, source: event.source, group: event.group });
   } else {
     known.lastSeen = now;
     known.iif = vif.vifi;

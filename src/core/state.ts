@@ -214,7 +214,26 @@ export interface ProxyState<A extends Address = number> {
   membershipSources: number;
   /** When the membership source limit was last warned about (-Infinity: never). */
   membershipSourceLimitWarned: number;
+  /**
+   * What happened that an operator watches (`mcast-proxyctl monitor`): collected only while
+   * this is a list, which the runtime sets while someone watches and empties after each step.
+   */
+  notices: Notice<A>[] | undefined;
 }
+
+/**
+ * An event worth a line to an operator watching the daemon; the runtime adds those it sees in
+ * the actions (VIFs, forwarding entries, upstream memberships).
+ */
+export type Notice<A extends Address = number> =
+  /** A LAN has a member of a group now (its record was created). */
+  | { kind: "member-join"; vifi: number; group: A }
+  /** A LAN has no member of a group any more (its record ended or its interface went). */
+  | { kind: "member-leave"; vifi: number; group: A }
+  /** The querier of a LAN changed: us (`self`), or another router. */
+  | { kind: "querier"; vifi: number; querier: A; self: boolean }
+  /** Data from a source not known before arrived (an upcall). */
+  | { kind: "new-source"; vifi: number; source: A; group: A };
 
 /** What the core reacts to. */
 export type ProxyEvent<A extends Address = number> =
@@ -312,6 +331,11 @@ export function log<A extends Address>(
   message: string,
 ): void {
   ctx.out.push({ kind: "log", level, message });
+}
+
+/** Records a notice while someone watches (see {@link ProxyState.notices}). */
+export function notice<A extends Address>(ctx: StepContext<A>, n: Notice<A>): void {
+  ctx.state.notices?.push(n);
 }
 
 /** The source lifetime in force (ms). */

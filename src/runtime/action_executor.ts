@@ -41,7 +41,7 @@ export interface ExecutorContext<A extends Address> {
 
 /**
  * Executes one action; a kernel call that fails is logged (see {@link GoneInterface} for which
- * failures are expected) and the daemon goes on.
+ * failures are expected) and the daemon goes on. Returns whether the action was done.
  *
  * @example
  * ```ts
@@ -53,13 +53,15 @@ export function executeAction<A extends Address>(
   ctx: ExecutorContext<A>,
   action: Action<A>,
   gone?: GoneInterface,
-): void {
+): boolean {
   try {
     perform(ctx, action, gone);
+    return true;
   } catch (err) {
     const message = `${describeAction(ctx.family, action)}: ${errnoOrMessageOf(err)}`;
     if (isGoneFailure(action, gone)) ctx.log("debug", `${message} (the interface is gone)`);
     else ctx.log("warn", message);
+    return false;
   }
 }
 

@@ -18,12 +18,25 @@ import {
   LineReader,
   MAX_REQUEST_BYTES,
   parseRequest,
+  STREAM_HEADER,
 } from "./control_protocol.ts";
+
+const encoder = new TextEncoder();
+
+/**
+ * A reply that is a stream of lines (`monitor`): `start` is called with the function that sends
+ * one line to the client and returns the function that stops the stream, called when the client
+ * goes.
+ */
+export interface ControlStream {
+  /** Starts the stream. */
+  start(send: (line: string) => void): () => void;
+}
 
 /** What answers the requests: the daemon. */
 export interface ControlHandler {
-  /** The reply to a well-formed request. */
-  answer(request: ControlRequest): ControlReply;
+  /** The reply to a well-formed request, or a stream of lines. */
+  answer(request: ControlRequest): ControlReply | ControlStream;
 }
 
 /** Options of {@link ControlServer.open}. */
@@ -54,6 +67,8 @@ interface Client {
   pending: number;
   writing: boolean;
   closed: boolean;
+  /** Stops the client's stream, once it is streaming: it sends no more requests then. */
+  stopStream: (() => void) | undefined;
 }
 
 /** A control socket: {@link open} it, {@link close} it at exit. */
@@ -142,6 +157,7 @@ export class ControlServer {
         pending: 0,
         writing: false,
         closed: false,
+        stopStream: undefined,
       };
       this.#clients.add(client);
       this.#read(client);
@@ -154,10 +170,18 @@ export class ControlServer {
       for (;;) {
         const n = await c.conn.read(buffer);
         if (n === null || c.closed) break;
+        // A streaming client is only watched for the end of its connection.
+        if (c.stopStream !== undefined) continue;
         for (const got of c.lines.push(buffer.subarray(0, n))) {
           const reply = got.kind === "too-long"
             ? { ok: false, body: `request longer than ${MAX_REQUEST_BYTES} bytes\n` }
             : this.#answer(got.line);
+          if ("start" in reply) {
+            this.#send(c, encoder.encode(STREAM_HEADER));
+            c.stopStream = reply.start((line) => this.#send(c, encoder.encode(line + "\n")));
+            if (c.closed) c.stopStream(); // dropped while the stream started
+            break;
+          }
           this.#send(c, encodeReply(reply));
           if (c.closed) return;
         }
@@ -169,7 +193,7 @@ export class ControlServer {
   }
 
   /** The reply to one line. */
-  #answer(line: string): ControlReply {
+  #answer(line: string): ControlReply | ControlStream {
     const parsed = parseRequest(line);
     if (!parsed.ok) return { ok: false, body: `${parsed.reason}\n` };
     try {
@@ -213,6 +237,7 @@ export class ControlServer {
   #drop(c: Client): void {
     if (c.closed) return;
     c.closed = true;
+    c.stopStream?.();
     this.#clients.delete(c);
     c.queue.length = 0;
     try {

@@ -1,6 +1,7 @@
 import { deepStrictEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { type ControlReply, formatRequest, ReplyReader } from "./control_protocol.ts";
 import { type ControlHandler, ControlServer } from "./control_server.ts";
+import { scratchSocket } from "../../tests/fakes/scratch.ts";
 
 /** A handler that says which request it got; `body` makes big replies. */
 function echo(body = (line: string) => `${line}\n`): ControlHandler {
@@ -40,8 +41,7 @@ async function withServer(
   fn: (path: string, server: ControlServer) => Promise<void>,
   opts: { handler?: ControlHandler; maxPendingBytes?: number } = {},
 ) {
-  const dir = await Deno.makeTempDir({ prefix: "mcast-proxy-ctl-" });
-  const path = `${dir}/ctl.sock`;
+  const path = await scratchSocket();
   const server = await ControlServer.open({
     path,
     handler: opts.handler ?? echo(),
@@ -52,7 +52,7 @@ async function withServer(
     await fn(path, server);
   } finally {
     server.close();
-    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(path).catch(() => {});
   }
 }
 
@@ -115,8 +115,7 @@ Deno.test({
   name: "ControlServer: a stale socket is replaced; a live one or another file is refused",
   ...options,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "mcast-proxy-ctl-" });
-    const path = `${dir}/ctl.sock`;
+    const path = await scratchSocket();
     try {
       // A daemon that died left its socket: nobody answers on it.
       const dead = Deno.listen({ transport: "unix", path });
@@ -146,7 +145,7 @@ Deno.test({
       );
       equal(await Deno.readTextFile(path), "not a socket");
     } finally {
-      await Deno.remove(dir, { recursive: true });
+      await Deno.remove(path).catch(() => {});
     }
   },
 });
@@ -195,8 +194,7 @@ Deno.test({
   name: "ControlServer: past the most clients a new one is closed at once; the others stay",
   ...options,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "mcast-proxy-ctl-" });
-    const path = `${dir}/ctl.sock`;
+    const path = await scratchSocket();
     const server = await ControlServer.open({ path, handler: echo(), log: quiet, maxClients: 2 });
     try {
       const a = await client(path);
@@ -210,7 +208,7 @@ Deno.test({
       for (const x of [a, b, c]) x.close();
     } finally {
       server.close();
-      await Deno.remove(dir, { recursive: true });
+      await Deno.remove(path).catch(() => {});
     }
   },
 });

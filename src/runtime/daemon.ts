@@ -22,6 +22,7 @@ import {
   IPV4,
   IPV6,
 } from "./interfaces.ts";
+import type { Monitor } from "./monitor.ts";
 import { Plane } from "./plane.ts";
 import { applyReload } from "./reload.ts";
 import { explainMrtInit, resolveConfigured, type ResolvedInterfaces } from "./startup.ts";
@@ -64,10 +65,14 @@ export interface DaemonOptions {
   readConfig?: () => Config | undefined;
   /** The process's memory, for the dump (SIGUSR1); without it the dump says nothing of memory. */
   memoryUsage?: () => MemoryUsage;
+  /** Who watches the events (`mcast-proxyctl monitor`). */
+  monitor?: Monitor;
 }
 
 /** The longest the loop sleeps without looking at the clock. */
 const MAX_WAIT_MS = 60_000;
+/** The longest the loop runs without giving the runtime's own I/O (the control socket) a turn. */
+const MAX_BUSY_MS = 50;
 
 /** The running daemon. */
 export class Daemon {
@@ -104,6 +109,11 @@ export class Daemon {
   /** The IPv6 core's state, when IPv6 is proxied. */
   get state6(): ProxyState<bigint> | undefined {
     return this.#ipv6?.state;
+  }
+
+  /** The families' planes, IPv4 first (none before {@link start}). */
+  get planes(): readonly Plane<Address>[] {
+    return this.#planes();
   }
 
   /** The families' planes, IPv4 first. */
@@ -158,6 +168,7 @@ export class Daemon {
         ssmRanges: configuredSsmRanges(IPV4, config),
         log,
         now,
+        ...(this.#opts.monitor === undefined ? {} : { monitor: this.#opts.monitor }),
       });
     }
     if (resolved.ipv6 !== undefined) {
@@ -168,6 +179,7 @@ export class Daemon {
         ssmRanges: configuredSsmRanges(IPV6, config),
         log,
         now,
+        ...(this.#opts.monitor === undefined ? {} : { monitor: this.#opts.monitor }),
       });
     }
   }
@@ -214,20 +226,39 @@ export class Daemon {
     return true;
   }
 
-  /** Reads the configuration through the option and applies it; logs why when it cannot. */
-  #reloadOnSignal(): void {
+  /**
+   * Reads the configuration through the option and applies it (SIGHUP, `mcast-proxyctl
+   * reload`, which names `cause`); logs why when it cannot. Returns whether it was taken.
+   */
+  reloadNow(cause = "SIGHUP"): boolean {
     const { readConfig, log } = this.#opts;
     if (readConfig === undefined) {
-      log.warn("SIGHUP: this daemon cannot read its configuration again: nothing changed");
-      return;
+      log.warn(`${cause}: this daemon cannot read its configuration again: nothing changed`);
+      return false;
     }
-    log.info("SIGHUP: reading the configuration again");
+    log.info(`${cause}: reading the configuration again`);
     const config = readConfig();
     if (config === undefined) {
       log.warn("Reload failed: the running configuration is kept");
-      return;
+      return false;
     }
-    this.reload(config);
+    const taken = this.reload(config);
+    // Timers may be due sooner now: the loop looks at its deadlines again.
+    this.#opts.sys.wake();
+    return taken;
+  }
+
+  /** Turns the cores' debug lines on or off (the logger's own switch is the caller's). */
+  setDebug(on: boolean): void {
+    for (const p of this.#planes()) p.setDebug(on);
+  }
+
+  /** Logs every family's interface table and forwarding cache, and the memory (SIGUSR1). */
+  dumpNow(): void {
+    const t = this.#now();
+    for (const p of this.#planes()) p.dump(t);
+    const memory = this.#opts.memoryUsage;
+    if (memory !== undefined) this.#opts.log.info(describeMemory(memory()));
   }
 
   /**
@@ -239,15 +270,23 @@ export class Daemon {
   async run(): Promise<void> {
     const planes = this.#planes();
     if (planes.length === 0) throw new Error("Daemon.run() before start()");
+    let awaited = this.#now();
     try {
       while (!this.#stopping) {
         // Await only when there is time to sleep: a round with work due runs at once, the
-        // first one (its look at interfaces included) before run() returns.
+        // first one (its look at interfaces included) before run() returns. A loop busy for
+        // long still lets the control socket's clients in, every MAX_BUSY_MS.
         const wait = this.#timeToSleep(planes);
-        if (wait > 0) await this.#opts.sys.wait(wait);
+        if (wait > 0) {
+          await this.#opts.sys.wait(wait);
+          awaited = this.#now();
+        } else if (this.#now() - awaited >= MAX_BUSY_MS) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          awaited = this.#now();
+        }
         if (this.#stopping) break;
         for (const p of planes) p.drain();
-        this.#serveRequests(planes);
+        this.#serveRequests();
         const now = this.#lookAtInterfaces(planes);
         for (const p of planes) p.tick(now);
       }
@@ -263,17 +302,14 @@ export class Daemon {
   }
 
   /** Reloads and dumps, as signals asked; each request is served once however often made. */
-  #serveRequests(planes: readonly Plane<Address>[]): void {
+  #serveRequests(): void {
     if (this.#reloadRequested) {
       this.#reloadRequested = false;
-      this.#reloadOnSignal();
+      this.reloadNow();
     }
     if (this.#dumpRequested) {
       this.#dumpRequested = false;
-      const t = this.#now();
-      for (const p of planes) p.dump(t);
-      const memory = this.#opts.memoryUsage;
-      if (memory !== undefined) this.#opts.log.info(describeMemory(memory()));
+      this.dumpNow();
     }
   }
 

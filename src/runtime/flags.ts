@@ -13,13 +13,17 @@ import { messageOf } from "../log.ts";
 /** Default configuration file, as on OpenBSD. */
 export const DEFAULT_CONF = "/etc/mcast-proxy.conf";
 
+/** Default control socket (mcast-proxyctl(8)). */
+export const DEFAULT_CONTROL_SOCKET = "/var/run/mcast-proxy.sock";
+
 /** The usage text: on stdout for `-h`, on stderr after a command-line mistake. */
-export const USAGE = `usage: mcast-proxy [-dnv] [-D macro=value] [-f file | --conf file]
+export const USAGE = `usage: mcast-proxy [-dnv] [-D macro=value] [-f file | --conf file] [-s socket]
        mcast-proxy -h | --help | --version
   -d              log to stderr instead of syslog
   -D macro=value  define a macro, overriding the configuration file
   -f, --conf file configuration file (default ${DEFAULT_CONF})
   -n              check the configuration and exit (with -v, print it)
+  -s socket       control socket (default ${DEFAULT_CONTROL_SOCKET})
   -v              verbose: log every packet and change (debug)
   -h, --help      print this help
   --version       print the version`;
@@ -36,6 +40,8 @@ export interface Flags {
   file: string;
   /** The `-D macro=value` definitions, by macro name (the last one of a name wins). */
   macros: Record<string, string>;
+  /** `-s`: the control socket's path, else {@link DEFAULT_CONTROL_SOCKET}. */
+  controlSocket: string;
 }
 
 /**
@@ -57,7 +63,7 @@ export type CommandLine =
  * ```ts
  * parseFlags(["-dv", "-f", "/tmp/x.conf"]);
  * // { kind: "run", flags: { foreground: true, checkOnly: false, verbosity: 1,
- * //   file: "/tmp/x.conf", macros: {} } }
+ * //   file: "/tmp/x.conf", macros: {}, controlSocket: "/var/run/mcast-proxy.sock" } }
  * ```
  */
 export function parseFlags(args: string[]): CommandLine {
@@ -74,6 +80,7 @@ export function parseFlags(args: string[]): CommandLine {
         f: { type: "string" },
         conf: { type: "string" },
         D: { type: "string", multiple: true },
+        s: { type: "string" },
         h: { type: "boolean" },
         help: { type: "boolean" },
         version: { type: "boolean" },
@@ -96,7 +103,11 @@ export function parseFlags(args: string[]): CommandLine {
     verbosity: values.v?.length ?? 0,
     file: values.conf ?? values.f ?? DEFAULT_CONF,
     macros,
+    controlSocket: values.s ?? DEFAULT_CONTROL_SOCKET,
   };
+  if (flags.controlSocket === "") {
+    return { kind: "mistake", message: "-s needs a path", usage: true };
+  }
   return { kind: "run", flags };
 }
 

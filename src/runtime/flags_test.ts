@@ -1,6 +1,12 @@
 import assert, { equal } from "node:assert/strict";
 import { parseArgs } from "node:util";
-import { DEFAULT_CONF, flagErrorMessage, parseFlags, USAGE } from "./flags.ts";
+import {
+  DEFAULT_CONF,
+  DEFAULT_CONTROL_SOCKET,
+  flagErrorMessage,
+  parseFlags,
+  USAGE,
+} from "./flags.ts";
 
 /** The message for what parseArgs throws on `args`, with the daemon's option kinds. */
 function messageFor(args: string[]): string {
@@ -39,9 +45,17 @@ Deno.test("flagErrorMessage passes other errors on", () => {
 Deno.test("parseFlags: the daemon's flags, with the defaults", () => {
   assert.deepEqual(parseFlags([]), {
     kind: "run",
-    flags: { foreground: false, checkOnly: false, verbosity: 0, file: DEFAULT_CONF, macros: {} },
+    flags: {
+      foreground: false,
+      checkOnly: false,
+      verbosity: 0,
+      file: DEFAULT_CONF,
+      macros: {},
+      controlSocket: DEFAULT_CONTROL_SOCKET,
+    },
   });
-  assert.deepEqual(parseFlags(["-dnvv", "-D", "a=1", "-D", "b=x=y", "-D", "a=2", "-f", "m"]), {
+  const args = ["-dnvv", "-D", "a=1", "-D", "b=x=y", "-D", "a=2", "-f", "m", "-s", "/run/x.sock"];
+  assert.deepEqual(parseFlags(args), {
     kind: "run",
     flags: {
       foreground: true,
@@ -49,7 +63,13 @@ Deno.test("parseFlags: the daemon's flags, with the defaults", () => {
       verbosity: 2,
       file: "m",
       macros: { a: "2", b: "x=y" },
+      controlSocket: "/run/x.sock",
     },
+  });
+  assert.deepEqual(parseFlags(["-s", ""]), {
+    kind: "mistake",
+    message: "-s needs a path",
+    usage: true,
   });
   const conf = parseFlags(["--conf", "c", "-f", "c"]);
   assert.equal(conf.kind === "run" && conf.flags.file, "c");

@@ -11,7 +11,7 @@
  */
 
 import type { Action } from "../core/actions.ts";
-import { describeDump } from "../core/dump.ts";
+import { describeDump, type DumpCounters } from "../core/dump.ts";
 import type { Address, Subnet } from "../core/family.ts";
 import {
   createProxy,
@@ -19,6 +19,7 @@ import {
   type ProxyEvent,
   type ProxyInterface,
   type ProxyState,
+  setDebugLogging,
   step,
 } from "../core/proxy.ts";
 import { errnoOrMessageOf, type Logger } from "../log.ts";
@@ -38,6 +39,7 @@ import {
   StartupError,
 } from "./interfaces.ts";
 import { readDumpCounters } from "./kernel_counters.ts";
+import type { Monitor } from "./monitor.ts";
 import type { FamilyPort } from "./sys.ts";
 import type { SystemInterface } from "./sys.ts";
 
@@ -63,6 +65,8 @@ export interface PlaneOptions<A extends Address> {
   log: Logger;
   /** Monotonic clock in ms. */
   now: () => number;
+  /** Who watches the events (`mcast-proxyctl monitor`), if anyone may. */
+  monitor?: Monitor;
 }
 
 /** One family's core and the execution of its actions. */
@@ -251,6 +255,21 @@ export class Plane<A extends Address> {
     for (const line of describeDump(state, counters, now)) this.log("info", line);
   }
 
+  /**
+   * The kernel's counters of every VIF and installed entry, for the control socket's views;
+   * `undefined` before the start or after the stop. Never throws.
+   */
+  readCounters(): DumpCounters<A> | undefined {
+    const state = this.#state;
+    if (state === undefined || this.#stopped) return undefined;
+    return readDumpCounters(this.#executor, state);
+  }
+
+  /** Turns the core's debug lines on or off (`mcast-proxyctl log`). */
+  setDebug(on: boolean): void {
+    if (this.#state !== undefined) setDebugLogging(this.#state, on);
+  }
+
   /** Removes the family's MFC entries, memberships and VIFs. Idempotent. */
   stop(now: number): void {
     if (this.#stopped || this.#state === undefined) return;
@@ -268,6 +287,7 @@ export class Plane<A extends Address> {
       }
       try {
         this.#opts.port.addVif(a);
+        this.#observe(a);
       } catch (err) {
         this.log(
           "warn",
@@ -293,15 +313,34 @@ export class Plane<A extends Address> {
     this.#feed({ kind: "interface-down", name: down.name, reason: down.reason }, now, down.gone);
   }
 
-  /** Advances the core by one event and executes the actions it returns, in order. */
+  /**
+   * Advances the core by one event and executes the actions it returns, in order; while
+   * someone watches, the core's notices of the step (what it decided) go to the monitor
+   * first, then the actions (what was done about it) as they are executed.
+   */
   #feed(event: ProxyEvent<A>, now: number, gone?: GoneInterface): void {
     const state = this.#state;
     if (state === undefined) return;
-    for (const a of step(state, event, now)) this.#execute(a, gone);
+    const monitor = this.#opts.monitor;
+    if (monitor?.watched) state.notices ??= [];
+    else if (state.notices !== undefined) state.notices = undefined;
+    const actions = step(state, event, now);
+    const notices = state.notices;
+    if (notices !== undefined && notices.length > 0) {
+      state.notices = [];
+      for (const n of notices) monitor!.notice(state, n);
+    }
+    for (const a of actions) this.#execute(a, gone);
   }
 
-  /** Executes one action (see `action_executor.ts`); never throws. */
+  /** Executes one action (see `action_executor.ts`), and tells the monitor; never throws. */
   #execute(a: Action<A>, gone?: GoneInterface): void {
-    executeAction(this.#executor, a, gone);
+    if (executeAction(this.#executor, a, gone)) this.#observe(a);
+  }
+
+  /** Tells the monitor of an action done (a VIF, an entry, an upstream membership). */
+  #observe(a: Action<A>): void {
+    const monitor = this.#opts.monitor;
+    if (monitor?.watched && this.#state !== undefined) monitor.action(this.#state, a);
   }
 }

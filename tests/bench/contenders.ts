@@ -149,7 +149,8 @@ export function mcastProxyAt(opts: {
       const daemon = await startDaemon(lab, {
         config: head + labConfig(lab),
         flags: ["-d"],
-        ...(opts.program === undefined ? {} : { program: opts.program }),
+        // Another revision may have no control socket (`-s`).
+        ...(opts.program === undefined ? {} : { program: opts.program, controlSocket: false }),
       });
       try {
         await daemon.waitForLine(/info: Started/, 20_000);

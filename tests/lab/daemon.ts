@@ -37,6 +37,8 @@ export interface DaemonProcess {
   readonly confPath: string;
   /** The jail it chroots into, when the lab gave it one (removed once it exits). */
   readonly jail: string | undefined;
+  /** Its control socket (`-s`, in a directory of its own removed once it exits). */
+  readonly controlSocket: string | undefined;
   /** Log lines so far (stderr). */
   readonly lines: string[];
   /**
@@ -74,6 +76,11 @@ export interface StartDaemonOptions {
    * added at the end of the configuration, unless it has its own.
    */
   jail?: boolean;
+  /**
+   * Give it a control socket of its own with `-s` (default true; false for a revision that has
+   * no `-s`). Labs share the file system: each daemon needs its own path.
+   */
+  controlSocket?: boolean;
 }
 
 /** The unprivileged user the lab's daemons run as: one every Debian system has. */
@@ -95,6 +102,12 @@ export async function startDaemon(lab: Lab, opts: StartDaemonOptions = {}): Prom
     return text;
   };
   await Deno.writeTextFile(confPath, withJail(opts.config ?? labConfig(lab)));
+  let controlDir: string | undefined;
+  let controlSocket: string | undefined;
+  if (opts.controlSocket ?? true) {
+    controlDir = await Deno.makeTempDir({ prefix: "mcast-proxy-ctl-" });
+    controlSocket = `${controlDir}/mcast-proxy.sock`;
+  }
   // As /etc/mcast-proxy.conf usually is: the daemon reads it again as the unprivileged user.
   await Deno.chmod(confPath, 0o644);
   const program = opts.program ??
@@ -109,7 +122,13 @@ export async function startDaemon(lab: Lab, opts: StartDaemonOptions = {}): Prom
     ];
   const child = lab.spawnIn(
     lab.ns.proxy,
-    [...program, ...(opts.flags ?? ["-d", "-v"]), "-f", confPath],
+    [
+      ...program,
+      ...(opts.flags ?? ["-d", "-v"]),
+      "-f",
+      confPath,
+      ...(controlSocket === undefined ? [] : ["-s", controlSocket]),
+    ],
     { stdout: "piped", stderr: "piped", ...(opts.env === undefined ? {} : { env: opts.env }) },
   );
   const log = followLog(child, "daemon", opts.echo);
@@ -118,12 +137,16 @@ export async function startDaemon(lab: Lab, opts: StartDaemonOptions = {}): Prom
     await log.closed;
     await Deno.remove(confPath).catch(() => {});
     if (jail !== undefined) await Deno.remove(jail).catch(() => {});
+    if (controlDir !== undefined) {
+      await Deno.remove(controlDir, { recursive: true }).catch(() => {});
+    }
     return s;
   });
   return {
     child,
     confPath,
     jail,
+    controlSocket,
     lines,
     status,
     async rewrite(config: string) {

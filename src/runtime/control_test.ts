@@ -1,0 +1,166 @@
+// The daemon's answers on the control socket, on the fake OS layer: reload returns its errors
+// and keeps the running configuration, log switches debug lines, dump returns the tables, and
+// monitor streams the events of a join, a new source, its entry and the leave.
+
+import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import { createLogger } from "../log.ts";
+import { encodeLeave, encodeV2Report } from "../proto/igmp_encode.ts";
+import { buildIPv4Packet, ip } from "../proto/testing.ts";
+import { FakeSys } from "../../tests/fakes/fake_sys.ts";
+import { DaemonControl } from "./control.ts";
+import type { ControlReply, ControlRequest } from "./control_protocol.ts";
+import { parseRequest } from "./control_protocol.ts";
+import { Daemon } from "./daemon.ts";
+import { DaemonLog } from "./daemon_log.ts";
+import { CONFIG, iface, SYSTEM, until } from "./daemon_testing.ts";
+import type { Config } from "../../conf/config.ts";
+import { Monitor } from "./monitor.ts";
+
+const G = ip("239.1.1.1");
+const S = ip("10.0.0.2");
+
+function request(line: string): ControlRequest {
+  const parsed = parseRequest(line);
+  if (!parsed.ok) throw new Error(parsed.reason);
+  return parsed.value;
+}
+
+/** A running daemon on the fake OS with its control handler; `next` is what a reload reads. */
+function running(opts: { debug?: boolean } = {}) {
+  const sys = new FakeSys(SYSTEM);
+  const lines: string[] = [];
+  const log = new DaemonLog(
+    createLogger({ sink: (_l, line) => lines.push(line), verbosity: 1 }),
+    opts.debug ?? false,
+  );
+  const reads: { next: Config | undefined; problems: string[] } = { next: CONFIG, problems: [] };
+  const monitor = new Monitor(() => new Date("2026-12-05T21:00:00Z"));
+  const readConfig = () => {
+    for (const p of reads.problems) log.warn(p);
+    return reads.next;
+  };
+  const daemon = new Daemon({ sys, config: CONFIG, log, readConfig, monitor });
+  daemon.start();
+  const loop = daemon.run();
+  const control = new DaemonControl({ daemon, log, monitor });
+  const answer = (line: string): ControlReply => {
+    const r = control.answer(request(line));
+    if ("start" in r) throw new Error("a stream");
+    return r;
+  };
+  const report = (group: number, leave = false) => {
+    const data = buildIPv4Packet({
+      source: ip("10.1.0.11"),
+      destination: leave ? ip("224.0.0.2") : group,
+      payload: leave ? encodeLeave(group) : encodeV2Report(group),
+    });
+    sys.deliver({ kind: "packet", ifindex: 11, data, length: data.length });
+  };
+  const stop = async () => {
+    daemon.stop();
+    await loop;
+  };
+  return { sys, lines, log, daemon, control, reads, answer, report, stop };
+}
+
+Deno.test("control: reload of a broken file returns its errors, fails, and keeps the running one", async () => {
+  const d = running();
+  d.reads.next = undefined;
+  d.reads.problems = ['/etc/mcast-proxy.conf:3:11: unknown keyword "donwstream"'];
+  const r = d.answer("reload");
+  equal(r.ok, false);
+  deepStrictEqual(r.body.split("\n"), [
+    "Control socket reload: reading the configuration again",
+    'warn: /etc/mcast-proxy.conf:3:11: unknown keyword "donwstream"',
+    "warn: Reload failed: the running configuration is kept",
+    "",
+  ]);
+  equal(d.daemon.config, CONFIG);
+  const json = JSON.parse(d.answer("reload --json").body);
+  equal(json.ok, false);
+  deepStrictEqual(json.messages[1], {
+    level: "warn",
+    message: '/etc/mcast-proxy.conf:3:11: unknown keyword "donwstream"',
+  });
+  await d.stop();
+});
+
+Deno.test("control: a good reload is ok and says what runs now", async () => {
+  const d = running();
+  const smaller: Config = {
+    ...CONFIG,
+    interfaces: [iface("up0", "upstream"), iface("dn1", "downstream")],
+  };
+  d.reads.next = smaller;
+  const r = d.answer("reload");
+  ok(r.ok, r.body);
+  ok(r.body.includes('Interface "dn2" is gone (it is no longer in the configuration)'), r.body);
+  ok(/Reloaded the configuration: /.test(r.body), r.body);
+  equal(d.daemon.config, smaller);
+  await d.stop();
+});
+
+Deno.test("control: log verbose and brief switch the debug lines of the logger and the core", async () => {
+  const d = running();
+  d.report(G);
+  await until("the report", () => d.daemon.state!.vifs.get(1)!.groups.has(G));
+  ok(!d.lines.some((l) => l.includes("debug:")), "no debug line while brief");
+  deepStrictEqual(d.answer("log verbose"), { ok: true, body: "debug logging on\n" });
+  ok(d.log.debugEnabled);
+  d.report(ip("239.1.1.2"));
+  await until("a debug line of the core", () => d.lines.some((l) => /debug: Received/.test(l)));
+  deepStrictEqual(d.answer("log brief"), { ok: true, body: "debug logging off\n" });
+  const n = d.lines.length;
+  d.report(ip("239.1.1.3"));
+  await until("the third group", () => d.daemon.state!.vifs.get(1)!.groups.has(ip("239.1.1.3")));
+  ok(!d.lines.slice(n).some((l) => l.includes("debug:")), d.lines.slice(n).join("\n"));
+  await d.stop();
+});
+
+Deno.test("control: dump returns the tables it logs; show config the canonical configuration", async () => {
+  const d = running();
+  const r = d.answer("dump");
+  ok(r.ok);
+  ok(r.body.startsWith("Virtual Interface Table\n"), r.body);
+  ok(d.lines.some((l) => l.endsWith("info: Virtual Interface Table")));
+  const config = d.answer("show config");
+  ok(config.ok);
+  ok(config.body.includes("interface up0"), config.body);
+  equal(JSON.parse(d.answer("show config --json").body).config, config.body);
+  await d.stop();
+});
+
+Deno.test("control: monitor streams a join, a new source, its entry, the leave; stops when told", async () => {
+  const d = running();
+  const text: string[] = [];
+  const json: string[] = [];
+  const r1 = d.control.answer(request("monitor"));
+  const r2 = d.control.answer(request("monitor --json"));
+  ok("start" in r1 && "start" in r2);
+  const stop1 = r1.start((l) => text.push(l));
+  const stop2 = r2.start((l) => json.push(l));
+  d.report(G);
+  await until("the join", () => text.length >= 2);
+  d.sys.deliver({ kind: "upcall", msgtype: 1, vif: 0, source: S, group: G });
+  await until("the entry", () => text.some((l) => l.includes("entry-added")));
+  deepStrictEqual(text, [
+    '2026-12-05T21:00:00.000Z member-join 239.1.1.1 on "dn1"',
+    '2026-12-05T21:00:00.000Z upstream-join 239.1.1.1 on "up0": any source',
+    '2026-12-05T21:00:00.000Z new-source (10.0.0.2, 239.1.1.1) on "up0"',
+    '2026-12-05T21:00:00.000Z entry-added (10.0.0.2, 239.1.1.1) from "up0" to "dn1"',
+  ]);
+  deepStrictEqual(JSON.parse(json[0]), {
+    time: "2026-12-05T21:00:00.000Z",
+    event: "member-join",
+    family: "ipv4",
+    interface: "dn1",
+    group: "239.1.1.1",
+  });
+  stop1();
+  const seen = text.length;
+  d.report(G, true);
+  await until("the leave", () => json.some((l) => l.includes("member-leave")), 5000);
+  equal(text.length, seen, "the stopped watcher got nothing more");
+  stop2();
+  await d.stop();
+});
