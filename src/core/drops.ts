@@ -7,7 +7,42 @@
  */
 
 import type { Address } from "./subnet.ts";
-import { log, type ProxyCounters, type ProxyDropReason, type StepContext } from "./state.ts";
+import {
+  type CoreDropReason,
+  log,
+  type ProxyCounters,
+  type ProxyDropReason,
+  type StepContext,
+} from "./state.ts";
+import { DROP_REASONS } from "../proto/result.ts";
+
+/** Every fixed {@link CoreDropReason}, once (the type checks that none is missing). */
+const EVERY_CORE_DROP_REASON: Record<Exclude<CoreDropReason, `upcall-type-${number}`>, true> = {
+  "own-packet": true,
+  "not-proxied-interface": true,
+  "on-upstream": true,
+  "link-local-group": true,
+  "boundary": true,
+  "group-limit": true,
+  "leave-while-not-querier": true,
+  "query-from-unspecified": true,
+  "upcall-unknown-vif": true,
+  "source-not-admitted": true,
+  "source-limit": true,
+  "membership-source-limit": true,
+  "report-off-subnet": true,
+  "ssm-older-report": true,
+  "ssm-exclude-record": true,
+};
+
+/**
+ * Every reason an input can be dropped for, the decoders' first, in the order their types list
+ * them; `upcall-type-N` (one per unexpected upcall type) is not among them.
+ */
+export const PROXY_DROP_REASONS: readonly ProxyDropReason[] = Object.freeze([
+  ...DROP_REASONS,
+  ...Object.keys(EVERY_CORE_DROP_REASON) as CoreDropReason[],
+]);
 
 /** At most this many debug lines about drops are logged per second; the rest are counted. */
 export const DROP_LOG_PER_SECOND = 20;

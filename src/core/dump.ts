@@ -28,9 +28,11 @@
  */
 
 import { isAnySource } from "./actions.ts";
-import type { Address, Family, Subnet } from "./family.ts";
+import type { Address, Family } from "./family.ts";
 import { compatibilityMode } from "./membership.ts";
 import type { ProxyState, VifState } from "./proxy.ts";
+import { compareAddresses, networkOf } from "./subnet.ts";
+import { type Column, formatAge, renderTable } from "./text_table.ts";
 
 /** A VIF's counters as the kernel keeps them (SIOCGETVIFCNT, SIOCGETMIFCNT_IN6). */
 export interface VifCounters {
@@ -74,7 +76,9 @@ export function installedEntries<A extends Address>(state: ProxyState<A>): Sourc
   for (const [group, bySource] of state.sources) {
     for (const [source, s] of bySource) if (s.installed !== undefined) out.push({ source, group });
   }
-  return out.sort((a, b) => compare(a.group, b.group) || compare(a.source, b.source));
+  return out.sort((a, b) =>
+    compareAddresses(a.group, b.group) || compareAddresses(a.source, b.source)
+  );
 }
 
 /**
@@ -101,6 +105,15 @@ export function describeDump<A extends Address>(
     ...describeCacheTable(state, counters, now),
     ...describeWaitingSources(state, now),
   ];
+}
+
+/**
+ * A compatibility mode (RFC 3376 section 7.3.2, RFC 3810 section 8.3.2) in IGMP's numbering, as
+ * `compatibilityMode` gives it, named as the family's protocol says it: 2 is `IGMPv2` or
+ * `MLDv1`, 3 is `IGMPv3` or `MLDv2`.
+ */
+export function compatibilityName<A extends Address>(family: Family<A>, mode: 1 | 2 | 3): string {
+  return family.versionName(family.latestVersion - (3 - mode));
 }
 
 /** `Vif` or `Mif`, as the column headers spell the family's word. */
@@ -179,7 +192,7 @@ function describeGroup<A extends Address>(
 ): string[] {
   const { family } = state;
   const g = vif.groups.get(group)!;
-  const version = family.versionName(family.latestVersion - (3 - compatibilityMode(g, now)));
+  const version = compatibilityName(family, compatibilityMode(g, now));
   const timer = g.mode === "EXCLUDE" ? ` ${formatAge(g.groupTimer - now)}` : "";
   const lines = [`${family.format(group)} ${g.mode}${timer} ${version}`];
   for (const source of sorted(g.sources.keys())) {
@@ -266,7 +279,9 @@ function describeWaitingSources<A extends Address>(state: ProxyState<A>, now: nu
     }
   }
   if (waiting.length === 0) return [];
-  waiting.sort((a, b) => compare(a.group, b.group) || compare(a.source, b.source));
+  waiting.sort((a, b) =>
+    compareAddresses(a.group, b.group) || compareAddresses(a.source, b.source)
+  );
   const table = renderTable(
     [{ title: "Origin" }, { title: "Mcast-group" }, { title: "Idle", right: true }, {
       title: `I${vifColumn(family)}`,
@@ -283,69 +298,12 @@ function describeWaitingSources<A extends Address>(state: ProxyState<A>, now: nu
   ];
 }
 
-/** A column of a table. */
-interface Column {
-  /** Its header. */
-  title: string;
-  /** Right-aligned (numbers); left-aligned otherwise. */
-  right?: boolean;
-}
-
-/**
- * Lays out a table: one leading blank, columns as wide as their widest cell, two blanks
- * between them, the last one unpadded. `starts` is where each column begins.
- */
-function renderTable(
-  columns: Column[],
-  rows: string[][],
-): { header: string; rows: string[]; starts: number[] } {
-  const widths = columns.map((c, i) => Math.max(c.title.length, ...rows.map((r) => r[i].length)));
-  const starts: number[] = [];
-  let at = 1;
-  for (const w of widths) {
-    starts.push(at);
-    at += w + 2;
-  }
-  const line = (cells: string[]) =>
-    " " + cells.map((cell, i) => {
-      if (i === cells.length - 1 && !columns[i].right) return cell;
-      return columns[i].right ? cell.padStart(widths[i]) : cell.padEnd(widths[i]);
-    }).join("  ").trimEnd();
-  return { header: line(columns.map((c) => c.title)), rows: rows.map(line), starts };
-}
-
 /** A counter, or `-` when it could not be read. */
 function count(n: number | undefined): string {
   return n === undefined ? "-" : String(n);
 }
 
-/** A duration as mrouted's dump gives ages, to two units: `45s`, `2m05s`, `1h02m`, `3d04h`. */
-function formatAge(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const two = (n: number) => String(n).padStart(2, "0");
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${two(s % 60)}s`;
-  const h = Math.floor(m / 60);
-  if (h < 24) return `${h}h${two(m % 60)}m`;
-  return `${Math.floor(h / 24)}d${two(h % 24)}h`;
-}
-
-/** The network of a subnet: its address with the host bits cleared. */
-function networkOf<A extends Address>(s: Subnet<A>): Subnet<A> {
-  if (typeof s.address === "bigint") {
-    const host = (1n << BigInt(128 - s.prefixLength)) - 1n;
-    return { address: (s.address & ~host) as A, prefixLength: s.prefixLength };
-  }
-  const mask = s.prefixLength === 0 ? 0 : (~0 << (32 - s.prefixLength)) >>> 0;
-  return { address: (((s.address as number) & mask) >>> 0) as A, prefixLength: s.prefixLength };
-}
-
 /** Addresses of one family in numeric order. */
 function sorted<A extends Address>(addresses: Iterable<A>): A[] {
-  return [...addresses].sort(compare);
-}
-
-function compare<A extends Address>(a: A, b: A): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  return [...addresses].sort(compareAddresses);
 }

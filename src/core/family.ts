@@ -126,6 +126,8 @@ export interface PacketInput<A extends Address> {
 export interface Family<A extends Address> {
   /** "IGMP" or "MLD", for logs. */
   readonly protocol: string;
+  /** The address family as status views and metrics label it: "ipv4" or "ipv6". */
+  readonly name: "ipv4" | "ipv6";
   /** What the kernel calls its virtual interfaces, for logs: "VIF" (IPv4) or "MIF" (IPv6). */
   readonly vifWord: string;
   /** Whether the kernel keeps a TTL threshold per virtual interface (IPv4 only). */

@@ -72,6 +72,7 @@ function encodeIgmpQuery(spec: QuerySpec<number>): Uint8Array {
 /** IGMP over IPv4. */
 export const IGMP_FAMILY: Family<number> = {
   protocol: "IGMP",
+  name: "ipv4",
   reportsFromSubnet: true,
   vifWord: "VIF",
   thresholds: true,

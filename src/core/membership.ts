@@ -53,6 +53,11 @@ export interface GroupRecord<A = number> {
   v1HostUntil: number;
   /** IGMPv2 (MLDv1) host present until this time (0: none), RFC 3376 §7.3.2, RFC 3810 §8.3.2. */
   v2HostUntil: number;
+  /**
+   * The host whose report last wanted traffic of the group ({@link wantsTraffic}); `undefined`
+   * only for a record no such report named its sender for (the proxy always names it).
+   */
+  lastReporter: A | undefined;
   /** Group-specific queries still to send. */
   queriesLeft: number;
   /** When the next group-specific query is due (0: none). */
@@ -69,14 +74,17 @@ export interface GroupRecord<A = number> {
 /** A record type of IGMPv3 / MLDv2 reports. */
 export type RecordType = Exclude<FilterEvent, "SOURCE_TIMER" | "GROUP_TIMER">;
 
-/** What a group record reacts to. */
+/**
+ * What a group record reacts to. A report names its sender as `reporter`, which the record keeps
+ * as its last reporter when the report wants traffic.
+ */
 export type MembershipInput<A> =
   /** An IGMPv3 / MLDv2 group record. */
-  | { kind: "record"; type: RecordType; sources: readonly A[] }
+  | { kind: "record"; type: RecordType; sources: readonly A[]; reporter?: A }
   /** An IGMPv1 report. */
-  | { kind: "v1-report" }
+  | { kind: "v1-report"; reporter?: A }
   /** An IGMPv2 or MLDv1 report. */
-  | { kind: "v2-report" }
+  | { kind: "v2-report"; reporter?: A }
   /** An IGMPv2 Leave or MLDv1 Done. */
   | { kind: "leave" }
   /** Another router's group-specific query without the S flag: lower the group timer. */
@@ -158,6 +166,17 @@ export function compatibilityMode(g: GroupRecord<unknown>, now: number): 1 | 2 |
   return 3;
 }
 
+/**
+ * Whether an input wants some traffic of the group, so that it may create a record: an IGMPv1/v2
+ * or MLDv1 report, an IS_EX or TO_EX record, or another record naming sources other than BLOCK.
+ * The sender of such a report is the record's last reporter.
+ */
+export function wantsTraffic<A>(input: MembershipInput<A>): boolean {
+  if (input.kind !== "record") return input.kind === "v1-report" || input.kind === "v2-report";
+  if (input.type === "IS_EX" || input.type === "TO_EX") return true;
+  return input.type !== "BLOCK" && input.sources.length > 0;
+}
+
 /** Whether traffic from `source` is wanted on the LAN (RFC 3376 §6.3). */
 export function admits<A>(g: GroupRecord<A>, source: A): boolean {
   const s = g.sources.get(source);
@@ -172,6 +191,7 @@ export function newRecord<A>(): GroupRecord<A> {
     sources: new SourceMap(),
     v1HostUntil: 0,
     v2HostUntil: 0,
+    lastReporter: undefined,
     queriesLeft: 0,
     nextQuery: 0,
     nextSourceQuery: 0,
@@ -233,6 +253,7 @@ export function stepMembership<A>(
     changed: false,
     refreshedTo: undefined,
   };
+  noteReporter(st.g, input);
   switch (input.kind) {
     case "record":
       receiveRecord(st, input.type, input.sources);
@@ -261,6 +282,14 @@ export function stepMembership<A>(
       break;
   }
   return finish(st);
+}
+
+/** Keeps the sender of a report that wants traffic as the record's last reporter. */
+function noteReporter<A>(g: GroupRecord<A>, input: MembershipInput<A>): void {
+  if (
+    (input.kind === "record" || input.kind === "v1-report" || input.kind === "v2-report") &&
+    input.reporter !== undefined && wantsTraffic(input)
+  ) g.lastReporter = input.reporter;
 }
 
 /** A version-3 record, translated by the group's compatibility mode (RFC 3376 §7.3.2). */

@@ -100,6 +100,7 @@ function encodeQuery6(spec: QuerySpec<bigint>): Uint8Array {
 /** MLD over IPv6. */
 export const MLD_FAMILY: Family<bigint> = {
   protocol: "MLD",
+  name: "ipv6",
   reportsFromSubnet: false,
   vifWord: "MIF",
   thresholds: false,

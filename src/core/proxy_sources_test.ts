@@ -4,10 +4,15 @@ import { createProxy, step } from "./proxy.ts";
 import type { ProxyState } from "./state.ts";
 import { describeDump } from "./dump.ts";
 import { decodeIgmp, type GroupRecordType } from "../proto/igmp.ts";
-import { encodeQuery, encodeV2Report, encodeV3Report } from "../proto/igmp_encode.ts";
+import {
+  encodeQuery,
+  encodeV1Report,
+  encodeV2Report,
+  encodeV3Report,
+} from "../proto/igmp_encode.ts";
 import { formatIPv4 } from "../proto/addr.ts";
 import { fixChecksum, ip } from "../proto/testing.ts";
-import { DN1, DN2, G, kernelActions, logLines, packet, S, UP } from "./proxy_testing.ts";
+import { DN1, DN2, G, kernelActions, logLines, packet, reportFor, S, UP } from "./proxy_testing.ts";
 import { groupMembershipInterval } from "./timers.ts";
 
 /** A second sender upstream. */
@@ -308,4 +313,32 @@ Deno.test("a refreshed source lives GMI from its last report; refreshes queue no
   deepStrictEqual(leaves(step(state, { kind: "tick" }, 60_000 + gmi - 1)), []);
   deepStrictEqual(leaves(step(state, { kind: "tick" }, 60_000 + gmi)), [`leave ${formatIPv4(G)}`]);
   equal(state.vifs.get(1)!.groups.size, 0);
+});
+
+Deno.test("the last reporter: the sender of each report that wants traffic, not of BLOCK or TO_IN {}", () => {
+  const state = started();
+  const reporter = (vifi = 1) => {
+    const r = state.vifs.get(vifi)!.groups.get(G)?.lastReporter;
+    return r === undefined ? undefined : formatIPv4(r);
+  };
+  v3(state, DN1.ifindex, { type: ALLOW, sources: [S] }, 10, "10.1.0.11");
+  equal(reporter(), "10.1.0.11");
+  // Records that want no traffic keep the reporter.
+  v3(state, DN1.ifindex, { type: BLOCK, sources: [S] }, 20, "10.1.0.12");
+  v3(state, DN1.ifindex, { type: TO_IN, sources: [] }, 30, "10.1.0.13");
+  v3(state, DN1.ifindex, { type: IS_IN, sources: [] }, 40, "10.1.0.14");
+  equal(reporter(), "10.1.0.11");
+  v3(state, DN1.ifindex, { type: TO_IN, sources: [S2] }, 50, "10.1.0.15");
+  equal(reporter(), "10.1.0.15", "TO_IN naming a source");
+  v3(state, DN1.ifindex, { type: IS_EX, sources: [] }, 60, "10.1.0.16");
+  equal(reporter(), "10.1.0.16", "IS_EX {}");
+  reportFor(state, G, { ifindex: DN1.ifindex, from: "10.1.0.17" }, 70);
+  equal(reporter(), "10.1.0.17", "an IGMPv2 report");
+  const v1 = encodeV1Report(G);
+  packet(state, { ifindex: DN1.ifindex, from: "10.1.0.18", to: G, igmp: v1 }, 80);
+  equal(reporter(), "10.1.0.18", "an IGMPv1 report");
+  // Each LAN keeps its own.
+  v3(state, DN2.ifindex, { type: TO_EX, sources: [] }, 90, "10.2.0.11");
+  equal(reporter(2), "10.2.0.11");
+  equal(reporter(), "10.1.0.18");
 });

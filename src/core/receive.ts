@@ -9,7 +9,7 @@
 import type { PacketInput, ProtocolMessage } from "./family.ts";
 import { drop } from "./drops.ts";
 import { applyMembership } from "./groups.ts";
-import type { MembershipInput, RecordType } from "./membership.ts";
+import { type MembershipInput, type RecordType, wantsTraffic } from "./membership.ts";
 import { applyQuerierChanges, querierTrace } from "./queries.ts";
 import { hearQuery } from "./querier.ts";
 import {
@@ -98,7 +98,9 @@ export function receivePacket<A extends Address>(
   state.counters.packets++;
   if (state.options.debug) log(ctx, "debug", `Received ${what()} on "${vif.name}"`);
   if (message.kind === "leave") receiveLeave(ctx, vif, group, what);
-  else report(ctx, vif, group, { kind: message.older ? "v1-report" : "v2-report" });
+  else {
+    report(ctx, vif, group, { kind: message.older ? "v1-report" : "v2-report", reporter: source });
+  }
 }
 
 /** Who sent a packet, on which LAN, and its name in its protocol (for logs). */
@@ -136,7 +138,7 @@ function receiveRecords<A extends Address>(
       dropRecord(ctx, "ssm-exclude-record", { vif, source, label }, r.group, ` (${type})`);
       continue;
     }
-    report(ctx, vif, r.group, { kind: "record", type, sources: r.sources });
+    report(ctx, vif, r.group, { kind: "record", type, sources: r.sources, reporter: source });
   }
 }
 
@@ -153,13 +155,6 @@ function dropRecord<A extends Address>(
     const where = reason === "link-local-group" ? "" : ` on "${vif.name}"`;
     return `${label} record for ${format(group)} from ${format(source)}${detail}${where}`;
   });
-}
-
-/** Whether an input can create a record (it wants some traffic). */
-function wantsTraffic<A>(input: MembershipInput<A>): boolean {
-  if (input.kind !== "record") return input.kind === "v1-report" || input.kind === "v2-report";
-  if (input.type === "IS_EX" || input.type === "TO_EX") return true;
-  return input.type !== "BLOCK" && input.sources.length > 0;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Prefixes as the core uses them: an interface's subnets, accepted source networks and
- * administrative boundaries. The functions here are the IPv4 ones (addresses as numbers); a
- * protocol family supplies its own (see `family.ts`).
+ * administrative boundaries. {@link inAnySubnet} and {@link formatSubnet} are the IPv4 ones
+ * (addresses as numbers; a protocol family supplies its own, see `family.ts`); the others serve
+ * both families.
  *
  * @module
  */
@@ -41,4 +42,26 @@ export function inAnySubnet(address: number, subnets: ReadonlyArray<Subnet>): bo
  */
 export function formatSubnet(s: Subnet): string {
   return `${formatIPv4(s.address)}/${s.prefixLength}`;
+}
+
+/** Orders two addresses of one family numerically (for `Array.prototype.sort`). */
+export function compareAddresses<A extends Address>(a: A, b: A): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The network of a prefix: its address with the host bits cleared, of either family.
+ *
+ * @example
+ * ```ts
+ * networkOf({ address: 0x0a010064, prefixLength: 24 }); // { address: 0x0a010000, prefixLength: 24 }
+ * ```
+ */
+export function networkOf<A extends Address>(s: Subnet<A>): Subnet<A> {
+  if (typeof s.address === "bigint") {
+    const host = (1n << BigInt(128 - s.prefixLength)) - 1n;
+    return { address: (s.address & ~host) as A, prefixLength: s.prefixLength };
+  }
+  const mask = s.prefixLength === 0 ? 0 : (~0 << (32 - s.prefixLength)) >>> 0;
+  return { address: (((s.address as number) & mask) >>> 0) as A, prefixLength: s.prefixLength };
 }

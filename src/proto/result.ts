@@ -75,6 +75,40 @@ export type DropReason =
   | "igmpv3-bad-ttl"
   | "igmpv3-missing-router-alert";
 
+/** Every {@link DropReason}, once (the type checks that none is missing). */
+const EVERY_DROP_REASON: Record<DropReason, true> = {
+  "truncated-ip": true,
+  "bad-ip-version": true,
+  "bad-ip-header-length": true,
+  "bad-ip-checksum": true,
+  "bad-ip-total-length": true,
+  "bad-ip-options": true,
+  "not-igmp": true,
+  "truncated-igmp": true,
+  "bad-igmp-checksum": true,
+  "unknown-igmp-type": true,
+  "bad-query-length": true,
+  "group-not-multicast": true,
+  "report-group-mismatch": true,
+  "not-mld": true,
+  "truncated-mld": true,
+  "bad-mld-query-length": true,
+  "mld-source-unspecified": true,
+  "mld-source-not-link-local": true,
+  "bad-hop-limit": true,
+  "missing-router-alert": true,
+  "igmpv3-bad-ttl": true,
+  "igmpv3-missing-router-alert": true,
+};
+
+/**
+ * The {@link DropReason}s in the order the type lists them, so that counters can show every
+ * reason, those never counted too.
+ */
+export const DROP_REASONS: readonly DropReason[] = Object.freeze(
+  Object.keys(EVERY_DROP_REASON) as DropReason[],
+);
+
 /** A decoded value, or the reason the input was dropped. */
 export type Result<T> = { ok: true; value: T } | { ok: false; reason: DropReason };
 
