@@ -4,6 +4,8 @@
  * The only module that opens libc, reads the command line and exits. {@link main} runs the
  * start-up as steps, in an order that matters for the privileges (mcast-proxy(8), SECURITY):
  *
+ * 0. the control client instead (`src/ctl/`), when the program runs as `mcast-proxyctl` (a link
+ *    to it) or as `mcast-proxy ctl`: it needs no libc and no privilege;
  * 1. {@link answerCommandLine}: help, version and command-line mistakes, before anything else;
  * 2. {@link readStartupConfig} and {@link checkOnly} (`-n`): the configuration, with no libc;
  * 3. {@link openLogger}: syslog's socket, connected before the jail hides it;
@@ -34,6 +36,7 @@ import {
   stderrSink,
   syslogSink,
 } from "./src/log.ts";
+import { ctlMain, startedAsCtl } from "./src/ctl/cli.ts";
 import { configReloader, DENO_CONFIG_FS, loadConfig } from "./src/runtime/config_file.ts";
 import { DaemonControl } from "./src/runtime/control.ts";
 import { ControlServer } from "./src/runtime/control_server.ts";
@@ -43,14 +46,17 @@ import { configuredFamilies, Daemon, StartupError } from "./src/runtime/daemon.t
 import { type CommandLine, type Flags, parseFlags, USAGE } from "./src/runtime/flags.ts";
 import { type JailPlan, planJail } from "./src/runtime/jail.ts";
 import { describeTableHolder } from "./src/runtime/table_holder.ts";
+import { VERSION } from "./src/version.ts";
 
-/** The program's version. */
-export const VERSION = "0.1.0";
-
+export { VERSION };
 export { DEFAULT_CONF } from "./src/runtime/flags.ts";
 
-/** Runs the program with `args`; resolves to the exit code. */
+/**
+ * Runs the program with `args`; resolves to the exit code. `ctl` as the first word runs the
+ * control client (mcast-proxyctl(8)) with the rest, before anything else.
+ */
 export async function main(args: string[]): Promise<number> {
+  if (args[0] === "ctl") return await ctlMain(args.slice(1));
   const commandLine = parseFlags(args);
   if (commandLine.kind !== "run") return answerCommandLine(commandLine);
   const { flags } = commandLine;
@@ -371,5 +377,5 @@ function printOut(text: string): boolean {
 }
 
 if (import.meta.main) {
-  Deno.exit(await main(Deno.args));
+  Deno.exit(startedAsCtl() ? await ctlMain(Deno.args) : await main(Deno.args));
 }

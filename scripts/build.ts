@@ -7,6 +7,9 @@
  *   built it (env `DENO_BIN`, else this process's): `dist/mcast-proxy.js`, run as
  *   `./dist/mcast-proxy.js -d -f FILE`. `./run install` installs that Deno beside it.
  *
+ * Either way `dist/mcast-proxyctl` is a symbolic link to it: the program runs the control client
+ * under that name (`./dist/mcast-proxyctl show interfaces`).
+ *
  * Usage: `deno run --allow-all scripts/build.ts [--bundle-only]`
  *
  * @module
@@ -73,6 +76,8 @@ async function bundle(): Promise<string | undefined> {
 export interface Built {
   /** The file. */
   path: string;
+  /** The link to it that runs the control client. */
+  ctl: string;
   /** A single executable (`deno compile`), or a script that needs Deno. */
   kind: "executable" | "script";
 }
@@ -85,11 +90,32 @@ export async function build(opts: { bundleOnly?: boolean } = {}): Promise<Built 
   await Deno.mkdir(DIST, { recursive: true });
   if (!opts.bundleOnly && Deno.env.get("DENORT_BIN")) {
     const out = await compile();
-    if (out !== undefined) return { path: out, kind: "executable" };
+    if (out !== undefined) return { path: out, ctl: await linkCtl(out), kind: "executable" };
     console.error("deno compile failed; falling back to a bundled script");
   }
   const out = await bundle();
-  return out === undefined ? undefined : { path: out, kind: "script" };
+  return out === undefined ? undefined : { path: out, ctl: await linkCtl(out), kind: "script" };
+}
+
+/** Makes `dist/mcast-proxyctl` a relative link to the program at `program`; its path. */
+async function linkCtl(program: string): Promise<string> {
+  const link = `${DIST}/mcast-proxyctl`;
+  await putLink(link, program.slice(program.lastIndexOf("/") + 1));
+  return link;
+}
+
+/**
+ * Makes `path` a symbolic link to `target` (relative to the link's directory), replacing the
+ * link or file an earlier build or install left there.
+ */
+export async function putLink(path: string, target: string): Promise<void> {
+  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+  try {
+    await Deno.remove(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  await Deno.symlink(target, path);
 }
 
 async function main(): Promise<number> {
@@ -100,8 +126,8 @@ async function main(): Promise<number> {
   }
   console.log(
     built.kind === "executable"
-      ? `Built ${built.path} (single executable)`
-      : `Built ${built.path} (single script, run by ${deno})`,
+      ? `Built ${built.path} (single executable) and ${built.ctl}`
+      : `Built ${built.path} (single script, run by ${deno}) and ${built.ctl}`,
   );
   return 0;
 }

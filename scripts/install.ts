@@ -1,9 +1,11 @@
 /**
  * Installs mcast-proxy: builds the single file (`build.ts`) and puts it in
- * `PREFIX/sbin/mcast-proxy`, with the manuals, an example configuration and the service file of
- * the system (a systemd unit on Linux, an rc.d script on OpenBSD); as root and without
- * `--destdir`, it also creates the daemon's user `_mcastproxy` and its jail `/var/empty` when
- * they are missing. The configuration itself (`/etc/mcast-proxy.conf`) is never overwritten.
+ * `PREFIX/sbin/mcast-proxy`, with `PREFIX/sbin/mcast-proxyctl` (a relative symbolic link to it:
+ * the program runs the control client under that name), the manuals, an example configuration
+ * and the service file of the system (a systemd unit on Linux, an rc.d script on OpenBSD); as
+ * root and without `--destdir`, it also creates the daemon's user `_mcastproxy` and its jail
+ * `/var/empty` when they are missing. The configuration itself (`/etc/mcast-proxy.conf`) is
+ * never overwritten.
  *
  * When the build is a script (no Deno runtime for `deno compile` here), the Deno binary that
  * runs it is installed beside it, in `PREFIX/lib/mcast-proxy/deno`, and the script's first line
@@ -18,7 +20,7 @@
 
 import { parseArgs } from "node:util";
 import { DEFAULT_USER } from "../conf/config.ts";
-import { build, scriptShebang } from "./build.ts";
+import { build, putLink, scriptShebang } from "./build.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname);
 
@@ -26,12 +28,16 @@ const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname);
 export interface Layout {
   /** The program. */
   program: string;
+  /** The control client: a symbolic link to {@link program}, in the same directory. */
+  ctl: string;
   /** The Deno binary that runs a script build. */
   deno: string;
   /** mcast-proxy.8. */
   man8: string;
   /** mcast-proxy.conf.5. */
   man5: string;
+  /** mcast-proxyctl.8. */
+  ctlMan8: string;
   /** The example configuration. */
   example: string;
   /** The service file, and which kind. */
@@ -40,11 +46,14 @@ export interface Layout {
 
 /** The layout for a prefix on an OS. */
 export function layout(prefix: string, os: string): Layout {
+  const man = `${prefix}/${os === "openbsd" ? "man" : "share/man"}`;
   return {
     program: `${prefix}/sbin/mcast-proxy`,
+    ctl: `${prefix}/sbin/mcast-proxyctl`,
     deno: `${prefix}/lib/mcast-proxy/deno`,
-    man8: `${prefix}/${os === "openbsd" ? "man" : "share/man"}/man8/mcast-proxy.8`,
-    man5: `${prefix}/${os === "openbsd" ? "man" : "share/man"}/man5/mcast-proxy.conf.5`,
+    man8: `${man}/man8/mcast-proxy.8`,
+    man5: `${man}/man5/mcast-proxy.conf.5`,
+    ctlMan8: `${man}/man8/mcast-proxyctl.8`,
     example: `${prefix}/share/examples/mcast-proxy/mcast-proxy.conf`,
     service: os === "openbsd"
       ? { path: "/etc/rc.d/mcast_proxy", kind: "rc.d" }
@@ -126,8 +135,12 @@ async function main(): Promise<number> {
     const body = script.slice(script.indexOf("\n") + 1);
     await put(dest + at.program, `${installedShebang(at.deno)}\n${body}`, 0o755);
   }
+  const ctlTarget = at.program.slice(at.program.lastIndexOf("/") + 1);
+  await putLink(dest + at.ctl, ctlTarget);
+  console.log(`installed ${dest + at.ctl} -> ${ctlTarget}`);
   await put(dest + at.man8, await Deno.readFile(`${ROOT}man/mcast-proxy.8`), 0o644);
   await put(dest + at.man5, await Deno.readFile(`${ROOT}man/mcast-proxy.conf.5`), 0o644);
+  await put(dest + at.ctlMan8, await Deno.readFile(`${ROOT}man/mcast-proxyctl.8`), 0o644);
   await put(dest + at.example, await Deno.readFile(EXAMPLE), 0o644);
   const template = await Deno.readTextFile(
     `${ROOT}scripts/service/${

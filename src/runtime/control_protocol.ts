@@ -20,6 +20,12 @@
 
 import { parseIPv4, parseIPv6 } from "../proto/addr.ts";
 
+/**
+ * The control socket's default path, where the daemon listens and the client connects (both
+ * take `-s PATH` for another).
+ */
+export const DEFAULT_CONTROL_SOCKET = "/var/run/mcast-proxy.sock";
+
 /** The longest request line, its newline included. */
 export const MAX_REQUEST_BYTES = 1024;
 

@@ -1,5 +1,6 @@
 // End to end, the install command and the built artifact: `scripts/install.ts --destdir` stages
-// the program (the single-file build with the Deno that runs it), the manuals, an example
+// the program (the single-file build with the Deno that runs it), the control client's link to
+// it, the manuals, an example
 // configuration and the systemd unit, which `systemd-analyze security` rates 3.5 or better; the
 // installed program then passes the basic forwarding scenario in the lab, jailed and under the
 // unit's sandbox (what of it the lab can apply without systemd), and leaves the kernel tables
@@ -37,6 +38,7 @@ async function capSet(pid: number, name: string): Promise<bigint> {
 const DIST_SCRIPT = decodeURIComponent(
   new URL("../../dist/mcast-proxy.js", import.meta.url).pathname,
 );
+const DIST_CTL = decodeURIComponent(new URL("../../dist/mcast-proxyctl", import.meta.url).pathname);
 
 Deno.test({
   name: "e2e install: staged files, the unit, and the installed program forwards in the lab",
@@ -63,12 +65,22 @@ Deno.test({
         stdin: "null",
       }).output();
       equal(text.decode(built.stdout), `mcast-proxy ${VERSION}\n`, text.decode(built.stderr));
+      // Its link runs the control client.
+      const builtCtl = await new Deno.Command(DIST_CTL, {
+        args: ["--version"],
+        clearEnv: true,
+        env: { PATH: "/usr/bin:/bin" },
+        stdin: "null",
+      }).output();
+      equal(text.decode(builtCtl.stdout), `mcast-proxyctl ${VERSION}\n`);
       const at = layout("/usr/local", "linux");
       const mode = async (p: string) => ((await Deno.stat(dest + p)).mode ?? 0) & 0o777;
       equal(await mode(at.program), 0o755);
       equal(await mode(at.deno), 0o755);
       equal(await mode(at.man8), 0o644);
       equal(await mode(at.man5), 0o644);
+      equal(await mode(at.ctlMan8), 0o644);
+      equal(await Deno.readLink(dest + at.ctl), "mcast-proxy", "a relative link");
       equal(await mode(at.service.path), 0o644);
       const program = await Deno.readTextFile(dest + at.program);
       equal(program.slice(0, program.indexOf("\n")), installedShebang(at.deno));
@@ -96,6 +108,13 @@ Deno.test({
         stdin: "null",
       }).output();
       equal(text.decode(check.stdout), "configuration OK\n", text.decode(check.stderr));
+      // The installed link, as its shebang runs it, is the client: a mistake needs no daemon.
+      const ctl = await new Deno.Command(run[0], {
+        args: [...run.slice(1, -1), dest + at.ctl, "show", "nothing"],
+        stdin: "null",
+      }).output();
+      equal(ctl.code, 2, text.decode(ctl.stderr));
+      ok(text.decode(ctl.stderr).startsWith('mcast-proxyctl: show what? got "nothing"'));
 
       await using lab = await createLab({ prefix: "mcpin-", hostsPerLan: [1, 1] });
       await useIgmpV2Hosts(lab);
