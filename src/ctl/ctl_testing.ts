@@ -9,14 +9,15 @@
 import type { ControlReply, ControlRequest } from "../runtime/control_protocol.ts";
 import { ControlServer } from "../runtime/control_server.ts";
 import type { CtlIo } from "./cli.ts";
+import { scratchSocket } from "../../tests/fakes/scratch.ts";
 
-/** Runs `fn` with the path of a socket in a new temporary directory, removed afterwards. */
+/** Runs `fn` with a socket path nothing is bound to (see `scratch.ts`), removed afterwards. */
 export async function withSocketPath(fn: (path: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "mcast-proxyctl-" });
+  const path = await scratchSocket();
   try {
-    await fn(`${dir}/ctl.sock`);
+    await fn(path);
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(path).catch(() => {});
   }
 }
 

@@ -8,6 +8,12 @@
  */
 
 import { printConfig } from "../../conf/printer.ts";
+import type { DumpCounters } from "../core/dump.ts";
+import type { Address } from "../core/family.ts";
+import { type ForwardingSample, forwardingView } from "../core/forwarding_view.ts";
+import { countersView, groupsView, interfacesView, upstreamView } from "../core/status_view.ts";
+import { ipv6ToBigInt, parseIPv4, parseIPv6 } from "../proto/addr.ts";
+import { renderShow, type ShowViews } from "./control_render.ts";
 import type { ControlReply, ControlRequest, ReplyFormat } from "./control_protocol.ts";
 import type { ControlHandler, ControlStream } from "./control_server.ts";
 import type { Daemon } from "./daemon.ts";
@@ -22,17 +28,23 @@ export interface ControlOptions {
   log: DaemonLog;
   /** The events' watchers. */
   monitor: Monitor;
-  /** Answers `show` requests but `show config` (the views and their formats). */
-  show?: (request: Extract<ControlRequest, { command: "show" }>) => ControlReply;
+  /** Monotonic clock in ms, the cores' (default `performance.now`). */
+  now?: () => number;
 }
+
+type ShowRequest = Extract<ControlRequest, { command: "show" }>;
 
 /** The daemon's {@link ControlHandler}. */
 export class DaemonControl implements ControlHandler {
   readonly #opts: ControlOptions;
+  readonly #now: () => number;
+  /** The entries' counters at the last `show forwarding`, by family: the rates are since. */
+  readonly #samples = new Map<string, Map<string, ForwardingSample>>();
 
   /** Answers for `opts.daemon`. */
   constructor(opts: ControlOptions) {
     this.#opts = opts;
+    this.#now = opts.now ?? (() => performance.now());
   }
 
   /** The reply to one request. */
@@ -40,12 +52,7 @@ export class DaemonControl implements ControlHandler {
     const { daemon, log, monitor } = this.#opts;
     switch (request.command) {
       case "show":
-        if (request.what === "config") {
-          const text = printConfig(daemon.config);
-          return reply(true, request.format === "json" ? jsonLine({ config: text }) : text);
-        }
-        return this.#opts.show?.(request) ??
-          reply(false, `show ${request.what} is not available\n`);
+        return this.#show(request);
       case "reload": {
         const { result, lines } = log.capture(() => daemon.reloadNow("Control socket reload"));
         return reply(result, linesBody(lines, request.format, { ok: result }));
@@ -66,6 +73,71 @@ export class DaemonControl implements ControlHandler {
         return { start: (send) => monitor.watch(request.format, send) };
     }
   }
+
+  /**
+   * `show WHAT`: the view of every family proxied (IPv4 first), rendered; `show groups GROUP`
+   * shows the group in its own family only.
+   */
+  #show(request: ShowRequest): ControlReply {
+    if (request.what === "config") {
+      const text = printConfig(this.#opts.daemon.config);
+      return reply(true, request.format === "json" ? jsonLine({ config: text }) : text);
+    }
+    const now = this.#now();
+    const planes = this.#opts.daemon.planes.filter((p) => p.state !== undefined);
+    const states = planes.map((p) => p.state!);
+    let shown: ShowViews;
+    switch (request.what) {
+      case "interfaces":
+        shown = {
+          what: "interfaces",
+          views: planes.map((p) => interfacesView(p.state!, p.readCounters() ?? NO_COUNTERS, now)),
+        };
+        break;
+      case "groups": {
+        const views = [];
+        for (const state of states) {
+          if (request.group === undefined) views.push(groupsView(state, now));
+          else {
+            const group = groupAddress(state.family.name, request.group);
+            if (group !== undefined) views.push(groupsView(state, now, group));
+          }
+        }
+        shown = { what: "groups", views };
+        break;
+      }
+      case "upstream":
+        shown = { what: "upstream", views: states.map((s) => upstreamView(s)) };
+        break;
+      case "forwarding":
+        shown = {
+          what: "forwarding",
+          views: planes.map((p) => {
+            const state = p.state!;
+            const previous = this.#samples.get(state.family.name);
+            const counters = p.readCounters() ?? NO_COUNTERS;
+            const { view, samples } = forwardingView(state, counters, now, previous);
+            this.#samples.set(state.family.name, samples);
+            return view;
+          }),
+        };
+        break;
+      case "counters":
+        shown = { what: "counters", views: states.map((s) => countersView(s)) };
+        break;
+    }
+    return reply(true, renderShow(shown, request.format));
+  }
+}
+
+/** Counters when none could be read: every one unread. */
+const NO_COUNTERS: DumpCounters<Address> = { vifs: new Map(), entries: new Map() };
+
+/** A group's address in a family's form, or undefined when it is of the other family. */
+function groupAddress(family: "ipv4" | "ipv6", text: string): Address | undefined {
+  if (family === "ipv4") return parseIPv4(text);
+  const bytes = parseIPv6(text);
+  return bytes === undefined ? undefined : ipv6ToBigInt(bytes);
 }
 
 function reply(ok: boolean, body: string): ControlReply {

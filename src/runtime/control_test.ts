@@ -164,3 +164,48 @@ Deno.test("control: monitor streams a join, a new source, its entry, the leave; 
   stop2();
   await d.stop();
 });
+
+Deno.test("control: show answers each view from the running cores, in text and JSON", async () => {
+  const d = running();
+  d.report(G);
+  d.sys.deliver({ kind: "upcall", msgtype: 1, vif: 0, source: S, group: G });
+  await until("the entry", () => d.sys.mfc.size === 1);
+
+  const interfaces = JSON.parse(d.answer("show interfaces --json").body);
+  equal(interfaces.version, 1);
+  deepStrictEqual(
+    interfaces.interfaces.map((i: { name: string; role: string; vif: number }) => [
+      i.name,
+      i.role,
+      i.vif,
+    ]),
+    [["up0", "upstream", 0], ["dn1", "downstream", 1], ["dn2", "downstream", 2]],
+  );
+  ok(d.answer("show interfaces").body.includes("dn1"));
+
+  const groups = JSON.parse(d.answer("show groups --json").body).groups;
+  equal(groups.length, 1);
+  equal(groups[0].interface, "dn1");
+  equal(groups[0].group, "239.1.1.1");
+  equal(groups[0].lastReporter, "10.1.0.11");
+  deepStrictEqual(JSON.parse(d.answer("show groups 239.9.9.9 --json").body).groups, []);
+  equal(JSON.parse(d.answer("show groups 239.1.1.1 --json").body).groups.length, 1);
+
+  const upstream = JSON.parse(d.answer("show upstream --json").body).upstream[0];
+  equal(upstream.interface.name, "up0");
+  deepStrictEqual(upstream.groups.map((g: { group: string }) => g.group), ["239.1.1.1"]);
+
+  const forwarding = JSON.parse(d.answer("show forwarding --json").body).forwarding[0];
+  equal(forwarding.entries.length, 1);
+  equal(forwarding.entries[0].source, "10.0.0.2");
+  equal(forwarding.entries[0].input.name, "up0");
+  deepStrictEqual(forwarding.entries[0].outputs.map((o: { name: string }) => o.name), ["dn1"]);
+
+  const counters = JSON.parse(d.answer("show counters --json").body).counters[0];
+  ok(counters.packets >= 1);
+  equal(counters.upcalls, 1);
+  ok(/^mcast_proxy_packets_total\{family="ipv4"\} \d+$/m.test(
+    d.answer("show counters --prometheus").body,
+  ));
+  await d.stop();
+});

@@ -9,12 +9,12 @@
 import { parseArgs } from "node:util";
 import { checkMacroName } from "../../conf/lexer.ts";
 import { messageOf } from "../log.ts";
+import { DEFAULT_CONTROL_SOCKET } from "./control_protocol.ts";
+
+export { DEFAULT_CONTROL_SOCKET };
 
 /** Default configuration file, as on OpenBSD. */
 export const DEFAULT_CONF = "/etc/mcast-proxy.conf";
-
-/** Default control socket (mcast-proxyctl(8)). */
-export const DEFAULT_CONTROL_SOCKET = "/var/run/mcast-proxy.sock";
 
 /** The usage text: on stdout for `-h`, on stderr after a command-line mistake. */
 export const USAGE = `usage: mcast-proxy [-dnv] [-D macro=value] [-f file | --conf file] [-s socket]
