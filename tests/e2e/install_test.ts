@@ -119,7 +119,13 @@ Deno.test({
       await using lab = await createLab({ prefix: "mcpin-", hostsPerLan: [1, 1] });
       await useIgmpV2Hosts(lab);
       const sandbox = sandboxArgv(serviceSettings(unit), run);
-      const daemon = await startDaemon(lab, { program: sandbox.argv, env: sandbox.env });
+      // The control socket where the unit lets it be made (/tmp is read-only there).
+      const controlSocket = `/run/mcast-proxy-install-test-${Deno.pid}.sock`;
+      const daemon = await startDaemon(lab, {
+        program: sandbox.argv,
+        env: sandbox.env,
+        controlSocket,
+      });
       await daemon.waitForLine(/info: Started/);
       await daemon.waitForLine(/info: Running as "nobody"/);
       // The unit's bounding set, no new privileges, the filter; no capability left after the
@@ -141,6 +147,13 @@ Deno.test({
         `  installed program: join to first datagram ${(rx[0].t - joined).toFixed(1)} ms`,
       );
       deepStrictEqual(await entryOf(lab, SRC_ADDR, "239.1.1.1"), { iif: "up0", oifs: ["dn1:1"] });
+      // The installed client, through the socket the jailed daemon serves.
+      const shown = await new Deno.Command(run[0], {
+        args: [...run.slice(1, -1), dest + at.ctl, "-s", controlSocket, "show", "forwarding"],
+        stdin: "null",
+      }).output();
+      equal(shown.code, 0, text.decode(shown.stderr));
+      ok(/10\.0\.0\.\d+\s+239\.1\.1\.1/.test(text.decode(shown.stdout)), text.decode(shown.stdout));
       // SIGHUP, as systemctl reload sends it: the installed program reads its configuration
       // again from the jail and changes the entry in place.
       await daemon.rewrite(
@@ -156,6 +169,8 @@ Deno.test({
       await stopClean(lab, daemon);
     } finally {
       await Deno.remove(dest, { recursive: true });
+      // The jailed daemon cannot remove its socket from /run: the next start replaces it.
+      await Deno.remove(`/run/mcast-proxy-install-test-${Deno.pid}.sock`).catch(() => {});
     }
   },
 });

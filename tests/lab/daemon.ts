@@ -77,10 +77,11 @@ export interface StartDaemonOptions {
    */
   jail?: boolean;
   /**
-   * Give it a control socket of its own with `-s` (default true; false for a revision that has
-   * no `-s`). Labs share the file system: each daemon needs its own path.
+   * Give it a control socket of its own with `-s` (default true: in a directory of its own;
+   * a path: there; false for a revision that has no `-s`). Labs share the file system: each
+   * daemon needs its own path.
    */
-  controlSocket?: boolean;
+  controlSocket?: boolean | string;
 }
 
 /** The unprivileged user the lab's daemons run as: one every Debian system has. */
@@ -104,7 +105,8 @@ export async function startDaemon(lab: Lab, opts: StartDaemonOptions = {}): Prom
   await Deno.writeTextFile(confPath, withJail(opts.config ?? labConfig(lab)));
   let controlDir: string | undefined;
   let controlSocket: string | undefined;
-  if (opts.controlSocket ?? true) {
+  if (typeof opts.controlSocket === "string") controlSocket = opts.controlSocket;
+  else if (opts.controlSocket ?? true) {
     controlDir = await Deno.makeTempDir({ prefix: "mcast-proxy-ctl-" });
     controlSocket = `${controlDir}/mcast-proxy.sock`;
   }

@@ -2,7 +2,8 @@
  * The systemd unit's sandbox, applied without systemd: the lab's VM has no systemd running, so
  * the install test reads the unit's `[Service]` settings and applies those the lab can with
  * `unshare`, `mount` and `setpriv` around the installed program. Applied: the capability
- * bounding set, no new privileges, a read-only file system (`ProtectSystem=strict`), hidden
+ * bounding set, no new privileges, a read-only file system (`ProtectSystem=strict`) but for
+ * `ReadWritePaths`, hidden
  * homes (`ProtectHome=yes`), a minimal /dev (`PrivateDevices=yes`), /proc with only processes
  * (`ProcSubset=pid`), the umask and the environment. The seccomp-based settings (system call
  * and address family filters, namespaces, personality, architectures) are systemd's own
@@ -93,6 +94,17 @@ export function sandboxArgv(settings: UnitSettings, program: string[]): Sandbox 
       "if touch /.sandbox-probe 2>/dev/null; then echo 'sandbox: / is writable' >&2; exit 1; fi",
     );
   } else if (system !== undefined) throw new Error(`ProtectSystem=${system}`);
+  // The exceptions, writable again (a path with "-" before it may be missing).
+  for (const paths of settings.get("ReadWritePaths") ?? []) {
+    for (const entry of paths.split(/\s+/).filter((p) => p !== "")) {
+      const path = entry.replace(/^-/, "");
+      if (!/^\/[A-Za-z0-9_./-]*$/.test(path)) throw new Error(`ReadWritePaths=${entry}`);
+      script.push(
+        `if [ -d ${path} ]; then mount --bind ${path} ${path} && ` +
+          `mount -o remount,bind,rw ${path}; fi`,
+      );
+    }
+  }
   const umask = last(settings, "UMask");
   if (umask !== undefined) script.push(`umask ${umask}`);
   const setpriv = ["setpriv"];
