@@ -79,6 +79,7 @@ export {
   type ProxyInterface,
   type ProxyOptions,
   type ProxyState,
+  type RefusedSource,
   type SourceState,
   type StepContext,
   type VifState,
@@ -125,6 +126,7 @@ export function createProxy<A extends Address = number>(
     membershipSources: 0,
     membershipSourceLimitWarned: -Infinity,
     sourceLimitWarned: -Infinity,
+    refusedSource: undefined,
     notices: undefined,
   };
 }

@@ -72,8 +72,15 @@ export function receivePacket<A extends Address>(
   if (state.ownAddresses.has(source)) return drop(ctx, "own-packet", from);
   const vif = state.byIfindex.get(event.ifindex);
   if (vif === undefined) return drop(ctx, "not-proxied-interface", from);
-  // Upstream we are a host: the kernel's host stack answers queries; reports mean nothing.
-  if (vif.role === "upstream") return drop(ctx, "on-upstream", () => `${from()} on "${vif.name}"`);
+  // Upstream we are a host: the kernel's host stack answers queries; reports mean nothing. A
+  // query says there is a router upstream (`mcast-proxyctl doctor` asks).
+  if (vif.role === "upstream") {
+    if (message.kind === "query") {
+      vif.otherQuerier = source;
+      vif.otherQuerierHeard = ctx.now;
+    }
+    return drop(ctx, "on-upstream", () => `${from()} on "${vif.name}"`);
+  }
   const heard = { vif, source, label };
   if (message.kind === "query") return receiveQuery(ctx, heard, message);
   // RFC 3376 section 9.2: reports from another subnet are ignored; 0.0.0.0 (a host without an

@@ -60,6 +60,7 @@ export function receiveUpcall<A extends Address>(ctx: StepContext<A>, event: Upc
   if (family.isLocalGroup(event.group)) return drop(ctx, "link-local-group", what);
   if (isGroupBounded(state, vif, event.group)) return drop(ctx, "boundary", on);
   if (!isSourceAccepted(state, vif, event.group, event.source)) {
+    state.refusedSource = { source: event.source, group: event.group, vifi: vif.vifi, at: now };
     return drop(ctx, "source-not-admitted", on);
   }
   const known = state.sources.get(event.group)?.get(event.source);

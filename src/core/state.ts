@@ -106,7 +106,11 @@ export const MAX_SOURCES = 65536;
  */
 export const MAX_MEMBERSHIP_SOURCES = 65536;
 
-/** A VIF and, on downstream interfaces, the router-side state. */
+/**
+ * A VIF and, on downstream interfaces, the router-side state. On the upstream interface the
+ * querier fields hold the upstream router heard there: `otherQuerier` is the source of the last
+ * query (unspecified: none heard) and `otherQuerierHeard` its time.
+ */
 export interface VifState<A extends Address = number>
   extends ProxyInterface<A>, PlannerVif<A>, QuerierState<A> {
   /** General queries of the startup phase still to send. */
@@ -215,10 +219,23 @@ export interface ProxyState<A extends Address = number> {
   /** When the membership source limit was last warned about (-Infinity: never). */
   membershipSourceLimitWarned: number;
   /**
+   * The last upcall refused because its source is outside the interface's subnets and `source`
+   * lines (`source-not-admitted`): what `mcast-proxyctl doctor` names.
+   */
+  refusedSource: RefusedSource<A> | undefined;
+  /**
    * What happened that an operator watches (`mcast-proxyctl monitor`): collected only while
    * this is a list, which the runtime sets while someone watches and empties after each step.
    */
   notices: Notice<A>[] | undefined;
+}
+
+/** Data refused for its source: which (S,G), on which VIF, when. */
+export interface RefusedSource<A extends Address = number> {
+  source: A;
+  group: A;
+  vifi: number;
+  at: number;
 }
 
 /**

@@ -73,6 +73,13 @@ export function ipv4Scenario(): StatusScenario<number> {
     4000,
   );
   reportFor(state, G, { ifindex: LAN1.ifindex, from: "192.0.2.9" }, 5000);
+  // The upstream router queries; data comes from a sender outside up0's networks and sources.
+  packet(
+    state,
+    { ifindex: UP.ifindex, from: "10.0.0.254", to: ip("224.0.0.1"), igmp: general },
+    6000,
+  );
+  upcall(state, 0, ip("198.51.100.7"), 7000);
   const counters: DumpCounters = {
     vifs: new Map([
       [0, { packetsIn: 1200, packetsOut: 0, bytesIn: 62_400, bytesOut: 0 }],

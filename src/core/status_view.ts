@@ -27,7 +27,9 @@
  *               (downstream: with members; upstream: joined), boundaries string[],
  *               packetsIn, bytesIn, packetsOut, bytesOut number|null,
  *               querier null (upstream) | {self bool, address, heardAgo s|null,
- *                 otherQuerierTimer s|null, v1RouterPresent bool}
+ *                 otherQuerierTimer s|null, v1RouterPresent bool},
+ *               upstreamRouter null (downstream, or no query heard) | {address, heardAgo s}
+ *                 (the last query heard on the upstream interface)
  * groups[]      family, interface, vif, group, mode "include"|"exclude", groupTimer s|null
  *               (null in include mode), compatibility "IGMPv2"|"MLDv1"|..., olderHosts
  *               [{version, timer s}] (running ones, oldest first), sources [{address,
@@ -41,7 +43,9 @@
  *               age s (since installed)}], waiting [{source, group, input {vif, name},
  *               idle s (since the last upcall)}] (sources known without an entry)
  * counters[]    family, packets, upcalls number, drops {REASON: number} (every reason the
- *               proxy knows, 0 included, in a fixed order; then any upcall-type-N counted)
+ *               proxy knows, 0 included, in a fixed order; then any upcall-type-N counted),
+ *               refusedSource null | {source, group, interface, ago s} (the last data refused
+ *               as source-not-admitted)
  * ```
  *
  * Rows come in VIF order, then by address; `name` in `input` and `outputs` is null only for a
@@ -106,6 +110,8 @@ export interface InterfaceView {
   queryVersion: string | null;
   /** The querier election; null upstream. */
   querier: QuerierView | null;
+  /** Upstream: the last query heard there (the upstream router); null when none was. */
+  upstreamRouter: { address: string; heardAgo: number } | null;
   /** Downstream: groups with members; upstream: groups joined. */
   groups: number;
   /** Administrative boundaries. */
@@ -198,6 +204,8 @@ export interface CountersView {
   upcalls: number;
   /** Dropped inputs by reason: every reason, 0 included, then any `upcall-type-N`. */
   drops: Record<string, number>;
+  /** The last data refused for its source (`source-not-admitted`); null when none was. */
+  refusedSource: { source: string; group: string; interface: string; ago: number } | null;
 }
 
 /** The interfaces of one family, in VIF order. */
@@ -222,6 +230,10 @@ export function interfacesView<A extends Address>(
       threshold: family.thresholds ? vif.threshold : null,
       queryVersion: downstream ? family.versionName(vif.queryVersion) : null,
       querier: downstream ? querierView(family, vif, now) : null,
+      upstreamRouter: downstream || vif.otherQuerier === family.unspecified ? null : {
+        address: family.format(vif.otherQuerier),
+        heardAgo: toSeconds(now - vif.otherQuerierHeard),
+      },
       groups: downstream ? vif.groups.size : state.upstreamJoined.size,
       boundaries: vif.boundaries.map((b) => family.formatSubnet(b)),
       packetsIn: c?.packetsIn ?? null,
@@ -340,17 +352,27 @@ export function upstreamView<A extends Address>(state: ProxyState<A>): UpstreamV
 }
 
 /** The core's counters: packets, upcalls, and drops by every reason, 0 included. */
-export function countersView<A extends Address>(state: ProxyState<A>): CountersView {
+export function countersView<A extends Address>(
+  state: ProxyState<A>,
+  now: number,
+): CountersView {
   const { counters } = state;
   const drops: Record<string, number> = {};
   for (const reason of PROXY_DROP_REASONS) drops[reason] = counters.drops.get(reason) ?? 0;
   const others = [...counters.drops.keys()].filter((r) => !Object.hasOwn(drops, r)).sort();
   for (const reason of others) drops[reason] = counters.drops.get(reason)!;
+  const refused = state.refusedSource;
   return {
     family: state.family.name,
     packets: counters.packets,
     upcalls: counters.upcalls,
     drops,
+    refusedSource: refused === undefined ? null : {
+      source: state.family.format(refused.source),
+      group: state.family.format(refused.group),
+      interface: state.vifs.get(refused.vifi)?.name ?? `vif ${refused.vifi}`,
+      ago: toSeconds(now - refused.at),
+    },
   };
 }
 

@@ -34,6 +34,7 @@ Deno.test("interfacesView IPv4: roles, networks, thresholds, the querier of each
       threshold: 1,
       queryVersion: null,
       querier: null,
+      upstreamRouter: { address: "10.0.0.254", heardAgo: 6 },
       // joined: the SSM channel, G and G2
       groups: 3,
       boundaries: [],
@@ -61,6 +62,7 @@ Deno.test("interfacesView IPv4: roles, networks, thresholds, the querier of each
         otherQuerierTimer: 245,
         v1RouterPresent: false,
       },
+      upstreamRouter: null,
       groups: 1,
       boundaries: ["239.255.0.0/16"],
       packetsIn: 0,
@@ -87,6 +89,7 @@ Deno.test("interfacesView IPv4: roles, networks, thresholds, the querier of each
         otherQuerierTimer: null,
         v1RouterPresent: true,
       },
+      upstreamRouter: null,
       groups: 3,
       boundaries: [],
       packetsIn: null,
@@ -284,22 +287,33 @@ Deno.test("upstreamView without an upstream interface: null, nothing joined", ()
 
 Deno.test("countersView: packets, upcalls, and every drop reason, 0 included, in a stable order", () => {
   const { state } = ipv4Scenario();
-  const view = countersView(state);
+  const view = countersView(state, 12_000);
   equal(view.family, "ipv4");
   equal(view.packets, 6);
   equal(view.upcalls, 3);
   deepStrictEqual(Object.keys(view.drops), [...PROXY_DROP_REASONS]);
   equal(view.drops["report-off-subnet"], 1);
-  equal(Object.values(view.drops).reduce((a, b) => a + b, 0), 1);
+  // The upstream router's query is not acted on; the off-network sender's data is refused.
+  equal(view.drops["on-upstream"], 1);
+  equal(view.drops["source-not-admitted"], 1);
+  equal(Object.values(view.drops).reduce((a, b) => a + b, 0), 3);
+  deepStrictEqual(view.refusedSource, {
+    source: "198.51.100.7",
+    group: "239.1.1.1",
+    interface: "up0",
+    ago: 5,
+  });
   // The IPv6 view has the same keys, the IGMP-only ones included.
-  deepStrictEqual(Object.keys(countersView(ipv6Scenario().state).drops), [...PROXY_DROP_REASONS]);
+  deepStrictEqual(Object.keys(countersView(ipv6Scenario().state, 0).drops), [
+    ...PROXY_DROP_REASONS,
+  ]);
 });
 
 Deno.test("countersView: an upcall of an unexpected type adds its reason after the fixed ones", () => {
   const { state, now } = ipv4Scenario();
   step(state, { kind: "upcall", msgtype: 3, vif: 0, source: ip("10.0.0.9"), group: G }, now);
   step(state, { kind: "upcall", msgtype: 2, vif: 0, source: ip("10.0.0.9"), group: G }, now);
-  const keys = Object.keys(countersView(state).drops);
+  const keys = Object.keys(countersView(state, 0).drops);
   deepStrictEqual(keys.slice(PROXY_DROP_REASONS.length), ["upcall-type-2", "upcall-type-3"]);
 });
 
@@ -326,6 +340,7 @@ Deno.test("schema version 1: the keys of every view, in the documented order", (
     "threshold",
     "queryVersion",
     "querier",
+    "upstreamRouter",
     "groups",
     "boundaries",
     "packetsIn",
@@ -361,7 +376,13 @@ Deno.test("schema version 1: the keys of every view, in the documented order", (
   deepStrictEqual(Object.keys(upstream), ["family", "interface", "groups"]);
   deepStrictEqual(Object.keys(upstream.interface!), ["name", "ifindex", "vif", "address"]);
   deepStrictEqual(Object.keys(upstream.groups[0]), ["group", "mode", "sources"]);
-  deepStrictEqual(Object.keys(countersView(state)), ["family", "packets", "upcalls", "drops"]);
+  deepStrictEqual(Object.keys(countersView(state, 0)), [
+    "family",
+    "packets",
+    "upcalls",
+    "drops",
+    "refusedSource",
+  ]);
 });
 
 /** Every view of a scenario. */
@@ -372,7 +393,7 @@ function allViews<A extends number | bigint>(
     interfacesView(state, counters, now),
     groupsView(state, now),
     upstreamView(state),
-    countersView(state),
+    countersView(state, 0),
   ];
 }
 

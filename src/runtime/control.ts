@@ -123,7 +123,7 @@ export class DaemonControl implements ControlHandler {
         };
         break;
       case "counters":
-        shown = { what: "counters", views: states.map((s) => countersView(s)) };
+        shown = { what: "counters", views: states.map((s) => countersView(s, now)) };
         break;
     }
     return reply(true, renderShow(shown, request.format));

@@ -37,7 +37,7 @@ const shown = {
       forwardingView(v4.state, v4.counters, v4.now).view,
     ],
   },
-  counters: { what: "counters", views: [countersView(v6.state), countersView(v4.state)] },
+  counters: { what: "counters", views: [countersView(v6.state, 0), countersView(v4.state, 0)] },
 } satisfies Record<string, ShowViews>;
 
 /** A body as lines, its final newline checked and dropped. */
@@ -116,11 +116,13 @@ Deno.test("show forwarding: entries with counters, rates and ages, then the wait
 Deno.test("show counters: totals per family, then the reasons counted", () => {
   deepStrictEqual(lines(renderShow(shown.counters, "text")), [
     " Family  Packets  Upcalls  Dropped",
-    " IPv4          6        3        1",
+    " IPv4          6        3        3",
     " IPv6          3        1        0",
     "Drops by reason:",
-    " Family  Reason             Count",
-    " IPv4    report-off-subnet      1",
+    " Family  Reason               Count",
+    " IPv4    on-upstream              1",
+    " IPv4    source-not-admitted      1",
+    " IPv4    report-off-subnet        1",
   ]);
 });
 
@@ -142,7 +144,7 @@ Deno.test("empty tables say so in a sentence", () => {
     text({ what: "forwarding", views: [forwardingView(state, none, 0).view] }),
     "No forwarding entry is installed.\n",
   );
-  deepStrictEqual(lines(text({ what: "counters", views: [countersView(state)] })), [
+  deepStrictEqual(lines(text({ what: "counters", views: [countersView(state, 0)] })), [
     " Family  Packets  Upcalls  Dropped",
     " IPv4          0        0        0",
     "No input was dropped.",
@@ -295,6 +297,7 @@ Deno.test("show counters --prometheus: label values are escaped", () => {
     packets: 0,
     upcalls: 0,
     drops: { 'quote " backslash \\ newline \n': 2 },
+    refusedSource: null,
   };
   const { samples } = parsePrometheus(renderShow({ what: "counters", views: [odd] }, "prometheus"));
   deepStrictEqual(samples[2].labels, {
