@@ -71,8 +71,8 @@ export async function main(args: string[]): Promise<number> {
   const { jail } = privileges;
   const readConfig = keepConfigForReload(libc, { flags, files: loaded.files, jail, log });
   if (!applySyscallFilter(libc, log, flags.verbosity > 0)) return 1;
-  const controlSocket = flags.controlSocket;
-  return await runDaemon(libc, { config: loaded.config, log, jail, readConfig, controlSocket });
+  const sockets = { control: flags.controlSocket, readOnly: flags.readOnlySocket };
+  return await runDaemon(libc, { config: loaded.config, log, jail, readConfig, sockets });
 }
 
 /**
@@ -266,7 +266,7 @@ async function runDaemon(
     log: DaemonLog;
     jail: JailPlan | undefined;
     readConfig: () => Config | undefined;
-    controlSocket: string;
+    sockets: { control: string; readOnly: string | undefined };
   },
 ): Promise<number> {
   const { config, log, jail, readConfig } = opts;
@@ -282,7 +282,7 @@ async function runDaemon(
     memoryUsage,
     monitor,
   });
-  const control = await openControl(opts.controlSocket, { daemon, log, monitor });
+  const control = await openControl(opts.sockets, { daemon, log, monitor });
   if (control === undefined) return 1;
   try {
     try {
@@ -308,31 +308,44 @@ async function runDaemon(
     }
     return 0;
   } finally {
-    control.close();
+    for (const server of control) server.close();
   }
 }
 
 /**
- * The control socket (mcast-proxyctl(8)) at `path`, mode 0660, answered by the daemon;
- * undefined after a fatal line when it cannot be had (another daemon's, or no such directory).
+ * The control socket (mcast-proxyctl(8)), mode 0660, and the read-only one if asked for, mode
+ * 0666, answered by the daemon; undefined after a fatal line when one cannot be had (another
+ * daemon's, or no such directory).
  */
 async function openControl(
-  path: string,
+  sockets: { control: string; readOnly: string | undefined },
   opts: { daemon: Daemon; log: DaemonLog; monitor: Monitor },
-): Promise<ControlServer | undefined> {
+): Promise<ControlServer[] | undefined> {
   const { log } = opts;
-  try {
-    const server = await ControlServer.open({
-      path,
-      handler: new DaemonControl(opts),
-      log: (level, message) => log[level](message),
-    });
-    log.info(`Control socket "${path}" open`);
-    return server;
-  } catch (err) {
-    log.fatal(`Cannot open the control socket "${path}": ${messageOf(err)}`);
-    return undefined;
+  const handler = new DaemonControl(opts);
+  const servers: ControlServer[] = [];
+  const wanted = [{ path: sockets.control, readOnly: false }];
+  if (sockets.readOnly !== undefined) wanted.push({ path: sockets.readOnly, readOnly: true });
+  for (const { path, readOnly } of wanted) {
+    const what = readOnly ? "read-only control socket" : "control socket";
+    try {
+      servers.push(
+        await ControlServer.open({
+          path,
+          handler,
+          readOnly,
+          mode: readOnly ? 0o666 : 0o660,
+          log: (level, message) => log[level](message),
+        }),
+      );
+      log.info(`${what.charAt(0).toUpperCase()}${what.slice(1)} "${path}" open`);
+    } catch (err) {
+      log.fatal(`Cannot open the ${what} "${path}": ${messageOf(err)}`);
+      for (const server of servers) server.close();
+      return undefined;
+    }
   }
+  return servers;
 }
 
 /**

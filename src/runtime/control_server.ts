@@ -53,7 +53,15 @@ export interface ControlServerOptions {
   maxPendingBytes?: number;
   /** Logs (debug per client trouble, warn when the listener fails). */
   log: (level: "warn" | "debug", message: string) => void;
+  /**
+   * A read-only socket: only `show` and `monitor` are answered, anything else is refused (the
+   * restricted socket of OpenBSD's bgpd).
+   */
+  readOnly?: boolean;
 }
+
+/** What a read-only socket answers. */
+const READ_ONLY_COMMANDS: readonly string[] = ["show", "monitor"];
 
 /** How long a failed accept waits before the next (ms). */
 const ACCEPT_RETRY_MS = 100;
@@ -85,6 +93,7 @@ export class ControlServer {
       maxClients: opts.maxClients ?? 1024,
       maxPendingBytes: opts.maxPendingBytes ?? 4 * 1024 * 1024,
       log: opts.log,
+      readOnly: opts.readOnly ?? false,
     };
     this.#listener = listener;
     this.#accept();
@@ -196,6 +205,14 @@ export class ControlServer {
   #answer(line: string): ControlReply | ControlStream {
     const parsed = parseRequest(line);
     if (!parsed.ok) return { ok: false, body: `${parsed.reason}\n` };
+    const { command } = parsed.value;
+    if (this.#opts.readOnly && !READ_ONLY_COMMANDS.includes(command)) {
+      return {
+        ok: false,
+        body: `${command} is not allowed on the read-only socket "${this.#opts.path}": only ` +
+          "show and monitor are\n",
+      };
+    }
     try {
       return this.#opts.handler.answer(parsed.value);
     } catch (err) {

@@ -39,7 +39,7 @@ async function client(path: string) {
 
 async function withServer(
   fn: (path: string, server: ControlServer) => Promise<void>,
-  opts: { handler?: ControlHandler; maxPendingBytes?: number } = {},
+  opts: { handler?: ControlHandler; maxPendingBytes?: number; readOnly?: boolean } = {},
 ) {
   const path = await scratchSocket();
   const server = await ControlServer.open({
@@ -47,6 +47,7 @@ async function withServer(
     handler: opts.handler ?? echo(),
     log: quiet,
     ...(opts.maxPendingBytes === undefined ? {} : { maxPendingBytes: opts.maxPendingBytes }),
+    ...(opts.readOnly ? { readOnly: true, mode: 0o666 } : {}),
   });
   try {
     await fn(path, server);
@@ -57,6 +58,29 @@ async function withServer(
 }
 
 const options = { sanitizeOps: false, sanitizeResources: false };
+
+Deno.test({
+  name: "ControlServer: a read-only socket answers show and monitor, and refuses the rest",
+  ...options,
+  fn: () =>
+    withServer(async (path) => {
+      equal((await Deno.lstat(path)).mode! & 0o777, 0o666);
+      const c = await client(path);
+      await c.send("show forwarding\nreload\nlog verbose\ndump\n");
+      const refused = (what: string) => ({
+        ok: false,
+        body: `${what} is not allowed on the read-only socket "${path}": only show and ` +
+          "monitor are\n",
+      });
+      deepStrictEqual(await c.replies(4), [
+        { ok: true, body: "show forwarding\n" },
+        refused("reload"),
+        refused("log"),
+        refused("dump"),
+      ]);
+      c.close();
+    }, { readOnly: true }),
+});
 
 Deno.test({
   name: "ControlServer: requests in one write or split get their replies in order",

@@ -17,12 +17,14 @@ export { DEFAULT_CONTROL_SOCKET };
 export const DEFAULT_CONF = "/etc/mcast-proxy.conf";
 
 /** The usage text: on stdout for `-h`, on stderr after a command-line mistake. */
-export const USAGE = `usage: mcast-proxy [-dnv] [-D macro=value] [-f file | --conf file] [-s socket]
+export const USAGE = `usage: mcast-proxy [-dnv] [-D macro=value] [-f file | --conf file]
+                   [-r socket] [-s socket]
        mcast-proxy -h | --help | --version
   -d              log to stderr instead of syslog
   -D macro=value  define a macro, overriding the configuration file
   -f, --conf file configuration file (default ${DEFAULT_CONF})
   -n              check the configuration and exit (with -v, print it)
+  -r socket       also a read-only control socket, for anyone (show and monitor only)
   -s socket       control socket (default ${DEFAULT_CONTROL_SOCKET})
   -v              verbose: log every packet and change (debug)
   -h, --help      print this help
@@ -42,6 +44,8 @@ export interface Flags {
   macros: Record<string, string>;
   /** `-s`: the control socket's path, else {@link DEFAULT_CONTROL_SOCKET}. */
   controlSocket: string;
+  /** `-r`: a read-only control socket's path (`show` and `monitor` only, mode 0666), if any. */
+  readOnlySocket?: string;
 }
 
 /**
@@ -81,6 +85,7 @@ export function parseFlags(args: string[]): CommandLine {
         conf: { type: "string" },
         D: { type: "string", multiple: true },
         s: { type: "string" },
+        r: { type: "string" },
         h: { type: "boolean" },
         help: { type: "boolean" },
         version: { type: "boolean" },
@@ -104,9 +109,18 @@ export function parseFlags(args: string[]): CommandLine {
     file: values.conf ?? values.f ?? DEFAULT_CONF,
     macros,
     controlSocket: values.s ?? DEFAULT_CONTROL_SOCKET,
+    ...(values.r === undefined ? {} : { readOnlySocket: values.r }),
   };
-  if (flags.controlSocket === "") {
-    return { kind: "mistake", message: "-s needs a path", usage: true };
+  if (flags.controlSocket === "" || flags.readOnlySocket === "") {
+    return {
+      kind: "mistake",
+      message: `${values.s === "" ? "-s" : "-r"} needs a path`,
+      usage: true,
+    };
+  }
+  if (flags.readOnlySocket === flags.controlSocket) {
+    const message = "-r and -s name the same socket: the read-only one needs its own path";
+    return { kind: "mistake", message, usage: true };
   }
   return { kind: "run", flags };
 }

@@ -71,6 +71,18 @@ Deno.test("parseFlags: the daemon's flags, with the defaults", () => {
     message: "-s needs a path",
     usage: true,
   });
+  const ro = parseFlags(["-r", "/run/ro.sock"]);
+  assert.equal(ro.kind === "run" && ro.flags.readOnlySocket, "/run/ro.sock");
+  assert.deepEqual(parseFlags(["-r", ""]), {
+    kind: "mistake",
+    message: "-r needs a path",
+    usage: true,
+  });
+  assert.deepEqual(parseFlags(["-r", "/a", "-s", "/a"]), {
+    kind: "mistake",
+    message: "-r and -s name the same socket: the read-only one needs its own path",
+    usage: true,
+  });
   const conf = parseFlags(["--conf", "c", "-f", "c"]);
   assert.equal(conf.kind === "run" && conf.flags.file, "c");
 });

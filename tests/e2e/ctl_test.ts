@@ -429,8 +429,8 @@ Deno.test({
 });
 
 Deno.test({
-  name:
-    "e2e ctl: a live daemon's socket stops a second one; a killed one's is replaced; others are refused",
+  name: "e2e ctl: a live daemon's socket stops a second one; a killed one's is replaced; others " +
+    "are refused, but for show on the read-only socket",
   ignore: !support.ok,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -438,8 +438,12 @@ Deno.test({
     await using lab = await createLab({ prefix: PREFIX, hostsPerLan: [1] });
     const dir = await Deno.makeTempDir({ prefix: "mcast-proxy-ctl-" });
     const path = `${dir}/mcast-proxy.sock`;
+    const readOnly = `${dir}/mcast-proxy.ro.sock`;
     try {
-      const first = await startDaemon(lab, { controlSocket: path });
+      const first = await startDaemon(lab, {
+        controlSocket: path,
+        flags: ["-d", "-v", "-r", readOnly],
+      });
       await first.waitForLine(/info: Started/);
       const second = await startDaemon(lab, { controlSocket: path });
       const { code } = await second.status;
@@ -467,6 +471,17 @@ Deno.test({
             `socket's group ("root")`,
         ),
         nobody.stderr,
+      );
+      // The read-only socket is anyone's, for show and monitor.
+      equal((await Deno.stat(readOnly)).mode! & 0o777, 0o666);
+      const shown = await ctlAsNobody(readOnly, ["show", "interfaces"]);
+      equal(shown.code, 0, shown.stderr);
+      ok(shown.stdout.includes("dn1"), shown.stdout);
+      const refused = await ctlAsNobody(readOnly, ["reload"]);
+      equal(refused.code, 1, refused.stderr);
+      ok(
+        refused.stderr.includes(`reload is not allowed on the read-only socket "${readOnly}"`),
+        refused.stderr,
       );
       // Killed: it could not remove its socket; a new start replaces it.
       first.child.kill("SIGKILL");
