@@ -8,6 +8,7 @@
 
 import {
   createLab,
+  denoBin,
   type Lab,
   labSupport,
   parseMr6Cache,
@@ -19,7 +20,7 @@ import {
 } from "./lab.ts";
 import { Host } from "./host.ts";
 import { startSender } from "./sender.ts";
-import { type DaemonProcess, labConfig, startDaemon } from "./daemon.ts";
+import { type DaemonProcess, labConfig, MAIN_TS, startDaemon } from "./daemon.ts";
 import { placeOnMulticastKernel } from "../vm/kernel_choice.ts";
 import { messageOf } from "../../src/log.ts";
 
@@ -62,6 +63,8 @@ const SCRIPT: Step[] = [
   { at: 33, host: "h21", action: "leave", group: A, why: "nobody watches: nothing is forwarded" },
 ];
 const END = 38;
+/** When the demo asks the daemon what it knows (`mcast-proxyctl`): every stream flows then. */
+const ASK_AT = 22;
 
 const ROLE: Record<string, string> = {};
 const enc = new TextEncoder();
@@ -198,6 +201,14 @@ async function main(): Promise<number> {
   }
 }
 
+/** Runs this checkout's mcast-proxyctl against the daemon; its output, or its error. */
+async function ctl(daemon: DaemonProcess, args: string[]): Promise<string> {
+  const argv = ["run", "--no-check", "--allow-all", MAIN_TS, "ctl", "-s", daemon.controlSocket!];
+  const r = await new Deno.Command(denoBin(), { args: [...argv, ...args], stdin: "null" }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return r.success ? decode(r.stdout) : `(exit ${r.code}) ${decode(r.stderr)}`;
+}
+
 async function runDemo(): Promise<number> {
   console.log("Building the lab: sender, proxy, LAN 1 (h11, h12), LAN 2 (h21)...");
   await using lab = await createLab({ prefix: "mcpdemo-", hostsPerLan: [2, 1] });
@@ -217,6 +228,7 @@ async function runDemo(): Promise<number> {
   const last = ["mcast-proxy started: upstream up0, downstream dn1 (LAN 1) and dn2 (LAN 2)"];
   const start = performance.now();
   let next = 0;
+  let asked = "";
   try {
     for (let t = 0; t <= END; t++) {
       const wait = start + t * 1000 - performance.now();
@@ -239,7 +251,14 @@ async function runDemo(): Promise<number> {
       }
       const text = await frame({ lab, t, hosts, joined, last, daemon });
       out(tty ? `\x1b[H\x1b[2J${text}` : `\n${text}`);
+      if (t === ASK_AT) {
+        for (const what of ["groups", "upstream", "forwarding"]) {
+          asked += `\n# mcast-proxyctl show ${what}\n${await ctl(daemon, ["show", what])}`;
+        }
+      }
     }
+    // What an operator saw asking the running daemon, while every stream flowed.
+    out(`\nAt t=${ASK_AT}s, the daemon was asked:\n${asked}`);
     const { code, ms } = await daemon.stop("SIGTERM");
     const vifs = (await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_vif")).trim().split("\n");
     const mfc = (await lab.readProc(lab.ns.proxy, "/proc/net/ip_mr_cache")).trim().split("\n");
