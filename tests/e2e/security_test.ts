@@ -1,11 +1,12 @@
 // End to end, what the running daemon can open: every thread is under the syscall filter; after
-// start, SIGUSR1 and SIGHUP it holds only the sockets it needs, none listening, no TCP (the
-// runtime's SIGUSR1 debugger is refused its socket), SIGUSR1 opens none at all; the dump is
-// logged and forwarding goes on; joins on a LAN added by the reload, leaves and SIGTERM still work. Run with the
-// pinned Deno and with the newest on npm; under -v the kernel's audit log names the refused
-// socket(). A daemon in which a debugger already listens (--inspect) refuses to start. A probe
-// under the same filter shows what it refuses (TCP, a program run, a namespace) and keeps (the
-// daemon's sockets). Needs root; skipped otherwise.
+// start, SIGUSR1 and SIGHUP it holds only the sockets it needs, none listening but its control
+// socket (a Unix socket), no TCP (the runtime's SIGUSR1 debugger is refused its socket), SIGUSR1
+// opens none at all; the dump is logged and forwarding goes on; joins on a LAN added by the
+// reload, leaves and SIGTERM still work. Run with the pinned Deno and with the newest on npm;
+// under -v the kernel's audit log names the refused socket(). A daemon in which a debugger
+// already listens (--inspect) refuses to start. A probe under the same filter shows what it
+// refuses (TCP, a program run, a namespace) and keeps (the daemon's sockets). Needs root;
+// skipped otherwise.
 
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { createLab, denoBin, denoRunArgv, type Lab, labSupport, SRC_ADDR } from "../lab/lab.ts";
@@ -50,12 +51,20 @@ async function kernelAudit(pid: number): Promise<string[]> {
   return text.split("\n").filter((l) => l.includes("type=1326") && l.includes(` pid=${pid} `));
 }
 
-/** The sockets the daemon needs, and only those: checked after start and after each signal. */
-function checkSockets(sockets: readonly SocketInfo[], when: string): void {
+/**
+ * The sockets the daemon needs, and only those: checked after start and after each signal. The
+ * one that listens is its control socket, a Unix socket at `control`.
+ */
+function checkSockets(sockets: readonly SocketInfo[], when: string, control: string): void {
   const kinds = describeSockets(sockets);
   const say = `${when}: ${kinds.join(", ")}`;
   // A socket in no table was never bound (the upstream membership sockets): nothing can reach it.
-  ok(sockets.every((s) => !s.listening), `a listening socket, ${say}`);
+  const listening = sockets.filter((s) => s.listening);
+  deepStrictEqual(
+    listening.map((s) => `${s.table}:${s.local}`),
+    [`unix:${control}`],
+    `what listens, ${say}`,
+  );
   ok(!sockets.some((s) => s.table === "tcp" || s.table === "tcp6"), `a TCP socket, ${say}`);
   ok(!sockets.some((s) => s.table === "packet"), `a packet socket, ${say}`);
   // The multicast routing socket (raw IGMP) and the link and address news (netlink).
@@ -115,7 +124,7 @@ async function signalCheck(deno: DenoRuntime): Promise<void> {
   const t0 = await h11.join(G1);
   await h11.waitFor(G1, { since: t0, count: 20 });
   const atStart = await processSockets(pid);
-  checkSockets(atStart, "after start");
+  checkSockets(atStart, "after start", daemon.controlSocket!);
   console.log(`  Deno ${deno.version}: ${modes.size} threads; sockets ${describeSockets(atStart)}`);
 
   // SIGUSR1: the dump, and the runtime's debugger refused its socket.
@@ -141,7 +150,7 @@ async function signalCheck(deno: DenoRuntime): Promise<void> {
   }
   deepStrictEqual(await listenersInNamespace(lab), [], "nothing listens after SIGUSR1");
   const afterUsr1 = await processSockets(pid);
-  checkSockets(afterUsr1, "after SIGUSR1");
+  checkSockets(afterUsr1, "after SIGUSR1", daemon.controlSocket!);
   deepStrictEqual(describeSockets(afterUsr1), describeSockets(atStart), "SIGUSR1 opened nothing");
   const t1 = Host.now();
   await h11.waitFor(G1, { since: t1, count: 20 });
@@ -151,7 +160,7 @@ async function signalCheck(deno: DenoRuntime): Promise<void> {
   await signalAndWait(daemon, "SIGHUP", /info: Reloaded the configuration/);
   ok(await daemon.waitForLine(/info: Interface "dn2" appeared: downstream/));
   const afterHup = await processSockets(pid);
-  checkSockets(afterHup, "after SIGHUP");
+  checkSockets(afterHup, "after SIGHUP", daemon.controlSocket!);
   deepStrictEqual(await listenersInNamespace(lab), [], "nothing listens after SIGHUP");
   await using h21 = await Host.onLan(lab, 2, 1);
   const t2 = await h21.join(G2);
