@@ -5,7 +5,10 @@
  *
  * The reply's body goes to standard output as the daemon wrote it (a table, JSON or Prometheus
  * text); an `error` reply's body goes to standard error. Exit codes: {@link EXIT_OK},
- * {@link EXIT_REFUSED}, {@link EXIT_USAGE}, {@link EXIT_UNREACHABLE}.
+ * {@link EXIT_REFUSED} (or {@link EXIT_PROBLEM}), {@link EXIT_USAGE}, {@link EXIT_UNREACHABLE}.
+ *
+ * `doctor` is the client's own: it asks the daemon for its views, reads the kernel's settings
+ * (`doctor_facts.ts`), and prints what the rules of `doctor.ts` find.
  *
  * The program is the daemon's own, run as `mcast-proxy ctl ARGS` or under the name
  * `mcast-proxyctl` (a link to `mcast-proxy`): see {@link startedAsCtl}.
@@ -23,6 +26,9 @@ import {
 import { flagErrorMessage } from "../runtime/flags.ts";
 import { VERSION } from "../version.ts";
 import { ControlError, DEFAULT_TIMEOUT_MS, monitor, request } from "./client.ts";
+import { diagnose, foundProblem, renderFindings } from "./doctor.ts";
+import { DaemonRefused, DEFAULT_DOCTOR_INTERVAL_MS, gatherFacts } from "./doctor_facts.ts";
+import { type DoctorQuery, parseDoctorQuery } from "./doctor_query.ts";
 
 /** The command was done: the daemon answered `ok` (or `monitor` was stopped by a signal). */
 export const EXIT_OK = 0;
@@ -31,6 +37,8 @@ export const EXIT_OK = 0;
  * written to standard output.
  */
 export const EXIT_REFUSED = 1;
+/** `doctor` found a problem (a note is none). */
+export const EXIT_PROBLEM = 1;
 /** A mistake on the command line: nothing was sent. */
 export const EXIT_USAGE = 2;
 /** The daemon could not be reached, did not answer in time, or went away. */
@@ -40,6 +48,9 @@ export const EXIT_UNREACHABLE = 3;
 export const CTL_PROGRAM = "mcast-proxyctl";
 
 const DEFAULT_TIMEOUT_S = DEFAULT_TIMEOUT_MS / 1000;
+const DEFAULT_INTERVAL_S = DEFAULT_DOCTOR_INTERVAL_MS / 1000;
+/** The longest wait between the doctor's samples, in seconds. */
+const MAX_INTERVAL_S = 3600;
 
 /** The usage text: on stdout for `-h`, on stderr after a mistake in the flags. */
 export const CTL_USAGE =
@@ -56,15 +67,18 @@ commands:
   log verbose | brief  turn debug logging on or off
   dump                 the state dump of SIGUSR1
   monitor              print events as they happen, until interrupted
+  doctor [group [source]]
+                       look for what keeps multicast from flowing, and say how to fix it
 options:
   -s socket      the daemon's control socket (default ${DEFAULT_CONTROL_SOCKET})
   -t seconds     how long to wait for the daemon (default ${DEFAULT_TIMEOUT_S})
-  --json         answer in JSON (show, reload, monitor)
+  -w seconds     doctor: the time between its two samples (default ${DEFAULT_INTERVAL_S})
+  --json         answer in JSON (show, reload, monitor, doctor)
   --prometheus   answer in Prometheus' text format (show counters)
   -h, --help     print this help
   -V, --version  print the version
-exit status: 0 done, 1 the daemon answered with an error, 2 a mistake in the command line,
-3 the daemon could not be reached`;
+exit status: 0 done, 1 the daemon answered with an error (doctor: found a problem),
+2 a mistake in the command line, 3 the daemon could not be reached`;
 
 /** Where the client writes, and how it hears that it must stop (`monitor`). */
 export interface CtlIo {
@@ -74,6 +88,8 @@ export interface CtlIo {
   err(text: string): Promise<void>;
   /** Calls `stop` on SIGINT or SIGTERM; returns what undoes it. */
   onStop(stop: () => void): () => void;
+  /** Reads a file as text, for `doctor`'s sysctls (default `Deno.readTextFile`). */
+  readFile?: (path: string) => Promise<string>;
 }
 
 /** The process's standard output and error, and its SIGINT and SIGTERM. */
@@ -94,7 +110,17 @@ type CtlCommandLine =
   | { kind: "help" }
   | { kind: "version" }
   | { kind: "mistake"; message: string; usage: boolean }
-  | { kind: "send"; path: string; timeoutMs: number; line: string };
+  | { kind: "send"; path: string; timeoutMs: number; line: string }
+  | { kind: "doctor" } & DoctorRun;
+
+/** What `doctor` is run with. */
+interface DoctorRun {
+  path: string;
+  timeoutMs: number;
+  intervalMs: number;
+  query: DoctorQuery;
+  format: "text" | "json";
+}
 
 /**
  * Runs `mcast-proxyctl` with `args` (without the program's name); resolves to the exit code.
@@ -116,6 +142,14 @@ export async function ctlMain(args: string[], io: CtlIo = DENO_CTL_IO): Promise<
         `${CTL_PROGRAM}: ${commandLine.message}\n${commandLine.usage ? `${CTL_USAGE}\n` : ""}`,
       );
       return EXIT_USAGE;
+    case "doctor":
+      try {
+        return await runDoctor(io, commandLine);
+      } catch (err) {
+        if (!(err instanceof ControlError)) throw err;
+        await io.err(`${CTL_PROGRAM}: ${err.message}\n`);
+        return EXIT_UNREACHABLE;
+      }
   }
   const { path, timeoutMs, line } = commandLine;
   const parsed = parseRequest(line);
@@ -150,6 +184,7 @@ function parseCtlArgs(args: string[]): CtlCommandLine {
       options: {
         s: { type: "string" },
         t: { type: "string" },
+        w: { type: "string" },
         json: { type: "boolean" },
         prometheus: { type: "boolean" },
         h: { type: "boolean" },
@@ -165,24 +200,84 @@ function parseCtlArgs(args: string[]): CtlCommandLine {
   if (values.h || values.help) return { kind: "help" };
   if (values.V || values.version) return { kind: "version" };
   if (positionals.length === 0) return { kind: "mistake", message: "no command", usage: true };
-  const timeoutMs = parseTimeout(values.t);
+  const timeoutMs = parseSeconds("-t", values.t, { byDefault: DEFAULT_TIMEOUT_S, most: 86400 });
   if (typeof timeoutMs === "string") return { kind: "mistake", message: timeoutMs, usage: false };
   const path = values.s ?? DEFAULT_CONTROL_SOCKET;
   if (path === "") return { kind: "mistake", message: "-s needs a path", usage: false };
+  if (positionals[0] === "doctor") {
+    return parseDoctorArgs({ path, timeoutMs, values, words: positionals.slice(1) });
+  }
+  if (values.w !== undefined) {
+    return { kind: "mistake", message: "-w is an option of doctor only", usage: false };
+  }
   const words = [...positionals];
   if (values.json) words.push("--json");
   if (values.prometheus) words.push("--prometheus");
   return { kind: "send", path, timeoutMs, line: words.join(" ") };
 }
 
-/** `-t SECONDS` in milliseconds (default {@link DEFAULT_TIMEOUT_MS}), or what is wrong with it. */
-function parseTimeout(value: string | undefined): number | string {
-  if (value === undefined) return DEFAULT_TIMEOUT_MS;
+/** `doctor [GROUP [SOURCE]] [-w SECONDS] [--json]`. */
+function parseDoctorArgs(opts: {
+  path: string;
+  timeoutMs: number;
+  values: { w?: string; json?: boolean; prometheus?: boolean };
+  words: string[];
+}): CtlCommandLine {
+  const { values } = opts;
+  if (values.prometheus) {
+    return { kind: "mistake", message: "doctor does not take --prometheus", usage: false };
+  }
+  const intervalMs = parseSeconds("-w", values.w, {
+    byDefault: DEFAULT_INTERVAL_S,
+    most: MAX_INTERVAL_S,
+  });
+  if (typeof intervalMs === "string") return { kind: "mistake", message: intervalMs, usage: false };
+  const query = parseDoctorQuery(opts.words);
+  if (!query.ok) return { kind: "mistake", message: query.reason, usage: false };
+  return {
+    kind: "doctor",
+    path: opts.path,
+    timeoutMs: opts.timeoutMs,
+    intervalMs,
+    query: query.value,
+    format: values.json ? "json" : "text",
+  };
+}
+
+/**
+ * `FLAG SECONDS` in milliseconds (`byDefault` seconds when not given), or what is wrong with it.
+ */
+function parseSeconds(
+  flag: string,
+  value: string | undefined,
+  limits: { byDefault: number; most: number },
+): number | string {
+  if (value === undefined) return limits.byDefault * 1000;
   const seconds = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
-  if (!(seconds > 0) || seconds > 86400) {
-    return `-t ${JSON.stringify(value)}: expected seconds, above 0 and at most 86400`;
+  if (!(seconds > 0) || seconds > limits.most) {
+    return `${flag} ${JSON.stringify(value)}: expected seconds, above 0 and at most ${limits.most}`;
   }
   return Math.ceil(seconds * 1000);
+}
+
+/**
+ * `doctor`: gathers the facts, prints the findings; {@link EXIT_PROBLEM} when one is a
+ * problem. A daemon that refuses a view is {@link EXIT_REFUSED}; one out of reach is a
+ * {@link ControlError} for the caller.
+ */
+async function runDoctor(io: CtlIo, run: DoctorRun): Promise<number> {
+  let facts;
+  try {
+    facts = await gatherFacts({ ...run, readFile: io.readFile });
+  } catch (err) {
+    if (!(err instanceof DaemonRefused)) throw err;
+    await io.err(`${CTL_PROGRAM}: ${err.message}\n`);
+    return EXIT_REFUSED;
+  }
+  const findings = diagnose(facts, run.query);
+  const printed = await print(io, renderFindings(findings, run.format));
+  if (printed !== EXIT_OK) return printed;
+  return foundProblem(findings) ? EXIT_PROBLEM : EXIT_OK;
 }
 
 /** An `ok` reply's body on standard output, an `error` one's on standard error. */

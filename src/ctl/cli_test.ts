@@ -1,6 +1,7 @@
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { DEFAULT_CONTROL_SOCKET, formatRequest } from "../runtime/control_protocol.ts";
 import { VERSION } from "../version.ts";
+import { DOCTOR_RULES } from "./doctor.ts";
 import {
   CTL_USAGE,
   ctlMain,
@@ -83,11 +84,6 @@ Deno.test("ctlMain: mistakes are reported without a daemon (exit 2)", async () =
   const cases: [string[], RegExp, boolean][] = [
     [[], /^mcast-proxyctl: no command$/, true],
     [["-s", nowhere], /^mcast-proxyctl: no command$/, true],
-    [
-      ["-s", nowhere, "doctor"],
-      /^mcast-proxyctl: unknown command "doctor": expected one of/,
-      false,
-    ],
     [["-s", nowhere, "shwo", "groups"], /^mcast-proxyctl: unknown command "shwo"/, false],
     [["-s", nowhere, "show"], /^mcast-proxyctl: show what\? got nothing: expected one of/, false],
     [["-s", nowhere, "show", "groups", "10.0.0.1"], /"10.0.0.1" is not a multicast/, false],
@@ -139,8 +135,9 @@ Deno.test("ctlMain: -h and -V answer on stdout (exit 0); the usage names every c
   ) {
     ok(CTL_USAGE.includes(`\n  ${command} `), command);
   }
+  ok(CTL_USAGE.includes("\n  doctor [group [source]]\n"));
+  ok(CTL_USAGE.includes("\n  -w seconds "));
   ok(CTL_USAGE.includes(`(default ${DEFAULT_CONTROL_SOCKET})`));
-  ok(!CTL_USAGE.includes("doctor"));
 });
 
 /** Runs `ctlMain` with `args`, which must print nothing on stdout. */
@@ -332,17 +329,25 @@ Deno.test("the manual documents every command, flag and exit status of the usage
   for (const what of ["interfaces", "groups", "upstream", "forwarding", "counters", "config"]) {
     ok(new RegExp(`^\\.It Cm show ${what}\\b`, "m").test(page), `show ${what}`);
   }
-  for (const command of ["reload", "log", "dump", "monitor"]) {
+  for (const command of ["reload", "log", "dump", "monitor", "doctor"]) {
     ok(new RegExp(`^\\.It Cm ${command}\\b`, "m").test(page), command);
   }
-  for (const flag of ["s", "t", "\\\\-json", "\\\\-prometheus", "h", "V"]) {
+  for (const flag of ["s", "t", "w", "\\\\-json", "\\\\-prometheus", "h", "V"]) {
     ok(new RegExp(`^\\.It Fl ${flag}\\b`, "m").test(page), flag);
   }
   for (const code of [EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE]) {
     ok(new RegExp(`^\\.It ${code}$`, "m").test(page), `exit ${code}`);
   }
   ok(page.includes(DEFAULT_CONTROL_SOCKET));
-  ok(!page.includes("doctor"));
+});
+
+Deno.test("the manual names every rule of the doctor, with its description", async () => {
+  const page = await Deno.readTextFile(new URL("../../man/mcast-proxyctl.8", import.meta.url));
+  const named = [...page.matchAll(/^\.It Sy ([a-z-]+)\n(.*)$/gm)];
+  deepStrictEqual(
+    named.map(([, name, what]) => ({ name, what })),
+    DOCTOR_RULES.map(({ name, what }) => ({ name, what })),
+  );
 });
 
 Deno.test({

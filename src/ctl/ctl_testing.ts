@@ -203,10 +203,13 @@ export interface CapturedIo {
 
 /**
  * A {@link CtlIo} that keeps what is written. `onOut` sees each write to standard output first
- * (and may throw, as a closed pipe does).
+ * (and may throw, as a closed pipe does); `readFile`, when given, is the files it reads.
  */
 export function captureIo(
-  opts: { onOut?: (text: string, captured: CapturedIo) => void } = {},
+  opts: {
+    onOut?: (text: string, captured: CapturedIo) => void;
+    readFile?: (path: string) => Promise<string>;
+  } = {},
 ): { io: CtlIo; captured: CapturedIo } {
   const stops = new Set<() => void>();
   const captured: CapturedIo = {
@@ -233,6 +236,7 @@ export function captureIo(
       stops.add(stop);
       return () => stops.delete(stop);
     },
+    ...(opts.readFile === undefined ? {} : { readFile: opts.readFile }),
   };
   return { io, captured };
 }

@@ -1,0 +1,225 @@
+/**
+ * What `mcast-proxyctl doctor` looks at ({@link DoctorFacts}): the daemon's views, asked
+ * through the control socket in their JSON form (schema version 1, `src/core/status_view.ts`),
+ * twice for the counters that must move, and the kernel's settings that the client reads
+ * itself from /proc/sys: the daemon runs jailed and cannot, while the client runs as root on the
+ * router, in the daemon's network namespace.
+ *
+ * The rules that judge the facts are in `doctor.ts`, pure.
+ *
+ * @example
+ * ```ts
+ * const facts = await gatherFacts({ path: DEFAULT_CONTROL_SOCKET, intervalMs: 2000 });
+ * diagnose(facts);
+ * ```
+ *
+ * @module
+ */
+
+import type { ForwardingView } from "../core/forwarding_view.ts";
+import {
+  type CountersView,
+  type GroupView,
+  type InterfaceView,
+  STATUS_SCHEMA_VERSION,
+  type UpstreamView,
+} from "../core/status_view.ts";
+import type { ControlRequest } from "../runtime/control_protocol.ts";
+import { ControlError, DEFAULT_TIMEOUT_MS, request } from "./client.ts";
+
+/** How long the doctor waits between its two samples of the counters, by default (ms). */
+export const DEFAULT_DOCTOR_INTERVAL_MS = 2000;
+
+/** The counters that are sampled twice: the VIFs' and the forwarding entries'. */
+export interface DoctorSample {
+  /** `show interfaces`: every family's rows. */
+  interfaces: InterfaceView[];
+  /** `show forwarding`: one view per family. */
+  forwarding: ForwardingView[];
+}
+
+/**
+ * Everything the rules judge. The first sample's interfaces were asked first and its forwarding
+ * last, the second sample's forwarding first and its interfaces last: the VIFs' counters cover
+ * at least the time the entries' do.
+ */
+export interface DoctorFacts {
+  /** `show groups`: the memberships of every LAN, every family. */
+  groups: GroupView[];
+  /** `show upstream`: one view per family. */
+  upstream: UpstreamView[];
+  /** `show counters`: one view per family. */
+  counters: CountersView[];
+  /** The first sample. */
+  before: DoctorSample;
+  /** The second sample, {@link intervalS} later. */
+  after: DoctorSample;
+  /** The time between the samples, in seconds. */
+  intervalS: number;
+  /**
+   * Integer sysctls by their path under /proc/sys (see {@link sysctlPath}); undefined when the
+   * file could not be read (no such interface, no IPv6 in the kernel).
+   */
+  sysctls: Record<string, number | undefined>;
+}
+
+/** Options of {@link gatherFacts}. */
+export interface GatherOptions {
+  /** The daemon's control socket. */
+  path: string;
+  /** How long each request waits for the daemon (default {@link DEFAULT_TIMEOUT_MS}). */
+  timeoutMs?: number;
+  /** The time between the two samples (default {@link DEFAULT_DOCTOR_INTERVAL_MS}). */
+  intervalMs?: number;
+  /** Reads a file as text (default `Deno.readTextFile`); a rejection is a file not read. */
+  readFile?: (path: string) => Promise<string>;
+  /** Waits `ms` (default a timer). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The daemon answered a `show` request with an error: its reason is the body. */
+export class DaemonRefused extends Error {
+  /** The error reply's body. */
+  readonly body: string;
+
+  /** The refusal of `what` with `body`. */
+  constructor(what: string, body: string) {
+    super(`mcast-proxy refused show ${what}: ${body.trim()}`);
+    this.name = "DaemonRefused";
+    this.body = body;
+  }
+}
+
+/** The views `show` answers, by the key of their JSON object. */
+type Shown = {
+  interfaces: InterfaceView[];
+  groups: GroupView[];
+  upstream: UpstreamView[];
+  forwarding: ForwardingView[];
+  counters: CountersView[];
+};
+
+/**
+ * Asks the daemon at `opts.path` for its views, waits, asks for the counters again, and reads
+ * the sysctls of the interfaces in use. Rejects with a {@link ControlError} when the daemon
+ * cannot be reached or answers what is not a view (`bad-reply`), with {@link DaemonRefused}
+ * when it answers an error.
+ */
+export async function gatherFacts(opts: GatherOptions): Promise<DoctorFacts> {
+  const intervalMs = opts.intervalMs ?? DEFAULT_DOCTOR_INTERVAL_MS;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const show = <K extends keyof Shown>(what: K) => showJson(opts, what);
+  const interfaces = await show("interfaces");
+  const groups = await show("groups");
+  const upstream = await show("upstream");
+  const counters = await show("counters");
+  const forwarding = await show("forwarding");
+  await sleep(intervalMs);
+  const laterForwarding = await show("forwarding");
+  const laterInterfaces = await show("interfaces");
+  return {
+    groups,
+    upstream,
+    counters,
+    before: { interfaces, forwarding },
+    after: { interfaces: laterInterfaces, forwarding: laterForwarding },
+    intervalS: intervalMs / 1000,
+    sysctls: await readSysctls(sysctlPaths(interfaces), opts.readFile ?? Deno.readTextFile),
+  };
+}
+
+/** `show WHAT --json`, its rows or views. */
+async function showJson<K extends keyof Shown>(
+  opts: GatherOptions,
+  what: K,
+): Promise<Shown[K]> {
+  const req: ControlRequest = { command: "show", what, format: "json" };
+  const reply = await request(opts.path, req, { timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+  if (!reply.ok) throw new DaemonRefused(what, reply.body);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(reply.body);
+  } catch {
+    throw notAView(opts.path, `show ${what} answered what is not JSON`);
+  }
+  const object = parsed as Record<string, unknown> | null;
+  if (typeof object !== "object" || object === null) {
+    throw notAView(opts.path, `show ${what} answered what is not an object`);
+  }
+  if (object.version !== STATUS_SCHEMA_VERSION || !Array.isArray(object[what])) {
+    throw notAView(
+      opts.path,
+      `show ${what} answered schema version ${JSON.stringify(object.version)}, ` +
+        `not ${STATUS_SCHEMA_VERSION} with "${what}"`,
+    );
+  }
+  return object[what] as Shown[K];
+}
+
+function notAView(path: string, reason: string): ControlError {
+  return new ControlError("bad-reply", {
+    path,
+    message: `not a view of mcast-proxy on ${JSON.stringify(path)}: ${reason}`,
+  });
+}
+
+/** The sysctls the rules know, as {@link sysctlPath} names them. */
+export type SysctlKey =
+  | { family: "ipv4" | "ipv6"; name: "rp_filter" | "mc_forwarding"; iface: string }
+  | { family: "ipv4"; name: "igmp_max_memberships" | "igmp_max_msf" }
+  | { family: "ipv6"; name: "mld_max_msf" };
+
+/**
+ * A sysctl's file under /proc/sys: `/proc/sys/net/ipv4/conf/IFACE/rp_filter` (`all` for every
+ * interface), `/proc/sys/net/ipv4/igmp_max_msf`.
+ */
+export function sysctlPath(key: SysctlKey): string {
+  return "iface" in key
+    ? `/proc/sys/net/${key.family}/conf/${key.iface}/${key.name}`
+    : `/proc/sys/net/${key.family}/${key.name}`;
+}
+
+/**
+ * A sysctl as `sysctl -w` names it: `net.ipv4.conf.eth0/100.rp_filter` (a dot in an interface
+ * name becomes a slash).
+ */
+export function sysctlName(key: SysctlKey): string {
+  return "iface" in key
+    ? `net.${key.family}.conf.${key.iface.replaceAll(".", "/")}.${key.name}`
+    : `net.${key.family}.${key.name}`;
+}
+
+/**
+ * The sysctls to read: rp_filter of `all` and of the IPv4 upstream, mc_forwarding of `all` in
+ * each family and of each IPv4 VIF's interface, the ceilings of memberships and source filters.
+ */
+export function sysctlPaths(interfaces: readonly InterfaceView[]): string[] {
+  const keys: SysctlKey[] = [
+    { family: "ipv4", name: "rp_filter", iface: "all" },
+    { family: "ipv4", name: "mc_forwarding", iface: "all" },
+    { family: "ipv6", name: "mc_forwarding", iface: "all" },
+    { family: "ipv4", name: "igmp_max_memberships" },
+    { family: "ipv4", name: "igmp_max_msf" },
+    { family: "ipv6", name: "mld_max_msf" },
+  ];
+  for (const i of interfaces) {
+    if (i.family !== "ipv4") continue;
+    if (i.role === "upstream") keys.push({ family: "ipv4", name: "rp_filter", iface: i.name });
+    keys.push({ family: "ipv4", name: "mc_forwarding", iface: i.name });
+  }
+  return [...new Set(keys.map(sysctlPath))];
+}
+
+/** Each file's integer, or undefined when it cannot be read or holds no integer. */
+async function readSysctls(
+  paths: readonly string[],
+  readFile: (path: string) => Promise<string>,
+): Promise<Record<string, number | undefined>> {
+  const values: Record<string, number | undefined> = {};
+  for (const path of paths) {
+    const text = await readFile(path).catch(() => undefined);
+    const value = text === undefined ? NaN : Number(text.trim());
+    values[path] = Number.isInteger(value) && text!.trim() !== "" ? value : undefined;
+  }
+  return values;
+}

@@ -1,0 +1,155 @@
+import { deepStrictEqual, equal, match, ok, rejects } from "node:assert/strict";
+import { ControlError } from "./client.ts";
+import { startFakeDaemon, withSocketPath } from "./ctl_testing.ts";
+import { DaemonRefused, gatherFacts, sysctlName, sysctlPath, sysctlPaths } from "./doctor_facts.ts";
+import { answerWith, healthyFacts, healthySysctls, sysctlFiles } from "./doctor_testing.ts";
+
+const options = { sanitizeOps: false, sanitizeResources: false };
+
+Deno.test({
+  name: "gatherFacts: the views, the counters twice around the wait, and the sysctls",
+  ...options,
+  fn: () =>
+    withSocketPath(async (path) => {
+      const facts = healthyFacts();
+      const daemon = await startFakeDaemon(path, answerWith(facts));
+      const slept: number[] = [];
+      const read: string[] = [];
+      try {
+        const gathered = await gatherFacts({
+          path,
+          intervalMs: 1500,
+          sleep: (ms) => {
+            slept.push(ms);
+            equal(daemon.requests.length, 5, "the first sample is whole before the wait");
+            return Promise.resolve();
+          },
+          readFile: (file) => {
+            read.push(file);
+            return sysctlFiles(healthySysctls())(file);
+          },
+        });
+        deepStrictEqual(gathered, { ...facts, intervalS: 1.5 });
+        deepStrictEqual(slept, [1500]);
+        // Interfaces first and forwarding last, then forwarding first and interfaces last.
+        deepStrictEqual(
+          daemon.requests.map((r) => r.command === "show" ? `${r.what} ${r.format}` : r.command),
+          [
+            "interfaces json",
+            "groups json",
+            "upstream json",
+            "counters json",
+            "forwarding json",
+            "forwarding json",
+            "interfaces json",
+          ],
+        );
+        deepStrictEqual(read.toSorted(), Object.keys(healthySysctls()).toSorted());
+      } finally {
+        daemon.close();
+      }
+    }),
+});
+
+Deno.test({
+  name: "gatherFacts: a sysctl missing or not a number is undefined",
+  ...options,
+  fn: () =>
+    withSocketPath(async (path) => {
+      const daemon = await startFakeDaemon(path, answerWith(healthyFacts()));
+      const files: Record<string, string> = {
+        "/proc/sys/net/ipv4/conf/all/rp_filter": "1\n",
+        "/proc/sys/net/ipv4/igmp_max_msf": "ten\n",
+        "/proc/sys/net/ipv4/igmp_max_memberships": "\n",
+      };
+      try {
+        const { sysctls } = await gatherFacts({
+          path,
+          intervalMs: 0,
+          readFile: (file) =>
+            file in files
+              ? Promise.resolve(files[file])
+              : Promise.reject(new Deno.errors.NotFound(file)),
+        });
+        equal(sysctls["/proc/sys/net/ipv4/conf/all/rp_filter"], 1);
+        ok("/proc/sys/net/ipv4/igmp_max_msf" in sysctls);
+        equal(sysctls["/proc/sys/net/ipv4/igmp_max_msf"], undefined);
+        equal(sysctls["/proc/sys/net/ipv4/igmp_max_memberships"], undefined);
+        equal(sysctls["/proc/sys/net/ipv6/mld_max_msf"], undefined);
+      } finally {
+        daemon.close();
+      }
+    }),
+});
+
+Deno.test({
+  name: "gatherFacts: an error reply is DaemonRefused, what is not a view a bad reply",
+  ...options,
+  fn: () =>
+    withSocketPath(async (path) => {
+      const readFile = sysctlFiles({});
+      for (
+        const [body, check] of [
+          [
+            { ok: false, body: "busy\n" },
+            (err: unknown) => err instanceof DaemonRefused && err.body === "busy\n",
+          ],
+          [
+            { ok: true, body: "Interfaces:\n" },
+            badReply(/show interfaces answered what is not JSON/),
+          ],
+          [{ ok: true, body: "null\n" }, badReply(/not an object/)],
+          [
+            { ok: true, body: '{"version":2,"interfaces":[]}\n' },
+            badReply(/answered schema version 2, not 1 with "interfaces"/),
+          ],
+        ] as const
+      ) {
+        await withSocketPath(async (own) => {
+          const daemon = await startFakeDaemon(own, () => body);
+          try {
+            await rejects(gatherFacts({ path: own, intervalMs: 0, readFile }), check);
+          } finally {
+            daemon.close();
+          }
+        });
+      }
+      // No daemon: the client's error.
+      await rejects(
+        gatherFacts({ path, intervalMs: 0, readFile }),
+        (err) => err instanceof ControlError && err.kind === "no-socket",
+      );
+    }),
+});
+
+function badReply(message: RegExp) {
+  return (err: unknown) => {
+    ok(err instanceof ControlError, String(err));
+    equal(err.kind, "bad-reply");
+    match(err.message, message);
+    return true;
+  };
+}
+
+Deno.test("sysctlPaths: all, the IPv4 upstream's rp_filter, each IPv4 VIF's mc_forwarding", () => {
+  deepStrictEqual(sysctlPaths(healthyFacts().before.interfaces), [
+    "/proc/sys/net/ipv4/conf/all/rp_filter",
+    "/proc/sys/net/ipv4/conf/all/mc_forwarding",
+    "/proc/sys/net/ipv6/conf/all/mc_forwarding",
+    "/proc/sys/net/ipv4/igmp_max_memberships",
+    "/proc/sys/net/ipv4/igmp_max_msf",
+    "/proc/sys/net/ipv6/mld_max_msf",
+    "/proc/sys/net/ipv4/conf/up0/rp_filter",
+    "/proc/sys/net/ipv4/conf/up0/mc_forwarding",
+    "/proc/sys/net/ipv4/conf/dn1/mc_forwarding",
+    "/proc/sys/net/ipv4/conf/dn2/mc_forwarding",
+  ]);
+});
+
+Deno.test("sysctlPath, sysctlName: the file, and the name with a dotted interface's slash", () => {
+  const key = { family: "ipv4", name: "rp_filter", iface: "eth0.100" } as const;
+  equal(sysctlPath(key), "/proc/sys/net/ipv4/conf/eth0.100/rp_filter");
+  equal(sysctlName(key), "net.ipv4.conf.eth0/100.rp_filter");
+  equal(sysctlPath({ family: "ipv6", name: "mld_max_msf" }), "/proc/sys/net/ipv6/mld_max_msf");
+  equal(sysctlName({ family: "ipv6", name: "mld_max_msf" }), "net.ipv6.mld_max_msf");
+});

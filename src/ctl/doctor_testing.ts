@@ -1,0 +1,302 @@
+/**
+ * The doctor's tests' fixtures: a healthy router's facts ({@link healthyFacts}), written as the
+ * views the daemon answers with, that each test breaks in one place; the same views as a fake
+ * daemon answers them; the sysctls as files.
+ *
+ * @module
+ */
+
+import type { ForwardingView } from "../core/forwarding_view.ts";
+import type { CountersView, FamilyName, GroupView, InterfaceView } from "../core/status_view.ts";
+import { PROXY_DROP_REASONS } from "../core/drops.ts";
+import type { ControlReply, ControlRequest } from "../runtime/control_protocol.ts";
+import { renderShow, type ShowViews } from "../runtime/control_render.ts";
+import type { DoctorFacts, DoctorSample } from "./doctor_facts.ts";
+
+/** The healthy router's IPv4 group, its sender, and the IPv6 ones. */
+export const G = "239.1.1.1";
+export const S = "10.0.0.2";
+export const G6 = "ff05::1";
+export const S6 = "2001:db8::2";
+
+/** An interface row with the fields a test does not care about filled in. */
+function row(
+  fields:
+    & Pick<InterfaceView, "family" | "name" | "ifindex" | "role" | "vif" | "address">
+    & Partial<InterfaceView>,
+): InterfaceView {
+  const downstream = fields.role === "downstream";
+  return {
+    subnets: [],
+    sources: [],
+    threshold: fields.family === "ipv4" ? 1 : null,
+    queryVersion: downstream ? (fields.family === "ipv4" ? "IGMPv3" : "MLDv2") : null,
+    querier: downstream
+      ? {
+        self: true,
+        address: fields.address,
+        heardAgo: null,
+        otherQuerierTimer: null,
+        v1RouterPresent: false,
+      }
+      : null,
+    upstreamRouter: null,
+    groups: 1,
+    boundaries: [],
+    packetsIn: 0,
+    bytesIn: 0,
+    packetsOut: 0,
+    bytesOut: 0,
+    ...fields,
+  };
+}
+
+/** The interfaces at the first sample; `later` adds what the VIFs sent meanwhile. */
+function interfaces(later: boolean): InterfaceView[] {
+  const sent = later ? 200 : 0;
+  return [
+    row({
+      family: "ipv4",
+      name: "up0",
+      ifindex: 2,
+      role: "upstream",
+      vif: 0,
+      address: "10.0.0.1",
+      subnets: ["10.0.0.0/24"],
+      upstreamRouter: { address: "10.0.0.254", heardAgo: 30 },
+      packetsIn: 10_000 + sent,
+    }),
+    row({
+      family: "ipv4",
+      name: "dn1",
+      ifindex: 3,
+      role: "downstream",
+      vif: 1,
+      address: "10.1.0.1",
+      subnets: ["10.1.0.0/24"],
+      boundaries: ["239.255.0.0/16"],
+      packetsOut: 5000 + sent,
+    }),
+    row({
+      family: "ipv4",
+      name: "dn2",
+      ifindex: 4,
+      role: "downstream",
+      vif: 2,
+      address: "10.2.0.1",
+      subnets: ["10.2.0.0/24"],
+      threshold: 4,
+      packetsOut: 3000 + sent,
+    }),
+    row({
+      family: "ipv6",
+      name: "up0",
+      ifindex: 2,
+      role: "upstream",
+      vif: 0,
+      address: "fe80::1",
+      subnets: ["2001:db8::/64"],
+      upstreamRouter: { address: "fe80::fe", heardAgo: 12.5 },
+    }),
+    row({
+      family: "ipv6",
+      name: "dn1",
+      ifindex: 3,
+      role: "downstream",
+      vif: 1,
+      address: "fe80::100",
+      subnets: ["2001:db8:1::/64"],
+    }),
+  ];
+}
+
+/** A membership row. */
+function member(
+  fields: Pick<GroupView, "family" | "interface" | "vif" | "group"> & Partial<GroupView>,
+): GroupView {
+  return {
+    mode: "exclude",
+    groupTimer: 200,
+    compatibility: fields.family === "ipv4" ? "IGMPv3" : "MLDv2",
+    olderHosts: [],
+    sources: [],
+    lastReporter: null,
+    ssm: false,
+    ...fields,
+  };
+}
+
+/** The forwarding of both families; `later` adds the packets forwarded meanwhile. */
+function forwarding(later: boolean): ForwardingView[] {
+  const n = later ? 200 : 0;
+  return [
+    {
+      family: "ipv4",
+      entries: [{
+        source: S,
+        group: G,
+        input: { vif: 0, name: "up0" },
+        outputs: [{ vif: 1, name: "dn1" }, { vif: 2, name: "dn2" }],
+        packets: 1000 + n,
+        bytes: 1_316_000 + n * 1316,
+        packetRate: 100,
+        byteRate: 131_600,
+        age: 600,
+      }],
+      waiting: [],
+    },
+    {
+      family: "ipv6",
+      entries: [{
+        source: S6,
+        group: G6,
+        input: { vif: 0, name: "up0" },
+        outputs: [{ vif: 1, name: "dn1" }],
+        packets: 50 + n,
+        bytes: 50_000 + n * 1000,
+        packetRate: 100,
+        byteRate: 100_000,
+        age: 90,
+      }],
+      waiting: [],
+    },
+  ];
+}
+
+/** Every drop counter at 0, as the daemon gives them. */
+function noDrops(): Record<string, number> {
+  return Object.fromEntries(PROXY_DROP_REASONS.map((r) => [r, 0]));
+}
+
+/** The sysctls of a router set up right. */
+export function healthySysctls(): Record<string, number | undefined> {
+  return {
+    "/proc/sys/net/ipv4/conf/all/rp_filter": 0,
+    "/proc/sys/net/ipv4/conf/up0/rp_filter": 2,
+    "/proc/sys/net/ipv4/conf/all/mc_forwarding": 1,
+    "/proc/sys/net/ipv4/conf/up0/mc_forwarding": 1,
+    "/proc/sys/net/ipv4/conf/dn1/mc_forwarding": 1,
+    "/proc/sys/net/ipv4/conf/dn2/mc_forwarding": 1,
+    "/proc/sys/net/ipv6/conf/all/mc_forwarding": 1,
+    "/proc/sys/net/ipv4/igmp_max_memberships": 20,
+    "/proc/sys/net/ipv4/igmp_max_msf": 10,
+    "/proc/sys/net/ipv6/mld_max_msf": 64,
+  };
+}
+
+/**
+ * A healthy router, IPv4 and IPv6, new each call: an upstream router queried 30 s ago, the
+ * proxy querier on every LAN, 239.1.1.1 wanted on dn1 (any source) and dn2 (10.0.0.2 only) and
+ * forwarded from 10.0.0.2, 200 packets in the 2 s between the samples, which dn1 and dn2 sent;
+ * ff05::1 forwarded to dn1 from 2001:db8::2; no drop.
+ */
+export function healthyFacts(): DoctorFacts {
+  return {
+    groups: [
+      member({ family: "ipv4", interface: "dn1", vif: 1, group: G }),
+      member({
+        family: "ipv4",
+        interface: "dn2",
+        vif: 2,
+        group: G,
+        mode: "include",
+        groupTimer: null,
+        sources: [{ address: S, timer: 180, excluded: false }],
+      }),
+      member({ family: "ipv6", interface: "dn1", vif: 1, group: G6 }),
+    ],
+    upstream: [
+      {
+        family: "ipv4",
+        interface: { name: "up0", ifindex: 2, vif: 0, address: "10.0.0.1" },
+        groups: [{ group: G, mode: "exclude", sources: [] }],
+      },
+      {
+        family: "ipv6",
+        interface: { name: "up0", ifindex: 2, vif: 0, address: "fe80::1" },
+        groups: [{ group: G6, mode: "exclude", sources: [] }],
+      },
+    ],
+    counters: (["ipv4", "ipv6"] as const).map((family): CountersView => ({
+      family,
+      packets: 40,
+      upcalls: 2,
+      drops: noDrops(),
+      refusedSource: null,
+    })),
+    before: { interfaces: interfaces(false), forwarding: forwarding(false) },
+    after: { interfaces: interfaces(true), forwarding: forwarding(true) },
+    intervalS: 2,
+    sysctls: healthySysctls(),
+  };
+}
+
+/** A row of a family by interface name, in a sample; throws when there is none. */
+export function rowOf(sample: DoctorSample, family: FamilyName, name: string): InterfaceView {
+  const found = sample.interfaces.find((i) => i.family === family && i.name === name);
+  if (found === undefined) throw new Error(`no ${family} interface ${name} in the sample`);
+  return found;
+}
+
+/** The views of a family in a sample. */
+export function forwardingOf(sample: DoctorSample, family: FamilyName): ForwardingView {
+  return sample.forwarding.find((v) => v.family === family)!;
+}
+
+/**
+ * A daemon's answers to `show WHAT --json` made of facts, as the daemon renders them: the
+ * first sample's until `forwarding` was asked once, the second's after.
+ */
+export function answerWith(facts: DoctorFacts): (req: ControlRequest) => ControlReply {
+  let forwardingAsked = 0;
+  return (req) => {
+    if (req.command !== "show" || req.what === "config" || req.format !== "json") {
+      return { ok: false, body: `unexpected request ${JSON.stringify(req)}` };
+    }
+    const sample = forwardingAsked > 0 ? facts.after : facts.before;
+    let shown: ShowViews;
+    switch (req.what) {
+      case "interfaces":
+        shown = { what: "interfaces", views: byFamily(sample.interfaces, "interfaces") };
+        break;
+      case "groups":
+        shown = { what: "groups", views: byFamily(facts.groups, "groups") };
+        break;
+      case "upstream":
+        shown = { what: "upstream", views: facts.upstream };
+        break;
+      case "counters":
+        shown = { what: "counters", views: facts.counters };
+        break;
+      case "forwarding":
+        shown = { what: "forwarding", views: sample.forwarding };
+        forwardingAsked++;
+        break;
+    }
+    return { ok: true, body: renderShow(shown, "json") };
+  };
+}
+
+/** Rows grouped into one view per family, as the core makes them. */
+function byFamily<K extends string, T extends { family: FamilyName }>(
+  rows: readonly T[],
+  key: K,
+): ({ family: FamilyName } & Record<K, T[]>)[] {
+  return (["ipv4", "ipv6"] as const).map((family) =>
+    ({ family, [key]: rows.filter((r) => r.family === family) }) as
+      & { family: FamilyName }
+      & Record<K, T[]>
+  );
+}
+
+/** A `readFile` over the sysctls of `facts`: a file not among them is missing. */
+export function sysctlFiles(
+  sysctls: Record<string, number | undefined>,
+): (path: string) => Promise<string> {
+  return (path) => {
+    const value = sysctls[path];
+    return value === undefined
+      ? Promise.reject(new Deno.errors.NotFound(`No such file: ${path}`))
+      : Promise.resolve(`${value}\n`);
+  };
+}
