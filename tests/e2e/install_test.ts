@@ -87,6 +87,7 @@ Deno.test({
       const unit = await Deno.readTextFile(dest + at.service.path);
       ok(unit.includes("\nExecStart=/usr/local/sbin/mcast-proxy -f /etc/mcast-proxy.conf\n"));
       ok(unit.includes("\nExecReload=/bin/kill -HUP $MAINPID\n"));
+      ok(unit.includes("\nExecStopPost=/bin/rm -f /run/mcast-proxy.sock\n"));
       ok(unit.includes("\nEnvironment=DENO_NO_UPDATE_CHECK=1\n"));
       const rating = await runCommand("systemd-analyze", [
         "security",
