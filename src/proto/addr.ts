@@ -57,6 +57,24 @@ export function ipv4Mask(length: number): number {
 }
 
 /**
+ * The prefix length of a contiguous IPv4 netmask (leading ones, then zeros), or `undefined` for
+ * a mask with a hole such as 255.0.255.0.
+ *
+ * @example
+ * ```ts
+ * ipv4MaskLength(0xffffff00); // 24
+ * ipv4MaskLength(0); // 0
+ * ipv4MaskLength(0xff00ff00); // undefined
+ * ```
+ */
+export function ipv4MaskLength(mask: number): number | undefined {
+  const host = ~mask >>> 0;
+  // The host part of a contiguous mask is 2^n - 1: adding 1 carries through every bit of it.
+  if ((host & (host + 1)) !== 0) return undefined;
+  return Math.clz32(host);
+}
+
+/**
  * Clears the host bits of an IPv4 address.
  *
  * @example

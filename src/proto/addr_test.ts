@@ -5,6 +5,7 @@ import {
   formatIPv4,
   formatIPv6,
   ipv4Mask,
+  ipv4MaskLength,
   ipv6MulticastScope,
   ipv6ToBigInt,
   isIPv4Multicast,
@@ -63,6 +64,14 @@ Deno.test("isIPv4Multicast is 224.0.0.0/4", () => {
   assert.equal(isIPv4Multicast(parseIPv4("223.255.255.255")!), false);
   assert.equal(isIPv4Multicast(parseIPv4("240.0.0.0")!), false);
   assert.equal(isIPv4Multicast(parseIPv4("10.0.0.1")!), false);
+});
+
+Deno.test("ipv4MaskLength reads contiguous masks and refuses masks with holes", () => {
+  for (let len = 0; len <= 32; len++) assert.equal(ipv4MaskLength(ipv4Mask(len)), len);
+  assert.equal(ipv4MaskLength(0xff00ff00), undefined);
+  assert.equal(ipv4MaskLength(0x00ffffff), undefined);
+  assert.equal(ipv4MaskLength(0xfffffffd), undefined);
+  assert.equal(ipv4MaskLength(0x80000001), undefined);
 });
 
 Deno.test("ipv4Mask and maskIPv4 clear host bits", () => {
