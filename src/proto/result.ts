@@ -109,8 +109,13 @@ export const DROP_REASONS: readonly DropReason[] = Object.freeze(
   Object.keys(EVERY_DROP_REASON) as DropReason[],
 );
 
-/** A decoded value, or the reason the input was dropped. */
-export type Result<T> = { ok: true; value: T } | { ok: false; reason: DropReason };
+/**
+ * A decoded value, or the reason the input was dropped. `R` is the family of reasons: the
+ * proxy's {@link DropReason}s unless a decoder keeps its own (DVMRP's, in dvmrp.ts).
+ */
+export type Result<T, R extends string = DropReason> =
+  | { ok: true; value: T }
+  | { ok: false; reason: R };
 
 /** Wraps a decoded value. */
 export function ok<T>(value: T): Result<T> {

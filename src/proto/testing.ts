@@ -35,7 +35,7 @@ export function ip6(s: string): Uint8Array {
  * expectDrop(decodeIgmp(new Uint8Array(4), 0, 4), "truncated-igmp");
  * ```
  */
-export function expectDrop<T>(r: Result<T>, reason: DropReason): void {
+export function expectDrop<T, R extends string = DropReason>(r: Result<T, R>, reason: R): void {
   deepStrictEqual(r, { ok: false, reason });
 }
 
