@@ -6,10 +6,11 @@ import { describeDump, type DumpCounters, installedEntries } from "./dump.ts";
 import { MLD_FAMILY } from "./mld_family.ts";
 import { createProxy, type ProxyInterface, type ProxyState, step } from "./proxy.ts";
 import { DN1, DN2, G, G2, packet, report, reportFor, S, UP, upcall } from "./proxy_testing.ts";
-import { ipv6ToBigInt, parseIPv6 } from "../proto/addr.ts";
+import { parseIPv6 } from "../proto/addr.ts";
 import { encodeQuery } from "../proto/igmp_encode.ts";
 import { encodeMldQuery, encodeMldV1Report } from "../proto/mld_encode.ts";
 import { ip } from "../proto/testing.ts";
+import { a6, DN1_6, DN2_6 as STATUS_DN2_6, mldSender, UP6 } from "./status_testing.ts";
 
 /** Counters of which none could be read. */
 function unread<A extends number | bigint>(): DumpCounters<A> {
@@ -116,49 +117,13 @@ Deno.test("describeDump with no VIFs and nothing learnt: the headers and 0 entri
   ]);
 });
 
-const a6 = (text: string) => ipv6ToBigInt(parseIPv6(text)!);
-const UP6: ProxyInterface<bigint> = {
-  ...UP,
-  address: a6("fe80::1"),
-  subnets: [
-    { address: a6("2001:db8::1"), prefixLength: 64 },
-    { address: a6("fe80::1"), prefixLength: 64 },
-  ],
-  sources: [],
-  boundaries: [],
-  queryVersion: 2,
-};
-const DN1_6: ProxyInterface<bigint> = {
-  ...UP6,
-  name: "dn1",
-  ifindex: 11,
-  role: "downstream",
-  address: a6("fe80::100"),
-  subnets: [{ address: a6("2001:db8:1::1"), prefixLength: 64 }],
-  boundaries: [{ address: a6("ff0e::"), prefixLength: 16 }],
-};
-const DN2_6: ProxyInterface<bigint> = {
-  ...DN1_6,
-  name: "dn2",
-  ifindex: 12,
-  address: a6("fe80::200"),
-  subnets: [{ address: a6("2001:db8:2::1"), prefixLength: 64 }],
-  boundaries: [],
-};
+/** dn2 queried with MLDv2, as the dump's vectors were made. */
+const DN2_6: ProxyInterface<bigint> = { ...STATUS_DN2_6, queryVersion: 2 };
 
 Deno.test("describeDump IPv6: MIFs without thresholds, bigints, a boundary, a rival querier", () => {
   const state = createProxy({ interfaces: [UP6, DN1_6, DN2_6], family: MLD_FAMILY });
   step(state, { kind: "start" }, 0);
-  const mld = (ifindex: number, from: string, message: Uint8Array, now: number) =>
-    step(state, {
-      kind: "packet",
-      ifindex,
-      data: message,
-      length: message.length,
-      source: a6(from),
-      hopLimit: 1,
-      routerAlert: true,
-    }, now);
+  const mld = mldSender(state);
   mld(11, "fe80::11", encodeMldV1Report(parseIPv6("ff05::1")!), 10);
   mld(12, "fe80::21", encodeMldV1Report(parseIPv6("ff05::1")!), 10);
   mld(12, "fe80::21", encodeMldV1Report(parseIPv6("ff0e::1234")!), 10);

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { Action } from "./actions.ts";
 import type { DumpCounters } from "./dump.ts";
 import { MLD_FAMILY } from "./mld_family.ts";
 import { createProxy, type ProxyInterface, type ProxyState, step } from "./proxy.ts";
@@ -131,15 +132,13 @@ export const DN2_6: ProxyInterface<bigint> = {
 };
 
 /**
- * IPv6 at 80 s, on `up0`, `dn1` and `dn2`: an MLDv1 listener of ff05::1 on dn1 (fe80::11, at
- * 10 ms), an MLDv2 listener of ff05::1 excluding 2001:db8::3 on dn2 (fe80::21, at 10 ms); the
- * entry (2001:db8::2, ff05::1) installed at 20 s; fe80::50 queries on dn2 at 30 s; no counters
- * read at all.
+ * A function that feeds an IPv6 core an MLD message from `from` on an interface, as the socket
+ * gives it (hop limit 1, Router Alert), and returns the actions.
  */
-export function ipv6Scenario(): StatusScenario<bigint> {
-  const state = createProxy({ interfaces: [UP6, DN1_6, DN2_6], family: MLD_FAMILY });
-  step(state, { kind: "start" }, 0);
-  const mld = (ifindex: number, from: string, message: Uint8Array, now: number) =>
+export function mldSender(
+  state: ProxyState<bigint>,
+): (ifindex: number, from: string, message: Uint8Array, now: number) => Action<bigint>[] {
+  return (ifindex, from, message, now) =>
     step(state, {
       kind: "packet",
       ifindex,
@@ -149,6 +148,18 @@ export function ipv6Scenario(): StatusScenario<bigint> {
       hopLimit: 1,
       routerAlert: true,
     }, now);
+}
+
+/**
+ * IPv6 at 80 s, on `up0`, `dn1` and `dn2`: an MLDv1 listener of ff05::1 on dn1 (fe80::11, at
+ * 10 ms), an MLDv2 listener of ff05::1 excluding 2001:db8::3 on dn2 (fe80::21, at 10 ms); the
+ * entry (2001:db8::2, ff05::1) installed at 20 s; fe80::50 queries on dn2 at 30 s; no counters
+ * read at all.
+ */
+export function ipv6Scenario(): StatusScenario<bigint> {
+  const state = createProxy({ interfaces: [UP6, DN1_6, DN2_6], family: MLD_FAMILY });
+  step(state, { kind: "start" }, 0);
+  const mld = mldSender(state);
   mld(11, "fe80::11", encodeMldV1Report(parseIPv6("ff05::1")!), 10);
   const exclude = encodeMldV2Report([{
     recordType: 4,

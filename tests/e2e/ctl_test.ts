@@ -6,10 +6,10 @@
 // Needs root; skipped with the reason printed otherwise.
 
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { createLab, denoBin, labSupport, mldLabSupport, SRC_ADDR, SRC_ADDR6 } from "../lab/lab.ts";
+import { createLab, labSupport, mldLabSupport, SRC_ADDR, SRC_ADDR6 } from "../lab/lab.ts";
 import { Host } from "../lab/host.ts";
 import { startSender } from "../lab/sender.ts";
-import { type DaemonProcess, labConfig, MAIN_TS, startDaemon } from "../lab/daemon.ts";
+import { ctlArgv, type DaemonProcess, labConfig, startDaemon } from "../lab/daemon.ts";
 import {
   cache,
   cache6,
@@ -43,24 +43,9 @@ interface CtlRun {
 
 const text = new TextDecoder();
 
-/** The client's command line: this checkout's program, as `mcast-proxy ctl`. */
-function ctlArgv(daemon: DaemonProcess, args: string[]): string[] {
-  return [
-    denoBin(),
-    "run",
-    "--no-check",
-    "--allow-all",
-    MAIN_TS,
-    "ctl",
-    "-s",
-    daemon.controlSocket!,
-    ...args,
-  ];
-}
-
 /** Runs the client once (from the host's side: the socket is a path in the shared file system). */
 async function ctl(daemon: DaemonProcess, ...args: string[]): Promise<CtlRun> {
-  const [cmd, ...rest] = ctlArgv(daemon, args);
+  const [cmd, ...rest] = ctlArgv(daemon.controlSocket!, args);
   const out = await new Deno.Command(cmd, { args: rest, stdin: "null", env: { NO_COLOR: "1" } })
     .output();
   return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
@@ -71,17 +56,7 @@ async function ctlAsNobody(path: string, args: string[]): Promise<CtlRun> {
   const home = await Deno.makeTempDir({ prefix: "mcast-proxy-nobody-" });
   await Deno.chown(home, 65534, 65534);
   try {
-    const [cmd, ...rest] = [
-      denoBin(),
-      "run",
-      "--no-check",
-      "--allow-all",
-      MAIN_TS,
-      "ctl",
-      "-s",
-      path,
-      ...args,
-    ];
+    const [cmd, ...rest] = ctlArgv(path, args);
     const out = await new Deno.Command("setpriv", {
       args: ["--reuid=65534", "--regid=65534", "--clear-groups", "--", cmd, ...rest],
       stdin: "null",
@@ -318,7 +293,7 @@ Deno.test({
     });
 
     await t.step("monitor: a join and a leave on LAN 2, each a line as it happens", async () => {
-      const [cmd, ...rest] = ctlArgv(daemon, ["monitor"]);
+      const [cmd, ...rest] = ctlArgv(daemon.controlSocket!, ["monitor"]);
       const child = new Deno.Command(cmd, {
         args: rest,
         stdin: "null",

@@ -6,10 +6,10 @@
 // Needs root; skipped with the reason printed otherwise.
 
 import { equal, ok } from "node:assert/strict";
-import { createLab, denoBin, type Lab, labSupport, SRC_ADDR } from "../lab/lab.ts";
+import { createLab, type Lab, labSupport, SRC_ADDR } from "../lab/lab.ts";
 import { Host } from "../lab/host.ts";
 import { startSender } from "../lab/sender.ts";
-import { type DaemonProcess, labConfig, MAIN_TS, startDaemon } from "../lab/daemon.ts";
+import { ctlArgv, type DaemonProcess, labConfig, startDaemon } from "../lab/daemon.ts";
 import { entryOf, eventually, stopClean } from "../lab/kernel_state.ts";
 import { startIgmpTool } from "../lab/igmp_tool.ts";
 import { ip } from "../lab/links.ts";
@@ -38,11 +38,10 @@ async function doctor(
   daemon: DaemonProcess,
   ...args: string[]
 ): Promise<{ code: number; findings: Finding[]; text: string }> {
-  const argv = [denoBin(), "run", "--no-check", "--allow-all", MAIN_TS, "ctl"];
-  const socket = ["-s", daemon.controlSocket!];
-  const json = await lab.exec(lab.ns.proxy, [...argv, ...socket, "doctor", ...args, "--json"]);
+  const socket = daemon.controlSocket!;
+  const json = await lab.exec(lab.ns.proxy, ctlArgv(socket, ["doctor", ...args, "--json"]));
   ok(json.code === 0 || json.code === 1, `doctor exit ${json.code}: ${json.stderr}`);
-  const text = await lab.exec(lab.ns.proxy, [...argv, ...socket, "doctor", ...args]);
+  const text = await lab.exec(lab.ns.proxy, ctlArgv(socket, ["doctor", ...args]));
   equal(text.code, json.code, text.stderr);
   return { code: json.code, findings: JSON.parse(json.stdout).findings, text: text.stdout };
 }
@@ -127,10 +126,10 @@ Deno.test({
       await h11.join("239.1.1.3");
       // Its data is refused and counted (not logged without -v): wait for the count.
       await eventually("the refused data", async () => {
-        const r = await lab.exec(lab.ns.proxy, [
-          ...[denoBin(), "run", "--no-check", "--allow-all", MAIN_TS, "ctl"],
-          ...["-s", daemon.controlSocket!, "show", "counters", "--json"],
-        ]);
+        const r = await lab.exec(
+          lab.ns.proxy,
+          ctlArgv(daemon.controlSocket!, ["show", "counters", "--json"]),
+        );
         return JSON.parse(r.stdout).counters[0].refusedSource?.source === FOREIGN;
       }, 20_000);
       const d = await doctor(lab, daemon, "239.1.1.3");

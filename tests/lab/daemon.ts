@@ -22,6 +22,11 @@ export const MAIN_TS = new URL("../../main.ts", import.meta.url).pathname;
 /** The permissions the daemon runs with: FFI already grants everything, and reading /proc/PID needs --allow-all. */
 export const DAEMON_PERMISSIONS = ["--allow-all"];
 
+/** The command line of this checkout's mcast-proxyctl (`main.ts ctl`) on a control socket. */
+export function ctlArgv(socket: string, args: readonly string[]): string[] {
+  return [denoBin(), "run", "--no-check", "--allow-all", MAIN_TS, "ctl", "-s", socket, ...args];
+}
+
 /** The lab's standard configuration: `up0` upstream, every `dnN` downstream. */
 export function labConfig(lab: Lab, extra = ""): string {
   const lines = [`interface ${lab.ifaces.upstream} { upstream }`];

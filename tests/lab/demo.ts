@@ -8,7 +8,6 @@
 
 import {
   createLab,
-  denoBin,
   type Lab,
   labSupport,
   parseMr6Cache,
@@ -20,7 +19,7 @@ import {
 } from "./lab.ts";
 import { Host } from "./host.ts";
 import { startSender } from "./sender.ts";
-import { type DaemonProcess, labConfig, MAIN_TS, startDaemon } from "./daemon.ts";
+import { ctlArgv, type DaemonProcess, labConfig, startDaemon } from "./daemon.ts";
 import { placeOnMulticastKernel } from "../vm/kernel_choice.ts";
 import { messageOf } from "../../src/log.ts";
 
@@ -203,8 +202,8 @@ async function main(): Promise<number> {
 
 /** Runs this checkout's mcast-proxyctl against the daemon; its output, or its error. */
 async function ctl(daemon: DaemonProcess, args: string[]): Promise<string> {
-  const argv = ["run", "--no-check", "--allow-all", MAIN_TS, "ctl", "-s", daemon.controlSocket!];
-  const r = await new Deno.Command(denoBin(), { args: [...argv, ...args], stdin: "null" }).output();
+  const [cmd, ...argv] = ctlArgv(daemon.controlSocket!, args);
+  const r = await new Deno.Command(cmd, { args: argv, stdin: "null" }).output();
   const decode = (b: Uint8Array) => new TextDecoder().decode(b);
   return r.success ? decode(r.stdout) : `(exit ${r.code}) ${decode(r.stderr)}`;
 }
