@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Action, LogLevel, SourceFilter } from "../core/actions.ts";
+import { type Action, isAnySource, type LogLevel, type SourceFilter } from "../core/actions.ts";
 import type { Address, Family } from "../core/family.ts";
 import type { ProxyEvent } from "../core/proxy.ts";
 import { readPacketCounts } from "./kernel_counters.ts";
@@ -151,9 +151,7 @@ export function describeFilter<A extends Address>(
   family: Family<A>,
   filter: SourceFilter<A> | undefined,
 ): string | undefined {
-  if (filter === undefined || (filter.mode === "exclude" && filter.sources.length === 0)) {
-    return undefined;
-  }
+  if (filter === undefined || isAnySource(filter)) return undefined;
   return `${filter.mode} ${filter.sources.map((s) => family.format(s)).join(", ")}`;
 }
 
