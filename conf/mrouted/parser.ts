@@ -141,6 +141,18 @@ function parseStatement(parse: MroutedParse, kw: Token): void {
 }
 
 /**
+ * Skips, after a statement that lacks a value, to the next statement: an option keyword on the
+ * way (`name metric ...`) is where the value was missing, not a statement of its own.
+ */
+function skipToStatement(words: WordStream): void {
+  for (;;) {
+    const t = words.peek();
+    if (t.kind === "eof" || (t.kind === "word" && STATEMENT_KEYWORDS.includes(t.value))) return;
+    words.next();
+  }
+}
+
+/**
  * `phyint IFACE options`: settings of one of the router's interfaces, which are all used by
  * default. It must come before every tunnel.
  */
@@ -191,12 +203,12 @@ function parseTunnel(parse: MroutedParse, kw: Token): void {
 function parseName(parse: MroutedParse, kw: Token): void {
   const { words } = parse;
   const nameTok = words.expectValue("a boundary name", kw.value);
-  if (nameTok === undefined) return;
+  if (nameTok === undefined) return skipToStatement(words);
   const name = nameTok.value;
   const badName = checkBoundaryName(name);
   if (badName !== undefined) words.error(nameTok, badName);
   const t = words.expectValue("a multicast PREFIX", `name ${name}`);
-  if (t === undefined) return;
+  if (t === undefined) return skipToStatement(words);
   const prefix = words.take(t, parseBoundaryPrefix(t.value, `name ${name}`));
   const first = parse.nameAt.get(name);
   if (first !== undefined) {
@@ -213,7 +225,7 @@ function parseLifetime(parse: MroutedParse, kw: Token): void {
   const { words } = parse;
   const isCache = kw.value === "cache_lifetime";
   const t = words.expectValue("a number of seconds", kw.value);
-  if (t === undefined) return;
+  if (t === undefined) return skipToStatement(words);
   const range = isCache
     ? { keyword: kw.value, min: CACHE_LIFETIME_MIN, max: CACHE_LIFETIME_MAX }
     : { keyword: kw.value, min: PRUNE_LIFETIME_MIN, max: PRUNE_LIFETIME_MAX };
@@ -235,7 +247,7 @@ function parseLifetime(parse: MroutedParse, kw: Token): void {
 function parsePruning(parse: MroutedParse, kw: Token): void {
   const { words } = parse;
   const t = words.expectValue('"on" or "off"', kw.value);
-  if (t === undefined) return;
+  if (t === undefined) return skipToStatement(words);
   const on = words.take(t, parseOnOff(t.value, kw.value));
   if (on === undefined) return;
   noteSeen(words, { seen: parse.globalsSeen, kw, scope: "" });
