@@ -5,8 +5,8 @@
  * (draft-ietf-idmr-dvmrp-v3-11, "the draft" below).
  *
  * Addresses are IPv4 numbers (unsigned 32 bits, `0x0a000001` is 10.0.0.1) as in the DVMRP core
- * (src/dvmrp/), not the strings of the proxy's {@link import("../config.ts").Prefix}: a DVMRP
- * route is a number and a prefix length. Times are seconds, as written in the file.
+ * (src/dvmrp/), not the strings of the proxy's `Prefix` (conf/config.ts): a DVMRP route is a
+ * number and a prefix length. Positions and diagnostics are the proxy's. Times are seconds, as written in the file.
  *
  * Nothing is resolved here: interface names, and host names of tunnel ends, stay names for the
  * daemon to look up (the parser is pure).
@@ -31,11 +31,11 @@ export const METRIC_MIN = 1;
  * Highest interface metric, 31: one less than Infinity (32, section 3.4.3), so that the
  * interface stays reachable. A path's metrics add up (section 3.4.6); past 31 it is unreachable.
  */
-export const METRIC_MAX = DVMRP_INFINITY - 1;
+export const METRIC_MAX: number = DVMRP_INFINITY - 1;
 /** Default `metric` of a phyint or tunnel. */
-export const DEFAULT_METRIC = METRIC_MIN;
+export const DEFAULT_METRIC: number = METRIC_MIN;
 /** Default `threshold` (the TTL a datagram needs to be forwarded onto the vif). */
-export const DEFAULT_THRESHOLD = THRESHOLD_MIN;
+export const DEFAULT_THRESHOLD: number = THRESHOLD_MIN;
 
 /** Lowest `rate_limit`: 0 means no limit. */
 export const RATE_LIMIT_MIN = 0;
@@ -51,7 +51,7 @@ export const CACHE_LIFETIME_MIN = 300;
 /** Highest `cache_lifetime`, 86400 s (1 day), as in mrouted. */
 export const CACHE_LIFETIME_MAX = 86_400;
 /** Default `cache_lifetime`: a forwarding cache entry lives 300 s without traffic. */
-export const DEFAULT_CACHE_LIFETIME = CACHE_LIFETIME_MIN;
+export const DEFAULT_CACHE_LIFETIME: number = CACHE_LIFETIME_MIN;
 
 /** Lowest `prune_lifetime`, 120 s, mrouted's minimum. */
 export const PRUNE_LIFETIME_MIN = 120;

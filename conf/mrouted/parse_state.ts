@@ -5,7 +5,6 @@
  * @module
  */
 
-import type { Token } from "../lexer.ts";
 import {
   defaultMroutedConfig,
   defaultPhyint,
@@ -16,7 +15,9 @@ import {
   type Position,
   type TunnelConfig,
 } from "./config.ts";
-import type { WordStream } from "./words.ts";
+import type { Token, WordStream } from "./words.ts";
+
+export type { Token };
 import { where } from "../token_stream.ts";
 import { formatIPv4 } from "../../src/proto/addr.ts";
 
@@ -26,7 +27,7 @@ export type ParsedBoundary =
   | { kind: "prefix"; prefix: Ipv4Prefix; at: Position };
 
 /** What every vif being parsed has beside its configuration. */
-interface ParsedVifBase {
+export interface ParsedVifBase {
   /** Names the vif in messages: `phyint "le0"`, `tunnel to 10.11.12.13`. */
   label: string;
   /** Where each option was last given, for "set twice" warnings. */

@@ -35,7 +35,6 @@
  */
 
 import type { ConfigDiagnostic } from "../config.ts";
-import type { Token } from "../lexer.ts";
 import {
   CACHE_LIFETIME_MAX,
   CACHE_LIFETIME_MIN,
@@ -63,7 +62,7 @@ import {
   parseTunnelRemote,
 } from "./values.ts";
 import { parseVifOptions, reportUnexpected, type VifContext } from "./vif_options.ts";
-import { WordStream } from "./words.ts";
+import { type Token, WordStream } from "./words.ts";
 import { where } from "../token_stream.ts";
 import { formatIPv4 } from "../../src/proto/addr.ts";
 

@@ -9,7 +9,6 @@
  * @module
  */
 
-import type { Token } from "../lexer.ts";
 import { closest } from "../suggest.ts";
 import {
   METRIC_MAX,
@@ -36,7 +35,7 @@ import {
   parseNumber,
   samePrefix,
 } from "./values.ts";
-import { describeWord, isValueToken, shown } from "./words.ts";
+import { describeWord, isValueToken, shown, type Token } from "./words.ts";
 import { where } from "../token_stream.ts";
 
 /**

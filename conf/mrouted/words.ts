@@ -13,9 +13,11 @@
  */
 
 import type { ConfigDiagnostic, Position } from "../config.ts";
-import { Lexer, type Token } from "../lexer.ts";
+import { Lexer, type Token, type TokenKind } from "../lexer.ts";
 import type { ValueResult } from "../values.ts";
 import { isReserved } from "./keywords.ts";
+
+export type { Token, TokenKind };
 
 /** Words longer than this are cut short in messages. */
 const SHOWN_MAX = 40;
