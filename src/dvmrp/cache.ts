@@ -28,9 +28,13 @@
  *   the upstream neighbor, which then forwards anyway.
  * - A received prune lasts at most 2 hours, or our prune lifetime if longer; a lifetime of 0
  *   ends the sender's prune in force. With pruning off, received prunes are ignored (mrouted).
+ * - A graft received is acknowledged always; it grafts upstream only when ending the sender's
+ *   prunes gives the entry an outgoing interface (a graft from a neighbor that does not depend
+ *   on us would bring nothing).
  *
  * The caller feeds the route table's `route-changed` actions here after each `stepRoutes`, and
- * `neighbor-lost` and `vif-down` after the route table has seen them.
+ * `neighbor-lost` and `vif-down` after the route table has seen them, with `ctx.vifs` without
+ * the interface that went down. A neighbor with a new generation ID counts as lost (3.2.2).
  *
  * @module
  */
@@ -48,6 +52,7 @@ import {
   type CacheStep,
   deleteSource,
   describeGroup,
+  describeNeighbor,
   describePair,
   findGroup,
   groupRouteKey,
@@ -299,7 +304,7 @@ function expireGroup(step: CacheStep, g: CacheGroup): void {
   const { now } = step;
   for (const p of g.prunes) {
     if (p.expiresAt > now) continue;
-    const from = `${formatIPv4(p.neighbor)} on vif ${p.vif}`;
+    const from = describeNeighbor(p.neighbor, p.vif);
     log(step, "debug", `Prune of ${describeGroup(g)} from ${from} expired`);
   }
   forgetPrunes(g, (p) => p.expiresAt <= now);

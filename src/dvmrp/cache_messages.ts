@@ -6,7 +6,7 @@
  * @module
  */
 
-import { formatIPv4, maskIPv4 } from "../proto/addr.ts";
+import { maskIPv4 } from "../proto/addr.ts";
 import {
   forgetPrunes,
   graftedPrefix,
@@ -18,7 +18,7 @@ import {
 } from "./cache_oifs.ts";
 import { refresh, settle } from "./cache_refresh.ts";
 import type { CacheEvent } from "./cache_events.ts";
-import { type CacheStep, describePair, findGroup, log } from "./cache_table.ts";
+import { type CacheStep, describeNeighbor, describePair, findGroup, log } from "./cache_table.ts";
 import { runUpstream } from "./cache_upstream.ts";
 import { dependentsOn, matchRoute } from "./routes.ts";
 
@@ -33,9 +33,8 @@ export function pruneReceived(
 ): void {
   const { cache, ctx, now } = step;
   const { prune, vif, from } = e;
-  const what = `Prune for ${describePair(prune.source, prune.group)} from ${
-    formatIPv4(from)
-  } on vif ${vif}`;
+  const pair = describePair(prune.source, prune.group);
+  const what = `Prune for ${pair} from ${describeNeighbor(from, vif)}`;
   const ignore = (why: string) => {
     cache.counters.prunesIgnored++;
     log(step, "debug", `${what} ignored: ${why}`);
@@ -75,9 +74,8 @@ export function graftReceived(
     group: graft.group,
     ...(graft.prefixLength === undefined ? {} : { prefixLength: graft.prefixLength }),
   });
-  const what = `Graft for ${describePair(graft.source, graft.group)} from ${
-    formatIPv4(from)
-  } on vif ${vif}`;
+  const pair = describePair(graft.source, graft.group);
+  const what = `Graft for ${pair} from ${describeNeighbor(from, vif)}`;
   const route = matchRoute(ctx.routes, graft.source);
   const g = route === undefined ? undefined : findGroup(cache, route, graft.group);
   if (route === undefined || g === undefined) {
@@ -105,12 +103,11 @@ export function graftAckReceived(
     settle(step, g);
   }
   if (!acked) {
+    const pair = describePair(ack.source, ack.group);
     log(
       step,
       "debug",
-      `Graft ack for ${describePair(ack.source, ack.group)} from ${
-        formatIPv4(from)
-      } ignored: no graft pending`,
+      `Graft ack for ${pair} from ${describeNeighbor(from, vif)} ignored: no graft pending`,
     );
   }
 }

@@ -86,7 +86,8 @@ export function install(step: CacheStep, g: CacheGroup, s: CacheSource, oifs: Oi
 export function decideUpstream(step: CacheStep, g: CacheGroup, route: RouteEntry): void {
   const { ctx } = step;
   if (g.sources.size === 0) return;
-  if ([...g.sources.values()].some((s) => s.oifs.length > 0)) {
+  for (const s of g.sources.values()) {
+    if (s.oifs.length === 0) continue;
     runUpstream(step, g, "oifs-nonempty");
     return;
   }
@@ -99,7 +100,8 @@ export function decideUpstream(step: CacheStep, g: CacheGroup, route: RouteEntry
 
 /**
  * Installs one new (or lost) kernel entry of a group that is otherwise up to date, then the
- * upstream side: the cost of an upcall does not grow with the group's other sources.
+ * upstream side: an upcall does not recompute the outgoing interfaces of the group's other
+ * sources.
  */
 export function admit(step: CacheStep, g: CacheGroup, route: RouteEntry, s: CacheSource): void {
   const oifs = outgoingVifs(step, g, route, s.source);

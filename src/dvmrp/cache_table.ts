@@ -216,6 +216,11 @@ export function describePair(source: number, group: number): string {
   return `(${formatIPv4(source)}, ${formatIPv4(group)})`;
 }
 
+/** "10.0.1.2 on vif 1": a neighbor for the log. */
+export function describeNeighbor(neighbor: number, vif: number): string {
+  return `${formatIPv4(neighbor)} on vif ${vif}`;
+}
+
 /** Adds a log line. */
 export function log(step: CacheStep, level: "info" | "debug" | "warn", message: string): void {
   step.out.push({ kind: "log", level, message });
