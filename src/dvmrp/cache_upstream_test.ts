@@ -1,0 +1,116 @@
+import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import { type CacheGroup, createCache } from "./cache.ts";
+import type { CacheStep } from "./cache_table.ts";
+import {
+  runUpstream,
+  UPSTREAM_TRANSITIONS,
+  type UpstreamAction,
+  type UpstreamEvent,
+  upstreamRow,
+} from "./cache_upstream.ts";
+import { CacheLab, G, N1, S1, SRC } from "./cache_testing.ts";
+
+function group(): CacheGroup {
+  return {
+    source: SRC,
+    prefixLength: 24,
+    group: G,
+    createdAt: 0,
+    parent: 0,
+    upstream: N1,
+    sources: new Map([[S1, {
+      source: S1,
+      createdAt: 0,
+      expiresAt: 300_000,
+      oifs: [],
+      installed: "0:",
+    }]]),
+    prunes: [],
+    state: "forwarding",
+    prune: undefined,
+    graft: undefined,
+    downstream: new Map(),
+    queuedAt: Infinity,
+    deleted: false,
+  };
+}
+
+function stepAt(now: number): CacheStep {
+  return { cache: createCache(), ctx: new CacheLab().ctx, now, out: [] };
+}
+
+Deno.test("cache upstream: one row per (state, event), every action used, the draft cited", () => {
+  const seen = new Set<string>();
+  const actions = new Set<UpstreamAction>();
+  for (const row of UPSTREAM_TRANSITIONS) {
+    const key = `${row.state} ${row.event}`;
+    ok(!seen.has(key), `one row for ${key}`);
+    seen.add(key);
+    row.actions.forEach((a) => actions.add(a));
+    ok(/^\d/.test(row.rule), `${key} cites a section`);
+  }
+  deepStrictEqual(actions.size, 8);
+  equal(upstreamRow("forwarding", "graft-ack"), undefined, "a stray ack changes nothing");
+  equal(upstreamRow("pruned", "oifs-empty"), undefined, "no prune again while one holds");
+});
+
+Deno.test("cache upstream: prune, graft, back-off, ack", () => {
+  const g = group();
+  const run = (now: number, event: UpstreamEvent, lifetime?: number) => {
+    const step = stepAt(now);
+    runUpstream(step, g, event, lifetime);
+    return step.out.filter((a) => a.kind !== "log");
+  };
+  deepStrictEqual(run(0, "oifs-empty", 100), [
+    {
+      kind: "send-prune",
+      vif: 0,
+      to: N1,
+      source: SRC,
+      group: G,
+      prefixLength: 24,
+      lifetimeSeconds: 100,
+    },
+  ]);
+  deepStrictEqual([g.state, g.prune?.until, g.sources.get(S1)?.expiresAt], [
+    "pruned",
+    100_000,
+    300_000,
+  ]);
+  deepStrictEqual(run(10_000, "oifs-nonempty"), [
+    { kind: "send-graft", vif: 0, to: N1, source: SRC, group: G, prefixLength: 24 },
+  ]);
+  deepStrictEqual(
+    [g.state, g.prune, g.graft?.nextAt, g.graft?.until, g.sources.get(S1)?.expiresAt],
+    ["grafting", undefined, 15_000, 100_000, 310_000],
+  );
+  run(15_000, "graft-timer");
+  equal(g.graft?.nextAt, 25_000);
+  run(25_000, "graft-timer");
+  equal(g.graft?.nextAt, 45_000);
+  deepStrictEqual(run(30_000, "graft-ack"), []);
+  deepStrictEqual([g.state, g.graft], ["forwarding", undefined]);
+});
+
+Deno.test("cache upstream: a long prune holds the kernel entries; its expiry flushes them", () => {
+  const g = group();
+  runUpstream(stepAt(0), g, "oifs-empty", 7200);
+  equal(g.sources.get(S1)?.expiresAt, 7_200_000);
+  const step = stepAt(7_200_000);
+  runUpstream(step, g, "prune-expired");
+  deepStrictEqual(step.out.filter((a) => a.kind !== "log"), [
+    { kind: "del-mfc", source: S1, group: G },
+  ]);
+  deepStrictEqual([g.state, g.sources.size], ["forwarding", 0]);
+});
+
+Deno.test("cache upstream: a new upstream neighbor ends the prune and the graft (3.2.4)", () => {
+  const g = group();
+  runUpstream(stepAt(0), g, "oifs-empty", 100);
+  runUpstream(stepAt(0), g, "upstream-changed");
+  deepStrictEqual([g.state, g.prune], ["forwarding", undefined]);
+  runUpstream(stepAt(0), g, "oifs-empty", 100);
+  runUpstream(stepAt(0), g, "oifs-nonempty");
+  runUpstream(stepAt(0), g, "upstream-changed");
+  deepStrictEqual([g.state, g.graft], ["forwarding", undefined]);
+});
