@@ -5,7 +5,9 @@
  * start-up as steps, in an order that matters for the privileges (mcast-proxy(8), SECURITY):
  *
  * 0. the control client instead (`src/ctl/`), when the program runs as `mcast-proxyctl` (a link
- *    to it) or as `mcast-proxy ctl`: it needs no libc and no privilege;
+ *    to it) or as `mcast-proxy ctl`: it needs no libc and no privilege; the routing mode
+ *    ({@link routedMain}) when it runs as `mcast-routed` or as `mcast-proxy route`, which takes
+ *    mrouted's command line and configuration and then goes through the same steps;
  * 1. {@link answerCommandLine}: help, version and command-line mistakes, before anything else;
  * 2. {@link readStartupConfig} and {@link checkOnly} (`-n`): the configuration, with no libc;
  * 3. {@link openLogger}: syslog's socket, connected before the jail hides it;
@@ -36,7 +38,10 @@ import {
   stderrSink,
   syslogSink,
 } from "./src/log.ts";
-import { ctlMain, startedAsCtl } from "./src/ctl/cli.ts";
+import { ctlMain, startedAs, startedAsCtl } from "./src/ctl/cli.ts";
+import { listInterfaces } from "./ffi/ifaddrs.ts";
+import { loadRoutedConfig, routedReloader } from "./src/runtime/routed_config_file.ts";
+import { parseRoutedFlags, ROUTED_USAGE, type RoutedFlags } from "./src/runtime/routed_flags.ts";
 import { configReloader, DENO_CONFIG_FS, loadConfig } from "./src/runtime/config_file.ts";
 import { DaemonControl } from "./src/runtime/control.ts";
 import { ControlServer } from "./src/runtime/control_server.ts";
@@ -57,6 +62,7 @@ export { DEFAULT_CONF } from "./src/runtime/flags.ts";
  */
 export async function main(args: string[]): Promise<number> {
   if (args[0] === "ctl") return await ctlMain(args.slice(1));
+  if (args[0] === "route") return await routedMain(args.slice(1));
   const commandLine = parseFlags(args);
   if (commandLine.kind !== "run") return answerCommandLine(commandLine);
   const { flags } = commandLine;
@@ -75,19 +81,90 @@ export async function main(args: string[]): Promise<number> {
   return await runDaemon(libc, { config: loaded.config, log, jail, readConfig, sockets });
 }
 
+/** The program name the routing mode runs as (a link to the program). */
+export const ROUTED_PROGRAM = "mcast-routed";
+
+/**
+ * The routing mode (mcast-routed(8)): a DVMRP router with mrouted's command line
+ * (`-p`, `-c file`, `-d [level]`) and configuration, applied to the interfaces the system has
+ * now; then the same steps as the proxy's from the logger on.
+ */
+export async function routedMain(args: string[]): Promise<number> {
+  const commandLine = parseRoutedFlags(args);
+  if (commandLine.kind !== "run") {
+    return answerCommandLine(commandLine, { program: ROUTED_PROGRAM, usage: ROUTED_USAGE });
+  }
+  const { flags } = commandLine;
+  const libc = openLibc();
+  const loaded = loadRoutedConfig({
+    path: flags.file,
+    fs: DENO_CONFIG_FS,
+    interfaces: listInterfaces(libc),
+    nonPruning: flags.nonPruning,
+  });
+  if (!loaded.ok) {
+    for (const e of loaded.errors) console.error(`${ROUTED_PROGRAM}: ${e}`);
+    return 1;
+  }
+  for (const w of loaded.warnings) console.error(`${ROUTED_PROGRAM}: warning: ${w}`);
+  if (flags.checkOnly) return printOut("configuration OK") ? 0 : 1;
+  const log = openLogger(libc, flags);
+  const privileges = planPrivileges(libc, { config: loaded.config, log });
+  if (privileges === undefined) return 1;
+  const { jail } = privileges;
+  const readConfig = keepRoutedConfigForReload(libc, { flags, jail, log });
+  if (!applySyscallFilter(libc, log, flags.verbosity > 0)) return 1;
+  const sockets = { control: flags.controlSocket, readOnly: flags.readOnlySocket };
+  return await runDaemon(libc, {
+    config: loaded.config,
+    log,
+    jail,
+    readConfig,
+    sockets,
+    foreground: flags.foreground,
+  });
+}
+
+/** The routing mode's reload: mrouted.conf read again through its kept directory in a jail. */
+function keepRoutedConfigForReload(
+  libc: Libc,
+  opts: { flags: RoutedFlags; jail: JailPlan | undefined; log: Logger },
+): () => Config | undefined {
+  const { flags, jail, log } = opts;
+  const interfaces = () => listInterfaces(libc);
+  const common = { interfaces, log, nonPruning: flags.nonPruning };
+  if (jail === undefined) {
+    return routedReloader({ ...common, path: flags.file, fs: DENO_CONFIG_FS });
+  }
+  const dirs = new ConfigDirectories(libc);
+  const path = normalizePath(flags.file, Deno.cwd());
+  try {
+    dirs.keep(directoryOf(path));
+  } catch (err) {
+    log.warn(
+      `Cannot keep the configuration's directory for SIGHUP: ${messageOf(err)}: ` +
+        "reloading will fail",
+    );
+  }
+  return routedReloader({ ...common, path, fs: dirs });
+}
+
 /**
  * Answers a command line that asks for no daemon: the help or the version on standard output
  * (exit 0), or a mistake on standard error, with the usage when it is about the flags (exit 1).
  */
-function answerCommandLine(commandLine: Exclude<CommandLine, { kind: "run" }>): number {
+function answerCommandLine(
+  commandLine: Exclude<CommandLine, { kind: "run" }>,
+  as = { program: "mcast-proxy", usage: USAGE },
+): number {
   switch (commandLine.kind) {
     case "help":
-      return printOut(USAGE) ? 0 : 1;
+      return printOut(as.usage) ? 0 : 1;
     case "version":
-      return printOut(`mcast-proxy ${VERSION}`) ? 0 : 1;
+      return printOut(`${as.program} ${VERSION}`) ? 0 : 1;
     case "mistake":
-      console.error(`mcast-proxy: ${commandLine.message}`);
-      if (commandLine.usage) console.error(USAGE);
+      console.error(`${as.program}: ${commandLine.message}`);
+      if (commandLine.usage) console.error(as.usage);
       return 1;
   }
 }
@@ -267,6 +344,8 @@ async function runDaemon(
     jail: JailPlan | undefined;
     readConfig: () => Config | undefined;
     sockets: { control: string; readOnly: string | undefined };
+    /** `-d`: the log is on stderr. */
+    foreground?: boolean;
   },
 ): Promise<number> {
   const { config, log, jail, readConfig } = opts;
@@ -299,7 +378,10 @@ async function runDaemon(
       await daemon.run();
       return 1;
     }
-    listenToSignals(daemon);
+    listenToSignals(daemon, {
+      routing: config.routing !== undefined,
+      foreground: opts.foreground ?? false,
+    });
     try {
       await daemon.run();
     } catch (err) {
@@ -366,12 +448,21 @@ function enterJail(libc: Libc, opts: { jail: JailPlan; log: Logger }): boolean {
   }
 }
 
-/** SIGTERM and SIGINT stop the daemon, SIGUSR1 asks for a dump, SIGHUP for a reload. */
-function listenToSignals(daemon: Daemon): void {
+/**
+ * SIGTERM and SIGINT stop the daemon, SIGUSR1 asks for a dump, SIGHUP for a reload. In the
+ * routing mode, as mrouted(8): SIGUSR2 dumps the forwarding cache, and SIGQUIT the routing
+ * tables when the log is on stderr (`-d`); every table goes to the log.
+ */
+function listenToSignals(daemon: Daemon, opts: { routing: boolean; foreground: boolean }): void {
   const onSignal = () => daemon.stop();
   for (const sig of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(sig, onSignal);
   Deno.addSignalListener("SIGUSR1", () => daemon.requestDump());
   Deno.addSignalListener("SIGHUP", () => daemon.requestReload());
+  if (!opts.routing) return;
+  Deno.addSignalListener("SIGUSR2", () => daemon.requestCacheDump());
+  Deno.addSignalListener("SIGQUIT", () => {
+    if (opts.foreground) daemon.requestDump();
+  });
 }
 
 /**
@@ -390,5 +481,11 @@ function printOut(text: string): boolean {
 }
 
 if (import.meta.main) {
-  Deno.exit(startedAsCtl() ? await ctlMain(Deno.args) : await main(Deno.args));
+  Deno.exit(
+    startedAsCtl()
+      ? await ctlMain(Deno.args)
+      : startedAs(ROUTED_PROGRAM)
+      ? await routedMain(Deno.args)
+      : await main(Deno.args),
+  );
 }

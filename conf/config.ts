@@ -123,6 +123,39 @@ export interface Config extends QueryVersions {
   ssmRanges: Prefix[];
   /** Interface blocks in file order. */
   interfaces: InterfaceConfig[];
+  /**
+   * Set in the routing mode (`mcast-routed`, configured by mrouted.conf): every interface is a
+   * DVMRP vif (`role` downstream: IGMP querier there), none is upstream.
+   */
+  routing?: RoutingConfig;
+}
+
+/** A DVMRP tunnel of the routing mode, its ends resolved to addresses. */
+export interface RoutingTunnel {
+  /** Our end. */
+  local: number;
+  /** The far end. */
+  remote: number;
+  /** 1 to 31. */
+  metric: number;
+  /** 1 to 255. */
+  threshold: number;
+  /** Multicast ranges not forwarded through it. */
+  boundaries: Prefix[];
+}
+
+/** The routing mode's settings beyond the interfaces. */
+export interface RoutingConfig {
+  /** Interface metrics by name (1 to 31; default 1). */
+  metrics: Map<string, number>;
+  /** The tunnels. */
+  tunnels: RoutingTunnel[];
+  /** Whether prunes are sent (`pruning off` or `-p`: no). */
+  pruning: boolean;
+  /** Lifetime of the prunes sent, in seconds. */
+  pruneLifetime: number;
+  /** Lifetime of forwarding cache entries, in seconds. */
+  cacheLifetime: number;
 }
 
 /** A configuration error or warning with its position. */

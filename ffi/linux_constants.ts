@@ -132,6 +132,8 @@ export const MRT_DEL_MFC = 205;
 export const MRT_VERSION = 206;
 /** Number of VIFs the kernel supports. */
 export const MAXVIFS = 32;
+/** VIF flag: an IP-in-IP tunnel from `vifc_lcl_addr` to `vifc_rmt_addr` (needs the ipip module). */
+export const VIFF_TUNNEL = 0x1;
 /** VIF flag: `vifc_lcl_ifindex` holds an interface index. */
 export const VIFF_USE_IFINDEX = 0x8;
 

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { MAXVIFS, VIFF_USE_IFINDEX } from "./linux_constants.ts";
+import { MAXVIFS, VIFF_TUNNEL, VIFF_USE_IFINDEX } from "./linux_constants.ts";
 import { getInAddr, LITTLE_ENDIAN, putInAddr } from "./socket_structs.ts";
 
 /** sizeof(struct vifctl): MRT_ADD_VIF's optlen, which must be exact. */
@@ -70,19 +70,32 @@ export const IGMPMSG = Object.freeze({
 
 /**
  * `struct vifctl` {vifi u16 @0, flags u8 @2, threshold u8 @3, rate_limit u32 @4,
- * lcl_ifindex i32 @8, rmt_addr @12}, bound by interface index.
+ * lcl_ifindex i32 @8, rmt_addr @12}: bound by interface index (VIFF_USE_IFINDEX), or for a
+ * tunnel (VIFF_TUNNEL) by its local address (`vifc_lcl_addr`, same place) and remote address.
  */
 export function encodeVifctl(
   out: Uint8Array,
-  vif: { vifi: number; ifindex: number; threshold: number },
+  vif: {
+    vifi: number;
+    ifindex: number;
+    threshold: number;
+    localAddress?: number;
+    tunnel?: { remote: number };
+  },
 ): Uint8Array {
   const v = new DataView(out.buffer, out.byteOffset, SIZEOF_VIFCTL);
   out.fill(0, 0, SIZEOF_VIFCTL);
   v.setUint16(VIFCTL.vifc_vifi, vif.vifi, LITTLE_ENDIAN);
-  v.setUint8(VIFCTL.vifc_flags, VIFF_USE_IFINDEX);
   v.setUint8(VIFCTL.vifc_threshold, vif.threshold);
   v.setUint32(VIFCTL.vifc_rate_limit, 0, LITTLE_ENDIAN);
-  v.setInt32(VIFCTL.vifc_lcl_ifindex, vif.ifindex, LITTLE_ENDIAN);
+  if (vif.tunnel === undefined) {
+    v.setUint8(VIFCTL.vifc_flags, VIFF_USE_IFINDEX);
+    v.setInt32(VIFCTL.vifc_lcl_ifindex, vif.ifindex, LITTLE_ENDIAN);
+  } else {
+    v.setUint8(VIFCTL.vifc_flags, VIFF_TUNNEL);
+    putInAddr(v, VIFCTL.vifc_lcl_ifindex, vif.localAddress ?? 0);
+    putInAddr(v, VIFCTL.vifc_rmt_addr, vif.tunnel.remote);
+  }
   return out.subarray(0, SIZEOF_VIFCTL);
 }
 

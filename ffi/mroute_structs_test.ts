@@ -113,3 +113,31 @@ Deno.test("encodeSiocVifReq and decodeSiocVifReq: 40 bytes, vifi u16, four u64 c
   throws(() => encodeSiocVifReq(new Uint8Array(SIZEOF_SIOC_VIF_REQ), 32), RangeError);
   throws(() => encodeSiocVifReq(new Uint8Array(SIZEOF_SIOC_VIF_REQ), -1), RangeError);
 });
+
+Deno.test("encodeVifctl: a tunnel is VIFF_TUNNEL with its local and remote addresses", () => {
+  const b = encodeVifctl(new Uint8Array(SIZEOF_VIFCTL), {
+    vifi: 31,
+    ifindex: 0,
+    threshold: 1,
+    localAddress: 0x0a640101,
+    tunnel: { remote: 0x0a640202 },
+  });
+  deepStrictEqual([...b], [
+    31,
+    0, // vifc_vifi
+    1, // vifc_flags = VIFF_TUNNEL
+    1, // vifc_threshold
+    0,
+    0,
+    0,
+    0, // vifc_rate_limit
+    10,
+    100,
+    1,
+    1, // vifc_lcl_addr 10.100.1.1, network order
+    10,
+    100,
+    2,
+    2, // vifc_rmt_addr 10.100.2.2
+  ]);
+});

@@ -30,6 +30,14 @@ export interface Layout {
   program: string;
   /** The control client: a symbolic link to {@link program}, in the same directory. */
   ctl: string;
+  /** The routing mode (mcast-routed(8)): a symbolic link to {@link program}, likewise. */
+  routed: string;
+  /** mcast-routed.8. */
+  routedMan8: string;
+  /** The routing mode's example configuration. */
+  routedExample: string;
+  /** The routing mode's systemd unit (Linux only). */
+  routedService: string | undefined;
   /** The Deno binary that runs a script build. */
   deno: string;
   /** mcast-proxy.8. */
@@ -50,6 +58,10 @@ export function layout(prefix: string, os: string): Layout {
   return {
     program: `${prefix}/sbin/mcast-proxy`,
     ctl: `${prefix}/sbin/mcast-proxyctl`,
+    routed: `${prefix}/sbin/mcast-routed`,
+    routedMan8: `${man}/man8/mcast-routed.8`,
+    routedExample: `${prefix}/share/examples/mcast-proxy/mrouted.conf`,
+    routedService: os === "openbsd" ? undefined : "/etc/systemd/system/mcast-routed.service",
     deno: `${prefix}/lib/mcast-proxy/deno`,
     man8: `${man}/man8/mcast-proxy.8`,
     man5: `${man}/man5/mcast-proxy.conf.5`,
@@ -138,6 +150,14 @@ async function main(): Promise<number> {
   const ctlTarget = at.program.slice(at.program.lastIndexOf("/") + 1);
   await putLink(dest + at.ctl, ctlTarget);
   console.log(`installed ${dest + at.ctl} -> ${ctlTarget}`);
+  await putLink(dest + at.routed, ctlTarget);
+  console.log(`installed ${dest + at.routed} -> ${ctlTarget}`);
+  await put(dest + at.routedMan8, await Deno.readFile(`${ROOT}man/mcast-routed.8`), 0o644);
+  await put(
+    dest + at.routedExample,
+    await Deno.readFile(`${ROOT}conf/mrouted.conf.example`),
+    0o644,
+  );
   await put(dest + at.man8, await Deno.readFile(`${ROOT}man/mcast-proxy.8`), 0o644);
   await put(dest + at.man5, await Deno.readFile(`${ROOT}man/mcast-proxy.conf.5`), 0o644);
   await put(dest + at.ctlMan8, await Deno.readFile(`${ROOT}man/mcast-proxyctl.8`), 0o644);
@@ -152,6 +172,10 @@ async function main(): Promise<number> {
     built.kind === "executable" ? "" : `${at.deno} run .*`,
   );
   await put(dest + at.service.path, service, at.service.kind === "systemd" ? 0o644 : 0o555);
+  if (at.routedService !== undefined) {
+    const unit = await Deno.readTextFile(`${ROOT}scripts/service/mcast-routed.service`);
+    await put(dest + at.routedService, unit.replaceAll("@SBIN@", `${prefix}/sbin`), 0o644);
+  }
   if (dest === "" && !values["no-user"] && Deno.uid() === 0 && Deno.build.os === "linux") {
     if (!await ensureUser()) return 1;
   }

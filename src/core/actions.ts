@@ -44,6 +44,11 @@ export type Action<A extends Address = number> =
     name: string;
     threshold: number;
     localAddress: A;
+    /**
+     * A tunnel (VIFF_TUNNEL, IPv4 only): multicast to and from `remote` travels in IP-in-IP
+     * between `localAddress` and it; `ifindex` is unused (0).
+     */
+    tunnel?: { remote: A };
   }
   | { kind: "delVif"; vifi: number; name: string }
   | { kind: "addMfc"; source: A; group: A; parent: number; oifs: Oif[] }
@@ -71,4 +76,18 @@ export type Action<A extends Address = number> =
    * `mfc-counters` event.
    */
   | { kind: "sampleMfc"; entries: { source: A; group: A }[] }
+  /**
+   * Send a DVMRP message (IGMP type 0x13, without the IP header; the routing mode): to
+   * All-DVMRP-Routers out of one interface, or unicast to a neighbor or a tunnel's far end.
+   */
+  | {
+    kind: "sendDvmrp";
+    ifindex: number;
+    name: string;
+    source: A;
+    destination: A;
+    message: Uint8Array;
+    /** What is sent, for logs: "probe", "report (12 routes) to 10.100.1.2". */
+    what: string;
+  }
   | { kind: "log"; level: LogLevel; message: string };

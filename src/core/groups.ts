@@ -199,6 +199,7 @@ function sameFilter<A extends Address>(a: SourceFilter<A>, b: SourceFilter<A>): 
  */
 export function syncUpstream<A extends Address>(ctx: StepContext<A>, group: A): boolean {
   const { state } = ctx;
+  state.changedGroups?.add(group);
   const up = state.upstream;
   if (up === undefined || isGroupBounded(state, up, group)) return false;
   const filter = upstreamFilter(state, group);

@@ -96,8 +96,9 @@ export function createProxy<A extends Address = number>(
 ): ProxyState<A> {
   const ups = options.interfaces.filter((i) => i.role === "upstream");
   if (ups.length > 1) throw new RangeError(`Need at most one upstream, got ${ups.length}`);
-  if (options.interfaces.length > MAXVIFS) {
-    throw new RangeError(`More than ${MAXVIFS} interfaces`);
+  const vifLimit = Math.min(options.vifLimit ?? MAXVIFS, MAXVIFS);
+  if (options.interfaces.length > vifLimit) {
+    throw new RangeError(`More than ${vifLimit} interfaces`);
   }
   const family = options.family ?? (IGMP_FAMILY as unknown as Family<A>);
   const vifs = new Map<number, VifState<A>>();
@@ -128,6 +129,7 @@ export function createProxy<A extends Address = number>(
     sourceLimitWarned: -Infinity,
     refusedSource: undefined,
     notices: undefined,
+    changedGroups: undefined,
   };
 }
 

@@ -87,6 +87,11 @@ export interface ProxyOptions<A extends Address = number> {
    * RFC 4607). Default: the family's `ssmRanges` (232.0.0.0/8; ff3x::/96).
    */
   ssmRanges?: Subnet<A>[];
+  /**
+   * Interfaces get VIF numbers below this (default {@link MAXVIFS}): the routing mode keeps the
+   * numbers above for its tunnels.
+   */
+  vifLimit?: number;
 }
 
 /** Default of {@link ProxyOptions.maxGroups}. */
@@ -228,6 +233,12 @@ export interface ProxyState<A extends Address = number> {
    * this is a list, which the runtime sets while someone watches and empties after each step.
    */
   notices: Notice<A>[] | undefined;
+  /**
+   * The groups whose membership on some LAN may have changed, collected only while this is a
+   * set: the routing mode (`src/dvmrp/`) sets it, plans its own forwarding from it and empties
+   * it after each step. The proxy itself never reads it.
+   */
+  changedGroups: Set<A> | undefined;
 }
 
 /** Data refused for its source: which (S,G), on which VIF, when. */

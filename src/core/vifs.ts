@@ -95,7 +95,8 @@ export function closeVif<A extends Address>(ctx: StepContext<A>, vif: VifState<A
 
 /** The lowest VIF number not in use, or `undefined` when all {@link MAXVIFS} are. */
 function freeVifNumber<A extends Address>(state: ProxyState<A>): number | undefined {
-  for (let vifi = 0; vifi < MAXVIFS; vifi++) if (!state.vifs.has(vifi)) return vifi;
+  const limit = Math.min(state.options.vifLimit ?? MAXVIFS, MAXVIFS);
+  for (let vifi = 0; vifi < limit; vifi++) if (!state.vifs.has(vifi)) return vifi;
   return undefined;
 }
 
@@ -125,7 +126,8 @@ function refusal<A extends Address>(
       "already is the upstream: not used";
   }
   if (freeVifNumber(state) === undefined) {
-    return `Interface "${iface.name}" appeared but all ${MAXVIFS} ${vifWord}s are in use: ` +
+    const limit = Math.min(state.options.vifLimit ?? MAXVIFS, MAXVIFS);
+    return `Interface "${iface.name}" appeared but all ${limit} ${vifWord}s are in use: ` +
       "not used";
   }
   return undefined;

@@ -364,13 +364,18 @@ export function programName(start: ProgramStart): string {
 
 /** Whether this process was started as `mcast-proxyctl` (see {@link programName}). */
 export function startedAsCtl(): boolean {
+  return startedAs(CTL_PROGRAM);
+}
+
+/** Whether this process was started under the program name `name` (see {@link programName}). */
+export function startedAs(name: string): boolean {
   const start: ProgramStart = {
     standalone: Deno.build.standalone,
     mainModule: Deno.mainModule,
     execPath: Deno.execPath(),
     argv0: Deno.build.standalone ? commandLineArgv0() : undefined,
   };
-  return programName(start) === CTL_PROGRAM;
+  return programName(start) === name;
 }
 
 /** The first word of this process's command line, where /proc shows it. */

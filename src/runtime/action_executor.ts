@@ -112,6 +112,15 @@ function perform<A extends Address>(
       });
       log("debug", `Sent ${a.what} on "${a.name}"`);
       return;
+    case "sendDvmrp":
+      port.send({
+        ifindex: a.ifindex,
+        source: a.source,
+        destination: a.destination,
+        message: a.message,
+      });
+      log("debug", `Sent DVMRP ${a.what} on "${a.name}"`);
+      return;
     case "sampleMfc":
       ctx.feedBack({ kind: "mfc-counters", counts: readPacketCounts(ctx, a.entries) });
       return;
@@ -165,6 +174,7 @@ export function isGoneFailure<A extends Address>(
     case "join":
     case "leave":
     case "sendQuery":
+    case "sendDvmrp":
       return a.ifindex === gone.ifindex;
     case "delVif":
       return a.vifi === gone.vifi;
@@ -191,6 +201,8 @@ export function describeAction<A extends Address>(family: Family<A>, a: Action<A
       return `Cannot leave ${format(a.group)} on "${a.name}"`;
     case "sendQuery":
       return `Cannot send ${a.what} on "${a.name}"`;
+    case "sendDvmrp":
+      return `Cannot send DVMRP ${a.what} on "${a.name}"`;
     case "sampleMfc":
       return "Cannot read forwarding counters";
     case "log":

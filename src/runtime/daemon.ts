@@ -24,6 +24,7 @@ import {
 } from "./interfaces.ts";
 import type { Monitor } from "./monitor.ts";
 import { Plane } from "./plane.ts";
+import { reloadRouting, routerCore, routerSettings } from "./router_core.ts";
 import { applyReload } from "./reload.ts";
 import { explainMrtInit, resolveConfigured, type ResolvedInterfaces } from "./startup.ts";
 import { describeMemory, describeRunning, type MemoryUsage } from "./status.ts";
@@ -67,6 +68,11 @@ export interface DaemonOptions {
   memoryUsage?: () => MemoryUsage;
   /** Who watches the events (`mcast-proxyctl monitor`). */
   monitor?: Monitor;
+  /**
+   * The routing mode's generation ID (DVMRP probes, section 3.2.2); default the time of the
+   * start in seconds, as mrouted.
+   */
+  generationId?: number;
 }
 
 /** The longest the loop sleeps without looking at the clock. */
@@ -85,6 +91,7 @@ export class Daemon {
   /** What signal handlers asked for, done by the loop in its next round. */
   #stopping = false;
   #dumpRequested = false;
+  #cacheDumpRequested = false;
   #reloadRequested = false;
   #closed = false;
 
@@ -161,6 +168,7 @@ export class Daemon {
     const { sys, log, config } = this.#opts;
     const now = this.#now;
     if (resolved.ipv4 !== undefined) {
+      const genid = this.#opts.generationId ?? Math.floor(Date.now() / 1000);
       this.#ipv4 = new Plane({
         spec: IPV4,
         port: sys.ipv4,
@@ -169,6 +177,9 @@ export class Daemon {
         log,
         now,
         ...(this.#opts.monitor === undefined ? {} : { monitor: this.#opts.monitor }),
+        ...(config.routing === undefined
+          ? {}
+          : { core: routerCore(routerSettings(config.routing, genid)) }),
       });
     }
     if (resolved.ipv6 !== undefined) {
@@ -200,6 +211,15 @@ export class Daemon {
   }
 
   /**
+   * Asks the loop to log the routing mode's forwarding cache (SIGUSR2); safe from a signal
+   * handler. Nothing in the proxy mode.
+   */
+  requestCacheDump(): void {
+    this.#cacheDumpRequested = true;
+    this.#opts.sys.wake();
+  }
+
+  /**
    * Asks the loop to read the configuration again (SIGHUP) through
    * {@link DaemonOptions.readConfig} and apply what changed; safe from a signal handler.
    */
@@ -222,6 +242,10 @@ export class Daemon {
       return false;
     }
     this.#config = config;
+    const router = this.#ipv4?.core?.router;
+    if (router !== undefined && config.routing !== undefined) {
+      for (const w of reloadRouting(router, config.routing)) log.warn(w);
+    }
     log.info(`Reloaded the configuration: ${describeRunning(this.#planes())}`);
     return true;
   }
@@ -310,6 +334,11 @@ export class Daemon {
     if (this.#dumpRequested) {
       this.#dumpRequested = false;
       this.dumpNow();
+    }
+    if (this.#cacheDumpRequested) {
+      this.#cacheDumpRequested = false;
+      const t = this.#now();
+      for (const p of this.#planes()) p.dumpCache(t);
     }
   }
 

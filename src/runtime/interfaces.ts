@@ -212,6 +212,21 @@ export function configuredSsmRanges<A extends Address>(
 }
 
 /**
+ * The routing mode's interfaces: IPv4 only, every configured interface a vif. Tunnels count as
+ * vifs, so one interface with a tunnel is enough; none at all is a {@link StartupError}.
+ */
+function routedFamilies(config: Config): ConfiguredFamilies {
+  const ipv4 = familyInterfaces(IPV4, config);
+  if (ipv4.length + (config.routing?.tunnels.length ?? 0) < 2) {
+    throw new StartupError(
+      "Fewer than two interfaces to route between: give them in the configuration (phyint), " +
+        "or enable them",
+    );
+  }
+  return { ipv4, warnings: [] };
+}
+
+/**
  * The interfaces of the configuration each family proxies on, with their effective protocol
  * timers, sources and boundaries. A family is proxied when the upstream interface and at least
  * one downstream have it on. Throws {@link StartupError} for what no change of the system can
@@ -219,6 +234,7 @@ export function configuredSsmRanges<A extends Address>(
  * proxied is a warning.
  */
 export function configuredFamilies(config: Config): ConfiguredFamilies {
+  if (config.routing !== undefined) return routedFamilies(config);
   const upstream = config.interfaces.find((ic) => ic.role === "upstream");
   if (upstream === undefined) {
     throw new StartupError("No upstream interface configured: nothing to proxy from");

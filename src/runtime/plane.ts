@@ -18,10 +18,14 @@ import {
   nextDeadline,
   type ProxyEvent,
   type ProxyInterface,
+  type ProxyOptions,
   type ProxyState,
   setDebugLogging,
   step,
 } from "../core/proxy.ts";
+import type { RouterState } from "../dvmrp/router.ts";
+import { describeRouteTable, describeVifTable } from "../dvmrp/route_dump.ts";
+import { describeCacheTable } from "../dvmrp/cache_dump.ts";
 import { errnoOrMessageOf, type Logger } from "../log.ts";
 import { executeAction, type ExecutorContext, type GoneInterface } from "./action_executor.ts";
 import {
@@ -48,6 +52,34 @@ const MAX_BATCH = 512;
 /** How many messages of a batch share one reading of the clock. */
 const CLOCK_EVERY = 16;
 
+/**
+ * The protocol engine a plane runs, over one state: the proxy core, or the routing mode's core
+ * (`src/dvmrp/router.ts`), which runs the proxy core for its LANs' memberships.
+ */
+export interface Core<A extends Address> {
+  /** The proxy core's state: interfaces, memberships, queriers (what the views show). */
+  readonly proxy: ProxyState<A>;
+  /** The routing mode's state, when this is its core. */
+  readonly router?: RouterState;
+  /** Runs one event; returns the actions to execute, in order. */
+  step(event: ProxyEvent<A>, now: number): Action<A>[];
+  /** The earliest deadline (ms). */
+  nextDeadline(): number;
+}
+
+/** Makes a plane's core over its interfaces at start. */
+export type CoreFactory<A extends Address> = (options: ProxyOptions<A>) => Core<A>;
+
+/** The proxy core as a plane's {@link Core}: the default. */
+export function proxyCore<A extends Address>(options: ProxyOptions<A>): Core<A> {
+  const state = createProxy(options);
+  return {
+    proxy: state,
+    step: (event, now) => step(state, event, now),
+    nextDeadline: () => nextDeadline(state),
+  };
+}
+
 /** Options of {@link Plane}. */
 export interface PlaneOptions<A extends Address> {
   /** The family. */
@@ -67,6 +99,8 @@ export interface PlaneOptions<A extends Address> {
   now: () => number;
   /** Who watches the events (`mcast-proxyctl monitor`), if anyone may. */
   monitor?: Monitor;
+  /** The engine (default {@link proxyCore}). */
+  core?: CoreFactory<A>;
 }
 
 /** One family's core and the execution of its actions. */
@@ -75,6 +109,7 @@ export class Plane<A extends Address> {
   readonly #executor: ExecutorContext<A>;
   #configured: ConfiguredInterface<A>[];
   #state: ProxyState<A> | undefined;
+  #core: Core<A> | undefined;
   /**
    * Interfaces held back, by name, with their {@link interfaceKey} at the time: not brought up
    * again until they change. `#refused`: the core did not take them (no VIF free), until a VIF
@@ -111,9 +146,14 @@ export class Plane<A extends Address> {
     return this.#state;
   }
 
+  /** The engine once started (the routing mode's state is there). */
+  get core(): Core<A> | undefined {
+    return this.#core;
+  }
+
   /** The earliest deadline of the core (ms), `Infinity` before start. */
   nextDeadline(): number {
-    return this.#state === undefined ? Infinity : nextDeadline(this.#state);
+    return this.#core === undefined ? Infinity : this.#core.nextDeadline();
   }
 
   /** Logs one line with the family's prefix. */
@@ -132,14 +172,15 @@ export class Plane<A extends Address> {
    */
   start(interfaces: ProxyInterface<A>[], now: number): void {
     const { spec, log, ssmRanges } = this.#opts;
-    const state = createProxy<A>({
+    const core = (this.#opts.core ?? proxyCore)({
       interfaces,
       family: spec.family,
       debug: log.debugEnabled,
       ...(ssmRanges === undefined ? {} : { ssmRanges }),
     });
-    this.#state = state;
-    for (const a of step(state, { kind: "start" }, now)) {
+    this.#core = core;
+    this.#state = core.proxy;
+    for (const a of core.step({ kind: "start" }, now)) {
       if (a.kind !== "addVif") {
         this.#execute(a);
         continue;
@@ -157,7 +198,7 @@ export class Plane<A extends Address> {
 
   /** Feeds a tick when a deadline is due. */
   tick(now: number): void {
-    if (this.#state !== undefined && nextDeadline(this.#state) <= now) {
+    if (this.#core !== undefined && this.#core.nextDeadline() <= now) {
       this.#feed({ kind: "tick" }, now);
     }
   }
@@ -251,8 +292,29 @@ export class Plane<A extends Address> {
   dump(now: number): void {
     const state = this.#state;
     if (state === undefined || this.#stopped) return;
+    const router = this.#core?.router;
+    if (router !== undefined) {
+      const packets = (vifi: number) => {
+        try {
+          const c = this.#opts.port.vifCount(vifi);
+          return { in: c.packetsIn, out: c.packetsOut };
+        } catch {
+          return undefined;
+        }
+      };
+      const lines = [...describeVifTable(router, packets), ...describeRouteTable(router, now)];
+      for (const line of lines) this.log("info", line);
+      return;
+    }
     const counters = readDumpCounters(this.#executor, state);
     for (const line of describeDump(state, counters, now)) this.log("info", line);
+  }
+
+  /** Logs the routing mode's forwarding cache in mrouted's layout (SIGUSR2). Never throws. */
+  dumpCache(now: number): void {
+    const router = this.#core?.router;
+    if (router === undefined || this.#stopped) return;
+    for (const line of describeCacheTable(router.cache, now)) this.log("info", line);
   }
 
   /**
@@ -280,7 +342,7 @@ export class Plane<A extends Address> {
   /** Feeds `interface-up`; an interface the core or the kernel does not take is held back. */
   #bringUp(state: ProxyState<A>, iface: ProxyInterface<A>, now: number): void {
     const key = interfaceKey(iface);
-    for (const a of step(state, { kind: "interface-up", iface }, now)) {
+    for (const a of this.#core!.step({ kind: "interface-up", iface }, now)) {
       if (a.kind !== "addVif") {
         this.#execute(a);
         continue;
@@ -324,7 +386,7 @@ export class Plane<A extends Address> {
     const monitor = this.#opts.monitor;
     if (monitor?.watched) state.notices ??= [];
     else if (state.notices !== undefined) state.notices = undefined;
-    const actions = step(state, event, now);
+    const actions = this.#core!.step(event, now);
     const notices = state.notices;
     if (notices !== undefined && notices.length > 0) {
       state.notices = [];

@@ -85,7 +85,9 @@ function resolveFamily<A extends Address>(
 ): { usable: ProxyInterface<A>[]; warnings: string[] } {
   const { usable, unusable } = scanInterfaces(spec, configured, system);
   const warnings = unusable.map((u) => `Interface "${u.name}" ${WAITING[u.problem]}`);
-  if (!usable.some((i) => i.role === "upstream")) {
+  // The routing mode has no upstream: every interface is a vif.
+  const routed = configured.every((c) => c.role === "downstream");
+  if (!routed && !usable.some((i) => i.role === "upstream")) {
     // configuredFamilies() made sure there is one upstream: it is among the unusable ones.
     const up = unusable.find((u) => u.role === "upstream")!;
     warnings.push(

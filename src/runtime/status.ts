@@ -53,6 +53,11 @@ export function describeRunning(planes: readonly Plane<Address>[]): string {
 
 /** One family's part of {@link describeRunning}. */
 function describePlane(plane: Plane<Address>): string {
+  const router = plane.core?.router;
+  if (router !== undefined) {
+    const tunnels = [...router.vifs.values()].filter((v) => v.tunnel !== undefined).length;
+    return `DVMRP on ${router.vifs.size - tunnels} interfaces and ${tunnels} tunnels`;
+  }
   const vifs = [...plane.state!.vifs.values()];
   const up = plane.state!.upstream;
   const downstream = vifs.filter((v) => v.role === "downstream").length;

@@ -67,8 +67,10 @@ export interface VifSpec<A extends Address = number> {
   ifindex: number;
   /** TTL threshold of the VIF (IPv4 only: the kernel keeps none per MIF). */
   threshold: number;
-  /** Local address of the interface (informational on Linux). */
+  /** Local address of the interface (informational on Linux; a tunnel's local end). */
   localAddress: A;
+  /** A tunnel (VIFF_TUNNEL, IPv4 only) to this far end: `ifindex` is unused. */
+  tunnel?: { remote: A };
 }
 
 /** An (S,G) entry of the multicast forwarding cache. */

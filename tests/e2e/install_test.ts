@@ -81,6 +81,11 @@ Deno.test({
       equal(await mode(at.man5), 0o644);
       equal(await mode(at.ctlMan8), 0o644);
       equal(await Deno.readLink(dest + at.ctl), "mcast-proxy", "a relative link");
+      equal(await Deno.readLink(dest + at.routed), "mcast-proxy", "a relative link");
+      equal(await mode(at.routedMan8), 0o644);
+      const routedUnit = await Deno.readTextFile(dest + at.routedService!);
+      ok(routedUnit.includes("\nExecStart=/usr/local/sbin/mcast-routed -c /etc/mrouted.conf\n"));
+      ok(routedUnit.includes("\nExecStopPost=/bin/rm -f /run/mcast-routed.sock\n"));
       equal(await mode(at.service.path), 0o644);
       const program = await Deno.readTextFile(dest + at.program);
       equal(program.slice(0, program.indexOf("\n")), installedShebang(at.deno));
