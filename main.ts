@@ -101,6 +101,7 @@ export async function routedMain(args: string[]): Promise<number> {
     fs: DENO_CONFIG_FS,
     interfaces: listInterfaces(libc),
     nonPruning: flags.nonPruning,
+    ...jailOf(flags),
   });
   if (!loaded.ok) {
     for (const e of loaded.errors) console.error(`${ROUTED_PROGRAM}: ${e}`);
@@ -125,6 +126,14 @@ export async function routedMain(args: string[]): Promise<number> {
   });
 }
 
+/** The `-u` and `-t` of the routing mode, as the configuration's `user` and `chroot`. */
+function jailOf(flags: RoutedFlags): { user?: string; chroot?: string } {
+  return {
+    ...(flags.user === undefined ? {} : { user: flags.user }),
+    ...(flags.chroot === undefined ? {} : { chroot: flags.chroot }),
+  };
+}
+
 /** The routing mode's reload: mrouted.conf read again through its kept directory in a jail. */
 function keepRoutedConfigForReload(
   libc: Libc,
@@ -132,7 +141,7 @@ function keepRoutedConfigForReload(
 ): () => Config | undefined {
   const { flags, jail, log } = opts;
   const interfaces = () => listInterfaces(libc);
-  const common = { interfaces, log, nonPruning: flags.nonPruning };
+  const common = { interfaces, log, nonPruning: flags.nonPruning, ...jailOf(flags) };
   if (jail === undefined) {
     return routedReloader({ ...common, path: flags.file, fs: DENO_CONFIG_FS });
   }

@@ -29,6 +29,10 @@ export interface RoutedLoadOptions {
   interfaces: readonly SystemInterface[];
   /** `-p`. */
   nonPruning: boolean;
+  /** `-u`: the user to run as. */
+  user?: string;
+  /** `-t`: the jail. */
+  chroot?: string;
 }
 
 /**
@@ -62,7 +66,12 @@ export function loadRoutedConfig(opts: RoutedLoadOptions): RoutedLoad {
   }
   const applied = routingConfig(mrouted, opts.interfaces, { nonPruning: opts.nonPruning });
   if (!applied.ok) return applied;
-  return { ok: true, config: applied.config, warnings: [...warnings, ...applied.warnings] };
+  const config = {
+    ...applied.config,
+    ...(opts.user === undefined ? {} : { user: opts.user }),
+    ...(opts.chroot === undefined ? {} : { chroot: opts.chroot }),
+  };
+  return { ok: true, config, warnings: [...warnings, ...applied.warnings] };
 }
 
 /**

@@ -21,14 +21,17 @@ export const DEFAULT_ROUTED_SOCKET = PROXY_SOCKET.replace(
 /** The usage text. */
 export const ROUTED_USAGE =
   `usage: mcast-routed [-np] [-c config_file] [-d [debug_level]] [-r socket] [-s socket]
+                    [-t chroot] [-u user]
        mcast-routed -h | --help | --version
-  -c file   configuration file (default ${DEFAULT_ROUTED_CONF})
+  -c file   configuration file (default ${DEFAULT_ROUTED_CONF}); -f is the same
   -d [N]    stay in the foreground and log to stderr; a level of 2 or more (the default 2)
             logs every message and change (debug)
   -n        check the configuration and exit
   -p        do not prune: act as a non-pruning router
   -r socket also a read-only control socket, for anyone (show and monitor only)
   -s socket control socket (default ${DEFAULT_ROUTED_SOCKET})
+  -t dir    the jail once started (default: the user's home directory)
+  -u user   the user to run as once started (default the proxy's)
   -h        print this help
   --version print the version`;
 
@@ -36,6 +39,10 @@ export const ROUTED_USAGE =
 export interface RoutedFlags extends Flags {
   /** `-p`: never send prunes. */
   nonPruning: boolean;
+  /** `-u`: the user to run as (mrouted.conf has no such statement). */
+  user?: string;
+  /** `-t`: the jail. */
+  chroot?: string;
 }
 
 /** What the routing mode's command line asks for. */
@@ -90,13 +97,18 @@ export function parseRoutedFlags(args: readonly string[]): RoutedCommandLine {
           continue;
         }
         case "c":
+        case "f":
         case "s":
-        case "r": {
+        case "r":
+        case "t":
+        case "u": {
           const value = rest !== "" ? rest : args[++i];
           if (value === undefined || value === "") return mistake(`-${letter} needs a value`);
-          if (letter === "c") flags.file = value;
+          if (letter === "c" || letter === "f") flags.file = value;
           else if (letter === "s") flags.controlSocket = value;
-          else flags.readOnlySocket = value;
+          else if (letter === "r") flags.readOnlySocket = value;
+          else if (letter === "t") flags.chroot = value;
+          else flags.user = value;
           j = arg.length;
           continue;
         }
