@@ -63,6 +63,9 @@ commands:
   show forwarding      the kernel's forwarding entries and their counters
   show counters        packet, query and drop counters (--prometheus for a scraper)
   show config          the running configuration
+  show neighbors       mcast-routed: the DVMRP neighbors
+  show routes          mcast-routed: the vifs and the routing table (mrouted's layout)
+  show cache           mcast-routed: the forwarding cache, prunes included
   reload               read the configuration again; its errors are printed
   log verbose | brief  turn debug logging on or off
   dump                 the state dump of SIGUSR1

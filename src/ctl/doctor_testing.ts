@@ -272,6 +272,8 @@ export function answerWith(facts: DoctorFacts): (req: ControlRequest) => Control
         shown = { what: "forwarding", views: sample.forwarding };
         forwardingAsked++;
         break;
+      default:
+        return { ok: false, body: `unexpected request ${JSON.stringify(req)}` };
     }
     return { ok: true, body: renderShow(shown, "json") };
   };

@@ -13,6 +13,7 @@ import type { Address } from "../core/family.ts";
 import { type ForwardingSample, forwardingView } from "../core/forwarding_view.ts";
 import { countersView, groupsView, interfacesView, upstreamView } from "../core/status_view.ts";
 import { ipv6ToBigInt, parseIPv4, parseIPv6 } from "../proto/addr.ts";
+import { routingJson, routingText } from "../dvmrp/routing_view.ts";
 import { renderShow, type ShowViews } from "./control_render.ts";
 import type { ControlReply, ControlRequest, ReplyFormat } from "./control_protocol.ts";
 import type { ControlHandler, ControlStream } from "./control_server.ts";
@@ -79,6 +80,9 @@ export class DaemonControl implements ControlHandler {
    * shows the group in its own family only.
    */
   #show(request: ShowRequest): ControlReply {
+    if (request.what === "neighbors" || request.what === "routes" || request.what === "cache") {
+      return this.#showRouting(request.what, request.format);
+    }
     if (request.what === "config") {
       const text = printConfig(this.#opts.daemon.config);
       return reply(true, request.format === "json" ? jsonLine({ config: text }) : text);
@@ -127,6 +131,19 @@ export class DaemonControl implements ControlHandler {
         break;
     }
     return reply(true, renderShow(shown, request.format));
+  }
+
+  /** `show neighbors|routes|cache`: the routing mode's tables (mcast-routed(8)). */
+  #showRouting(what: "neighbors" | "routes" | "cache", format: ReplyFormat): ControlReply {
+    const router = this.#opts.daemon.planes.map((p) => p.core?.router).find((r) => r !== undefined);
+    if (router === undefined) {
+      return reply(false, `show ${what}: this daemon is a proxy, not a router (mcast-routed)\n`);
+    }
+    const now = this.#now();
+    const body = format === "json"
+      ? jsonLine(routingJson(router, what, now))
+      : routingText(router, what, now).join("\n") + "\n";
+    return reply(true, body);
   }
 }
 

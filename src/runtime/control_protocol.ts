@@ -30,7 +30,16 @@ export const DEFAULT_CONTROL_SOCKET = "/var/run/mcast-proxy.sock";
 export const MAX_REQUEST_BYTES = 1024;
 
 /** What `show` shows. */
-export type ShowWhat = "interfaces" | "groups" | "upstream" | "forwarding" | "counters" | "config";
+export type ShowWhat =
+  | "interfaces"
+  | "groups"
+  | "upstream"
+  | "forwarding"
+  | "counters"
+  | "config"
+  | "neighbors"
+  | "routes"
+  | "cache";
 
 /** How a reply is written: tables for people, JSON, or Prometheus' text format (counters). */
 export type ReplyFormat = "text" | "json" | "prometheus";
@@ -58,6 +67,9 @@ const SHOW_WHAT: readonly ShowWhat[] = [
   "forwarding",
   "counters",
   "config",
+  "neighbors",
+  "routes",
+  "cache",
 ];
 const COMMANDS = ["show", "reload", "log", "dump", "monitor"] as const;
 

@@ -42,7 +42,7 @@ export type ShowViews =
   | { what: "counters"; views: readonly CountersView[] };
 
 /** The requests {@link ShowViews} answers. */
-export type ShownWhat = Exclude<ShowWhat, "config">;
+export type ShownWhat = Exclude<ShowWhat, "config" | "neighbors" | "routes" | "cache">;
 
 /** Formats of every view but the counters. */
 export type ViewFormat = Exclude<ReplyFormat, "prometheus">;
