@@ -15,7 +15,7 @@
  * @module
  */
 
-import type { Lab } from "./lab.ts";
+import type { LabShell } from "./lab.ts";
 
 /** One packet as `tcpdump -v -tt` prints it. */
 export interface Captured {
@@ -144,7 +144,7 @@ export interface Tcpdump {
  * Starts `tcpdump ARGS` in a namespace, its stdout piped, and resolves once it says it is
  * listening; rejects if it exits or is not listening within 5 s.
  */
-export async function spawnTcpdump(lab: Lab, ns: string, args: string[]): Promise<Tcpdump> {
+export async function spawnTcpdump(lab: LabShell, ns: string, args: string[]): Promise<Tcpdump> {
   const child = lab.spawnIn(ns, ["tcpdump", ...args], { stdout: "piped", stderr: "piped" });
   const listening = Promise.withResolvers<void>();
   const stderr = (async () => {
@@ -181,7 +181,7 @@ export async function spawnTcpdump(lab: Lab, ns: string, args: string[]): Promis
  * listening, rejects if it exits or is not listening within 5 s.
  */
 export async function startCapture(
-  lab: Lab,
+  lab: LabShell,
   ns: string,
   opts: CaptureOptions = {},
 ): Promise<Capture> {

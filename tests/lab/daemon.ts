@@ -4,7 +4,7 @@
  * @module
  */
 
-import { denoBin, type Lab } from "./lab.ts";
+import { denoBin, type Lab, type LabShell } from "./lab.ts";
 import { followLog, stopProcess } from "./log_follower.ts";
 import { DAEMON_V8_FLAGS } from "../../scripts/daemon_flags.ts";
 import { scaledWait } from "./wait_scale.ts";
@@ -93,10 +93,22 @@ export interface StartDaemonOptions {
 export const LAB_USER = "nobody";
 
 /** Writes the config to a temporary file and starts the daemon in the proxy namespace. */
-export async function startDaemon(lab: Lab, opts: StartDaemonOptions = {}): Promise<DaemonProcess> {
+export function startDaemon(lab: Lab, opts: StartDaemonOptions = {}): Promise<DaemonProcess> {
+  return startDaemonIn(lab, lab.ns.proxy, { ...opts, config: opts.config ?? labConfig(lab) });
+}
+
+/**
+ * Writes `opts.config` to a temporary file and starts the daemon in namespace `ns` of any lab
+ * (a router of `router_lab.ts`), as {@link startDaemon} does in the proxy namespace.
+ */
+export async function startDaemonIn(
+  lab: LabShell,
+  ns: string,
+  opts: StartDaemonOptions & { config: string },
+): Promise<DaemonProcess> {
   const confPath = await Deno.makeTempFile({ prefix: "mcast-proxy-", suffix: ".conf" });
   let jail: string | undefined;
-  if ((opts.jail ?? true) && !/^\s*chroot\s/m.test(opts.config ?? "")) {
+  if ((opts.jail ?? true) && !/^\s*chroot\s/m.test(opts.config)) {
     jail = await Deno.makeTempDir({ prefix: "mcast-proxy-jail-" });
     await Deno.chmod(jail, 0o755);
   }
@@ -107,7 +119,7 @@ export async function startDaemon(lab: Lab, opts: StartDaemonOptions = {}): Prom
     if (jail !== undefined && !/^\s*chroot\s/m.test(text)) text += `\nchroot "${jail}"\n`;
     return text;
   };
-  await Deno.writeTextFile(confPath, withJail(opts.config ?? labConfig(lab)));
+  await Deno.writeTextFile(confPath, withJail(opts.config));
   let controlDir: string | undefined;
   let controlSocket: string | undefined;
   if (typeof opts.controlSocket === "string") controlSocket = opts.controlSocket;
@@ -128,7 +140,7 @@ export async function startDaemon(lab: Lab, opts: StartDaemonOptions = {}): Prom
       MAIN_TS,
     ];
   const child = lab.spawnIn(
-    lab.ns.proxy,
+    ns,
     [
       ...program,
       ...(opts.flags ?? ["-d", "-v"]),

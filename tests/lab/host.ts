@@ -15,7 +15,7 @@
  */
 
 import { type JsonEvent, parseEvent, readLines, wallNow } from "./json_lines.ts";
-import { denoRunArgv, type Lab } from "./lab.ts";
+import { denoRunArgv, type Lab, type LabShell } from "./lab.ts";
 import { parseUdpReceiveDrops, type UdpReceiveDrops } from "./proc.ts";
 import { scaledWait } from "./wait_scale.ts";
 import type { SourceOp } from "./source_membership.ts";
@@ -89,7 +89,7 @@ export class Host implements AsyncDisposable {
   readonly name: string;
   /** Non-rx events received so far (joined, left, error, pong, ...), in order. */
   readonly events: JsonEvent[] = [];
-  #lab: Lab;
+  #lab: LabShell;
   #child: Deno.ChildProcess;
   #writer: WritableStreamDefaultWriter<Uint8Array>;
   #rx = new Map<string, Rx[]>();
@@ -102,7 +102,7 @@ export class Host implements AsyncDisposable {
   #exited = false;
   #closing: Promise<void> | undefined;
 
-  private constructor(lab: Lab, opts: HostStartOptions) {
+  private constructor(lab: LabShell, opts: HostStartOptions) {
     this.ns = opts.ns;
     this.addr = opts.addr;
     this.iface = opts.iface ?? "eth0";
@@ -136,8 +136,11 @@ export class Host implements AsyncDisposable {
     this.#reading = this.#read(ready);
   }
 
-  /** Starts an agent in any namespace (e.g. the proxy's, on `up0`) and waits until it is ready. */
-  static async start(lab: Lab, opts: HostStartOptions): Promise<Host> {
+  /**
+   * Starts an agent in any namespace of any lab (e.g. the proxy's, on `up0`) and waits until
+   * it is ready.
+   */
+  static async start(lab: LabShell, opts: HostStartOptions): Promise<Host> {
     const host = new Host(lab, opts);
     try {
       await host.#ready;

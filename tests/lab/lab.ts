@@ -143,33 +143,18 @@ export interface SpawnOptions {
   cwd?: string;
 }
 
-/** A built lab. Tear it down with {@link Lab.destroy} or `await using`. */
-export interface Lab extends AsyncDisposable {
+/**
+ * What every namespace lab offers, whatever its topology: running processes in its namespaces,
+ * reading their /proc, sysctls, teardown. {@link Lab} is one; `router_lab.ts` builds another.
+ */
+export interface LabShell extends AsyncDisposable {
   /** The unique name stem of every namespace of this lab, e.g. `mcp-4711.k3f`. */
   readonly id: string;
-  /** Namespace names. */
-  readonly ns: LabNamespaces;
-  /** Interface names in the proxy namespace. */
-  readonly ifaces: { upstream: string; downstream: string[] };
-  /** Addresses of the sender and of the proxy's interfaces. */
-  readonly addr: { src: string; upstream: string; downstream: string[] };
   /**
    * Whether the lab has IPv6: false only on a kernel booted with `ipv6.disable=1`, where the
    * lab is IPv4-only and IPv6 tests should skip.
    */
   readonly ipv6: boolean;
-  /** Address of host j on LAN i (both 1-based): `10.i.0.(10+j)`. */
-  hostAddr(i: number, j: number): string;
-  /**
-   * IPv6 addresses of the sender and of the proxy's interfaces: `2001:db8::2`, `2001:db8::1`
-   * and `2001:db8:i::1` for `dnI`.
-   */
-  readonly addr6: { src: string; upstream: string; downstream: string[] };
-  /**
-   * IPv6 address of host j on LAN i (both 1-based): `2001:db8:i::(10+j)`, the numbers written
-   * in decimal digits (host 1 on LAN 1 is `2001:db8:1::11`).
-   */
-  hostAddr6(i: number, j: number): string;
   /** The IPv6 link-local address of an interface in a namespace, e.g. `fe80::1c:2ff:fe3a:1`. */
   linkLocal(ns: string, ifname: string): Promise<string>;
   /** Runs a command inside a namespace and waits for it. */
@@ -183,7 +168,7 @@ export interface Lab extends AsyncDisposable {
    * `force_mld_version` on `all` and `eth0`.
    */
   setMldVersion(ns: string, version: 0 | 1 | 2): Promise<void>;
-  /** Starts a long-running process inside a namespace; {@link Lab.destroy} kills it. */
+  /** Starts a long-running process inside a namespace; {@link LabShell.destroy} kills it. */
   spawnIn(ns: string, argv: string[], opts?: SpawnOptions): Deno.ChildProcess;
   /**
    * Reads a /proc file as seen from inside a namespace, e.g. `/proc/net/ip_mr_vif`. Files under
@@ -193,6 +178,28 @@ export interface Lab extends AsyncDisposable {
   readProc(ns: string, path: string): Promise<string>;
   /** Kills every process spawned in the lab and deletes its namespaces. Idempotent. */
   destroy(): Promise<void>;
+}
+
+/** A built lab. Tear it down with {@link Lab.destroy} or `await using`. */
+export interface Lab extends LabShell {
+  /** Namespace names. */
+  readonly ns: LabNamespaces;
+  /** Interface names in the proxy namespace. */
+  readonly ifaces: { upstream: string; downstream: string[] };
+  /** Addresses of the sender and of the proxy's interfaces. */
+  readonly addr: { src: string; upstream: string; downstream: string[] };
+  /** Address of host j on LAN i (both 1-based): `10.i.0.(10+j)`. */
+  hostAddr(i: number, j: number): string;
+  /**
+   * IPv6 addresses of the sender and of the proxy's interfaces: `2001:db8::2`, `2001:db8::1`
+   * and `2001:db8:i::1` for `dnI`.
+   */
+  readonly addr6: { src: string; upstream: string; downstream: string[] };
+  /**
+   * IPv6 address of host j on LAN i (both 1-based): `2001:db8:i::(10+j)`, the numbers written
+   * in decimal digits (host 1 on LAN 1 is `2001:db8:1::11`).
+   */
+  hostAddr6(i: number, j: number): string;
 }
 
 /** Result of {@link labSupport}. */
@@ -224,8 +231,11 @@ async function run(cmd: string, args: string[], stdin?: string): Promise<ExecRes
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }
 
-/** Runs `ip [globalArgs] -batch -` with the given command lines; throws with context. */
-async function ipBatch(globalArgs: string[], lines: string[], what: string): Promise<void> {
+/**
+ * Runs `ip [globalArgs] -batch -` with the given command lines (none: nothing is run); throws
+ * with `what` ("create veth links"), the error and the commands when `ip` fails.
+ */
+export async function ipBatch(globalArgs: string[], lines: string[], what: string): Promise<void> {
   if (lines.length === 0) return;
   const r = await run("ip", [...globalArgs, "-batch", "-"], lines.join("\n") + "\n");
   if (r.code !== 0) {
@@ -250,7 +260,15 @@ const SYSCTL_SCRIPT = `for kv in "$@"; do
   printf '%s\\n' "$v" > "$p" || { echo "cannot write $v to $p" >&2; exit 1; }
 done`;
 
-async function writeSysctls(ns: string, pairs: [string, string | number][]): Promise<void> {
+/**
+ * Writes sysctls in a namespace with one process: keys dotted (`net.ipv4.ip_forward`) or
+ * slashed; a key starting with `?` is skipped when the kernel lacks it (IPv6 keys on a kernel
+ * booted with `ipv6.disable=1`). Throws on the first that cannot be written.
+ */
+export async function writeSysctls(
+  ns: string,
+  pairs: [string, string | number][],
+): Promise<void> {
   const args = pairs.map(([k, v]) => {
     const opt = k.startsWith("?");
     return `${opt ? "?" : ""}${sysctlPath(opt ? k.slice(1) : k)}=${v}`;
@@ -325,6 +343,19 @@ export async function cleanStaleLabs(
 
 // Lab ids built by this process and not yet destroyed: never cleaned as stale.
 const liveIds = new Set<string>();
+
+/**
+ * A fresh lab id, `<prefix><pid>.<random>` (e.g. `mcp-4711.k3f`), the stem of every namespace
+ * name of a lab: `<id>-<role>`, the role in lower-case letters and digits. {@link cleanStaleLabs}
+ * keeps the lab's namespaces until the {@link NamespaceShell} built on the id is destroyed.
+ * Throws on a prefix a namespace name cannot hold.
+ */
+export function newLabId(prefix: string = DEFAULT_LAB_PREFIX): string {
+  if (!/^[A-Za-z0-9_.-]*$/.test(prefix)) throw new Error(`Bad lab prefix: "${prefix}"`);
+  const id = `${prefix}${Deno.pid}.${randomSuffix(3)}`;
+  liveIds.add(id);
+  return id;
+}
 
 let supportMemo: Promise<LabSupport> | undefined;
 
@@ -437,67 +468,33 @@ interface Tracked {
   opts: SpawnOptions;
 }
 
-class NamespaceLab implements Lab {
-  readonly ifaces: { upstream: string; downstream: string[] };
-  readonly addr: { src: string; upstream: string; downstream: string[] };
-  readonly addr6: { src: string; upstream: string; downstream: string[] };
+/**
+ * The process machinery every lab shares, over the namespaces a subclass lists in
+ * {@link NamespaceShell.allNamespaces}: processes spawned in them (killed at teardown), an
+ * anchor process in each for {@link NamespaceShell.readProc}, and the teardown that deletes
+ * them and releases the id from {@link newLabId}.
+ */
+export abstract class NamespaceShell implements LabShell {
   #ipv6 = true;
   #children = new Set<Tracked>();
   /** A process in each namespace, for reading `/proc/PID/net/`. */
   #anchors = new Map<string, Deno.ChildProcess>();
   #destroying: Promise<void> | undefined;
 
-  constructor(readonly id: string, readonly ns: LabNamespaces) {
-    const lans = ns.lans.map((_, k) => k + 1);
-    this.ifaces = { upstream: "up0", downstream: lans.map((i) => `dn${i}`) };
-    this.addr = {
-      src: SRC_ADDR,
-      upstream: UPSTREAM_ADDR,
-      downstream: lans.map((i) => `10.${i}.0.1`),
-    };
-    this.addr6 = {
-      src: SRC_ADDR6,
-      upstream: UPSTREAM_ADDR6,
-      downstream: lans.map((i) => `2001:db8:${i}::1`),
-    };
-  }
+  /** @param id The lab's id, from {@link newLabId}. */
+  constructor(readonly id: string) {}
 
+  /** Every namespace of the lab: the ones {@link NamespaceShell.destroy} deletes. */
+  abstract get allNamespaces(): string[];
+
+  /** Whether the lab has IPv6 (see {@link LabShell.ipv6}). */
   get ipv6(): boolean {
     return this.#ipv6;
   }
 
-  /** Called once by {@link build}, before any address is configured. */
+  /** Set once while the lab is built, before any address is configured. */
   set ipv6(present: boolean) {
     this.#ipv6 = present;
-  }
-
-  get allNamespaces(): string[] {
-    return [
-      ...(this.ns.origin === undefined ? [] : [this.ns.origin]),
-      this.ns.src,
-      this.ns.proxy,
-      ...this.ns.lans,
-      ...this.ns.hosts.flat(),
-    ];
-  }
-
-  #checkHost(i: number, j: number): void {
-    if (!Number.isInteger(i) || i < 1 || i > this.ns.hosts.length) {
-      throw new RangeError(`No LAN ${i} in this lab (it has ${this.ns.hosts.length})`);
-    }
-    if (!Number.isInteger(j) || j < 1 || j > this.ns.hosts[i - 1].length) {
-      throw new RangeError(`No host ${j} on LAN ${i} (it has ${this.ns.hosts[i - 1].length})`);
-    }
-  }
-
-  hostAddr(i: number, j: number): string {
-    this.#checkHost(i, j);
-    return `10.${i}.0.${10 + j}`;
-  }
-
-  hostAddr6(i: number, j: number): string {
-    this.#checkHost(i, j);
-    return `2001:db8:${i}::${10 + j}`;
   }
 
   async linkLocal(ns: string, ifname: string): Promise<string> {
@@ -623,6 +620,56 @@ class NamespaceLab implements Lab {
   }
 }
 
+class NamespaceLab extends NamespaceShell implements Lab {
+  readonly ifaces: { upstream: string; downstream: string[] };
+  readonly addr: { src: string; upstream: string; downstream: string[] };
+  readonly addr6: { src: string; upstream: string; downstream: string[] };
+  constructor(id: string, readonly ns: LabNamespaces) {
+    super(id);
+    const lans = ns.lans.map((_, k) => k + 1);
+    this.ifaces = { upstream: "up0", downstream: lans.map((i) => `dn${i}`) };
+    this.addr = {
+      src: SRC_ADDR,
+      upstream: UPSTREAM_ADDR,
+      downstream: lans.map((i) => `10.${i}.0.1`),
+    };
+    this.addr6 = {
+      src: SRC_ADDR6,
+      upstream: UPSTREAM_ADDR6,
+      downstream: lans.map((i) => `2001:db8:${i}::1`),
+    };
+  }
+
+  override get allNamespaces(): string[] {
+    return [
+      ...(this.ns.origin === undefined ? [] : [this.ns.origin]),
+      this.ns.src,
+      this.ns.proxy,
+      ...this.ns.lans,
+      ...this.ns.hosts.flat(),
+    ];
+  }
+
+  #checkHost(i: number, j: number): void {
+    if (!Number.isInteger(i) || i < 1 || i > this.ns.hosts.length) {
+      throw new RangeError(`No LAN ${i} in this lab (it has ${this.ns.hosts.length})`);
+    }
+    if (!Number.isInteger(j) || j < 1 || j > this.ns.hosts[i - 1].length) {
+      throw new RangeError(`No host ${j} on LAN ${i} (it has ${this.ns.hosts[i - 1].length})`);
+    }
+  }
+
+  hostAddr(i: number, j: number): string {
+    this.#checkHost(i, j);
+    return `10.${i}.0.${10 + j}`;
+  }
+
+  hostAddr6(i: number, j: number): string {
+    this.#checkHost(i, j);
+    return `2001:db8:${i}::${10 + j}`;
+  }
+}
+
 /** SIGTERM, then SIGKILL after a grace period; releases piped streams nobody holds. */
 async function stopChild({ child, opts }: Tracked): Promise<void> {
   const signal = (sig: Deno.Signal) => {
@@ -672,7 +719,7 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
       throw new RangeError(`A LAN has 0 to 200 hosts, not ${n}`);
     }
   }
-  const id = `${prefix}${Deno.pid}.${randomSuffix(3)}`;
+  const id = newLabId(prefix);
   const hostName = (i: number, j: number) => i < 10 && j < 10 ? `h${i}${j}` : `h${i}x${j}`;
   const ns: LabNamespaces = {
     src: `${id}-src`,
@@ -684,7 +731,6 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
     ...(opts.routedSource ? { origin: `${id}-origin` } : {}),
   };
   const lab = new NamespaceLab(id, ns);
-  liveIds.add(id);
   try {
     await build(lab);
   } catch (e) {
@@ -848,7 +894,7 @@ async function build(lab: NamespaceLab): Promise<void> {
  * the carrier is up) and no IPv6 address is tentative: MLD reports sent before that leave from
  * `::`. Links the kernel made on its own (`tunl0`) are not waited for.
  */
-async function waitLinksUp(
+export async function waitLinksUp(
   ns: string,
   opts: { links: string[]; timeoutMs: number; ipv6: boolean },
 ): Promise<void> {

@@ -44,7 +44,7 @@ import {
 } from "../../ffi/linux_constants.ts";
 import { formatIPv6, isIPv6Multicast, parseIPv4, parseIPv6 } from "../../src/proto/addr.ts";
 import { awaitReady, emit, parseEvent, readLines, wallNow } from "./json_lines.ts";
-import { denoRunArgv, type Lab, SRC_ADDR, SRC_ADDR6 } from "./lab.ts";
+import { denoRunArgv, type LabShell, SRC_ADDR, SRC_ADDR6 } from "./lab.ts";
 import { hostIsLittleEndian } from "./proc.ts";
 import { messageOf } from "../../src/log.ts";
 
@@ -348,7 +348,7 @@ export interface RunningSender {
 
 /**
  * Starts the sender in a lab namespace (default: the `src` namespace) and waits until it is
- * ready. {@link Lab.destroy} also stops it.
+ * ready. {@link LabShell.destroy} also stops it. Any lab with a `src` namespace will do.
  *
  * @example
  * ```ts
@@ -358,7 +358,7 @@ export interface RunningSender {
  * ```
  */
 export async function startSender(
-  lab: Lab,
+  lab: LabShell & { readonly ns: { readonly src: string } },
   opts: SenderOptions & { ns?: string },
 ): Promise<RunningSender> {
   const args = ["--groups", opts.groups.join(",")];

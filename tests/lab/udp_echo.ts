@@ -15,7 +15,7 @@
 
 import dgram from "node:dgram";
 import { emit, parseEvent, readLines, wallNow } from "./json_lines.ts";
-import { denoRunArgv, type Lab } from "./lab.ts";
+import { denoRunArgv, type LabShell } from "./lab.ts";
 import { scaledWait } from "./wait_scale.ts";
 
 /** Default UDP port of the echo server. */
@@ -83,7 +83,7 @@ async function probe(addr: string, port: number, timeoutMs: number): Promise<num
  * failure's reason goes to stderr.
  */
 export async function udpReachable(
-  lab: Lab,
+  lab: LabShell,
   opts: { fromNs: string; toNs: string; addr: string; timeoutMs?: number },
 ): Promise<boolean> {
   const script = new URL("./udp_echo.ts", import.meta.url);

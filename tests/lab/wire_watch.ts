@@ -20,7 +20,7 @@
  */
 
 import { type Captured, CaptureParser, spawnTcpdump } from "./capture.ts";
-import type { Lab } from "./lab.ts";
+import type { LabShell } from "./lab.ts";
 import { readLines, wallNow } from "./json_lines.ts";
 import { sleep } from "./kernel_state.ts";
 import { scaledWait } from "./wait_scale.ts";
@@ -50,9 +50,9 @@ export interface WireWatch {
   stop(): Promise<readonly Captured[]>;
 }
 
-/** Starts tcpdump in `ns`; resolves once it listens. {@link Lab.destroy} stops it too. */
+/** Starts tcpdump in `ns`; resolves once it listens. {@link LabShell.destroy} stops it too. */
 export async function startWireWatch(
-  lab: Lab,
+  lab: LabShell,
   ns: string,
   opts: WireWatchOptions = {},
 ): Promise<WireWatch> {
