@@ -175,8 +175,9 @@ function followVifs(step: RouterStep): void {
   }
   for (const lan of state.proxy.vifs.values()) {
     if (state.vifs.has(lan.vifi)) continue;
-    const subnet = lan.subnets.find((s) => maskIPv4(lan.address, s.prefixLength) === s.address) ??
-      { address: lan.address, prefixLength: 32 };
+    const subnet = lan.subnets.find((s) =>
+      maskIPv4(lan.address, s.prefixLength) === maskIPv4(s.address, s.prefixLength)
+    ) ?? { address: lan.address, prefixLength: 32 };
     const vif: RouterVif = {
       vifi: lan.vifi,
       name: lan.name,

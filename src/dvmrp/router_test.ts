@@ -24,7 +24,7 @@ const LINK: ProxyInterface = {
   ifindex: 20,
   role: "downstream",
   address: ip("10.100.1.1"),
-  subnets: [{ address: ip("10.100.1.0"), prefixLength: 24 }],
+  subnets: [{ address: ip("10.100.1.1"), prefixLength: 24 }], // as getifaddrs gives it
   sources: [],
   threshold: 1,
   timers: DEFAULT_TIMERS,

@@ -1,0 +1,235 @@
+// End-to-end tests of the routing mode (mcast-routed, DVMRP): three of our routers in the router
+// lab (tests/lab/router_lab.ts), real Linux hosts joining, a real sender behind router 1. Needs
+// root and a kernel with multicast routing (the test VM); skipped with the reason otherwise.
+
+import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import { type MrCacheEntry, parseMrCache, parseMrVif } from "../lab/lab.ts";
+import { labSupport } from "../lab/lab.ts";
+import { createRouterLab, type RouterLab } from "../lab/router_lab.ts";
+import { startRouterDaemon, startRouterLabHost } from "../lab/router_lab_agents.ts";
+import {
+  ctlArgv,
+  DAEMON_PERMISSIONS,
+  type DaemonProcess,
+  LAB_USER,
+  MAIN_TS,
+} from "../lab/daemon.ts";
+import { DAEMON_V8_FLAGS } from "../../scripts/daemon_flags.ts";
+import { denoBin } from "../lab/lab.ts";
+import { startSender } from "../lab/sender.ts";
+import { scaledWait } from "../lab/wait_scale.ts";
+import type { Host } from "../lab/host.ts";
+
+const PREFIX = "mcp-dv-"; // under the runner's cleanStaleLabs() default prefix "mcp-"
+const G = "239.1.1.1";
+const support = await labSupport();
+if (!support.ok) console.log(`SKIPPED DVMRP e2e tests: ${support.reason}`);
+
+/** A router's daemon in the routing mode, jailed as the lab's user, with an mrouted.conf. */
+async function startRouter(
+  lab: RouterLab,
+  i: number,
+  config = "",
+  flags: string[] = [],
+): Promise<DaemonProcess> {
+  const jail = await Deno.makeTempDir({ prefix: "mcast-routed-jail-" });
+  await Deno.chmod(jail, 0o755);
+  const daemon = await startRouterDaemon(lab, i, {
+    config,
+    jail: false,
+    program: [
+      denoBin(),
+      "run",
+      "--no-check",
+      "--no-prompt",
+      ...DAEMON_PERMISSIONS,
+      DAEMON_V8_FLAGS,
+      MAIN_TS,
+      "route",
+    ],
+    flags: ["-d", "-u", LAB_USER, "-t", jail, ...flags],
+  });
+  daemon.status.finally(() => Deno.remove(jail).catch(() => {}));
+  return daemon;
+}
+
+/** `mcast-proxyctl show WHAT --json` against a router's daemon. */
+async function show(daemon: DaemonProcess, what: string): Promise<Record<string, unknown>> {
+  const [cmd, ...args] = ctlArgv(daemon.controlSocket!, ["show", what, "--json"]);
+  const out = await new Deno.Command(cmd, { args, stdin: "null" }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  equal(out.code, 0, `show ${what}: ${new TextDecoder().decode(out.stderr)}`);
+  return JSON.parse(text);
+}
+
+interface RouteRow {
+  origin: string;
+  gateway: string | null;
+  metric: number;
+}
+
+/** Waits until `daemon`'s route to `origin` has `metric`; returns its routes. */
+async function routeConverged(
+  daemon: DaemonProcess,
+  origin: string,
+  metric: number,
+  timeoutMs = 60_000,
+): Promise<RouteRow[]> {
+  const deadline = performance.now() + scaledWait(timeoutMs);
+  for (;;) {
+    const routes = (await show(daemon, "routes")).routes as RouteRow[];
+    if (routes.some((r) => r.origin === origin && r.metric === metric)) return routes;
+    if (performance.now() > deadline) {
+      throw new Error(`no route to ${origin} at metric ${metric}: ${JSON.stringify(routes)}`);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** A router's resolved MFC entry for (S,G) with its oifs by interface name. */
+async function mfc(
+  lab: RouterLab,
+  i: number,
+  source: string,
+  group: string,
+): Promise<{ iif: string; oifs: string[]; packets: number } | undefined> {
+  const ns = lab.router(i);
+  const vifs = parseMrVif(await lab.readProc(ns, "/proc/net/ip_mr_vif"));
+  const name = (v: number) => vifs.find((x) => x.vif === v)?.name ?? `vif ${v}`;
+  const e: MrCacheEntry | undefined = parseMrCache(
+    await lab.readProc(ns, "/proc/net/ip_mr_cache"),
+  ).find((x) => x.origin === source && x.group === group && x.iif >= 0);
+  if (e === undefined) return undefined;
+  return { iif: name(e.iif), oifs: e.oifs.map((o) => name(o.vif)).sort(), packets: e.packets };
+}
+
+/** Polls `f` until it returns true or `ms` (scaled) pass; then one more error with `what`. */
+async function eventually(what: () => string, f: () => Promise<boolean>, ms = 20_000) {
+  const deadline = performance.now() + scaledWait(ms);
+  while (!await f()) {
+    if (performance.now() > deadline) throw new Error(`timed out: ${what()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Stops the daemons and checks each left nothing in its kernel. */
+async function stopAll(lab: RouterLab, daemons: DaemonProcess[]): Promise<void> {
+  const stopped = await Promise.all(daemons.map((d) => d.stop()));
+  deepStrictEqual(
+    stopped.map((s) => s.code),
+    daemons.map(() => 0),
+    daemons.map((d) => d.lines.slice(-30).join("\n")).join("\n--\n"),
+  );
+  for (const ns of lab.routers) {
+    equal((await lab.readProc(ns, "/proc/net/ip_mr_vif")).split("\n").filter(Boolean).length, 1);
+    equal((await lab.readProc(ns, "/proc/net/ip_mr_cache")).split("\n").filter(Boolean).length, 1);
+  }
+}
+
+Deno.test({
+  name: "e2e DVMRP chain: routes converge, the stream reaches only the LAN with a member, " +
+    "prunes stop it at the source, a graft brings it back",
+  ignore: !support.ok,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    await using lab = await createRouterLab({ topology: "chain", prefix: PREFIX });
+    const t0 = performance.now();
+    const daemons = await Promise.all([1, 2, 3].map((i) => startRouter(lab, i)));
+    let h21: Host | undefined;
+    let h31: Host | undefined;
+    try {
+      await Promise.all(daemons.map((d) => d.waitForLine(/info: Started: DVMRP on \d interfaces/)));
+      const [r1, r2, r3] = daemons;
+
+      await t.step("routes converge with the metrics of the chain", async () => {
+        const routes = await routeConverged(r3, "10.1.0.0/24", 3);
+        console.log(
+          `  r3 has r1's LAN at metric 3 ${(performance.now() - t0).toFixed(0)} ms after the start`,
+        );
+        const lan1 = routes.find((r) => r.origin === "10.1.0.0/24")!;
+        equal(lan1.gateway, "10.100.2.1", "through r2");
+        ok(
+          routes.some((r) => r.origin === "10.2.0.0/24" && r.metric === 2),
+          JSON.stringify(routes),
+        );
+        const r1Routes = await routeConverged(r1, "10.3.0.0/24", 3);
+        equal(r1Routes.find((r) => r.origin === "10.3.0.0/24")!.gateway, "10.100.1.2");
+        const neighbors = (await show(r2, "neighbors")).neighbors as {
+          address: string;
+          twoWay: boolean;
+        }[];
+        deepStrictEqual(
+          neighbors.map((n) => `${n.address} ${n.twoWay}`).sort(),
+          ["10.100.1.1 true", "10.100.2.2 true"],
+        );
+      });
+
+      const sender = await startSender(lab, { groups: [G], rate: 50, ifaceAddr: lab.senderAddr });
+      try {
+        h21 = await startRouterLabHost(lab, 2, 1);
+        h31 = await startRouterLabHost(lab, 3, 1);
+        const s = lab.senderAddr;
+
+        await t.step(
+          "a member behind r3 gets the stream; r2's LAN, without one, does not",
+          async () => {
+            const joinedAt = await h31!.join(G);
+            const rx = await h31!.waitFor(G, { since: joinedAt, count: 20, timeoutMs: 20_000 });
+            console.log(
+              `  join to first datagram across two routers: ${(rx[0].t - joinedAt).toFixed(0)} ms`,
+            );
+            const atR1 = await mfc(lab, 1, s, G);
+            deepStrictEqual([atR1?.iif, atR1?.oifs], ["lan0", ["r2"]]);
+            deepStrictEqual((await mfc(lab, 2, s, G))?.oifs, ["r3"], "not onto r2's LAN");
+            deepStrictEqual((await mfc(lab, 3, s, G))?.oifs, ["lan0"]);
+            equal(h21!.received(G).length, 0);
+          },
+        );
+
+        await t.step(
+          "the member leaves: r3 prunes to r2, r2 to r1, and r1 stops sending",
+          async () => {
+            await h31!.leave(G);
+            await eventually(
+              () => `r1 still forwards: ${JSON.stringify(r1.lines.slice(-5))}`,
+              async () => (await mfc(lab, 1, s, G))?.oifs.length === 0,
+            );
+            await h31!.settle(G);
+            const before = (await mfc(lab, 2, s, G))?.packets ?? 0;
+            await new Promise((r) => setTimeout(r, scaledWait(1000)));
+            equal((await mfc(lab, 2, s, G))?.packets ?? 0, before, "nothing reaches r2 any more");
+            const cache = (await show(r1, "cache")).cache as {
+              group: string;
+              outgoing: unknown[];
+            }[];
+            ok(cache.some((c) => c.group === G), JSON.stringify(cache));
+            const r2cache = (await show(r2, "cache")).cache as {
+              group: string;
+              prunedUpstream: boolean;
+            }[];
+            ok(r2cache.some((c) => c.group === G && c.prunedUpstream), JSON.stringify(r2cache));
+          },
+        );
+
+        await t.step(
+          "the member joins again: grafts bring the stream back within a second",
+          async () => {
+            const joinedAt = await h31!.join(G);
+            const rx = await h31!.waitFor(G, { since: joinedAt, count: 1, timeoutMs: 10_000 });
+            const ms = rx[0].t - joinedAt;
+            console.log(`  join to first datagram after the prunes (grafts): ${ms.toFixed(0)} ms`);
+            ok(ms < scaledWait(1000), `the stream came back ${ms} ms after the join`);
+            deepStrictEqual((await mfc(lab, 1, s, G))?.oifs, ["r2"]);
+          },
+        );
+      } finally {
+        await sender.stop();
+      }
+    } finally {
+      await h21?.close();
+      await h31?.close();
+      await stopAll(lab, daemons);
+    }
+  },
+});
