@@ -31,7 +31,14 @@ import { debugOn, routerLog, type RouterState, type RouterStep } from "./router_
 /** Runs an event through the neighbor table and what follows from its actions. */
 export function runNeighbors(step: RouterStep, event: NeighborEvent): void {
   const { state, now } = step;
-  for (const a of stepNeighbors(state.neighbors, event, now)) {
+  // Probes first: a neighbor that just became two-way with us must hear our probe listing it
+  // before the table we send it, or it drops the table as coming from a stranger.
+  const actions = stepNeighbors(state.neighbors, event, now);
+  const ordered = [
+    ...actions.filter((a) => a.kind === "send-probe"),
+    ...actions.filter((a) => a.kind !== "send-probe"),
+  ];
+  for (const a of ordered) {
     switch (a.kind) {
       case "send-probe":
         send(

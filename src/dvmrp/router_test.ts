@@ -237,3 +237,9 @@ Deno.test("router: the cache table in mrouted's layout, P after a pruned incomin
   ok(/^ 10\.3\.0 +239\.1\.1\.1 +1h +1m +1h +0P/.test(lines[2]), lines.join("\n"));
   equal(lines[3], ">10.3.0.99");
 });
+
+Deno.test("router: the probe that makes the adjacency two-way goes before the table", () => {
+  const state = router();
+  const actions = fromB(state, encodeProbe({ generationId: 99, neighbors: [LINK.address] }), 1000);
+  deepStrictEqual(sent(actions).map((s) => s.m.type), ["probe", "report"]);
+});

@@ -18,6 +18,7 @@ import { DAEMON_V8_FLAGS } from "../../scripts/daemon_flags.ts";
 import { denoBin } from "../lab/lab.ts";
 import { startSender } from "../lab/sender.ts";
 import { scaledWait } from "../lab/wait_scale.ts";
+import { wallNow } from "../lab/json_lines.ts";
 import type { Host } from "../lab/host.ts";
 
 const PREFIX = "mcp-dv-"; // under the runner's cleanStaleLabs() default prefix "mcp-"
@@ -110,6 +111,26 @@ async function eventually(what: () => string, f: () => Promise<boolean>, ms = 20
     if (performance.now() > deadline) throw new Error(`timed out: ${what()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** Sends `signal` and returns the info lines logged after it, once one passes `last`. */
+async function signalled(
+  daemon: DaemonProcess,
+  signal: Deno.Signal,
+  last: (line: string) => boolean,
+): Promise<string[]> {
+  const from = daemon.lines.length;
+  Deno.kill(daemon.child.pid, signal);
+  const since = () =>
+    daemon.lines.slice(from).flatMap((l) => {
+      const m = / info: (.*)$/.exec(l);
+      return m === null ? [] : [m[1]];
+    });
+  await eventually(
+    () => `no end of the ${signal} tables`,
+    () => Promise.resolve(since().some(last)),
+  );
+  return since();
 }
 
 /** Stops the daemons and checks each left nothing in its kernel. */
@@ -223,11 +244,143 @@ Deno.test({
             deepStrictEqual((await mfc(lab, 1, s, G))?.oifs, ["r2"]);
           },
         );
+
+        await t.step(
+          "SIGUSR1 and SIGUSR2 log mrouted's tables, as the kernel has them",
+          async () => {
+            const vifs = parseMrVif(await lab.readProc(lab.router(2), "/proc/net/ip_mr_vif"));
+            const addrOf: Record<string, string> = {
+              lan0: "10.2.0.1",
+              r1: "10.100.1.2",
+              r3: "10.100.2.1",
+            };
+            const routes = await signalled(r2, "SIGUSR1", (l) => l.startsWith("Memory: "));
+            ok(routes.includes("Virtual Interface Table"), routes.join("\n"));
+            for (const v of vifs) {
+              const row = new RegExp(
+                `^ +${v.vif} +${addrOf[v.name].replaceAll(".", "\\.")} +subnet: `,
+              );
+              ok(
+                routes.some((l) => row.test(l)),
+                `vif ${v.vif} (${v.name}):\n${routes.join("\n")}`,
+              );
+            }
+            ok(routes.includes("Multicast Routing Table (5 entries)"), routes.join("\n"));
+            const r1Vif = vifs.find((v) => v.name === "r1")!.vif;
+            const r3Vif = vifs.find((v) => v.name === "r3")!.vif;
+            const lanVif = vifs.find((v) => v.name === "lan0")!.vif;
+            // In-Vif r1; out: r3 (r3 depends on us), and our LAN, a leaf ("*").
+            const lan1 = routes.find((l) => l.startsWith(" 10.1.0 "))?.trim().split(/ +/);
+            deepStrictEqual(lan1?.slice(0, 3), ["10.1.0", "10.100.1.1", "2"], routes.join("\n"));
+            equal(lan1?.[4], String(r1Vif));
+            deepStrictEqual(lan1?.slice(5).sort(), [`${r3Vif}`, `${lanVif}*`].sort());
+            const entry = parseMrCache(await lab.readProc(lab.router(2), "/proc/net/ip_mr_cache"))
+              .find((e) => e.origin === s && e.group === G && e.iif >= 0)!;
+            const cache = await signalled(r2, "SIGUSR2", (l) => l === `>${s}`);
+            // Origin, Mcast-group, CTmr, Age, Ptmr, IVif, Forwvifs.
+            const row = cache.find((l) => l.startsWith(" 10.1.0 "))?.trim().split(/ +/);
+            equal(row?.[1], G, cache.join("\n"));
+            equal(row?.[4], "-", "no prune sent upstream");
+            equal(row?.[5], String(entry.iif), "IVif as the kernel's");
+            const forwarded = row!.slice(6).filter((v) => /^\d+$/.test(v)).map(Number);
+            deepStrictEqual(forwarded, entry.oifs.map((o) => o.vif), cache.join("\n"));
+          },
+        );
       } finally {
         await sender.stop();
       }
     } finally {
       await h21?.close();
+      await h31?.close();
+      await stopAll(lab, daemons);
+    }
+  },
+});
+
+Deno.test({
+  name: "e2e DVMRP triangle: the direct link fails, the stream goes around through r2",
+  ignore: !support.ok,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using lab = await createRouterLab({ topology: "triangle", prefix: PREFIX });
+    const daemons = await Promise.all([1, 2, 3].map((i) => startRouter(lab, i)));
+    let h31: Host | undefined;
+    const sender = await startSender(lab, { groups: [G], rate: 50, ifaceAddr: lab.senderAddr });
+    try {
+      await Promise.all(daemons.map((d) => d.waitForLine(/info: Started: DVMRP/)));
+      const [, r2, r3] = daemons;
+      // r3 reaches r1's LAN directly (metric 2), r2 through r1 as well.
+      const routes = await routeConverged(r3, "10.1.0.0/24", 2);
+      equal(routes.find((r) => r.origin === "10.1.0.0/24")!.gateway, "10.100.3.1");
+      await routeConverged(r2, "10.1.0.0/24", 2);
+      h31 = await startRouterLabHost(lab, 3, 1);
+      const s = lab.senderAddr;
+      const joinedAt = await h31.join(G);
+      await h31.waitFor(G, { since: joinedAt, count: 10, timeoutMs: 20_000 });
+      deepStrictEqual((await mfc(lab, 3, s, G))?.iif, "r1", "straight from r1");
+
+      const downAt = wallNow();
+      await lab.setLink(1, 3, false);
+      await routeConverged(r3, "10.1.0.0/24", 3, 300_000);
+      const rerouted = wallNow();
+      await eventually(
+        () => `r3 gets nothing through r2: ${JSON.stringify(r2.lines.slice(-8))}`,
+        async () => (await mfc(lab, 3, s, G))?.iif === "r2",
+        60_000,
+      );
+      const back = await h31.waitFor(G, { since: rerouted, count: 10, timeoutMs: 60_000 });
+      console.log(
+        `  link down to route through r2: ${(rerouted - downAt).toFixed(0)} ms, ` +
+          `to the stream through r2: ${(back[0].t - downAt).toFixed(0)} ms`,
+      );
+      deepStrictEqual((await mfc(lab, 1, s, G))?.oifs, ["r2"]);
+      deepStrictEqual((await mfc(lab, 2, s, G))?.oifs, ["r3"]);
+    } finally {
+      await sender.stop();
+      await h31?.close();
+      await stopAll(lab, daemons);
+    }
+  },
+});
+
+Deno.test({
+  name: "e2e DVMRP tunnel: two routers joined by a tunnel over a unicast-only router",
+  ignore: !support.ok,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using lab = await createRouterLab({ topology: "tunnel", prefix: PREFIX });
+    const [a, b] = [lab.routerAddr(1, "u"), lab.routerAddr(3, "u")];
+    const daemons = await Promise.all([
+      startRouter(lab, 1, `tunnel ${a} ${b} metric 1\n`),
+      startRouter(lab, 3, `tunnel ${b} ${a} metric 1\n`),
+    ]);
+    let h31: Host | undefined;
+    const sender = await startSender(lab, { groups: [G], rate: 50, ifaceAddr: lab.senderAddr });
+    try {
+      await Promise.all(
+        daemons.map((d) => d.waitForLine(/info: Started: DVMRP on 2 interfaces and 1 tunnels/)),
+      );
+      const [, r3] = daemons;
+      const routes = await routeConverged(r3, "10.1.0.0/24", 2);
+      equal(routes.find((r) => r.origin === "10.1.0.0/24")!.gateway, a);
+      h31 = await startRouterLabHost(lab, 3, 1);
+      const joinedAt = await h31.join(G);
+      const rx = await h31.waitFor(G, { since: joinedAt, count: 10, timeoutMs: 20_000 });
+      console.log(
+        `  join to first datagram through the tunnel: ${(rx[0].t - joinedAt).toFixed(0)} ms`,
+      );
+      const entry = await mfc(lab, 3, lab.senderAddr, G);
+      ok(
+        entry?.iif.startsWith("dvmrp"),
+        `r3's entry comes in on the tunnel: ${JSON.stringify(entry)}`,
+      );
+      deepStrictEqual(entry?.oifs, ["lan0"]);
+      const atR1 = await mfc(lab, 1, lab.senderAddr, G);
+      ok(atR1?.oifs.length === 1 && atR1.oifs[0].startsWith("dvmrp"), JSON.stringify(atR1));
+    } finally {
+      await sender.stop();
       await h31?.close();
       await stopAll(lab, daemons);
     }
