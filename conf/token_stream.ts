@@ -9,6 +9,7 @@
 import type { ConfigDiagnostic, Position } from "./config.ts";
 import { Lexer, type MacroTable, type Token } from "./lexer.ts";
 import type { ValueResult } from "./values.ts";
+import { Diagnostics } from "./diagnostics.ts";
 
 /** A file to read tokens from: its text, its name in positions and its identity. */
 export interface SourceFile {
@@ -65,7 +66,7 @@ export class TokenStream {
   /** Lookahead. */
   readonly #buffer: Token[] = [];
   /** Shared with the lexers, which report bad characters and undefined macros here. */
-  readonly #diagnostics: ConfigDiagnostic[] = [];
+  readonly #diagnostics = new Diagnostics();
   /** The last token handed out, for "after ..." in messages. */
   #last: Token | undefined;
   /** End of the top-level file, for errors about the file as a whole. */
@@ -84,7 +85,11 @@ export class TokenStream {
     const { text, file, id, chain = [] } = source;
     if (this.#lexers.length === 0) this.#end = { file, line: 1, col: 1 };
     if (!this.#files.includes(file)) this.#files.push(file);
-    const lexer = new Lexer(text, { file, macros: this.#macros, diagnostics: this.#diagnostics });
+    const lexer = new Lexer(text, {
+      file,
+      macros: this.#macros,
+      diagnostics: this.#diagnostics.list,
+    });
     this.#chains.set(lexer, [...chain, id]);
     this.#lexers.push(lexer);
   }
@@ -148,14 +153,12 @@ export class TokenStream {
 
   /** Reports an error at a token (unless the lexer already did) or at a position. */
   error(at: Token | Position, message: string): void {
-    if ("kind" in at && at.kind === "invalid") return;
-    const position = "kind" in at ? at.position : at;
-    this.#diagnostics.push({ position, message, severity: "error" });
+    this.#diagnostics.error(at, message);
   }
 
   /** Reports a warning. */
   warn(position: Position, message: string): void {
-    this.#diagnostics.push({ position, message, severity: "warning" });
+    this.#diagnostics.warn(position, message);
   }
 
   /**
@@ -163,12 +166,7 @@ export class TokenStream {
    * its position) and returns the value, or `undefined` when there were errors.
    */
   take<T>(t: Token, result: ValueResult<T>): T | undefined {
-    if (!result.ok) {
-      for (const e of result.errors) this.error(t, e);
-      return undefined;
-    }
-    if (result.warning !== undefined) this.warn(t.position, result.warning);
-    return result.value;
+    return this.#diagnostics.take(t, result);
   }
 
   /**
@@ -176,17 +174,10 @@ export class TokenStream {
    * messages at one place keep the order they were reported in.
    */
   sortedDiagnostics(): ConfigDiagnostic[] {
-    const order = (d: ConfigDiagnostic) => {
-      const i = this.#files.indexOf(d.position.file);
+    return this.#diagnostics.sorted((file) => {
+      const i = this.#files.indexOf(file);
       return i < 0 ? this.#files.length : i;
-    };
-    return this.#diagnostics
-      .map((d, i) => ({ d, i }))
-      .sort((x, y) =>
-        order(x.d) - order(y.d) || x.d.position.line - y.d.position.line ||
-        x.d.position.col - y.d.position.col || x.i - y.i
-      )
-      .map(({ d }) => d);
+    });
   }
 
   // --- statements and recovery ---

@@ -15,6 +15,7 @@
 import type { ConfigDiagnostic, Position } from "../config.ts";
 import { Lexer, type Token, type TokenKind } from "../lexer.ts";
 import type { ValueResult } from "../values.ts";
+import { Diagnostics } from "../diagnostics.ts";
 import { isReserved } from "./keywords.ts";
 
 export type { Token, TokenKind };
@@ -67,7 +68,7 @@ export function isValueToken(t: Token): boolean {
 export class WordStream {
   readonly #lexer: Lexer;
   /** Shared with the lexer, which reports bad characters and unterminated strings here. */
-  readonly #diagnostics: ConfigDiagnostic[] = [];
+  readonly #diagnostics = new Diagnostics();
   /** Lookahead. */
   readonly #buffer: Token[] = [];
   /** Where the file ends, once the lexer has got there. */
@@ -75,7 +76,7 @@ export class WordStream {
 
   /** A stream over `text`, whose positions name `file`. */
   constructor(text: string, file: string) {
-    this.#lexer = new Lexer(text, { file, diagnostics: this.#diagnostics });
+    this.#lexer = new Lexer(text, { file, diagnostics: this.#diagnostics.list });
     this.#end = { file, line: 1, col: 1 };
   }
 
@@ -110,14 +111,12 @@ export class WordStream {
 
   /** Reports an error at a token (unless the lexer already did) or at a position. */
   error(at: Token | Position, message: string): void {
-    if ("kind" in at && at.kind === "invalid") return;
-    const position = "kind" in at ? at.position : at;
-    this.#diagnostics.push({ position, message, severity: "error" });
+    this.#diagnostics.error(at, message);
   }
 
   /** Reports a warning. */
   warn(position: Position, message: string): void {
-    this.#diagnostics.push({ position, message, severity: "warning" });
+    this.#diagnostics.warn(position, message);
   }
 
   /**
@@ -125,23 +124,12 @@ export class WordStream {
    * its position) and returns the value, or `undefined` when there were errors.
    */
   take<T>(t: Token, result: ValueResult<T>): T | undefined {
-    if (!result.ok) {
-      for (const e of result.errors) this.error(t, e);
-      return undefined;
-    }
-    if (result.warning !== undefined) this.warn(t.position, result.warning);
-    return result.value;
+    return this.#diagnostics.take(t, result);
   }
 
   /** Every diagnostic so far, by line and column; those at one place in the order reported. */
   sortedDiagnostics(): ConfigDiagnostic[] {
-    return this.#diagnostics
-      .map((d, i) => ({ d, i }))
-      .sort((x, y) =>
-        x.d.position.line - y.d.position.line || x.d.position.col - y.d.position.col ||
-        x.i - y.i
-      )
-      .map(({ d }) => d);
+    return this.#diagnostics.sorted();
   }
 
   // --- values and recovery ---

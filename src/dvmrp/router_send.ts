@@ -115,58 +115,49 @@ function cacheAction(step: RouterStep, a: CacheAction): void {
     case "del-mfc":
       step.out.push({ kind: "delMfc", source: a.source, group: a.group });
       return;
-    case "send-prune": {
-      const netmask = acceptsNetmask(state, a.vif, a.to);
-      const message = encodePrune({
-        source: a.source,
-        group: a.group,
-        lifetimeSeconds: a.lifetimeSeconds,
-        ...(netmask ? { prefixLength: a.prefixLength } : {}),
-      });
-      send(
-        step,
-        a.vif,
-        a.to,
-        message,
-        `prune (${formatIPv4(a.source)}, ${formatIPv4(a.group)}) to ${formatIPv4(a.to)}`,
-      );
-      return;
-    }
-    case "send-graft": {
-      const netmask = acceptsNetmask(state, a.vif, a.to);
-      const message = encodeGraft({
-        source: a.source,
-        group: a.group,
-        ...(netmask ? { prefixLength: a.prefixLength } : {}),
-      });
-      send(
-        step,
-        a.vif,
-        a.to,
-        message,
-        `graft (${formatIPv4(a.source)}, ${formatIPv4(a.group)}) to ${formatIPv4(a.to)}`,
-      );
-      return;
-    }
-    case "send-graft-ack": {
-      const message = encodeGraftAck({
-        source: a.source,
-        group: a.group,
-        ...(a.prefixLength === undefined ? {} : { prefixLength: a.prefixLength }),
-      });
-      send(
-        step,
-        a.vif,
-        a.to,
-        message,
-        `graft ack (${formatIPv4(a.source)}, ${formatIPv4(a.group)}) to ${formatIPv4(a.to)}`,
-      );
-      return;
-    }
+    case "send-prune":
+    case "send-graft":
+    case "send-graft-ack":
+      return sendPruneOrGraft(step, a);
     case "log":
       if (a.level !== "debug" || debugOn(state)) routerLog(step, a.level, a.message);
       return;
   }
+}
+
+/** What each cache message is called in logs. */
+const MESSAGE_NAME = {
+  "send-prune": "prune",
+  "send-graft": "graft",
+  "send-graft-ack": "graft ack",
+} as const;
+
+/**
+ * A prune, graft or graft ack, encoded and sent. The netmask goes only to a neighbor that
+ * takes it (the N capability); a graft ack echoes the graft's.
+ */
+function sendPruneOrGraft(
+  step: RouterStep,
+  a: Extract<CacheAction, { kind: "send-prune" | "send-graft" | "send-graft-ack" }>,
+): void {
+  const mask = a.kind === "send-graft-ack"
+    ? a.prefixLength
+    : acceptsNetmask(step.state, a.vif, a.to)
+    ? a.prefixLength
+    : undefined;
+  const fields = {
+    source: a.source,
+    group: a.group,
+    ...(mask === undefined ? {} : { prefixLength: mask }),
+  };
+  const message = a.kind === "send-prune"
+    ? encodePrune({ ...fields, lifetimeSeconds: a.lifetimeSeconds })
+    : a.kind === "send-graft"
+    ? encodeGraft(fields)
+    : encodeGraftAck(fields);
+  const what = `${MESSAGE_NAME[a.kind]} (${formatIPv4(a.source)}, ${formatIPv4(a.group)}) to ` +
+    formatIPv4(a.to);
+  send(step, a.vif, a.to, message, what);
 }
 
 /** What the cache asks of the other tables. */
