@@ -7,15 +7,7 @@ import { type MrCacheEntry, parseMrCache, parseMrVif } from "../lab/lab.ts";
 import { labSupport } from "../lab/lab.ts";
 import { createRouterLab, type RouterLab } from "../lab/router_lab.ts";
 import { startRouterDaemon, startRouterLabHost } from "../lab/router_lab_agents.ts";
-import {
-  ctlArgv,
-  DAEMON_PERMISSIONS,
-  type DaemonProcess,
-  LAB_USER,
-  MAIN_TS,
-} from "../lab/daemon.ts";
-import { DAEMON_V8_FLAGS } from "../../scripts/daemon_flags.ts";
-import { denoBin } from "../lab/lab.ts";
+import { ctlArgv, type DaemonProcess, daemonProgram, LAB_USER } from "../lab/daemon.ts";
 import { startSender } from "../lab/sender.ts";
 import { scaledWait } from "../lab/wait_scale.ts";
 import { wallNow } from "../lab/json_lines.ts";
@@ -38,16 +30,7 @@ async function startRouter(
   const daemon = await startRouterDaemon(lab, i, {
     config,
     jail: false,
-    program: [
-      denoBin(),
-      "run",
-      "--no-check",
-      "--no-prompt",
-      ...DAEMON_PERMISSIONS,
-      DAEMON_V8_FLAGS,
-      MAIN_TS,
-      "route",
-    ],
+    program: [...daemonProgram(), "route"],
     flags: ["-d", "-u", LAB_USER, "-t", jail, ...flags],
   });
   daemon.status.finally(() => Deno.remove(jail).catch(() => {}));

@@ -62,6 +62,19 @@ export interface DaemonProcess {
   readonly status: Promise<Deno.CommandStatus>;
 }
 
+/** The command line that runs this checkout's `main.ts` as the daemon, before its flags. */
+export function daemonProgram(deno: string = denoBin()): string[] {
+  return [
+    deno,
+    "run",
+    "--no-check",
+    "--no-prompt",
+    ...DAEMON_PERMISSIONS,
+    DAEMON_V8_FLAGS,
+    MAIN_TS,
+  ];
+}
+
 /** Options of {@link startDaemon}. */
 export interface StartDaemonOptions {
   /** Configuration text (default {@link labConfig}). */
@@ -129,16 +142,7 @@ export async function startDaemonIn(
   }
   // As /etc/mcast-proxy.conf usually is: the daemon reads it again as the unprivileged user.
   await Deno.chmod(confPath, 0o644);
-  const program = opts.program ??
-    [
-      opts.deno ?? denoBin(),
-      "run",
-      "--no-check",
-      "--no-prompt",
-      ...DAEMON_PERMISSIONS,
-      DAEMON_V8_FLAGS,
-      MAIN_TS,
-    ];
+  const program = opts.program ?? daemonProgram(opts.deno);
   const child = lab.spawnIn(
     ns,
     [
