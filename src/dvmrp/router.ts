@@ -94,9 +94,13 @@ export function stepRouter(
       break;
     case "interface-up":
     case "interface-down":
+      step.out.push(...stepProxy(state.proxy, event, now));
+      followVifs(step);
+      break;
     case "reconfigure":
       step.out.push(...stepProxy(state.proxy, event, now));
       followVifs(step);
+      takeSettings(step);
       break;
     case "packet":
       if (isDvmrpPacket(event.data, event.length)) {
@@ -199,6 +203,27 @@ function followVifs(step: RouterStep): void {
   }
 }
 
+/**
+ * A reload gave interfaces in use new settings: their thresholds and boundaries (kept by the
+ * proxy core's VIFs) are taken, and every cache entry is checked again. A new metric needs
+ * the vif to restart (the route table keeps it): the daemon says so.
+ */
+function takeSettings(step: RouterStep): void {
+  const { state } = step;
+  let changed = false;
+  for (const vif of state.vifs.values()) {
+    const lan = state.proxy.vifs.get(vif.vifi);
+    if (vif.tunnel !== undefined || lan === undefined) continue;
+    if (lan.threshold === vif.threshold && lan.boundaries === vif.boundaries) continue;
+    state.vifs.set(vif.vifi, { ...vif, threshold: lan.threshold, boundaries: lan.boundaries });
+    changed = true;
+  }
+  if (!changed) return;
+  for (const r of [...state.routes.routes.values()]) {
+    runCache(step, { kind: "route-changed", source: r.source, prefixLength: r.prefixLength });
+  }
+}
+
 /** Adds the tunnels' VIFs, from the top VIF number down, and brings them up. */
 function tunnelsUp(step: RouterStep): void {
   const { state, now } = step;
@@ -254,6 +279,14 @@ function vifDown(step: RouterStep, vif: RouterVif): void {
   runRoutes(step, { kind: "vif-down", vif: vif.vifi });
   step.state.vifs.delete(vif.vifi);
   runCache(step, { kind: "vif-down", vif: vif.vifi });
+  if (vif.tunnel === undefined) {
+    step.out.push({
+      kind: "leave",
+      group: INADDR_DVMRP_GROUP,
+      ifindex: vif.ifindex,
+      name: vif.name,
+    });
+  }
 }
 
 /**

@@ -243,3 +243,18 @@ Deno.test("router: the probe that makes the adjacency two-way goes before the ta
   const actions = fromB(state, encodeProbe({ generationId: 99, neighbors: [LINK.address] }), 1000);
   deepStrictEqual(sent(actions).map((s) => s.m.type), ["probe", "report"]);
 });
+
+Deno.test("router: an interface that goes loses its neighbors, its routes and 224.0.0.4", () => {
+  const state = router();
+  withNeighbor(state, 1000);
+  const actions = stepRouter(state, { kind: "interface-down", name: "r2", reason: "gone" }, 2000);
+  ok(actions.some((a) => a.kind === "delVif" && a.vifi === 0));
+  ok(actions.some((a) => a.kind === "leave" && a.group === ip("224.0.0.4") && a.name === "r2"));
+  equal(state.vifs.has(0), false);
+  ok(
+    actions.some((a) => a.kind === "log" && a.message.includes("10.100.1.2 lost")),
+    JSON.stringify(actions.filter((a) => a.kind === "log")),
+  );
+  const learned = [...state.routes.routes.values()].find((r) => r.source === ip("10.3.0.0"));
+  equal(learned?.metric ?? 32, 32, "the route through it is unreachable (hold-down)");
+});
