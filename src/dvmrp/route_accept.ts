@@ -25,6 +25,7 @@ import {
   endHolddown,
   holdDown,
   isBetter,
+  MAX_ROUTES,
   refresh,
   type RouteEntry,
   routeKey,
@@ -240,6 +241,11 @@ function applyAction(step: RouteStep, rx: ReceivedRoute, action: AcceptanceActio
   const adj = adjustMetric(rx.route.metric, step.table.vifs.get(vif)?.metric ?? DVMRP_INFINITY);
   const r = step.table.routes.get(routeKey(rx.route.source, rx.route.prefixLength));
   if (action === "add-route") {
+    // A neighbor (any host can claim to be one) must not grow the table without bound.
+    if (step.table.routes.size >= MAX_ROUTES) {
+      step.table.refusedRoutes++;
+      return;
+    }
     addRoute(step, rx.route, { upstream: neighbor, vif, metric: adj, local: false });
     return;
   }

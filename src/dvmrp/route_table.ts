@@ -25,6 +25,12 @@ export const ROUTE_REPORT_INTERVAL = 60_000;
 export const ROUTE_EXPIRATION_TIME = 2 * ROUTE_REPORT_INTERVAL + 20_000;
 /** Route Hold-down, 2 × Route Report Interval = 120 s (section 3.4.8, Appendix A). */
 export const ROUTE_HOLDDOWN = 2 * ROUTE_REPORT_INTERVAL;
+/**
+ * The most routes the table holds: reports naming new source networks past it are not learned
+ * (counted in {@link RouteTable.refusedRoutes}), so that a neighbor, or a host posing as one,
+ * cannot exhaust memory. Ten times the routes of the whole MBone at its largest.
+ */
+export const MAX_ROUTES = 65_536;
 /** Minimum Flash Update Interval, 5 s (section 3.4.5): triggered reports no more often. */
 export const MIN_FLASH_UPDATE_INTERVAL = 5_000;
 
@@ -112,6 +118,8 @@ export interface RouteTable {
   readonly timers: TimerHeap<RouteTimer>;
   /** Keys of the routes whose advertisement changed since the last report: the flash update. */
   readonly changed: Set<number>;
+  /** Routes not learned because the table held {@link MAX_ROUTES}. */
+  refusedRoutes: number;
   /** When the last flash update was sent (-Infinity: never). */
   lastFlashAt: number;
   /** When the pending flash update may go (Infinity: none pending). */
@@ -153,6 +161,7 @@ export function createRouteTable(now: number): RouteTable {
     vifs: new Map(),
     timers: new TimerHeap(),
     changed: new Set(),
+    refusedRoutes: 0,
     lastFlashAt: -Infinity,
     flashAt: Infinity,
     reportAt: now + ROUTE_REPORT_INTERVAL,

@@ -2,6 +2,7 @@ import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { DVMRP_INFINITY, type DvmrpRoute } from "../proto/dvmrp.ts";
 import { ip } from "../proto/testing.ts";
 import type { ReceivedFacts } from "./route_accept.ts";
+import { MAX_ROUTES } from "./route_table.ts";
 import {
   acceptanceRow,
   advertisedMetric,
@@ -505,4 +506,22 @@ Deno.test("routes: a report on an interface that is down is ignored", () => {
   const table = twoLans();
   deepStrictEqual(report(table, { vif: 5, neighbor: N1, now: 1000 }, [r24(SRC, 2)]), []);
   equal(matchRoute(table, SRC + 1), undefined);
+});
+
+Deno.test("stepRoutes: past MAX_ROUTES, new source networks are counted, not learned", () => {
+  const table = createRouteTable(0);
+  stepRoutes(
+    table,
+    { kind: "vif-up", vif: 0, address: 0x0a000001, prefixLength: 24, metric: 1 },
+    0,
+  );
+  stepRoutes(table, { kind: "neighbor-up", vif: 0, neighbor: 0x0a000002 }, 0);
+  const routes = Array.from({ length: MAX_ROUTES + 10 }, (_, i) => ({
+    source: (0x64000000 + i * 256) >>> 0,
+    prefixLength: 24,
+    metric: 1,
+  }));
+  stepRoutes(table, { kind: "report-received", vif: 0, neighbor: 0x0a000002, routes }, 1000);
+  equal(table.routes.size, MAX_ROUTES);
+  equal(table.refusedRoutes, 11, "our own subnet takes one place: 11 are left out");
 });

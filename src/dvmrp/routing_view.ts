@@ -31,7 +31,20 @@ export function describeNeighbors(state: RouterState, now: number): string[] {
     );
   }
   if (lines.length === 1) lines.push("  (no neighbors)");
-  return lines;
+  return [...lines, "", ...describeMessages(state)];
+}
+
+/** What was received and taken, and dropped by reason: two lines. */
+export function describeMessages(state: RouterState): string[] {
+  const list = (m: ReadonlyMap<string, number>) =>
+    [...m].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k} ${n}`).join(", ") ||
+    "none";
+  const total = (m: ReadonlyMap<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+  return [
+    `DVMRP messages taken: ${total(state.received)} (${list(state.received)})`,
+    `Dropped: ${total(state.drops)} (${list(state.drops)}); routes refused past the limit: ` +
+    `${state.routes.refusedRoutes}`,
+  ];
 }
 
 /** The text of a view. */
@@ -62,6 +75,9 @@ export function routingJson(state: RouterState, what: RoutingWhat, now: number):
           upSeconds: s(now - n.since),
           expiresInSeconds: s(n.expiresAt - now),
         })),
+        received: Object.fromEntries(state.received),
+        dropped: Object.fromEntries(state.drops),
+        refusedRoutes: state.routes.refusedRoutes,
       };
     case "routes":
       return {

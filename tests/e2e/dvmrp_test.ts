@@ -9,6 +9,7 @@ import { createRouterLab, type RouterLab } from "../lab/router_lab.ts";
 import { startRouterDaemon, startRouterLabHost } from "../lab/router_lab_agents.ts";
 import { ctlArgv, type DaemonProcess, daemonProgram, LAB_USER } from "../lab/daemon.ts";
 import { startSender } from "../lab/sender.ts";
+import { startIgmpTool } from "../lab/igmp_tool.ts";
 import { scaledWait } from "../lab/wait_scale.ts";
 import { wallNow } from "../lab/json_lines.ts";
 import type { Host } from "../lab/host.ts";
@@ -267,6 +268,35 @@ Deno.test({
             equal(row?.[5], String(entry.iif), "IVif as the kernel's");
             const forwarded = row!.slice(6).filter((v) => /^\d+$/.test(v)).map(Number);
             deepStrictEqual(forwarded, entry.oifs.map((o) => o.vif), cache.join("\n"));
+          },
+        );
+
+        await t.step(
+          "5000 hostile DVMRP messages on r1's LAN: dropped and counted, nothing else",
+          async () => {
+            const flood = await startIgmpTool(lab, lab.ns.src, [
+              "flood",
+              "--iface",
+              "eth0",
+              "--source",
+              lab.senderAddr,
+              "--count",
+              "5000",
+              "--protocol",
+              "dvmrp",
+            ]);
+            equal((await flood.done).sent, 5000);
+            const after = wallNow();
+            await h31!.waitFor(G, { since: after, count: 10, timeoutMs: 20_000 });
+            const seen = await show(r1, "neighbors");
+            const dropped = Object.values(seen.dropped as Record<string, number>)
+              .reduce((a, b) => a + b, 0);
+            console.log(`  r1 dropped ${dropped} of 5000: ${JSON.stringify(seen.dropped)}`);
+            ok(dropped > 1000, JSON.stringify(seen));
+            const neighbors = seen.neighbors as { address: string; twoWay: boolean }[];
+            ok(neighbors.some((n) => n.address === "10.100.1.2" && n.twoWay), "r2 stays");
+            ok(neighbors.length <= 1 + 64, "the LAN's made-up neighbors are bounded");
+            deepStrictEqual((await mfc(lab, 1, s, G))?.oifs, ["r2"]);
           },
         );
       } finally {

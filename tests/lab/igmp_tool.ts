@@ -6,7 +6,7 @@
  *   --iface eth0 --source 10.1.0.11 [--version 2] [--group 0.0.0.0] [--max-resp-ms 10000] \
  *   [--interval-ms 1000] [--count N]
  * deno run ... igmp_tool.ts flood --iface eth0 --source 10.1.0.11 --count 50000 [--seed 1] \
- *   [--rate 0]
+ *   [--rate 0] [--protocol igmp|dvmrp]
  * deno run ... igmp_tool.ts reports --iface eth0 --source 10.1.0.11 --first-group 239.2.0.1 \
  *   --groups N [--version 1|2|3] [--count N] [--rate 0]
  * ```
@@ -36,6 +36,7 @@
  */
 
 import { errnoName } from "../../ffi/errno.ts";
+import { DVMRP_GARBAGE_KINDS, dvmrpGarbagePacket } from "./dvmrp_packets.ts";
 import { type Libc, openLibc, readErrno } from "../../ffi/libc.ts";
 import { AF_PACKET, SOCK_CLOEXEC, SOCK_DGRAM } from "../../ffi/linux_constants.ts";
 import { formatIPv4, isIPv4Multicast, parseIPv4 } from "../../src/proto/addr.ts";
@@ -55,7 +56,7 @@ import {
   multicastMac,
 } from "./igmp_packets.ts";
 import { awaitReady, emit, parseEvent, readLines, wallNow } from "./json_lines.ts";
-import { denoRunArgv, type Lab } from "./lab.ts";
+import { denoRunArgv, type LabShell } from "./lab.ts";
 import { messageOf } from "../../src/log.ts";
 
 /** EtherType of IPv4, `<linux/if_ether.h>`. */
@@ -115,6 +116,8 @@ export interface FloodCommand extends CommonOptions {
   seed: number;
   /** Packets per second; 0 as fast as possible. */
   rate: number;
+  /** `--protocol dvmrp`: hostile DVMRP messages ({@link DVMRP_GARBAGE_KINDS}) instead. */
+  dvmrp: boolean;
 }
 
 /** `reports`: valid IGMPv1/v2/v3 reports for consecutive groups, round robin. */
@@ -154,7 +157,7 @@ export function parseIgmpToolArgs(args: string[]): IgmpToolCommand {
   const [command, ...rest] = args;
   const known: Record<string, string[]> = {
     query: ["version", "group", "max-resp-ms", "interval-ms", "count"],
-    flood: ["count", "seed", "rate"],
+    flood: ["count", "seed", "rate", "protocol"],
     reports: ["first-group", "groups", "version", "count", "rate", "record", "sources"],
   };
   if (command === undefined || !Object.hasOwn(known, command)) {
@@ -183,6 +186,13 @@ export function parseIgmpToolArgs(args: string[]): IgmpToolCommand {
       throw new Error(`Flag "--${k}" must be an integer from ${min} to ${max}, not "${v}"`);
     }
     return n;
+  };
+  const protocol = (): boolean => {
+    const p = flags.get("protocol") ?? "igmp";
+    if (p !== "igmp" && p !== "dvmrp") {
+      throw new Error(`Flag "--protocol" must be igmp or dvmrp, not "${p}"`);
+    }
+    return p === "dvmrp";
   };
   const addr = (k: string, dflt: string | undefined, multicast: boolean): number => {
     const v = dflt === undefined ? required(k) : flags.get(k) ?? dflt;
@@ -214,6 +224,7 @@ export function parseIgmpToolArgs(args: string[]): IgmpToolCommand {
         count: int("count", undefined, 1, Number.MAX_SAFE_INTEGER),
         seed: int("seed", 1, -0x80000000, 0xffffffff),
         rate: int("rate", 0, 0, 10_000_000),
+        dvmrp: protocol(),
       };
     default: {
       const firstGroup = addr("first-group", undefined, true);
@@ -292,6 +303,10 @@ function planOf(cmd: IgmpToolCommand): Plan {
         count: cmd.count,
         periodMs: cmd.rate === 0 ? 0 : 1000 / cmd.rate,
         packet(i) {
+          if (cmd.dvmrp) {
+            const kind = DVMRP_GARBAGE_KINDS[i % DVMRP_GARBAGE_KINDS.length];
+            return { ...dvmrpGarbagePacket(kind, rand, { source }), kind };
+          }
           const kind = GARBAGE_KINDS[i % GARBAGE_KINDS.length];
           return { ...garbagePacket(kind, rand, { source }), kind };
         },
@@ -488,7 +503,7 @@ export interface RunningIgmpTool {
  * ```
  */
 export async function startIgmpTool(
-  lab: Lab,
+  lab: LabShell,
   ns: string,
   args: string[],
 ): Promise<RunningIgmpTool> {
