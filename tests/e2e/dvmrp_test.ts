@@ -25,7 +25,7 @@ async function startRouter(
   i: number,
   config = "",
   flags: string[] = [],
-): Promise<DaemonProcess> {
+): Promise<DaemonProcess & { routedJail: string }> {
   const jail = await Deno.makeTempDir({ prefix: "mcast-routed-jail-" });
   await Deno.chmod(jail, 0o755);
   const daemon = await startRouterDaemon(lab, i, {
@@ -35,7 +35,7 @@ async function startRouter(
     flags: ["-d", "-u", LAB_USER, "-t", jail, ...flags],
   });
   daemon.status.finally(() => Deno.remove(jail).catch(() => {}));
-  return daemon;
+  return Object.assign(daemon, { routedJail: jail });
 }
 
 /** `mcast-proxyctl show WHAT --json` against a router's daemon. */
@@ -146,6 +146,14 @@ Deno.test({
     try {
       await Promise.all(daemons.map((d) => d.waitForLine(/info: Started: DVMRP on \d interfaces/)));
       const [r1, r2, r3] = daemons;
+
+      await t.step("each router runs as the lab's user, jailed (-u, -t)", async () => {
+        for (const d of daemons) {
+          const line = await d.waitForLine(/info: Running as "nobody"/);
+          ok(line.endsWith(`jailed in "${d.routedJail}"`), line);
+          equal(await Deno.readLink(`/proc/${d.child.pid}/root`), d.routedJail);
+        }
+      });
 
       await t.step("routes converge with the metrics of the chain", async () => {
         const routes = await routeConverged(r3, "10.1.0.0/24", 3);
@@ -297,6 +305,24 @@ Deno.test({
             ok(neighbors.some((n) => n.address === "10.100.1.2" && n.twoWay), "r2 stays");
             ok(neighbors.length <= 1 + 64, "the LAN's made-up neighbors are bounded");
             deepStrictEqual((await mfc(lab, 1, s, G))?.oifs, ["r2"]);
+          },
+        );
+
+        await t.step(
+          "SIGHUP: a good mrouted.conf is taken without a break, a bad one refused",
+          async () => {
+            await r2.rewrite("phyint lan0 threshold 64 # r2's LAN wants TTL > 64\n");
+            Deno.kill(r2.child.pid, "SIGHUP");
+            await r2.waitForLine(/info: Reloaded the configuration: DVMRP on 3 interfaces/);
+            await h31!.waitFor(G, { since: wallNow(), count: 10, timeoutMs: 20_000 });
+            await r2.rewrite("phyint lan0 metric 99\n");
+            Deno.kill(r2.child.pid, "SIGHUP");
+            await r2.waitForLine(/warn: Reload failed: the running configuration is kept/);
+            ok(
+              r2.lines.some((l) => /\.conf:1:\d+: metric "99" is out of range \(1-31\)/.test(l)),
+              r2.lines.slice(-10).join("\n"),
+            );
+            await h31!.waitFor(G, { since: wallNow(), count: 10, timeoutMs: 20_000 });
           },
         );
       } finally {
