@@ -18,7 +18,14 @@ import {
 } from "./cache_oifs.ts";
 import { refresh, settle } from "./cache_refresh.ts";
 import type { CacheEvent } from "./cache_events.ts";
-import { type CacheStep, describeNeighbor, describePair, findGroup, log } from "./cache_table.ts";
+import {
+  type CacheStep,
+  describeNeighbor,
+  describePair,
+  findGroup,
+  log,
+  MAX_PRUNES_PER_ROW,
+} from "./cache_table.ts";
 import { runUpstream } from "./cache_upstream.ts";
 import { dependentsOn, matchRoute } from "./routes.ts";
 
@@ -50,6 +57,12 @@ export function pruneReceived(
   if (g === undefined) return ignore("no cache entry");
   if (!dependentsOn(route, vif).has(from)) return ignore("not a dependent neighbor");
   if (isBoundary(ctx, vif, prune.group)) return ignore("a boundary for the group");
+  // A host prune names one source: only one the kernel has an entry for counts, so that a
+  // neighbor cannot fill the row with prunes for made-up sources.
+  if (prefix.prefixLength === 32 && !g.sources.has(prefix.source)) {
+    return ignore("no entry for that source");
+  }
+  if (g.prunes.length >= MAX_PRUNES_PER_ROW) return ignore("too many prunes for the row");
   const lifetime = Math.min(prune.lifetimeSeconds * 1000, receivedPruneCap(ctx));
   recordPrune(g, { vif, neighbor: from, ...prefix }, now + lifetime, now);
   log(step, "debug", `${what}: ${lifetime / 1000} s`);

@@ -30,6 +30,11 @@ export const DEFAULT_PRUNE_LIFETIME = 7_200_000;
 export const DEFAULT_CACHE_LIFETIME = 300_000;
 /** The most kernel entries the cache holds; upcalls beyond are dropped. */
 export const MAX_CACHE_ENTRIES = 65_536;
+/**
+ * The most prunes one row keeps (its network's and its sources' together): a neighbor's
+ * prunes past it are ignored (`prunesIgnored`).
+ */
+export const MAX_PRUNES_PER_ROW = 1024;
 
 /** Where the entry stands with its upstream neighbor (sections 3.5.4, 3.6). */
 export type UpstreamState =

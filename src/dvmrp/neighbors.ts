@@ -30,7 +30,8 @@
  *   keeps the adjacency through a restart, which this machine does not.
  *
  * `neighbor-up` and `neighbor-lost` come in pairs (see `neighbor_fsm.ts`). An interface holds
- * at most {@link MAX_NEIGHBORS_PER_VIF} neighbors; probes from more are dropped with one warning
+ * at most {@link MAX_NEIGHBORS_PER_VIF} neighbors: a new one takes the place of the one-way
+ * neighbor heard first; when all are two-way, probes from more are dropped with one warning
  * until there is room again. Probes from our own address (a loop back) are ignored. That the
  * sender is on the interface's subnet, or is the tunnel's far end, is the caller's to check.
  *
@@ -285,6 +286,7 @@ function probeReceived(
   }
   const { probe } = e;
   const n = v.neighbors.get(from);
+  if (n === undefined && v.neighbors.size >= MAX_NEIGHBORS_PER_VIF) evictOneWay(v);
   if (n === undefined && v.neighbors.size >= MAX_NEIGHBORS_PER_VIF) {
     if (!v.full) {
       v.full = true;
@@ -321,6 +323,18 @@ function sendDueProbes(step: NeighborStep): void {
     v.probeAt += (Math.floor((step.now - v.probeAt) / PROBE_INTERVAL) + 1) * PROBE_INTERVAL;
     step.probe.add(v.vif);
   }
+}
+
+/**
+ * Makes room on a full interface by forgetting the one-way neighbor heard first: made-up
+ * probes (which never list us) cannot keep a real router out; two-way neighbors stay.
+ */
+function evictOneWay(v: NeighborVif): void {
+  let oldest: DvmrpNeighbor | undefined;
+  for (const n of v.neighbors.values()) {
+    if (!n.twoWay && (oldest === undefined || n.since < oldest.since)) oldest = n;
+  }
+  if (oldest !== undefined) v.neighbors.delete(oldest.address);
 }
 
 /** Runs the row for one neighbor's event, and logs the transition if its state changed. */

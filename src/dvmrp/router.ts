@@ -38,8 +38,14 @@ import { createCache, nextCacheDeadline } from "./cache.ts";
 import { createNeighborTable, nextNeighborDeadline } from "./neighbors.ts";
 import { createRouteTable, nextDeadline as nextRouteDeadline } from "./routes.ts";
 import { dropInput, isDvmrpPacket, receiveDvmrp } from "./router_receive.ts";
-import { runCache, runNeighbors, runRoutes, send } from "./router_send.ts";
-import type { RouterSettings, RouterState, RouterStep, RouterVif } from "./router_state.ts";
+import { HEADER, runCache, runNeighbors, runRoutes, send } from "./router_send.ts";
+import {
+  routerLog,
+  type RouterSettings,
+  type RouterState,
+  type RouterStep,
+  type RouterVif,
+} from "./router_state.ts";
 import { INADDR_DVMRP_GROUP } from "../proto/dvmrp.ts";
 
 export {
@@ -74,6 +80,7 @@ export function createRouter(options: ProxyOptions<number>, settings: RouterSett
     drops: new Map(),
     received: new Map(),
     startedAt: 0,
+    askBudget: { tokens: 10, at: 0 },
   };
 }
 
@@ -179,9 +186,19 @@ function followVifs(step: RouterStep): void {
   }
   for (const lan of state.proxy.vifs.values()) {
     if (state.vifs.has(lan.vifi)) continue;
-    const subnet = lan.subnets.find((s) =>
+    let subnet = lan.subnets.find((s) =>
       maskIPv4(lan.address, s.prefixLength) === maskIPv4(s.address, s.prefixLength)
     ) ?? { address: lan.address, prefixLength: 32 };
+    if (subnet.prefixLength < 8) {
+      // A report carries /0 and /8 to /32 only (section 3.4.3): the address alone is routed.
+      routerLog(
+        step,
+        "warn",
+        `"${lan.name}": its subnet /${subnet.prefixLength} is shorter than DVMRP carries: ` +
+          "only its address is advertised",
+      );
+      subnet = { address: lan.address, prefixLength: 32 };
+    }
     const vif: RouterVif = {
       vifi: lan.vifi,
       name: lan.name,
@@ -230,7 +247,6 @@ function tunnelsUp(step: RouterStep): void {
   state.settings.tunnels.forEach((t, i) => {
     const vifi = MAXVIFS - 1 - i;
     const name = `tunnel ${formatIPv4(t.local)}-${formatIPv4(t.remote)}`;
-    const lan = [...state.proxy.vifs.values()].find((v) => v.address === t.local);
     step.out.push({
       kind: "addVif",
       vifi,
@@ -243,7 +259,8 @@ function tunnelsUp(step: RouterStep): void {
     vifUp(step, {
       vifi,
       name,
-      ifindex: lan?.ifindex ?? 0,
+      // Messages to the far end are unicast: the kernel picks the interface by the address.
+      ifindex: 0,
       address: t.local,
       prefixLength: 32,
       metric: t.metric,
@@ -270,6 +287,7 @@ function vifUp(step: RouterStep, vif: RouterVif): void {
     address: vif.address,
     prefixLength: vif.prefixLength,
     metric: vif.metric,
+    ...(vif.tunnel === undefined ? {} : { tunnel: true }),
   });
 }
 
@@ -303,7 +321,9 @@ function stop(step: RouterStep): void {
   }));
   for (const vif of state.vifs.values()) {
     if (vif.tunnel === undefined && !hasNeighbors(state, vif.vifi)) continue;
-    for (const m of encodeReports(goodbye)) send(step, vif.vifi, undefined, m, "good-bye report");
+    for (const m of encodeReports(goodbye, HEADER)) {
+      send(step, vif.vifi, undefined, m, "good-bye report");
+    }
   }
   runCache(step, { kind: "stop" });
   for (const vif of state.vifs.values()) {

@@ -29,7 +29,7 @@ import {
   type RouterStep,
   type RouterVif,
 } from "./router_state.ts";
-import { inPrefix, runCache, runNeighbors, runRoutes, send } from "./router_send.ts";
+import { HEADER, inPrefix, runCache, runNeighbors, runRoutes, send } from "./router_send.ts";
 
 /** Whether a packet read from the routing socket is a DVMRP message (IGMP type 0x13). */
 export function isDvmrpPacket(data: Uint8Array, length: number): boolean {
@@ -61,10 +61,10 @@ export function receiveDvmrp(
   if (!ip.ok) {
     return dropInput(step, "dvmrp-bad-ip-header", () => `DVMRP message on ifindex ${ifindex}`);
   }
-  const { source, headerLength, totalLength } = ip.value;
+  const { source, destination, headerLength, totalLength } = ip.value;
   const from = () => `DVMRP message from ${formatIPv4(source)}`;
   if (isOwnAddress(state, source)) return dropInput(step, "dvmrp-own-message", from);
-  const vif = vifOf(state, ifindex, source);
+  const vif = vifOf(state, ifindex, source, destination);
   if (vif === undefined) return dropInput(step, "dvmrp-no-vif", from);
   const decoded = decodeDvmrp(data, headerLength, totalLength - headerLength);
   if (!decoded.ok) return dropInput(step, decoded.reason, from);
@@ -92,6 +92,7 @@ function dispatch(
     case "probe":
       return runNeighbors(step, { kind: "probe-received", vif: vifi, from, probe: m });
     case "ask-neighbors2":
+      if (!takeAnswerToken(state, step.now)) return dropInput(step, "dvmrp-ask-rate", what);
       return answerAskNeighbors2(step, vif, from);
     case "neighbors2":
       return dropInput(step, "dvmrp-unexpected-neighbors2", what);
@@ -124,7 +125,8 @@ function answerAskNeighbors2(step: RouterStep, vif: RouterVif, to: number): void
   const { state } = step;
   const vifs: DvmrpNeighbors2Vif[] = [];
   for (const v of [...state.vifs.values()].sort((a, b) => a.vifi - b.vifi)) {
-    const neighbors = neighborsOn(state.neighbors, v.vifi).map((n) => n.address);
+    const neighbors = neighborsOn(state.neighbors, v.vifi).filter((n) => n.twoWay)
+      .map((n) => n.address);
     const lan = state.proxy.vifs.get(v.vifi);
     vifs.push({
       localAddress: v.address,
@@ -141,7 +143,23 @@ function answerAskNeighbors2(step: RouterStep, vif: RouterVif, to: number): void
       neighbors: neighbors.length > 0 ? neighbors : [v.tunnel?.remote ?? 0],
     });
   }
-  send(step, vif.vifi, to, encodeNeighbors2(vifs), `neighbors2 to ${formatIPv4(to)}`);
+  send(step, vif.vifi, to, encodeNeighbors2(vifs, HEADER), `neighbors2 to ${formatIPv4(to)}`);
+}
+
+/** Answers to Ask Neighbors2 per second at most (and in a burst): no reflector for floods. */
+export const ASK_NEIGHBORS2_RATE = 10;
+
+/** Whether an answer may go now (a token bucket of {@link ASK_NEIGHBORS2_RATE}). */
+function takeAnswerToken(state: RouterState, now: number): boolean {
+  const bucket = state.askBudget;
+  bucket.tokens = Math.min(
+    ASK_NEIGHBORS2_RATE,
+    bucket.tokens + (now - bucket.at) * ASK_NEIGHBORS2_RATE / 1000,
+  );
+  bucket.at = now;
+  if (bucket.tokens < 1) return false;
+  bucket.tokens--;
+  return true;
 }
 
 /** Whether an address is ours (a message looped back, or a tunnel to ourselves). */
@@ -150,9 +168,20 @@ function isOwnAddress(state: RouterState, address: number): boolean {
   return state.proxy.ownAddresses.has(address);
 }
 
-/** The vif a message belongs to: the tunnel from its sender, else its arrival interface's. */
-function vifOf(state: RouterState, ifindex: number, source: number): RouterVif | undefined {
-  for (const v of state.vifs.values()) if (v.tunnel?.remote === source) return v;
+/**
+ * The vif a message belongs to: the tunnel whose far end sent it to our end of it (unicast, as
+ * mrouted has it: the same router's multicast on a LAN stays the LAN's), else its arrival
+ * interface's.
+ */
+function vifOf(
+  state: RouterState,
+  ifindex: number,
+  source: number,
+  destination: number,
+): RouterVif | undefined {
+  for (const v of state.vifs.values()) {
+    if (v.tunnel?.remote === source && v.address === destination) return v;
+  }
   const lan = state.proxy.byIfindex.get(ifindex);
   return lan === undefined ? undefined : state.vifs.get(lan.vifi);
 }

@@ -15,6 +15,7 @@
 
 import {
   DVMRP_CAPABILITIES,
+  type DvmrpHeaderOptions,
   encodeGraft,
   encodeGraftAck,
   encodeProbe,
@@ -45,7 +46,7 @@ export function runNeighbors(step: RouterStep, event: NeighborEvent): void {
           step,
           a.vif,
           a.to,
-          encodeProbe({ generationId: state.settings.genid, neighbors: a.neighbors }),
+          encodeProbe({ ...HEADER, generationId: state.settings.genid, neighbors: a.neighbors }),
           "probe",
         );
         break;
@@ -82,7 +83,7 @@ export function runRoutes(step: RouterStep, event: RouteEvent): void {
       changed.push(a);
       continue;
     }
-    const messages = encodeReports(a.routes);
+    const messages = encodeReports(a.routes, HEADER);
     const to = a.to === undefined ? "" : ` to ${formatIPv4(a.to)}`;
     for (const m of messages) {
       send(step, a.vif, a.to, m, `report (${a.routes.length} routes)${to}`);
@@ -146,6 +147,7 @@ function sendPruneOrGraft(
     ? a.prefixLength
     : undefined;
   const fields = {
+    ...HEADER,
     source: a.source,
     group: a.group,
     ...(mask === undefined ? {} : { prefixLength: mask }),
@@ -237,5 +239,10 @@ export function vifName(state: RouterState, vifi: number): string {
   return vif.tunnel === undefined ? `"${vif.name}"` : vif.name;
 }
 
-/** The capabilities we advertise: those of the encoder's default header. */
-export const OUR_CAPABILITIES = DVMRP_CAPABILITIES;
+/**
+ * The header of what we send: mrouted's capabilities (prune, generation ID) but mtrace, which
+ * we do not answer (mrinfo would show "M", and an mtrace through us would time out).
+ */
+export const HEADER: Readonly<DvmrpHeaderOptions> = Object.freeze({
+  capabilities: Object.freeze({ ...DVMRP_CAPABILITIES, mtrace: false }),
+});

@@ -84,6 +84,7 @@ export type RouterDropReason =
   | "dvmrp-off-subnet"
   | "dvmrp-not-neighbor"
   | "dvmrp-unexpected-neighbors2"
+  | "dvmrp-ask-rate"
   | "upcall-no-vif"
   | "upcall-type";
 
@@ -107,6 +108,8 @@ export interface RouterState {
   readonly received: Map<string, number>;
   /** When the router started (ms). */
   startedAt: number;
+  /** The token bucket of the answers to Ask Neighbors2. */
+  readonly askBudget: { tokens: number; at: number };
 }
 
 /** What one step of the router collects. */

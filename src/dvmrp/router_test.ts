@@ -6,7 +6,12 @@ import { decodeDvmrp, type DvmrpMessage } from "../proto/dvmrp.ts";
 import { encodeDvmrp } from "../proto/dvmrp_encode.ts";
 import { encodeV2Report } from "../proto/igmp_encode.ts";
 import { buildIPv4Packet, ip } from "../proto/testing.ts";
-import { DVMRP_CAPABILITIES, encodeProbe, encodeReports } from "../proto/dvmrp_encode.ts";
+import {
+  DVMRP_CAPABILITIES,
+  encodeAskNeighbors2,
+  encodeProbe,
+  encodeReports,
+} from "../proto/dvmrp_encode.ts";
 import {
   createRouter,
   DEFAULT_CACHE_LIFETIME,
@@ -257,4 +262,94 @@ Deno.test("router: an interface that goes loses its neighbors, its routes and 22
   );
   const learned = [...state.routes.routes.values()].find((r) => r.source === ip("10.3.0.0"));
   equal(learned?.metric ?? 32, 32, "the route through it is unreachable (hold-down)");
+});
+
+Deno.test("router: Ask Neighbors2 is answered with two-way neighbors, at most 10 a second", () => {
+  const state = router();
+  withNeighbor(state, 1000);
+  const ask = buildIPv4Packet({
+    source: ip("192.0.2.7"), // mrinfo, off any subnet of ours
+    destination: LINK.address,
+    payload: encodeAskNeighbors2(),
+  });
+  const answers = (now: number) =>
+    sent(
+      stepRouter(
+        state,
+        { kind: "packet", ifindex: LINK.ifindex, data: ask, length: ask.length },
+        now,
+      ),
+    )
+      .filter((s) => s.m.type === "neighbors2");
+  const first = answers(2000);
+  equal(first.length, 1);
+  equal(first[0].to, ip("192.0.2.7"));
+  const m = first[0].m;
+  ok(m.type === "neighbors2");
+  deepStrictEqual(m.vifs.map((v) => v.neighbors), [[B], [0]]);
+  equal(m.capabilities.mtrace, false, "we answer no mtrace");
+  let more = 0;
+  for (let i = 0; i < 50; i++) more += answers(2000).length;
+  equal(more, 9, "the burst: 10 in all");
+  equal(state.drops.get("dvmrp-ask-rate"), 41);
+  equal(answers(3000).length, 1, "a second later there is room again");
+});
+
+Deno.test("router: a tunnel adds no route of its own, and hears only unicast from its far end", () => {
+  const state = createRouter({ interfaces: [LINK, LAN] }, {
+    metrics: new Map(),
+    tunnels: [{
+      local: LAN.address,
+      remote: ip("10.200.0.9"),
+      metric: 1,
+      threshold: 1,
+      boundaries: [],
+    }],
+    pruning: true,
+    pruneLifetime: DEFAULT_PRUNE_LIFETIME,
+    cacheLifetime: DEFAULT_CACHE_LIFETIME,
+    genid: 5,
+  });
+  const start = stepRouter(state, { kind: "start" }, 0);
+  deepStrictEqual(
+    start.flatMap((a) => a.kind === "addVif" && a.tunnel !== undefined ? [a.vifi] : []),
+    [31],
+  );
+  deepStrictEqual(
+    [...state.routes.routes.values()].map((r) => formatSubnet(r.source, r.prefixLength)).sort(),
+    ["10.1.0", "10.100.1"],
+  );
+  const probe = (destination: number) => {
+    const data = buildIPv4Packet({
+      source: ip("10.200.0.9"),
+      destination,
+      payload: encodeProbe({ generationId: 3, neighbors: [LAN.address] }),
+    });
+    return stepRouter(
+      state,
+      { kind: "packet", ifindex: LAN.ifindex, data, length: data.length },
+      500,
+    );
+  };
+  probe(ip("224.0.0.4")); // multicast on the LAN: not the tunnel's, and off the LAN's subnet
+  equal(state.drops.get("dvmrp-off-subnet"), 1);
+  const up = probe(LAN.address);
+  ok(up.some((a) => a.kind === "log" && a.message.includes("up on tunnel")), JSON.stringify(up));
+});
+
+Deno.test("router: a subnet shorter than /8 is advertised as its address alone, never thrown", () => {
+  const wide = { ...LAN, subnets: [{ address: ip("10.1.0.1"), prefixLength: 7 }] };
+  const state = createRouter({ interfaces: [LINK, wide] }, {
+    metrics: new Map(),
+    tunnels: [],
+    pruning: true,
+    pruneLifetime: DEFAULT_PRUNE_LIFETIME,
+    cacheLifetime: DEFAULT_CACHE_LIFETIME,
+    genid: 5,
+  });
+  const start = stepRouter(state, { kind: "start" }, 0);
+  ok(start.some((a) => a.kind === "log" && a.level === "warn" && a.message.includes("/7")));
+  const reports = sent(withNeighbor(state, 1000)).filter((s) => s.m.type === "report");
+  ok(reports.length > 0);
+  ok(stepRouter(state, { kind: "stop" }, 2000).some((a) => a.kind === "sendDvmrp"));
 });

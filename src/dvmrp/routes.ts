@@ -70,7 +70,15 @@ export type RouteEvent =
    * An interface runs DVMRP: our address on it, its subnet's length and its metric (1 to 31).
    * One already up goes down first.
    */
-  | { kind: "vif-up"; vif: number; address: number; prefixLength: number; metric: number }
+  | {
+    kind: "vif-up";
+    vif: number;
+    address: number;
+    prefixLength: number;
+    metric: number;
+    /** A tunnel: a point-to-point vif with no subnet of its own, so no local route. */
+    tunnel?: boolean;
+  }
   /** An interface stops: its neighbors are lost and its subnet goes into hold-down (3.7.1). */
   | { kind: "vif-down"; vif: number }
   /** A neighbor's probe lists our address for the first time: it gets the table (3.4.5). */
@@ -179,6 +187,7 @@ function vifUp(step: RouteStep, e: Extract<RouteEvent, { kind: "vif-up" }>): voi
     metric,
     neighbors: new Set(),
   });
+  if (e.tunnel === true) return;
   const source = maskIPv4(e.address, prefixLength);
   const path = { upstream: undefined, vif, metric, local: true };
   const r = table.routes.get(routeKey(source, prefixLength));

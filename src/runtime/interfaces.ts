@@ -21,7 +21,7 @@ import {
 import type { Address, Family, Subnet } from "../core/family.ts";
 import { IGMP_FAMILY } from "../core/igmp_family.ts";
 import { MLD_FAMILY } from "../core/mld_family.ts";
-import type { ProxyInterface } from "../core/proxy.ts";
+import { MAXVIFS, type ProxyInterface } from "../core/proxy.ts";
 import { ipv6ToBigInt, isIPv6LinkLocalUnicast, parseIPv4, parseIPv6 } from "../proto/addr.ts";
 import type { SystemInterface } from "./sys.ts";
 
@@ -217,7 +217,14 @@ export function configuredSsmRanges<A extends Address>(
  */
 function routedFamilies(config: Config): ConfiguredFamilies {
   const ipv4 = familyInterfaces(IPV4, config);
-  if (ipv4.length + (config.routing?.tunnels.length ?? 0) < 2) {
+  const tunnels = config.routing?.tunnels.length ?? 0;
+  if (ipv4.length + tunnels > MAXVIFS) {
+    throw new StartupError(
+      `${ipv4.length} interfaces and ${tunnels} tunnels: the kernel has ${MAXVIFS} VIFs; ` +
+        "disable some interfaces (phyint … disable)",
+    );
+  }
+  if (ipv4.length + tunnels < 2) {
     throw new StartupError(
       "Fewer than two interfaces to route between: give them in the configuration (phyint), " +
         "or enable them",
