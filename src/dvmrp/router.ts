@@ -205,6 +205,8 @@ function followVifs(step: RouterStep): void {
       ifindex: lan.ifindex,
       address: lan.address,
       prefixLength: subnet.prefixLength,
+      // In the routing mode the interface's `source` networks are its altnets.
+      altnets: lan.sources,
       metric: state.settings.metrics.get(lan.name) ?? 1,
       threshold: lan.threshold,
       boundaries: lan.boundaries,
@@ -263,6 +265,7 @@ function tunnelsUp(step: RouterStep): void {
       ifindex: 0,
       address: t.local,
       prefixLength: 32,
+      altnets: [],
       metric: t.metric,
       threshold: t.threshold,
       boundaries: t.boundaries,
@@ -287,7 +290,7 @@ function vifUp(step: RouterStep, vif: RouterVif): void {
     address: vif.address,
     prefixLength: vif.prefixLength,
     metric: vif.metric,
-    ...(vif.tunnel === undefined ? {} : { tunnel: true }),
+    ...(vif.tunnel === undefined ? { altnets: vif.altnets } : { tunnel: true }),
   });
 }
 

@@ -70,7 +70,7 @@ export function receiveDvmrp(
   if (!decoded.ok) return dropInput(step, decoded.reason, from);
   const message = decoded.value;
   const what = () => `DVMRP ${message.type} from ${formatIPv4(source)} on ${vif.name}`;
-  if (vif.tunnel === undefined && !inPrefix(source, vif.address, vif.prefixLength)) {
+  if (vif.tunnel === undefined && !onSubnet(vif, source)) {
     if (message.type !== "ask-neighbors2") return dropInput(step, "dvmrp-off-subnet", what);
   }
   state.received.set(message.type, (state.received.get(message.type) ?? 0) + 1);
@@ -160,6 +160,12 @@ function takeAnswerToken(state: RouterState, now: number): boolean {
   if (bucket.tokens < 1) return false;
   bucket.tokens--;
   return true;
+}
+
+/** Whether an address is on a vif's subnet or one of its altnets. */
+function onSubnet(vif: RouterVif, address: number): boolean {
+  return inPrefix(address, vif.address, vif.prefixLength) ||
+    vif.altnets.some((a) => inPrefix(address, a.address, a.prefixLength));
 }
 
 /** Whether an address is ours (a message looped back, or a tunnel to ourselves). */

@@ -63,6 +63,8 @@ export interface RouterVif {
   readonly address: number;
   /** Its subnet's prefix length (a tunnel: 32). */
   readonly prefixLength: number;
+  /** More subnets on it (mrouted's `altnet`): local routes, and neighbors may be there. */
+  readonly altnets: readonly Subnet<number>[];
   /** Its metric, 1 to 31. */
   readonly metric: number;
   /** Its TTL threshold. */

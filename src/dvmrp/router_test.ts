@@ -353,3 +353,34 @@ Deno.test("router: a subnet shorter than /8 is advertised as its address alone, 
   ok(reports.length > 0);
   ok(stepRouter(state, { kind: "stop" }, 2000).some((a) => a.kind === "sendDvmrp"));
 });
+
+Deno.test("router: an altnet is a local route of its vif, and its routers are neighbors", () => {
+  const lan = { ...LAN, sources: [{ address: ip("10.7.0.0"), prefixLength: 16 }] };
+  const state = createRouter({ interfaces: [LINK, lan] }, {
+    metrics: new Map(),
+    tunnels: [],
+    pruning: true,
+    pruneLifetime: DEFAULT_PRUNE_LIFETIME,
+    cacheLifetime: DEFAULT_CACHE_LIFETIME,
+    genid: 5,
+  });
+  stepRouter(state, { kind: "start" }, 0);
+  deepStrictEqual(
+    [...state.routes.routes.values()].map((r) =>
+      `${formatSubnet(r.source, r.prefixLength)} ${r.vif}`
+    )
+      .sort(),
+    ["10.1.0 1", "10.100.1 0", "10.7 1"],
+  );
+  const data = buildIPv4Packet({
+    source: ip("10.7.3.3"),
+    destination: ip("224.0.0.4"),
+    payload: encodeProbe({ generationId: 3, neighbors: [LAN.address] }),
+  });
+  const up = stepRouter(
+    state,
+    { kind: "packet", ifindex: LAN.ifindex, data, length: data.length },
+    500,
+  );
+  ok(up.some((a) => a.kind === "log" && a.message.includes("10.7.3.3 up")), JSON.stringify(up));
+});

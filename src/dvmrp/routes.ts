@@ -78,6 +78,11 @@ export type RouteEvent =
     metric: number;
     /** A tunnel: a point-to-point vif with no subnet of its own, so no local route. */
     tunnel?: boolean;
+    /**
+     * More subnets on the interface (mrouted's `altnet`), each a local route too; those a report
+     * cannot carry (shorter than /8, but /0) are left out.
+     */
+    altnets?: readonly { address: number; prefixLength: number }[];
   }
   /** An interface stops: its neighbors are lost and its subnet goes into hold-down (3.7.1). */
   | { kind: "vif-down"; vif: number }
@@ -188,9 +193,23 @@ function vifUp(step: RouteStep, e: Extract<RouteEvent, { kind: "vif-up" }>): voi
     neighbors: new Set(),
   });
   if (e.tunnel === true) return;
-  const source = maskIPv4(e.address, prefixLength);
+  addLocalRoute(step, vif, metric, { address: e.address, prefixLength });
+  for (const alt of e.altnets ?? []) {
+    if (alt.prefixLength === 0 || alt.prefixLength >= 8) addLocalRoute(step, vif, metric, alt);
+  }
+}
+
+/** A subnet of ours on `vif`: a local route, whatever path was learned for it before. */
+function addLocalRoute(
+  step: RouteStep,
+  vif: number,
+  metric: number,
+  subnet: { address: number; prefixLength: number },
+): void {
+  const { prefixLength } = subnet;
+  const source = maskIPv4(subnet.address, prefixLength);
   const path = { upstream: undefined, vif, metric, local: true };
-  const r = table.routes.get(routeKey(source, prefixLength));
+  const r = step.table.routes.get(routeKey(source, prefixLength));
   if (r === undefined) {
     addRoute(step, { source, prefixLength }, path);
     return;
