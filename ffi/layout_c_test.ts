@@ -189,6 +189,7 @@ const SOCKETS: Program = {
     size("SIZEOF_IN6_PKTINFO", "struct in6_pktinfo"),
     ...offsets("IN6_PKTINFO", "struct in6_pktinfo"),
     size("SIZEOF_IN6_PKTINFO_CMSG", "", "CMSG_SPACE(sizeof(struct in6_pktinfo))"),
+    size("SIZEOF_IN_PKTINFO_CMSG", "", "CMSG_SPACE(sizeof(struct in_pktinfo))"),
     size("SIZEOF_TIMEVAL", "struct timeval"),
     size("SIZEOF_SOCKADDR_UN", "struct sockaddr_un"),
     ...offsets("SOCKADDR_UN", "struct sockaddr_un"),

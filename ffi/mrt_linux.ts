@@ -21,7 +21,7 @@ import type {
   VifSpec,
 } from "../src/runtime/sys.ts";
 import { checkCall } from "./errno.ts";
-import type { Libc } from "./libc.ts";
+import { type Libc, pointerValue } from "./libc.ts";
 import {
   AF_INET,
   IP_MULTICAST_IF,
@@ -62,10 +62,17 @@ import {
 } from "./mroute_structs.ts";
 import { type ReceivedBytes, Receiver } from "./receiver.ts";
 import {
+  encodeInPktinfoCmsg,
   encodeIpMreqn,
   encodeSockaddrIn,
   findPktinfoIfindex,
+  IOVEC,
+  LITTLE_ENDIAN,
+  MSGHDR,
+  SIZEOF_IN_PKTINFO_CMSG,
+  SIZEOF_IOVEC,
   SIZEOF_IP_MREQN,
+  SIZEOF_MSGHDR,
   SIZEOF_SOCKADDR_IN,
 } from "./socket_structs.ts";
 import { raiseReceiveBuffer, setSockOpt, setSockOptInt } from "./sockopt.ts";
@@ -103,6 +110,9 @@ export class LinuxMrt implements FamilyPort<number> {
   readonly #mfcctl = new Uint8Array(SIZEOF_MFCCTL);
   readonly #mreqn = new Uint8Array(SIZEOF_IP_MREQN);
   readonly #sockaddr = new Uint8Array(SIZEOF_SOCKADDR_IN);
+  readonly #sendMsghdr = new Uint8Array(SIZEOF_MSGHDR);
+  readonly #sendIov = new Uint8Array(SIZEOF_IOVEC);
+  readonly #sendControl = new Uint8Array(SIZEOF_IN_PKTINFO_CMSG);
   readonly #sgreq = new Uint8Array(SIZEOF_SIOC_SG_REQ);
   readonly #vifreq = new Uint8Array(SIZEOF_SIOC_VIF_REQ);
 
@@ -226,9 +236,13 @@ export class LinuxMrt implements FamilyPort<number> {
 
   /**
    * Sends an IGMP message out of one interface (IP_MULTICAST_IF with an `ip_mreqn` naming the
-   * interface and the source); TTL 1 and Router Alert are set on the socket.
+   * interface and the source); TTL 1 and Router Alert are set on the socket. A unicast
+   * destination (DVMRP to a neighbor or a tunnel's far end), which IP_MULTICAST_IF does not
+   * steer, goes by sendmsg with an IP_PKTINFO naming the source: a router expects its
+   * neighbor's address, not the one the route would pick.
    */
   send(opts: { ifindex: number; source: number; destination: number; message: Uint8Array }): void {
+    if ((opts.destination >>> 28) !== 0xe) return this.#sendUnicast(opts);
     encodeIpMreqn(this.#mreqn, { group: 0, address: opts.source, ifindex: opts.ifindex });
     this.#setOpt(IP_MULTICAST_IF, this.#mreqn, "IP_MULTICAST_IF");
     encodeSockaddrIn(this.#sockaddr, opts.destination);
@@ -242,6 +256,25 @@ export class LinuxMrt implements FamilyPort<number> {
       SIZEOF_SOCKADDR_IN,
     );
     checkCall(this.#libc, n, { call: "sendto", op: "IGMP" });
+  }
+
+  /** sendmsg of `message` to a unicast `destination` from `source` (IP_PKTINFO). */
+  #sendUnicast(opts: { source: number; destination: number; message: Uint8Array }): void {
+    encodeSockaddrIn(this.#sockaddr, opts.destination);
+    encodeInPktinfoCmsg(this.#sendControl, { source: opts.source, ifindex: 0 });
+    const { message } = opts;
+    const iov = new DataView(this.#sendIov.buffer);
+    iov.setBigUint64(IOVEC.iov_base, pointerValue(message), LITTLE_ENDIAN);
+    iov.setBigUint64(IOVEC.iov_len, BigInt(message.byteLength), LITTLE_ENDIAN);
+    const msg = new DataView(this.#sendMsghdr.buffer);
+    msg.setBigUint64(MSGHDR.msg_name, pointerValue(this.#sockaddr), LITTLE_ENDIAN);
+    msg.setUint32(MSGHDR.msg_namelen, SIZEOF_SOCKADDR_IN, LITTLE_ENDIAN);
+    msg.setBigUint64(MSGHDR.msg_iov, pointerValue(this.#sendIov), LITTLE_ENDIAN);
+    msg.setBigUint64(MSGHDR.msg_iovlen, 1n, LITTLE_ENDIAN);
+    msg.setBigUint64(MSGHDR.msg_control, pointerValue(this.#sendControl), LITTLE_ENDIAN);
+    msg.setBigUint64(MSGHDR.msg_controllen, BigInt(SIZEOF_IN_PKTINFO_CMSG), LITTLE_ENDIAN);
+    const n = this.#libc.symbols.sendmsg(this.#fd, this.#sendMsghdr, 0);
+    checkCall(this.#libc, n, { call: "sendmsg", op: "IGMP" });
   }
 
   /** Reads one pending packet or upcall without blocking. */

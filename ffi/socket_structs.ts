@@ -124,6 +124,9 @@ export const SIZEOF_IN_PKTINFO = 12;
 /** `struct in_pktinfo` offsets (`<netinet/in.h>`). */
 export const IN_PKTINFO = Object.freeze({ ipi_ifindex: 0, ipi_spec_dst: 4, ipi_addr: 8 });
 
+/** Bytes of a control buffer holding one IP_PKTINFO cmsg: CMSG_SPACE(sizeof in_pktinfo). */
+export const SIZEOF_IN_PKTINFO_CMSG = CMSGHDR.data + ((SIZEOF_IN_PKTINFO + 7) & ~7);
+
 /** sizeof(struct in6_pktinfo). */
 export const SIZEOF_IN6_PKTINFO = 20;
 /** `struct in6_pktinfo` offsets (`<netinet/in.h>`). */
@@ -360,6 +363,25 @@ export function findIn6Pktinfo(
     ifindex: v.getUint32(IN6_PKTINFO.ipi6_ifindex, LITTLE_ENDIAN),
     address: data.slice(at, at + SIZEOF_IN6_ADDR),
   };
+}
+
+/**
+ * Writes one cmsg (level IPPROTO_IP, type IP_PKTINFO) with an `in_pktinfo` into `out`
+ * ({@link SIZEOF_IN_PKTINFO_CMSG} bytes): for sendmsg, `ipi_spec_dst` is the packet's source
+ * address and `ipi_ifindex` its interface (0: by the route). Returns `out`.
+ */
+export function encodeInPktinfoCmsg(
+  out: Uint8Array,
+  pktinfo: { source: number; ifindex: number },
+): Uint8Array {
+  out.fill(0);
+  const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  v.setBigUint64(CMSGHDR.cmsg_len, BigInt(CMSGHDR.data + SIZEOF_IN_PKTINFO), LITTLE_ENDIAN);
+  v.setInt32(CMSGHDR.cmsg_level, IPPROTO_IP, LITTLE_ENDIAN);
+  v.setInt32(CMSGHDR.cmsg_type, IP_PKTINFO, LITTLE_ENDIAN);
+  v.setInt32(CMSGHDR.data + IN_PKTINFO.ipi_ifindex, pktinfo.ifindex, LITTLE_ENDIAN);
+  putInAddr(v, CMSGHDR.data + IN_PKTINFO.ipi_spec_dst, pktinfo.source);
+  return out;
 }
 
 /**

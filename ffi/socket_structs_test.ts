@@ -4,6 +4,7 @@ import {
   encodeGroupReq,
   encodeGroupSourceReq,
   encodeIn6PktinfoCmsg,
+  encodeInPktinfoCmsg,
   encodeIpMreqn,
   encodeIpv6Mreq,
   encodeSockaddrIn,
@@ -18,6 +19,7 @@ import {
   SIZEOF_GROUP_REQ,
   SIZEOF_GROUP_SOURCE_REQ,
   SIZEOF_IN6_PKTINFO_CMSG,
+  SIZEOF_IN_PKTINFO_CMSG,
   SIZEOF_IP_MREQN,
   SIZEOF_IPV6_MREQ,
   SIZEOF_SOCKADDR_IN,
@@ -288,4 +290,20 @@ Deno.test("encodeGroupFilter: writes into a buffer big enough (stale bytes clear
   const grown = encodeGroupFilter(req, small);
   ok(grown.buffer !== small.buffer);
   deepStrictEqual(grown, fresh);
+});
+
+Deno.test("encodeInPktinfoCmsg: one IP_PKTINFO cmsg, the source in ipi_spec_dst", () => {
+  const out = encodeInPktinfoCmsg(new Uint8Array(SIZEOF_IN_PKTINFO_CMSG), {
+    source: 0x0a640101,
+    ifindex: 0,
+  });
+  deepStrictEqual([...out], [
+    ...[28, 0, 0, 0, 0, 0, 0, 0], // cmsg_len: CMSG_LEN(12)
+    ...[0, 0, 0, 0], // cmsg_level IPPROTO_IP
+    ...[8, 0, 0, 0], // cmsg_type IP_PKTINFO
+    ...[0, 0, 0, 0], // ipi_ifindex 0: by the route
+    ...[10, 100, 1, 1], // ipi_spec_dst: the source, 10.100.1.1
+    ...[0, 0, 0, 0], // ipi_addr (unused when sending)
+    ...[0, 0, 0, 0], // CMSG_ALIGN padding
+  ]);
 });
