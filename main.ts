@@ -109,7 +109,7 @@ export async function routedMain(args: string[]): Promise<number> {
   }
   for (const w of loaded.warnings) console.error(`${ROUTED_PROGRAM}: warning: ${w}`);
   if (flags.checkOnly) return printOut("configuration OK") ? 0 : 1;
-  const log = openLogger(libc, flags);
+  const log = openLogger(libc, flags, ROUTED_PROGRAM);
   const privileges = planPrivileges(libc, { config: loaded.config, log });
   if (privileges === undefined) return 1;
   const { jail } = privileges;
@@ -218,14 +218,14 @@ function checkOnly(config: Config, verbosity: number): number {
  * (`MCAST_PROXY_SYSLOG` or the system's socket), whose socket is connected now, before the
  * jail hides it. A syslog that cannot be reached is a warning on stderr, and the log stays there.
  */
-function openLogger(libc: Libc, flags: Flags): DaemonLog {
+function openLogger(libc: Libc, flags: Flags, ident = "mcast-proxy"): DaemonLog {
   let sink: LogSink = stderrSink();
   let syslogProblem: string | undefined;
   if (!flags.foreground) {
     const path = Deno.env.get("MCAST_PROXY_SYSLOG") || PATH_LOG;
     try {
       const socket = new SyslogSocket(libc, path);
-      sink = syslogSink({ send: (m) => socket.send(m), ident: "mcast-proxy", pid: Deno.pid });
+      sink = syslogSink({ send: (m) => socket.send(m), ident, pid: Deno.pid });
     } catch (err) {
       syslogProblem = `Cannot reach syslog at "${path}": ${messageOf(err)}: logging to stderr`;
     }
