@@ -257,17 +257,3 @@ Deno.test("decodeIgmpReceived: an upcall by its zero protocol byte, else a packe
     "no IP_PKTINFO: interface 0",
   );
 });
-
-Deno.test("LinuxMrt.send: a unicast destination goes by sendmsg, its source in IP_PKTINFO", () => {
-  const { fake, mrt } = opened();
-  const message = hex("13 02 00 00 00 0e ff 03"); // a DVMRP report, no routes
-  mrt.send({ ifindex: 0, source: 0x0a640101, destination: 0x0a640102, message });
-  deepStrictEqual(setsockopts(fake), [], "no IP_MULTICAST_IF for unicast");
-  equal(fake.callsOf("sendto").length, 0);
-  equal(fake.callsOf("sendmsg").length, 1);
-  fake.on("sendmsg", -1n);
-  throws(
-    () => mrt.send({ ifindex: 0, source: 0x0a640101, destination: 0x0a640102, message }),
-    (e) => e instanceof SysError && e.message === "sendmsg(IGMP): errno 0",
-  );
-});
