@@ -702,6 +702,36 @@ async function stopChild({ child, opts }: Tracked): Promise<void> {
 }
 
 /**
+ * The sysctls of a lab namespace, set before any link exists (per-interface settings are
+ * copied from "default" at creation): no reverse-path filter, no duplicate address detection or
+ * router solicitations; a LAN namespace is a plain switch without IPv6 or netfilter; a router
+ * forwards IPv4. Keys with `?` may be missing on this kernel.
+ */
+export function namespaceSysctls(opts: { lan: boolean; forwarding?: boolean }): [string, number][] {
+  return [
+    ["net.ipv4.conf.all.rp_filter", 0],
+    ["net.ipv4.conf.default.rp_filter", 0],
+    ...(opts.forwarding === true ? [["net.ipv4.ip_forward", 1] as [string, number]] : []),
+    ["?net.ipv6.conf.all.accept_dad", 0],
+    ["?net.ipv6.conf.default.accept_dad", 0],
+    // No router solicitations: fewer ICMPv6 packets on the LANs for captures to skip.
+    ["?net.ipv6.conf.all.router_solicitations", 0],
+    ["?net.ipv6.conf.default.router_solicitations", 0],
+    // A LAN namespace is a plain switch: no IPv6 on its bridge and ports, so they send no
+    // MLD reports or neighbour discovery of their own.
+    ...(opts.lan
+      ? [
+        ["?net.ipv6.conf.all.disable_ipv6", 1] as [string, number],
+        ["?net.ipv6.conf.default.disable_ipv6", 1] as [string, number],
+      ]
+      : []),
+    // Where br_netfilter is loaded, bridges check IPv4 headers and would drop the malformed
+    // packets the flood tests send; a LAN's bridge is a plain switch.
+    ["?net.bridge.bridge-nf-call-iptables", 0],
+  ];
+}
+
+/**
  * Builds the lab (see the module doc for the topology). Fails with a clear error when not
  * root or when `ip netns` is unavailable. On any failure the partial lab is deleted.
  */
@@ -750,28 +780,7 @@ async function build(lab: NamespaceLab): Promise<void> {
   await lab.anchor();
 
   // Before any link exists: per-interface settings are copied from "default" at creation.
-  await Promise.all(all.map((n) =>
-    writeSysctls(n, [
-      ["net.ipv4.conf.all.rp_filter", 0],
-      ["net.ipv4.conf.default.rp_filter", 0],
-      ["?net.ipv6.conf.all.accept_dad", 0],
-      ["?net.ipv6.conf.default.accept_dad", 0],
-      // No router solicitations: fewer ICMPv6 packets on the LANs for captures to skip.
-      ["?net.ipv6.conf.all.router_solicitations", 0],
-      ["?net.ipv6.conf.default.router_solicitations", 0],
-      // A LAN namespace is a plain switch: no IPv6 on its bridge and ports, so they send no
-      // MLD reports or neighbour discovery of their own.
-      ...(lans.has(n)
-        ? [
-          ["?net.ipv6.conf.all.disable_ipv6", 1] as [string, number],
-          ["?net.ipv6.conf.default.disable_ipv6", 1] as [string, number],
-        ]
-        : []),
-      // Where br_netfilter is loaded, bridges check IPv4 headers and would drop the malformed
-      // packets the flood tests send; a LAN's bridge is a plain switch.
-      ["?net.bridge.bridge-nf-call-iptables", 0],
-    ])
-  ));
+  await Promise.all(all.map((n) => writeSysctls(n, namespaceSysctls({ lan: lans.has(n) }))));
 
   // Every veth gets an ifindex different from its peer's: the kernel then treats its carrier
   // change as urgent, and operstate turns UP at once instead of after linkwatch's 1 s delay.

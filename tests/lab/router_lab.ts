@@ -44,6 +44,7 @@ import {
   type LabShell,
   labSupport,
   NamespaceShell,
+  namespaceSysctls,
   newLabId,
   waitLinksUp,
   writeSysctls,
@@ -285,25 +286,11 @@ async function build(lab: NamespaceRouterLab): Promise<void> {
   await lab.anchor();
 
   // Before any link exists: per-interface settings are copied from "default" at creation.
-  await Promise.all(all.map((n) =>
-    writeSysctls(n, [
-      ["net.ipv4.conf.all.rp_filter", 0],
-      ["net.ipv4.conf.default.rp_filter", 0],
-      ...(forwarding.has(n) ? [["net.ipv4.ip_forward", 1] as [string, number]] : []),
-      ["?net.ipv6.conf.all.accept_dad", 0],
-      ["?net.ipv6.conf.default.accept_dad", 0],
-      ["?net.ipv6.conf.all.router_solicitations", 0],
-      ["?net.ipv6.conf.default.router_solicitations", 0],
-      // A LAN namespace is a plain switch: no IPv6 of its own, no netfilter on its bridge.
-      ...(lans.has(n)
-        ? [
-          ["?net.ipv6.conf.all.disable_ipv6", 1] as [string, number],
-          ["?net.ipv6.conf.default.disable_ipv6", 1] as [string, number],
-        ]
-        : []),
-      ["?net.bridge.bridge-nf-call-iptables", 0],
-    ])
-  ));
+  await Promise.all(
+    all.map((n) =>
+      writeSysctls(n, namespaceSysctls({ lan: lans.has(n), forwarding: forwarding.has(n) }))
+    ),
+  );
 
   const { links, perNs, made } = linkPlan(lab);
   await ipBatch([], links, "create veth links");
