@@ -17,6 +17,7 @@ import {
   DEFAULT_CACHE_LIFETIME,
   DEFAULT_PRUNE_LIFETIME,
   nextRouterDeadline,
+  type RouterSettings,
   type RouterState,
   stepRouter,
 } from "./router.ts";
@@ -49,15 +50,24 @@ const G = ip("239.1.1.1");
 /** A source behind B. */
 const S = ip("10.3.0.99");
 
-function router(): RouterState {
-  const state = createRouter({ interfaces: [LINK, LAN] }, {
-    metrics: new Map([["r2", 1], ["lan0", 1]]),
+/** A router on {@link LINK} and {@link LAN} (or `interfaces`), not started; defaults but `settings`. */
+function unstarted(
+  interfaces: ProxyInterface[] = [LINK, LAN],
+  settings: Partial<RouterSettings> = {},
+): RouterState {
+  return createRouter({ interfaces }, {
+    metrics: new Map(),
     tunnels: [],
     pruning: true,
     pruneLifetime: DEFAULT_PRUNE_LIFETIME,
     cacheLifetime: DEFAULT_CACHE_LIFETIME,
     genid: 1234,
+    ...settings,
   });
+}
+
+function router(): RouterState {
+  const state = unstarted();
   stepRouter(state, { kind: "start" }, 0);
   return state;
 }
@@ -101,14 +111,7 @@ function withNeighbor(state: RouterState, now: number): Action[] {
 }
 
 Deno.test("router: the start adds the VIFs, joins 224.0.0.4 and probes on every vif", () => {
-  const state = createRouter({ interfaces: [LINK, LAN] }, {
-    metrics: new Map(),
-    tunnels: [],
-    pruning: true,
-    pruneLifetime: DEFAULT_PRUNE_LIFETIME,
-    cacheLifetime: DEFAULT_CACHE_LIFETIME,
-    genid: 7,
-  });
+  const state = unstarted([LINK, LAN], { genid: 7 });
   const actions = stepRouter(state, { kind: "start" }, 0);
   deepStrictEqual(actions.filter((a) => a.kind === "addVif").map((a) => a.name), ["r2", "lan0"]);
   deepStrictEqual(
@@ -296,8 +299,7 @@ Deno.test("router: Ask Neighbors2 is answered with two-way neighbors, at most 10
 });
 
 Deno.test("router: a tunnel adds no route of its own, and hears only unicast from its far end", () => {
-  const state = createRouter({ interfaces: [LINK, LAN] }, {
-    metrics: new Map(),
+  const state = unstarted([LINK, LAN], {
     tunnels: [{
       local: LAN.address,
       remote: ip("10.200.0.9"),
@@ -305,9 +307,6 @@ Deno.test("router: a tunnel adds no route of its own, and hears only unicast fro
       threshold: 1,
       boundaries: [],
     }],
-    pruning: true,
-    pruneLifetime: DEFAULT_PRUNE_LIFETIME,
-    cacheLifetime: DEFAULT_CACHE_LIFETIME,
     genid: 5,
   });
   const start = stepRouter(state, { kind: "start" }, 0);
@@ -339,14 +338,7 @@ Deno.test("router: a tunnel adds no route of its own, and hears only unicast fro
 
 Deno.test("router: a subnet shorter than /8 is advertised as its address alone, never thrown", () => {
   const wide = { ...LAN, subnets: [{ address: ip("10.1.0.1"), prefixLength: 7 }] };
-  const state = createRouter({ interfaces: [LINK, wide] }, {
-    metrics: new Map(),
-    tunnels: [],
-    pruning: true,
-    pruneLifetime: DEFAULT_PRUNE_LIFETIME,
-    cacheLifetime: DEFAULT_CACHE_LIFETIME,
-    genid: 5,
-  });
+  const state = unstarted([LINK, wide], { genid: 5 });
   const start = stepRouter(state, { kind: "start" }, 0);
   ok(start.some((a) => a.kind === "log" && a.level === "warn" && a.message.includes("/7")));
   const reports = sent(withNeighbor(state, 1000)).filter((s) => s.m.type === "report");
@@ -356,14 +348,7 @@ Deno.test("router: a subnet shorter than /8 is advertised as its address alone, 
 
 Deno.test("router: an altnet is a local route of its vif, and its routers are neighbors", () => {
   const lan = { ...LAN, sources: [{ address: ip("10.7.0.0"), prefixLength: 16 }] };
-  const state = createRouter({ interfaces: [LINK, lan] }, {
-    metrics: new Map(),
-    tunnels: [],
-    pruning: true,
-    pruneLifetime: DEFAULT_PRUNE_LIFETIME,
-    cacheLifetime: DEFAULT_CACHE_LIFETIME,
-    genid: 5,
-  });
+  const state = unstarted([LINK, lan], { genid: 5 });
   stepRouter(state, { kind: "start" }, 0);
   deepStrictEqual(
     [...state.routes.routes.values()].map((r) =>
