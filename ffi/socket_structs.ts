@@ -365,6 +365,19 @@ export function findIn6Pktinfo(
   };
 }
 
+/** Clears `out` and writes one cmsg header for `length` bytes of data; a view of `out`. */
+function cmsgHeader(
+  out: Uint8Array,
+  h: { level: number; type: number; length: number },
+): DataView {
+  out.fill(0);
+  const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  v.setBigUint64(CMSGHDR.cmsg_len, BigInt(CMSGHDR.data + h.length), LITTLE_ENDIAN);
+  v.setInt32(CMSGHDR.cmsg_level, h.level, LITTLE_ENDIAN);
+  v.setInt32(CMSGHDR.cmsg_type, h.type, LITTLE_ENDIAN);
+  return v;
+}
+
 /**
  * Writes one cmsg (level IPPROTO_IP, type IP_PKTINFO) with an `in_pktinfo` into `out`
  * ({@link SIZEOF_IN_PKTINFO_CMSG} bytes): for sendmsg, `ipi_spec_dst` is the packet's source
@@ -374,11 +387,7 @@ export function encodeInPktinfoCmsg(
   out: Uint8Array,
   pktinfo: { source: number; ifindex: number },
 ): Uint8Array {
-  out.fill(0);
-  const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  v.setBigUint64(CMSGHDR.cmsg_len, BigInt(CMSGHDR.data + SIZEOF_IN_PKTINFO), LITTLE_ENDIAN);
-  v.setInt32(CMSGHDR.cmsg_level, IPPROTO_IP, LITTLE_ENDIAN);
-  v.setInt32(CMSGHDR.cmsg_type, IP_PKTINFO, LITTLE_ENDIAN);
+  const v = cmsgHeader(out, { level: IPPROTO_IP, type: IP_PKTINFO, length: SIZEOF_IN_PKTINFO });
   v.setInt32(CMSGHDR.data + IN_PKTINFO.ipi_ifindex, pktinfo.ifindex, LITTLE_ENDIAN);
   putInAddr(v, CMSGHDR.data + IN_PKTINFO.ipi_spec_dst, pktinfo.source);
   return out;
@@ -393,11 +402,11 @@ export function encodeIn6PktinfoCmsg(
   out: Uint8Array,
   pktinfo: { address: Uint8Array; ifindex: number },
 ): Uint8Array {
-  out.fill(0);
-  const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  v.setBigUint64(CMSGHDR.cmsg_len, BigInt(CMSGHDR.data + SIZEOF_IN6_PKTINFO), LITTLE_ENDIAN);
-  v.setInt32(CMSGHDR.cmsg_level, IPPROTO_IPV6, LITTLE_ENDIAN);
-  v.setInt32(CMSGHDR.cmsg_type, IPV6_PKTINFO, LITTLE_ENDIAN);
+  const v = cmsgHeader(out, {
+    level: IPPROTO_IPV6,
+    type: IPV6_PKTINFO,
+    length: SIZEOF_IN6_PKTINFO,
+  });
   const data = CMSGHDR.data;
   out.set(pktinfo.address.subarray(0, SIZEOF_IN6_ADDR), data + IN6_PKTINFO.ipi6_addr);
   v.setUint32(data + IN6_PKTINFO.ipi6_ifindex, pktinfo.ifindex, LITTLE_ENDIAN);
