@@ -3,19 +3,11 @@ import { parseMroutedConfig } from "../../conf/mrouted/parser.ts";
 import { ip } from "../proto/testing.ts";
 import { routingConfig } from "./routing_config.ts";
 import type { SystemInterface } from "./sys.ts";
+import { sysIf } from "./daemon_testing.ts";
 
+/** {@link sysIf} with changes. */
 function iface(name: string, index: number, address: string, extra: Partial<SystemInterface> = {}) {
-  return {
-    name,
-    index,
-    up: true,
-    running: true,
-    multicast: true,
-    loopback: false,
-    ipv4: [{ address: ip(address), prefixLength: 24 }],
-    ipv6: [],
-    ...extra,
-  } satisfies SystemInterface;
+  return { ...sysIf(name, index, address), ...extra };
 }
 
 const SYSTEM: SystemInterface[] = [

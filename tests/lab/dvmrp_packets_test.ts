@@ -1,6 +1,6 @@
 import { deepStrictEqual, ok } from "node:assert/strict";
-import { DEFAULT_TIMERS } from "../../src/core/timers.ts";
 import type { ProxyInterface } from "../../src/core/proxy.ts";
+import { DN1 } from "../../src/core/proxy_testing.ts";
 import {
   createRouter,
   DEFAULT_CACHE_LIFETIME,
@@ -12,18 +12,7 @@ import { MAX_ROUTES } from "../../src/dvmrp/route_table.ts";
 import { ip, mulberry32 } from "../../src/proto/testing.ts";
 import { DVMRP_GARBAGE_KINDS, dvmrpGarbagePacket } from "./dvmrp_packets.ts";
 
-const LAN: ProxyInterface = {
-  name: "lan0",
-  ifindex: 3,
-  role: "downstream",
-  address: ip("10.1.0.1"),
-  subnets: [{ address: ip("10.1.0.1"), prefixLength: 24 }],
-  sources: [],
-  threshold: 1,
-  timers: DEFAULT_TIMERS,
-  boundaries: [],
-  queryVersion: 3,
-};
+const LAN = DN1; // 10.1.0.1/24
 const LINK: ProxyInterface = {
   ...LAN,
   name: "r2",
