@@ -7,7 +7,7 @@
  * @module
  */
 
-import { formatIPv4 } from "../proto/addr.ts";
+import { formatIPv4, maskIPv4 } from "../proto/addr.ts";
 import { DVMRP_INFINITY } from "../proto/dvmrp.ts";
 import { isLeafVif, neighborsOn } from "./neighbors.ts";
 import { ROUTE_EXPIRATION_TIME, type RouteEntry } from "./route_table.ts";
@@ -45,7 +45,7 @@ export function describeVifTable(
   for (const vif of [...state.vifs.values()].sort((a, b) => a.vifi - b.vifi)) {
     const lan = state.proxy.vifs.get(vif.vifi);
     const where = vif.tunnel === undefined
-      ? `subnet: ${formatSubnet(vif.address >>> 0 & mask(vif.prefixLength), vif.prefixLength)}`
+      ? `subnet: ${formatSubnet(maskIPv4(vif.address, vif.prefixLength), vif.prefixLength)}`
       : `tunnel: ${formatIPv4(vif.tunnel.remote)}`;
     const flags = [
       ...(lan?.querier === true ? ["querier"] : []),
@@ -114,8 +114,4 @@ function pushList(lines: string[], label: string, items: readonly string[]): voi
   items.forEach((item, i) => {
     lines.push(`${(i === 0 ? `${label}:` : ":").padStart(26)} ${item}`);
   });
-}
-
-function mask(prefixLength: number): number {
-  return prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
 }

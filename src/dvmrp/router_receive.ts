@@ -11,7 +11,8 @@
  * @module
  */
 
-import { formatIPv4 } from "../proto/addr.ts";
+import { formatIPv4, prefixContainsIPv4 } from "../proto/addr.ts";
+import { inAnySubnet } from "../core/subnet.ts";
 import {
   decodeDvmrp,
   type DvmrpMessage,
@@ -29,7 +30,7 @@ import {
   type RouterStep,
   type RouterVif,
 } from "./router_state.ts";
-import { HEADER, inPrefix, runCache, runNeighbors, runRoutes, send } from "./router_send.ts";
+import { HEADER, runCache, runNeighbors, runRoutes, send } from "./router_send.ts";
 
 /** Whether a packet read from the routing socket is a DVMRP message (IGMP type 0x13). */
 export function isDvmrpPacket(data: Uint8Array, length: number): boolean {
@@ -164,8 +165,8 @@ function takeAnswerToken(state: RouterState, now: number): boolean {
 
 /** Whether an address is on a vif's subnet or one of its altnets. */
 function onSubnet(vif: RouterVif, address: number): boolean {
-  return inPrefix(address, vif.address, vif.prefixLength) ||
-    vif.altnets.some((a) => inPrefix(address, a.address, a.prefixLength));
+  return prefixContainsIPv4(vif.address, vif.prefixLength, address) ||
+    inAnySubnet(address, vif.altnets);
 }
 
 /** Whether an address is ours (a message looped back, or a tunnel to ourselves). */

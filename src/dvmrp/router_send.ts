@@ -23,6 +23,7 @@ import {
   encodeReports,
 } from "../proto/dvmrp_encode.ts";
 import { formatIPv4 } from "../proto/addr.ts";
+import { inAnySubnet } from "../core/subnet.ts";
 import { INADDR_DVMRP_GROUP } from "../proto/dvmrp.ts";
 import { type CacheAction, type CacheContext, type CacheEvent, stepCache } from "./cache.ts";
 import { findNeighbor, type NeighborEvent, stepNeighbors } from "./neighbors.ts";
@@ -170,9 +171,7 @@ export function cacheContext(state: RouterState): CacheContext {
     routes: state.routes,
     vifs,
     hasMembers: (vif, group, source) => hasMembers(state, vif, group, source),
-    isBoundary: (vif, group) =>
-      state.vifs.get(vif)?.boundaries.some((b) => inPrefix(group, b.address, b.prefixLength)) ??
-        false,
+    isBoundary: (vif, group) => inAnySubnet(group, state.vifs.get(vif)?.boundaries ?? []),
     canPrune: (vif, neighbor) =>
       findNeighbor(state.neighbors, vif, neighbor)?.capabilities.prune ?? false,
     pruneLifetime: state.settings.pruneLifetime,
@@ -188,18 +187,11 @@ export function cacheContext(state: RouterState): CacheContext {
 function hasMembers(state: RouterState, vifi: number, group: number, source: number): boolean {
   const vif = state.vifs.get(vifi);
   if (vif === undefined || vif.tunnel !== undefined) return false;
-  if (vif.boundaries.some((b) => inPrefix(group, b.address, b.prefixLength))) return false;
+  if (inAnySubnet(group, vif.boundaries)) return false;
   const record = state.proxy.vifs.get(vifi)?.groups.get(group);
   if (record === undefined) return false;
   const s = record.sources.get(source);
   return record.mode === "INCLUDE" ? s !== undefined : s === undefined || s.timer !== 0;
-}
-
-/** Whether `address` is in the prefix. */
-export function inPrefix(address: number, network: number, prefixLength: number): boolean {
-  if (prefixLength === 0) return true;
-  const shift = 32 - prefixLength;
-  return (address >>> shift) === (network >>> shift);
 }
 
 /** Whether a neighbor takes the optional netmask of prunes and grafts (the N capability). */
