@@ -18,6 +18,7 @@ import {
   mifs6,
   sleep,
   stopClean,
+  upstreamFilter,
   upstreamGroups6,
   vifs,
 } from "../lab/kernel_state.ts";
@@ -26,6 +27,8 @@ import { scaledWait } from "../lab/wait_scale.ts";
 const PREFIX = "mcp-ctl-";
 const G4 = "239.1.1.1";
 const G4B = "239.1.1.2";
+/** A group joined for one source only (INCLUDE mode). */
+const G4S = "239.1.1.3";
 const G6 = "ff05::1";
 /** Hop limit of the IPv6 stream: enough to cross the proxy. */
 const HOPS = 5;
@@ -68,11 +71,78 @@ async function ctlAsNobody(path: string, args: string[]): Promise<CtlRun> {
   }
 }
 
+/** The VIF numbers of a view's interface list, sorted. */
+function vifsOf(list: { vif: number }[]): number[] {
+  return list.map((o) => o.vif).sort((a, b) => a - b);
+}
+
 /** Runs the client with `--json` and parses its answer; asserts it exited 0. */
 async function ctlJson(daemon: DaemonProcess, ...args: string[]) {
   const r = await ctl(daemon, ...args, "--json");
   equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
   return JSON.parse(r.stdout);
+}
+
+/** A `monitor` client running: the lines it printed so far, and its stop (SIGINT, exit 0). */
+interface Watching {
+  readonly lines: string[];
+  /** Interrupts it, asserts it exited 0, and gives every line it printed. */
+  stop(): Promise<string[]>;
+}
+
+/** Starts `mcast-proxyctl ARGS` (a monitor) and collects its output lines as they come. */
+function watch(daemon: DaemonProcess, ...args: string[]): Watching {
+  const [cmd, ...rest] = ctlArgv(daemon.controlSocket!, args);
+  const child = new Deno.Command(cmd, {
+    args: rest,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const lines: string[] = [];
+  const reading = (async () => {
+    let part = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      part += chunk;
+      const parts = part.split("\n");
+      part = parts.pop()!;
+      lines.push(...parts);
+    }
+  })();
+  const stderr = new Response(child.stderr).text();
+  return {
+    lines,
+    async stop() {
+      child.kill("SIGINT");
+      const status = await child.status;
+      await reading;
+      equal(status.code, 0, await stderr);
+      return lines;
+    },
+  };
+}
+
+/**
+ * Joins until the monitor prints the join: the client says nothing until an event, and under
+ * emulation it takes seconds to start, so a join made before it watches is not seen; then the
+ * join is undone (`undo` waits until upstream shows it gone) and made again. Resolves with the
+ * time of the join that was seen.
+ */
+async function joinUntilSeen(
+  monitor: Watching,
+  join: () => Promise<number>,
+  seen: (line: string) => boolean,
+  undo: () => Promise<void>,
+): Promise<number> {
+  for (let attempt = 1;; attempt++) {
+    const joined = await join();
+    const end = Host.now() + scaledWait(3000);
+    while (!monitor.lines.some(seen) && Host.now() < end) await sleep(100);
+    if (monitor.lines.some(seen)) return joined;
+    ok(attempt < 5, `no join line after ${attempt} joins`);
+    await undo();
+  }
 }
 
 Deno.test({
@@ -116,11 +186,23 @@ Deno.test({
       const dn1 = v4.find((i: { name: string }) => i.name === "dn1");
       equal(dn1.role, "downstream");
       equal(dn1.querier.self, true);
-      const v6 = shown.filter((i: { family: string }) => i.family === "ipv6");
+      const before6 = await mifs6(lab);
+      const v6 = (await ctlJson(daemon, "show", "interfaces")).interfaces
+        .filter((i: { family: string }) => i.family === "ipv6");
+      const after6 = await mifs6(lab);
       deepStrictEqual(
         v6.map((i: { name: string; vif: number }) => [i.name, i.vif]),
-        (await mifs6(lab)).map((m) => [m.name, m.mif]),
+        before6.map((m) => [m.name, m.mif]),
       );
+      for (const i of v6) {
+        const b = before6.find((m) => m.mif === i.vif)!;
+        const a = after6.find((m) => m.mif === i.vif)!;
+        ok(i.packetsOut >= b.pktsOut && i.packetsOut <= a.pktsOut, `${i.name} packets out (v6)`);
+        ok(i.packetsIn >= b.pktsIn && i.packetsIn <= a.pktsIn, `${i.name} packets in (v6)`);
+      }
+      ok(v6.find((i: { name: string }) => i.name === "dn1").packetsOut > 0, "MLD stream out");
+      // Jailed as the lab always starts it, and still answering on the socket bound before.
+      ok(daemon.lines.some((l) => /info: Running as "[^"]+" .*jailed in "/.test(l)));
       const table = await ctl(daemon, "show", "interfaces");
       equal(table.code, 0, table.stderr);
       for (const name of ["up0", "dn1", "dn2"]) ok(table.stdout.includes(name), table.stdout);
@@ -162,6 +244,7 @@ Deno.test({
       "show forwarding: each (S,G) with its interfaces and the kernel's counts",
       async () => {
         const before = await cache(lab);
+        const before6 = await cache6(lab);
         const shown = (await ctlJson(daemon, "show", "forwarding")).forwarding;
         const after = await cache(lab);
         const v4 = shown.find((f: { family: string }) => f.family === "ipv4").entries;
@@ -174,11 +257,20 @@ Deno.test({
         const k1 = after.find((e) => e.group === G4 && e.iif >= 0)!;
         ok(v4[0].packets >= k0.packets && v4[0].packets <= k1.packets, "packets as the kernel's");
         ok(v4[0].bytes >= k0.bytes && v4[0].bytes <= k1.bytes, "bytes as the kernel's");
+        equal(v4[0].input.vif, k1.iif, "input VIF as the kernel's");
+        deepStrictEqual(vifsOf(v4[0].outputs), vifsOf(k1.oifs));
         const v6 = shown.find((f: { family: string }) => f.family === "ipv6").entries;
+        const c0 = before6.find((e) => e.group === G6 && e.iif >= 0)!;
+        const c1 = (await cache6(lab)).find((e) => e.group === G6 && e.iif >= 0)!;
         equal(v6.length, 1);
         equal(v6[0].source, SRC_ADDR6);
         equal(v6[0].group, G6);
-        ok((await cache6(lab)).some((e) => e.group === G6 && e.iif >= 0));
+        equal(v6[0].input.name, "up0");
+        equal(v6[0].input.vif, c1.iif, "input MIF as the kernel's");
+        deepStrictEqual(vifsOf(v6[0].outputs), vifsOf(c1.oifs));
+        deepStrictEqual(v6[0].outputs.map((o: { name: string }) => o.name), ["dn1"]);
+        ok(v6[0].packets >= c0.packets && v6[0].packets <= c1.packets, "IPv6 packets");
+        ok(v6[0].bytes >= c0.bytes && v6[0].bytes <= c1.bytes, "IPv6 bytes");
         // A second look: the rate is over the time since the first, about the sender's 50/s.
         await sleep(1000);
         const again = (await ctlJson(daemon, "show", "forwarding")).forwarding;
@@ -188,6 +280,43 @@ Deno.test({
         ok(rate > 20 && rate < 80, `rate ${rate}/s for a 50/s stream`);
         const table = await ctl(daemon, "show", "forwarding");
         console.log(table.stdout.trimEnd().split("\n").map((l) => `  ${l}`).join("\n"));
+      },
+    );
+
+    await t.step(
+      "show groups and show upstream with sources: an INCLUDE join, as mcfilter has it",
+      async () => {
+        await h21.source("join-source", G4S, SRC_ADDR);
+        await eventually(
+          "the upstream source filter",
+          async () => (await upstreamFilter(lab, G4S)).length > 0,
+        );
+        deepStrictEqual(await upstreamFilter(lab, G4S), [`${SRC_ADDR} 1 0`]);
+        const groups = (await ctlJson(daemon, "show", "groups", G4S)).groups;
+        equal(groups.length, 1);
+        equal(groups[0].interface, "dn2");
+        equal(groups[0].mode, "include");
+        deepStrictEqual(
+          groups[0].sources.map((x: { address: string; excluded: boolean }) => [
+            x.address,
+            x.excluded,
+          ]),
+          [[SRC_ADDR, false]],
+        );
+        ok(groups[0].sources[0].timer > 0, JSON.stringify(groups[0]));
+        const up = (await ctlJson(daemon, "show", "upstream")).upstream
+          .find((u: { family: string }) => u.family === "ipv4").groups
+          .find((g: { group: string }) => g.group === G4S);
+        equal(up.mode, "include");
+        deepStrictEqual(up.sources, [SRC_ADDR]);
+        const table = await ctl(daemon, "show", "groups", G4S);
+        ok(table.stdout.includes(SRC_ADDR), table.stdout);
+        console.log(table.stdout.trimEnd().split("\n").map((l) => `  ${l}`).join("\n"));
+        await h21.source("leave-source", G4S, SRC_ADDR);
+        await eventually(
+          "the upstream leave",
+          async () => (await upstreamFilter(lab, G4S)).length === 0,
+        );
       },
     );
 
@@ -223,6 +352,39 @@ Deno.test({
       ok(daemon.lines.slice(n).some((l) => l.includes(" debug: ")));
       await sleep(1500);
       ok(!daemon.lines.slice(m + 1).some((l) => l.includes(" debug: ")), "no debug line after");
+    });
+
+    await t.step("monitor --json: an IPv6 join and its entry, one object per line", async () => {
+      const monitor = watch(daemon, "monitor", "--json");
+      const events = () => monitor.lines.map((l) => JSON.parse(l));
+      const isJoin = (l: string) => {
+        const e = JSON.parse(l);
+        return e.event === "member-join" && e.family === "ipv6" && e.interface === "dn2" &&
+          e.group === G6;
+      };
+      await joinUntilSeen(monitor, () => h21.join(G6), isJoin, async () => {
+        await h21.leave(G6);
+        await eventually(
+          "the MLD leave on dn2",
+          async () =>
+            !(await ctlJson(daemon, "show", "groups", G6)).groups
+              .some((g: { interface: string }) => g.interface === "dn2"),
+        );
+      });
+      await eventually(
+        "the IPv6 entry's new outputs",
+        () =>
+          Promise.resolve(
+            events().some((e) =>
+              e.event === "entry-added" && e.family === "ipv6" && e.group === G6 &&
+              e.source === SRC_ADDR6 && e.input === "up0" &&
+              JSON.stringify([...e.outputs].sort()) === '["dn1","dn2"]'
+            ),
+          ),
+      );
+      const lines = await monitor.stop();
+      for (const e of events()) ok(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(e.time), lines.join("\n"));
+      await h21.leave(G6);
     });
 
     await t.step(
@@ -293,51 +455,31 @@ Deno.test({
     });
 
     await t.step("monitor: a join and a leave on LAN 2, each a line as it happens", async () => {
-      const [cmd, ...rest] = ctlArgv(daemon.controlSocket!, ["monitor"]);
-      const child = new Deno.Command(cmd, {
-        args: rest,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-        env: { NO_COLOR: "1" },
-      }).spawn();
-      const lines: string[] = [];
-      const reading = (async () => {
-        let rest = "";
-        for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-          rest += chunk;
-          const parts = rest.split("\n");
-          rest = parts.pop()!;
-          lines.push(...parts);
-        }
-      })();
-      const stderr = new Response(child.stderr).text();
-      // The client says nothing until an event, and under emulation it takes seconds to start:
-      // a join made before it watches is not seen. Then the join is left (upstream shows it
-      // gone) and made again.
-      const joinSeen = () => lines.some((l) => l.includes(`member-join ${G4B} on "dn2"`));
-      let joined = 0;
-      for (let attempt = 1;; attempt++) {
-        joined = await h21.join(G4B);
-        const end = Host.now() + scaledWait(3000);
-        while (!joinSeen() && Host.now() < end) await sleep(100);
-        if (joinSeen()) break;
-        ok(attempt < 5, `no member-join line after ${attempt} joins`);
-        await h21.leave(G4B);
-        await eventually(
-          "the upstream leave",
-          async () => !(await memberships(lab, "up0")).includes(G4B),
-        );
-      }
+      const monitor = watch(daemon, "monitor");
+      const joined = await joinUntilSeen(
+        monitor,
+        () => h21.join(G4B),
+        (l) => l.includes(`member-join ${G4B} on "dn2"`),
+        async () => {
+          await h21.leave(G4B);
+          await eventually(
+            "the upstream leave",
+            async () => !(await memberships(lab, "up0")).includes(G4B),
+          );
+        },
+      );
       await eventually(
         "the entry for dn2",
         () =>
           Promise.resolve(
-            lines.some((l) => l.includes(`entry-added (${SRC_ADDR}, ${G4B}) from "up0" to "dn2"`)),
+            monitor.lines.some((l) =>
+              l.includes(`entry-added (${SRC_ADDR}, ${G4B}) from "up0" to "dn2"`)
+            ),
           ),
       );
       console.log(`  join to its monitor line: within ${(Host.now() - joined).toFixed(0)} ms`);
-      const leaves = () => lines.filter((l) => l.includes(`member-leave ${G4B} on "dn2"`)).length;
+      const leaves = () =>
+        monitor.lines.filter((l) => l.includes(`member-leave ${G4B} on "dn2"`)).length;
       const leavesBefore = leaves();
       await h21.leave(G4B);
       await eventually(
@@ -345,10 +487,7 @@ Deno.test({
         () => Promise.resolve(leaves() > leavesBefore),
         10_000,
       );
-      child.kill("SIGINT");
-      const status = await child.status;
-      await reading;
-      equal(status.code, 0, await stderr);
+      const lines = await monitor.stop();
       for (const l of lines.slice(0, 6)) console.log(`  ${l}`);
       ok(lines.every((l) => /^\d{4}-\d\d-\d\dT[\d:.]+Z [a-z-]+ /.test(l)), lines.join("\n"));
     });

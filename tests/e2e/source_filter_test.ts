@@ -11,6 +11,7 @@ import { parseIPv4 } from "../../src/proto/addr.ts";
 import { messageOf } from "../../src/log.ts";
 import { denoBin } from "../lab/lab.ts";
 import { parseEvent, readLines } from "../lab/json_lines.ts";
+import { mcfilterLines } from "../lab/kernel_state.ts";
 
 const decoder = new TextDecoder();
 
@@ -180,14 +181,9 @@ async function readProc(ns: string, file: string): Promise<string> {
   return r.out;
 }
 
-/** /proc/net/mcfilter lines of up0 as `group source inc exc`, addresses dotted. */
+/** /proc/net/mcfilter lines of up0 for a group as `source inc exc`, addresses dotted. */
 async function mcfilter(ns: string, group: string): Promise<string[]> {
-  const hex = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
-  const dotted = (h: string) => [24, 16, 8, 0].map((s) => (parseInt(h, 16) >>> s) & 255).join(".");
-  const g = hex(parseIPv4(group)!);
-  return (await readProc(ns, "mcfilter")).split("\n").map((l) => l.trim().split(/\s+/))
-    .filter((f) => f[1] === "up0" && f[2] === g)
-    .map((f) => `${dotted(f[3])} ${f[4]} ${f[5]}`).sort();
+  return mcfilterLines(await readProc(ns, "mcfilter"), "up0", group);
 }
 
 /** /proc/net/mcfilter6 lines of up0 for a group (32 hex digits) as `source inc exc`. */

@@ -18,6 +18,7 @@ import {
   parseMr6Vif,
 } from "./proc.ts";
 import { wallNow } from "./json_lines.ts";
+import { parseIPv4 } from "../../src/proto/addr.ts";
 import { scaledWait } from "./wait_scale.ts";
 
 /** Resolves after `ms` milliseconds. */
@@ -76,6 +77,28 @@ export function igmpHex(group: string): string {
 export async function memberships(lab: Lab, ifname: string): Promise<string[]> {
   return parseIgmpMemberships(await lab.readProc(lab.ns.proxy, "/proc/net/igmp")).get(ifname) ??
     [];
+}
+
+/**
+ * The source filter of a group on one interface as `/proc/net/mcfilter` text holds it: one
+ * `source inc exc` line per source (dotted quads; the counts are the sockets including and
+ * excluding it), sorted.
+ */
+export function mcfilterLines(text: string, ifname: string, group: string): string[] {
+  const hex = `0x${(parseIPv4(group)! >>> 0).toString(16).padStart(8, "0")}`;
+  const dotted = (h: string) => [24, 16, 8, 0].map((s) => (parseInt(h, 16) >>> s) & 255).join(".");
+  return text.split("\n").map((l) => l.trim().split(/\s+/))
+    .filter((f) => f[1] === ifname && f[2] === hex)
+    .map((f) => `${dotted(f[3])} ${f[4]} ${f[5]}`).sort();
+}
+
+/** The proxy's source filter of a group on the upstream interface (see {@link mcfilterLines}). */
+export async function upstreamFilter(lab: Lab, group: string): Promise<string[]> {
+  return mcfilterLines(
+    await lab.readProc(lab.ns.proxy, "/proc/net/mcfilter"),
+    lab.ifaces.upstream,
+    group,
+  );
 }
 
 /** The proxy's MIFs (IPv6 multicast routing interfaces). */
