@@ -330,9 +330,22 @@ function escapeHelp(text: string): string {
   return text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
 }
 
-/** The top-level JSON object of a reply, with the schema version. */
+/** The top-level JSON object of a view's reply, with the schema version. */
 function json(kind: ShownWhat, items: readonly unknown[]): string {
-  return JSON.stringify({ version: STATUS_SCHEMA_VERSION, [kind]: items }) + "\n";
+  return renderJson({ [kind]: items });
+}
+
+/**
+ * A `--json` reply's body: one object in one line, the schema version first, then `fields`
+ * (`show config`, `reload`, `log` and `dump` answer this way, and each view of `show`).
+ *
+ * @example
+ * ```ts
+ * renderJson({ debug: true }); // '{"version":1,"debug":true}\n'
+ * ```
+ */
+export function renderJson(fields: Readonly<Record<string, unknown>>): string {
+  return JSON.stringify({ version: STATUS_SCHEMA_VERSION, ...fields }) + "\n";
 }
 
 /** The views, IPv4 first. */
