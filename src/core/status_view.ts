@@ -13,7 +13,9 @@
  * new version. A `--json` reply of the control socket is one object, `{"version": 1, KIND:
  * [...]}` with KIND one of `interfaces`, `groups`, `upstream`, `forwarding`, `counters`:
  * `interfaces` and `groups` hold the rows of every family (each row names its family), the
- * others one object per family; IPv4 first.
+ * others one object per family; IPv4 first. The other `--json` replies (`show config`,
+ * `reload`, `log`, `dump`, the routing mode's views) and each `monitor` event carry the same
+ * `version` first (mcast-proxyctl(8), JSON OUTPUT).
  *
  * Addresses are strings as the family prints them (`10.1.0.1`, `fe80::1`), prefixes
  * `address/length`. Every duration (`s` below) is a number of **seconds with one decimal**: a

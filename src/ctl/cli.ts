@@ -57,11 +57,11 @@ export const CTL_USAGE =
   `usage: mcast-proxyctl [-s socket] [-t seconds] [--json | --prometheus] command [argument ...]
        mcast-proxyctl -h | --help | -V | --version
 commands:
-  show interfaces      the interfaces, their roles and queriers
+  show interfaces      the interfaces in use, their roles and queriers
   show groups [group]  the groups with listeners on each downstream interface
   show upstream        the groups joined upstream and their source filters
   show forwarding      the kernel's forwarding entries and their counters
-  show counters        packet, query and drop counters (--prometheus for a scraper)
+  show counters        packets, upcalls and drops by reason (--prometheus for a scraper)
   show config          the running configuration
   show neighbors       mcast-routed: the DVMRP neighbors
   show routes          mcast-routed: the vifs and the routing table (mrouted's layout)
@@ -76,7 +76,7 @@ options:
   -s socket      the daemon's control socket (default ${DEFAULT_CONTROL_SOCKET})
   -t seconds     how long to wait for the daemon (default ${DEFAULT_TIMEOUT_S})
   -w seconds     doctor: the time between its two samples (default ${DEFAULT_INTERVAL_S})
-  --json         answer in JSON (show, reload, monitor, doctor)
+  --json         answer in JSON (every command)
   --prometheus   answer in Prometheus' text format (show counters)
   -h, --help     print this help
   -V, --version  print the version

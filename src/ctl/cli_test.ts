@@ -46,6 +46,10 @@ Deno.test({
             [["-s", path, "show", "counters", "--prometheus"], "[show counters --prometheus]"],
             [["-s", path, "-t", "2.5", "log", "verbose"], "[log verbose]"],
             [["-s", path, "dump"], "[dump]"],
+            [["-s", path, "dump", "--json"], "[dump --json]"],
+            [["--json", "-s", path, "log", "brief"], "[log brief --json]"],
+            [["-s", path, "reload", "--json"], "[reload --json]"],
+            [["-s", path, "show", "config", "--json"], "[show config --json]"],
           ] as const
         ) {
           const { io, captured } = captureIo();
@@ -88,7 +92,12 @@ Deno.test("ctlMain: mistakes are reported without a daemon (exit 2)", async () =
     [["-s", nowhere, "show"], /^mcast-proxyctl: show what\? got nothing: expected one of/, false],
     [["-s", nowhere, "show", "groups", "10.0.0.1"], /"10.0.0.1" is not a multicast/, false],
     [["-s", nowhere, "show", "interfaces", "--prometheus"], /does not take --prometheus/, false],
-    [["-s", nowhere, "--json", "dump"], /^mcast-proxyctl: dump does not take --json$/, false],
+    [
+      ["-s", nowhere, "--prometheus", "dump"],
+      /^mcast-proxyctl: dump does not take --prometheus$/,
+      false,
+    ],
+    [["-s", nowhere, "log", "brief", "--prometheus"], /log does not take --prometheus/, false],
     [["-s", nowhere, "--json", "--prometheus", "show", "counters"], /exclude each other/, false],
     [["-s", nowhere, "log"], /log what\? got nothing: expected verbose or brief/, false],
     [["-x", "dump"], /^mcast-proxyctl: unknown option -x$/, true],
@@ -137,6 +146,7 @@ Deno.test("ctlMain: -h and -V answer on stdout (exit 0); the usage names every c
   }
   ok(CTL_USAGE.includes("\n  doctor [group [source]]\n"));
   ok(CTL_USAGE.includes("\n  -w seconds "));
+  ok(CTL_USAGE.includes("\n  --json         answer in JSON (every command)\n"));
   ok(CTL_USAGE.includes(`(default ${DEFAULT_CONTROL_SOCKET})`));
 });
 

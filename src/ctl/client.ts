@@ -8,7 +8,7 @@
  *
  * @example
  * ```ts
- * const reply = await request(DEFAULT_CONTROL_SOCKET, { command: "dump" });
+ * const reply = await request(DEFAULT_CONTROL_SOCKET, { command: "dump", format: "text" });
  * if (reply.ok) console.log(reply.body);
  * ```
  *

@@ -80,7 +80,10 @@ Deno.test({
         await conn.waitForClose();
       });
       try {
-        deepStrictEqual(await request(path, { command: "dump" }), { ok: true, body });
+        deepStrictEqual(await request(path, { command: "dump", format: "text" }), {
+          ok: true,
+          body,
+        });
       } finally {
         server.close();
         await server.done();
@@ -94,7 +97,7 @@ Deno.test({
   fn: () =>
     withSocketPath(async (path) => {
       await rejects(
-        request(path, { command: "dump" }),
+        request(path, { command: "dump", format: "text" }),
         controlError("no-socket", /^is mcast-proxy running\? no control socket at ".*\.sock"$/),
       );
     }),
@@ -108,7 +111,7 @@ Deno.test({
     withSocketPath(async (path) => {
       await leaveStaleSocket(path);
       await rejects(
-        request(path, { command: "dump" }),
+        request(path, { command: "dump", format: "text" }),
         controlError(
           "stale",
           /^mcast-proxy is not running: nobody listens on the control socket ".*" \(left by a daemon that stopped\)$/,
@@ -124,7 +127,7 @@ Deno.test({
     withSocketPath(async (path) => {
       await Deno.writeTextFile(path, "not a socket");
       await rejects(
-        request(path, { command: "dump" }),
+        request(path, { command: "dump", format: "text" }),
         controlError("not-socket", /^".*\.sock" is not a socket/),
       );
     }),
@@ -181,7 +184,7 @@ Deno.test({
           // The owner, with mode 0000: the kernel refuses the connect (EACCES).
           await Deno.chmod(path, 0o000);
           await rejects(
-            request(path, { command: "dump" }),
+            request(path, { command: "dump", format: "text" }),
             controlError(
               "permission",
               /^permission denied on the control socket ".*": run as root or a member of the socket's group \(.+\)$/,
@@ -199,7 +202,7 @@ Deno.test({
           const code = `import { request } from ${JSON.stringify(client)};
             try { await request(${
             JSON.stringify(path)
-          }, { command: "dump" }); console.log("answered"); }
+          }, { command: "dump", format: "text" }); console.log("answered"); }
             catch (err) { console.log(JSON.stringify({ kind: err.kind, message: err.message })); }`;
           const out = await new Deno.Command("setpriv", {
             args: [
@@ -249,7 +252,7 @@ Deno.test({
       try {
         const t0 = performance.now();
         await rejects(
-          request(path, { command: "dump" }, { timeoutMs: 150 }),
+          request(path, { command: "dump", format: "text" }, { timeoutMs: 150 }),
           controlError("timeout", /^no reply from mcast-proxy on ".*" within 0\.15 s$/),
         );
         const took = performance.now() - t0;
@@ -279,22 +282,22 @@ Deno.test({
       });
       try {
         await rejects(
-          request(path, { command: "dump" }),
+          request(path, { command: "dump", format: "text" }),
           controlError("closed", /^mcast-proxy closed the connection before the end of its reply$/),
         );
         await rejects(
-          request(path, { command: "dump" }),
+          request(path, { command: "dump", format: "text" }),
           controlError("closed", /^mcast-proxy closed the connection without a reply$/),
         );
         await rejects(
-          request(path, { command: "dump" }),
+          request(path, { command: "dump", format: "text" }),
           controlError(
             "bad-reply",
             /^not a reply of mcast-proxy on ".*": bad reply header "hello there"$/,
           ),
         );
         await rejects(
-          request(path, { command: "dump" }),
+          request(path, { command: "dump", format: "text" }),
           controlError("bad-reply", /a stream of events where a reply was expected$/),
         );
       } finally {

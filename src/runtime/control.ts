@@ -14,7 +14,7 @@ import { type ForwardingSample, forwardingView } from "../core/forwarding_view.t
 import { countersView, groupsView, interfacesView, upstreamView } from "../core/status_view.ts";
 import { ipv6ToBigInt, parseIPv4, parseIPv6 } from "../proto/addr.ts";
 import { routingJson, routingText } from "../dvmrp/routing_view.ts";
-import { renderShow, type ShowViews } from "./control_render.ts";
+import { renderJson, renderShow, type ShowViews } from "./control_render.ts";
 import type { ControlReply, ControlRequest, ReplyFormat } from "./control_protocol.ts";
 import type { ControlHandler, ControlStream } from "./control_server.ts";
 import type { Daemon } from "./daemon.ts";
@@ -56,7 +56,12 @@ export class DaemonControl implements ControlHandler {
         return this.#show(request);
       case "reload": {
         const { result, lines } = log.capture(() => daemon.reloadNow("Control socket reload"));
-        return reply(result, linesBody(lines, request.format, { ok: result }));
+        return reply(
+          result,
+          request.format === "json"
+            ? renderJson({ ok: result, messages: lines.map((l) => ({ ...l })) })
+            : joinLines(textLines(lines)),
+        );
       }
       case "log": {
         const on = request.level === "verbose";
@@ -64,11 +69,19 @@ export class DaemonControl implements ControlHandler {
         log.setDebug(on);
         daemon.setDebug(on);
         if (was !== on) log.info(`Debug logging ${on ? "on" : "off"} (control socket)`);
-        return reply(true, `debug logging ${on ? "on" : "off"}\n`);
+        return reply(
+          true,
+          request.format === "json"
+            ? renderJson({ debug: on })
+            : `debug logging ${on ? "on" : "off"}\n`,
+        );
       }
       case "dump": {
-        const { lines } = log.capture(() => daemon.dumpNow());
-        return reply(true, linesBody(lines, "text", {}));
+        const lines = textLines(log.capture(() => daemon.dumpNow()).lines);
+        return reply(
+          true,
+          request.format === "json" ? renderJson({ lines }) : joinLines(lines),
+        );
       }
       case "monitor":
         return { start: (send) => monitor.watch(request.format, send) };
@@ -85,7 +98,7 @@ export class DaemonControl implements ControlHandler {
     }
     if (request.what === "config") {
       const text = printConfig(this.#opts.daemon.config);
-      return reply(true, request.format === "json" ? jsonLine({ config: text }) : text);
+      return reply(true, request.format === "json" ? renderJson({ config: text }) : text);
     }
     const now = this.#now();
     const planes = this.#opts.daemon.planes.filter((p) => p.state !== undefined);
@@ -141,7 +154,7 @@ export class DaemonControl implements ControlHandler {
     }
     const now = this.#now();
     const body = format === "json"
-      ? jsonLine(routingJson(router, what, now))
+      ? renderJson(Object.assign({}, routingJson(router, what, now)))
       : routingText(router, what, now).join("\n") + "\n";
     return reply(true, body);
   }
@@ -161,22 +174,12 @@ function reply(ok: boolean, body: string): ControlReply {
   return { ok, body };
 }
 
-/**
- * Captured log lines as a reply body: in text one per line, warnings and fatal lines marked
- * (`warn: …`); in JSON `{...extra, "messages": [{level, message}]}`.
- */
-function linesBody(
-  lines: readonly CapturedLine[],
-  format: ReplyFormat,
-  extra: Record<string, unknown>,
-): string {
-  if (format === "json") {
-    return jsonLine({ ...extra, messages: lines.map((l) => ({ ...l })) });
-  }
-  return lines.map((l) => l.level === "info" ? `${l.message}\n` : `${l.level}: ${l.message}\n`)
-    .join("");
+/** Lines as a text body, each with its newline. */
+function joinLines(lines: readonly string[]): string {
+  return lines.map((l) => `${l}\n`).join("");
 }
 
-function jsonLine(value: unknown): string {
-  return JSON.stringify(value) + "\n";
+/** Captured log lines as text, warnings and fatal lines marked (`warn: …`). */
+function textLines(lines: readonly CapturedLine[]): string[] {
+  return lines.map((l) => l.level === "info" ? l.message : `${l.level}: ${l.message}`);
 }

@@ -51,9 +51,9 @@ export type ControlRequest =
   /** `reload`: read the configuration again, the result and every error returned. */
   | { command: "reload"; format: ReplyFormat }
   /** `log verbose|brief`: debug logging on or off. */
-  | { command: "log"; level: "verbose" | "brief" }
+  | { command: "log"; level: "verbose" | "brief"; format: ReplyFormat }
   /** `dump`: the status dump of SIGUSR1, returned. */
-  | { command: "dump" }
+  | { command: "dump"; format: ReplyFormat }
   /** `monitor`: one line per event until the client goes. */
   | { command: "monitor"; format: ReplyFormat };
 
@@ -132,13 +132,13 @@ export function parseRequest(line: string): ParsedRequest {
         return fail(`log what? got ${got}: expected verbose or brief`);
       }
       if (extra !== undefined) return fail(`log takes one word, got ${quote(extra)}`);
-      if (format !== "text") return fail(`log does not take --${format}`);
-      return ok({ command: "log", level });
+      const wrong = only(["text", "json"], "log");
+      return wrong !== undefined ? fail(wrong) : ok({ command: "log", level, format });
     }
     default: {
       if (rest.length > 0) return fail(`dump takes no argument, got ${quote(rest[0])}`);
-      if (format !== "text") return fail(`dump does not take --${format}`);
-      return ok({ command: "dump" });
+      const wrong = only(["text", "json"], "dump");
+      return wrong !== undefined ? fail(wrong) : ok({ command: "dump", format });
     }
   }
 }

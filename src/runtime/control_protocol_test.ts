@@ -35,9 +35,10 @@ Deno.test("parseRequest: every command with its arguments and formats", () => {
     ["show counters --prometheus", { command: "show", what: "counters", format: "prometheus" }],
     ["show config", { command: "show", what: "config", format: "text" }],
     ["reload --json", { command: "reload", format: "json" }],
-    ["log verbose", { command: "log", level: "verbose" }],
-    ["log brief", { command: "log", level: "brief" }],
-    ["dump", { command: "dump" }],
+    ["log verbose", { command: "log", level: "verbose", format: "text" }],
+    ["log brief --json", { command: "log", level: "brief", format: "json" }],
+    ["dump", { command: "dump", format: "text" }],
+    ["dump --json", { command: "dump", format: "json" }],
     ["monitor --json", { command: "monitor", format: "json" }],
   ];
   for (const [line, want] of cases) {
@@ -66,9 +67,9 @@ Deno.test("parseRequest: malformed requests get a reason naming what was expecte
   match(refused("log"), /log what\? got nothing: expected verbose or brief/);
   match(refused("log loud"), /got "loud"/);
   match(refused("log brief now"), /log takes one word/);
-  match(refused("log brief --json"), /log does not take --json/);
+  match(refused("log brief --prometheus"), /log does not take --prometheus/);
   match(refused("dump all"), /dump takes no argument/);
-  match(refused("dump --json"), /dump does not take --json/);
+  match(refused("dump --prometheus"), /dump does not take --prometheus/);
 });
 
 Deno.test("parseRequest: hostile words are quoted, cut short and escaped in the reason", () => {

@@ -67,9 +67,10 @@ export function renderShow(shown: ShowViews, format: ReplyFormat): string {
 }
 
 /**
- * `show interfaces`: one row per VIF (MIF), with the querier of each LAN (`self`, or the other
- * querier and how long it has left) and the kernel's packet counters (`-` where unread; the
- * bytes are in the JSON form).
+ * `show interfaces`: one row per VIF (MIF), that is per interface in use, with the querier of
+ * each LAN (`self`, or the other querier and how long it has left), the upstream router (the
+ * last querier heard upstream, and how long ago), and the kernel's packet counters (`-` where
+ * unread; the bytes are in the JSON form).
  */
 export function renderInterfaces(views: readonly InterfacesView[], format: ViewFormat): string {
   const rows = inFamilyOrder(views).flatMap((v) => v.interfaces);
@@ -109,10 +110,16 @@ export function renderInterfaces(views: readonly InterfacesView[], format: ViewF
   );
 }
 
-/** `self`, or `10.1.0.11, 4m05s left`; `, IGMPv1 router` when one is present; `-` upstream. */
+/**
+ * A LAN's querier: `self`, or `10.1.0.11, 4m05s left`; `, IGMPv1 router` when one is present.
+ * Upstream, the router last heard querying there: `10.0.0.254, heard 6s ago`, or `none heard`.
+ */
 function describeQuerier(i: InterfaceView): string {
   const q = i.querier;
-  if (q === null) return "-";
+  if (q === null) {
+    const r = i.upstreamRouter;
+    return r === null ? "none heard" : `${r.address}, heard ${age(r.heardAgo)} ago`;
+  }
   const who = q.self ? "self" : `${q.address}, ${age(q.otherQuerierTimer)} left`;
   return q.v1RouterPresent ? `${who}, IGMPv1 router` : who;
 }
@@ -330,9 +337,22 @@ function escapeHelp(text: string): string {
   return text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
 }
 
-/** The top-level JSON object of a reply, with the schema version. */
+/** The top-level JSON object of a view's reply, with the schema version. */
 function json(kind: ShownWhat, items: readonly unknown[]): string {
-  return JSON.stringify({ version: STATUS_SCHEMA_VERSION, [kind]: items }) + "\n";
+  return renderJson({ [kind]: items });
+}
+
+/**
+ * A `--json` reply's body: one object in one line, the schema version first, then `fields`
+ * (`show config`, `reload`, `log` and `dump` answer this way, and each view of `show`).
+ *
+ * @example
+ * ```ts
+ * renderJson({ debug: true }); // '{"version":1,"debug":true}\n'
+ * ```
+ */
+export function renderJson(fields: Readonly<Record<string, unknown>>): string {
+  return JSON.stringify({ version: STATUS_SCHEMA_VERSION, ...fields }) + "\n";
 }
 
 /** The views, IPv4 first. */

@@ -48,14 +48,32 @@ function lines(body: string): string[] {
 
 Deno.test("show interfaces: one table, IPv4 first; querier, counters and boundaries per VIF", () => {
   deepStrictEqual(lines(renderShow(shown.interfaces, "text")), [
-    " Family  Vif  Interface  Role        Address     Subnets                  Thresh  Version  Querier                Groups  Pkts-in  Pkts-out  Boundaries",
-    " IPv4      0  up0        upstream    10.0.0.1    10.0.0.0/24                   1  -        -                           3     1200         0  -",
-    " IPv4      1  dn1        downstream  10.1.0.100  10.1.0.0/24                   1  IGMPv3   10.1.0.11, 4m05s left       1        0       100  239.255.0.0/16",
-    " IPv4      2  dn2        downstream  10.2.0.1    10.2.0.0/24                   1  IGMPv3   self, IGMPv1 router         3        -         -  -",
-    " IPv6      0  up0        upstream    fe80::1     2001:db8::/64 fe80::/64       -  -        -                           1        -         -  -",
-    " IPv6      1  dn1        downstream  fe80::100   2001:db8:1::/64               -  MLDv2    self                        1        -         -  ff0e::/16",
-    " IPv6      2  dn2        downstream  fe80::200   2001:db8:2::/64               -  MLDv1    fe80::50, 3m25s left        1        -         -  -",
+    " Family  Vif  Interface  Role        Address     Subnets                  Thresh  Version  Querier                   Groups  Pkts-in  Pkts-out  Boundaries",
+    " IPv4      0  up0        upstream    10.0.0.1    10.0.0.0/24                   1  -        10.0.0.254, heard 6s ago       3     1200         0  -",
+    " IPv4      1  dn1        downstream  10.1.0.100  10.1.0.0/24                   1  IGMPv3   10.1.0.11, 4m05s left          1        0       100  239.255.0.0/16",
+    " IPv4      2  dn2        downstream  10.2.0.1    10.2.0.0/24                   1  IGMPv3   self, IGMPv1 router            3        -         -  -",
+    " IPv6      0  up0        upstream    fe80::1     2001:db8::/64 fe80::/64       -  -        none heard                     1        -         -  -",
+    " IPv6      1  dn1        downstream  fe80::100   2001:db8:1::/64               -  MLDv2    self                           1        -         -  ff0e::/16",
+    " IPv6      2  dn2        downstream  fe80::200   2001:db8:2::/64               -  MLDv1    fe80::50, 3m25s left           1        -         -  -",
   ]);
+});
+
+Deno.test("show interfaces: upstream, the Querier column is the router last heard there", () => {
+  const view = interfacesView(v4.state, v4.counters, v4.now);
+  const up = view.interfaces[0];
+  equal(up.role, "upstream");
+  const querierOf = (upstreamRouter: typeof up.upstreamRouter) => {
+    const body = renderShow({
+      what: "interfaces",
+      views: [{ ...view, interfaces: [{ ...up, upstreamRouter }] }],
+    }, "text");
+    const [header, row] = lines(body);
+    const at = header.indexOf("Querier");
+    return row.slice(at, header.indexOf("Groups") - 1).trim();
+  };
+  equal(querierOf({ address: "10.0.0.254", heardAgo: 6 }), "10.0.0.254, heard 6s ago");
+  equal(querierOf({ address: "10.0.0.9", heardAgo: 300.4 }), "10.0.0.9, heard 5m00s ago");
+  equal(querierOf(null), "none heard");
 });
 
 Deno.test("show groups: a row per group and LAN, sources below, `any` for EXCLUDE {}", () => {

@@ -76,11 +76,16 @@ Deno.test("control: reload of a broken file returns its errors, fails, and keeps
     "",
   ]);
   equal(d.daemon.config, CONFIG);
-  const json = JSON.parse(d.answer("reload --json").body);
-  equal(json.ok, false);
-  deepStrictEqual(json.messages[1], {
-    level: "warn",
-    message: '/etc/mcast-proxy.conf:3:11: unknown keyword "donwstream"',
+  const failed = d.answer("reload --json");
+  equal(failed.ok, false);
+  deepStrictEqual(JSON.parse(failed.body), {
+    version: 1,
+    ok: false,
+    messages: [
+      { level: "info", message: "Control socket reload: reading the configuration again" },
+      { level: "warn", message: '/etc/mcast-proxy.conf:3:11: unknown keyword "donwstream"' },
+      { level: "warn", message: "Reload failed: the running configuration is kept" },
+    ],
   });
   await d.stop();
 });
@@ -97,6 +102,13 @@ Deno.test("control: a good reload is ok and says what runs now", async () => {
   ok(r.body.includes('Interface "dn2" is gone (it is no longer in the configuration)'), r.body);
   ok(/Reloaded the configuration: /.test(r.body), r.body);
   equal(d.daemon.config, smaller);
+  const json = d.answer("reload --json");
+  ok(json.ok, json.body);
+  const parsed = JSON.parse(json.body);
+  deepStrictEqual(Object.keys(parsed), ["version", "ok", "messages"]);
+  equal(parsed.version, 1);
+  equal(parsed.ok, true);
+  ok(parsed.messages.every((m: { level: string }) => m.level === "info"), json.body);
   await d.stop();
 });
 
@@ -110,10 +122,20 @@ Deno.test("control: log verbose and brief switch the debug lines of the logger a
   d.report(ip("239.1.1.2"));
   await until("a debug line of the core", () => d.lines.some((l) => /debug: Received/.test(l)));
   deepStrictEqual(d.answer("log brief"), { ok: true, body: "debug logging off\n" });
+  deepStrictEqual(d.answer("log brief --json"), {
+    ok: true,
+    body: '{"version":1,"debug":false}\n',
+  });
   const n = d.lines.length;
   d.report(ip("239.1.1.3"));
   await until("the third group", () => d.daemon.state!.vifs.get(1)!.groups.has(ip("239.1.1.3")));
   ok(!d.lines.slice(n).some((l) => l.includes("debug:")), d.lines.slice(n).join("\n"));
+  deepStrictEqual(d.answer("log verbose --json"), {
+    ok: true,
+    body: '{"version":1,"debug":true}\n',
+  });
+  ok(d.log.debugEnabled);
+  d.answer("log brief");
   await d.stop();
 });
 
@@ -123,10 +145,21 @@ Deno.test("control: dump returns the tables it logs; show config the canonical c
   ok(r.ok);
   ok(r.body.startsWith("Virtual Interface Table\n"), r.body);
   ok(d.lines.some((l) => l.endsWith("info: Virtual Interface Table")));
+  const json = d.answer("dump --json");
+  ok(json.ok);
+  ok(json.body.endsWith("}\n") && !json.body.slice(0, -1).includes("\n"), "one line");
+  const parsed = JSON.parse(json.body);
+  deepStrictEqual(Object.keys(parsed), ["version", "lines"]);
+  equal(parsed.version, 1);
+  // The lines of the text form, one string each.
+  deepStrictEqual(parsed.lines, r.body.slice(0, -1).split("\n"));
   const config = d.answer("show config");
   ok(config.ok);
   ok(config.body.includes("interface up0"), config.body);
-  equal(JSON.parse(d.answer("show config --json").body).config, config.body);
+  deepStrictEqual(JSON.parse(d.answer("show config --json").body), {
+    version: 1,
+    config: config.body,
+  });
   await d.stop();
 });
 
@@ -150,6 +183,7 @@ Deno.test("control: monitor streams a join, a new source, its entry, the leave; 
     '2026-12-05T21:00:00.000Z entry-added (10.0.0.2, 239.1.1.1) from "up0" to "dn1"',
   ]);
   deepStrictEqual(JSON.parse(json[0]), {
+    version: 1,
     time: "2026-12-05T21:00:00.000Z",
     event: "member-join",
     family: "ipv4",
@@ -208,4 +242,43 @@ Deno.test("control: show answers each view from the running cores, in text and J
     d.answer("show counters --prometheus").body,
   ));
   await d.stop();
+});
+
+Deno.test("control: the routing mode's views carry the schema version; a proxy refuses them", async () => {
+  const proxy = running();
+  const refused = proxy.answer("show neighbors --json");
+  equal(refused.ok, false);
+  equal(refused.body, "show neighbors: this daemon is a proxy, not a router (mcast-routed)\n");
+  await proxy.stop();
+
+  const sys = new FakeSys(SYSTEM);
+  const log = new DaemonLog(createLogger({ sink: () => {}, verbosity: 1 }), false);
+  const monitor = new Monitor();
+  const config: Config = {
+    ...CONFIG,
+    interfaces: CONFIG.interfaces.map((i) => ({ ...i, role: "downstream" })),
+    routing: {
+      metrics: new Map(),
+      tunnels: [],
+      pruning: true,
+      pruneLifetime: 7200,
+      cacheLifetime: 300,
+    },
+  };
+  const daemon = new Daemon({ sys, config, log, monitor, generationId: 1 });
+  daemon.start();
+  const loop = daemon.run();
+  try {
+    const control = new DaemonControl({ daemon, log, monitor });
+    for (const what of ["neighbors", "routes", "cache"]) {
+      const r = control.answer(request(`show ${what} --json`));
+      ok(!("start" in r) && r.ok, what);
+      const parsed = JSON.parse(r.body);
+      deepStrictEqual(Object.keys(parsed).slice(0, 2), ["version", what]);
+      equal(parsed.version, 1);
+    }
+  } finally {
+    daemon.stop();
+    await loop;
+  }
 });

@@ -6,9 +6,13 @@
  *
  * A line in text: `TIME EVENT WHAT`, e.g.
  * `2026-12-05T21:04:05.123Z member-join 239.1.1.1 on "dn1"`. In JSON, one object per line:
- * `{"time", "event", "family"}` and the fields of the event: `interface`, `group`, `source`,
- * `input` and `outputs` (interface names), `querier` and `self`, `filter` (`{mode, sources}`).
- * `entry-added` is also an entry whose outputs changed (the kernel replaces it in place).
+ * `{"version": 1, "time", "event", "family"}` (the schema version of the `show` views) and the
+ * fields of the event: `interface`, `group`, `source`, `input` and `outputs` (interface names),
+ * `querier` and `self`, `filter` (`{mode, sources}`). `entry-added` is also an entry whose
+ * outputs changed (the kernel replaces it in place).
+ *
+ * What an event is made of is pure ({@link noticeEvent}, {@link actionEvent},
+ * {@link describeEvent}, {@link eventJson}); the {@link Monitor} stamps and sends it.
  *
  * @module
  */
@@ -16,6 +20,7 @@
 import type { Action } from "../core/actions.ts";
 import type { Address } from "../core/family.ts";
 import type { Notice, ProxyState } from "../core/proxy.ts";
+import { STATUS_SCHEMA_VERSION } from "../core/status_view.ts";
 import type { ReplyFormat } from "./control_protocol.ts";
 
 /** The names of the events. */
@@ -57,6 +62,9 @@ export interface MonitorEvent {
   filter?: { mode: "include" | "exclude"; sources: string[] };
 }
 
+/** An event before it is stamped: what happened, and where. */
+export type EventFields = Omit<MonitorEvent, "time">;
+
 /** A watcher: how it wants its lines, and where they go. */
 interface Watcher {
   format: ReplyFormat;
@@ -88,90 +96,97 @@ export class Monitor {
   /** Tells the watchers about a core's notice. */
   notice<A extends Address>(state: ProxyState<A>, n: Notice<A>): void {
     if (this.#watchers.size === 0) return;
-    const { format } = state.family;
-    const vif = vifName(state, n.vifi);
-    switch (n.kind) {
-      case "member-join":
-      case "member-leave":
-        return this.#emit(state, { event: n.kind, interface: vif, group: format(n.group) });
-      case "querier":
-        return this.#emit(state, {
-          event: "querier",
-          interface: vif,
-          querier: format(n.querier),
-          self: n.self,
-        });
-      case "new-source":
-        return this.#emit(state, {
-          event: "new-source",
-          interface: vif,
-          source: format(n.source),
-          group: format(n.group),
-        });
-    }
+    this.#emit(noticeEvent(state, n));
   }
 
   /** Tells the watchers about an executed action that is an event. */
   action<A extends Address>(state: ProxyState<A>, a: Action<A>): void {
     if (this.#watchers.size === 0) return;
-    const { format } = state.family;
-    switch (a.kind) {
-      case "addVif":
-        return this.#emit(state, { event: "interface-up", interface: a.name });
-      case "delVif":
-        return this.#emit(state, { event: "interface-down", interface: a.name });
-      case "addMfc":
-        return this.#emit(state, {
-          event: "entry-added",
-          source: format(a.source),
-          group: format(a.group),
-          input: vifName(state, a.parent),
-          outputs: a.oifs.map((o) => vifName(state, o.vifi)),
-        });
-      case "delMfc":
-        return this.#emit(state, {
-          event: "entry-removed",
-          source: format(a.source),
-          group: format(a.group),
-        });
-      case "join":
-        return this.#emit(state, {
-          event: "upstream-join",
-          interface: a.name,
-          group: format(a.group),
-          filter: a.filter === undefined
-            ? { mode: "exclude", sources: [] }
-            : { mode: a.filter.mode, sources: a.filter.sources.map(format) },
-        });
-      case "leave":
-        return this.#emit(state, {
-          event: "upstream-leave",
-          interface: a.name,
-          group: format(a.group),
-        });
-      default:
-        return;
-    }
+    const fields = actionEvent(state, a);
+    if (fields !== undefined) this.#emit(fields);
   }
 
-  #emit<A extends Address>(
-    state: ProxyState<A>,
-    fields: Omit<MonitorEvent, "time" | "family">,
-  ): void {
-    const { event: name, ...rest } = fields;
-    const event: MonitorEvent = {
-      time: this.#clock().toISOString(),
-      event: name,
-      family: typeof state.family.unspecified === "bigint" ? "ipv6" : "ipv4",
-      ...rest,
-    };
+  #emit(fields: EventFields): void {
+    const { event, family, ...rest } = fields;
+    const stamped: MonitorEvent = { time: this.#clock().toISOString(), event, family, ...rest };
     let text: string | undefined;
     let json: string | undefined;
     for (const w of [...this.#watchers]) {
-      if (w.format === "json") w.send(json ??= JSON.stringify(event));
-      else w.send(text ??= describeEvent(event));
+      if (w.format === "json") w.send(json ??= eventJson(stamped));
+      else w.send(text ??= describeEvent(stamped));
     }
   }
+}
+
+/** The event of a core's notice (a member came or went, a querier changed, a new source). */
+export function noticeEvent<A extends Address>(
+  state: ProxyState<A>,
+  n: Notice<A>,
+): EventFields {
+  const { format, name: family } = state.family;
+  const vif = vifName(state, n.vifi);
+  switch (n.kind) {
+    case "member-join":
+    case "member-leave":
+      return { event: n.kind, family, interface: vif, group: format(n.group) };
+    case "querier":
+      return { event: "querier", family, interface: vif, querier: format(n.querier), self: n.self };
+    case "new-source":
+      return {
+        event: "new-source",
+        family,
+        interface: vif,
+        source: format(n.source),
+        group: format(n.group),
+      };
+  }
+}
+
+/**
+ * The event of an action the runtime executed (a VIF added or removed, a forwarding entry
+ * added, changed or removed, a group joined or left upstream); undefined for the others.
+ */
+export function actionEvent<A extends Address>(
+  state: ProxyState<A>,
+  a: Action<A>,
+): EventFields | undefined {
+  const { format, name: family } = state.family;
+  switch (a.kind) {
+    case "addVif":
+      return { event: "interface-up", family, interface: a.name };
+    case "delVif":
+      return { event: "interface-down", family, interface: a.name };
+    case "addMfc":
+      return {
+        event: "entry-added",
+        family,
+        source: format(a.source),
+        group: format(a.group),
+        input: vifName(state, a.parent),
+        outputs: a.oifs.map((o) => vifName(state, o.vifi)),
+      };
+    case "delMfc":
+      return { event: "entry-removed", family, source: format(a.source), group: format(a.group) };
+    case "join":
+      return {
+        event: "upstream-join",
+        family,
+        interface: a.name,
+        group: format(a.group),
+        filter: a.filter === undefined
+          ? { mode: "exclude", sources: [] }
+          : { mode: a.filter.mode, sources: a.filter.sources.map(format) },
+      };
+    case "leave":
+      return { event: "upstream-leave", family, interface: a.name, group: format(a.group) };
+    default:
+      return undefined;
+  }
+}
+
+/** The JSON line of an event (without its newline): the schema version first. */
+export function eventJson(e: MonitorEvent): string {
+  return JSON.stringify({ version: STATUS_SCHEMA_VERSION, ...e });
 }
 
 /** The text line of an event. */
