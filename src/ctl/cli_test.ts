@@ -54,7 +54,7 @@ Deno.test({
           equal(captured.err, "");
         }
       } finally {
-        daemon.close();
+        await daemon.close();
       }
     }),
 });
@@ -73,7 +73,7 @@ Deno.test({
         equal(captured.out, "");
         equal(captured.err, `${reasons}\n`);
       } finally {
-        daemon.close();
+        await daemon.close();
       }
     }),
 });
@@ -259,7 +259,7 @@ Deno.test({
         equal(await ctlMain(["-s", path, "monitor"], io), EXIT_REFUSED);
         equal(captured.err, "no events here\n");
       } finally {
-        daemon.close();
+        await daemon.close();
       }
     }),
 });
@@ -289,7 +289,7 @@ Deno.test({
         equal(await ctlMain(["-s", path, "dump"], closed.io), EXIT_OK);
         equal(closed.captured.err, "");
       } finally {
-        daemon.close();
+        await daemon.close();
       }
     }),
 });

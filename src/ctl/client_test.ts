@@ -53,7 +53,7 @@ Deno.test({
           { command: "reload", format: "text" },
         ]);
       } finally {
-        daemon.close();
+        await daemon.close();
       }
     }),
 });
@@ -223,7 +223,7 @@ Deno.test({
           await Deno.remove(denoDir, { recursive: true });
         }
       } finally {
-        daemon.close();
+        await daemon.close();
       }
     }),
 });
@@ -404,7 +404,7 @@ Deno.test({
         });
         deepStrictEqual(daemon.requests, [{ command: "monitor", format: "text" }]);
       } finally {
-        daemon.close();
+        await daemon.close();
       }
     }),
 });
