@@ -399,7 +399,7 @@ async function runDaemon(
     }
     return 0;
   } finally {
-    for (const server of control) server.close();
+    await Promise.all(control.map((server) => server.close()));
   }
 }
 
@@ -432,7 +432,7 @@ async function openControl(
       log.info(`${what.charAt(0).toUpperCase()}${what.slice(1)} "${path}" open`);
     } catch (err) {
       log.fatal(`Cannot open the ${what} "${path}": ${messageOf(err)}`);
-      for (const server of servers) server.close();
+      await Promise.all(servers.map((server) => server.close()));
       return undefined;
     }
   }

@@ -37,7 +37,7 @@ async function doctor(
       const code = await ctlMain(["-s", path, "-w", "0.01", "doctor", ...args], io);
       result = { code, out: captured.out, err: captured.err };
     } finally {
-      daemon.close();
+      await daemon.close();
     }
   });
   return result;
@@ -158,7 +158,7 @@ Deno.test({
           "mcast-proxyctl: mcast-proxy refused show interfaces: not now\n",
         );
       } finally {
-        daemon.close();
+        await daemon.close();
       }
     }),
 });

@@ -58,7 +58,7 @@ Deno.test({
           equal(captured.err, "");
         }
       } finally {
-        daemon.close();
+        await daemon.close();
       }
     }),
 });
@@ -77,7 +77,7 @@ Deno.test({
         equal(captured.out, "");
         equal(captured.err, `${reasons}\n`);
       } finally {
-        daemon.close();
+        await daemon.close();
       }
     }),
 });
@@ -269,7 +269,7 @@ Deno.test({
         equal(await ctlMain(["-s", path, "monitor"], io), EXIT_REFUSED);
         equal(captured.err, "no events here\n");
       } finally {
-        daemon.close();
+        await daemon.close();
       }
     }),
 });
@@ -299,7 +299,7 @@ Deno.test({
         equal(await ctlMain(["-s", path, "dump"], closed.io), EXIT_OK);
         equal(closed.captured.err, "");
       } finally {
-        daemon.close();
+        await daemon.close();
       }
     }),
 });

@@ -53,7 +53,7 @@ Deno.test({
           { command: "reload", format: "text" },
         ]);
       } finally {
-        daemon.close();
+        await daemon.close();
       }
     }),
 });
@@ -226,7 +226,7 @@ Deno.test({
           await Deno.remove(denoDir, { recursive: true });
         }
       } finally {
-        daemon.close();
+        await daemon.close();
       }
     }),
 });
@@ -407,7 +407,7 @@ Deno.test({
         });
         deepStrictEqual(daemon.requests, [{ command: "monitor", format: "text" }]);
       } finally {
-        daemon.close();
+        await daemon.close();
       }
     }),
 });

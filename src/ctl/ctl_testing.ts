@@ -26,7 +26,7 @@ export interface FakeDaemon {
   /** The requests, in order. */
   requests: ControlRequest[];
   /** Stops listening and removes the socket. */
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** A real control server at `path` whose handler answers with `answer`. */

@@ -46,7 +46,7 @@ Deno.test({
         );
         deepStrictEqual(read.toSorted(), Object.keys(healthySysctls()).toSorted());
       } finally {
-        daemon.close();
+        await daemon.close();
       }
     }),
 });
@@ -77,7 +77,7 @@ Deno.test({
         equal(sysctls["/proc/sys/net/ipv4/igmp_max_memberships"], undefined);
         equal(sysctls["/proc/sys/net/ipv6/mld_max_msf"], undefined);
       } finally {
-        daemon.close();
+        await daemon.close();
       }
     }),
 });
@@ -110,7 +110,7 @@ Deno.test({
           try {
             await rejects(gatherFacts({ path: own, intervalMs: 0, readFile }), check);
           } finally {
-            daemon.close();
+            await daemon.close();
           }
         });
       }

@@ -16,7 +16,7 @@ import { ipv6ToBigInt, parseIPv4, parseIPv6 } from "../proto/addr.ts";
 import { routingJson, routingText } from "../dvmrp/routing_view.ts";
 import { renderJson, renderShow, type ShowViews } from "./control_render.ts";
 import type { ControlReply, ControlRequest, ReplyFormat } from "./control_protocol.ts";
-import type { ControlHandler, ControlStream } from "./control_server.ts";
+import type { ControlHandler, ControlSession, ControlStream } from "./control_server.ts";
 import type { Daemon } from "./daemon.ts";
 import type { CapturedLine, DaemonLog } from "./daemon_log.ts";
 import type { Monitor } from "./monitor.ts";
@@ -39,8 +39,11 @@ type ShowRequest = Extract<ControlRequest, { command: "show" }>;
 export class DaemonControl implements ControlHandler {
   readonly #opts: ControlOptions;
   readonly #now: () => number;
-  /** The entries' counters at the last `show forwarding`, by family: the rates are since. */
-  readonly #samples = new Map<string, Map<string, ForwardingSample>>();
+  /**
+   * The entries' counters at each connection's last `show forwarding`, by family: its rates are
+   * since then (another client's show does not move them). Gone with the connection.
+   */
+  readonly #samples = new WeakMap<ControlSession, Map<string, Map<string, ForwardingSample>>>();
 
   /** Answers for `opts.daemon`. */
   constructor(opts: ControlOptions) {
@@ -48,12 +51,18 @@ export class DaemonControl implements ControlHandler {
     this.#now = opts.now ?? (() => performance.now());
   }
 
-  /** The reply to one request. */
-  answer(request: ControlRequest): ControlReply | ControlStream {
+  /**
+   * The reply to one request of the connection `session` (one of its own when not given: no
+   * rate is kept for the next request then).
+   */
+  answer(
+    request: ControlRequest,
+    session: ControlSession = { id: 0 },
+  ): ControlReply | ControlStream {
     const { daemon, log, monitor } = this.#opts;
     switch (request.command) {
       case "show":
-        return this.#show(request);
+        return this.#show(request, session);
       case "reload": {
         const { result, lines } = log.capture(() => daemon.reloadNow("Control socket reload"));
         return reply(
@@ -92,7 +101,7 @@ export class DaemonControl implements ControlHandler {
    * `show WHAT`: the view of every family proxied (IPv4 first), rendered; `show groups GROUP`
    * shows the group in its own family only.
    */
-  #show(request: ShowRequest): ControlReply {
+  #show(request: ShowRequest, session: ControlSession): ControlReply {
     if (request.what === "neighbors" || request.what === "routes" || request.what === "cache") {
       return this.#showRouting(request.what, request.format);
     }
@@ -126,19 +135,22 @@ export class DaemonControl implements ControlHandler {
       case "upstream":
         shown = { what: "upstream", views: states.map((s) => upstreamView(s)) };
         break;
-      case "forwarding":
+      case "forwarding": {
+        const byFamily = this.#samples.get(session) ?? new Map();
+        this.#samples.set(session, byFamily);
         shown = {
           what: "forwarding",
           views: planes.map((p) => {
             const state = p.state!;
-            const previous = this.#samples.get(state.family.name);
+            const previous = byFamily.get(state.family.name);
             const counters = p.readCounters() ?? NO_COUNTERS;
             const { view, samples } = forwardingView(state, counters, now, previous);
-            this.#samples.set(state.family.name, samples);
+            byFamily.set(state.family.name, samples);
             return view;
           }),
         };
         break;
+      }
       case "counters":
         shown = { what: "counters", views: states.map((s) => countersView(s, now)) };
         break;

@@ -6,7 +6,9 @@
  * Nothing a client does can hold the daemon up: reading and writing are the runtime's own
  * asynchronous I/O, answers are computed synchronously between two turns of the event loop, a
  * client's unsent replies are bounded (past {@link ControlServerOptions.maxPendingBytes} it is
- * dropped: it does not read), and so is the number of clients.
+ * dropped: it does not read), so are all clients' together, and so is the number of clients
+ * (fewer on the read-only socket anyone may use). Many requests in one read are answered a few
+ * at a time, the daemon's loop running in between.
  *
  * @module
  */
@@ -18,8 +20,15 @@ import {
   LineReader,
   MAX_REQUEST_BYTES,
   parseRequest,
+  type ReadLine,
   STREAM_HEADER,
 } from "./control_protocol.ts";
+import {
+  clearStaleSocket,
+  removeOwnSocket,
+  type SocketIdentity,
+  socketIdentity,
+} from "./control_socket_file.ts";
 
 const encoder = new TextEncoder();
 
@@ -33,11 +42,26 @@ export interface ControlStream {
   start(send: (line: string) => void): () => void;
 }
 
+/**
+ * One connection as the handler sees it: a key that is the same for every request of the
+ * connection and for no other (to keep what is per connection in a `WeakMap`).
+ */
+export interface ControlSession {
+  /** Its number, in the order the connections came. */
+  readonly id: number;
+}
+
 /** What answers the requests: the daemon. */
 export interface ControlHandler {
-  /** The reply to a well-formed request, or a stream of lines. */
-  answer(request: ControlRequest): ControlReply | ControlStream;
+  /** The reply to a well-formed request from `session`, or a stream of lines. */
+  answer(request: ControlRequest, session: ControlSession): ControlReply | ControlStream;
 }
+
+/** Clients at once on a control socket, by default. */
+export const DEFAULT_MAX_CLIENTS = 1024;
+
+/** Clients at once on a read-only socket (anyone may connect), by default. */
+export const DEFAULT_READ_ONLY_MAX_CLIENTS = 64;
 
 /** Options of {@link ControlServer.open}. */
 export interface ControlServerOptions {
@@ -47,10 +71,28 @@ export interface ControlServerOptions {
   mode?: number;
   /** Answers the requests. */
   handler: ControlHandler;
-  /** Clients at once (default 1024); one more is closed at once. */
+  /**
+   * Clients at once (default {@link DEFAULT_MAX_CLIENTS}, {@link DEFAULT_READ_ONLY_MAX_CLIENTS}
+   * on a read-only socket); one more is closed at once.
+   */
   maxClients?: number;
-  /** Unsent reply bytes a client may hold before it is dropped (default 4 MiB). */
+  /**
+   * Unsent bytes a client may hold when a new reply comes (default 4 MiB). A reply is always
+   * taken when less is queued, however big. Past them its next request waits for them to go
+   * down, and a client whose bytes do not move for {@link stallMs} (it does not read) is
+   * dropped; so is a `monitor` client at its next event.
+   */
   maxPendingBytes?: number;
+  /**
+   * Unsent bytes of all clients together (default 32 MiB); past them the client with the most
+   * that is not reading ({@link stallMs}) is dropped, until the total is below again.
+   */
+  maxTotalPendingBytes?: number;
+  /**
+   * How long a client's unsent bytes stay untouched before it counts as not reading (ms, default
+   * 1000).
+   */
+  stallMs?: number;
   /** Logs (debug per client trouble, warn when the listener fails). */
   log: (level: "warn" | "debug", message: string) => void;
   /**
@@ -66,13 +108,21 @@ const READ_ONLY_COMMANDS: readonly string[] = ["show", "monitor"];
 /** How long a failed accept waits before the next (ms). */
 const ACCEPT_RETRY_MS = 100;
 
+/** Requests of one client answered in a row before the daemon's loop gets a turn. */
+export const ANSWERS_PER_TURN = 16;
+
 /** One client. */
 interface Client {
   conn: Deno.UnixConn;
+  session: ControlSession;
   lines: LineReader;
   /** Replies not written yet. */
   queue: Uint8Array[];
   pending: number;
+  /** When its unsent bytes last went down, or began from none (ms, `performance.now`). */
+  movedAt: number;
+  /** Wakes its reader waiting for its unsent bytes to go down (set while it waits). */
+  moved: (() => void) | undefined;
   writing: boolean;
   closed: boolean;
   /** Stops the client's stream, once it is streaming: it sends no more requests then. */
@@ -83,20 +133,36 @@ interface Client {
 export class ControlServer {
   readonly #opts: Required<Omit<ControlServerOptions, "mode">>;
   readonly #listener: Deno.UnixListener;
+  readonly #identity: SocketIdentity | undefined;
   readonly #clients = new Set<Client>();
+  /** Unsent bytes of all clients. */
+  #unsent = 0;
+  #sessions = 0;
   #closed = false;
+  #closing: Promise<void> | undefined;
+  /** Ends the pause after a failed accept (set during it). */
+  #wake: (() => void) | undefined;
+  readonly #accepting: Promise<void>;
 
-  private constructor(opts: ControlServerOptions, listener: Deno.UnixListener) {
+  private constructor(
+    opts: ControlServerOptions,
+    bound: { listener: Deno.UnixListener; identity: SocketIdentity | undefined },
+  ) {
+    const readOnly = opts.readOnly ?? false;
     this.#opts = {
       path: opts.path,
       handler: opts.handler,
-      maxClients: opts.maxClients ?? 1024,
+      maxClients: opts.maxClients ??
+        (readOnly ? DEFAULT_READ_ONLY_MAX_CLIENTS : DEFAULT_MAX_CLIENTS),
       maxPendingBytes: opts.maxPendingBytes ?? 4 * 1024 * 1024,
+      maxTotalPendingBytes: opts.maxTotalPendingBytes ?? 32 * 1024 * 1024,
+      stallMs: opts.stallMs ?? 1000,
       log: opts.log,
-      readOnly: opts.readOnly ?? false,
+      readOnly,
     };
-    this.#listener = listener;
-    this.#accept();
+    this.#listener = bound.listener;
+    this.#identity = bound.identity;
+    this.#accepting = this.#accept();
   }
 
   /**
@@ -107,14 +173,15 @@ export class ControlServer {
   static async open(opts: ControlServerOptions): Promise<ControlServer> {
     await clearStaleSocket(opts.path);
     const listener = Deno.listen({ transport: "unix", path: opts.path });
+    const identity = await socketIdentity(opts.path);
     try {
       await Deno.chmod(opts.path, opts.mode ?? 0o660);
     } catch (err) {
       listener.close();
-      await Deno.remove(opts.path).catch(() => {});
+      await removeOwnSocket(opts.path, identity);
       throw err;
     }
-    return new ControlServer(opts, listener);
+    return new ControlServer(opts, { listener, identity });
   }
 
   /** Clients connected now. */
@@ -122,21 +189,33 @@ export class ControlServer {
     return this.#clients.size;
   }
 
-  /** Stops listening, drops the clients and removes the socket. Idempotent. */
-  close(): void {
-    if (this.#closed) return;
+  /** Bytes of all clients not written yet. */
+  get unsent(): number {
+    return this.#unsent;
+  }
+
+  /**
+   * Stops listening, drops the clients, waits for the listener to be done, then removes the
+   * socket if it is still the one bound here (not a new daemon's). Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
     this.#closed = true;
     try {
       this.#listener.close();
     } catch {
       // Closed already.
     }
+    this.#wake?.();
     for (const c of this.#clients) this.#drop(c);
-    try {
-      Deno.removeSync(this.#opts.path);
-    } catch {
-      // Gone already (or the jail hides it: the next start replaces it as stale).
-    }
+    // The runtime lets go of the listener (and may unlink its path) once the pending accept
+    // has failed: only then is the path's state final.
+    await this.#accepting;
+    await removeOwnSocket(this.#opts.path, this.#identity);
   }
 
   /**
@@ -151,7 +230,14 @@ export class ControlServer {
       } catch (err) {
         if (this.#closed) return;
         this.#opts.log("warn", `Control socket "${this.#opts.path}": ${errorText(err)}`);
-        await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, ACCEPT_RETRY_MS);
+          this.#wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.#wake = undefined;
         continue;
       }
       if (this.#closed || this.#clients.size >= this.#opts.maxClients) {
@@ -161,9 +247,12 @@ export class ControlServer {
       }
       const client: Client = {
         conn,
+        session: { id: ++this.#sessions },
         lines: new LineReader(MAX_REQUEST_BYTES),
         queue: [],
         pending: 0,
+        movedAt: performance.now(),
+        moved: undefined,
         writing: false,
         closed: false,
         stopStream: undefined,
@@ -173,6 +262,10 @@ export class ControlServer {
     }
   }
 
+  /**
+   * Reads a client's requests and answers them in order, {@link ANSWERS_PER_TURN} at most in a
+   * row: many lines in one read do not hold the daemon's loop.
+   */
   async #read(c: Client): Promise<void> {
     const buffer = new Uint8Array(4096);
     try {
@@ -181,19 +274,19 @@ export class ControlServer {
         if (n === null || c.closed) break;
         // A streaming client is only watched for the end of its connection.
         if (c.stopStream !== undefined) continue;
-        for (const got of c.lines.push(buffer.subarray(0, n))) {
-          const reply = got.kind === "too-long"
-            ? { ok: false, body: `request longer than ${MAX_REQUEST_BYTES} bytes\n` }
-            : this.#answer(got.line);
-          if ("start" in reply) {
-            this.#send(c, encoder.encode(STREAM_HEADER));
-            c.stopStream = reply.start((line) => this.#send(c, encoder.encode(line + "\n")));
-            if (c.closed) c.stopStream(); // dropped while the stream started
+        const got = c.lines.push(buffer.subarray(0, n));
+        for (let i = 0; i < got.length && !c.closed && c.stopStream === undefined; i++) {
+          if (i > 0 && i % ANSWERS_PER_TURN === 0) {
+            await new Promise((resolve) => setTimeout(resolve, 0));
+            if (c.closed) break;
+          }
+          if (c.pending > this.#opts.maxPendingBytes && !(await this.#drained(c))) {
+            if (!c.closed) this.#dropUnread(c);
             break;
           }
-          this.#send(c, encodeReply(reply));
-          if (c.closed) return;
+          this.#take(c, got[i]);
         }
+        if (c.closed) return;
       }
     } catch (err) {
       if (!c.closed) this.#opts.log("debug", `Control client read failed: ${errorText(err)}`);
@@ -201,8 +294,42 @@ export class ControlServer {
     this.#drop(c);
   }
 
+  /**
+   * Waits until a client's unsent bytes are within its bound again, before its next reply: true
+   * then; false when they stay untouched for {@link ControlServerOptions.stallMs} (it does not
+   * read) or it is gone.
+   */
+  async #drained(c: Client): Promise<boolean> {
+    while (c.pending > this.#opts.maxPendingBytes && !c.closed) {
+      const moved = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), this.#opts.stallMs);
+        c.moved = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+      });
+      c.moved = undefined;
+      if (!moved) return false;
+    }
+    return !c.closed;
+  }
+
+  /** Answers one line of a client: a reply, or the start of its stream. */
+  #take(c: Client, got: ReadLine): void {
+    const reply = got.kind === "too-long"
+      ? { ok: false, body: `request longer than ${MAX_REQUEST_BYTES} bytes\n` }
+      : this.#answer(got.line, c.session);
+    if ("start" in reply) {
+      this.#send(c, encoder.encode(STREAM_HEADER));
+      c.stopStream = reply.start((line) => this.#send(c, encoder.encode(line + "\n")));
+      if (c.closed) c.stopStream(); // dropped while the stream started
+      return;
+    }
+    this.#send(c, encodeReply(reply));
+  }
+
   /** The reply to one line. */
-  #answer(line: string): ControlReply | ControlStream {
+  #answer(line: string, session: ControlSession): ControlReply | ControlStream {
     const parsed = parseRequest(line);
     if (!parsed.ok) return { ok: false, body: `${parsed.reason}\n` };
     const { command } = parsed.value;
@@ -214,23 +341,46 @@ export class ControlServer {
       };
     }
     try {
-      return this.#opts.handler.answer(parsed.value);
+      return this.#opts.handler.answer(parsed.value, session);
     } catch (err) {
       return { ok: false, body: `internal error: ${errorText(err)}\n` };
     }
   }
 
-  /** Queues bytes for a client; a client that lets too much pile up is dropped. */
+  /**
+   * Queues bytes for a client. A client that holds more than its share unsent when they come is
+   * dropped instead; when all clients together hold too much, those that do not read are.
+   */
   #send(c: Client, bytes: Uint8Array): void {
     if (c.closed) return;
-    c.pending += bytes.length;
     if (c.pending > this.#opts.maxPendingBytes) {
-      this.#opts.log("debug", `Control client dropped: ${c.pending} bytes unread`);
-      this.#drop(c);
+      this.#dropUnread(c);
       return;
     }
+    if (c.pending === 0) c.movedAt = performance.now();
+    c.pending += bytes.length;
+    this.#unsent += bytes.length;
     c.queue.push(bytes);
     if (!c.writing) this.#flush(c);
+    this.#shedStalled();
+  }
+
+  /**
+   * While the unsent bytes of all clients are past their bound, drops the client with the most
+   * of them among those whose bytes have not moved for {@link ControlServerOptions.stallMs}.
+   * Clients that read keep theirs: their bytes are on their way.
+   */
+  #shedStalled(): void {
+    const now = performance.now();
+    while (this.#unsent > this.#opts.maxTotalPendingBytes) {
+      let worst: Client | undefined;
+      for (const c of this.#clients) {
+        if (c.pending === 0 || now - c.movedAt < this.#opts.stallMs) continue;
+        if (worst === undefined || c.pending > worst.pending) worst = c;
+      }
+      if (worst === undefined) return;
+      this.#dropUnread(worst);
+    }
   }
 
   async #flush(c: Client): Promise<void> {
@@ -239,7 +389,11 @@ export class ControlServer {
       while (c.queue.length > 0 && !c.closed) {
         const head = c.queue[0];
         const n = await c.conn.write(head);
+        if (c.closed) break;
         c.pending -= n;
+        this.#unsent -= n;
+        c.movedAt = performance.now();
+        c.moved?.();
         if (n < head.length) c.queue[0] = head.subarray(n);
         else c.queue.shift();
       }
@@ -251,11 +405,20 @@ export class ControlServer {
     }
   }
 
+  /** Drops a client that does not read its replies. */
+  #dropUnread(c: Client): void {
+    this.#opts.log("debug", `Control client dropped: ${c.pending} bytes unread`);
+    this.#drop(c);
+  }
+
   #drop(c: Client): void {
     if (c.closed) return;
     c.closed = true;
     c.stopStream?.();
+    c.moved?.();
     this.#clients.delete(c);
+    this.#unsent -= c.pending;
+    c.pending = 0;
     c.queue.length = 0;
     try {
       c.conn.close();
@@ -263,31 +426,6 @@ export class ControlServer {
       // Closed already.
     }
   }
-}
-
-/**
- * Makes way for a socket at `path`: nothing there is fine; a socket nobody answers on is a
- * daemon's that died, removed; a socket that answers, or anything else, is an error.
- */
-async function clearStaleSocket(path: string): Promise<void> {
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.lstat(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return;
-    throw err;
-  }
-  if (!info.isSocket) {
-    throw new Error(`"${path}" exists and is not a socket: not removing it`);
-  }
-  try {
-    const conn = await Deno.connect({ transport: "unix", path });
-    conn.close();
-  } catch {
-    await Deno.remove(path);
-    return;
-  }
-  throw new Error(`"${path}" is in use: another mcast-proxy is running`);
 }
 
 function errorText(err: unknown): string {

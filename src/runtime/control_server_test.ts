@@ -1,6 +1,13 @@
 import { deepStrictEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { type ControlReply, formatRequest, ReplyReader } from "./control_protocol.ts";
-import { type ControlHandler, ControlServer } from "./control_server.ts";
+import {
+  ANSWERS_PER_TURN,
+  type ControlHandler,
+  ControlServer,
+  type ControlServerOptions,
+  type ControlSession,
+  DEFAULT_READ_ONLY_MAX_CLIENTS,
+} from "./control_server.ts";
 import { scratchSocket } from "../../tests/fakes/scratch.ts";
 
 /** A handler that says which request it got; `body` makes big replies. */
@@ -9,6 +16,17 @@ function echo(body = (line: string) => `${line}\n`): ControlHandler {
 }
 
 const quiet = () => {};
+
+const MiB = 1024 * 1024;
+
+/** Resolves once `cond` holds; fails after `ms`. */
+async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 /** A client: sends lines, collects replies. */
 async function client(path: string) {
@@ -39,20 +57,20 @@ async function client(path: string) {
 
 async function withServer(
   fn: (path: string, server: ControlServer) => Promise<void>,
-  opts: { handler?: ControlHandler; maxPendingBytes?: number; readOnly?: boolean } = {},
+  opts: Partial<Omit<ControlServerOptions, "path" | "mode">> = {},
 ) {
   const path = await scratchSocket();
   const server = await ControlServer.open({
     path,
-    handler: opts.handler ?? echo(),
+    handler: echo(),
     log: quiet,
-    ...(opts.maxPendingBytes === undefined ? {} : { maxPendingBytes: opts.maxPendingBytes }),
-    ...(opts.readOnly ? { readOnly: true, mode: 0o666 } : {}),
+    ...opts,
+    ...(opts.readOnly ? { mode: 0o666 } : {}),
   });
   try {
     await fn(path, server);
   } finally {
-    server.close();
+    await server.close();
     await Deno.remove(path).catch(() => {});
   }
 }
@@ -160,7 +178,7 @@ Deno.test({
       await c.send("dump\n");
       deepStrictEqual(await c.replies(1), [{ ok: true, body: "dump\n" }]);
       c.close();
-      server.close();
+      await server.close();
       equal(await Deno.lstat(path).then(() => "there", () => "removed"), "removed");
       await Deno.writeTextFile(path, "not a socket");
       await rejects(
@@ -181,7 +199,7 @@ Deno.test({
     withServer(async (path, server) => {
       const hog = await client(path);
       const asks = "show config\n".repeat(200);
-      // It asks and asks, and reads nothing: 200 replies of 64 KiB pile up past 1 MiB.
+      // It asks and asks, and reads nothing: 200 replies of 64 KiB would pile up past 1 MiB.
       const asking = hog.send(asks).catch(() => {});
       const other = await client(path);
       const t0 = performance.now();
@@ -195,7 +213,7 @@ Deno.test({
       await asking;
       other.close();
       hog.close();
-    }, { handler: echo(() => "x".repeat(65536)), maxPendingBytes: 1024 * 1024 }),
+    }, { handler: echo(() => "x".repeat(65536)), maxPendingBytes: 1024 * 1024, stallMs: 100 }),
 });
 
 Deno.test({
@@ -208,7 +226,7 @@ Deno.test({
       const replies = await Promise.all(clients.map((c) => c.replies(1)));
       ok(replies.every(([r]) => r.ok && r.body === "show counters --prometheus\n"));
       equal(server.clients, 1000);
-      server.close();
+      await server.close();
       equal(await Deno.lstat(path).then(() => "there", () => "removed"), "removed");
       for (const c of clients) c.close();
     }),
@@ -231,8 +249,136 @@ Deno.test({
       equal(server.clients, 2);
       for (const x of [a, b, c]) x.close();
     } finally {
-      server.close();
+      await server.close();
       await Deno.remove(path).catch(() => {});
     }
+  },
+});
+
+Deno.test({
+  name:
+    "ControlServer: a reply bigger than a client's bound is sent in full to a client that reads",
+  ...options,
+  fn: () =>
+    withServer(async (path, server) => {
+      const c = await client(path);
+      await c.send("show groups --json\ndump\n");
+      const [big, small] = await c.replies(2);
+      equal(big.ok, true);
+      equal(big.body.length, 5 * MiB);
+      ok(big.body.startsWith("show groups --json"), big.body.slice(0, 40));
+      equal(small.body.length, 5 * MiB);
+      equal(server.clients, 1, "still connected");
+      c.close();
+    }, { handler: echo((line) => line.padEnd(5 * MiB, "x")) }),
+});
+
+Deno.test({
+  name: "ControlServer: past the total unsent bytes the client that does not read is dropped",
+  ...options,
+  fn: () =>
+    withServer(async (path, server) => {
+      const hog = await client(path);
+      // 40 replies of 64 KiB, never read: 2.5 MiB, under the client's bound but past the total.
+      await hog.send("show config\n".repeat(40));
+      await until("the hog's replies", () => server.unsent > 1 * MiB);
+      equal(server.clients, 1, "not dropped while its bytes may still move");
+      await new Promise((r) => setTimeout(r, 200));
+      const other = await client(path);
+      await other.send("dump\n");
+      deepStrictEqual(await other.replies(1), [{ ok: true, body: "x".repeat(65536) }]);
+      await until("the hog dropped", () => server.clients === 1 && server.unsent === 0);
+      other.close();
+      hog.close();
+    }, {
+      handler: echo(() => "x".repeat(65536)),
+      maxPendingBytes: 8 * MiB,
+      maxTotalPendingBytes: 1 * MiB,
+      stallMs: 100,
+    }),
+});
+
+Deno.test({
+  name: "ControlServer: clients that read keep their replies past the total unsent bytes",
+  ...options,
+  fn: () =>
+    withServer(async (path, server) => {
+      const clients = await Promise.all([client(path), client(path), client(path)]);
+      await Promise.all(clients.map((c) => c.send("dump\n")));
+      const replies = await Promise.all(clients.map((c) => c.replies(1)));
+      ok(replies.every(([r]) => r.ok && r.body.length === 2 * MiB));
+      equal(server.clients, 3);
+      for (const c of clients) c.close();
+    }, { handler: echo(() => "x".repeat(2 * MiB)), maxTotalPendingBytes: 1 * MiB }),
+});
+
+Deno.test({
+  name: "ControlServer: the read-only socket takes fewer clients at once than the other",
+  ...options,
+  fn: () =>
+    withServer(async (path, server) => {
+      const n = DEFAULT_READ_ONLY_MAX_CLIENTS;
+      const clients = await Promise.all(Array.from({ length: n + 1 }, () => client(path)));
+      await until("the clients accepted", () => server.clients === n);
+      const answered = await Promise.all(clients.map(async (c) => {
+        await c.send("show upstream\n").catch(() => {});
+        return c.replies(1).then(() => true, () => false);
+      }));
+      equal(answered.filter((a) => a).length, n);
+      equal(server.clients, n);
+      for (const c of clients) c.close();
+    }, { readOnly: true }),
+});
+
+Deno.test({
+  name: "ControlServer: 1000 requests in one write are all answered in order, a few per turn",
+  ...options,
+  async fn() {
+    let answered = 0;
+    let firstTimer: number | undefined;
+    const handler: ControlHandler = {
+      answer(r) {
+        if (answered++ === 0) setTimeout(() => firstTimer = answered, 0);
+        return { ok: true, body: `${formatRequest(r)}\n` };
+      },
+    };
+    await withServer(async (path) => {
+      const c = await client(path);
+      const groups = Array.from({ length: 1000 }, (_, i) => `239.1.${i >> 8}.${i & 255}`);
+      await c.send(groups.map((g) => `show groups ${g}\n`).join(""));
+      const replies = await c.replies(1000);
+      deepStrictEqual(replies.map((r) => r.body), groups.map((g) => `show groups ${g}\n`));
+      ok(firstTimer !== undefined && firstTimer <= 2 * ANSWERS_PER_TURN, `${firstTimer}`);
+      c.close();
+    }, { handler });
+  },
+});
+
+Deno.test({
+  name: "ControlServer: each connection is one session to the handler",
+  ...options,
+  async fn() {
+    const seen: [string, ControlSession][] = [];
+    const handler: ControlHandler = {
+      answer(r, session) {
+        seen.push([formatRequest(r), session]);
+        return { ok: true, body: "" };
+      },
+    };
+    await withServer(async (path) => {
+      const a = await client(path);
+      const b = await client(path);
+      await a.send("dump\n");
+      await a.replies(1);
+      await b.send("show upstream\n");
+      await b.replies(1);
+      await a.send("show counters\n");
+      await a.replies(2);
+      deepStrictEqual(seen.map(([line]) => line), ["dump", "show upstream", "show counters"]);
+      equal(seen[0][1], seen[2][1], "a's requests share a session");
+      ok(seen[0][1] !== seen[1][1] && seen[0][1].id !== seen[1][1].id, "b's is another");
+      a.close();
+      b.close();
+    }, { handler });
   },
 });

@@ -8,6 +8,7 @@ import { encodeLeave, encodeV2Report } from "../proto/igmp_encode.ts";
 import { buildIPv4Packet, ip } from "../proto/testing.ts";
 import { FakeSys } from "../../tests/fakes/fake_sys.ts";
 import { DaemonControl } from "./control.ts";
+import type { ControlSession } from "./control_server.ts";
 import type { ControlReply, ControlRequest } from "./control_protocol.ts";
 import { parseRequest } from "./control_protocol.ts";
 import { Daemon } from "./daemon.ts";
@@ -25,8 +26,11 @@ function request(line: string): ControlRequest {
   return parsed.value;
 }
 
-/** A running daemon on the fake OS with its control handler; `next` is what a reload reads. */
-function running(opts: { debug?: boolean } = {}) {
+/**
+ * A running daemon on the fake OS with its control handler; `next` is what a reload reads, `now`
+ * the clock of both (default `performance.now`).
+ */
+function running(opts: { debug?: boolean; now?: () => number } = {}) {
   const sys = new FakeSys(SYSTEM);
   const lines: string[] = [];
   const log = new DaemonLog(
@@ -39,10 +43,11 @@ function running(opts: { debug?: boolean } = {}) {
     for (const p of reads.problems) log.warn(p);
     return reads.next;
   };
-  const daemon = new Daemon({ sys, config: CONFIG, log, readConfig, monitor });
+  const now = opts.now ?? (() => performance.now());
+  const daemon = new Daemon({ sys, config: CONFIG, log, readConfig, monitor, now });
   daemon.start();
   const loop = daemon.run();
-  const control = new DaemonControl({ daemon, log, monitor });
+  const control = new DaemonControl({ daemon, log, monitor, now });
   const answer = (line: string): ControlReply => {
     const r = control.answer(request(line));
     if ("start" in r) throw new Error("a stream");
@@ -281,4 +286,27 @@ Deno.test("control: the routing mode's views carry the schema version; a proxy r
     daemon.stop();
     await loop;
   }
+});
+
+Deno.test("control: show forwarding's rates are since the previous show of the same connection", async () => {
+  let clock = 1000;
+  const d = running({ now: () => clock });
+  d.report(G);
+  d.sys.deliver({ kind: "upcall", msgtype: 1, vif: 0, source: S, group: G });
+  await until("the entry", () => d.sys.mfc.size === 1);
+  const a: ControlSession = { id: 1 };
+  const b: ControlSession = { id: 2 };
+  /** The entry's packet rate shown to `session` at `at` ms, the kernel counting `packets`. */
+  const rate = (session: ControlSession, at: number, packets: number) => {
+    clock = at;
+    d.sys.packets.set(`${S}/${G}`, packets);
+    const r = d.control.answer(request("show forwarding --json"), session);
+    if ("start" in r) throw new Error("a stream");
+    return JSON.parse(r.body).forwarding[0].entries[0].packetRate;
+  };
+  equal(rate(a, 2000, 100), 100, "a's first show: since the entry was installed");
+  equal(rate(b, 3000, 300), 150, "b's first show: since installed too, a's show notwithstanding");
+  equal(rate(a, 4000, 600), 250, "a's second show: since a's first, not since b's");
+  equal(rate(b, 5000, 700), 200, "b's second show: since b's first");
+  await d.stop();
 });
