@@ -163,7 +163,7 @@ export async function ctlMain(args: string[], io: CtlIo = DENO_CTL_IO): Promise<
   const req = parsed.value;
   try {
     if (req.command !== "monitor") {
-      return await printReply(io, await request(path, req, { timeoutMs }));
+      return await printReply(io, await request(path, req, { timeoutMs }), req.format);
     }
     return await runMonitor(io, { path, timeoutMs, format: req.format });
   } catch (err) {
@@ -283,9 +283,17 @@ async function runDoctor(io: CtlIo, run: DoctorRun): Promise<number> {
   return foundProblem(findings) ? EXIT_PROBLEM : EXIT_OK;
 }
 
-/** An `ok` reply's body on standard output, an `error` one's on standard error. */
-async function printReply(io: CtlIo, reply: ControlReply): Promise<number> {
+/**
+ * An `ok` reply's body on standard output, an `error` one's on standard error; but an error
+ * answered in JSON (a failed `reload --json`) goes to standard output too, for the script that
+ * asked, with exit status {@link EXIT_REFUSED}.
+ */
+async function printReply(io: CtlIo, reply: ControlReply, format: ReplyFormat): Promise<number> {
   if (reply.ok) return await print(io, reply.body);
+  if (format === "json" && reply.body.startsWith("{")) {
+    const printed = await print(io, reply.body);
+    return printed === EXIT_OK ? EXIT_REFUSED : printed;
+  }
   const body = reply.body === "" || reply.body.endsWith("\n") ? reply.body : `${reply.body}\n`;
   await io.err(body === "" ? `${CTL_PROGRAM}: the daemon refused, with no reason\n` : body);
   return EXIT_REFUSED;
@@ -309,7 +317,7 @@ async function runMonitor(
       format: opts.format === "json" ? "json" : "text",
       timeoutMs: opts.timeoutMs,
     });
-    return end.kind === "stopped" ? EXIT_OK : await printReply(io, end.reply);
+    return end.kind === "stopped" ? EXIT_OK : await printReply(io, end.reply, "text");
   } catch (err) {
     if (err instanceof Deno.errors.BrokenPipe) return EXIT_OK;
     if (err instanceof ControlError) throw err;

@@ -82,6 +82,24 @@ Deno.test({
     }),
 });
 
+Deno.test({
+  name: "ctlMain: an error answered in JSON goes to stdout for the script (exit 1)",
+  ...options,
+  fn: () =>
+    withSocketPath(async (path) => {
+      const body = '{"version":1,"ok":false,"messages":[{"level":"warn","message":"x:1:1: no"}]}\n';
+      const daemon = await startFakeDaemon(path, () => ({ ok: false, body }));
+      try {
+        const { io, captured } = captureIo();
+        equal(await ctlMain(["-s", path, "reload", "--json"], io), EXIT_REFUSED);
+        equal(captured.out, body);
+        equal(captured.err, "");
+      } finally {
+        await daemon.close();
+      }
+    }),
+});
+
 Deno.test("ctlMain: mistakes are reported without a daemon (exit 2)", async () => {
   // No daemon anywhere: a mistake never gets as far as connecting.
   const nowhere = "/nonexistent/mcast-proxy.sock";

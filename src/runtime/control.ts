@@ -44,6 +44,11 @@ export class DaemonControl implements ControlHandler {
    * since then (another client's show does not move them). Gone with the connection.
    */
   readonly #samples = new WeakMap<ControlSession, Map<string, Map<string, ForwardingSample>>>();
+  /**
+   * The counters at the last `show forwarding` of any connection, by family: a connection's
+   * first show (mcast-proxyctl asks once per connection) has its rates since then.
+   */
+  readonly #lastShown = new Map<string, Map<string, ForwardingSample>>();
 
   /** Answers for `opts.daemon`. */
   constructor(opts: ControlOptions) {
@@ -142,10 +147,12 @@ export class DaemonControl implements ControlHandler {
           what: "forwarding",
           views: planes.map((p) => {
             const state = p.state!;
-            const previous = byFamily.get(state.family.name);
+            const family = state.family.name;
+            const previous = byFamily.get(family) ?? this.#lastShown.get(family);
             const counters = p.readCounters() ?? NO_COUNTERS;
             const { view, samples } = forwardingView(state, counters, now, previous);
-            byFamily.set(state.family.name, samples);
+            byFamily.set(family, samples);
+            this.#lastShown.set(family, samples);
             return view;
           }),
         };

@@ -288,7 +288,7 @@ Deno.test("control: the routing mode's views carry the schema version; a proxy r
   }
 });
 
-Deno.test("control: show forwarding's rates are since the previous show of the same connection", async () => {
+Deno.test("control: show forwarding's rates are since the connection's previous show, or anyone's", async () => {
   let clock = 1000;
   const d = running({ now: () => clock });
   d.report(G);
@@ -305,8 +305,10 @@ Deno.test("control: show forwarding's rates are since the previous show of the s
     return JSON.parse(r.body).forwarding[0].entries[0].packetRate;
   };
   equal(rate(a, 2000, 100), 100, "a's first show: since the entry was installed");
-  equal(rate(b, 3000, 300), 150, "b's first show: since installed too, a's show notwithstanding");
+  equal(rate(b, 3000, 300), 200, "b's first show: since the last show of anyone (a's)");
   equal(rate(a, 4000, 600), 250, "a's second show: since a's first, not since b's");
   equal(rate(b, 5000, 700), 200, "b's second show: since b's first");
+  const c: ControlSession = { id: 3 };
+  equal(rate(c, 6000, 800), 100, "c's first show: since b's, the last one");
   await d.stop();
 });

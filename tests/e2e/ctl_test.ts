@@ -336,6 +336,12 @@ Deno.test({
       equal(dump.code, 0, dump.stderr);
       ok(dump.stdout.startsWith("Virtual Interface Table\n"), dump.stdout);
       ok(dump.stdout.includes("Multicast Interface Table"), dump.stdout);
+      const dumped = await ctlJson(daemon, "dump");
+      equal(dumped.version, 1);
+      equal(dumped.lines[0], "Virtual Interface Table");
+      const configJson = await ctlJson(daemon, "show", "config");
+      equal(configJson.version, 1);
+      equal(configJson.config, config.stdout);
     });
 
     await t.step("log verbose, then brief: debug lines come and go at run time", async () => {
@@ -346,6 +352,7 @@ Deno.test({
       equal(on.stdout, "debug logging on\n");
       await h21.join(G4B);
       await daemon.waitForLine(/ debug: Group 239\.1\.1\.2 on "dn2": /);
+      deepStrictEqual(await ctlJson(daemon, "log", "verbose"), { version: 1, debug: true });
       const off = await ctl(daemon, "log", "brief");
       equal(off.stdout, "debug logging off\n");
       const m = daemon.lines.length;
@@ -431,7 +438,9 @@ Deno.test({
         ok(r.stderr.includes("Reload failed: the running configuration is kept"), r.stderr);
         const json = await ctl(daemon, "reload", "--json");
         equal(json.code, 1);
-        const body = JSON.parse(json.stderr || json.stdout);
+        equal(json.stderr, "");
+        const body = JSON.parse(json.stdout);
+        equal(body.version, 1);
         equal(body.ok, false);
         ok(body.messages.some((m: { message: string }) => /:\d+:\d+: /.test(m.message)));
         const since = Host.now();
