@@ -190,6 +190,37 @@ Deno.test("stalled-stream: an entry with outputs whose packets did not grow", ()
   }
 });
 
+Deno.test("stalled-stream: a slow stream, under 2 datagrams per interval on average, is a note", () => {
+  const facts = healthyFacts();
+  // 100 datagrams in 10 minutes: 0.17/s, 0.3 expected in 2 s.
+  for (const sample of [facts.before, facts.after]) {
+    Object.assign(forwardingOf(sample, "ipv4").entries[0], { packets: 100, age: 600 });
+  }
+  const [f] = findingsOf("stalled-stream", facts);
+  equal(f.severity, "note");
+  equal(
+    f.message,
+    `(${S}, ${G}) from up0 to dn1, dn2 forwarded nothing in the last 2 s, but it averaged ` +
+      "0.2 datagrams/s since it was installed 10m00s ago: a slow stream may be between two datagrams",
+  );
+  equal(
+    f.fix,
+    "run mcast-proxyctl doctor with a longer -w (at least 12 s for this stream) to tell a slow " +
+      "stream from a stalled one",
+  );
+  // A longer wait expects more: 12 s makes 2 datagrams, a problem.
+  facts.intervalS = 12;
+  equal(findingsOf("stalled-stream", facts)[0].severity, "problem");
+  // One datagram per second, 2 expected in 2 s: a problem; an entry of age 0 has no rate.
+  const steady = healthyFacts();
+  for (const sample of [steady.before, steady.after]) {
+    Object.assign(forwardingOf(sample, "ipv4").entries[0], { packets: 600, age: 600 });
+  }
+  equal(findingsOf("stalled-stream", steady)[0].severity, "problem");
+  forwardingOf(steady.after, "ipv4").entries[0].age = 0;
+  equal(findingsOf("stalled-stream", steady)[0].severity, "problem");
+});
+
 Deno.test("ttl-threshold: a LAN that sent less than its entries forwarded to it", () => {
   const facts = healthyFacts();
   rowOf(facts.after, "ipv4", "dn2").packetsOut = 3000;
