@@ -167,7 +167,8 @@ function notAView(path: string, reason: string): ControlError {
 export type SysctlKey =
   | { family: "ipv4" | "ipv6"; name: "rp_filter" | "mc_forwarding"; iface: string }
   | { family: "ipv4"; name: "igmp_max_memberships" | "igmp_max_msf" }
-  | { family: "ipv6"; name: "mld_max_msf" };
+  | { family: "ipv6"; name: "mld_max_msf" }
+  | { family: "core"; name: "optmem_max" };
 
 /**
  * A sysctl's file under /proc/sys: `/proc/sys/net/ipv4/conf/IFACE/rp_filter` (`all` for every
@@ -191,7 +192,8 @@ export function sysctlName(key: SysctlKey): string {
 
 /**
  * The sysctls to read: rp_filter of `all` and of the IPv4 upstream, mc_forwarding of `all` in
- * each family and of each IPv4 VIF's interface, the ceilings of memberships and source filters.
+ * each family and of each VIF's (MIF's) interface, the ceilings of memberships and source
+ * filters (the socket option memory, net.core.optmem_max, bounds a filter too).
  */
 export function sysctlPaths(interfaces: readonly InterfaceView[]): string[] {
   const keys: SysctlKey[] = [
@@ -201,11 +203,13 @@ export function sysctlPaths(interfaces: readonly InterfaceView[]): string[] {
     { family: "ipv4", name: "igmp_max_memberships" },
     { family: "ipv4", name: "igmp_max_msf" },
     { family: "ipv6", name: "mld_max_msf" },
+    { family: "core", name: "optmem_max" },
   ];
   for (const i of interfaces) {
-    if (i.family !== "ipv4") continue;
-    if (i.role === "upstream") keys.push({ family: "ipv4", name: "rp_filter", iface: i.name });
-    keys.push({ family: "ipv4", name: "mc_forwarding", iface: i.name });
+    if (i.family === "ipv4" && i.role === "upstream") {
+      keys.push({ family: "ipv4", name: "rp_filter", iface: i.name });
+    }
+    keys.push({ family: i.family, name: "mc_forwarding", iface: i.name });
   }
   return [...new Set(keys.map(sysctlPath))];
 }

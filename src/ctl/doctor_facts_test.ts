@@ -131,7 +131,7 @@ function badReply(message: RegExp) {
   };
 }
 
-Deno.test("sysctlPaths: all, the IPv4 upstream's rp_filter, each IPv4 VIF's mc_forwarding", () => {
+Deno.test("sysctlPaths: all, the IPv4 upstream's rp_filter, each VIF's and MIF's mc_forwarding", () => {
   deepStrictEqual(sysctlPaths(healthyFacts().before.interfaces), [
     "/proc/sys/net/ipv4/conf/all/rp_filter",
     "/proc/sys/net/ipv4/conf/all/mc_forwarding",
@@ -139,10 +139,13 @@ Deno.test("sysctlPaths: all, the IPv4 upstream's rp_filter, each IPv4 VIF's mc_f
     "/proc/sys/net/ipv4/igmp_max_memberships",
     "/proc/sys/net/ipv4/igmp_max_msf",
     "/proc/sys/net/ipv6/mld_max_msf",
+    "/proc/sys/net/core/optmem_max",
     "/proc/sys/net/ipv4/conf/up0/rp_filter",
     "/proc/sys/net/ipv4/conf/up0/mc_forwarding",
     "/proc/sys/net/ipv4/conf/dn1/mc_forwarding",
     "/proc/sys/net/ipv4/conf/dn2/mc_forwarding",
+    "/proc/sys/net/ipv6/conf/up0/mc_forwarding",
+    "/proc/sys/net/ipv6/conf/dn1/mc_forwarding",
   ]);
 });
 
@@ -152,4 +155,6 @@ Deno.test("sysctlPath, sysctlName: the file, and the name with a dotted interfac
   equal(sysctlName(key), "net.ipv4.conf.eth0/100.rp_filter");
   equal(sysctlPath({ family: "ipv6", name: "mld_max_msf" }), "/proc/sys/net/ipv6/mld_max_msf");
   equal(sysctlName({ family: "ipv6", name: "mld_max_msf" }), "net.ipv6.mld_max_msf");
+  equal(sysctlPath({ family: "core", name: "optmem_max" }), "/proc/sys/net/core/optmem_max");
+  equal(sysctlName({ family: "core", name: "optmem_max" }), "net.core.optmem_max");
 });

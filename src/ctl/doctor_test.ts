@@ -113,12 +113,30 @@ Deno.test("mc-forwarding: off for a family, or for a VIF's interface", () => {
 
   const v6 = healthyFacts();
   v6.sysctls["/proc/sys/net/ipv6/conf/all/mc_forwarding"] = 0;
+  v6.sysctls["/proc/sys/net/ipv6/conf/dn1/mc_forwarding"] = 0;
   deepStrictEqual(findingsOf("mc-forwarding", v6).map((x) => x.subject), ["IPv6"]);
 
   // A family not proxied is not judged.
   v6.before.interfaces = v6.before.interfaces.filter((i) => i.family === "ipv4");
   v6.after.interfaces = v6.after.interfaces.filter((i) => i.family === "ipv4");
   deepStrictEqual(findingsOf("mc-forwarding", v6), []);
+});
+
+Deno.test("mc-forwarding: an IPv6 MIF's interface has its own, read per interface", () => {
+  const facts = healthyFacts();
+  facts.sysctls["/proc/sys/net/ipv6/conf/dn1/mc_forwarding"] = 0;
+  const [f, ...more] = findingsOf("mc-forwarding", facts);
+  deepStrictEqual(more, []);
+  equal(f.subject, "dn1 (IPv6)");
+  equal(
+    f.message,
+    "net.ipv6.conf.dn1.mc_forwarding is 0: the kernel has no MIF on dn1, which mcast-proxy " +
+      "uses as MIF 1",
+  );
+  match(f.fix, /with \/proc\/net\/ip6_mr_vif, and restart mcast-proxy/);
+  // Unread (an older kernel, a name too long): nothing.
+  facts.sysctls["/proc/sys/net/ipv6/conf/dn1/mc_forwarding"] = undefined;
+  deepStrictEqual(findingsOf("mc-forwarding", facts), []);
 });
 
 Deno.test("no-upstream-router: a note while streams flow, a problem when one does not", () => {
@@ -405,6 +423,51 @@ Deno.test("membership-limit: EXCLUDE filters near or past the ceiling; no member
   // A low ceiling of groups per socket is no limit: the daemon opens more sockets.
   none.sysctls["/proc/sys/net/ipv4/igmp_max_memberships"] = 1;
   deepStrictEqual(findingsOf("membership-limit", none), []);
+});
+
+Deno.test("membership-limit: the option memory bounds an IPv6 filter below mld_max_msf", () => {
+  const facts = healthyFacts();
+  facts.sysctls["/proc/sys/net/ipv6/mld_max_msf"] = 1000;
+  const sources = (n: number) => Array.from({ length: n }, (_, i) => `2001:db8::${i + 100}`);
+  facts.upstream[1].groups.push({ group: "ff05::9", mode: "exclude", sources: sources(150) });
+  // 20480 bytes hold (20480 - 144) / 128 = 158 sources: 150 is near it.
+  const [f, ...more] = findingsOf("membership-limit", facts);
+  deepStrictEqual(more, []);
+  equal(f.severity, "note");
+  equal(f.subject, "ff05::9");
+  equal(
+    f.message,
+    "the filter of ff05::9 on up0 excludes 150 sources; the kernel takes at most 158 in one " +
+      "filter, as net.core.optmem_max is 20480 bytes (144 and 128 per source): a few more and " +
+      "upstream sends some of those the listeners exclude",
+  );
+  // Twice the ceiling: 316 sources, 144 + 316 * 128 bytes; mld_max_msf is high enough.
+  equal(
+    f.fix,
+    "sysctl -w net.core.optmem_max=40592, then restart mcast-proxy (it reads the ceiling when " +
+      "it starts)",
+  );
+  facts.upstream[1].groups[1].sources = sources(200);
+  const [g] = findingsOf("membership-limit", facts);
+  equal(g.severity, "problem");
+  match(g.message, /: only 158 are excluded, and upstream sends the others too$/);
+  match(g.fix, /^sysctl -w net\.core\.optmem_max=51344,/);
+
+  // mld_max_msf the lower: it is named, and both are raised when both fall short.
+  facts.sysctls["/proc/sys/net/ipv6/mld_max_msf"] = 64;
+  facts.upstream[1].groups[1].sources = sources(100);
+  const [h] = findingsOf("membership-limit", facts);
+  match(h.message, /; net\.ipv6\.mld_max_msf, the most the kernel takes in one filter, is 64: /);
+  equal(
+    h.fix,
+    "sysctl -w net.ipv6.mld_max_msf=200 net.core.optmem_max=25744, then restart mcast-proxy " +
+      "(it reads the ceiling when it starts)",
+  );
+  // The option memory alone read: still judged.
+  facts.sysctls["/proc/sys/net/ipv6/mld_max_msf"] = undefined;
+  deepStrictEqual(findingsOf("membership-limit", facts), []);
+  facts.upstream[1].groups[1].sources = sources(150);
+  equal(findingsOf("membership-limit", facts)[0].subject, "ff05::9");
 });
 
 Deno.test("no-member: with a group no LAN has, or a source no LAN's filter admits", () => {

@@ -178,9 +178,12 @@ export function healthySysctls(): Record<string, number | undefined> {
     "/proc/sys/net/ipv4/conf/dn1/mc_forwarding": 1,
     "/proc/sys/net/ipv4/conf/dn2/mc_forwarding": 1,
     "/proc/sys/net/ipv6/conf/all/mc_forwarding": 1,
+    "/proc/sys/net/ipv6/conf/up0/mc_forwarding": 1,
+    "/proc/sys/net/ipv6/conf/dn1/mc_forwarding": 1,
     "/proc/sys/net/ipv4/igmp_max_memberships": 20,
     "/proc/sys/net/ipv4/igmp_max_msf": 10,
     "/proc/sys/net/ipv6/mld_max_msf": 64,
+    "/proc/sys/net/core/optmem_max": 20480,
   };
 }
 
