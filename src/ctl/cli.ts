@@ -26,7 +26,7 @@ import {
 import { flagErrorMessage } from "../runtime/flags.ts";
 import { VERSION } from "../version.ts";
 import { ControlError, DEFAULT_TIMEOUT_MS, monitor, request } from "./client.ts";
-import { diagnose, foundProblem, renderFindings } from "./doctor.ts";
+import { checkedSources, diagnose, foundProblem, renderFindings } from "./doctor.ts";
 import { DaemonRefused, DEFAULT_DOCTOR_INTERVAL_MS, gatherFacts } from "./doctor_facts.ts";
 import { type DoctorQuery, parseDoctorQuery } from "./doctor_query.ts";
 
@@ -278,7 +278,7 @@ async function runDoctor(io: CtlIo, run: DoctorRun): Promise<number> {
     return EXIT_REFUSED;
   }
   const findings = diagnose(facts, run.query);
-  const printed = await print(io, renderFindings(findings, run.format));
+  const printed = await print(io, renderFindings(findings, run.format, checkedSources(facts)));
   if (printed !== EXIT_OK) return printed;
   return foundProblem(findings) ? EXIT_PROBLEM : EXIT_OK;
 }

@@ -14,6 +14,7 @@ import {
   answerWith,
   forwardingOf,
   healthyFacts,
+  healthyProcNet,
   healthySysctls,
   rowOf,
   sysctlFiles,
@@ -33,7 +34,9 @@ async function doctor(
   await withSocketPath(async (path) => {
     const daemon = await startFakeDaemon(path, answerWith(facts));
     try {
-      const { io, captured } = captureIo({ readFile: sysctlFiles(facts.sysctls) });
+      const { io, captured } = captureIo({
+        readFile: sysctlFiles(facts.sysctls, healthyProcNet()),
+      });
       const code = await ctlMain(["-s", path, "-w", "0.01", "doctor", ...args], io);
       result = { code, out: captured.out, err: captured.err };
     } finally {
@@ -81,10 +84,22 @@ Deno.test({
       out: "No problem found.\n",
       err: "",
     });
-    deepStrictEqual(await doctor(healthyFacts(), ["239.1.1.1", "10.0.0.2", "--json"]), {
-      code: EXIT_OK,
-      out: `{"version":${DOCTOR_SCHEMA_VERSION},"findings":[]}\n`,
-      err: "",
+    const json = await doctor(healthyFacts(), ["239.1.1.1", "10.0.0.2", "--json"]);
+    deepStrictEqual([json.code, json.err], [EXIT_OK, ""]);
+    deepStrictEqual(JSON.parse(json.out), {
+      version: DOCTOR_SCHEMA_VERSION,
+      checked: [
+        "/proc/net/ip_mr_vif",
+        "/proc/net/ip_mr_cache",
+        "/proc/net/igmp",
+        "/proc/net/mcfilter",
+        "/proc/net/ip6_mr_vif",
+        "/proc/net/ip6_mr_cache",
+        "/proc/net/igmp6",
+        "/proc/net/mcfilter6",
+        "/proc/sys/net",
+      ],
+      findings: [],
     });
   },
 });

@@ -1,9 +1,10 @@
 /**
  * What `mcast-proxyctl doctor` looks at ({@link DoctorFacts}): the daemon's views, asked
  * through the control socket in their JSON form (schema version 1, `src/core/status_view.ts`),
- * twice for the counters that must move, and the kernel's settings that the client reads
- * itself from /proc/sys: the daemon runs jailed and cannot, while the client runs as root on the
- * router, in the daemon's network namespace.
+ * twice for the counters that must move, and what the client reads of the kernel itself: its
+ * multicast tables in /proc/net, between the two samples, and its settings in /proc/sys. The
+ * daemon runs jailed and cannot, while the client runs as root on the router, in the daemon's
+ * network namespace.
  *
  * The rules that judge the facts are in `doctor.ts`, pure.
  *
@@ -26,28 +27,34 @@ import {
 } from "../core/status_view.ts";
 import type { ControlRequest } from "../runtime/control_protocol.ts";
 import { ControlError, DEFAULT_TIMEOUT_MS, request } from "./client.ts";
+import { FAMILIES } from "./doctor_findings.ts";
+import { type KernelTables, parseKernelTables, PROC_NET_FILES } from "./doctor_proc_net.ts";
 
 /** How long the doctor waits between its two samples of the counters, by default (ms). */
 export const DEFAULT_DOCTOR_INTERVAL_MS = 2000;
 
-/** The counters that are sampled twice: the VIFs' and the forwarding entries'. */
+/**
+ * The views that are asked twice: the VIFs' and the forwarding entries' counters, which must
+ * move, and what the kernel's tables are compared with (the entries, the upstream groups).
+ */
 export interface DoctorSample {
   /** `show interfaces`: every family's rows. */
   interfaces: InterfaceView[];
   /** `show forwarding`: one view per family. */
   forwarding: ForwardingView[];
+  /** `show upstream`: one view per family. */
+  upstream: UpstreamView[];
 }
 
 /**
  * Everything the rules judge. The first sample's interfaces were asked first and its forwarding
  * last, the second sample's forwarding first and its interfaces last: the VIFs' counters cover
- * at least the time the entries' do.
+ * at least the time the entries' do. The kernel's tables were read between the samples: what
+ * both samples show was there when they were read.
  */
 export interface DoctorFacts {
   /** `show groups`: the memberships of every LAN, every family. */
   groups: GroupView[];
-  /** `show upstream`: one view per family. */
-  upstream: UpstreamView[];
   /** `show counters`: one view per family. */
   counters: CountersView[];
   /** The first sample. */
@@ -61,6 +68,8 @@ export interface DoctorFacts {
    * file could not be read (no such interface, no IPv6 in the kernel).
    */
   sysctls: Record<string, number | undefined>;
+  /** The kernel's multicast tables in /proc/net, one per family. */
+  kernel: KernelTables[];
 }
 
 /** Options of {@link gatherFacts}. */
@@ -100,14 +109,15 @@ type Shown = {
 };
 
 /**
- * Asks the daemon at `opts.path` for its views, waits, asks for the counters again, and reads
- * the sysctls of the interfaces in use. Rejects with a {@link ControlError} when the daemon
- * cannot be reached or answers what is not a view (`bad-reply`), with {@link DaemonRefused}
- * when it answers an error.
+ * Asks the daemon at `opts.path` for its views, waits, reads the kernel's multicast tables,
+ * asks for the views that move again, and reads the sysctls of the interfaces in use. Rejects
+ * with a {@link ControlError} when the daemon cannot be reached or answers what is not a view
+ * (`bad-reply`), with {@link DaemonRefused} when it answers an error.
  */
 export async function gatherFacts(opts: GatherOptions): Promise<DoctorFacts> {
   const intervalMs = opts.intervalMs ?? DEFAULT_DOCTOR_INTERVAL_MS;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const readFile = opts.readFile ?? Deno.readTextFile;
   const show = <K extends keyof Shown>(what: K) => showJson(opts, what);
   const interfaces = await show("interfaces");
   const groups = await show("groups");
@@ -115,17 +125,33 @@ export async function gatherFacts(opts: GatherOptions): Promise<DoctorFacts> {
   const counters = await show("counters");
   const forwarding = await show("forwarding");
   await sleep(intervalMs);
+  const kernel = await readKernelTables(readFile);
   const laterForwarding = await show("forwarding");
+  const laterUpstream = await show("upstream");
   const laterInterfaces = await show("interfaces");
   return {
     groups,
-    upstream,
     counters,
-    before: { interfaces, forwarding },
-    after: { interfaces: laterInterfaces, forwarding: laterForwarding },
+    before: { interfaces, forwarding, upstream },
+    after: { interfaces: laterInterfaces, forwarding: laterForwarding, upstream: laterUpstream },
     intervalS: intervalMs / 1000,
-    sysctls: await readSysctls(sysctlPaths(interfaces), opts.readFile ?? Deno.readTextFile),
+    sysctls: await readSysctls(sysctlPaths(interfaces), readFile),
+    kernel,
   };
+}
+
+/** Both families' tables from /proc/net; a file that cannot be read is a table undefined. */
+async function readKernelTables(
+  readFile: (path: string) => Promise<string>,
+): Promise<KernelTables[]> {
+  const read = (path: string) => readFile(path).catch(() => undefined);
+  return await Promise.all(FAMILIES.map(async (family) => {
+    const files = PROC_NET_FILES[family];
+    const [vifs, mfc, memberships, filters] = await Promise.all(
+      [files.vifs, files.mfc, files.memberships, files.filters].map(read),
+    );
+    return parseKernelTables(family, { vifs, mfc, memberships, filters });
+  }));
 }
 
 /** `show WHAT --json`, its rows or views. */

@@ -2,7 +2,13 @@ import { deepStrictEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { ControlError } from "./client.ts";
 import { startFakeDaemon, withSocketPath } from "./ctl_testing.ts";
 import { DaemonRefused, gatherFacts, sysctlName, sysctlPath, sysctlPaths } from "./doctor_facts.ts";
-import { answerWith, healthyFacts, healthySysctls, sysctlFiles } from "./doctor_testing.ts";
+import {
+  answerWith,
+  healthyFacts,
+  healthyProcNet,
+  healthySysctls,
+  sysctlFiles,
+} from "./doctor_testing.ts";
 
 const options = { sanitizeOps: false, sanitizeResources: false };
 
@@ -26,7 +32,10 @@ Deno.test({
           },
           readFile: (file) => {
             read.push(file);
-            return sysctlFiles(healthySysctls())(file);
+            if (file.startsWith("/proc/net/")) {
+              equal(daemon.requests.length, 5, "the kernel's tables are read between the samples");
+            }
+            return sysctlFiles(healthySysctls(), healthyProcNet())(file);
           },
         });
         deepStrictEqual(gathered, { ...facts, intervalS: 1.5 });
@@ -41,10 +50,14 @@ Deno.test({
             "counters json",
             "forwarding json",
             "forwarding json",
+            "upstream json",
             "interfaces json",
           ],
         );
-        deepStrictEqual(read.toSorted(), Object.keys(healthySysctls()).toSorted());
+        deepStrictEqual(
+          read.toSorted(),
+          [...Object.keys(healthySysctls()), ...Object.keys(healthyProcNet())].toSorted(),
+        );
       } finally {
         await daemon.close();
       }

@@ -260,7 +260,7 @@ export function noDataHints(
   const { family, group, where } = opts;
   const hints: string[] = [];
   const up = upstreamRow(facts, family);
-  const view = facts.upstream.find((v) => v.family === family);
+  const view = facts.after.upstream.find((v) => v.family === family);
   if (up === undefined) {
     hints.push(
       `${familyWord(family)} has no upstream interface in use: is it up, with an address?`,

@@ -167,7 +167,7 @@ export interface SourceLimit {
  */
 export function checkMembershipLimits(facts: DoctorFacts): Finding[] {
   const found: Finding[] = [];
-  for (const view of facts.upstream) {
+  for (const view of facts.after.upstream) {
     const up = view.interface?.name ?? "the upstream interface";
     const limits = sourceLimits(facts, view.family);
     if (limits.length > 0) {

@@ -380,8 +380,8 @@ Deno.test("rival-querier: another router is querier on a LAN", () => {
 Deno.test("membership-limit: EXCLUDE filters near or past the ceiling; no membership allowed", () => {
   const facts = healthyFacts();
   const nine = Array.from({ length: 9 }, (_, i) => `10.0.0.${10 + i}`);
-  facts.upstream[0].groups.push({ group: "239.2.2.2", mode: "exclude", sources: nine });
-  facts.upstream[0].groups.push({
+  facts.after.upstream[0].groups.push({ group: "239.2.2.2", mode: "exclude", sources: nine });
+  facts.after.upstream[0].groups.push({
     group: "239.3.3.3",
     mode: "include",
     sources: Array.from({ length: 50 }, (_, i) => `10.0.1.${i + 1}`),
@@ -399,15 +399,15 @@ Deno.test("membership-limit: EXCLUDE filters near or past the ceiling; no member
     "sysctl -w net.ipv4.igmp_max_msf=20, then restart mcast-proxy (it reads the ceiling when it " +
       "starts)",
   );
-  facts.upstream[0].groups[1].sources.push("10.0.0.30", "10.0.0.31");
+  facts.after.upstream[0].groups[1].sources.push("10.0.0.30", "10.0.0.31");
   const [g] = findingsOf("membership-limit", facts);
   equal(g.severity, "problem");
   match(g.message, /: only 10 are excluded, and upstream sends the others too$/);
   match(g.fix, /igmp_max_msf=22,/);
   // Below 90 %: nothing; the ceiling unread: nothing.
-  facts.upstream[0].groups[1].sources = nine.slice(0, 8);
+  facts.after.upstream[0].groups[1].sources = nine.slice(0, 8);
   deepStrictEqual(findingsOf("membership-limit", facts), []);
-  facts.upstream[0].groups[1].sources = nine.concat(["10.0.0.30", "10.0.0.31"]);
+  facts.after.upstream[0].groups[1].sources = nine.concat(["10.0.0.30", "10.0.0.31"]);
   facts.sysctls["/proc/sys/net/ipv4/igmp_max_msf"] = undefined;
   deepStrictEqual(findingsOf("membership-limit", facts), []);
 
@@ -429,7 +429,7 @@ Deno.test("membership-limit: the option memory bounds an IPv6 filter below mld_m
   const facts = healthyFacts();
   facts.sysctls["/proc/sys/net/ipv6/mld_max_msf"] = 1000;
   const sources = (n: number) => Array.from({ length: n }, (_, i) => `2001:db8::${i + 100}`);
-  facts.upstream[1].groups.push({ group: "ff05::9", mode: "exclude", sources: sources(150) });
+  facts.after.upstream[1].groups.push({ group: "ff05::9", mode: "exclude", sources: sources(150) });
   // 20480 bytes hold (20480 - 144) / 128 = 158 sources: 150 is near it.
   const [f, ...more] = findingsOf("membership-limit", facts);
   deepStrictEqual(more, []);
@@ -447,7 +447,7 @@ Deno.test("membership-limit: the option memory bounds an IPv6 filter below mld_m
     "sysctl -w net.core.optmem_max=40592, then restart mcast-proxy (it reads the ceiling when " +
       "it starts)",
   );
-  facts.upstream[1].groups[1].sources = sources(200);
+  facts.after.upstream[1].groups[1].sources = sources(200);
   const [g] = findingsOf("membership-limit", facts);
   equal(g.severity, "problem");
   match(g.message, /: only 158 are excluded, and upstream sends the others too$/);
@@ -455,7 +455,7 @@ Deno.test("membership-limit: the option memory bounds an IPv6 filter below mld_m
 
   // mld_max_msf the lower: it is named, and both are raised when both fall short.
   facts.sysctls["/proc/sys/net/ipv6/mld_max_msf"] = 64;
-  facts.upstream[1].groups[1].sources = sources(100);
+  facts.after.upstream[1].groups[1].sources = sources(100);
   const [h] = findingsOf("membership-limit", facts);
   match(h.message, /; net\.ipv6\.mld_max_msf, the most the kernel takes in one filter, is 64: /);
   equal(
@@ -466,7 +466,7 @@ Deno.test("membership-limit: the option memory bounds an IPv6 filter below mld_m
   // The option memory alone read: still judged.
   facts.sysctls["/proc/sys/net/ipv6/mld_max_msf"] = undefined;
   deepStrictEqual(findingsOf("membership-limit", facts), []);
-  facts.upstream[1].groups[1].sources = sources(150);
+  facts.after.upstream[1].groups[1].sources = sources(150);
   equal(findingsOf("membership-limit", facts)[0].subject, "ff05::9");
 });
 
@@ -540,7 +540,7 @@ Deno.test("no-data: members, but neither an entry nor a waiting source of the gr
 Deno.test("no-data: a group not joined upstream, an upstream interface missing", () => {
   const facts = healthyFacts();
   for (const sample of [facts.before, facts.after]) forwardingOf(sample, "ipv6").entries = [];
-  facts.upstream[1].groups = [];
+  facts.after.upstream[1].groups = [];
   deepStrictEqual(findingsOf("no-data", facts, q(G6))[0].fix.split("\n").slice(1), [
     `${G6} is not joined on up0 (mcast-proxyctl show upstream)`,
   ]);
@@ -578,12 +578,12 @@ Deno.test("diagnose: views a running core made (a rival querier, a refused sende
   const { view } = forwardingView(state, counters, now);
   const facts: DoctorFacts = {
     groups: groupsView(state, now).groups,
-    upstream: [upstreamView(state)],
     counters: [countersView(state, now)],
-    before: { interfaces, forwarding: [view] },
-    after: { interfaces, forwarding: [view] },
+    before: { interfaces, forwarding: [view], upstream: [upstreamView(state)] },
+    after: { interfaces, forwarding: [view], upstream: [upstreamView(state)] },
     intervalS: 2,
     sysctls: healthySysctls(),
+    kernel: [],
   };
   const findings = diagnose(facts, q("239.255.1.1"));
   const rival = findings.find((f) => f.rule === "rival-querier")!;
@@ -617,11 +617,13 @@ Deno.test("renderFindings: problem and note lines with their fixes, then a count
     "0 problems, 2 notes",
   );
   equal(renderFindings([], "text"), "No problem found.\n");
-  deepStrictEqual(JSON.parse(renderFindings(findings, "json")), {
+  deepStrictEqual(JSON.parse(renderFindings(findings, "json", ["/proc/net/igmp"])), {
     version: DOCTOR_SCHEMA_VERSION,
+    checked: ["/proc/net/igmp"],
     findings,
   });
-  equal(renderFindings([], "json"), '{"version":1,"findings":[]}\n');
+  equal(renderFindings([], "json"), '{"version":1,"checked":[],"findings":[]}\n');
+  equal(renderFindings([], "text", ["/proc/net/igmp"]), "No problem found.\n");
   ok(foundProblem(findings));
   ok(!foundProblem([findings[1]]));
 });

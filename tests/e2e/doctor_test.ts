@@ -37,13 +37,14 @@ async function doctor(
   lab: Lab,
   daemon: DaemonProcess,
   ...args: string[]
-): Promise<{ code: number; findings: Finding[]; text: string }> {
+): Promise<{ code: number; findings: Finding[]; checked: string[]; text: string }> {
   const socket = daemon.controlSocket!;
   const json = await lab.exec(lab.ns.proxy, ctlArgv(socket, ["doctor", ...args, "--json"]));
   ok(json.code === 0 || json.code === 1, `doctor exit ${json.code}: ${json.stderr}`);
   const text = await lab.exec(lab.ns.proxy, ctlArgv(socket, ["doctor", ...args]));
   equal(text.code, json.code, text.stderr);
-  return { code: json.code, findings: JSON.parse(json.stdout).findings, text: text.stdout };
+  const { findings, checked } = JSON.parse(json.stdout);
+  return { code: json.code, findings, checked, text: text.stdout };
 }
 
 /** The problems of a rule. */
@@ -87,6 +88,13 @@ Deno.test({
       show("doctor 239.1.1.1", d.text);
       equal(d.code, 0, d.text);
       equal(d.findings.filter((f) => f.severity === "problem").length, 0, d.text);
+      // The kernel's real tables were read and agree with the daemon: no false alarm.
+      for (
+        const file of ["ip_mr_vif", "ip_mr_cache", "igmp", "mcfilter"].map((f) => `/proc/net/${f}`)
+      ) {
+        ok(d.checked.includes(file), `${file} compared: ${d.checked.join(", ")}`);
+      }
+      equal(d.findings.filter((f) => f.rule === "kernel-mismatch").length, 0, d.text);
     });
 
     await t.step("its sender stops: a stalled stream", async () => {
