@@ -17,6 +17,7 @@
  */
 
 import type { DoctorFacts } from "./doctor_facts.ts";
+import { checkFirewall } from "./doctor_firewall.ts";
 import { checkKernelMismatch } from "./doctor_kernel.ts";
 import { type KernelTable, PROC_NET_FILES } from "./doctor_proc_net.ts";
 import { count, DOCTOR_SCHEMA_VERSION, type DoctorRule, type Finding } from "./doctor_findings.ts";
@@ -67,7 +68,8 @@ export function foundProblem(findings: readonly Finding[]): boolean {
 
 /**
  * What the daemon's views were compared with: the kernel's files that were read for a family
- * in use (`/proc/net/ip_mr_cache`, ...), and `/proc/sys/net` when a sysctl was.
+ * in use (`/proc/net/ip_mr_cache`, ...), `/proc/sys/net` when a sysctl was, and
+ * `nft list ruleset` when the firewall was.
  */
 export function checkedSources(facts: DoctorFacts): string[] {
   const checked: string[] = [];
@@ -80,6 +82,7 @@ export function checkedSources(facts: DoctorFacts): string[] {
     }
   }
   if (Object.values(facts.sysctls).some((v) => v !== undefined)) checked.push("/proc/sys/net");
+  if (facts.firewall.ok) checked.push("nft list ruleset");
   return checked;
 }
 
@@ -126,6 +129,11 @@ export const DOCTOR_RULES: readonly DoctorRule[] = Object.freeze(
       name: "mc-forwarding",
       what: "multicast forwarding off (mc_forwarding 0) for a family or a VIF's interface",
       check: checkMcForwarding,
+    },
+    {
+      name: "firewall",
+      what: "IGMP or MLD dropped by an nftables rule or chain policy, as nft shows them",
+      check: checkFirewall,
     },
     {
       name: "no-upstream-router",

@@ -27,7 +27,9 @@ import {
 } from "../core/status_view.ts";
 import type { ControlRequest } from "../runtime/control_protocol.ts";
 import { ControlError, DEFAULT_TIMEOUT_MS, request } from "./client.ts";
+import { messageOf } from "../log.ts";
 import { FAMILIES } from "./doctor_findings.ts";
+import { type NftRuleset, parseNftRuleset } from "./doctor_nft.ts";
 import { type KernelTables, parseKernelTables, PROC_NET_FILES } from "./doctor_proc_net.ts";
 
 /** How long the doctor waits between its two samples of the counters, by default (ms). */
@@ -70,7 +72,38 @@ export interface DoctorFacts {
   sysctls: Record<string, number | undefined>;
   /** The kernel's multicast tables in /proc/net, one per family. */
   kernel: KernelTables[];
+  /** The firewall's ruleset, as `nft -j list ruleset` printed it, or why it could not. */
+  firewall: FirewallFacts;
 }
+
+/** The firewall's ruleset, or why it was not read (nft missing, not root, ...). */
+export type FirewallFacts = { ok: true; ruleset: NftRuleset } | { ok: false; reason: string };
+
+/** What a command printed and how it ended. */
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a command (`argv[0]` looked up in PATH) to its end with no input. Rejects with
+ * `Deno.errors.NotFound` when there is no such program, `Deno.errors.TimedOut` when it ran
+ * longer than `timeoutMs` (it is then killed), another error when it could not be started.
+ */
+export type RunCommand = (
+  argv: readonly string[],
+  opts: { timeoutMs: number },
+) => Promise<CommandResult>;
+
+/** How long nft may take to print the ruleset (ms). */
+export const NFT_TIMEOUT_MS = 5000;
+
+/** The commands tried, in order, for the firewall's ruleset (root's PATH has sbin, sudo's may not). */
+export const NFT_COMMANDS: readonly (readonly string[])[] = [
+  ["nft", "-j", "list", "ruleset"],
+  ["/usr/sbin/nft", "-j", "list", "ruleset"],
+];
 
 /** Options of {@link gatherFacts}. */
 export interface GatherOptions {
@@ -84,6 +117,8 @@ export interface GatherOptions {
   readFile?: (path: string) => Promise<string>;
   /** Waits `ms` (default a timer). */
   sleep?: (ms: number) => Promise<void>;
+  /** Runs nft (default {@link denoRunCommand}). */
+  runCommand?: RunCommand;
 }
 
 /** The daemon answered a `show` request with an error: its reason is the body. */
@@ -137,7 +172,57 @@ export async function gatherFacts(opts: GatherOptions): Promise<DoctorFacts> {
     intervalS: intervalMs / 1000,
     sysctls: await readSysctls(sysctlPaths(interfaces), readFile),
     kernel,
+    firewall: await readFirewall(opts.runCommand ?? denoRunCommand),
   };
+}
+
+/** The ruleset nft prints, or why there is none; never rejects. */
+export async function readFirewall(run: RunCommand): Promise<FirewallFacts> {
+  let result: CommandResult | undefined;
+  for (const argv of NFT_COMMANDS) {
+    try {
+      result = await run(argv, { timeoutMs: NFT_TIMEOUT_MS });
+      break;
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) continue;
+      if (err instanceof Deno.errors.TimedOut) {
+        return { ok: false, reason: `nft did not answer within ${NFT_TIMEOUT_MS / 1000} s` };
+      }
+      return { ok: false, reason: `nft could not be run: ${messageOf(err)}` };
+    }
+  }
+  if (result === undefined) {
+    return { ok: false, reason: "nft is not installed (Debian's nftables package)" };
+  }
+  if (result.code !== 0) {
+    const why = result.stderr.split("\n").map((l) => l.trim()).find((l) => l !== "");
+    return { ok: false, reason: `nft failed (exit ${result.code}): ${why ?? "it said nothing"}` };
+  }
+  const parsed = parseNftRuleset(result.stdout);
+  return parsed.ok
+    ? { ok: true, ruleset: parsed.value }
+    : { ok: false, reason: `nft answered what is not a ruleset: ${parsed.reason}` };
+}
+
+/** {@link RunCommand} with `Deno.Command`, killed when it takes longer than the timeout. */
+export async function denoRunCommand(
+  argv: readonly string[],
+  opts: { timeoutMs: number },
+): Promise<CommandResult> {
+  const { timeoutMs } = opts;
+  const signal = AbortSignal.timeout(timeoutMs);
+  const out = await new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal,
+  }).output();
+  if (signal.aborted) {
+    throw new Deno.errors.TimedOut(`${argv[0]} did not end within ${timeoutMs} ms`);
+  }
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
 }
 
 /** Both families' tables from /proc/net; a file that cannot be read is a table undefined. */

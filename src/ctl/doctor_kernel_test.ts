@@ -171,7 +171,7 @@ Deno.test("kernel-mismatch: nothing compared without the files, or in another na
     });
   }
   deepStrictEqual(mismatches(unread), []);
-  deepStrictEqual(checkedSources(unread), ["/proc/sys/net"]);
+  deepStrictEqual(checkedSources(unread), ["/proc/sys/net", "nft list ruleset"]);
 
   // mc_forwarding 0: the kernel's tables are another namespace's (mc-forwarding says so).
   const elsewhere = healthyFacts();
@@ -181,7 +181,7 @@ Deno.test("kernel-mismatch: nothing compared without the files, or in another na
   deepStrictEqual(mismatches(elsewhere), []);
 });
 
-Deno.test("checkedSources: the files read of the families in use, and the sysctls", () => {
+Deno.test("checkedSources: the files read of the families in use, the sysctls, nft", () => {
   const facts = healthyFacts();
   kernelOf(facts, "ipv4").filters = undefined;
   for (const sample of [facts.before, facts.after]) {
@@ -192,7 +192,13 @@ Deno.test("checkedSources: the files read of the families in use, and the sysctl
     "/proc/net/ip_mr_cache",
     "/proc/net/igmp",
     "/proc/sys/net",
+    "nft list ruleset",
   ]);
   facts.sysctls = {};
-  equal(checkedSources(facts).includes("/proc/sys/net"), false);
+  facts.firewall = { ok: false, reason: "nft is not installed" };
+  deepStrictEqual(checkedSources(facts), [
+    "/proc/net/ip_mr_vif",
+    "/proc/net/ip_mr_cache",
+    "/proc/net/igmp",
+  ]);
 });

@@ -584,6 +584,7 @@ Deno.test("diagnose: views a running core made (a rival querier, a refused sende
     intervalS: 2,
     sysctls: healthySysctls(),
     kernel: [],
+    firewall: { ok: true, ruleset: { chains: [], rules: [] } },
   };
   const findings = diagnose(facts, q("239.255.1.1"));
   const rival = findings.find((f) => f.rule === "rival-querier")!;

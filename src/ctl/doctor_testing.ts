@@ -228,6 +228,7 @@ export function healthyFacts(): DoctorFacts {
     intervalS: 2,
     sysctls: healthySysctls(),
     kernel: healthyKernel(),
+    firewall: { ok: true, ruleset: { chains: [], rules: [] } },
   };
 }
 
