@@ -2,9 +2,10 @@
  * What `mcast-proxyctl doctor` looks at ({@link DoctorFacts}): the daemon's views, asked
  * through the control socket in their JSON form (schema version 1, `src/core/status_view.ts`),
  * twice for the counters that must move, and what the client reads of the kernel itself: its
- * multicast tables in /proc/net, between the two samples, and its settings in /proc/sys. The
- * daemon runs jailed and cannot, while the client runs as root on the router, in the daemon's
- * network namespace.
+ * multicast tables in /proc/net, between the two samples, its settings in /proc/sys, and the
+ * firewall's ruleset (`nft -j list ruleset`, through an injected {@link RunCommand}). The daemon
+ * runs jailed and cannot, while the client runs as root on the router, in the daemon's network
+ * namespace.
  *
  * The rules that judge the facts are in `doctor.ts`, pure.
  *
