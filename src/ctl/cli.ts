@@ -26,8 +26,13 @@ import {
 import { flagErrorMessage } from "../runtime/flags.ts";
 import { VERSION } from "../version.ts";
 import { ControlError, DEFAULT_TIMEOUT_MS, monitor, request } from "./client.ts";
-import { diagnose, foundProblem, renderFindings } from "./doctor.ts";
-import { DaemonRefused, DEFAULT_DOCTOR_INTERVAL_MS, gatherFacts } from "./doctor_facts.ts";
+import { checkedSources, diagnose, foundProblem, renderFindings } from "./doctor.ts";
+import {
+  DaemonRefused,
+  DEFAULT_DOCTOR_INTERVAL_MS,
+  gatherFacts,
+  type RunCommand,
+} from "./doctor_facts.ts";
 import { type DoctorQuery, parseDoctorQuery } from "./doctor_query.ts";
 
 /** The command was done: the daemon answered `ok` (or `monitor` was stopped by a signal). */
@@ -93,6 +98,8 @@ export interface CtlIo {
   onStop(stop: () => void): () => void;
   /** Reads a file as text, for `doctor`'s sysctls (default `Deno.readTextFile`). */
   readFile?: (path: string) => Promise<string>;
+  /** Runs a command, for `doctor`'s look at the firewall (default: `Deno.Command`). */
+  runCommand?: RunCommand;
 }
 
 /** The process's standard output and error, and its SIGINT and SIGTERM. */
@@ -271,14 +278,14 @@ function parseSeconds(
 async function runDoctor(io: CtlIo, run: DoctorRun): Promise<number> {
   let facts;
   try {
-    facts = await gatherFacts({ ...run, readFile: io.readFile });
+    facts = await gatherFacts({ ...run, readFile: io.readFile, runCommand: io.runCommand });
   } catch (err) {
     if (!(err instanceof DaemonRefused)) throw err;
     await io.err(`${CTL_PROGRAM}: ${err.message}\n`);
     return EXIT_REFUSED;
   }
   const findings = diagnose(facts, run.query);
-  const printed = await print(io, renderFindings(findings, run.format));
+  const printed = await print(io, renderFindings(findings, run.format, checkedSources(facts)));
   if (printed !== EXIT_OK) return printed;
   return foundProblem(findings) ? EXIT_PROBLEM : EXIT_OK;
 }

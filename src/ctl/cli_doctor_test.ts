@@ -11,9 +11,20 @@ import { captureIo, startFakeDaemon, withSocketPath } from "./ctl_testing.ts";
 import { DOCTOR_SCHEMA_VERSION } from "./doctor.ts";
 import type { DoctorFacts } from "./doctor_facts.ts";
 import {
+  baseChain,
+  counter,
+  DROP,
+  fakeNft,
+  iifname,
+  ipProtocol,
+  nftJson,
+  nftRule,
+} from "./doctor_nft_testing.ts";
+import {
   answerWith,
   forwardingOf,
   healthyFacts,
+  healthyProcNet,
   healthySysctls,
   rowOf,
   sysctlFiles,
@@ -28,12 +39,16 @@ const options = { sanitizeOps: false, sanitizeResources: false };
 async function doctor(
   facts: DoctorFacts,
   args: string[] = [],
+  nft?: Parameters<typeof fakeNft>[0],
 ): Promise<{ code: number; out: string; err: string }> {
   let result = { code: -1, out: "", err: "" };
   await withSocketPath(async (path) => {
     const daemon = await startFakeDaemon(path, answerWith(facts));
     try {
-      const { io, captured } = captureIo({ readFile: sysctlFiles(facts.sysctls) });
+      const { io, captured } = captureIo({
+        readFile: sysctlFiles(facts.sysctls, healthyProcNet()),
+        runCommand: fakeNft(nft).run,
+      });
       const code = await ctlMain(["-s", path, "-w", "0.01", "doctor", ...args], io);
       result = { code, out: captured.out, err: captured.err };
     } finally {
@@ -81,10 +96,23 @@ Deno.test({
       out: "No problem found.\n",
       err: "",
     });
-    deepStrictEqual(await doctor(healthyFacts(), ["239.1.1.1", "10.0.0.2", "--json"]), {
-      code: EXIT_OK,
-      out: `{"version":${DOCTOR_SCHEMA_VERSION},"findings":[]}\n`,
-      err: "",
+    const json = await doctor(healthyFacts(), ["239.1.1.1", "10.0.0.2", "--json"]);
+    deepStrictEqual([json.code, json.err], [EXIT_OK, ""]);
+    deepStrictEqual(JSON.parse(json.out), {
+      version: DOCTOR_SCHEMA_VERSION,
+      checked: [
+        "/proc/net/ip_mr_vif",
+        "/proc/net/ip_mr_cache",
+        "/proc/net/igmp",
+        "/proc/net/mcfilter",
+        "/proc/net/ip6_mr_vif",
+        "/proc/net/ip6_mr_cache",
+        "/proc/net/igmp6",
+        "/proc/net/mcfilter6",
+        "/proc/sys/net",
+        "nft list ruleset",
+      ],
+      findings: [],
     });
   },
 });
@@ -128,7 +156,8 @@ Deno.test({
   ...options,
   async fn() {
     const facts = healthyFacts();
-    forwardingOf(facts.after, "ipv4").entries[0].packets = 1000;
+    // Stalled, and fast enough (2000 datagrams/s on average) to tell in -w 0.01.
+    Object.assign(forwardingOf(facts.after, "ipv4").entries[0], { packets: 1000, age: 0.5 });
     const other = await doctor(facts, ["239.2.2.2"]);
     equal(other.code, EXIT_PROBLEM);
     match(other.out, /^problem: no LAN has a member of 239\.2\.2\.2: /);
@@ -161,4 +190,42 @@ Deno.test({
         await daemon.close();
       }
     }),
+});
+
+Deno.test({
+  name: "doctor: a firewall rule that drops IGMP is a problem; no nft is a note (exit 0)",
+  ...options,
+  async fn() {
+    const where = { family: "ip", table: "filt", chain: "pre" };
+    const ruleset = nftJson(
+      ...baseChain({ ...where, name: "pre", hook: "prerouting", prio: -300 }),
+      nftRule(where, 4, iifname("dn1"), ipProtocol("igmp"), counter(7), DROP),
+    );
+    const dropping = await doctor(healthyFacts(), [], { code: 0, stdout: ruleset, stderr: "" });
+    equal(dropping.code, EXIT_PROBLEM);
+    const lines = dropping.out.split("\n");
+    equal(
+      lines[0],
+      "problem: the firewall drops IGMP arriving on dn1: rule 4 of chain pre in table ip filt " +
+        "(hook prerouting) drops them, and has dropped 7 IGMP packets; mcast-proxy never sees them",
+    );
+    equal(
+      lines[1],
+      `  fix: nft 'insert rule ip filt pre position 4 iifname "dn1" ip protocol igmp accept'`,
+    );
+    equal(lines[2], "       or delete the rule: nft delete rule ip filt pre handle 4");
+
+    const missing = await doctor(healthyFacts(), ["--json"], new Deno.errors.NotFound("nft"));
+    equal(missing.code, EXIT_OK);
+    const parsed = JSON.parse(missing.out);
+    equal(parsed.checked.includes("nft list ruleset"), false);
+    deepStrictEqual(parsed.findings.map((f: { rule: string; severity: string }) => f.severity), [
+      "note",
+    ]);
+    equal(
+      parsed.findings[0].message,
+      "the firewall was not checked for dropped IGMP and MLD: nft is not installed (Debian's " +
+        "nftables package)",
+    );
+  },
 });

@@ -9,6 +9,7 @@
 import type { ControlReply, ControlRequest } from "../runtime/control_protocol.ts";
 import { ControlServer } from "../runtime/control_server.ts";
 import type { CtlIo } from "./cli.ts";
+import type { RunCommand } from "./doctor_facts.ts";
 import { scratchSocket } from "../../tests/fakes/scratch.ts";
 
 /** Runs `fn` with a socket path nothing is bound to (see `scratch.ts`), removed afterwards. */
@@ -203,12 +204,14 @@ export interface CapturedIo {
 
 /**
  * A {@link CtlIo} that keeps what is written. `onOut` sees each write to standard output first
- * (and may throw, as a closed pipe does); `readFile`, when given, is the files it reads.
+ * (and may throw, as a closed pipe does); `readFile`, when given, is the files it reads;
+ * `runCommand` the commands it runs (by default none: each is a program not found).
  */
 export function captureIo(
   opts: {
     onOut?: (text: string, captured: CapturedIo) => void;
     readFile?: (path: string) => Promise<string>;
+    runCommand?: RunCommand;
   } = {},
 ): { io: CtlIo; captured: CapturedIo } {
   const stops = new Set<() => void>();
@@ -237,6 +240,8 @@ export function captureIo(
       return () => stops.delete(stop);
     },
     ...(opts.readFile === undefined ? {} : { readFile: opts.readFile }),
+    runCommand: opts.runCommand ??
+      ((argv) => Promise.reject(new Deno.errors.NotFound(`No program ${argv[0]} in a test`))),
   };
   return { io, captured };
 }

@@ -17,6 +17,9 @@
  */
 
 import type { DoctorFacts } from "./doctor_facts.ts";
+import { checkFirewall } from "./doctor_firewall.ts";
+import { checkKernelMismatch } from "./doctor_kernel.ts";
+import { type KernelTable, PROC_NET_FILES } from "./doctor_proc_net.ts";
 import { count, DOCTOR_SCHEMA_VERSION, type DoctorRule, type Finding } from "./doctor_findings.ts";
 import type { DoctorQuery } from "./doctor_query.ts";
 import {
@@ -64,12 +67,37 @@ export function foundProblem(findings: readonly Finding[]): boolean {
 }
 
 /**
- * The findings for a person (`problem: MESSAGE`, `  fix: FIX`, then a count or
- * `No problem found.`) or as one JSON object.
+ * What the daemon's views were compared with: the kernel's files that were read for a family
+ * in use (`/proc/net/ip_mr_cache`, ...), `/proc/sys/net` when a sysctl was, and
+ * `nft list ruleset` when the firewall was.
  */
-export function renderFindings(findings: readonly Finding[], format: "text" | "json"): string {
+export function checkedSources(facts: DoctorFacts): string[] {
+  const checked: string[] = [];
+  for (const tables of facts.kernel) {
+    if (!facts.after.interfaces.some((i) => i.family === tables.family)) continue;
+    for (
+      const table of ["vifs", "mfc", "memberships", "filters"] as const satisfies KernelTable[]
+    ) {
+      if (tables[table] !== undefined) checked.push(PROC_NET_FILES[tables.family][table]);
+    }
+  }
+  if (Object.values(facts.sysctls).some((v) => v !== undefined)) checked.push("/proc/sys/net");
+  if (facts.firewall.ok) checked.push("nft list ruleset");
+  return checked;
+}
+
+/**
+ * The findings for a person (`problem: MESSAGE`, `  fix: FIX`, then a count or
+ * `No problem found.`) or as one JSON object, with what was `checked` besides the daemon
+ * ({@link checkedSources}).
+ */
+export function renderFindings(
+  findings: readonly Finding[],
+  format: "text" | "json",
+  checked: readonly string[] = [],
+): string {
   if (format === "json") {
-    return JSON.stringify({ version: DOCTOR_SCHEMA_VERSION, findings }) + "\n";
+    return JSON.stringify({ version: DOCTOR_SCHEMA_VERSION, checked, findings }) + "\n";
   }
   if (findings.length === 0) return "No problem found.\n";
   const lines = findings.flatMap((f) => {
@@ -103,6 +131,11 @@ export const DOCTOR_RULES: readonly DoctorRule[] = Object.freeze(
       check: checkMcForwarding,
     },
     {
+      name: "firewall",
+      what: "IGMP or MLD dropped by an nftables rule or chain policy, as nft shows them",
+      check: checkFirewall,
+    },
+    {
       name: "no-upstream-router",
       what: "no query heard on the upstream interface for 255 seconds: no router there",
       check: checkUpstreamRouter,
@@ -111,6 +144,11 @@ export const DOCTOR_RULES: readonly DoctorRule[] = Object.freeze(
       name: "stalled-stream",
       what: "a forwarding entry with listeners that forwarded nothing between the two samples",
       check: checkStalledStreams,
+    },
+    {
+      name: "kernel-mismatch",
+      what: "the kernel's VIFs, entries or upstream groups differ from the daemon's",
+      check: checkKernelMismatch,
     },
     {
       name: "ttl-threshold",

@@ -1,9 +1,11 @@
 /**
  * What `mcast-proxyctl doctor` looks at ({@link DoctorFacts}): the daemon's views, asked
  * through the control socket in their JSON form (schema version 1, `src/core/status_view.ts`),
- * twice for the counters that must move, and the kernel's settings that the client reads
- * itself from /proc/sys: the daemon runs jailed and cannot, while the client runs as root on the
- * router, in the daemon's network namespace.
+ * twice for the counters that must move, and what the client reads of the kernel itself: its
+ * multicast tables in /proc/net, between the two samples, its settings in /proc/sys, and the
+ * firewall's ruleset (`nft -j list ruleset`, through an injected {@link RunCommand}). The daemon
+ * runs jailed and cannot, while the client runs as root on the router, in the daemon's network
+ * namespace.
  *
  * The rules that judge the facts are in `doctor.ts`, pure.
  *
@@ -26,28 +28,36 @@ import {
 } from "../core/status_view.ts";
 import type { ControlRequest } from "../runtime/control_protocol.ts";
 import { ControlError, DEFAULT_TIMEOUT_MS, request } from "./client.ts";
+import { messageOf } from "../log.ts";
+import { FAMILIES } from "./doctor_findings.ts";
+import { type NftRuleset, parseNftRuleset } from "./doctor_nft.ts";
+import { type KernelTables, parseKernelTables, PROC_NET_FILES } from "./doctor_proc_net.ts";
 
 /** How long the doctor waits between its two samples of the counters, by default (ms). */
 export const DEFAULT_DOCTOR_INTERVAL_MS = 2000;
 
-/** The counters that are sampled twice: the VIFs' and the forwarding entries'. */
+/**
+ * The views that are asked twice: the VIFs' and the forwarding entries' counters, which must
+ * move, and what the kernel's tables are compared with (the entries, the upstream groups).
+ */
 export interface DoctorSample {
   /** `show interfaces`: every family's rows. */
   interfaces: InterfaceView[];
   /** `show forwarding`: one view per family. */
   forwarding: ForwardingView[];
+  /** `show upstream`: one view per family. */
+  upstream: UpstreamView[];
 }
 
 /**
  * Everything the rules judge. The first sample's interfaces were asked first and its forwarding
  * last, the second sample's forwarding first and its interfaces last: the VIFs' counters cover
- * at least the time the entries' do.
+ * at least the time the entries' do. The kernel's tables were read between the samples: what
+ * both samples show was there when they were read.
  */
 export interface DoctorFacts {
   /** `show groups`: the memberships of every LAN, every family. */
   groups: GroupView[];
-  /** `show upstream`: one view per family. */
-  upstream: UpstreamView[];
   /** `show counters`: one view per family. */
   counters: CountersView[];
   /** The first sample. */
@@ -61,7 +71,40 @@ export interface DoctorFacts {
    * file could not be read (no such interface, no IPv6 in the kernel).
    */
   sysctls: Record<string, number | undefined>;
+  /** The kernel's multicast tables in /proc/net, one per family. */
+  kernel: KernelTables[];
+  /** The firewall's ruleset, as `nft -j list ruleset` printed it, or why it could not. */
+  firewall: FirewallFacts;
 }
+
+/** The firewall's ruleset, or why it was not read (nft missing, not root, ...). */
+export type FirewallFacts = { ok: true; ruleset: NftRuleset } | { ok: false; reason: string };
+
+/** What a command printed and how it ended. */
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a command (`argv[0]` looked up in PATH) to its end with no input. Rejects with
+ * `Deno.errors.NotFound` when there is no such program, `Deno.errors.TimedOut` when it ran
+ * longer than `timeoutMs` (it is then killed), another error when it could not be started.
+ */
+export type RunCommand = (
+  argv: readonly string[],
+  opts: { timeoutMs: number },
+) => Promise<CommandResult>;
+
+/** How long nft may take to print the ruleset (ms). */
+export const NFT_TIMEOUT_MS = 5000;
+
+/** The commands tried, in order, for the firewall's ruleset (root's PATH has sbin, sudo's may not). */
+export const NFT_COMMANDS: readonly (readonly string[])[] = [
+  ["nft", "-j", "list", "ruleset"],
+  ["/usr/sbin/nft", "-j", "list", "ruleset"],
+];
 
 /** Options of {@link gatherFacts}. */
 export interface GatherOptions {
@@ -75,6 +118,8 @@ export interface GatherOptions {
   readFile?: (path: string) => Promise<string>;
   /** Waits `ms` (default a timer). */
   sleep?: (ms: number) => Promise<void>;
+  /** Runs nft (default {@link denoRunCommand}). */
+  runCommand?: RunCommand;
 }
 
 /** The daemon answered a `show` request with an error: its reason is the body. */
@@ -100,14 +145,15 @@ type Shown = {
 };
 
 /**
- * Asks the daemon at `opts.path` for its views, waits, asks for the counters again, and reads
- * the sysctls of the interfaces in use. Rejects with a {@link ControlError} when the daemon
- * cannot be reached or answers what is not a view (`bad-reply`), with {@link DaemonRefused}
- * when it answers an error.
+ * Asks the daemon at `opts.path` for its views, waits, reads the kernel's multicast tables,
+ * asks for the views that move again, and reads the sysctls of the interfaces in use. Rejects
+ * with a {@link ControlError} when the daemon cannot be reached or answers what is not a view
+ * (`bad-reply`), with {@link DaemonRefused} when it answers an error.
  */
 export async function gatherFacts(opts: GatherOptions): Promise<DoctorFacts> {
   const intervalMs = opts.intervalMs ?? DEFAULT_DOCTOR_INTERVAL_MS;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const readFile = opts.readFile ?? Deno.readTextFile;
   const show = <K extends keyof Shown>(what: K) => showJson(opts, what);
   const interfaces = await show("interfaces");
   const groups = await show("groups");
@@ -115,17 +161,83 @@ export async function gatherFacts(opts: GatherOptions): Promise<DoctorFacts> {
   const counters = await show("counters");
   const forwarding = await show("forwarding");
   await sleep(intervalMs);
+  const kernel = await readKernelTables(readFile);
   const laterForwarding = await show("forwarding");
+  const laterUpstream = await show("upstream");
   const laterInterfaces = await show("interfaces");
   return {
     groups,
-    upstream,
     counters,
-    before: { interfaces, forwarding },
-    after: { interfaces: laterInterfaces, forwarding: laterForwarding },
+    before: { interfaces, forwarding, upstream },
+    after: { interfaces: laterInterfaces, forwarding: laterForwarding, upstream: laterUpstream },
     intervalS: intervalMs / 1000,
-    sysctls: await readSysctls(sysctlPaths(interfaces), opts.readFile ?? Deno.readTextFile),
+    sysctls: await readSysctls(sysctlPaths(interfaces), readFile),
+    kernel,
+    firewall: await readFirewall(opts.runCommand ?? denoRunCommand),
   };
+}
+
+/** The ruleset nft prints, or why there is none; never rejects. */
+export async function readFirewall(run: RunCommand): Promise<FirewallFacts> {
+  let result: CommandResult | undefined;
+  for (const argv of NFT_COMMANDS) {
+    try {
+      result = await run(argv, { timeoutMs: NFT_TIMEOUT_MS });
+      break;
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) continue;
+      if (err instanceof Deno.errors.TimedOut) {
+        return { ok: false, reason: `nft did not answer within ${NFT_TIMEOUT_MS / 1000} s` };
+      }
+      return { ok: false, reason: `nft could not be run: ${messageOf(err)}` };
+    }
+  }
+  if (result === undefined) {
+    return { ok: false, reason: "nft is not installed (Debian's nftables package)" };
+  }
+  if (result.code !== 0) {
+    const why = result.stderr.split("\n").map((l) => l.trim()).find((l) => l !== "");
+    return { ok: false, reason: `nft failed (exit ${result.code}): ${why ?? "it said nothing"}` };
+  }
+  const parsed = parseNftRuleset(result.stdout);
+  return parsed.ok
+    ? { ok: true, ruleset: parsed.value }
+    : { ok: false, reason: `nft answered what is not a ruleset: ${parsed.reason}` };
+}
+
+/** {@link RunCommand} with `Deno.Command`, killed when it takes longer than the timeout. */
+export async function denoRunCommand(
+  argv: readonly string[],
+  opts: { timeoutMs: number },
+): Promise<CommandResult> {
+  const { timeoutMs } = opts;
+  const signal = AbortSignal.timeout(timeoutMs);
+  const out = await new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal,
+  }).output();
+  if (signal.aborted) {
+    throw new Deno.errors.TimedOut(`${argv[0]} did not end within ${timeoutMs} ms`);
+  }
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}
+
+/** Both families' tables from /proc/net; a file that cannot be read is a table undefined. */
+async function readKernelTables(
+  readFile: (path: string) => Promise<string>,
+): Promise<KernelTables[]> {
+  const read = (path: string) => readFile(path).catch(() => undefined);
+  return await Promise.all(FAMILIES.map(async (family) => {
+    const files = PROC_NET_FILES[family];
+    const [vifs, mfc, memberships, filters] = await Promise.all(
+      [files.vifs, files.mfc, files.memberships, files.filters].map(read),
+    );
+    return parseKernelTables(family, { vifs, mfc, memberships, filters });
+  }));
 }
 
 /** `show WHAT --json`, its rows or views. */
@@ -167,7 +279,8 @@ function notAView(path: string, reason: string): ControlError {
 export type SysctlKey =
   | { family: "ipv4" | "ipv6"; name: "rp_filter" | "mc_forwarding"; iface: string }
   | { family: "ipv4"; name: "igmp_max_memberships" | "igmp_max_msf" }
-  | { family: "ipv6"; name: "mld_max_msf" };
+  | { family: "ipv6"; name: "mld_max_msf" }
+  | { family: "core"; name: "optmem_max" };
 
 /**
  * A sysctl's file under /proc/sys: `/proc/sys/net/ipv4/conf/IFACE/rp_filter` (`all` for every
@@ -191,7 +304,8 @@ export function sysctlName(key: SysctlKey): string {
 
 /**
  * The sysctls to read: rp_filter of `all` and of the IPv4 upstream, mc_forwarding of `all` in
- * each family and of each IPv4 VIF's interface, the ceilings of memberships and source filters.
+ * each family and of each VIF's (MIF's) interface, the ceilings of memberships and source
+ * filters (the socket option memory, net.core.optmem_max, bounds a filter too).
  */
 export function sysctlPaths(interfaces: readonly InterfaceView[]): string[] {
   const keys: SysctlKey[] = [
@@ -201,11 +315,13 @@ export function sysctlPaths(interfaces: readonly InterfaceView[]): string[] {
     { family: "ipv4", name: "igmp_max_memberships" },
     { family: "ipv4", name: "igmp_max_msf" },
     { family: "ipv6", name: "mld_max_msf" },
+    { family: "core", name: "optmem_max" },
   ];
   for (const i of interfaces) {
-    if (i.family !== "ipv4") continue;
-    if (i.role === "upstream") keys.push({ family: "ipv4", name: "rp_filter", iface: i.name });
-    keys.push({ family: "ipv4", name: "mc_forwarding", iface: i.name });
+    if (i.family === "ipv4" && i.role === "upstream") {
+      keys.push({ family: "ipv4", name: "rp_filter", iface: i.name });
+    }
+    keys.push({ family: i.family, name: "mc_forwarding", iface: i.name });
   }
   return [...new Set(keys.map(sysctlPath))];
 }

@@ -59,6 +59,12 @@ export const REFUSED_RECENTLY_S = 60;
  */
 export const TTL_SLACK = 0.2;
 
+/**
+ * A stream is slow when its average rate makes fewer datagrams than this expected between the
+ * two samples: forwarding nothing in between is then no sign that it stalled.
+ */
+export const SLOW_STREAM_DATAGRAMS = 2;
+
 /** A source filter at this fraction of the kernel's ceiling is near it. */
 export const NEAR_CEILING = 0.9;
 

@@ -23,13 +23,18 @@ import {
   OTHER_QUERIER_PRESENT_S,
   REFUSED_RECENTLY_S,
   seconds,
+  SLOW_STREAM_DATAGRAMS,
   TTL_SLACK,
   upstreamRow,
   vifName,
 } from "./doctor_findings.ts";
 import { strictRpFilter } from "./doctor_system.ts";
 
-/** stalled-stream: an entry with outputs in both samples whose packets did not grow. */
+/**
+ * stalled-stream: an entry with outputs in both samples whose packets did not grow. A note, not
+ * a problem, for a slow stream: one whose average rate since it was installed (packets / age)
+ * makes fewer than {@link SLOW_STREAM_DATAGRAMS} datagrams expected between the samples.
+ */
 export function checkStalledStreams(facts: DoctorFacts, query: DoctorQuery): Finding[] {
   const found: Finding[] = [];
   for (const family of FAMILIES) {
@@ -37,22 +42,41 @@ export function checkStalledStreams(facts: DoctorFacts, query: DoctorQuery): Fin
       const e = pair.entry;
       if (!matches(e, query) || pair.outputs.length === 0 || pair.growth !== 0) continue;
       const up = upstreamRow(facts, family)?.name ?? "the upstream interface";
+      const rate = averageRate(e);
+      const slow = rate !== undefined && rate * facts.intervalS < SLOW_STREAM_DATAGRAMS;
+      const what = `${channel(e)} from ${vifName(e.input)} to ${
+        e.outputs.map(vifName).join(", ")
+      } forwarded nothing in the last ${seconds(facts.intervalS)}`;
       found.push({
         rule: "stalled-stream",
-        severity: "problem",
+        severity: slow ? "note" : "problem",
         subject: channel(e),
-        message:
-          `${channel(e)} from ${vifName(e.input)} to ${
-            e.outputs.map(vifName).join(", ")
-          } forwarded nothing in the last ${seconds(facts.intervalS)}: the sender stopped, ` +
-          "or upstream stopped sending it (pruned)",
-        fix: `check that ${e.source} still sends to ${e.group}; if it does, the router ` +
-          `upstream must keep forwarding it to ${up}, and so hear the proxy's reports for ` +
-          `${e.group} there`,
+        message: slow
+          ? `${what}, but it averaged ${perSecond(rate)} since it was installed ` +
+            `${formatAge(e.age * 1000)} ago: a slow stream may be between two datagrams`
+          : `${what}: the sender stopped, or upstream stopped sending it (pruned)`,
+        fix: slow
+          ? `run mcast-proxyctl doctor with a longer -w (at least ${
+            Math.ceil(SLOW_STREAM_DATAGRAMS / rate)
+          } s for this stream) to tell a slow stream from a stalled one`
+          : `check that ${e.source} still sends to ${e.group}; if it does, the router ` +
+            `upstream must keep forwarding it to ${up}, and so hear the proxy's reports for ` +
+            `${e.group} there`,
       });
     }
   }
   return found;
+}
+
+/** An entry's packets per second since it was installed; undefined when unknown. */
+function averageRate(e: { packets: number | null; age: number }): number | undefined {
+  return e.packets === null || e.age <= 0 ? undefined : e.packets / e.age;
+}
+
+/** `0.3 datagrams/s`, `1 datagram/s`. */
+function perSecond(rate: number): string {
+  const shown = rate >= 0.1 ? Number(rate.toFixed(1)) : Number(rate.toPrecision(1));
+  return `${shown} datagram${shown === 1 ? "" : "s"}/s`;
 }
 
 /**
@@ -236,7 +260,7 @@ export function noDataHints(
   const { family, group, where } = opts;
   const hints: string[] = [];
   const up = upstreamRow(facts, family);
-  const view = facts.upstream.find((v) => v.family === family);
+  const view = facts.after.upstream.find((v) => v.family === family);
   if (up === undefined) {
     hints.push(
       `${familyWord(family)} has no upstream interface in use: is it up, with an address?`,

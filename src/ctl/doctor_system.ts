@@ -6,7 +6,7 @@
  */
 
 import { formatAge } from "../core/text_table.ts";
-import type { UpstreamGroupView } from "../core/status_view.ts";
+import type { FamilyName, UpstreamGroupView } from "../core/status_view.ts";
 import { type DoctorFacts, type SysctlKey, sysctlName, sysctlPath } from "./doctor_facts.ts";
 import { type DoctorQuery, familyWord } from "./doctor_query.ts";
 import {
@@ -55,8 +55,8 @@ export function strictRpFilter(
 }
 
 /**
- * mc-forwarding: a family with VIFs whose `all` mc_forwarding is 0, or else an IPv4 VIF whose
- * interface's is 0.
+ * mc-forwarding: a family with VIFs whose `all` mc_forwarding is 0, or else a VIF (an IPv6 MIF)
+ * whose interface's is 0.
  */
 export function checkMcForwarding(facts: DoctorFacts): Finding[] {
   const found: Finding[] = [];
@@ -77,18 +77,20 @@ export function checkMcForwarding(facts: DoctorFacts): Finding[] {
       });
       continue;
     }
-    if (family !== "ipv4") continue;
+    const vif = family === "ipv4" ? "VIF" : "MIF";
     for (const row of rows) {
       const key: SysctlKey = { family, name: "mc_forwarding", iface: row.name };
       if (facts.sysctls[sysctlPath(key)] !== 0) continue;
       found.push({
         rule: "mc-forwarding",
         severity: "problem",
-        subject: row.name,
-        message: `${sysctlName(key)} is 0: the kernel has no VIF on ${row.name}, which ` +
-          `mcast-proxy uses as VIF ${row.vif}`,
-        fix: "the kernel sets it while the interface is a VIF: compare `mcast-proxyctl show " +
-          "interfaces` with /proc/net/ip_mr_vif, and restart mcast-proxy if the kernel lost it",
+        subject: family === "ipv4" ? row.name : `${row.name} (IPv6)`,
+        message: `${sysctlName(key)} is 0: the kernel has no ${vif} on ${row.name}, which ` +
+          `mcast-proxy uses as ${vif} ${row.vif}`,
+        fix: `the kernel sets it while the interface is a ${vif}: compare \`mcast-proxyctl ` +
+          `show interfaces\` with /proc/net/${
+            family === "ipv4" ? "ip_mr_vif" : "ip6_mr_vif"
+          }, and restart mcast-proxy if the kernel lost it`,
       });
     }
   }
@@ -137,21 +139,39 @@ export function checkUpstreamRouter(facts: DoctorFacts, query: DoctorQuery): Fin
 }
 
 /**
+ * The most bytes of socket option the kernel copies in (net.core.optmem_max) bound a filter
+ * set whole with MCAST_MSFILTER, in both families: a `struct group_filter` is 144 bytes and
+ * 128 per source (a `sockaddr_storage` each) on 64-bit Linux, and a longer one is refused
+ * (ENOBUFS).
+ */
+export const GROUP_FILTER_HEADER_BYTES = 144;
+/** See {@link GROUP_FILTER_HEADER_BYTES}. */
+export const GROUP_FILTER_SOURCE_BYTES = 128;
+
+/** A sysctl that bounds the sources of one filter, and how many it lets in. */
+export interface SourceLimit {
+  key: SysctlKey;
+  /** The sysctl's value. */
+  value: number;
+  /** The sources it lets one filter hold. */
+  sources: number;
+}
+
+/**
  * membership-limit: an upstream EXCLUDE filter with at least {@link NEAR_CEILING} of the
  * kernel's sources per filter (a note; a problem past it, when only part of it is applied);
- * igmp_max_memberships 0 with IPv4 groups to join. An INCLUDE filter and the groups per socket
- * have no ceiling: the daemon spreads them over more sockets.
+ * igmp_max_memberships 0 with IPv4 groups to join. The ceiling is the lower of the family's
+ * sources per filter (igmp_max_msf, mld_max_msf) and what the option memory
+ * (optmem_max) holds. An INCLUDE filter and the groups per socket have no ceiling: the daemon
+ * spreads them over more sockets.
  */
 export function checkMembershipLimits(facts: DoctorFacts): Finding[] {
   const found: Finding[] = [];
-  for (const view of facts.upstream) {
+  for (const view of facts.after.upstream) {
     const up = view.interface?.name ?? "the upstream interface";
-    const key: SysctlKey = view.family === "ipv4"
-      ? { family: "ipv4", name: "igmp_max_msf" }
-      : { family: "ipv6", name: "mld_max_msf" };
-    const ceiling = facts.sysctls[sysctlPath(key)];
-    if (ceiling !== undefined) {
-      for (const g of view.groups) found.push(...filterCeiling(g, { up, key, ceiling }));
+    const limits = sourceLimits(facts, view.family);
+    if (limits.length > 0) {
+      for (const g of view.groups) found.push(...filterCeiling(g, { up, limits }));
     }
     if (view.family !== "ipv4" || view.groups.length === 0) continue;
     const memberships: SysctlKey = { family: "ipv4", name: "igmp_max_memberships" };
@@ -168,24 +188,66 @@ export function checkMembershipLimits(facts: DoctorFacts): Finding[] {
   return found;
 }
 
-/** A finding when an EXCLUDE filter is near or past the kernel's ceiling. */
+/** The sysctls read that bound a family's filters: its sources per filter, the option memory. */
+export function sourceLimits(facts: DoctorFacts, family: FamilyName): SourceLimit[] {
+  const msf: SysctlKey = family === "ipv4"
+    ? { family: "ipv4", name: "igmp_max_msf" }
+    : { family: "ipv6", name: "mld_max_msf" };
+  const optmem: SysctlKey = { family: "core", name: "optmem_max" };
+  const limits: SourceLimit[] = [];
+  const sources = facts.sysctls[sysctlPath(msf)];
+  if (sources !== undefined) limits.push({ key: msf, value: sources, sources });
+  const bytes = facts.sysctls[sysctlPath(optmem)];
+  if (bytes !== undefined) {
+    limits.push({ key: optmem, value: bytes, sources: sourcesInOptmem(bytes) });
+  }
+  return limits;
+}
+
+/** The sources of a filter set whole that `bytes` of option memory hold. */
+export function sourcesInOptmem(bytes: number): number {
+  return Math.max(
+    0,
+    Math.floor((bytes - GROUP_FILTER_HEADER_BYTES) / GROUP_FILTER_SOURCE_BYTES),
+  );
+}
+
+/**
+ * A finding when an EXCLUDE filter is near or past the kernel's ceiling, the lowest of
+ * `limits`; its fix raises every limit below what twice the filter needs.
+ */
 export function filterCeiling(
   g: UpstreamGroupView,
-  opts: { up: string; key: SysctlKey; ceiling: number },
+  opts: { up: string; limits: readonly SourceLimit[] },
 ): Finding[] {
-  const { up, key, ceiling } = opts;
+  const { up, limits } = opts;
   const n = g.sources.length;
+  const ceiling = Math.min(...limits.map((l) => l.sources));
   if (g.mode !== "exclude" || n === 0 || n < ceiling * NEAR_CEILING) return [];
   const past = n > ceiling;
+  const binding = limits.find((l) => l.sources === ceiling)!;
+  const want = Math.max(2 * n, 2 * ceiling);
+  const raise = limits.filter((l) => l.sources < want).map((l) =>
+    `${sysctlName(l.key)}=${
+      l.key.name === "optmem_max"
+        ? GROUP_FILTER_HEADER_BYTES + want * GROUP_FILTER_SOURCE_BYTES
+        : want
+    }`
+  );
+  const why = binding.key.name === "optmem_max"
+    ? `the kernel takes at most ${ceiling} in one filter, as ${sysctlName(binding.key)} is ` +
+      `${binding.value} bytes (${GROUP_FILTER_HEADER_BYTES} and ` +
+      `${GROUP_FILTER_SOURCE_BYTES} per source)`
+    : `${sysctlName(binding.key)}, the most the kernel takes in one filter, is ${ceiling}`;
   return [{
     rule: "membership-limit",
     severity: past ? "problem" : "note",
     subject: g.group,
-    message: `the filter of ${g.group} on ${up} excludes ${n} sources; ${sysctlName(key)}, ` +
-      `the most the kernel takes in one filter, is ${ceiling}` + (past
+    message: `the filter of ${g.group} on ${up} excludes ${n} sources; ${why}` +
+      (past
         ? `: only ${ceiling} are excluded, and upstream sends the others too`
         : ": a few more and upstream sends some of those the listeners exclude"),
-    fix: `sysctl -w ${sysctlName(key)}=${Math.max(2 * n, 2 * ceiling)}, then restart ` +
-      "mcast-proxy (it reads the ceiling when it starts)",
+    fix: `sysctl -w ${raise.join(" ")}, then restart mcast-proxy (it reads the ceiling when ` +
+      "it starts)",
   }];
 }

@@ -113,12 +113,30 @@ Deno.test("mc-forwarding: off for a family, or for a VIF's interface", () => {
 
   const v6 = healthyFacts();
   v6.sysctls["/proc/sys/net/ipv6/conf/all/mc_forwarding"] = 0;
+  v6.sysctls["/proc/sys/net/ipv6/conf/dn1/mc_forwarding"] = 0;
   deepStrictEqual(findingsOf("mc-forwarding", v6).map((x) => x.subject), ["IPv6"]);
 
   // A family not proxied is not judged.
   v6.before.interfaces = v6.before.interfaces.filter((i) => i.family === "ipv4");
   v6.after.interfaces = v6.after.interfaces.filter((i) => i.family === "ipv4");
   deepStrictEqual(findingsOf("mc-forwarding", v6), []);
+});
+
+Deno.test("mc-forwarding: an IPv6 MIF's interface has its own, read per interface", () => {
+  const facts = healthyFacts();
+  facts.sysctls["/proc/sys/net/ipv6/conf/dn1/mc_forwarding"] = 0;
+  const [f, ...more] = findingsOf("mc-forwarding", facts);
+  deepStrictEqual(more, []);
+  equal(f.subject, "dn1 (IPv6)");
+  equal(
+    f.message,
+    "net.ipv6.conf.dn1.mc_forwarding is 0: the kernel has no MIF on dn1, which mcast-proxy " +
+      "uses as MIF 1",
+  );
+  match(f.fix, /with \/proc\/net\/ip6_mr_vif, and restart mcast-proxy/);
+  // Unread (an older kernel, a name too long): nothing.
+  facts.sysctls["/proc/sys/net/ipv6/conf/dn1/mc_forwarding"] = undefined;
+  deepStrictEqual(findingsOf("mc-forwarding", facts), []);
 });
 
 Deno.test("no-upstream-router: a note while streams flow, a problem when one does not", () => {
@@ -188,6 +206,37 @@ Deno.test("stalled-stream: an entry with outputs whose packets did not grow", ()
     change(other);
     deepStrictEqual(findingsOf("stalled-stream", other), []);
   }
+});
+
+Deno.test("stalled-stream: a slow stream, under 2 datagrams per interval on average, is a note", () => {
+  const facts = healthyFacts();
+  // 100 datagrams in 10 minutes: 0.17/s, 0.3 expected in 2 s.
+  for (const sample of [facts.before, facts.after]) {
+    Object.assign(forwardingOf(sample, "ipv4").entries[0], { packets: 100, age: 600 });
+  }
+  const [f] = findingsOf("stalled-stream", facts);
+  equal(f.severity, "note");
+  equal(
+    f.message,
+    `(${S}, ${G}) from up0 to dn1, dn2 forwarded nothing in the last 2 s, but it averaged ` +
+      "0.2 datagrams/s since it was installed 10m00s ago: a slow stream may be between two datagrams",
+  );
+  equal(
+    f.fix,
+    "run mcast-proxyctl doctor with a longer -w (at least 12 s for this stream) to tell a slow " +
+      "stream from a stalled one",
+  );
+  // A longer wait expects more: 12 s makes 2 datagrams, a problem.
+  facts.intervalS = 12;
+  equal(findingsOf("stalled-stream", facts)[0].severity, "problem");
+  // One datagram per second, 2 expected in 2 s: a problem; an entry of age 0 has no rate.
+  const steady = healthyFacts();
+  for (const sample of [steady.before, steady.after]) {
+    Object.assign(forwardingOf(sample, "ipv4").entries[0], { packets: 600, age: 600 });
+  }
+  equal(findingsOf("stalled-stream", steady)[0].severity, "problem");
+  forwardingOf(steady.after, "ipv4").entries[0].age = 0;
+  equal(findingsOf("stalled-stream", steady)[0].severity, "problem");
 });
 
 Deno.test("ttl-threshold: a LAN that sent less than its entries forwarded to it", () => {
@@ -331,8 +380,8 @@ Deno.test("rival-querier: another router is querier on a LAN", () => {
 Deno.test("membership-limit: EXCLUDE filters near or past the ceiling; no membership allowed", () => {
   const facts = healthyFacts();
   const nine = Array.from({ length: 9 }, (_, i) => `10.0.0.${10 + i}`);
-  facts.upstream[0].groups.push({ group: "239.2.2.2", mode: "exclude", sources: nine });
-  facts.upstream[0].groups.push({
+  facts.after.upstream[0].groups.push({ group: "239.2.2.2", mode: "exclude", sources: nine });
+  facts.after.upstream[0].groups.push({
     group: "239.3.3.3",
     mode: "include",
     sources: Array.from({ length: 50 }, (_, i) => `10.0.1.${i + 1}`),
@@ -350,15 +399,15 @@ Deno.test("membership-limit: EXCLUDE filters near or past the ceiling; no member
     "sysctl -w net.ipv4.igmp_max_msf=20, then restart mcast-proxy (it reads the ceiling when it " +
       "starts)",
   );
-  facts.upstream[0].groups[1].sources.push("10.0.0.30", "10.0.0.31");
+  facts.after.upstream[0].groups[1].sources.push("10.0.0.30", "10.0.0.31");
   const [g] = findingsOf("membership-limit", facts);
   equal(g.severity, "problem");
   match(g.message, /: only 10 are excluded, and upstream sends the others too$/);
   match(g.fix, /igmp_max_msf=22,/);
   // Below 90 %: nothing; the ceiling unread: nothing.
-  facts.upstream[0].groups[1].sources = nine.slice(0, 8);
+  facts.after.upstream[0].groups[1].sources = nine.slice(0, 8);
   deepStrictEqual(findingsOf("membership-limit", facts), []);
-  facts.upstream[0].groups[1].sources = nine.concat(["10.0.0.30", "10.0.0.31"]);
+  facts.after.upstream[0].groups[1].sources = nine.concat(["10.0.0.30", "10.0.0.31"]);
   facts.sysctls["/proc/sys/net/ipv4/igmp_max_msf"] = undefined;
   deepStrictEqual(findingsOf("membership-limit", facts), []);
 
@@ -374,6 +423,51 @@ Deno.test("membership-limit: EXCLUDE filters near or past the ceiling; no member
   // A low ceiling of groups per socket is no limit: the daemon opens more sockets.
   none.sysctls["/proc/sys/net/ipv4/igmp_max_memberships"] = 1;
   deepStrictEqual(findingsOf("membership-limit", none), []);
+});
+
+Deno.test("membership-limit: the option memory bounds an IPv6 filter below mld_max_msf", () => {
+  const facts = healthyFacts();
+  facts.sysctls["/proc/sys/net/ipv6/mld_max_msf"] = 1000;
+  const sources = (n: number) => Array.from({ length: n }, (_, i) => `2001:db8::${i + 100}`);
+  facts.after.upstream[1].groups.push({ group: "ff05::9", mode: "exclude", sources: sources(150) });
+  // 20480 bytes hold (20480 - 144) / 128 = 158 sources: 150 is near it.
+  const [f, ...more] = findingsOf("membership-limit", facts);
+  deepStrictEqual(more, []);
+  equal(f.severity, "note");
+  equal(f.subject, "ff05::9");
+  equal(
+    f.message,
+    "the filter of ff05::9 on up0 excludes 150 sources; the kernel takes at most 158 in one " +
+      "filter, as net.core.optmem_max is 20480 bytes (144 and 128 per source): a few more and " +
+      "upstream sends some of those the listeners exclude",
+  );
+  // Twice the ceiling: 316 sources, 144 + 316 * 128 bytes; mld_max_msf is high enough.
+  equal(
+    f.fix,
+    "sysctl -w net.core.optmem_max=40592, then restart mcast-proxy (it reads the ceiling when " +
+      "it starts)",
+  );
+  facts.after.upstream[1].groups[1].sources = sources(200);
+  const [g] = findingsOf("membership-limit", facts);
+  equal(g.severity, "problem");
+  match(g.message, /: only 158 are excluded, and upstream sends the others too$/);
+  match(g.fix, /^sysctl -w net\.core\.optmem_max=51344,/);
+
+  // mld_max_msf the lower: it is named, and both are raised when both fall short.
+  facts.sysctls["/proc/sys/net/ipv6/mld_max_msf"] = 64;
+  facts.after.upstream[1].groups[1].sources = sources(100);
+  const [h] = findingsOf("membership-limit", facts);
+  match(h.message, /; net\.ipv6\.mld_max_msf, the most the kernel takes in one filter, is 64: /);
+  equal(
+    h.fix,
+    "sysctl -w net.ipv6.mld_max_msf=200 net.core.optmem_max=25744, then restart mcast-proxy " +
+      "(it reads the ceiling when it starts)",
+  );
+  // The option memory alone read: still judged.
+  facts.sysctls["/proc/sys/net/ipv6/mld_max_msf"] = undefined;
+  deepStrictEqual(findingsOf("membership-limit", facts), []);
+  facts.after.upstream[1].groups[1].sources = sources(150);
+  equal(findingsOf("membership-limit", facts)[0].subject, "ff05::9");
 });
 
 Deno.test("no-member: with a group no LAN has, or a source no LAN's filter admits", () => {
@@ -446,7 +540,7 @@ Deno.test("no-data: members, but neither an entry nor a waiting source of the gr
 Deno.test("no-data: a group not joined upstream, an upstream interface missing", () => {
   const facts = healthyFacts();
   for (const sample of [facts.before, facts.after]) forwardingOf(sample, "ipv6").entries = [];
-  facts.upstream[1].groups = [];
+  facts.after.upstream[1].groups = [];
   deepStrictEqual(findingsOf("no-data", facts, q(G6))[0].fix.split("\n").slice(1), [
     `${G6} is not joined on up0 (mcast-proxyctl show upstream)`,
   ]);
@@ -484,12 +578,13 @@ Deno.test("diagnose: views a running core made (a rival querier, a refused sende
   const { view } = forwardingView(state, counters, now);
   const facts: DoctorFacts = {
     groups: groupsView(state, now).groups,
-    upstream: [upstreamView(state)],
     counters: [countersView(state, now)],
-    before: { interfaces, forwarding: [view] },
-    after: { interfaces, forwarding: [view] },
+    before: { interfaces, forwarding: [view], upstream: [upstreamView(state)] },
+    after: { interfaces, forwarding: [view], upstream: [upstreamView(state)] },
     intervalS: 2,
     sysctls: healthySysctls(),
+    kernel: [],
+    firewall: { ok: true, ruleset: { chains: [], rules: [] } },
   };
   const findings = diagnose(facts, q("239.255.1.1"));
   const rival = findings.find((f) => f.rule === "rival-querier")!;
@@ -523,11 +618,13 @@ Deno.test("renderFindings: problem and note lines with their fixes, then a count
     "0 problems, 2 notes",
   );
   equal(renderFindings([], "text"), "No problem found.\n");
-  deepStrictEqual(JSON.parse(renderFindings(findings, "json")), {
+  deepStrictEqual(JSON.parse(renderFindings(findings, "json", ["/proc/net/igmp"])), {
     version: DOCTOR_SCHEMA_VERSION,
+    checked: ["/proc/net/igmp"],
     findings,
   });
-  equal(renderFindings([], "json"), '{"version":1,"findings":[]}\n');
+  equal(renderFindings([], "json"), '{"version":1,"checked":[],"findings":[]}\n');
+  equal(renderFindings([], "text", ["/proc/net/igmp"]), "No problem found.\n");
   ok(foundProblem(findings));
   ok(!foundProblem([findings[1]]));
 });

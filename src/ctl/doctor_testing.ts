@@ -7,11 +7,19 @@
  */
 
 import type { ForwardingView } from "../core/forwarding_view.ts";
-import type { CountersView, FamilyName, GroupView, InterfaceView } from "../core/status_view.ts";
+import type {
+  CountersView,
+  FamilyName,
+  GroupView,
+  InterfaceView,
+  UpstreamView,
+} from "../core/status_view.ts";
+import { parseIPv4 } from "../proto/addr.ts";
 import { PROXY_DROP_REASONS } from "../core/drops.ts";
 import type { ControlReply, ControlRequest } from "../runtime/control_protocol.ts";
 import { renderShow, type ShowViews } from "../runtime/control_render.ts";
 import type { DoctorFacts, DoctorSample } from "./doctor_facts.ts";
+import { hostIsLittleEndian, type KernelTables } from "./doctor_proc_net.ts";
 
 /** The healthy router's IPv4 group, its sender, and the IPv6 ones. */
 export const G = "239.1.1.1";
@@ -178,9 +186,12 @@ export function healthySysctls(): Record<string, number | undefined> {
     "/proc/sys/net/ipv4/conf/dn1/mc_forwarding": 1,
     "/proc/sys/net/ipv4/conf/dn2/mc_forwarding": 1,
     "/proc/sys/net/ipv6/conf/all/mc_forwarding": 1,
+    "/proc/sys/net/ipv6/conf/up0/mc_forwarding": 1,
+    "/proc/sys/net/ipv6/conf/dn1/mc_forwarding": 1,
     "/proc/sys/net/ipv4/igmp_max_memberships": 20,
     "/proc/sys/net/ipv4/igmp_max_msf": 10,
     "/proc/sys/net/ipv6/mld_max_msf": 64,
+    "/proc/sys/net/core/optmem_max": 20480,
   };
 }
 
@@ -205,18 +216,6 @@ export function healthyFacts(): DoctorFacts {
       }),
       member({ family: "ipv6", interface: "dn1", vif: 1, group: G6 }),
     ],
-    upstream: [
-      {
-        family: "ipv4",
-        interface: { name: "up0", ifindex: 2, vif: 0, address: "10.0.0.1" },
-        groups: [{ group: G, mode: "exclude", sources: [] }],
-      },
-      {
-        family: "ipv6",
-        interface: { name: "up0", ifindex: 2, vif: 0, address: "fe80::1" },
-        groups: [{ group: G6, mode: "exclude", sources: [] }],
-      },
-    ],
     counters: (["ipv4", "ipv6"] as const).map((family): CountersView => ({
       family,
       packets: 40,
@@ -224,10 +223,101 @@ export function healthyFacts(): DoctorFacts {
       drops: noDrops(),
       refusedSource: null,
     })),
-    before: { interfaces: interfaces(false), forwarding: forwarding(false) },
-    after: { interfaces: interfaces(true), forwarding: forwarding(true) },
+    before: { interfaces: interfaces(false), forwarding: forwarding(false), upstream: upstream() },
+    after: { interfaces: interfaces(true), forwarding: forwarding(true), upstream: upstream() },
     intervalS: 2,
     sysctls: healthySysctls(),
+    kernel: healthyKernel(),
+    firewall: { ok: true, ruleset: { chains: [], rules: [] } },
+  };
+}
+
+/** What is joined upstream: 239.1.1.1 and ff05::1, from any source. */
+function upstream(): UpstreamView[] {
+  return [
+    {
+      family: "ipv4",
+      interface: { name: "up0", ifindex: 2, vif: 0, address: "10.0.0.1" },
+      groups: [{ group: G, mode: "exclude", sources: [] }],
+    },
+    {
+      family: "ipv6",
+      interface: { name: "up0", ifindex: 2, vif: 0, address: "fe80::1" },
+      groups: [{ group: G6, mode: "exclude", sources: [] }],
+    },
+  ];
+}
+
+/**
+ * The kernel's tables of the healthy router: its VIFs, its two entries, the groups joined
+ * upstream (and those every interface has, and those the daemon joins on its LANs), no filter.
+ */
+export function healthyKernel(): KernelTables[] {
+  return [
+    {
+      family: "ipv4",
+      vifs: [{ vif: 0, name: "up0" }, { vif: 1, name: "dn1" }, { vif: 2, name: "dn2" }],
+      mfc: [{ source: S, group: G, input: 0, outputs: [1, 2] }],
+      memberships: [
+        { ifindex: 2, group: G },
+        { ifindex: 2, group: "224.0.0.1" },
+        { ifindex: 3, group: "224.0.0.22" },
+        { ifindex: 3, group: "224.0.0.2" },
+        { ifindex: 3, group: "224.0.0.1" },
+      ],
+      filters: [],
+    },
+    {
+      family: "ipv6",
+      vifs: [{ vif: 0, name: "up0" }, { vif: 1, name: "dn1" }],
+      mfc: [{ source: S6, group: G6, input: 0, outputs: [1] }],
+      memberships: [{ ifindex: 2, group: G6 }, { ifindex: 2, group: "ff02::1" }],
+      filters: [],
+    },
+  ];
+}
+
+/** A `%08X`-printed `__be32`, as this machine prints it: `010101EF` for 239.1.1.1 here. */
+function hostHex(address: string): string {
+  const n = parseIPv4(address)!;
+  const word = hostIsLittleEndian()
+    ? (((n & 0xff) << 24) | ((n >>> 8 & 0xff) << 16) | ((n >>> 16 & 0xff) << 8) | (n >>> 24)) >>> 0
+    : n;
+  return word.toString(16).toUpperCase().padStart(8, "0");
+}
+
+/** The files of {@link healthyKernel}, as Linux prints them. */
+export function healthyProcNet(): Record<string, string> {
+  const g6 = "ff05:0000:0000:0000:0000:0000:0000:0001";
+  const s6 = "2001:0db8:0000:0000:0000:0000:0000:0002";
+  return {
+    "/proc/net/ip_mr_vif":
+      "Interface      BytesIn  PktsIn  BytesOut PktsOut Flags Local    Remote\n" +
+      " 0 up0          1316000    1200         0       0 00008 00000002 00000000\n" +
+      " 1 dn1                0       0   1316000    1200 00008 00000003 00000000\n" +
+      " 2 dn2                0       0   1316000    1200 00008 00000004 00000000\n",
+    "/proc/net/ip_mr_cache": "Group    Origin   Iif     Pkts    Bytes    Wrong Oifs\n" +
+      `${hostHex(G)} ${hostHex(S)} 0       1200  1579200        0  1:1    2:1  \n` +
+      `${hostHex("239.9.9.9")} ${hostHex(S)} -1         0        0        0\n`,
+    "/proc/net/igmp": "Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n" +
+      "2\tup0       :     2      V3\n" +
+      `\t\t\t\t${hostHex(G)}     1 0:00000000\t\t0\n` +
+      `\t\t\t\t${hostHex("224.0.0.1")}     1 0:00000000\t\t0\n` +
+      "3\tdn1       :     3      V3\n" +
+      `\t\t\t\t${hostHex("224.0.0.22")}     1 0:00000000\t\t0\n` +
+      `\t\t\t\t${hostHex("224.0.0.2")}     1 0:00000000\t\t0\n` +
+      `\t\t\t\t${hostHex("224.0.0.1")}     1 0:00000000\t\t0\n`,
+    "/proc/net/mcfilter": "Idx Device        MCA        SRC    INC    EXC\n",
+    "/proc/net/ip6_mr_vif": "Interface      BytesIn  PktsIn  BytesOut PktsOut Flags\n" +
+      " 0 up0           250000     250         0       0 00000\n" +
+      " 1 dn1                0       0    250000     250 00000\n",
+    "/proc/net/ip6_mr_cache": "Group                            Origin                           " +
+      "Iif      Pkts  Bytes     Wrong  Oifs\n" +
+      `${g6} ${s6} 0        250   250000        0  1:1  \n`,
+    "/proc/net/igmp6": "2    up0             ff050000000000000000000000000001     1 00000004 0\n" +
+      "2    up0             ff020000000000000000000000000001     1 0000000C 0\n",
+    "/proc/net/mcfilter6": "Idx Device                Multicast Address                   " +
+      "Source Address    INC    EXC\n",
   };
 }
 
@@ -263,7 +353,7 @@ export function answerWith(facts: DoctorFacts): (req: ControlRequest) => Control
         shown = { what: "groups", views: byFamily(facts.groups, "groups") };
         break;
       case "upstream":
-        shown = { what: "upstream", views: facts.upstream };
+        shown = { what: "upstream", views: sample.upstream };
         break;
       case "counters":
         shown = { what: "counters", views: facts.counters };
@@ -291,14 +381,18 @@ function byFamily<K extends string, T extends { family: FamilyName }>(
   );
 }
 
-/** A `readFile` over the sysctls of `facts`: a file not among them is missing. */
+/**
+ * A `readFile` over the sysctls of `facts` and the texts of `files` (by path): a file not among
+ * them is missing.
+ */
 export function sysctlFiles(
   sysctls: Record<string, number | undefined>,
+  files: Record<string, string> = {},
 ): (path: string) => Promise<string> {
   return (path) => {
     const value = sysctls[path];
-    return value === undefined
-      ? Promise.reject(new Deno.errors.NotFound(`No such file: ${path}`))
-      : Promise.resolve(`${value}\n`);
+    if (value !== undefined) return Promise.resolve(`${value}\n`);
+    if (path in files) return Promise.resolve(files[path]);
+    return Promise.reject(new Deno.errors.NotFound(`No such file: ${path}`));
   };
 }

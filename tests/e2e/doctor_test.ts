@@ -1,9 +1,10 @@
 // End to end, `mcast-proxyctl doctor` in the lab, run in the proxy's network namespace as an
-// operator runs it on the router: a healthy stream gives no problem; then one cause at a time,
-// each made for real, and doctor names it: a stalled stream (its sender stopped), datagrams with
-// TTL 1 (at the LAN's threshold), a sender outside the upstream subnet without a `source` line,
-// rp_filter strict on the upstream interface, and a rival querier with a lower address on a LAN.
-// Needs root; skipped with the reason printed otherwise.
+// operator runs it on the router: a healthy stream gives no problem, with the kernel's real
+// tables compared; then one cause at a time, each made for real, and doctor names it: a stalled
+// stream (its sender stopped), datagrams with TTL 1 (at the LAN's threshold), a sender outside
+// the upstream subnet without a `source` line, rp_filter strict on the upstream interface, an
+// nftables rule dropping IGMP on a LAN (skipped, saying why, when nft cannot run), and a rival
+// querier with a lower address on a LAN. Needs root; skipped with the reason printed otherwise.
 
 import { equal, ok } from "node:assert/strict";
 import { createLab, type Lab, labSupport, SRC_ADDR } from "../lab/lab.ts";
@@ -19,6 +20,8 @@ const PREFIX = "mcp-doc-";
 const DN2_ADDR = "10.2.0.200";
 /** A sender outside up0's 10.0.0.0/24, on the upstream link. */
 const FOREIGN = "192.0.2.2";
+/** The nft table of the firewall step. */
+const FW_TABLE = "mcpdoc";
 
 const support = await labSupport();
 if (!support.ok) console.log(`SKIPPED doctor e2e tests: ${support.reason}`);
@@ -37,13 +40,14 @@ async function doctor(
   lab: Lab,
   daemon: DaemonProcess,
   ...args: string[]
-): Promise<{ code: number; findings: Finding[]; text: string }> {
+): Promise<{ code: number; findings: Finding[]; checked: string[]; text: string }> {
   const socket = daemon.controlSocket!;
   const json = await lab.exec(lab.ns.proxy, ctlArgv(socket, ["doctor", ...args, "--json"]));
   ok(json.code === 0 || json.code === 1, `doctor exit ${json.code}: ${json.stderr}`);
   const text = await lab.exec(lab.ns.proxy, ctlArgv(socket, ["doctor", ...args]));
   equal(text.code, json.code, text.stderr);
-  return { code: json.code, findings: JSON.parse(json.stdout).findings, text: text.stdout };
+  const { findings, checked } = JSON.parse(json.stdout);
+  return { code: json.code, findings, checked, text: text.stdout };
 }
 
 /** The problems of a rule. */
@@ -87,6 +91,13 @@ Deno.test({
       show("doctor 239.1.1.1", d.text);
       equal(d.code, 0, d.text);
       equal(d.findings.filter((f) => f.severity === "problem").length, 0, d.text);
+      // The kernel's real tables were read and agree with the daemon: no false alarm.
+      for (
+        const file of ["ip_mr_vif", "ip_mr_cache", "igmp", "mcfilter"].map((f) => `/proc/net/${f}`)
+      ) {
+        ok(d.checked.includes(file), `${file} compared: ${d.checked.join(", ")}`);
+      }
+      equal(d.findings.filter((f) => f.rule === "kernel-mismatch").length, 0, d.text);
     });
 
     await t.step("its sender stops: a stalled stream", async () => {
@@ -157,6 +168,65 @@ Deno.test({
       } finally {
         await set(0);
       }
+    });
+
+    const nft = (command: string) => lab.exec(lab.ns.proxy, ["nft", command]);
+    const usable = await nft("list ruleset");
+    if (usable.code !== 0) {
+      console.log(
+        `SKIPPED the doctor's firewall step: nft cannot be run in the lab (exit ${usable.code}: ` +
+          `${usable.stderr.trim() || "no reason given"}); ./run installs nftables`,
+      );
+    }
+    await t.step({
+      name: "a firewall drops IGMP arriving on dn1: the rule, its counter",
+      ignore: usable.code !== 0,
+      fn: async () => {
+        const group = "239.1.1.4";
+        const sender = await startSender(lab, { groups: [group], rate: 50 });
+        try {
+          for (
+            const cmd of [
+              `add table ip ${FW_TABLE}`,
+              `add chain ip ${FW_TABLE} pre { type filter hook prerouting priority -300; }`,
+              `add rule ip ${FW_TABLE} pre iifname "dn1" ip protocol igmp counter drop`,
+            ]
+          ) {
+            const r = await nft(cmd);
+            equal(r.code, 0, `nft ${cmd}: ${r.stderr}`);
+          }
+          // h11's reports never reach the proxy: nothing of the group arrives.
+          await h11.join(group);
+          await eventually("the rule's counter", async () => {
+            const r = await nft(`list table ip ${FW_TABLE}`);
+            return /counter packets [1-9]/.test(r.stdout);
+          });
+          equal((await h11.collect(group, 2000)).length, 0, `nothing of ${group} reaches h11`);
+          const d = await doctor(lab, daemon, group);
+          show(`doctor ${group}`, d.text);
+          equal(d.code, 1);
+          ok(d.checked.includes("nft list ruleset"), d.checked.join(", "));
+          const fw = problems(d.findings, "firewall");
+          equal(fw.length, 1, d.text);
+          ok(fw[0].subject.startsWith(`ip ${FW_TABLE} pre handle `), fw[0].subject);
+          ok(fw[0].message.includes("arriving on dn1"), fw[0].message);
+          const dropped = /has dropped (\d+) IGMP packets/.exec(fw[0].message);
+          ok(dropped !== null && Number(dropped[1]) > 0, fw[0].message);
+          ok(fw[0].fix.includes(`insert rule ip ${FW_TABLE} pre position`), fw[0].fix);
+
+          // The table gone, the finding is too, and a new join brings the stream.
+          equal((await nft(`delete table ip ${FW_TABLE}`)).code, 0);
+          const after = await doctor(lab, daemon, group);
+          show(`doctor ${group}`, after.text);
+          equal(after.findings.filter((f) => f.rule === "firewall").length, 0, after.text);
+          await h11.leave(group);
+          const t0 = await h11.join(group);
+          await h11.waitFor(group, { since: t0, count: 5 });
+        } finally {
+          await nft(`delete table ip ${FW_TABLE}`);
+          await sender.stop();
+        }
+      },
     });
 
     await t.step("a router with a lower address queries on LAN 2", async () => {

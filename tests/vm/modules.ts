@@ -21,6 +21,11 @@ export const GUEST_MODULES: readonly string[] = [
   "bridge",
   // Tunnels (DVMRP later); loading it also proves the lab copes with `tunl0` in every namespace.
   "ipip",
+  // nftables, for the doctor's firewall test (its expressions and the ip family are built in).
+  // nf_tables needs libcrc32c, which asks the crypto API for crc32c when it loads: the guest has
+  // no modprobe to load that on demand, so it comes first.
+  "crc32c_generic",
+  "nf_tables",
   // Socket listings for `ss`.
   "tcp_diag",
   "udp_diag",
