@@ -119,9 +119,10 @@ export function checkTtlThreshold(facts: DoctorFacts, query: DoctorQuery): Findi
 
 /**
  * off-subnet-sender: `source-not-admitted` drops counted. A problem when the last was refused
- * within {@link REFUSED_RECENTLY_S}, a note when longer ago.
+ * within {@link REFUSED_RECENTLY_S}, a note when longer ago, or when the doctor was asked about
+ * another group (or another source) than the refused one's.
  */
-export function checkOffSubnetSender(facts: DoctorFacts): Finding[] {
+export function checkOffSubnetSender(facts: DoctorFacts, query: DoctorQuery = {}): Finding[] {
   const found: Finding[] = [];
   for (const counters of facts.counters) {
     const refusals = counters.drops["source-not-admitted"] ?? 0;
@@ -129,9 +130,11 @@ export function checkOffSubnetSender(facts: DoctorFacts): Finding[] {
     if (refusals === 0 || last === null) continue;
     const hostLength = counters.family === "ipv4" ? 32 : 128;
     const times = refusals === 1 ? "once" : `${refusals} times`;
+    const asked = (query.group === undefined || query.group === last.group) &&
+      (query.source === undefined || query.source === last.source);
     found.push({
       rule: "off-subnet-sender",
-      severity: last.ago <= REFUSED_RECENTLY_S ? "problem" : "note",
+      severity: asked && last.ago <= REFUSED_RECENTLY_S ? "problem" : "note",
       subject: last.source,
       message: `data of ${last.group} from ${last.source} arrived on ${last.interface} and was ` +
         `refused ${formatAge(last.ago * 1000)} ago (${familyWord(counters.family)} data ` +

@@ -295,7 +295,7 @@ Deno.test("ttl-threshold: the entries going out of a LAN add up", () => {
   );
 });
 
-Deno.test("off-subnet-sender: refused data names its sender; an old refusal is a note", () => {
+Deno.test("off-subnet-sender: refused data names its sender; an old refusal, or another group's, is a note", () => {
   const facts = healthyFacts();
   facts.counters[0].drops["source-not-admitted"] = 3;
   facts.counters[0].refusedSource = {
@@ -317,6 +317,10 @@ Deno.test("off-subnet-sender: refused data names its sender; an old refusal is a
     "add `source 198.51.100.7/32` (or its network) to the `interface up0` block of " +
       "mcast-proxy.conf, then `mcast-proxyctl reload`",
   );
+  // Asked about this group: the problem; about another group or source: a note only.
+  equal(findingsOf("off-subnet-sender", facts, q(G))[0].severity, "problem");
+  equal(findingsOf("off-subnet-sender", facts, q("239.9.9.9"))[0].severity, "note");
+  equal(findingsOf("off-subnet-sender", facts, q(G, "10.0.0.9"))[0].severity, "note");
   facts.counters[0].refusedSource.ago = 600;
   equal(findingsOf("off-subnet-sender", facts)[0].severity, "note");
 
@@ -594,7 +598,7 @@ Deno.test("diagnose: views a running core made (a rival querier, a refused sende
     /^10\.1\.0\.11 is querier on dn1 \(lower address than the proxy's 10\.1\.0\.100\)/,
   );
   const refused = findings.find((f) => f.rule === "off-subnet-sender")!;
-  equal(refused.severity, "problem");
+  equal(refused.severity, "note", "refused data of another group than the one asked about");
   match(
     refused.message,
     /^data of 239\.1\.1\.1 from 198\.51\.100\.7 arrived on up0 and was refused 5s ago/,
