@@ -31,6 +31,7 @@ import { isAnySource } from "./actions.ts";
 import type { Address, Family } from "./family.ts";
 import { compatibilityMode } from "./membership.ts";
 import type { ProxyState, VifState } from "./proxy.ts";
+import { versionCap } from "./state.ts";
 import { compareAddresses, networkOf } from "./subnet.ts";
 import { type Column, formatAge, renderTable } from "./text_table.ts";
 
@@ -192,7 +193,7 @@ function describeGroup<A extends Address>(
 ): string[] {
   const { family } = state;
   const g = vif.groups.get(group)!;
-  const version = compatibilityName(family, compatibilityMode(g, now));
+  const version = compatibilityName(family, compatibilityMode(g, now, versionCap(state, vif)));
   const timer = g.mode === "EXCLUDE" ? ` ${formatAge(g.groupTimer - now)}` : "";
   const lines = [`${family.format(group)} ${g.mode}${timer} ${version}`];
   for (const source of sorted(g.sources.keys())) {
