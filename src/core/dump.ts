@@ -204,11 +204,18 @@ function describeGroup<A extends Address>(
 }
 
 /** `upstream`, or `downstream querier` / `downstream querier 10.1.0.11` (the other querier). */
+/**
+ * A VIF's flags: its role, the querier, and the query version when it is not the latest (as
+ * mrouted flags an `IGMPv1` vif), e.g. `downstream querier 10.1.0.5 IGMPv1`.
+ */
 function describeFlags<A extends Address>(family: Family<A>, vif: VifState<A>): string {
   if (vif.role === "upstream") return "upstream";
-  return vif.querier
+  const flags = vif.querier
     ? "downstream querier"
     : `downstream querier ${family.format(vif.otherQuerier)}`;
+  return vif.queryVersion === family.latestVersion
+    ? flags
+    : `${flags} ${family.versionName(vif.queryVersion)}`;
 }
 
 function describeCacheTable<A extends Address>(

@@ -6,6 +6,7 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import type { Action } from "./actions.ts";
 import { createProxy, type ProxyInterface, type ProxyState, step } from "./proxy.ts";
+import { describeDump } from "./dump.ts";
 import { groupsView, interfacesView } from "./status_view.ts";
 import { DEFAULT_TIMERS, groupMembershipInterval } from "./timers.ts";
 import { decodeIgmp, type GroupRecord } from "../proto/igmp.ts";
@@ -184,6 +185,21 @@ Deno.test("IGMPv1 querier: a lower IGMPv1 router is the querier; its group queri
   const igmp = encodeQuery({ group: G, maxRespTimeMs: 1_000, version: 2 });
   packet(state, { ifindex: DN1.ifindex, from: "10.1.0.5", to: G, igmp }, 126_000);
   equal(state.vifs.get(1)!.groups.get(G)!.groupTimer, GMI);
+});
+
+Deno.test("IGMPv1 querier: show interfaces and the dump name the LAN's version and its groups' mode", () => {
+  const state = v1Proxy();
+  report(state, DN1.ifindex, "10.1.0.11", 0);
+  deepStrictEqual(
+    interfacesView(state, NO_COUNTERS, 1000).interfaces.map((i) => [i.name, i.queryVersion]),
+    [["up0", null], ["dn1", "IGMPv1"], ["dn2", "IGMPv3"]],
+  );
+  const dump = describeDump(state, NO_COUNTERS, 1000);
+  const dn1 = dump.find((l) => l.includes(" dn1 "));
+  ok(dn1?.endsWith("downstream querier IGMPv1"), dn1);
+  ok(dump.find((l) => l.includes(" dn2 "))?.endsWith("downstream querier"));
+  // An IGMPv2 report, but the LAN runs every group in IGMPv1 mode.
+  ok(dump.some((l) => l.endsWith("groups: 239.1.1.1 EXCLUDE 4m19s IGMPv1")), dump.join("\n"));
 });
 
 Deno.test("a reload from IGMPv3 to IGMPv1 and back applies in place", () => {
