@@ -60,8 +60,11 @@ export interface Boundary {
   prefix: Prefix;
 }
 
-/** The IGMP versions a LAN can be queried with (`igmp-version`); IGMPv3 by default. */
-export type IgmpVersion = 2 | 3;
+/**
+ * The IGMP versions a LAN can be queried with (`igmp-version`); IGMPv3 by default. IGMPv1 (RFC
+ * 1112) is for LANs whose hosts or routers speak nothing newer (RFC 2236 section 4).
+ */
+export type IgmpVersion = 1 | 2 | 3;
 /** The MLD versions a LAN can be queried with (`mld-version`); MLDv2 by default. */
 export type MldVersion = 1 | 2;
 /** The default `igmp-version`. */
@@ -71,7 +74,7 @@ export const DEFAULT_MLD_VERSION: MldVersion = 2;
 
 /** `igmp-version` and `mld-version` as set at one level; absent: not set there. */
 export interface QueryVersions {
-  /** `igmp-version 2|3`: the IGMP version the proxy queries its LANs with. */
+  /** `igmp-version 1|2|3`: the IGMP version the proxy queries its LANs with. */
   igmpVersion?: IgmpVersion;
   /** `mld-version 1|2`: the MLD version the proxy queries its LANs with. */
   mldVersion?: MldVersion;

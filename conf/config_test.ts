@@ -10,6 +10,7 @@ import {
   ssmRangesOf,
 } from "./config.ts";
 import { parseConfig } from "./parser.ts";
+import { printConfig } from "./printer.ts";
 import { DEFAULT_TIMERS } from "../src/core/timers.ts";
 
 function parseValid(text: string): Config {
@@ -125,6 +126,28 @@ Deno.test("effectiveIgmpVersion and effectiveMldVersion: the block's, else the g
   );
   const plain = parseValid("interface em0 { upstream }\ninterface em1 { downstream }\n");
   assert.deepEqual([effectiveIgmpVersion(plain), effectiveMldVersion(plain)], [3, 2]);
+});
+
+Deno.test("igmp-version 1: read at both levels, printed back; 0 and 4 are errors", () => {
+  const text = "igmp-version 1\n" +
+    "interface em0 { upstream }\n" +
+    "interface em1 {\n igmp-version 1\n downstream\n}\n" +
+    "interface em2 { downstream }\n";
+  const config = parseValid(text);
+  const [, em1, em2] = config.interfaces;
+  assert.equal(config.igmpVersion, 1);
+  assert.equal(em1.igmpVersion, 1);
+  assert.deepEqual([effectiveIgmpVersion(config, em1), effectiveIgmpVersion(config, em2)], [1, 1]);
+  const printed = printConfig(config);
+  assert.ok(printed.includes("\nigmp-version 1\n"), printed);
+  assert.ok(printed.includes("\tigmp-version 1\n"), printed);
+  assert.equal(printConfig(parseValid(printed)), printed);
+  const errors = (v: string) =>
+    parseConfig(`igmp-version ${v}\ninterface em0 { upstream }\n`, { file: "t.conf" })
+      .diagnostics.map(formatDiagnostic);
+  assert.deepEqual(errors("0"), ['t.conf:1:14: igmp-version "0" is not 1, 2 or 3']);
+  assert.deepEqual(errors("4"), ['t.conf:1:14: igmp-version "4" is not 1, 2 or 3']);
+  assert.deepEqual(errors("1"), []);
 });
 
 Deno.test("ssmRangesOf: each family's ssm-range lines, in file order", () => {

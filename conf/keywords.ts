@@ -13,7 +13,7 @@ const TIMER_WORDS: readonly string[] = TIMER_KEYWORDS.map((k) => k.keyword);
 
 /** The query version keywords, valid at both levels, and the versions each one takes. */
 export const VERSION_KEYWORDS = [
-  { keyword: "igmp-version", field: "igmpVersion", protocol: "IGMP", versions: [2, 3] },
+  { keyword: "igmp-version", field: "igmpVersion", protocol: "IGMP", versions: [1, 2, 3] },
   { keyword: "mld-version", field: "mldVersion", protocol: "MLD", versions: [1, 2] },
 ] as const;
 

@@ -165,7 +165,7 @@ export function parseCommonSetting(tokens: TokenStream, at: { level: Level; kw: 
   return true;
 }
 
-/** `igmp-version 2|3` or `mld-version 1|2`: the version the LANs are queried with. */
+/** `igmp-version 1|2|3` or `mld-version 1|2`: the version the LANs are queried with. */
 function parseVersionSetting(
   tokens: TokenStream,
   at: { level: Level; kw: Token; version: VersionKeyword },

@@ -23,7 +23,7 @@
  * timer     = ("robustness" | "last-member-query-count" | "startup-query-count") NUMBER
  *           | ("query-interval" | "query-response-interval" | "last-member-query-interval"
  *              | "startup-query-interval") SECONDS     one decimal at most
- * version   = "igmp-version" ("2" | "3")               the version LANs are queried with
+ * version   = "igmp-version" ("1" | "2" | "3")         the version LANs are queried with
  *           | "mld-version" ("1" | "2")
  * ```
  *

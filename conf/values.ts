@@ -71,8 +71,8 @@ export function parseInteger(text: string, range: IntegerRange): ValueResult<num
  *
  * @example
  * ```ts
- * parseVersion("2", { keyword: "igmp-version", versions: [2, 3] }); // { ok: true, value: 2 }
- * parseVersion("1", { keyword: "igmp-version", versions: [2, 3] }).ok; // false: "is not 2 or 3"
+ * parseVersion("2", { keyword: "igmp-version", versions: [1, 2, 3] }); // { ok: true, value: 2 }
+ * parseVersion("4", { keyword: "igmp-version", versions: [1, 2, 3] }).ok; // false: "is not 1, 2 or 3"
  * ```
  */
 export function parseVersion(

@@ -31,6 +31,7 @@ import { isAnySource } from "./actions.ts";
 import type { Address, Family } from "./family.ts";
 import { compatibilityMode } from "./membership.ts";
 import type { ProxyState, VifState } from "./proxy.ts";
+import { versionCap } from "./state.ts";
 import { compareAddresses, networkOf } from "./subnet.ts";
 import { type Column, formatAge, renderTable } from "./text_table.ts";
 
@@ -192,7 +193,7 @@ function describeGroup<A extends Address>(
 ): string[] {
   const { family } = state;
   const g = vif.groups.get(group)!;
-  const version = compatibilityName(family, compatibilityMode(g, now));
+  const version = compatibilityName(family, compatibilityMode(g, now, versionCap(state, vif)));
   const timer = g.mode === "EXCLUDE" ? ` ${formatAge(g.groupTimer - now)}` : "";
   const lines = [`${family.format(group)} ${g.mode}${timer} ${version}`];
   for (const source of sorted(g.sources.keys())) {
@@ -203,11 +204,18 @@ function describeGroup<A extends Address>(
 }
 
 /** `upstream`, or `downstream querier` / `downstream querier 10.1.0.11` (the other querier). */
+/**
+ * A VIF's flags: its role, the querier, and the query version when it is not the latest (as
+ * mrouted flags an `IGMPv1` vif), e.g. `downstream querier 10.1.0.5 IGMPv1`.
+ */
 function describeFlags<A extends Address>(family: Family<A>, vif: VifState<A>): string {
   if (vif.role === "upstream") return "upstream";
-  return vif.querier
+  const flags = vif.querier
     ? "downstream querier"
     : `downstream querier ${family.format(vif.otherQuerier)}`;
+  return vif.queryVersion === family.latestVersion
+    ? flags
+    : `${flags} ${family.versionName(vif.queryVersion)}`;
 }
 
 function describeCacheTable<A extends Address>(

@@ -72,12 +72,12 @@ export interface ProtocolRecord<A extends Address> {
 }
 
 /**
- * A query to send. `version` is in the family's own numbering (IGMP 2 or 3, MLD 1 or 2); the
+ * A query to send. `version` is in the family's own numbering (IGMP 1, 2 or 3, MLD 1 or 2); the
  * fields after `maxRespTimeMs` matter only to the latest version (IGMPv3, MLDv2), whose
- * queries carry them.
+ * queries carry them. IGMPv1 queries carry no Max Response Time and are general only.
  */
 export interface QuerySpec<A extends Address> {
-  /** The version to write: IGMP 2 | 3, MLD 1 | 2. */
+  /** The version to write: IGMP 1 | 2 | 3, MLD 1 | 2. */
   version: number;
   /** The group queried; the unspecified address for a general query. */
   group: A;
@@ -159,10 +159,21 @@ export interface Family<A extends Address> {
   /** The newest protocol version, the default querier version: IGMP 3, MLD 2. */
   readonly latestVersion: number;
   /**
-   * The versions a LAN may be run as querier with, oldest first (IGMP 2 and 3, MLD 1 and 2):
-   * what `encodeQuery` writes. IGMPv1 is heard but never spoken.
+   * The versions a LAN may be run as querier with, oldest first (IGMP 1 to 3, MLD 1 and 2):
+   * what `encodeQuery` writes.
    */
   readonly queryVersions: readonly number[];
+  /**
+   * Whether a querier of `version` has group-specific queries: every version but IGMPv1 (RFC
+   * 1112), whose only query is the general one.
+   */
+  groupQueries(version: number): boolean;
+  /**
+   * The Max Response Time hosts use for a query of `version` that carries none, in ms: 10 s for
+   * IGMPv1 (RFC 2236 section 4, RFC 3376 section 7.2.1), whatever the Query Response Interval;
+   * `undefined` for versions whose queries carry it.
+   */
+  hostResponseTimeMs(version: number): number | undefined;
   /** The version as its protocol names it: "IGMPv3", "MLDv1". */
   versionName(version: number): string;
   /**

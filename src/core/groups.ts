@@ -31,6 +31,7 @@ import {
   notice,
   type ProxyState,
   type StepContext,
+  versionCap,
   type VifState,
 } from "./state.ts";
 import type { Address } from "./subnet.ts";
@@ -57,6 +58,7 @@ export function applyMembership<A extends Address>(
     timers,
     querier: vif.querier,
     sourceQueries: vif.queryVersion === ctx.state.family.latestVersion,
+    versionCap: versionCap(ctx.state, vif),
     trace: membershipTrace(ctx, vif, group),
   });
   const { record, effects } = step;

@@ -1,6 +1,6 @@
 /**
  * The IGMP family of the core: IPv4 addresses as numbers, IGMPv1/v2/v3 messages in (RFC 1112,
- * RFC 2236, RFC 3376) and IGMPv3 or IGMPv2 queries out.
+ * RFC 2236, RFC 3376) and IGMPv3, IGMPv2 or IGMPv1 queries out.
  *
  * @module
  */
@@ -53,10 +53,13 @@ function toMessage(igmp: IgmpMessage): ProtocolMessage<number> {
 /** 232.0.0.0/8, the IPv4 source-specific multicast range (RFC 4607 section 1). */
 export const IGMP_SSM_RANGE = { address: 0xe8000000, prefixLength: 8 } as const;
 
-/** Writes an IGMPv2 or IGMPv3 query. */
+/** What IGMPv1 hosts wait at most before they answer a query (RFC 2236 section 4). */
+export const IGMP_V1_RESPONSE_TIME_MS = 10_000;
+
+/** Writes an IGMPv1, IGMPv2 or IGMPv3 query. */
 function encodeIgmpQuery(spec: QuerySpec<number>): Uint8Array {
   const { version, group, maxRespTimeMs } = spec;
-  if (version === 2) return encodeQuery({ version, group, maxRespTimeMs });
+  if (version === 1 || version === 2) return encodeQuery({ version, group, maxRespTimeMs });
   if (version !== 3) throw new RangeError(`No IGMPv${version} queries`);
   return encodeQuery({
     version,
@@ -90,7 +93,9 @@ export const IGMP_FAMILY: Family<number> = {
     return ok({ source: ip.source, message: toMessage(igmp), label: igmp.type });
   },
   latestVersion: 3,
-  queryVersions: [2, 3],
+  queryVersions: [1, 2, 3],
+  groupQueries: (version: number) => version >= 2,
+  hostResponseTimeMs: (version: number) => version === 1 ? IGMP_V1_RESPONSE_TIME_MS : undefined,
   versionName: (version: number) => `IGMPv${version}`,
   ssmRanges: [IGMP_SSM_RANGE],
   encodeQuery: encodeIgmpQuery,

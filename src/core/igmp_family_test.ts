@@ -15,9 +15,12 @@ function decodeSent(igmp: Uint8Array, to = ip("224.0.0.1")): ProtocolMessage<num
 
 Deno.test("IGMP family: versions, their names and the SSM range", () => {
   equal(IGMP_FAMILY.latestVersion, 3);
-  deepStrictEqual(IGMP_FAMILY.queryVersions, [2, 3]);
+  deepStrictEqual(IGMP_FAMILY.queryVersions, [1, 2, 3]);
   equal(IGMP_FAMILY.versionName(3), "IGMPv3");
   equal(IGMP_FAMILY.versionName(2), "IGMPv2");
+  equal(IGMP_FAMILY.versionName(1), "IGMPv1");
+  deepStrictEqual([1, 2, 3].map(IGMP_FAMILY.groupQueries), [false, true, true]);
+  deepStrictEqual([1, 2, 3].map(IGMP_FAMILY.hostResponseTimeMs), [10_000, undefined, undefined]);
   deepStrictEqual(IGMP_FAMILY.ssmRanges, [{ address: ip("232.0.0.0"), prefixLength: 8 }]);
   ok(IGMP_FAMILY.inAnySubnet(ip("232.1.1.1"), IGMP_FAMILY.ssmRanges));
   ok(IGMP_FAMILY.inAnySubnet(ip("232.255.255.255"), IGMP_FAMILY.ssmRanges));
@@ -136,9 +139,25 @@ Deno.test("IGMP family: an IGMPv2 query is 8 bytes; the IGMPv3 fields are left o
   deepStrictEqual([m.sources, m.qrv, m.qqicMs, m.suppressRouterSide], [[], 0, 0, false]);
 });
 
-Deno.test("IGMP family: no IGMPv1 queries nor unknown versions are written", () => {
+Deno.test("IGMP family: an IGMPv1 general query, 8 bytes with code 0, whatever the Max Resp Time", () => {
+  const q = IGMP_FAMILY.encodeQuery({ version: 1, group: 0, maxRespTimeMs: 1_000, robustness: 3 });
+  deepStrictEqual(
+    q,
+    hex(`
+      11           # type: Membership Query
+      00           # unused in IGMPv1: 0 (Max Resp Code 0 is what says IGMPv1)
+      ee ff        # checksum
+      00 00 00 00  # group: general query
+    `),
+  );
+  const m = decodeSent(q, ip("224.0.0.1"));
+  ok(m.kind === "query");
+  deepStrictEqual([m.version, m.legacy, m.maxRespTimeMs], [1, true, 10_000]);
+});
+
+Deno.test("IGMP family: no IGMPv1 group-specific queries nor unknown versions are written", () => {
   throws(
-    () => IGMP_FAMILY.encodeQuery({ version: 1, group: 0, maxRespTimeMs: 10_000 }),
+    () => IGMP_FAMILY.encodeQuery({ version: 1, group: ip("239.1.1.1"), maxRespTimeMs: 1_000 }),
     RangeError,
   );
   throws(

@@ -104,6 +104,12 @@ export interface MembershipContext<A> {
   querier: boolean;
   /** Whether group-and-source-specific queries can be sent (an IGMPv3 / MLDv2 querier). */
   sourceQueries: boolean;
+  /**
+   * The newest compatibility mode the LAN's groups may be in, in IGMP's numbering: 1 where the
+   * LAN is queried with IGMPv1 (RFC 3376 section 7.3.1: every group runs as if an IGMPv1 host
+   * were present). Default 3.
+   */
+  versionCap?: 1 | 2 | 3;
   /** Hears every transition taken (for a debug line each). */
   trace?: (t: MembershipTransition<A>) => void;
 }
@@ -158,12 +164,22 @@ export interface MembershipStep<A> {
 
 /**
  * The group's compatibility mode (RFC 3376 §7.3.2): 1 while an IGMPv1 host is present, 2 while
- * an IGMPv2 (MLDv1) host is, else 3. MLD has no 1.
+ * an IGMPv2 (MLDv1) host is, else 3; never newer than `cap`, the LAN's querier version (§7.3.1).
+ * MLD has no 1.
  */
-export function compatibilityMode(g: GroupRecord<unknown>, now: number): 1 | 2 | 3 {
-  if (g.v1HostUntil > now) return 1;
-  if (g.v2HostUntil > now) return 2;
+export function compatibilityMode(
+  g: GroupRecord<unknown>,
+  now: number,
+  cap: 1 | 2 | 3 = 3,
+): 1 | 2 | 3 {
+  if (g.v1HostUntil > now || cap === 1) return 1;
+  if (g.v2HostUntil > now || cap === 2) return 2;
   return 3;
+}
+
+/** Why a group is in IGMPv1 mode, for the debug line of an input ignored for it. */
+function whyV1<A>(st: Step<A>): string {
+  return st.g.v1HostUntil > st.c.now ? "an IGMPv1 host is a member" : "the LAN runs IGMPv1";
 }
 
 /**
@@ -267,8 +283,8 @@ export function stepMembership<A>(
       runRow(st, "IS_EX", [], "v2-report as IS_EX ({})");
       break;
     case "leave":
-      if (compatibilityMode(st.g, c.now) === 1) {
-        emit(st, { kind: "ignored", what: "Leave", why: "an IGMPv1 host is a member" });
+      if (compatibilityMode(st.g, c.now, c.versionCap) === 1) {
+        emit(st, { kind: "ignored", what: "Leave", why: whyV1(st) });
       } else runRow(st, "TO_IN", [], "leave as TO_IN ({})");
       break;
     case "group-query":
@@ -294,10 +310,10 @@ function noteReporter<A>(g: GroupRecord<A>, input: MembershipInput<A>): void {
 
 /** A version-3 record, translated by the group's compatibility mode (RFC 3376 §7.3.2). */
 function receiveRecord<A>(st: Step<A>, type: RecordType, sources: readonly A[]): void {
-  const mode = compatibilityMode(st.g, st.c.now);
+  const mode = compatibilityMode(st.g, st.c.now, st.c.versionCap);
   // In IGMPv1 mode TO_IN records are ignored as Leaves are: IGMPv1 hosts never leave.
   if (mode === 1 && type === "TO_IN") {
-    emit(st, { kind: "ignored", what: "TO_IN record", why: "an IGMPv1 host is a member" });
+    emit(st, { kind: "ignored", what: "TO_IN record", why: whyV1(st) });
     return;
   }
   if (mode < 3 && type === "BLOCK") {

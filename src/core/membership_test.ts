@@ -566,6 +566,39 @@ both("compatibilityMode: 1 while a v1 host is present, else 2 while a v2 host is
   }
 });
 
+Deno.test("compatibility: on a LAN queried with IGMPv1 every group is in v1 mode (versionCap 1)", () => {
+  const s1 = IGMP.s(1);
+  const m = lan<number>({ versionCap: 1, sourceQueries: false });
+  m.step(0, V2);
+  equal(compatibilityMode(m.g, 0), 2, "no cap: the hosts say");
+  equal(compatibilityMode(m.g, 0, 1), 1);
+  equal(compatibilityMode(m.g, 0, 3), 2);
+  let s = m.step(1000, LEAVE);
+  deepStrictEqual(s.effects, [{ kind: "ignored", what: "Leave", why: "the LAN runs IGMPv1" }]);
+  equal(m.g.groupTimer, GMI, "no Q(G), no lowered timer");
+  s = m.step(1000, rec("TO_IN"));
+  deepStrictEqual(s.effects, [{
+    kind: "ignored",
+    what: "TO_IN record",
+    why: "the LAN runs IGMPv1",
+  }]);
+  s = m.step(2000, rec("BLOCK", [s1]));
+  equal(s.effects[0]?.kind, "ignored");
+  s = m.step(3000, rec("TO_EX", [s1]));
+  equal(m.g.sources.size, 0, "TO_EX (A) acts as TO_EX ({})");
+  equal(m.g.groupTimer, 3000 + GMI);
+  // A v1 host's report names the host in the reason.
+  m.step(4000, V1);
+  deepStrictEqual(m.step(5000, LEAVE).effects[0], {
+    kind: "ignored",
+    what: "Leave",
+    why: "an IGMPv1 host is a member",
+  });
+  // Only the Group Membership Interval ends it.
+  deepStrictEqual(m.step(4000 + GMI - 1, TICK).effects, []);
+  deepStrictEqual(m.step(4000 + GMI, TICK).effects, [{ kind: "left" }]);
+});
+
 // --- Timers (RFC 3376 §6.3, §6.5) ---
 
 both(

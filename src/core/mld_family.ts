@@ -129,6 +129,8 @@ export const MLD_FAMILY: Family<bigint> = {
   },
   latestVersion: 2,
   queryVersions: [1, 2],
+  groupQueries: () => true,
+  hostResponseTimeMs: () => undefined,
   versionName: (version: number) => `MLDv${version}`,
   ssmRanges: MLD_SSM_RANGES,
   encodeQuery: encodeQuery6,

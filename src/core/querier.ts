@@ -2,8 +2,9 @@
  * Querier election on one LAN (RFC 2236 section 3, RFC 3376 section 6.6.2), as a transition
  * table: every router starts as querier; a query from a numerically lower address makes it a
  * non-querier until the Other Querier Present timer expires, when it is querier again. Queries
- * from 0.0.0.0 never win. An IGMPv1 router on the LAN is reported, not obeyed (RFC 2236
- * section 4).
+ * from 0.0.0.0 never win, whatever their version. An IGMPv1 router on the LAN (which has no
+ * election, RFC 2236 section 4) and a router querying in a newer version than the LAN is
+ * configured for (RFC 3376 section 7.3.1) are reported, once per Other Querier Present Interval.
  *
  * ```
  *             query from a lower address
@@ -34,6 +35,11 @@ export interface QuerierState<A extends Address = number> {
   otherQuerierUntil: number;
   /** Until when an IGMPv1 router counts as present (0: none heard). */
   v1QuerierUntil: number;
+  /**
+   * Until when a router querying in a newer version than the LAN's counts as present (0: none
+   * heard).
+   */
+  newerQuerierUntil: number;
 }
 
 /** What a query or a timer changed; the proxy acts on these. */
@@ -48,7 +54,12 @@ export type QuerierChange =
   /** The Other Querier Present timer expired: the proxy is querier again. */
   | "resumed"
   /** An IGMPv1 router queries where none was heard for an Other Querier Present Interval. */
-  | "v1-router";
+  | "v1-router"
+  /**
+   * A router queries in a newer version than the LAN's, where none did for an Other Querier
+   * Present Interval.
+   */
+  | "newer-router";
 
 /** The table's states. */
 export type QuerierRole = "querier" | "non-querier";
@@ -69,7 +80,11 @@ export type QuerierEvent =
   /** An IGMPv1 query, the first for an Other Querier Present Interval. */
   | "v1-router-query"
   /** An IGMPv1 query while one was heard recently. */
-  | "v1-query";
+  | "v1-query"
+  /** A query newer than the LAN's version, the first for an Other Querier Present Interval. */
+  | "newer-router-query"
+  /** A query newer than the LAN's version while one was heard recently. */
+  | "newer-query";
 
 /** What a row does to the state (the {@link QuerierChange}s are for the proxy). */
 type StateAction =
@@ -79,7 +94,8 @@ type StateAction =
   | "note-heard"
   | "start-other-querier-timer"
   | "stop-other-querier-timer"
-  | "start-v1-querier-timer";
+  | "start-v1-querier-timer"
+  | "start-newer-querier-timer";
 
 /** An action of a row. */
 export type QuerierAction = StateAction | QuerierChange;
@@ -112,6 +128,8 @@ export const QUERIER_TABLE: readonly QuerierRow[] = [
   { state: "non-querier", event: "other-querier-timer-expired", actions: ["stop-other-querier-timer", "resumed"], next: "querier" },
   { state: "any",         event: "v1-router-query",             actions: ["start-v1-querier-timer", "v1-router"], next: undefined },
   { state: "any",         event: "v1-query",                    actions: ["start-v1-querier-timer"],            next: undefined },
+  { state: "any",         event: "newer-router-query",          actions: ["start-newer-querier-timer", "newer-router"], next: undefined },
+  { state: "any",         event: "newer-query",                 actions: ["start-newer-querier-timer"],         next: undefined },
 ];
 
 const CHANGES: ReadonlySet<QuerierAction> = new Set<QuerierChange>([
@@ -119,6 +137,7 @@ const CHANGES: ReadonlySet<QuerierAction> = new Set<QuerierChange>([
   "new-querier",
   "resumed",
   "v1-router",
+  "newer-router",
 ]);
 
 /**
@@ -134,6 +153,7 @@ export function initialQuerier<A extends Address = number>(
     otherQuerierHeard: 0,
     otherQuerierUntil: 0,
     v1QuerierUntil: 0,
+    newerQuerierUntil: 0,
   };
 }
 
@@ -145,6 +165,8 @@ export interface HeardQuery<A extends Address> {
   ours: A;
   /** From an IGMPv1 router. */
   legacy: boolean;
+  /** In a newer version than the LAN is queried with (RFC 3376 section 7.3.1). */
+  newer?: boolean;
 }
 
 /** The table events a query means, in the order they apply. */
@@ -158,6 +180,7 @@ export function queryEvents<A extends Address>(
   if (!query.source) return [];
   const events: QuerierEvent[] = [];
   if (query.legacy) events.push(q.v1QuerierUntil <= now ? "v1-router-query" : "v1-query");
+  if (query.newer) events.push(q.newerQuerierUntil <= now ? "newer-router-query" : "newer-query");
   if (query.source >= query.ours) return events;
   if (q.querier) events.push("lower-query");
   else if (query.source === q.otherQuerier) events.push("querier-query");
@@ -210,6 +233,9 @@ export function stepQuerier<A extends Address>(
         break;
       case "start-v1-querier-timer":
         q.v1QuerierUntil = now + oqpi();
+        break;
+      case "start-newer-querier-timer":
+        q.newerQuerierUntil = now + oqpi();
         break;
     }
   }

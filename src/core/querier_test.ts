@@ -29,6 +29,7 @@ Deno.test("querier: a lower address wins, for the Other Querier Present Interval
     otherQuerierHeard: 1000,
     otherQuerierUntil: 1000 + OQPI,
     v1QuerierUntil: 0,
+    newerQuerierUntil: 0,
   });
   equal(querierDeadline(q), 1000 + OQPI);
   // Each query from it restarts the timer; nothing else changes.
@@ -95,6 +96,22 @@ Deno.test("querier: an IGMPv1 router is reported once per Other Querier Present 
     hearQuery(q, { source: ip("10.1.0.1"), ours: OURS, legacy: true }, 130_000, DEFAULT_TIMERS),
     ["lost"],
     "a lower-addressed one does (and was already reported)",
+  );
+});
+
+Deno.test("querier: a newer-version router is reported once per Other Querier Present Interval", () => {
+  const q = initialQuerier();
+  const newer = ip("10.1.0.200");
+  const heard = { source: newer, ours: OURS, legacy: false, newer: true };
+  deepStrictEqual(hearQuery(q, heard, 0, DEFAULT_TIMERS), ["newer-router"]);
+  equal(q.newerQuerierUntil, OQPI);
+  deepStrictEqual(hearQuery(q, heard, 125_000, DEFAULT_TIMERS), []);
+  deepStrictEqual(hearQuery(q, heard, 125_000 + OQPI, DEFAULT_TIMERS), ["newer-router"]);
+  equal(q.querier, true, "a higher-addressed one does not win the election");
+  deepStrictEqual(
+    hearQuery(q, { ...heard, source: ip("10.1.0.1") }, 130_000, DEFAULT_TIMERS),
+    ["lost"],
+    "a lower-addressed one does, in any version (and was already reported)",
   );
 });
 

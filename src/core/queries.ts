@@ -8,7 +8,7 @@
  */
 
 import { expireQuerier, type QuerierChange, type QuerierTransition } from "./querier.ts";
-import { log, notice, type StepContext, type VifState } from "./state.ts";
+import { log, notice, type StepContext, versionCap, type VifState } from "./state.ts";
 import { reconcileVif } from "./sources.ts";
 import type { Address } from "./subnet.ts";
 
@@ -64,12 +64,21 @@ export function sendSourceQuery<A extends Address>(
   sendSpecificQuery(ctx, vif, { group, sources, suppress, what });
 }
 
-/** A query about one group, sent to the group itself, in the LAN's query version. */
+/**
+ * A query about one group, sent to the group itself, in the LAN's query version; none when that
+ * version has no such queries (IGMPv1, e.g. a retransmission left over from before a reload).
+ */
 function sendSpecificQuery<A extends Address>(
   ctx: StepContext<A>,
   vif: VifState<A>,
   q: { group: A; sources: readonly A[]; suppress: boolean; what: string },
 ): void {
+  const { family } = ctx.state;
+  if (!family.groupQueries(vif.queryVersion)) {
+    const version = family.versionName(vif.queryVersion);
+    log(ctx, "debug", `No ${q.what} on "${vif.name}": ${version} has none`);
+    return;
+  }
   ctx.out.push({
     kind: "sendQuery",
     ifindex: vif.ifindex,
@@ -138,13 +147,15 @@ export function applyQuerierChanges<A extends Address>(
   const { family } = ctx.state;
   for (const change of changes) {
     const other = family.format(vif.otherQuerier);
-    if (change !== "v1-router") {
+    if (change !== "v1-router" && change !== "newer-router") {
       const self = change === "resumed";
       const querier = self ? vif.address : vif.otherQuerier;
       notice(ctx, { kind: "querier", vifi: vif.vifi, querier, self });
     }
     switch (change) {
       case "v1-router":
+        // Where we run IGMPv1 too, it is what the LAN is configured for.
+        if (versionCap(ctx.state, vif) === 1) break;
         log(
           ctx,
           "warn",
@@ -153,6 +164,17 @@ export function applyQuerierChanges<A extends Address>(
             "IGMPv2 or later",
         );
         break;
+      case "newer-router": {
+        const ours = family.versionName(vif.queryVersion);
+        log(
+          ctx,
+          "warn",
+          `A router (${family.format(heardFrom)}) is querying on "${vif.name}" in a newer ` +
+            `version than our ${ours}: every router of a LAN must run the same version ` +
+            `(configure it for ${ours}, or us for its version)`,
+        );
+        break;
+      }
       case "lost":
         vif.nextGeneralQuery = Infinity;
         vif.startupQueriesLeft = 0;

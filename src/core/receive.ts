@@ -227,8 +227,9 @@ function receiveLeave<A extends Address>(
 
 /**
  * A query from another router on a LAN: querier election (RFC 2236 section 3, RFC 3376
- * section 6.6.2), the IGMPv1 router warning (RFC 2236 section 4), and, while not querier, the
- * group timer lowered by group-specific queries.
+ * section 6.6.2) in every version (an IGMPv1 query of a lower address silences us too), the
+ * warnings about an IGMPv1 router (RFC 2236 section 4) and a newer-version one (RFC 3376 section
+ * 7.3.1), and, while not querier, the group timer lowered by group-specific queries.
  */
 function receiveQuery<A extends Address>(
   ctx: StepContext<A>,
@@ -253,7 +254,12 @@ function receiveQuery<A extends Address>(
       `Received ${family.protocol}v${query.version} ${kind} query from ${from} on "${vif.name}"`,
     );
   }
-  const heard = { source, ours: vif.address, legacy: query.legacy };
+  const heard = {
+    source,
+    ours: vif.address,
+    legacy: query.legacy,
+    newer: query.version > vif.queryVersion,
+  };
   const trace = querierTrace(ctx, vif, source);
   applyQuerierChanges(ctx, vif, hearQuery(vif, heard, ctx.now, vif.timers, trace), source);
   if (vif.querier || source !== vif.otherQuerier) return;
@@ -262,6 +268,9 @@ function receiveQuery<A extends Address>(
   // timers (RFC 3376 section 6.6.1), unless its S flag says not to (section 4.1.5).
   if (query.group === family.unspecified || query.suppressRouterSide) return;
   if (!vif.groups.has(query.group)) return;
+  // IGMPv1 has no group-specific queries: a LAN run as IGMPv1 waits for its hosts' reports, as
+  // it ignores their Leaves (RFC 3376 section 7.3.1).
+  if (!family.groupQueries(vif.queryVersion)) return;
   // A Max Resp Code of 0 would end the membership before any host can answer: our own Last
   // Member Query Interval stands in for it.
   const lmqi = query.maxRespTimeMs > 0

@@ -18,7 +18,7 @@ import {
   type VifState,
 } from "./state.ts";
 import type { Address } from "./subnet.ts";
-import { addInterface, removeInterface } from "./vifs.ts";
+import { addInterface, lanTimers, removeInterface } from "./vifs.ts";
 
 /**
  * `reconfigure`: new settings for an interface in use. Sources it no longer admits and groups
@@ -26,12 +26,15 @@ import { addInterface, removeInterface } from "./vifs.ts";
  * longer inside an upstream boundary are joined; every entry is planned again (thresholds and
  * boundaries are in its oifs); a shorter query interval brings the next general query closer.
  * Membership records keep the deadlines they have; the new timers apply from the next report.
+ * A new query version applies from the next query, and to the groups at once: IGMPv1 (RFC 3376
+ * section 7.3.1) ignores Leaves and sends no group-specific queries from then on.
  */
 export function reconfigureInterface<A extends Address>(
   ctx: StepContext<A>,
-  iface: ProxyInterface<A>,
+  given: ProxyInterface<A>,
 ): void {
   const { state } = ctx;
+  const iface = { ...given, timers: lanTimers(state.family, given) };
   const vif = vifNamed(state, iface.name);
   if (vif === undefined) return;
   if (vif.role !== iface.role || vif.ifindex !== iface.ifindex) {
@@ -39,7 +42,7 @@ export function reconfigureInterface<A extends Address>(
       ? `it is ${iface.role} in the new configuration`
       : undefined;
     removeInterface(ctx, vif.name, why);
-    addInterface(ctx, iface);
+    addInterface(ctx, given);
     return;
   }
   // The LAN's own timers: those taken from another querier are not a setting.

@@ -52,7 +52,7 @@ export interface ProxyInterface<A extends Address = number> {
   boundaries: Subnet<A>[];
   /**
    * The version the proxy queries this LAN with, as querier, in the family's numbering (one of
-   * `Family.queryVersions`: IGMP 2 or 3, MLD 1 or 2). Unused upstream.
+   * `Family.queryVersions`: IGMP 1, 2 or 3, MLD 1 or 2). Unused upstream.
    */
   queryVersion: number;
 }
@@ -402,6 +402,19 @@ export function vifNamed<A extends Address>(
 ): VifState<A> | undefined {
   for (const vif of state.vifs.values()) if (vif.name === name) return vif;
   return undefined;
+}
+
+/**
+ * The newest compatibility mode a LAN's groups may be in, in IGMP's numbering: 1 on a LAN
+ * queried with IGMPv1, which ignores Leaves (RFC 3376 section 7.3.1), so that all its groups
+ * behave as with an IGMPv1 host present; else 3. An IGMPv2 or MLDv1 querier still keeps the
+ * source records of the newer hosts it hears (RFC 3376 and RFC 3810 ask nothing else of it).
+ */
+export function versionCap<A extends Address>(
+  state: ProxyState<A>,
+  vif: Pick<ProxyInterface<A>, "queryVersion">,
+): 1 | 3 {
+  return state.family.latestVersion - vif.queryVersion === 2 ? 1 : 3;
 }
 
 /** Whether `group` is in a source-specific multicast range (RFC 4607 section 1). */

@@ -67,7 +67,7 @@ import { PROXY_DROP_REASONS } from "./drops.ts";
 import { compatibilityName, type DumpCounters } from "./dump.ts";
 import type { Address, Family } from "./family.ts";
 import { compatibilityMode, type GroupRecord } from "./membership.ts";
-import { isSsmGroup, type ProxyState, type VifState } from "./state.ts";
+import { isSsmGroup, type ProxyState, versionCap, type VifState } from "./state.ts";
 import { compareAddresses, networkOf } from "./subnet.ts";
 
 /** The version of the views' JSON schema (see the module's documentation). */
@@ -298,7 +298,7 @@ function groupView<A extends Address>(
     group: family.format(group),
     mode: exclude ? "exclude" : "include",
     groupTimer: exclude ? timeLeft(g.groupTimer, now) : null,
-    compatibility: compatibilityName(family, compatibilityMode(g, now)),
+    compatibility: compatibilityName(family, compatibilityMode(g, now, versionCap(state, vif))),
     olderHosts: olderHosts(family, g, now),
     sources: [...g.sources].sort((a, b) => compareAddresses(a[0], b[0])).map(([s, r]) => {
       const excluded = exclude && r.timer === 0;

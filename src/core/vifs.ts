@@ -31,7 +31,24 @@ import {
   type VifState,
 } from "./state.ts";
 import type { Address } from "./subnet.ts";
+import type { ProtocolTimers } from "./timers.ts";
 import { MAXVIFS } from "./vif_set.ts";
+
+/**
+ * The protocol variables a LAN runs with: the configured ones, but when its query version's
+ * queries carry no Max Response Time (IGMPv1), the Query Response Interval is the time its hosts
+ * take to answer (10 s), so that the Group Membership Interval waits for them.
+ */
+export function lanTimers<A extends Address>(
+  family: Family<A>,
+  iface: Pick<ProxyInterface<A>, "timers" | "queryVersion">,
+): ProtocolTimers {
+  const responseTime = family.hostResponseTimeMs(iface.queryVersion);
+  const { timers } = iface;
+  return responseTime === undefined || responseTime === timers.queryResponseInterval
+    ? timers
+    : { ...timers, queryResponseInterval: responseTime };
+}
 
 /** A VIF for `iface` as number `vifi`, with no router state yet; it starts as querier. */
 export function newVif<A extends Address>(
@@ -39,6 +56,7 @@ export function newVif<A extends Address>(
   iface: ProxyInterface<A>,
   vifi: number,
 ): VifState<A> {
+  const timers = lanTimers(family, iface);
   return {
     ...iface,
     ...initialQuerier(family.unspecified),
@@ -46,7 +64,8 @@ export function newVif<A extends Address>(
     startupQueriesLeft: 0,
     nextGeneralQuery: 0,
     groups: new Map(),
-    ownTimers: iface.timers,
+    timers,
+    ownTimers: timers,
   };
 }
 

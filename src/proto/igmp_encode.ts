@@ -30,8 +30,11 @@ export interface QueryOptions {
   group: number;
   /** Max Resp Time in milliseconds; rounded to tenths of a second and clamped per version. */
   maxRespTimeMs: number;
-  /** IGMPv2 (8 bytes) or IGMPv3 (12 bytes and 4 per source). */
-  version: 2 | 3;
+  /**
+   * IGMPv1 (8 bytes, Max Resp Code 0, general only), IGMPv2 (8 bytes) or IGMPv3 (12 bytes and 4
+   * per source).
+   */
+  version: 1 | 2 | 3;
   /** IGMPv3: S flag. Default false. */
   suppressRouterSide?: boolean;
   /** IGMPv3: Querier's Robustness Variable; above 7 is sent as 0 (RFC 3376 4.1.6). Default 2. */
@@ -43,9 +46,12 @@ export interface QueryOptions {
 }
 
 /**
- * Encodes a Membership Query with its checksum. IGMPv2: Max Resp Code in tenths of a second,
- * clamped to 1..255. IGMPv3: tenths clamped to 1..{@link IGMP_FLOAT_MAX}, floating point from
- * 12.8 s; QQIC likewise in seconds. Throws RangeError past 65535 sources (a programming error).
+ * Encodes a Membership Query with its checksum. IGMPv1 (RFC 1112 Appendix I): the code field is
+ * unused and 0, which is how hosts tell it from an IGMPv2 query (RFC 2236 section 4, RFC 3376
+ * section 7.1), and `maxRespTimeMs` is ignored (hosts answer within 10 s). IGMPv2: Max Resp Code
+ * in tenths of a second, clamped to 1..255. IGMPv3: tenths clamped to 1..{@link IGMP_FLOAT_MAX},
+ * floating point from 12.8 s; QQIC likewise in seconds. Throws RangeError past 65535 sources, or
+ * for an IGMPv1 query with a group (IGMPv1 has no group-specific queries): programming errors.
  *
  * @example
  * ```ts
@@ -56,6 +62,12 @@ export interface QueryOptions {
  * ```
  */
 export function encodeQuery(opts: QueryOptions): Uint8Array {
+  if (opts.version === 1) {
+    if (opts.group !== 0) throw new RangeError("IGMPv1 has no group-specific queries");
+    const out = new Uint8Array(IGMP_MINLEN);
+    out[0] = IGMP_MEMBERSHIP_QUERY;
+    return withChecksum(out);
+  }
   const tenths = Math.round(opts.maxRespTimeMs / 100);
   if (opts.version === 2) {
     const out = new Uint8Array(IGMP_MINLEN);

@@ -20,6 +20,7 @@ import {
   expectMessage,
   LEAVE,
   LINUX_V3_REPORT_PACKET,
+  V1_QUERY,
   V1_REPORT,
   V2_GENERAL_QUERY,
   V2_GROUP_QUERY,
@@ -40,6 +41,22 @@ Deno.test("encodeQuery writes IGMPv2 queries byte for byte", () => {
   deepStrictEqual(
     encodeQuery({ group: ip("239.1.1.1"), maxRespTimeMs: 1_000, version: 2 }),
     V2_GROUP_QUERY,
+  );
+});
+
+Deno.test("encodeQuery writes the IGMPv1 general query byte for byte, whatever the Max Resp Time", () => {
+  // 11 00 ee ff 00 00 00 00: type, code 0 (no Max Resp Time in IGMPv1), checksum, group 0.
+  deepStrictEqual(encodeQuery({ group: 0, maxRespTimeMs: 10_000, version: 1 }), V1_QUERY);
+  deepStrictEqual(encodeQuery({ group: 0, maxRespTimeMs: 1_000, version: 1 }), V1_QUERY);
+  strictEqual(V1_QUERY.length, 8);
+  const m = expectMessage(decodeAll(encodeQuery({ group: 0, maxRespTimeMs: 0, version: 1 })));
+  deepStrictEqual(m, { type: "query", version: 1, group: 0, maxRespTimeMs: 10_000 });
+});
+
+Deno.test("encodeQuery refuses an IGMPv1 group-specific query (IGMPv1 has none)", () => {
+  throws(
+    () => encodeQuery({ group: ip("239.1.1.1"), maxRespTimeMs: 1_000, version: 1 }),
+    /IGMPv1 has no group-specific queries/,
   );
 });
 

@@ -105,7 +105,10 @@ export function routingConfig(
   return { ok: true, config, warnings };
 }
 
-/** A vif's interface block: IGMP querier there (IGMPv2 for `igmpv1`: v1 hosts are heard). */
+/**
+ * A vif's interface block: IGMP querier there, IGMPv3 by default, IGMPv1 for `igmpv1` (the
+ * routers and hosts of that LAN speak nothing newer).
+ */
 function vifInterface(name: string, p: PhyintConfig | undefined): InterfaceConfig {
   return {
     name,
@@ -115,7 +118,7 @@ function vifInterface(name: string, p: PhyintConfig | undefined): InterfaceConfi
     timers: {},
     boundaries: (p?.boundaries ?? []).map((b) => ({ prefix: prefixOf(b) })),
     position: p?.at ?? { file: "", line: 0, col: 0 },
-    ...(p?.igmpv1 === true ? { igmpVersion: 2 as const } : {}),
+    ...(p?.igmpv1 === true ? { igmpVersion: 1 as const } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import { effectiveIgmpVersion } from "../../conf/config.ts";
 import { parseMroutedConfig } from "../../conf/mrouted/parser.ts";
 import { ip } from "../proto/testing.ts";
 import { routingConfig } from "./routing_config.ts";
@@ -56,6 +57,16 @@ Deno.test("routingConfig: phyint by name or address, metric, threshold, boundary
   deepStrictEqual(r2.boundaries, [{ prefix: { family: 4, address: "239.1.0.0", length: 16 } }]);
   equal(r.config.routing?.metrics.get("r2"), 3);
   equal(r.config.routing?.pruning, false, "-p wins over pruning on");
+});
+
+Deno.test("routingConfig: a phyint's igmpv1 queries its LAN with IGMPv1, the others with v3", () => {
+  const r = routingConfig(mrouted("phyint lan0 igmpv1"), SYSTEM, { nonPruning: false });
+  if (!r.ok) throw new Error(r.errors.join("\n"));
+  deepStrictEqual(r.config.interfaces.map((i) => [i.name, effectiveIgmpVersion(r.config, i)]), [
+    ["r2", 3],
+    ["lan0", 1],
+  ]);
+  equal(r.config.interfaces[1].igmpVersion, 1);
 });
 
 Deno.test("routingConfig: tunnels by local address or name; unknown ends are errors", () => {

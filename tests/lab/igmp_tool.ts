@@ -9,6 +9,8 @@
  *   [--rate 0] [--protocol igmp|dvmrp]
  * deno run ... igmp_tool.ts reports --iface eth0 --source 10.1.0.11 --first-group 239.2.0.1 \
  *   --groups N [--version 1|2|3] [--count N] [--rate 0]
+ * deno run ... igmp_tool.ts leaves --iface eth0 --source 10.1.0.11 --first-group 239.2.0.1 \
+ *   --groups N [--count N] [--rate 0]
  * ```
  *
  * - `query`: membership queries to 224.0.0.1 (or to the group, for a group-specific query), one
@@ -19,6 +21,8 @@
  *   `--count` in all (default one per group): IGMPv1/v2 reports to the group, or IGMPv3 reports
  *   to 224.0.0.22 with one record, CHANGE_TO_EXCLUDE_MODE {} (a join) unless `--record TYPE`
  *   and `--sources A,B` say otherwise.
+ * - `leaves`: IGMPv2 Leave Group messages to 224.0.0.2 for the groups, as `reports` sends
+ *   reports (what a host that left sends, whatever version the querier speaks).
  *
  * `--rate` is packets per second, 0 for as fast as possible. Packets go out through an
  * AF_PACKET socket to the link-layer address of their destination (01:00:5e:... for multicast,
@@ -45,8 +49,14 @@ import {
   type GroupRecord,
   INADDR_ALLHOSTS_GROUP,
   INADDR_ALLRPTS_GROUP,
+  INADDR_ALLRTRS_GROUP,
 } from "../../src/proto/igmp.ts";
-import { encodeV1Report, encodeV2Report, encodeV3Report } from "../../src/proto/igmp_encode.ts";
+import {
+  encodeLeave,
+  encodeV1Report,
+  encodeV2Report,
+  encodeV3Report,
+} from "../../src/proto/igmp_encode.ts";
 import {
   buildIPv4Packet,
   GARBAGE_KINDS,
@@ -80,6 +90,8 @@ const USAGE = [
   "       igmp_tool.ts flood --iface IF --source A --count N [--seed S] [--rate PPS]",
   "       igmp_tool.ts reports --iface IF --source A --first-group G --groups N",
   "         [--version 1|2|3] [--count N] [--rate PPS] [--record 1-6] [--sources A,B]",
+  "       igmp_tool.ts leaves --iface IF --source A --first-group G --groups N",
+  "         [--count N] [--rate PPS]",
 ].join("\n");
 
 /** Flags every command takes. */
@@ -120,10 +132,13 @@ export interface FloodCommand extends CommonOptions {
   dvmrp: boolean;
 }
 
-/** `reports`: valid IGMPv1/v2/v3 reports for consecutive groups, round robin. */
+/**
+ * `reports`: valid IGMPv1/v2/v3 reports for consecutive groups, round robin; `leaves`: IGMPv2
+ * Leave Group messages for them.
+ */
 export interface ReportsCommand extends CommonOptions {
   /** Discriminant. */
-  command: "reports";
+  command: "reports" | "leaves";
   /** The first group reported. */
   firstGroup: number;
   /** Number of consecutive groups. */
@@ -159,9 +174,10 @@ export function parseIgmpToolArgs(args: string[]): IgmpToolCommand {
     query: ["version", "group", "max-resp-ms", "interval-ms", "count"],
     flood: ["count", "seed", "rate", "protocol"],
     reports: ["first-group", "groups", "version", "count", "rate", "record", "sources"],
+    leaves: ["first-group", "groups", "count", "rate"],
   };
   if (command === undefined || !Object.hasOwn(known, command)) {
-    throw new Error(`Expected a command (query, flood, reports), not "${command ?? ""}"`);
+    throw new Error(`Expected a command (query, flood, reports, leaves), not "${command ?? ""}"`);
   }
   const flags = new Map<string, string>();
   for (let i = 0; i < rest.length; i++) {
@@ -233,7 +249,7 @@ export function parseIgmpToolArgs(args: string[]): IgmpToolCommand {
         throw new Error(`Groups from "${formatIPv4(firstGroup)}" on must all be multicast`);
       }
       return {
-        command: "reports",
+        command: command === "leaves" ? "leaves" : "reports",
         ...common,
         firstGroup,
         groups,
@@ -312,13 +328,17 @@ function planOf(cmd: IgmpToolCommand): Plan {
         },
       };
     }
-    case "reports": {
+    case "reports":
+    case "leaves": {
       const { version } = cmd;
       return {
         count: cmd.count,
         periodMs: cmd.rate === 0 ? 0 : 1000 / cmd.rate,
         packet(i) {
           const group = (cmd.firstGroup + (i % cmd.groups)) >>> 0;
+          if (cmd.command === "leaves") {
+            return ipv4(INADDR_ALLRTRS_GROUP, encodeLeave(group), "leave");
+          }
           const kind = `v${version}-report`;
           if (version === 3) {
             const record: GroupRecord = { recordType: cmd.recordType, group, sources: cmd.sources };
