@@ -156,7 +156,8 @@ Deno.test({
   ...options,
   async fn() {
     const facts = healthyFacts();
-    // Stalled, and fast enough (2000 datagrams/s on average) to tell in -w 0.01.
+    // Stalled, and fast enough (2000 datagrams/s at the first sample) to tell in -w 0.01.
+    forwardingOf(facts.before, "ipv4").entries[0].packetRate = 2000;
     Object.assign(forwardingOf(facts.after, "ipv4").entries[0], { packets: 1000, age: 0.5 });
     const other = await doctor(facts, ["239.2.2.2"]);
     equal(other.code, EXIT_PROBLEM);

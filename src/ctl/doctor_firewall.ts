@@ -9,7 +9,7 @@
 import type { DoctorFacts } from "./doctor_facts.ts";
 import { FAMILIES, type Finding, list } from "./doctor_findings.ts";
 import { type ControlProtocol, MESSAGE_TYPES } from "./doctor_nft_match.ts";
-import { type FirewallDrop, firewallDrops } from "./doctor_nft_walk.ts";
+import { type Doubt, type FirewallDrop, firewallDrops } from "./doctor_nft_walk.ts";
 
 /** The messages by type, as a finding names them. */
 const MESSAGE_NAMES: Readonly<Record<number, string>> = Object.freeze({
@@ -31,11 +31,21 @@ const ACCEPTED: Readonly<Record<ControlProtocol, string>> = Object.freeze({
     "mld2-listener-report }",
 });
 
+/** Why a drop may not apply, as a finding says it (see {@link Doubt}). */
+const DOUBT_TEXT: Readonly<Record<Doubt, string>> = Object.freeze({
+  device: "if its ingress chain is hooked on their interface: nft -j does not name its devices",
+  jump: "if the rule that jumps to its chain, which the doctor cannot judge, takes them",
+  rule: "if they match what the doctor cannot judge in it: an address, a set, a rate, " +
+    "a raw header",
+  before: "unless a rule before it that the doctor cannot judge accepts them",
+});
+
 /**
  * firewall: for each family in use, each nft rule or policy that drops its IGMP (MLD) arriving
- * on one of the proxy's interfaces. A problem when it surely applies (nothing the doctor cannot
- * judge comes before it, or its counter has dropped some), a note when it may not. Without a
- * ruleset (no nft, not root), one note that the firewall was not checked.
+ * on one of the proxy's interfaces: queries upstream, every message downstream. A problem when
+ * it surely applies: nothing puts it in doubt, or it matches only IGMP (MLD) and its counter has
+ * dropped some (a counter of all traffic proves nothing of IGMP); a note when it may not.
+ * Without a ruleset (no nft, not root), one note that the firewall was not checked.
  */
 export function checkFirewall(facts: DoctorFacts): Finding[] {
   const families = FAMILIES.filter((f) => facts.after.interfaces.some((i) => i.family === f));
@@ -53,7 +63,8 @@ export function checkFirewall(facts: DoctorFacts): Finding[] {
   const { ruleset } = facts.firewall;
   return families.flatMap((family) => {
     const protocol: ControlProtocol = family === "ipv4" ? "igmp" : "mld";
-    const interfaces = facts.after.interfaces.filter((i) => i.family === family).map((i) => i.name);
+    const interfaces = facts.after.interfaces.filter((i) => i.family === family)
+      .map((i) => ({ name: i.name, role: i.role }));
     return firewallDrops(ruleset, { protocol, interfaces }).map(dropFinding);
   });
 }
@@ -66,11 +77,13 @@ function dropFinding(drop: FirewallDrop): Finding {
   const where = `${chain.family} ${chain.table} ${chain.name}`;
   const accept = `${iifMatch(drop.interfaces)} ${ACCEPTED[protocol]} accept`;
   const dropped = (drop.packets ?? 0) > 0;
-  const certain = drop.certain || dropped;
-  const unless = certain
-    ? ""
-    : " (unless a rule before it that the doctor cannot judge accepts them)";
+  // A counter of all traffic counts what else the rule drops: only one of IGMP proves it.
+  const certain = drop.certain || (dropped && drop.specific);
+  const unless = certain ? "" : ` (${drop.doubts.map((d) => DOUBT_TEXT[d]).join("; ")})`;
   const arriving = `arriving on ${list(drop.interfaces)}`;
+  const devices = !certain && drop.doubts.includes("device")
+    ? `\nnft list chain ${where} shows the devices it is hooked on`
+    : "";
   if (rule === null) {
     return {
       rule: "firewall",
@@ -79,7 +92,7 @@ function dropFinding(drop: FirewallDrop): Finding {
       message: `the firewall probably drops ${what} ${arriving}: chain ${chain.name} of table ` +
         `${chain.family} ${chain.table} (hook ${chain.hook}) drops by policy, and no rule in it ` +
         `accepts ${word}${unless}; mcast-proxy never sees them`,
-      fix: `nft 'insert rule ${where} ${accept}'`,
+      fix: `nft 'insert rule ${where} ${accept}'${devices}`,
     };
   }
   const counted = drop.packets === null
@@ -98,7 +111,7 @@ function dropFinding(drop: FirewallDrop): Finding {
         chain.hook === null ? "" : ` (hook ${chain.hook})`
       } drops them${counted}${unless}; mcast-proxy never sees them`,
     fix: `nft 'insert rule ${where} position ${rule.handle} ${accept}'` +
-      `\nor delete the rule: nft delete rule ${where} handle ${rule.handle}`,
+      `\nor delete the rule: nft delete rule ${where} handle ${rule.handle}${devices}`,
   };
 }
 

@@ -7,11 +7,14 @@ import {
   baseChain,
   counter,
   DROP,
+  etherSaddr,
   icmpv6Type,
+  igmpType,
   iifname,
   ipProtocol,
   ipSaddr,
   type Json,
+  limit,
   nftJson,
   nftRule,
   tcpDport,
@@ -70,14 +73,14 @@ Deno.test("firewall: the counter says what it can; what may not apply is a note"
   equal(none[0].severity, "problem");
   equal(
     none[0].message,
-    "the firewall drops IGMP arriving on up0: rule 3 of chain pre in table ip filt (hook " +
+    "the firewall drops IGMP queries arriving on up0: rule 3 of chain pre in table ip filt (hook " +
       "prerouting) drops them, though its counter shows none dropped yet; mcast-proxy never " +
       "sees them",
   );
   const all = firewall(...IP_PRE, nftRule(PRE, 3, iifname("up0"), counter(90), DROP));
   equal(
     all[0].message,
-    "the firewall drops IGMP arriving on up0: rule 3 of chain pre in table ip filt (hook " +
+    "the firewall drops IGMP queries arriving on up0: rule 3 of chain pre in table ip filt (hook " +
       "prerouting) drops them, and has dropped 90 packets (of all kinds); mcast-proxy never " +
       "sees them",
   );
@@ -161,4 +164,73 @@ Deno.test("firewall: only the families in use; without nft, one note that says w
   }]);
   for (const sample of [unread.before, unread.after]) sample.interfaces = [];
   deepStrictEqual(findings(unread), [], "no interface: nothing to say");
+});
+
+Deno.test("firewall: a counter of all traffic proves nothing of IGMP after a rule in doubt", () => {
+  // `limit rate 10/second accept` then `counter drop`: the counter counts what else it drops.
+  const all = firewall(
+    ...IP_PRE,
+    nftRule(PRE, 2, limit(10), ACCEPT),
+    nftRule(PRE, 3, counter(50), DROP),
+  );
+  deepStrictEqual(all.map((f) => f.severity), ["note"]);
+  equal(
+    all[0].message,
+    "the firewall drops IGMP arriving on dn1, dn2, up0: rule 3 of chain pre in table ip filt " +
+      "(hook prerouting) drops them, and has dropped 50 packets (of all kinds) (unless a rule " +
+      "before it that the doctor cannot judge accepts them); mcast-proxy never sees them",
+  );
+  // A counter of a rule that takes only IGMP does prove it.
+  const igmp = firewall(
+    ...IP_PRE,
+    nftRule(PRE, 2, limit(10), ACCEPT),
+    nftRule(PRE, 3, ipProtocol("igmp"), counter(50), DROP),
+  );
+  deepStrictEqual(igmp.map((f) => f.severity), ["problem"]);
+});
+
+Deno.test("firewall: upstream, only the queries of the router there are the proxy's business", () => {
+  // Reports arriving upstream are other hosts': dropping them is no finding.
+  deepStrictEqual(
+    firewall(
+      ...IP_PRE,
+      nftRule(PRE, 3, iifname("up0"), igmpType(["membership-report-v3", "leave-group"]), DROP),
+    ),
+    [],
+  );
+  const [f] = firewall(...IP_PRE, nftRule(PRE, 3, iifname("up0"), ipProtocol("igmp"), DROP));
+  match(f.message, /^the firewall drops IGMP queries arriving on up0: rule 3 /);
+});
+
+Deno.test("firewall: a drop in doubt says why: a match it cannot judge, an ingress chain", () => {
+  const [negated] = firewall(
+    ...IP_PRE,
+    nftRule(PRE, 4, etherSaddr("02:00:00:00:00:01", "!="), DROP),
+  );
+  equal(negated.severity, "note");
+  equal(
+    negated.message,
+    "the firewall drops IGMP arriving on dn1, dn2, up0: rule 4 of chain pre in table ip filt " +
+      "(hook prerouting) drops them (if they match what the doctor cannot judge in it: an " +
+      "address, a set, a rate, a raw header); mcast-proxy never sees them",
+  );
+  const ND = { family: "netdev", table: "nd", chain: "ing" };
+  const [ingress] = firewall(
+    ...baseChain({ family: "netdev", table: "nd", name: "ing", hook: "ingress" }),
+    nftRule(ND, 2, ipProtocol("igmp"), counter(0), DROP),
+  );
+  equal(ingress.severity, "note");
+  equal(
+    ingress.message,
+    "the firewall drops IGMP arriving on dn1, dn2, up0: rule 2 of chain ing in table netdev nd " +
+      "(hook ingress) drops them, though its counter shows none dropped yet (if its ingress " +
+      "chain is hooked on their interface: nft -j does not name its devices); mcast-proxy never " +
+      "sees them",
+  );
+  equal(
+    ingress.fix,
+    `nft 'insert rule netdev nd ing position 2 iifname { "dn1", "dn2", "up0" } ip protocol ` +
+      `igmp accept'\nor delete the rule: nft delete rule netdev nd ing handle 2` +
+      "\nnft list chain netdev nd ing shows the devices it is hooked on",
+  );
 });

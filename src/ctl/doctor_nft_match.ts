@@ -2,11 +2,18 @@
  * What one nft rule does to one IGMP or MLD packet ({@link judgeRule}): whether its matches take
  * the packet ("yes", "no", or "maybe" when the doctor cannot tell), and its verdict. Pure.
  *
- * The judgement is conservative. A match it cannot judge (a source address, a set, a rate
- * limit, a conntrack state that IGMP may have) makes its rule "maybe". IGMP and MLD are never
- * conntrack `established` or `related` (no reply comes back): a match on those alone does not
- * take them. A match on a header the packet has not (`tcp dport`, `ip saddr` for MLD) does not
- * take it either, whatever its operator: nft matches the header's presence first.
+ * The judgement is conservative: a match is "no" only when the doctor knows it, and "maybe"
+ * whenever it cannot tell (a source address, a set, a rate limit, a raw payload `@nh,160,8`,
+ * an Ethernet address, `th dport`, a conntrack state that IGMP may have). It knows:
+ * - the headers the packet has not: `tcp`, `udp`, `udplite`, `sctp`, `dccp`, `icmp`, `esp`,
+ *   `ah`, `comp`, `arp`, and the other family's (`ip6` and `icmpv6` for IGMP, `ip` and `igmp`
+ *   for MLD), for which nft adds a protocol check to the rule, so that no field of theirs
+ *   matches whatever its operator (`th` has no such check: it is a "maybe");
+ * - the values of the fields it reads (`ip protocol`, `meta l4proto`, `ip6 nexthdr`, `igmp
+ *   type`, `icmpv6 type`, `iifname`, `meta nfproto`, `meta protocol`, `meta pkttype`): any
+ *   other value does not match;
+ * - IGMP and MLD are never conntrack `established` or `related` (no reply comes back): a match
+ *   on those alone does not take them.
  *
  * @module
  */
@@ -22,6 +29,12 @@ export const MESSAGE_TYPES: Readonly<Record<ControlProtocol, readonly number[]>>
   mld: Object.freeze([130, 131, 143, 132]),
 });
 
+/** The query's message type of a protocol: all the proxy needs on its upstream interface. */
+export const QUERY_TYPE: Readonly<Record<ControlProtocol, number>> = Object.freeze({
+  igmp: 0x11,
+  mld: 130,
+});
+
 /** One packet the proxy must receive. */
 export interface Packet {
   protocol: ControlProtocol;
@@ -34,14 +47,20 @@ export interface Packet {
 /** A rule's verdict, as far as the walk follows it. */
 export type Verdict =
   | { kind: "accept" | "drop" | "return" | "unknown" }
-  | { kind: "jump"; target: string };
+  | { kind: "jump" | "goto"; target: string };
 
 /** Whether a rule matches a packet, its verdict, its counter, whether it names the protocol. */
 export interface Judged {
   match: Truth;
   verdict: Verdict | undefined;
   packets: number | null;
+  /** A match names the packet's protocol or message type (and takes it). */
   specific: boolean;
+  /**
+   * A match the doctor cannot judge is a negation (`ether saddr != MAC`): the rule takes all
+   * but what that match names, so most likely the packet too.
+   */
+  negated: boolean;
 }
 
 /** Whether a rule (or a match) takes a packet; "maybe" when the doctor cannot tell. */
@@ -56,6 +75,7 @@ export function judgeRule(rule: NftRule, packet: Packet): Judged {
   let verdict: Verdict | undefined;
   let packets: number | null = null;
   let specific = false;
+  let negated = false;
   for (const statement of rule.expr) {
     if (!isObject(statement)) continue;
     const [key] = Object.keys(statement);
@@ -63,6 +83,7 @@ export function judgeRule(rule: NftRule, packet: Packet): Judged {
     if (key === "match" && isObject(value)) {
       const m = judgeMatch(value, packet);
       if (m.truth === "yes" && m.specific) specific = true;
+      if (m.truth === "maybe" && value.op === "!=") negated = true;
       match = m.truth === "no" || match === "no" ? "no" : m.truth === "maybe" ? "maybe" : match;
     } else if (key === "counter" && isObject(value) && typeof value.packets === "number") {
       packets = value.packets;
@@ -72,7 +93,7 @@ export function judgeRule(rule: NftRule, packet: Packet): Judged {
       verdict = { kind: "drop" };
     } else if ((key === "jump" || key === "goto") && isObject(value)) {
       verdict = typeof value.target === "string"
-        ? { kind: "jump", target: value.target }
+        ? { kind: key, target: value.target }
         : { kind: "unknown" };
     } else if (key === "vmap" || key === "queue") {
       verdict = { kind: "unknown" };
@@ -81,11 +102,31 @@ export function judgeRule(rule: NftRule, packet: Packet): Judged {
       if (match === "yes") match = "maybe";
     }
   }
-  return { match, verdict, packets, specific };
+  return { match, verdict, packets, specific, negated };
 }
 
 /** The values a packet has for a match's left side; `absent`: the header is not there. */
 type Field = { values: (string | number)[]; specific: boolean } | "absent" | undefined;
+
+/**
+ * The headers a packet has not, by its protocol: nft checks for the header's protocol before it
+ * reads one of its fields (`tcp dport 22` is `meta l4proto tcp tcp dport 22`). Not `th`, which
+ * nft reads without such a check, nor `ether` or `vlan`, which it may have.
+ */
+const ABSENT_HEADERS: Readonly<Record<ControlProtocol, ReadonlySet<unknown>>> = Object.freeze({
+  igmp: new Set(
+    ["tcp", "udp", "udplite", "sctp", "dccp", "icmp", "esp", "ah", "comp", "arp", "ip6", "icmpv6"],
+  ),
+  mld: new Set(
+    ["tcp", "udp", "udplite", "sctp", "dccp", "icmp", "esp", "ah", "comp", "arp", "ip", "igmp"],
+  ),
+});
+
+/**
+ * MLD's `ip6 nexthdr`: 0, the Hop-by-Hop header that carries its Router Alert. nft 1.0.6 prints
+ * 0 as `ip` (the name /etc/protocols gives it), newer ones as `hopopt`.
+ */
+const HOP_BY_HOP = [0, "hopopt", "hopopts", "ip"];
 
 /** The packet's value of what a match compares (undefined: the walk cannot tell). */
 function fieldOf(left: unknown, packet: Packet): Field {
@@ -108,23 +149,19 @@ function fieldOf(left: unknown, packet: Packet): Field {
     }
     return undefined;
   }
-  if (isObject(left.payload)) {
-    const { protocol: header, field } = left.payload;
-    if (header === "ip") {
-      if (!igmp) return "absent";
-      return field === "protocol" ? { values: protocol, specific: true } : undefined;
-    }
-    if (header === "ip6") {
-      if (igmp) return "absent";
-      // MLD comes after a Hop-by-Hop header (its Router Alert): the next header is 0.
-      return field === "nexthdr" ? { values: [0, "hopopts"], specific: false } : undefined;
-    }
-    if (header === "igmp" || header === "icmpv6") {
-      if ((header === "igmp") !== igmp) return "absent";
-      const name = TYPE_NAMES[packet.type];
-      return field === "type" ? { values: [packet.type, ...name], specific: true } : undefined;
-    }
-    return "absent";
+  if (!isObject(left.payload)) return undefined;
+  // A raw payload (`@nh,160,8`) has a base and an offset, no protocol: it is not judged.
+  const { protocol: header, field } = left.payload;
+  if (ABSENT_HEADERS[packet.protocol].has(header)) return "absent";
+  if (header === "ip") {
+    return field === "protocol" ? { values: protocol, specific: true } : undefined;
+  }
+  if (header === "ip6") {
+    return field === "nexthdr" ? { values: HOP_BY_HOP, specific: false } : undefined;
+  }
+  if (header === "igmp" || header === "icmpv6") {
+    const name = TYPE_NAMES[packet.type];
+    return field === "type" ? { values: [packet.type, ...name], specific: true } : undefined;
   }
   return undefined;
 }
@@ -141,48 +178,6 @@ const TYPE_NAMES: Readonly<Record<number, readonly string[]>> = Object.freeze({
   132: ["mld-listener-done", "mld-listener-reduction"],
   143: ["mld2-listener-report"],
 });
-
-/** Names of protocol numbers and message types that are not the packet's (they do not match). */
-const OTHER_NAMES = new Set([
-  "tcp",
-  "udp",
-  "icmp",
-  "esp",
-  "ah",
-  "gre",
-  "sctp",
-  "udplite",
-  "dccp",
-  "ipv4",
-  "ipv6",
-  "ip",
-  "ip6",
-  "igmp",
-  "ipv6-icmp",
-  "icmpv6",
-  "host",
-  "broadcast",
-  "other",
-  "multicast",
-  ...Object.values(TYPE_NAMES).flat(),
-  // ICMP and ICMPv6 types an accept rule often lists.
-  "echo-request",
-  "echo-reply",
-  "destination-unreachable",
-  "packet-too-big",
-  "time-exceeded",
-  "parameter-problem",
-  "redirect",
-  "router-advertisement",
-  "router-solicitation",
-  "nd-router-solicit",
-  "nd-router-advert",
-  "nd-neighbor-solicit",
-  "nd-neighbor-advert",
-  "nd-redirect",
-  "ind-neighbor-solicit",
-  "ind-neighbor-advert",
-]);
 
 /** Whether a packet matches `{op, left, right}`, and whether the match names its protocol. */
 function judgeMatch(
@@ -222,6 +217,7 @@ function contains(right: unknown, values: readonly (string | number)[]): Truth {
   return result;
 }
 
+/** Whether a value of `right` is one of the packet's `values` (all the names it has). */
 function equals(item: unknown, values: readonly (string | number)[]): Truth {
   if (typeof item === "number") {
     return values.includes(item)
@@ -238,7 +234,8 @@ function equals(item: unknown, values: readonly (string | number)[]): Truth {
         ? "yes"
         : "no";
     }
-    return OTHER_NAMES.has(item) || values.every((v) => typeof v === "string") ? "no" : "maybe";
+    // Every name of the packet's value is in `values`: another name is another value.
+    return "no";
   }
   if (isObject(item) && Array.isArray(item.range)) {
     const [low, high] = item.range;

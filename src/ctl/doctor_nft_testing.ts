@@ -93,6 +93,11 @@ export function icmpv6Type(t: string | number | (string | number)[]): Json {
   return match({ payload: { protocol: "icmpv6", field: "type" } }, valueOf(t));
 }
 
+/** `igmp type membership-query`. */
+export function igmpType(t: string | number | (string | number)[]): Json {
+  return match({ payload: { protocol: "igmp", field: "type" } }, valueOf(t));
+}
+
 /** `ct state established,related` (a flags list). */
 export function ctState(...states: string[]): Json {
   return match({ ct: { key: "state" } }, states, "in");
@@ -103,9 +108,34 @@ export function ipSaddr(prefix: string, len: number): Json {
   return match({ payload: { protocol: "ip", field: "saddr" } }, { prefix: { addr: prefix, len } });
 }
 
-/** `tcp dport 22`. */
-export function tcpDport(port: number): Json {
-  return match({ payload: { protocol: "tcp", field: "dport" } }, port);
+/** `tcp dport 22`, `tcp dport != 22`. */
+export function tcpDport(port: number, op = "=="): Json {
+  return match({ payload: { protocol: "tcp", field: "dport" } }, port, op);
+}
+
+/** `th dport 53`: a transport header nft reads without checking its protocol. */
+export function thDport(port: number): Json {
+  return match({ payload: { protocol: "th", field: "dport" } }, port);
+}
+
+/** `@nh,160,8 0x94`: raw bytes of the network header (0x94: IPv4's Router Alert option). */
+export function rawNh(offset: number, len: number, value: number): Json {
+  return match({ payload: { base: "nh", offset, len } }, value);
+}
+
+/** `ether saddr != 00:11:22:33:44:55`. */
+export function etherSaddr(mac: string, op = "=="): Json {
+  return match({ payload: { protocol: "ether", field: "saddr" } }, mac, op);
+}
+
+/** `ip6 nexthdr 0`, which nft 1.0.6 prints as `ip`. */
+export function ip6Nexthdr(v: string | number | (string | number)[]): Json {
+  return match({ payload: { protocol: "ip6", field: "nexthdr" } }, valueOf(v));
+}
+
+/** `limit rate 10/second`. */
+export function limit(rate: number): Json {
+  return { limit: { rate, burst: 5, per: "second" } };
 }
 
 /** `counter packets N bytes B`. */
@@ -113,12 +143,17 @@ export function counter(packets: number, bytes = packets * 40): Json {
   return { counter: { packets, bytes } };
 }
 
-/** The verdicts: `accept`, `drop`, `reject`, `jump CHAIN`. */
+/** The verdicts: `accept`, `drop`, `reject`, `jump CHAIN`, `goto CHAIN`. */
 export const ACCEPT: Json = { accept: null };
 export const DROP: Json = { drop: null };
 export const REJECT: Json = { reject: { type: "icmp", expr: "port-unreachable" } };
 export function jump(target: string): Json {
   return { jump: { target } };
+}
+
+/** `goto CHAIN`. */
+export function goto(target: string): Json {
+  return { goto: { target } };
 }
 
 /** A runner that answers `nft -j list ruleset` with `result` and keeps what it was asked. */

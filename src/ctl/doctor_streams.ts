@@ -32,8 +32,11 @@ import { strictRpFilter } from "./doctor_system.ts";
 
 /**
  * stalled-stream: an entry with outputs in both samples whose packets did not grow. A note, not
- * a problem, for a slow stream: one whose average rate since it was installed (packets / age)
- * makes fewer than {@link SLOW_STREAM_DATAGRAMS} datagrams expected between the samples.
+ * a problem, for a slow stream: one whose rate makes fewer than {@link SLOW_STREAM_DATAGRAMS}
+ * datagrams expected between the samples. Its rate is the one the first sample gives (since the
+ * daemon's previous view, so a stream that stopped a while ago is not averaged with the time it
+ * flowed), or without one its average since it was installed. A rate of 0 (nothing forwarded
+ * before, or ever) is no slow stream: it stalled.
  */
 export function checkStalledStreams(facts: DoctorFacts, query: DoctorQuery): Finding[] {
   const found: Finding[] = [];
@@ -42,8 +45,9 @@ export function checkStalledStreams(facts: DoctorFacts, query: DoctorQuery): Fin
       const e = pair.entry;
       if (!matches(e, query) || pair.outputs.length === 0 || pair.growth !== 0) continue;
       const up = upstreamRow(facts, family)?.name ?? "the upstream interface";
-      const rate = averageRate(e);
-      const slow = rate !== undefined && rate * facts.intervalS < SLOW_STREAM_DATAGRAMS;
+      const rate = streamRate(facts, family, e);
+      const slow = rate !== undefined && rate.perSecond > 0 &&
+        rate.perSecond * facts.intervalS < SLOW_STREAM_DATAGRAMS;
       const what = `${channel(e)} from ${vifName(e.input)} to ${
         e.outputs.map(vifName).join(", ")
       } forwarded nothing in the last ${seconds(facts.intervalS)}`;
@@ -52,12 +56,11 @@ export function checkStalledStreams(facts: DoctorFacts, query: DoctorQuery): Fin
         severity: slow ? "note" : "problem",
         subject: channel(e),
         message: slow
-          ? `${what}, but it averaged ${perSecond(rate)} since it was installed ` +
-            `${formatAge(e.age * 1000)} ago: a slow stream may be between two datagrams`
+          ? `${what}, but ${describeRate(rate)}: a slow stream may be between two datagrams`
           : `${what}: the sender stopped, or upstream stopped sending it (pruned)`,
         fix: slow
           ? `run mcast-proxyctl doctor with a longer -w (at least ${
-            Math.ceil(SLOW_STREAM_DATAGRAMS / rate)
+            Math.ceil(SLOW_STREAM_DATAGRAMS / rate.perSecond)
           } s for this stream) to tell a slow stream from a stalled one`
           : `check that ${e.source} still sends to ${e.group}; if it does, the router ` +
             `upstream must keep forwarding it to ${up}, and so hear the proxy's reports for ` +
@@ -68,9 +71,42 @@ export function checkStalledStreams(facts: DoctorFacts, query: DoctorQuery): Fin
   return found;
 }
 
-/** An entry's packets per second since it was installed; undefined when unknown. */
-function averageRate(e: { packets: number | null; age: number }): number | undefined {
-  return e.packets === null || e.age <= 0 ? undefined : e.packets / e.age;
+/** A stream's rate: recent (the first sample's), or its average since it was installed. */
+interface StreamRate {
+  perSecond: number;
+  recent: boolean;
+  /** Seconds since its entry was installed. */
+  age: number;
+}
+
+/**
+ * The rate of an entry at the first sample: the view's packet rate (since the daemon's previous
+ * view of it, to one decimal: under 0.05/s it is 0), else packets / age; undefined when neither
+ * is known.
+ */
+function streamRate(
+  facts: DoctorFacts,
+  family: FamilyName,
+  e: { source: string; group: string; packets: number | null; age: number },
+): StreamRate | undefined {
+  const before = facts.before.forwarding.filter((v) => v.family === family)
+    .flatMap((v) => v.entries).find((b) => b.source === e.source && b.group === e.group);
+  const recent = before?.packetRate;
+  if (typeof recent === "number" && Number.isFinite(recent) && recent >= 0) {
+    return { perSecond: recent, recent: true, age: e.age };
+  }
+  if (e.packets === null || !(e.age > 0)) return undefined;
+  return { perSecond: e.packets / e.age, recent: false, age: e.age };
+}
+
+/** `it forwarded 0.3 datagrams/s just before (...)`, `it averaged 0.2 datagrams/s since ...`. */
+function describeRate(rate: StreamRate): string {
+  return rate.recent
+    ? `it forwarded ${perSecond(rate.perSecond)} just before (its rate in the first ` +
+      "`show forwarding`)"
+    : `it averaged ${perSecond(rate.perSecond)} since it was installed ${
+      formatAge(rate.age * 1000)
+    } ago`;
 }
 
 /** `0.3 datagrams/s`, `1 datagram/s`. */

@@ -1,4 +1,4 @@
-import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
+import { deepStrictEqual, doesNotMatch, equal, match, ok } from "node:assert/strict";
 import { forwardingView } from "../core/forwarding_view.ts";
 import { countersView, groupsView, interfacesView, upstreamView } from "../core/status_view.ts";
 import { ipv4Scenario } from "../core/status_testing.ts";
@@ -208,11 +208,66 @@ Deno.test("stalled-stream: an entry with outputs whose packets did not grow", ()
   }
 });
 
-Deno.test("stalled-stream: a slow stream, under 2 datagrams per interval on average, is a note", () => {
+Deno.test("stalled-stream: a slow stream, under 2 datagrams per interval at its recent rate, is a note", () => {
+  const facts = healthyFacts();
+  // The first sample's rate, since the daemon's previous view: 0.3/s, 0.6 expected in 2 s.
+  for (const sample of [facts.before, facts.after]) {
+    Object.assign(forwardingOf(sample, "ipv4").entries[0], { packets: 1000, packetRate: 0.3 });
+  }
+  const [f] = findingsOf("stalled-stream", facts);
+  equal(f.severity, "note");
+  equal(
+    f.message,
+    `(${S}, ${G}) from up0 to dn1, dn2 forwarded nothing in the last 2 s, but it forwarded ` +
+      "0.3 datagrams/s just before (its rate in the first `show forwarding`): a slow stream " +
+      "may be between two datagrams",
+  );
+  equal(
+    f.fix,
+    "run mcast-proxyctl doctor with a longer -w (at least 7 s for this stream) to tell a slow " +
+      "stream from a stalled one",
+  );
+  // A longer wait expects more: 7 s makes 2.1 datagrams, a problem.
+  facts.intervalS = 7;
+  equal(findingsOf("stalled-stream", facts)[0].severity, "problem");
+  // One datagram per second, 2 expected in 2 s: a problem.
+  forwardingOf(facts.before, "ipv4").entries[0].packetRate = 1;
+  facts.intervalS = 2;
+  equal(findingsOf("stalled-stream", facts)[0].severity, "problem");
+});
+
+Deno.test("stalled-stream: a stream that stopped long ago is stalled, whatever its average", () => {
+  // 1/s for 100 s, stopped 100 s ago: 0.5/s on average, but nothing since the previous view.
+  const facts = healthyFacts();
+  for (const sample of [facts.before, facts.after]) {
+    Object.assign(forwardingOf(sample, "ipv4").entries[0], {
+      packets: 100,
+      age: 200,
+      packetRate: 0,
+    });
+  }
+  equal(findingsOf("stalled-stream", facts)[0].severity, "problem");
+  // Never forwarded (0 packets, rate 0): the stalled problem, with no rate to wait for.
+  for (const rate of [0, null]) {
+    const never = healthyFacts();
+    for (const sample of [never.before, never.after]) {
+      Object.assign(forwardingOf(sample, "ipv4").entries[0], { packets: 0, packetRate: rate });
+    }
+    const [f] = findingsOf("stalled-stream", never);
+    equal(f.severity, "problem", String(rate));
+    doesNotMatch(`${f.message} ${f.fix}`, /Infinity|NaN/);
+  }
+});
+
+Deno.test("stalled-stream: without a rate in the view, the average since it was installed", () => {
   const facts = healthyFacts();
   // 100 datagrams in 10 minutes: 0.17/s, 0.3 expected in 2 s.
   for (const sample of [facts.before, facts.after]) {
-    Object.assign(forwardingOf(sample, "ipv4").entries[0], { packets: 100, age: 600 });
+    Object.assign(forwardingOf(sample, "ipv4").entries[0], {
+      packets: 100,
+      age: 600,
+      packetRate: null,
+    });
   }
   const [f] = findingsOf("stalled-stream", facts);
   equal(f.severity, "note");
@@ -232,7 +287,11 @@ Deno.test("stalled-stream: a slow stream, under 2 datagrams per interval on aver
   // One datagram per second, 2 expected in 2 s: a problem; an entry of age 0 has no rate.
   const steady = healthyFacts();
   for (const sample of [steady.before, steady.after]) {
-    Object.assign(forwardingOf(sample, "ipv4").entries[0], { packets: 600, age: 600 });
+    Object.assign(forwardingOf(sample, "ipv4").entries[0], {
+      packets: 600,
+      age: 600,
+      packetRate: null,
+    });
   }
   equal(findingsOf("stalled-stream", steady)[0].severity, "problem");
   forwardingOf(steady.after, "ipv4").entries[0].age = 0;
