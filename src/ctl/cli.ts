@@ -26,7 +26,13 @@ import {
 import { flagErrorMessage } from "../runtime/flags.ts";
 import { VERSION } from "../version.ts";
 import { ControlError, DEFAULT_TIMEOUT_MS, monitor, request } from "./client.ts";
-import { checkedSources, diagnose, foundProblem, renderFindings } from "./doctor.ts";
+import {
+  checkedSources,
+  comparedWithKernel,
+  diagnose,
+  foundProblem,
+  renderFindings,
+} from "./doctor.ts";
 import {
   DaemonRefused,
   DEFAULT_DOCTOR_INTERVAL_MS,
@@ -285,7 +291,13 @@ async function runDoctor(io: CtlIo, run: DoctorRun): Promise<number> {
     return EXIT_REFUSED;
   }
   const findings = diagnose(facts, run.query);
-  const printed = await print(io, renderFindings(findings, run.format, checkedSources(facts)));
+  const printed = await print(
+    io,
+    renderFindings(findings, run.format, {
+      checked: checkedSources(facts),
+      compared: comparedWithKernel(facts, run.query),
+    }),
+  );
   if (printed !== EXIT_OK) return printed;
   return foundProblem(findings) ? EXIT_PROBLEM : EXIT_OK;
 }

@@ -112,6 +112,7 @@ Deno.test({
         "/proc/sys/net",
         "nft list ruleset",
       ],
+      compared: { vifs: 5, entries: 1, groups: 1 },
       findings: [],
     });
   },

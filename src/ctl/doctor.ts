@@ -18,8 +18,8 @@
 
 import type { DoctorFacts } from "./doctor_facts.ts";
 import { checkFirewall } from "./doctor_firewall.ts";
-import { checkKernelMismatch } from "./doctor_kernel.ts";
-import { type KernelTable, PROC_NET_FILES } from "./doctor_proc_net.ts";
+import { checkKernelMismatch, compareWithKernel, type KernelCompared } from "./doctor_kernel.ts";
+import { KERNEL_TABLES, PROC_NET_FILES } from "./doctor_proc_net.ts";
 import { count, DOCTOR_SCHEMA_VERSION, type DoctorRule, type Finding } from "./doctor_findings.ts";
 import type { DoctorQuery } from "./doctor_query.ts";
 import {
@@ -38,6 +38,7 @@ import {
   checkUpstreamRouter,
 } from "./doctor_system.ts";
 
+export type { KernelCompared } from "./doctor_kernel.ts";
 export {
   DOCTOR_SCHEMA_VERSION,
   type DoctorRule,
@@ -75,9 +76,7 @@ export function checkedSources(facts: DoctorFacts): string[] {
   const checked: string[] = [];
   for (const tables of facts.kernel) {
     if (!facts.after.interfaces.some((i) => i.family === tables.family)) continue;
-    for (
-      const table of ["vifs", "mfc", "memberships", "filters"] as const satisfies KernelTable[]
-    ) {
+    for (const table of KERNEL_TABLES) {
       if (tables[table] !== undefined) checked.push(PROC_NET_FILES[tables.family][table]);
     }
   }
@@ -87,17 +86,35 @@ export function checkedSources(facts: DoctorFacts): string[] {
 }
 
 /**
+ * How many of the daemon's VIFs, forwarding entries and upstream groups the kernel's tables
+ * were compared with (kernel-mismatch): 0 of a kind that was not, its file unread or unparsed,
+ * or none of it alike in both samples.
+ */
+export function comparedWithKernel(facts: DoctorFacts, query: DoctorQuery = {}): KernelCompared {
+  return compareWithKernel(facts, query).compared;
+}
+
+/** What was looked at besides the daemon, for the JSON form of {@link renderFindings}. */
+export interface DoctorScope {
+  /** What the daemon's views were compared with ({@link checkedSources}); none by default. */
+  checked?: readonly string[];
+  /** How much was compared with the kernel ({@link comparedWithKernel}); nothing by default. */
+  compared?: KernelCompared;
+}
+
+/**
  * The findings for a person (`problem: MESSAGE`, `  fix: FIX`, then a count or
- * `No problem found.`) or as one JSON object, with what was `checked` besides the daemon
- * ({@link checkedSources}).
+ * `No problem found.`) or as one JSON object, with what was `checked` besides the daemon and
+ * how much was `compared` with the kernel ({@link DoctorScope}).
  */
 export function renderFindings(
   findings: readonly Finding[],
   format: "text" | "json",
-  checked: readonly string[] = [],
+  scope: DoctorScope = {},
 ): string {
   if (format === "json") {
-    return JSON.stringify({ version: DOCTOR_SCHEMA_VERSION, checked, findings }) + "\n";
+    const { checked = [], compared = { vifs: 0, entries: 0, groups: 0 } } = scope;
+    return JSON.stringify({ version: DOCTOR_SCHEMA_VERSION, checked, compared, findings }) + "\n";
   }
   if (findings.length === 0) return "No problem found.\n";
   const lines = findings.flatMap((f) => {

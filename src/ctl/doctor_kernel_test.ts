@@ -1,9 +1,10 @@
 import { deepStrictEqual, equal, match } from "node:assert/strict";
-import { checkedSources, diagnose, type Finding } from "./doctor.ts";
+import { checkedSources, comparedWithKernel, diagnose, type Finding } from "./doctor.ts";
 import type { DoctorFacts } from "./doctor_facts.ts";
 import { parseDoctorQuery } from "./doctor_query.ts";
-import type { KernelTables } from "./doctor_proc_net.ts";
-import { forwardingOf, G, G6, healthyFacts, S, S6 } from "./doctor_testing.ts";
+import { type KernelTables, parseKernelTables, PROC_NET_FILES } from "./doctor_proc_net.ts";
+import { FAMILIES } from "./doctor_findings.ts";
+import { forwardingOf, G, G6, healthyFacts, healthyProcNet, S, S6 } from "./doctor_testing.ts";
 
 function mismatches(facts: DoctorFacts, ...words: string[]): Finding[] {
   const query = parseDoctorQuery(words);
@@ -179,6 +180,72 @@ Deno.test("kernel-mismatch: nothing compared without the files, or in another na
   elsewhere.sysctls["/proc/sys/net/ipv4/conf/all/mc_forwarding"] = 0;
   elsewhere.sysctls["/proc/sys/net/ipv6/conf/all/mc_forwarding"] = 0;
   deepStrictEqual(mismatches(elsewhere), []);
+});
+
+Deno.test("kernel-mismatch: a file that does not parse is a note, and that table is not compared", () => {
+  const facts = healthyFacts();
+  // A kernel that would print its outputs otherwise.
+  const files = healthyProcNet();
+  files["/proc/net/ip_mr_cache"] = files["/proc/net/ip_mr_cache"].replace(" 1:1 ", " 1-1 ");
+  facts.kernel = FAMILIES.map((family) => {
+    const paths = PROC_NET_FILES[family];
+    return parseKernelTables(family, {
+      vifs: files[paths.vifs],
+      mfc: files[paths.mfc],
+      memberships: files[paths.memberships],
+      filters: files[paths.filters],
+    });
+  });
+  const line = files["/proc/net/ip_mr_cache"].split("\n")[1];
+  deepStrictEqual(mismatches(facts), [{
+    rule: "kernel-mismatch",
+    severity: "note",
+    subject: "/proc/net/ip_mr_cache",
+    message: `could not read /proc/net/ip_mr_cache: bad oif "1-1" on line 2: ${
+      JSON.stringify(line)
+    }; the kernel was not compared`,
+    fix: "report a bug with the contents of /proc/net/ip_mr_cache and the output of " +
+      "`uname -r`: this mcast-proxyctl does not know how that kernel prints the file",
+  }]);
+  deepStrictEqual(comparedWithKernel(facts), { vifs: 5, entries: 1, groups: 2 });
+  // A note is no problem.
+  deepStrictEqual(diagnose(facts).filter((f) => f.severity === "problem"), []);
+  // Not for a family out of use, nor one whose multicast routing is off (mc-forwarding).
+  for (const sample of [facts.before, facts.after]) {
+    sample.interfaces = sample.interfaces.filter((i) => i.family === "ipv6");
+  }
+  deepStrictEqual(mismatches(facts), []);
+  const off = healthyFacts();
+  kernelOf(off, "ipv6").parseErrors = { vifs: "9 fields where 7 were expected on line 2: ..." };
+  off.sysctls["/proc/sys/net/ipv6/conf/all/mc_forwarding"] = 0;
+  deepStrictEqual(mismatches(off), []);
+});
+
+Deno.test("comparedWithKernel: the VIFs, entries and upstream groups compared", () => {
+  const facts = healthyFacts();
+  // Both families: 3 VIFs and 2 MIFs, an entry and an upstream group each.
+  deepStrictEqual(comparedWithKernel(facts), { vifs: 5, entries: 2, groups: 2 });
+  // A group asked about: its entries and upstream group only; every VIF still.
+  deepStrictEqual(comparedWithKernel(facts, { family: "ipv4", group: G, source: S }), {
+    vifs: 5,
+    entries: 1,
+    groups: 1,
+  });
+  deepStrictEqual(comparedWithKernel(facts, { family: "ipv4", group: "239.2.2.2" }), {
+    vifs: 5,
+    entries: 0,
+    groups: 0,
+  });
+  // What changed between the samples is not compared, nor a VIF whose mc_forwarding is 0.
+  forwardingOf(facts.before, "ipv4").entries = [];
+  facts.after.upstream[1].groups = [];
+  facts.sysctls["/proc/sys/net/ipv4/conf/dn2/mc_forwarding"] = 0;
+  deepStrictEqual(comparedWithKernel(facts), { vifs: 4, entries: 1, groups: 1 });
+  // Nor what the kernel's unread files would have shown.
+  for (const k of facts.kernel) Object.assign(k, { vifs: undefined, mfc: undefined });
+  deepStrictEqual(comparedWithKernel(facts), { vifs: 0, entries: 0, groups: 1 });
+  for (const k of facts.kernel) k.memberships = undefined;
+  deepStrictEqual(comparedWithKernel(facts), { vifs: 0, entries: 0, groups: 0 });
 });
 
 Deno.test("checkedSources: the files read of the families in use, the sysctls, nft", () => {

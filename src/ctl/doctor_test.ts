@@ -681,13 +681,16 @@ Deno.test("renderFindings: problem and note lines with their fixes, then a count
     "0 problems, 2 notes",
   );
   equal(renderFindings([], "text"), "No problem found.\n");
-  deepStrictEqual(JSON.parse(renderFindings(findings, "json", ["/proc/net/igmp"])), {
-    version: DOCTOR_SCHEMA_VERSION,
-    checked: ["/proc/net/igmp"],
-    findings,
-  });
-  equal(renderFindings([], "json"), '{"version":1,"checked":[],"findings":[]}\n');
-  equal(renderFindings([], "text", ["/proc/net/igmp"]), "No problem found.\n");
+  const compared = { vifs: 3, entries: 1, groups: 1 };
+  deepStrictEqual(
+    JSON.parse(renderFindings(findings, "json", { checked: ["/proc/net/igmp"], compared })),
+    { version: DOCTOR_SCHEMA_VERSION, checked: ["/proc/net/igmp"], compared, findings },
+  );
+  equal(
+    renderFindings([], "json"),
+    '{"version":1,"checked":[],"compared":{"vifs":0,"entries":0,"groups":0},"findings":[]}\n',
+  );
+  equal(renderFindings([], "text", { checked: ["/proc/net/igmp"] }), "No problem found.\n");
   ok(foundProblem(findings));
   ok(!foundProblem([findings[1]]));
 });

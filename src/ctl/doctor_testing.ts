@@ -19,7 +19,8 @@ import { PROXY_DROP_REASONS } from "../core/drops.ts";
 import type { ControlReply, ControlRequest } from "../runtime/control_protocol.ts";
 import { renderShow, type ShowViews } from "../runtime/control_render.ts";
 import type { DoctorFacts, DoctorSample } from "./doctor_facts.ts";
-import { hostIsLittleEndian, type KernelTables } from "./doctor_proc_net.ts";
+import type { KernelTables } from "./doctor_proc_net.ts";
+import { hostIsLittleEndian } from "../runtime/proc_net_fields.ts";
 
 /** The healthy router's IPv4 group, its sender, and the IPv6 ones. */
 export const G = "239.1.1.1";
@@ -266,6 +267,7 @@ export function healthyKernel(): KernelTables[] {
         { ifindex: 3, group: "224.0.0.1" },
       ],
       filters: [],
+      parseErrors: {},
     },
     {
       family: "ipv6",
@@ -273,17 +275,16 @@ export function healthyKernel(): KernelTables[] {
       mfc: [{ source: S6, group: G6, input: 0, outputs: [1] }],
       memberships: [{ ifindex: 2, group: G6 }, { ifindex: 2, group: "ff02::1" }],
       filters: [],
+      parseErrors: {},
     },
   ];
 }
 
 /** A `%08X`-printed `__be32`, as this machine prints it: `010101EF` for 239.1.1.1 here. */
 function hostHex(address: string): string {
-  const n = parseIPv4(address)!;
-  const word = hostIsLittleEndian()
-    ? (((n & 0xff) << 24) | ((n >>> 8 & 0xff) << 16) | ((n >>> 16 & 0xff) << 8) | (n >>> 24)) >>> 0
-    : n;
-  return word.toString(16).toUpperCase().padStart(8, "0");
+  const view = new DataView(new ArrayBuffer(4));
+  view.setUint32(0, parseIPv4(address)!, false);
+  return view.getUint32(0, hostIsLittleEndian()).toString(16).toUpperCase().padStart(8, "0");
 }
 
 /** The files of {@link healthyKernel}, as Linux prints them. */

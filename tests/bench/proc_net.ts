@@ -6,13 +6,16 @@
  * @module
  */
 
+import { parseIPv4 } from "../../src/proto/addr.ts";
+import { parseMcfilter } from "../lab/proc.ts";
+
 /** One line of `/proc/net/mcfilter`: a source in an interface's filter for a group. */
 export interface McFilterEntry {
-  /** The interface name. */
+  /** The interface name, cut to 6 characters as the file prints it. */
   ifname: string;
-  /** The group (host order). */
+  /** The group, as a number (`0xe8640000` is 232.100.0.0). */
   group: number;
-  /** The source (host order). */
+  /** The source, as a number. */
   source: number;
   /** Sockets that include the source. */
   include: number;
@@ -21,8 +24,8 @@ export interface McFilterEntry {
 }
 
 /**
- * Parses `/proc/net/mcfilter` (header line, then `Idx Device MCA SRC INC EXC`, addresses as
- * host-order hex).
+ * Parses `/proc/net/mcfilter` with the lab's parser (`tests/lab/proc.ts`), its addresses as
+ * numbers; throws when it does not parse.
  *
  * @example
  * ```ts
@@ -34,19 +37,13 @@ export interface McFilterEntry {
  * ```
  */
 export function parseMcFilter(text: string): McFilterEntry[] {
-  const out: McFilterEntry[] = [];
-  for (const line of text.split("\n").slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 6 || !/^0x[0-9a-f]{8}$/i.test(f[2]) || !/^0x[0-9a-f]{8}$/i.test(f[3])) continue;
-    out.push({
-      ifname: f[1],
-      group: parseInt(f[2], 16),
-      source: parseInt(f[3], 16),
-      include: Number(f[4]),
-      exclude: Number(f[5]),
-    });
-  }
-  return out;
+  return parseMcfilter(text).map((f) => ({
+    ifname: f.name,
+    group: parseIPv4(f.group)!,
+    source: parseIPv4(f.source)!,
+    include: f.include,
+    exclude: f.exclude,
+  }));
 }
 
 /**

@@ -35,19 +35,28 @@ interface Finding {
   fix: string;
 }
 
+/** How much of the daemon's state doctor's JSON says it compared with the kernel's tables. */
+interface Compared {
+  vifs: number;
+  entries: number;
+  groups: number;
+}
+
 /** Runs doctor in the proxy's namespace; its exit code and findings. */
 async function doctor(
   lab: Lab,
   daemon: DaemonProcess,
   ...args: string[]
-): Promise<{ code: number; findings: Finding[]; checked: string[]; text: string }> {
+): Promise<
+  { code: number; findings: Finding[]; checked: string[]; compared: Compared; text: string }
+> {
   const socket = daemon.controlSocket!;
   const json = await lab.exec(lab.ns.proxy, ctlArgv(socket, ["doctor", ...args, "--json"]));
   ok(json.code === 0 || json.code === 1, `doctor exit ${json.code}: ${json.stderr}`);
   const text = await lab.exec(lab.ns.proxy, ctlArgv(socket, ["doctor", ...args]));
   equal(text.code, json.code, text.stderr);
-  const { findings, checked } = JSON.parse(json.stdout);
-  return { code: json.code, findings, checked, text: text.stdout };
+  const { findings, checked, compared } = JSON.parse(json.stdout);
+  return { code: json.code, findings, checked, compared, text: text.stdout };
 }
 
 /** The problems of a rule. */
@@ -97,6 +106,9 @@ Deno.test({
       ) {
         ok(d.checked.includes(file), `${file} compared: ${d.checked.join(", ")}`);
       }
+      // Something stable was compared: the VIFs, the stream's entry, its group joined upstream.
+      const { vifs, entries, groups } = d.compared;
+      ok(vifs > 0 && entries > 0 && groups > 0, `compared ${JSON.stringify(d.compared)}`);
       equal(d.findings.filter((f) => f.rule === "kernel-mismatch").length, 0, d.text);
     });
 

@@ -1,8 +1,9 @@
 /**
  * What the end-to-end tests read of the proxy namespace's kernel: its VIFs and forwarding cache
- * (`/proc/net/ip_mr_vif`, `/proc/net/ip_mr_cache`), its IGMP memberships (`/proc/net/igmp`),
- * the IPv6 counterparts (`/proc/net/ip6_mr_vif`, `/proc/net/ip6_mr_cache`, `/proc/net/igmp6`),
- * and the checks every test ends with.
+ * (`/proc/net/ip_mr_vif`, `/proc/net/ip_mr_cache`), its IGMP memberships (`/proc/net/igmp`)
+ * and their source filters (`/proc/net/mcfilter`), the IPv6 counterparts
+ * (`/proc/net/ip6_mr_vif`, `/proc/net/ip6_mr_cache`, `/proc/net/igmp6`), and the checks every
+ * test ends with.
  *
  * @module
  */
@@ -14,11 +15,11 @@ import {
   type Mr6Vif,
   parseIgmp6,
   parseIgmpMemberships,
+  parseMcfilter,
   parseMr6Cache,
   parseMr6Vif,
 } from "./proc.ts";
 import { wallNow } from "./json_lines.ts";
-import { parseIPv4 } from "../../src/proto/addr.ts";
 import { scaledWait } from "./wait_scale.ts";
 
 /** Resolves after `ms` milliseconds. */
@@ -64,12 +65,6 @@ export async function entryOf(
   return { iif: name(e.iif), oifs: e.oifs.map((o) => `${name(o.vif)}:${o.ttl}`) };
 }
 
-/** `/proc/net/igmp` prints groups as host-order hex: 239.1.1.1 is 010101EF on x86. */
-export function igmpHex(group: string): string {
-  return group.split(".").reverse().map((b) => Number(b).toString(16).padStart(2, "0"))
-    .join("").toUpperCase();
-}
-
 /**
  * The groups the proxy namespace is a member of on one interface, from `/proc/net/igmp`
  * (dotted quads; 224.0.0.1 included, as the kernel lists it).
@@ -82,14 +77,11 @@ export async function memberships(lab: Lab, ifname: string): Promise<string[]> {
 /**
  * The source filter of a group on one interface as `/proc/net/mcfilter` text holds it: one
  * `source inc exc` line per source (dotted quads; the counts are the sockets including and
- * excluding it), sorted.
+ * excluding it), sorted. The file cuts names to 6 characters, and so does the match.
  */
 export function mcfilterLines(text: string, ifname: string, group: string): string[] {
-  const hex = `0x${(parseIPv4(group)! >>> 0).toString(16).padStart(8, "0")}`;
-  const dotted = (h: string) => [24, 16, 8, 0].map((s) => (parseInt(h, 16) >>> s) & 255).join(".");
-  return text.split("\n").map((l) => l.trim().split(/\s+/))
-    .filter((f) => f[1] === ifname && f[2] === hex)
-    .map((f) => `${dotted(f[3])} ${f[4]} ${f[5]}`).sort();
+  return parseMcfilter(text).filter((f) => f.name === ifname.slice(0, 6) && f.group === group)
+    .map((f) => `${f.source} ${f.include} ${f.exclude}`).sort();
 }
 
 /** The proxy's source filter of a group on the upstream interface (see {@link mcfilterLines}). */
@@ -161,7 +153,8 @@ export function escapeRegExp(text: string): string {
 
 /** Whether the proxy namespace is a member of the group on any interface. */
 export async function proxyJoined(lab: Lab, group: string): Promise<boolean> {
-  return (await lab.readProc(lab.ns.proxy, "/proc/net/igmp")).includes(igmpHex(group));
+  const joined = parseIgmpMemberships(await lab.readProc(lab.ns.proxy, "/proc/net/igmp"));
+  return [...joined.values()].some((groups) => groups.includes(group));
 }
 
 /**
