@@ -138,7 +138,9 @@ Deno.test({
     ok(lastReport !== undefined);
     const ms = loggedAt(left) - loggedAt(lastReport);
     console.log(`  last IGMPv1 report to the end of the group: ${ms} ms`);
-    ok(ms > V1_GMI_MS - 200 && ms < V1_GMI_MS + 1000, `GMI after the last report: ${ms} ms`);
+    // The log line's time is when the line was written, a little after the report was taken
+    // in: under emulation the two can be a few hundred ms apart.
+    ok(ms > V1_GMI_MS - 1000 && ms < V1_GMI_MS + 1000, `GMI after the last report: ${ms} ms`);
     equal(
       daemon.lines.filter((l) => /Sent group-specific query/.test(l)).length,
       0,
