@@ -13,6 +13,7 @@
  * @module
  */
 
+import { messageOf } from "../log.ts";
 import {
   type ControlReply,
   type ControlRequest,
@@ -229,7 +230,7 @@ export class ControlServer {
         conn = await this.#listener.accept();
       } catch (err) {
         if (this.#closed) return;
-        this.#opts.log("warn", `Control socket "${this.#opts.path}": ${errorText(err)}`);
+        this.#opts.log("warn", `Control socket "${this.#opts.path}": ${messageOf(err)}`);
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, ACCEPT_RETRY_MS);
           this.#wake = () => {
@@ -289,7 +290,7 @@ export class ControlServer {
         if (c.closed) return;
       }
     } catch (err) {
-      if (!c.closed) this.#opts.log("debug", `Control client read failed: ${errorText(err)}`);
+      if (!c.closed) this.#opts.log("debug", `Control client read failed: ${messageOf(err)}`);
     }
     this.#drop(c);
   }
@@ -343,7 +344,7 @@ export class ControlServer {
     try {
       return this.#opts.handler.answer(parsed.value, session);
     } catch (err) {
-      return { ok: false, body: `internal error: ${errorText(err)}\n` };
+      return { ok: false, body: `internal error: ${messageOf(err)}\n` };
     }
   }
 
@@ -398,7 +399,7 @@ export class ControlServer {
         else c.queue.shift();
       }
     } catch (err) {
-      if (!c.closed) this.#opts.log("debug", `Control client write failed: ${errorText(err)}`);
+      if (!c.closed) this.#opts.log("debug", `Control client write failed: ${messageOf(err)}`);
       this.#drop(c);
     } finally {
       c.writing = false;
@@ -426,8 +427,4 @@ export class ControlServer {
       // Closed already.
     }
   }
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
