@@ -47,6 +47,8 @@ export interface Client extends ClientLoad {
   /** Wakes its reader waiting for its unsent bytes to go down (set while it waits). */
   moved: (() => void) | undefined;
   writing: boolean;
+  /** It shut its side: it is closed once its queue is written. */
+  ending: boolean;
   closed: boolean;
   /** Stops the client's stream while it streams: it sends no more requests then. */
   stopStream: (() => void) | undefined;
@@ -94,6 +96,7 @@ export class ControlClients {
       streaming: false,
       moved: undefined,
       writing: false,
+      ending: false,
       closed: false,
       stopStream: undefined,
     };
@@ -144,6 +147,21 @@ export class ControlClients {
     c.queue.push(bytes);
     if (!c.writing) this.#flush(c);
     this.#shedStalled();
+  }
+
+  /**
+   * The client shut its side (or went): it gets what is queued for it, then it is closed. Its
+   * stream, if any, ends.
+   */
+  end(c: Client): void {
+    c.ending = true;
+    if (c.streaming) {
+      c.streaming = false;
+      const stop = c.stopStream;
+      c.stopStream = undefined;
+      stop?.();
+    }
+    if (c.queue.length === 0) this.drop(c);
   }
 
   /** Closes a client's connection, stops its stream and forgets its unsent bytes. */
@@ -234,7 +252,7 @@ export class ControlClients {
     open();
   }
 
-  /** Writes a client's queue as fast as it reads. */
+  /** Writes a client's queue as fast as it reads; closes it after the last byte if it ended. */
   async #flush(c: Client): Promise<void> {
     c.writing = true;
     try {
@@ -256,6 +274,7 @@ export class ControlClients {
     } finally {
       c.writing = false;
     }
+    if (c.ending && c.queue.length === 0) this.drop(c); // all written: done with it
   }
 
   /** Drops a client that does not read its replies. */

@@ -9,7 +9,9 @@
  * dropped: it does not read), so are all clients' together (past
  * {@link ControlServerOptions.maxTotalPendingBytes} no request is answered until they go down),
  * and so is the number of clients (fewer on the read-only socket anyone may use). Many requests
- * in one read are answered a few at a time, the daemon's loop running in between.
+ * in one read are answered a few at a time, the daemon's loop running in between. A client may
+ * shut its side once it has sent its requests (as `nc -N` does): it gets their replies in full,
+ * then the connection is closed.
  *
  * @module
  */
@@ -230,7 +232,8 @@ export class ControlServer {
   /**
    * Reads a client's requests and answers them in order, {@link ANSWERS_PER_TURN} at most in a
    * row: many lines in one read do not hold the daemon's loop. Nothing more is read while they
-   * wait for their turn ({@link ControlClients.fits}).
+   * wait for their turn ({@link ControlClients.fits}). At the end of what the client sends, its
+   * replies still go out.
    */
   async #read(c: Client): Promise<void> {
     const buffer = new Uint8Array(4096);
@@ -255,8 +258,10 @@ export class ControlServer {
       }
     } catch (err) {
       if (!c.closed) this.#opts.log("debug", `Control client read failed: ${messageOf(err)}`);
+      this.#clients.drop(c);
+      return;
     }
-    this.#clients.drop(c);
+    this.#clients.end(c);
   }
 
   /** Answers one line of a client: a reply, or the start of its stream. */

@@ -72,3 +72,49 @@ Deno.test({
       stallMs: 200,
     }),
 });
+
+Deno.test({
+  name: "ControlServer: a client that shuts its side after its requests gets its replies in full",
+  ...options,
+  fn: () =>
+    withServer(async (path, server) => {
+      const c = await client(path);
+      await c.send("dump\nshow config\n");
+      await c.conn.closeWrite(); // as `nc -N` and socat do
+      await sleep(50); // the server sees the end before the client reads a byte
+      const replies = await c.replies(2);
+      deepStrictEqual(replies.map((r) => [r.ok, r.body.length, r.body.slice(0, 11)]), [
+        [true, 4 * MiB, "dump".padEnd(11, "x")],
+        [true, 4 * MiB, "show config"],
+      ]);
+      equal(await c.closedWithin(2000), true, "closed once all is written");
+      await until("the client gone", () => server.clients === 0);
+      equal(server.unsent, 0);
+      c.close();
+    }, { handler: echo((line) => line.padEnd(4 * MiB, "x")) }),
+});
+
+Deno.test({
+  name: "ControlServer: a monitor stream ends when the client shuts its side",
+  ...options,
+  async fn() {
+    let stopped = false;
+    const handler: ControlHandler = {
+      answer: () => ({
+        start(send) {
+          send("first");
+          return () => stopped = true;
+        },
+      }),
+    };
+    await withServer(async (path, server) => {
+      const c = await client(path);
+      await c.send("monitor\n");
+      await c.conn.closeWrite();
+      equal(await c.closedWithin(2000), true);
+      await until("the client gone", () => server.clients === 0);
+      equal(stopped, true);
+      c.close();
+    }, { handler });
+  },
+});
