@@ -2,13 +2,14 @@
  * The clients of a control socket and the bytes queued for them. Each client's replies are
  * written in order, as fast as it reads them; what it has not read yet is bounded, and so is what
  * all clients together have not read: past that bound no request is answered until the bytes go
- * down, and the clients that do not read are dropped. The bounds are {@link ClientLimits}; `control_load.ts` decides whom they drop.
+ * down, and the clients that do not read are dropped. Idle clients are dropped too. The bounds
+ * are {@link ClientLimits}; `control_load.ts` decides whom they drop.
  *
  * @module
  */
 
 import { messageOf } from "../log.ts";
-import { type ClientLoad, mostStalled, nextStallAt } from "./control_load.ts";
+import { type ClientLoad, idleAt, mostStalled, nextStallAt } from "./control_load.ts";
 import { LineReader, MAX_REQUEST_BYTES } from "./control_protocol.ts";
 
 /**
@@ -28,6 +29,8 @@ export interface ClientLimits {
   maxTotalPendingBytes: number;
   /** How long unsent bytes stay untouched before their client counts as not reading (ms). */
   stallMs: number;
+  /** How long a client may stay idle (ms). */
+  idleMs: number;
   /** Logs a client's trouble. */
   log: (level: "debug", message: string) => void;
 }
@@ -42,7 +45,8 @@ export interface Client extends ClientLoad {
   queue: Uint8Array[];
   pending: number;
   movedAt: number;
-  /** It gets a stream (`monitor`). */
+  activeAt: number;
+  busy: boolean;
   streaming: boolean;
   /** Wakes its reader waiting for its unsent bytes to go down (set while it waits). */
   moved: (() => void) | undefined;
@@ -52,6 +56,8 @@ export interface Client extends ClientLoad {
   closed: boolean;
   /** Stops the client's stream while it streams: it sends no more requests then. */
   stopStream: (() => void) | undefined;
+  /** Checks, when due, whether it is idle. */
+  idleTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** The clients of one socket: {@link add} each, {@link dropAll} at the end. */
@@ -83,7 +89,7 @@ export class ControlClients {
     return this.#unsent;
   }
 
-  /** Takes a new connection on: its client. */
+  /** Takes a new connection on: its client, watched for idleness from now. */
   add(conn: Deno.UnixConn): Client {
     const now = performance.now();
     const c: Client = {
@@ -93,14 +99,18 @@ export class ControlClients {
       queue: [],
       pending: 0,
       movedAt: now,
+      activeAt: now,
+      busy: false,
       streaming: false,
       moved: undefined,
       writing: false,
       ending: false,
       closed: false,
       stopStream: undefined,
+      idleTimer: undefined,
     };
     this.#clients.add(c);
+    this.#watchIdle(c, this.#limits.idleMs);
     return c;
   }
 
@@ -171,6 +181,7 @@ export class ControlClients {
     c.stopStream?.();
     c.stopStream = undefined;
     c.moved?.();
+    clearTimeout(c.idleTimer);
     this.#clients.delete(c);
     this.#unsent -= c.pending;
     c.pending = 0;
@@ -252,6 +263,26 @@ export class ControlClients {
     open();
   }
 
+  /**
+   * Checks in `delay` ms whether a client is idle ({@link ClientLimits.idleMs}): drops it then,
+   * or checks again when it may be.
+   */
+  #watchIdle(c: Client, delay: number): void {
+    c.idleTimer = setTimeout(() => {
+      c.idleTimer = undefined;
+      if (c.closed) return;
+      const at = idleAt(c, this.#limits.idleMs);
+      const now = performance.now();
+      if (at !== undefined && now >= at) {
+        const s = Math.round((now - c.activeAt) / 1000);
+        this.#limits.log("debug", `Control client dropped: idle for ${s} s`);
+        this.drop(c);
+        return;
+      }
+      this.#watchIdle(c, at === undefined ? this.#limits.idleMs : at - now);
+    }, delay);
+  }
+
   /** Writes a client's queue as fast as it reads; closes it after the last byte if it ended. */
   async #flush(c: Client): Promise<void> {
     c.writing = true;
@@ -262,7 +293,7 @@ export class ControlClients {
         if (c.closed) break;
         c.pending -= n;
         this.#unsent -= n;
-        c.movedAt = performance.now();
+        c.movedAt = c.activeAt = performance.now();
         c.moved?.();
         if (n < head.length) c.queue[0] = head.subarray(n);
         else c.queue.shift();

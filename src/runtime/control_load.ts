@@ -1,7 +1,7 @@
 /**
  * What the control server's limits look at in a client, and what they decide: which client to
- * drop when all of them together hold too many unsent bytes, and when the next one may count as
- * not reading. Pure: the times are `performance.now()`
+ * drop when all of them together hold too many unsent bytes, when the next one may count as not
+ * reading, and when an idle one is due to go. Pure: the times are `performance.now()`
  * milliseconds handed in.
  *
  * @module
@@ -13,6 +13,12 @@ export interface ClientLoad {
   readonly pending: number;
   /** When its unsent bytes last went down, or began from none (ms). */
   readonly movedAt: number;
+  /** When it connected, last sent a request or last took any of its bytes (ms). */
+  readonly activeAt: number;
+  /** Requests of it are being answered or wait for their turn: it is not idle. */
+  readonly busy: boolean;
+  /** It gets a stream (`monitor`): it is never idle. */
+  readonly streaming: boolean;
 }
 
 /** When a client counts as not reading: `stallMs` after its bytes last moved. */
@@ -30,7 +36,7 @@ export interface StallRule {
  *
  * @example
  * ```ts
- * const a = { pending: 10, movedAt: 0 };
+ * const a = { pending: 10, movedAt: 0, activeAt: 0, busy: false, streaming: false };
  * const b = { ...a, pending: 20, movedAt: 900 };
  * mostStalled([a, b], { now: 1000, stallMs: 500 }); // a: b's bytes moved 100 ms ago
  * ```
@@ -59,4 +65,12 @@ export function nextStallAt(clients: Iterable<ClientLoad>, stallMs: number): num
     if (at === undefined || due < at) at = due;
   }
   return at;
+}
+
+/**
+ * When a client is due to be dropped as idle, `idleMs` after it was last active; undefined while
+ * it is busy or streaming. A client whose unsent bytes do not move is idle too: it takes nothing.
+ */
+export function idleAt(c: ClientLoad, idleMs: number): number | undefined {
+  return c.busy || c.streaming ? undefined : c.activeAt + idleMs;
 }

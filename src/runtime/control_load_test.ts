@@ -1,9 +1,12 @@
 import { equal } from "node:assert/strict";
-import { type ClientLoad, mostStalled, nextStallAt } from "./control_load.ts";
+import { type ClientLoad, idleAt, mostStalled, nextStallAt } from "./control_load.ts";
 
 const load = (more: Partial<ClientLoad>): ClientLoad => ({
   pending: 0,
   movedAt: 0,
+  activeAt: 0,
+  busy: false,
+  streaming: false,
   ...more,
 });
 
@@ -27,4 +30,11 @@ Deno.test("nextStallAt: when the first client with unsent bytes may count as sta
   ];
   equal(nextStallAt(clients, 1000), 1200);
   equal(nextStallAt([load({ movedAt: 5 })], 1000), undefined, "nothing unsent");
+});
+
+Deno.test("idleAt: the idle time after the last activity; never while busy or streaming", () => {
+  equal(idleAt(load({ activeAt: 250 }), 60_000), 60_250);
+  equal(idleAt(load({ activeAt: 250, pending: 4096, movedAt: 250 }), 100), 350);
+  equal(idleAt(load({ activeAt: 250, busy: true }), 100), undefined);
+  equal(idleAt(load({ activeAt: 250, streaming: true }), 100), undefined);
 });

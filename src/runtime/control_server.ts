@@ -8,10 +8,11 @@
  * client's unsent replies are bounded (past {@link ControlServerOptions.maxPendingBytes} it is
  * dropped: it does not read), so are all clients' together (past
  * {@link ControlServerOptions.maxTotalPendingBytes} no request is answered until they go down),
- * and so is the number of clients (fewer on the read-only socket anyone may use). Many requests
- * in one read are answered a few at a time, the daemon's loop running in between. A client may
- * shut its side once it has sent its requests (as `nc -N` does): it gets their replies in full,
- * then the connection is closed.
+ * and so is the number of clients (fewer on the read-only socket anyone may use), idle ones
+ * dropped after {@link ControlServerOptions.idleMs}. Many requests in one read are answered a
+ * few at a time, the daemon's loop running in between. A client may shut its side once it has
+ * sent its requests (as `nc -N` does): it gets their replies in full, then the connection is
+ * closed.
  *
  * @module
  */
@@ -60,6 +61,9 @@ export const DEFAULT_MAX_CLIENTS = 1024;
 /** Clients at once on a read-only socket (anyone may connect), by default. */
 export const DEFAULT_READ_ONLY_MAX_CLIENTS = 64;
 
+/** How long a client may stay idle before it is dropped, by default (ms). */
+export const DEFAULT_IDLE_MS = 60_000;
+
 /** Options of {@link ControlServer.open}. */
 export interface ControlServerOptions {
   /** The socket's path. */
@@ -92,6 +96,12 @@ export interface ControlServerOptions {
    * 1000).
    */
   stallMs?: number;
+  /**
+   * How long a client may stay idle (ms, default {@link DEFAULT_IDLE_MS}): one that gets no
+   * stream, has no request being answered, and for that long sends no request and takes none of
+   * its unsent bytes is dropped, so that idle connections cannot hold every place.
+   */
+  idleMs?: number;
   /** Logs (debug per client trouble, warn when the listener fails). */
   log: (level: "warn" | "debug", message: string) => void;
   /**
@@ -135,6 +145,7 @@ export class ControlServer {
       maxPendingBytes: opts.maxPendingBytes ?? 4 * 1024 * 1024,
       maxTotalPendingBytes: opts.maxTotalPendingBytes ?? 32 * 1024 * 1024,
       stallMs: opts.stallMs ?? 1000,
+      idleMs: opts.idleMs ?? DEFAULT_IDLE_MS,
       log: opts.log,
       readOnly,
     };
@@ -245,6 +256,7 @@ export class ControlServer {
         // A streaming client is only watched for the end of its connection.
         if (c.streaming) continue;
         const got = c.lines.push(buffer.subarray(0, n));
+        c.busy = true;
         for (let i = 0; i < got.length && !c.closed && !c.streaming; i++) {
           if (i > 0 && i % ANSWERS_PER_TURN === 0) {
             await new Promise((resolve) => setTimeout(resolve, 0));
@@ -254,6 +266,7 @@ export class ControlServer {
           if (c.closed) break;
           this.#take(c, got[i]);
         }
+        c.busy = false;
         if (c.closed) return;
       }
     } catch (err) {
@@ -266,6 +279,7 @@ export class ControlServer {
 
   /** Answers one line of a client: a reply, or the start of its stream. */
   #take(c: Client, got: ReadLine): void {
+    c.activeAt = performance.now();
     const reply = got.kind === "too-long"
       ? { ok: false, body: `request longer than ${MAX_REQUEST_BYTES} bytes\n` }
       : this.#answer(got.line, c.session);

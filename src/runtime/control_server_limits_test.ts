@@ -1,6 +1,6 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { formatRequest } from "./control_protocol.ts";
-import type { ControlHandler, ControlServer } from "./control_server.ts";
+import { type ControlHandler, type ControlServer, DEFAULT_IDLE_MS } from "./control_server.ts";
 import { client, echo, MiB, options, sleep, until, withServer } from "./control_server_testing.ts";
 
 Deno.test({
@@ -117,4 +117,71 @@ Deno.test({
       c.close();
     }, { handler });
   },
+});
+
+Deno.test("ControlServer: clients idle a minute by default", () => {
+  equal(DEFAULT_IDLE_MS, 60_000);
+});
+
+Deno.test({
+  name: "ControlServer: an idle client is dropped; one that asks, or streams, stays",
+  ...options,
+  async fn() {
+    const handler: ControlHandler = {
+      answer: (r) => r.command === "monitor" ? { start: () => () => {} } : { ok: true, body: "" },
+    };
+    await withServer(async (path, server) => {
+      const silent = await client(path);
+      const answered = await client(path);
+      const asking = await client(path);
+      const streaming = await client(path);
+      await answered.send("dump\n");
+      await answered.replies(1);
+      await streaming.send("monitor\n");
+      const t0 = performance.now();
+      const ends = [silent.closedWithin(2000), answered.closedWithin(2000)];
+      for (let i = 0; i < 12; i++) {
+        await asking.send("show upstream\n");
+        await asking.replies(i + 1);
+        await sleep(40);
+      }
+      deepStrictEqual(await Promise.all(ends), [true, true]);
+      ok(performance.now() - t0 >= 150, "not before their time");
+      equal(server.clients, 2, "the one that asks and the stream stay");
+      equal(await asking.closedWithin(50), false);
+      for (const c of [silent, answered, asking, streaming]) c.close();
+    }, { handler, idleMs: 200 });
+  },
+});
+
+Deno.test({
+  name: "ControlServer: idle clients cannot hold the read-only socket's places for long",
+  ...options,
+  fn: () =>
+    withServer(async (path, server) => {
+      const idle = await Promise.all(Array.from({ length: 4 }, () => client(path)));
+      await until("the idle clients accepted", () => server.clients === 4);
+      const refused = await client(path);
+      equal(await refused.closedWithin(1000), true, "no place left");
+      await until("the idle clients dropped", () => server.clients === 0);
+      const c = await client(path);
+      await c.send("show upstream\n");
+      deepStrictEqual(await c.replies(1), [{ ok: true, body: "show upstream\n" }]);
+      for (const x of [...idle, refused, c]) x.close();
+    }, { readOnly: true, maxClients: 4, idleMs: 200 }),
+});
+
+Deno.test({
+  name: "ControlServer: a client whose reply does not move for the idle time is dropped",
+  ...options,
+  fn: () =>
+    withServer(async (path, server) => {
+      const c = await client(path);
+      await c.send("show config\n"); // 1 MiB, more than the socket takes: it waits, unread
+      await until("the reply queued", () => server.unsent > 0);
+      await until("the client dropped", () => server.clients === 0, 3000);
+      equal(await c.closedWithin(1000), true);
+      equal(server.unsent, 0);
+      c.close();
+    }, { handler: echo(() => "x".repeat(MiB)), idleMs: 300 }),
 });
