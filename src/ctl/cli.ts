@@ -23,6 +23,7 @@ import {
   parseRequest,
   type ReplyFormat,
 } from "../runtime/control_protocol.ts";
+import { messageOf } from "../log.ts";
 import { flagErrorMessage } from "../runtime/flags.ts";
 import { VERSION } from "../version.ts";
 import { ControlError, DEFAULT_TIMEOUT_MS, monitor, request } from "./client.ts";
@@ -340,7 +341,7 @@ async function runMonitor(
   } catch (err) {
     if (err instanceof Deno.errors.BrokenPipe) return EXIT_OK;
     if (err instanceof ControlError) throw err;
-    await io.err(`${CTL_PROGRAM}: cannot write to standard output: ${errorText(err)}\n`);
+    await io.err(`${CTL_PROGRAM}: cannot write to standard output: ${messageOf(err)}\n`);
     return EXIT_REFUSED;
   } finally {
     undo();
@@ -357,7 +358,7 @@ async function print(io: CtlIo, text: string): Promise<number> {
     return EXIT_OK;
   } catch (err) {
     if (err instanceof Deno.errors.BrokenPipe) return EXIT_OK;
-    await io.err(`${CTL_PROGRAM}: cannot write to standard output: ${errorText(err)}\n`);
+    await io.err(`${CTL_PROGRAM}: cannot write to standard output: ${messageOf(err)}\n`);
     return EXIT_REFUSED;
   }
 }
@@ -422,8 +423,4 @@ function commandLineArgv0(): string | undefined {
 async function writeAll(w: { write(p: Uint8Array): Promise<number> }, text: string) {
   const bytes = new TextEncoder().encode(text);
   for (let at = 0; at < bytes.length;) at += await w.write(bytes.subarray(at));
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

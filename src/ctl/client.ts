@@ -15,6 +15,7 @@
  * @module
  */
 
+import { messageOf } from "../log.ts";
 import {
   type ControlReply,
   type ControlRequest,
@@ -318,7 +319,7 @@ async function connectError(path: string, err: unknown): Promise<ControlError> {
   }
   return new ControlError("io", {
     path,
-    message: `cannot connect to the control socket ${at}: ${errorText(err)}`,
+    message: `cannot connect to the control socket ${at}: ${messageOf(err)}`,
   });
 }
 
@@ -333,7 +334,7 @@ function transferError(path: string, err: unknown, doing: string): Error {
   }
   return new ControlError("io", {
     path,
-    message: `${doing} on ${JSON.stringify(path)} failed: ${errorText(err)}`,
+    message: `${doing} on ${JSON.stringify(path)} failed: ${messageOf(err)}`,
   });
 }
 
@@ -370,8 +371,4 @@ export function groupName(groupFile: string, gid: number): string | undefined {
     if (id !== undefined && name !== "" && Number(id) === gid && /^\d+$/.test(id)) return name;
   }
   return undefined;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

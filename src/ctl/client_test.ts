@@ -121,6 +121,34 @@ Deno.test({
 });
 
 Deno.test({
+  name: "request: a daemon too busy to take the connection is named with the system's reason",
+  ...options,
+  fn: () =>
+    withSocketPath(async (path) => {
+      const listener = Deno.listen({ transport: "unix", path });
+      const waiting: Deno.Conn[] = [];
+      try {
+        // It accepts nothing: connections queue up until its queue is full.
+        for (let i = 0; i < 10000; i++) {
+          const conn = await Deno.connect({ transport: "unix", path }).catch(() => undefined);
+          if (conn === undefined) break;
+          waiting.push(conn);
+        }
+        await rejects(
+          request(path, { command: "dump", format: "text" }),
+          controlError(
+            "io",
+            /^cannot connect to the control socket ".*\.sock": Resource temporarily unavailable/,
+          ),
+        );
+      } finally {
+        for (const c of waiting) c.close();
+        listener.close();
+      }
+    }),
+});
+
+Deno.test({
   name: "request: a file that is not a socket is named as such",
   ...options,
   fn: () =>

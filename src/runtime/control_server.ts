@@ -6,18 +6,22 @@
  * Nothing a client does can hold the daemon up: reading and writing are the runtime's own
  * asynchronous I/O, answers are computed synchronously between two turns of the event loop, a
  * client's unsent replies are bounded (past {@link ControlServerOptions.maxPendingBytes} it is
- * dropped: it does not read), so are all clients' together, and so is the number of clients
- * (fewer on the read-only socket anyone may use). Many requests in one read are answered a few
- * at a time, the daemon's loop running in between.
+ * dropped: it does not read), so are all clients' together (past
+ * {@link ControlServerOptions.maxTotalPendingBytes} no request is answered until they go down),
+ * and so is the number of clients (fewer on the read-only socket anyone may use), idle ones
+ * dropped after {@link ControlServerOptions.idleMs}. Many requests in one read are answered a
+ * few at a time, the daemon's loop running in between. A client may shut its side once it has
+ * sent its requests (as `nc -N` does): it gets their replies in full, then the connection is
+ * closed.
  *
  * @module
  */
 
+import { messageOf } from "../log.ts";
 import {
   type ControlReply,
   type ControlRequest,
   encodeReply,
-  LineReader,
   MAX_REQUEST_BYTES,
   parseRequest,
   type ReadLine,
@@ -29,6 +33,9 @@ import {
   type SocketIdentity,
   socketIdentity,
 } from "./control_socket_file.ts";
+import { type Client, ControlClients, type ControlSession } from "./control_clients.ts";
+
+export type { ControlSession } from "./control_clients.ts";
 
 const encoder = new TextEncoder();
 
@@ -42,15 +49,6 @@ export interface ControlStream {
   start(send: (line: string) => void): () => void;
 }
 
-/**
- * One connection as the handler sees it: a key that is the same for every request of the
- * connection and for no other (to keep what is per connection in a `WeakMap`).
- */
-export interface ControlSession {
-  /** Its number, in the order the connections came. */
-  readonly id: number;
-}
-
 /** What answers the requests: the daemon. */
 export interface ControlHandler {
   /** The reply to a well-formed request from `session`, or a stream of lines. */
@@ -62,6 +60,9 @@ export const DEFAULT_MAX_CLIENTS = 1024;
 
 /** Clients at once on a read-only socket (anyone may connect), by default. */
 export const DEFAULT_READ_ONLY_MAX_CLIENTS = 64;
+
+/** How long a client may stay idle before it is dropped, by default (ms). */
+export const DEFAULT_IDLE_MS = 60_000;
 
 /** Options of {@link ControlServer.open}. */
 export interface ControlServerOptions {
@@ -84,8 +85,10 @@ export interface ControlServerOptions {
    */
   maxPendingBytes?: number;
   /**
-   * Unsent bytes of all clients together (default 32 MiB); past them the client with the most
-   * that is not reading ({@link stallMs}) is dropped, until the total is below again.
+   * Unsent bytes of all clients together (default 32 MiB). Past them no request is answered
+   * (the clients' next requests wait unread) until the total is within them again, so it passes
+   * them by one reply at most; and the client with the most that is not reading
+   * ({@link stallMs}) is dropped, until the total is within them.
    */
   maxTotalPendingBytes?: number;
   /**
@@ -93,6 +96,12 @@ export interface ControlServerOptions {
    * 1000).
    */
   stallMs?: number;
+  /**
+   * How long a client may stay idle (ms, default {@link DEFAULT_IDLE_MS}): one that gets no
+   * stream, has no request being answered, and for that long sends no request and takes none of
+   * its unsent bytes is dropped, so that idle connections cannot hold every place.
+   */
+  idleMs?: number;
   /** Logs (debug per client trouble, warn when the listener fails). */
   log: (level: "warn" | "debug", message: string) => void;
   /**
@@ -111,33 +120,12 @@ const ACCEPT_RETRY_MS = 100;
 /** Requests of one client answered in a row before the daemon's loop gets a turn. */
 export const ANSWERS_PER_TURN = 16;
 
-/** One client. */
-interface Client {
-  conn: Deno.UnixConn;
-  session: ControlSession;
-  lines: LineReader;
-  /** Replies not written yet. */
-  queue: Uint8Array[];
-  pending: number;
-  /** When its unsent bytes last went down, or began from none (ms, `performance.now`). */
-  movedAt: number;
-  /** Wakes its reader waiting for its unsent bytes to go down (set while it waits). */
-  moved: (() => void) | undefined;
-  writing: boolean;
-  closed: boolean;
-  /** Stops the client's stream, once it is streaming: it sends no more requests then. */
-  stopStream: (() => void) | undefined;
-}
-
 /** A control socket: {@link open} it, {@link close} it at exit. */
 export class ControlServer {
   readonly #opts: Required<Omit<ControlServerOptions, "mode">>;
   readonly #listener: Deno.UnixListener;
   readonly #identity: SocketIdentity | undefined;
-  readonly #clients = new Set<Client>();
-  /** Unsent bytes of all clients. */
-  #unsent = 0;
-  #sessions = 0;
+  readonly #clients: ControlClients;
   #closed = false;
   #closing: Promise<void> | undefined;
   /** Ends the pause after a failed accept (set during it). */
@@ -157,9 +145,11 @@ export class ControlServer {
       maxPendingBytes: opts.maxPendingBytes ?? 4 * 1024 * 1024,
       maxTotalPendingBytes: opts.maxTotalPendingBytes ?? 32 * 1024 * 1024,
       stallMs: opts.stallMs ?? 1000,
+      idleMs: opts.idleMs ?? DEFAULT_IDLE_MS,
       log: opts.log,
       readOnly,
     };
+    this.#clients = new ControlClients(this.#opts);
     this.#listener = bound.listener;
     this.#identity = bound.identity;
     this.#accepting = this.#accept();
@@ -191,7 +181,7 @@ export class ControlServer {
 
   /** Bytes of all clients not written yet. */
   get unsent(): number {
-    return this.#unsent;
+    return this.#clients.unsent;
   }
 
   /**
@@ -211,7 +201,7 @@ export class ControlServer {
       // Closed already.
     }
     this.#wake?.();
-    for (const c of this.#clients) this.#drop(c);
+    this.#clients.dropAll();
     // The runtime lets go of the listener (and may unlink its path) once the pending accept
     // has failed: only then is the path's state final.
     await this.#accepting;
@@ -229,7 +219,7 @@ export class ControlServer {
         conn = await this.#listener.accept();
       } catch (err) {
         if (this.#closed) return;
-        this.#opts.log("warn", `Control socket "${this.#opts.path}": ${errorText(err)}`);
+        this.#opts.log("warn", `Control socket "${this.#opts.path}": ${messageOf(err)}`);
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, ACCEPT_RETRY_MS);
           this.#wake = () => {
@@ -245,87 +235,64 @@ export class ControlServer {
         conn.close();
         continue;
       }
-      const client: Client = {
-        conn,
-        session: { id: ++this.#sessions },
-        lines: new LineReader(MAX_REQUEST_BYTES),
-        queue: [],
-        pending: 0,
-        movedAt: performance.now(),
-        moved: undefined,
-        writing: false,
-        closed: false,
-        stopStream: undefined,
-      };
-      this.#clients.add(client);
+      const client = this.#clients.add(conn);
       this.#read(client);
     }
   }
 
   /**
    * Reads a client's requests and answers them in order, {@link ANSWERS_PER_TURN} at most in a
-   * row: many lines in one read do not hold the daemon's loop.
+   * row: many lines in one read do not hold the daemon's loop. Nothing more is read while they
+   * wait for their turn ({@link ControlClients.fits}). At the end of what the client sends, its
+   * replies still go out.
    */
   async #read(c: Client): Promise<void> {
     const buffer = new Uint8Array(4096);
     try {
       for (;;) {
         const n = await c.conn.read(buffer);
-        if (n === null || c.closed) break;
+        if (c.closed) return;
+        if (n === null) break;
         // A streaming client is only watched for the end of its connection.
-        if (c.stopStream !== undefined) continue;
+        if (c.streaming) continue;
         const got = c.lines.push(buffer.subarray(0, n));
-        for (let i = 0; i < got.length && !c.closed && c.stopStream === undefined; i++) {
+        c.busy = true;
+        for (let i = 0; i < got.length && !c.closed && !c.streaming; i++) {
           if (i > 0 && i % ANSWERS_PER_TURN === 0) {
             await new Promise((resolve) => setTimeout(resolve, 0));
-            if (c.closed) break;
           }
-          if (c.pending > this.#opts.maxPendingBytes && !(await this.#drained(c))) {
-            if (!c.closed) this.#dropUnread(c);
-            break;
-          }
+          // Checked and taken in one go: others may take their turn during any wait.
+          while (!c.closed && !this.#clients.fits(c)) await this.#clients.wait(c);
+          if (c.closed) break;
           this.#take(c, got[i]);
         }
+        c.busy = false;
         if (c.closed) return;
       }
     } catch (err) {
-      if (!c.closed) this.#opts.log("debug", `Control client read failed: ${errorText(err)}`);
+      if (!c.closed) this.#opts.log("debug", `Control client read failed: ${messageOf(err)}`);
+      this.#clients.drop(c);
+      return;
     }
-    this.#drop(c);
-  }
-
-  /**
-   * Waits until a client's unsent bytes are within its bound again, before its next reply: true
-   * then; false when they stay untouched for {@link ControlServerOptions.stallMs} (it does not
-   * read) or it is gone.
-   */
-  async #drained(c: Client): Promise<boolean> {
-    while (c.pending > this.#opts.maxPendingBytes && !c.closed) {
-      const moved = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), this.#opts.stallMs);
-        c.moved = () => {
-          clearTimeout(timer);
-          resolve(true);
-        };
-      });
-      c.moved = undefined;
-      if (!moved) return false;
-    }
-    return !c.closed;
+    this.#clients.end(c);
   }
 
   /** Answers one line of a client: a reply, or the start of its stream. */
   #take(c: Client, got: ReadLine): void {
+    c.activeAt = performance.now();
     const reply = got.kind === "too-long"
       ? { ok: false, body: `request longer than ${MAX_REQUEST_BYTES} bytes\n` }
       : this.#answer(got.line, c.session);
+    const send = (bytes: Uint8Array) => this.#clients.send(c, bytes);
     if ("start" in reply) {
-      this.#send(c, encoder.encode(STREAM_HEADER));
-      c.stopStream = reply.start((line) => this.#send(c, encoder.encode(line + "\n")));
-      if (c.closed) c.stopStream(); // dropped while the stream started
+      send(encoder.encode(STREAM_HEADER));
+      c.streaming = true;
+      const stop = reply.start((line) => send(encoder.encode(line + "\n")));
+      if (c.closed) stop(); // dropped while the stream started
+      else c.stopStream = stop;
       return;
     }
-    this.#send(c, encodeReply(reply));
+    send(encodeReply(reply));
   }
 
   /** The reply to one line. */
@@ -343,91 +310,7 @@ export class ControlServer {
     try {
       return this.#opts.handler.answer(parsed.value, session);
     } catch (err) {
-      return { ok: false, body: `internal error: ${errorText(err)}\n` };
+      return { ok: false, body: `internal error: ${messageOf(err)}\n` };
     }
   }
-
-  /**
-   * Queues bytes for a client. A client that holds more than its share unsent when they come is
-   * dropped instead; when all clients together hold too much, those that do not read are.
-   */
-  #send(c: Client, bytes: Uint8Array): void {
-    if (c.closed) return;
-    if (c.pending > this.#opts.maxPendingBytes) {
-      this.#dropUnread(c);
-      return;
-    }
-    if (c.pending === 0) c.movedAt = performance.now();
-    c.pending += bytes.length;
-    this.#unsent += bytes.length;
-    c.queue.push(bytes);
-    if (!c.writing) this.#flush(c);
-    this.#shedStalled();
-  }
-
-  /**
-   * While the unsent bytes of all clients are past their bound, drops the client with the most
-   * of them among those whose bytes have not moved for {@link ControlServerOptions.stallMs}.
-   * Clients that read keep theirs: their bytes are on their way.
-   */
-  #shedStalled(): void {
-    const now = performance.now();
-    while (this.#unsent > this.#opts.maxTotalPendingBytes) {
-      let worst: Client | undefined;
-      for (const c of this.#clients) {
-        if (c.pending === 0 || now - c.movedAt < this.#opts.stallMs) continue;
-        if (worst === undefined || c.pending > worst.pending) worst = c;
-      }
-      if (worst === undefined) return;
-      this.#dropUnread(worst);
-    }
-  }
-
-  async #flush(c: Client): Promise<void> {
-    c.writing = true;
-    try {
-      while (c.queue.length > 0 && !c.closed) {
-        const head = c.queue[0];
-        const n = await c.conn.write(head);
-        if (c.closed) break;
-        c.pending -= n;
-        this.#unsent -= n;
-        c.movedAt = performance.now();
-        c.moved?.();
-        if (n < head.length) c.queue[0] = head.subarray(n);
-        else c.queue.shift();
-      }
-    } catch (err) {
-      if (!c.closed) this.#opts.log("debug", `Control client write failed: ${errorText(err)}`);
-      this.#drop(c);
-    } finally {
-      c.writing = false;
-    }
-  }
-
-  /** Drops a client that does not read its replies. */
-  #dropUnread(c: Client): void {
-    this.#opts.log("debug", `Control client dropped: ${c.pending} bytes unread`);
-    this.#drop(c);
-  }
-
-  #drop(c: Client): void {
-    if (c.closed) return;
-    c.closed = true;
-    c.stopStream?.();
-    c.moved?.();
-    this.#clients.delete(c);
-    this.#unsent -= c.pending;
-    c.pending = 0;
-    c.queue.length = 0;
-    try {
-      c.conn.close();
-    } catch {
-      // Closed already.
-    }
-  }
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

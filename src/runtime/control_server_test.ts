@@ -1,81 +1,14 @@
 import { deepStrictEqual, equal, match, ok, rejects } from "node:assert/strict";
-import { type ControlReply, formatRequest, ReplyReader } from "./control_protocol.ts";
+import { formatRequest } from "./control_protocol.ts";
 import {
   ANSWERS_PER_TURN,
   type ControlHandler,
   ControlServer,
-  type ControlServerOptions,
   type ControlSession,
   DEFAULT_READ_ONLY_MAX_CLIENTS,
 } from "./control_server.ts";
+import { client, echo, MiB, options, quiet, until, withServer } from "./control_server_testing.ts";
 import { scratchSocket } from "../../tests/fakes/scratch.ts";
-
-/** A handler that says which request it got; `body` makes big replies. */
-function echo(body = (line: string) => `${line}\n`): ControlHandler {
-  return { answer: (r) => ({ ok: true, body: body(formatRequest(r)) }) };
-}
-
-const quiet = () => {};
-
-const MiB = 1024 * 1024;
-
-/** Resolves once `cond` holds; fails after `ms`. */
-async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** A client: sends lines, collects replies. */
-async function client(path: string) {
-  const conn = await Deno.connect({ transport: "unix", path });
-  const reader = new ReplyReader();
-  const replies: ControlReply[] = [];
-  const buffer = new Uint8Array(65536);
-  return {
-    conn,
-    async send(text: string) {
-      await conn.write(new TextEncoder().encode(text));
-    },
-    /** Reads until `n` replies came in all. */
-    async replies(n: number): Promise<ControlReply[]> {
-      while (replies.length < n) {
-        const got = await conn.read(buffer);
-        if (got === null) throw new Error(`closed after ${replies.length} replies`);
-        for (const r of reader.push(buffer.subarray(0, got))) {
-          if (r.kind !== "reply") throw new Error(JSON.stringify(r));
-          replies.push(r.reply);
-        }
-      }
-      return replies.slice(0, n);
-    },
-    close: () => conn.close(),
-  };
-}
-
-async function withServer(
-  fn: (path: string, server: ControlServer) => Promise<void>,
-  opts: Partial<Omit<ControlServerOptions, "path" | "mode">> = {},
-) {
-  const path = await scratchSocket();
-  const server = await ControlServer.open({
-    path,
-    handler: echo(),
-    log: quiet,
-    ...opts,
-    ...(opts.readOnly ? { mode: 0o666 } : {}),
-  });
-  try {
-    await fn(path, server);
-  } finally {
-    await server.close();
-    await Deno.remove(path).catch(() => {});
-  }
-}
-
-const options = { sanitizeOps: false, sanitizeResources: false };
 
 Deno.test({
   name: "ControlServer: a read-only socket answers show and monitor, and refuses the rest",

@@ -6,17 +6,29 @@
  * @module
  */
 
+import { messageOf } from "../log.ts";
+
 /** Which file a bound socket is: its device and inode. */
 export interface SocketIdentity {
   dev: number;
   ino: number;
 }
 
+/** Connects to the Unix socket at `path` (`Deno.connect`; tests stand in their own). */
+export type ConnectUnix = (path: string) => Promise<Deno.Conn>;
+
+const connectUnix: ConnectUnix = (path) => Deno.connect({ transport: "unix", path });
+
 /**
- * Makes way for a socket at `path`: nothing there is fine; a socket nobody answers on is a
- * daemon's that died, removed; a socket that answers, or anything else, is an error.
+ * Makes way for a socket at `path`: nothing there is fine; a socket nobody listens on (the
+ * connection is refused) is a daemon's that died, removed; a socket that answers, or anything
+ * else, is an error. So is a connection that fails any other way: a live daemon too busy to
+ * accept (its queue full: `WouldBlock`) must keep its socket.
  */
-export async function clearStaleSocket(path: string): Promise<void> {
+export async function clearStaleSocket(
+  path: string,
+  connect: ConnectUnix = connectUnix,
+): Promise<void> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.lstat(path);
@@ -28,13 +40,24 @@ export async function clearStaleSocket(path: string): Promise<void> {
     throw new Error(`"${path}" exists and is not a socket: not removing it`);
   }
   try {
-    const conn = await Deno.connect({ transport: "unix", path });
+    const conn = await connect(path);
     conn.close();
-  } catch {
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return; // removed meanwhile
+    if (!(err instanceof Deno.errors.ConnectionRefused)) throw unsure(path, err);
     await Deno.remove(path);
     return;
   }
   throw new Error(`"${path}" is in use: another mcast-proxy is running`);
+}
+
+/** The error for a socket that may be in use: connecting failed, though not as refused. */
+function unsure(path: string, err: unknown): Error {
+  const name = err instanceof Error ? err.name : "error";
+  return new Error(
+    `"${path}" may be in use: connecting to it failed with ${name}: ${messageOf(err)}; ` +
+      "not removing it (if no mcast-proxy is running, remove it and start again)",
+  );
 }
 
 /** The identity of the socket at `path`, or undefined when it cannot be had. */

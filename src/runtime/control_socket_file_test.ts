@@ -52,3 +52,88 @@ Deno.test("clearStaleSocket: nothing at the path is fine", async () => {
   await clearStaleSocket(path);
   equal(await exists(path), false);
 });
+
+Deno.test({
+  name: "clearStaleSocket removes a socket nobody listens on (its daemon was killed)",
+  sanitizeResources: false,
+  async fn() {
+    const path = await scratchSocket();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `Deno.listen({ transport: "unix", path: ${JSON.stringify(path)} }); console.log("up"); ` +
+        "setInterval(() => {}, 1000);",
+      ],
+      stdout: "piped",
+    }).spawn();
+    try {
+      const reader = child.stdout.getReader();
+      await reader.read(); // "up": bound
+      reader.releaseLock();
+      child.kill("SIGKILL"); // as a crash leaves it: the socket stays, nobody listens
+      await child.status;
+      equal((await Deno.lstat(path)).isSocket, true);
+      await clearStaleSocket(path);
+      equal(await exists(path), false);
+    } finally {
+      await child.stdout.cancel().catch(() => {});
+      await Deno.remove(path).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "clearStaleSocket keeps a live socket whose accept queue is full, and says why",
+  sanitizeResources: false,
+  async fn() {
+    const path = await scratchSocket();
+    const listener = Deno.listen({ transport: "unix", path });
+    const waiting: Deno.Conn[] = [];
+    try {
+      // The daemon is busy and accepts nothing: connections queue up until the queue is full.
+      let failed: unknown;
+      while (failed === undefined && waiting.length < 10000) {
+        await Deno.connect({ transport: "unix", path }).then((c) => waiting.push(c), (e) => {
+          failed = e;
+        });
+      }
+      ok(failed instanceof Deno.errors.WouldBlock, String(failed));
+      const ours = await socketIdentity(path);
+      await rejects(
+        clearStaleSocket(path),
+        new RegExp(
+          `^Error: "${path}" may be in use: connecting to it failed with WouldBlock: .+; not ` +
+            "removing it \\(if no mcast-proxy is running, remove it and start again\\)$",
+        ),
+      );
+      deepStrictEqual(await socketIdentity(path), ours, "the live socket stays");
+    } finally {
+      for (const c of waiting) c.close();
+      listener.close();
+      await Deno.remove(path).catch(() => {});
+    }
+  },
+});
+
+Deno.test("clearStaleSocket removes the socket only when the connection is refused", async () => {
+  const path = await scratchSocket();
+  const listener = Deno.listen({ transport: "unix", path });
+  try {
+    const fail = (err: Error) => () => Promise.reject(err);
+    await rejects(
+      clearStaleSocket(path, fail(new Deno.errors.PermissionDenied("Permission denied"))),
+      /may be in use: connecting to it failed with PermissionDenied: Permission denied; not/,
+    );
+    await rejects(
+      clearStaleSocket(path, fail(new Error("odd"))),
+      /may be in use: connecting to it failed with Error: odd; not removing it/,
+    );
+    equal(await exists(path), true, "kept while it may be in use");
+    await rejects(clearStaleSocket(path), /is in use: another mcast-proxy is running/);
+    await clearStaleSocket(path, fail(new Deno.errors.ConnectionRefused("Connection refused")));
+    equal(await exists(path), false, "nobody listens: removed");
+  } finally {
+    listener.close();
+    await Deno.remove(path).catch(() => {});
+  }
+});
