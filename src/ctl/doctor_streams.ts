@@ -33,10 +33,10 @@ import { strictRpFilter } from "./doctor_system.ts";
 /**
  * stalled-stream: an entry with outputs in both samples whose packets did not grow. A note, not
  * a problem, for a slow stream: one whose rate makes fewer than {@link SLOW_STREAM_DATAGRAMS}
- * datagrams expected between the samples. Its rate is the one the first sample gives (since the
- * daemon's previous view, so a stream that stopped a while ago is not averaged with the time it
- * flowed), or without one its average since it was installed. A rate of 0 (nothing forwarded
- * before, or ever) is no slow stream: it stalled.
+ * datagrams expected between the samples. Its rate is the larger of the one the first sample
+ * gives (since the daemon's previous view, to one decimal: 0 under 0.05/s) and its average since
+ * it was installed: a stream of one datagram a minute is slow, not stalled, whatever the window
+ * of the first rate. Only an entry that never forwarded a datagram has no rate at all: stalled.
  */
 export function checkStalledStreams(facts: DoctorFacts, query: DoctorQuery): Finding[] {
   const found: Finding[] = [];
@@ -80,9 +80,8 @@ interface StreamRate {
 }
 
 /**
- * The rate of an entry at the first sample: the view's packet rate (since the daemon's previous
- * view of it, to one decimal: under 0.05/s it is 0), else packets / age; undefined when neither
- * is known.
+ * The rate of an entry at the first sample: the larger of the view's packet rate (since the
+ * daemon's previous view of it) and packets / age; undefined when neither is known.
  */
 function streamRate(
   facts: DoctorFacts,
@@ -92,17 +91,18 @@ function streamRate(
   const before = facts.before.forwarding.filter((v) => v.family === family)
     .flatMap((v) => v.entries).find((b) => b.source === e.source && b.group === e.group);
   const recent = before?.packetRate;
-  if (typeof recent === "number" && Number.isFinite(recent) && recent >= 0) {
+  const average = e.packets !== null && e.age > 0 ? e.packets / e.age : undefined;
+  const known = typeof recent === "number" && Number.isFinite(recent) && recent >= 0;
+  if (known && (average === undefined || recent >= average)) {
     return { perSecond: recent, recent: true, age: e.age };
   }
-  if (e.packets === null || !(e.age > 0)) return undefined;
-  return { perSecond: e.packets / e.age, recent: false, age: e.age };
+  return average === undefined ? undefined : { perSecond: average, recent: false, age: e.age };
 }
 
-/** `it forwarded 0.3 datagrams/s just before (...)`, `it averaged 0.2 datagrams/s since ...`. */
+/** `it forwarded 0.3 datagrams/s before the first sample (...)`, `it averaged 0.2 datagrams/s since ...`. */
 function describeRate(rate: StreamRate): string {
   return rate.recent
-    ? `it forwarded ${perSecond(rate.perSecond)} just before (its rate in the first ` +
+    ? `it forwarded ${perSecond(rate.perSecond)} before (its rate in the first ` +
       "`show forwarding`)"
     : `it averaged ${perSecond(rate.perSecond)} since it was installed ${
       formatAge(rate.age * 1000)

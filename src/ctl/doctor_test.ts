@@ -212,14 +212,18 @@ Deno.test("stalled-stream: a slow stream, under 2 datagrams per interval at its 
   const facts = healthyFacts();
   // The first sample's rate, since the daemon's previous view: 0.3/s, 0.6 expected in 2 s.
   for (const sample of [facts.before, facts.after]) {
-    Object.assign(forwardingOf(sample, "ipv4").entries[0], { packets: 1000, packetRate: 0.3 });
+    Object.assign(forwardingOf(sample, "ipv4").entries[0], {
+      packets: 1000,
+      age: 5000,
+      packetRate: 0.3,
+    });
   }
   const [f] = findingsOf("stalled-stream", facts);
   equal(f.severity, "note");
   equal(
     f.message,
     `(${S}, ${G}) from up0 to dn1, dn2 forwarded nothing in the last 2 s, but it forwarded ` +
-      "0.3 datagrams/s just before (its rate in the first `show forwarding`): a slow stream " +
+      "0.3 datagrams/s before (its rate in the first `show forwarding`): a slow stream " +
       "may be between two datagrams",
   );
   equal(
@@ -236,8 +240,9 @@ Deno.test("stalled-stream: a slow stream, under 2 datagrams per interval at its 
   equal(findingsOf("stalled-stream", facts)[0].severity, "problem");
 });
 
-Deno.test("stalled-stream: a stream that stopped long ago is stalled, whatever its average", () => {
-  // 1/s for 100 s, stopped 100 s ago: 0.5/s on average, but nothing since the previous view.
+Deno.test("stalled-stream: the larger of the recent rate and the average; never forwarded is stalled", () => {
+  // 1/s for 100 s, stopped 100 s ago, the previous view just before: a recent rate of 0, but
+  // 0.5/s on average, 1 datagram expected in 2 s: maybe slow, a note; in 4 s, 2: stalled.
   const facts = healthyFacts();
   for (const sample of [facts.before, facts.after]) {
     Object.assign(forwardingOf(sample, "ipv4").entries[0], {
@@ -246,7 +251,21 @@ Deno.test("stalled-stream: a stream that stopped long ago is stalled, whatever i
       packetRate: 0,
     });
   }
+  const [slow] = findingsOf("stalled-stream", facts);
+  equal(slow.severity, "note");
+  match(slow.fix, /at least 4 s for this stream/);
+  facts.intervalS = 4;
   equal(findingsOf("stalled-stream", facts)[0].severity, "problem");
+  // One datagram a minute for an hour (SAP, NTP), shown as 0/s: slow, not stalled.
+  const sap = healthyFacts();
+  for (const sample of [sap.before, sap.after]) {
+    Object.assign(forwardingOf(sample, "ipv4").entries[0], {
+      packets: 60,
+      age: 3600,
+      packetRate: 0,
+    });
+  }
+  equal(findingsOf("stalled-stream", sap)[0].severity, "note");
   // Never forwarded (0 packets, rate 0): the stalled problem, with no rate to wait for.
   for (const rate of [0, null]) {
     const never = healthyFacts();
