@@ -84,6 +84,13 @@ export class ControlClients {
     return this.#clients.size;
   }
 
+  /** Clients streaming (`monitor`) now. */
+  get streaming(): number {
+    let n = 0;
+    for (const c of this.#clients) if (c.streaming) n++;
+    return n;
+  }
+
   /** Bytes of all clients not written yet. */
   get unsent(): number {
     return this.#unsent;

@@ -307,6 +307,19 @@ export class ControlServer {
           "show and monitor are\n",
       };
     }
+    // Monitors are never idle: on the socket anyone may use, half the places at most, so
+    // that watchers cannot keep everyone else from asking.
+    if (this.#opts.readOnly && command === "monitor") {
+      const most = Math.max(1, Math.floor(this.#opts.maxClients / 2));
+      if (this.#clients.streaming >= most) {
+        return {
+          ok: false,
+          body: `monitor is refused on the read-only socket "${this.#opts.path}": ${most} ` +
+            "monitors already watch there (half its places); try again later, or use the " +
+            "control socket\n",
+        };
+      }
+    }
     try {
       return this.#opts.handler.answer(parsed.value, session);
     } catch (err) {

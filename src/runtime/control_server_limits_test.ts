@@ -1,4 +1,4 @@
-import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { formatRequest } from "./control_protocol.ts";
 import { type ControlHandler, type ControlServer, DEFAULT_IDLE_MS } from "./control_server.ts";
 import { client, echo, MiB, options, sleep, until, withServer } from "./control_server_testing.ts";
@@ -184,4 +184,32 @@ Deno.test({
       equal(server.unsent, 0);
       c.close();
     }, { handler: echo(() => "x".repeat(MiB)), idleMs: 300 }),
+});
+
+Deno.test({
+  name: "ControlServer: monitors take at most half the read-only socket's places",
+  ...options,
+  fn: () =>
+    withServer(async (path) => {
+      const watchers = [await client(path), await client(path)];
+      const head = new Uint8Array(64);
+      for (const w of watchers) {
+        await w.send("monitor\n");
+        ok((await w.conn.read(head) ?? 0) > 0, "the stream began");
+      }
+      const third = await client(path);
+      await third.send("monitor\n");
+      const [refused] = await third.replies(1);
+      equal(refused.ok, false);
+      match(refused.body, /^monitor is refused on the read-only socket .*: 2 monitors already/);
+      await third.send("show upstream\n");
+      deepStrictEqual((await third.replies(2))[1], { ok: true, body: "" });
+      for (const c of [...watchers, third]) c.close();
+    }, {
+      readOnly: true,
+      maxClients: 4,
+      handler: {
+        answer: (r) => r.command === "monitor" ? { start: () => () => {} } : { ok: true, body: "" },
+      },
+    }),
 });
