@@ -77,8 +77,11 @@ function dropFinding(drop: FirewallDrop): Finding {
   const where = `${chain.family} ${chain.table} ${chain.name}`;
   const accept = `${iifMatch(drop.interfaces)} ${ACCEPTED[protocol]} accept`;
   const dropped = (drop.packets ?? 0) > 0;
-  // A counter of all traffic counts what else the rule drops: only one of IGMP proves it.
-  const certain = drop.certain || (dropped && drop.specific);
+  // A counter of all traffic counts what else the rule drops: only one of IGMP proves it, and
+  // only when the rule itself surely takes the proxy's (a set, an address or a device it
+  // cannot judge may hold other interfaces': the count may be theirs).
+  const certain = drop.certain ||
+    (dropped && drop.specific && drop.doubts.every((d) => d === "before"));
   const unless = certain ? "" : ` (${drop.doubts.map((d) => DOUBT_TEXT[d]).join("; ")})`;
   const arriving = `arriving on ${list(drop.interfaces)}`;
   const devices = !certain && drop.doubts.includes("device")
