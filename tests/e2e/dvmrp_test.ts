@@ -9,7 +9,7 @@ import { createRouterLab, type RouterLab } from "../lab/router_lab.ts";
 import { startRouterDaemon, startRouterLabHost } from "../lab/router_lab_agents.ts";
 import { ctlArgv, type DaemonProcess, daemonProgram, LAB_USER } from "../lab/daemon.ts";
 import { startSender } from "../lab/sender.ts";
-import { startIgmpTool } from "../lab/igmp_tool.ts";
+import { askNeighbors, startIgmpTool } from "../lab/igmp_tool.ts";
 import { scaledWait } from "../lab/wait_scale.ts";
 import { wallNow } from "../lab/json_lines.ts";
 import type { Host } from "../lab/host.ts";
@@ -38,13 +38,43 @@ async function startRouter(
   return Object.assign(daemon, { routedJail: jail });
 }
 
+/** `mcast-proxyctl ARGS` against a router's daemon: its standard output. */
+async function ctl(daemon: DaemonProcess, argv: string[]): Promise<string> {
+  const [cmd, ...args] = ctlArgv(daemon.controlSocket!, argv);
+  const out = await new Deno.Command(cmd, { args, stdin: "null" }).output();
+  equal(out.code, 0, `${argv.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+  return new TextDecoder().decode(out.stdout);
+}
+
 /** `mcast-proxyctl show WHAT --json` against a router's daemon. */
 async function show(daemon: DaemonProcess, what: string): Promise<Record<string, unknown>> {
-  const [cmd, ...args] = ctlArgv(daemon.controlSocket!, ["show", what, "--json"]);
-  const out = await new Deno.Command(cmd, { args, stdin: "null" }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  equal(out.code, 0, `show ${what}: ${new TextDecoder().decode(out.stderr)}`);
-  return JSON.parse(text);
+  return JSON.parse(await ctl(daemon, ["show", what, "--json"]));
+}
+
+/** A row of the Virtual Interface Table (`show routes`, as mrouted prints it). */
+interface VifRow {
+  vif: number;
+  address: string;
+  metric: number;
+  threshold: number;
+  flags: string[];
+}
+
+/** The Virtual Interface Table's rows in the text of `show routes`. */
+function vifRows(text: string): VifRow[] {
+  const row = /^ {2}(\d+) +(\d+\.\d+\.\d+\.\d+) +(?:subnet|tunnel): \S+ +(\d+) +(\d+)(.*)$/;
+  return text.split("\n").flatMap((l) => {
+    const m = row.exec(l);
+    if (m === null) return [];
+    const [, vif, address, metric, threshold, flags] = m;
+    return [{
+      vif: Number(vif),
+      address,
+      metric: Number(metric),
+      threshold: Number(threshold),
+      flags: flags.trim().split(/ +/).filter(Boolean),
+    }];
+  });
 }
 
 interface RouteRow {
@@ -323,6 +353,58 @@ Deno.test({
               r2.lines.slice(-10).join("\n"),
             );
             await h31!.waitFor(G, { since: wallNow(), count: 10, timeoutMs: 20_000 });
+          },
+        );
+
+        await t.step(
+          "mrinfo's Ask Neighbors2 from a host on r2's LAN: r2 lists its vifs and neighbors",
+          async () => {
+            // h21 is no DVMRP neighbor: mrinfo runs on any host, and mrouted answers anyone.
+            const reply = await askNeighbors(lab, lab.hosts[2][0], {
+              source: lab.hostAddr(2, 1),
+              router: lab.lanAddr(2),
+            });
+            ok(reply !== undefined, `no Neighbors2 from r2:\n${r2.lines.slice(-10).join("\n")}`);
+            equal(reply.from, lab.lanAddr(2), "from the address asked, on the LAN");
+            equal(reply.version, "3.255");
+            const table = vifRows(await ctl(r2, ["show", "routes"]));
+            const neighbors = (await show(r2, "neighbors")).neighbors as {
+              vif: number;
+              address: string;
+              twoWay: boolean;
+            }[];
+            const expected = table.map((v) => {
+              const on = neighbors.filter((n) => n.vif === v.vif && n.twoWay).map((n) => n.address);
+              return {
+                localAddress: v.address,
+                metric: v.metric,
+                threshold: v.threshold,
+                querier: v.flags.includes("querier"),
+                leaf: v.flags.includes("leaf"),
+                neighbors: on.length > 0 ? on.sort() : ["0.0.0.0"],
+              };
+            });
+            deepStrictEqual(
+              reply.vifs.map((v) => ({
+                localAddress: v.localAddress,
+                metric: v.metric,
+                threshold: v.threshold,
+                querier: v.flags.querier,
+                leaf: v.flags.leaf,
+                neighbors: [...v.neighbors].sort(),
+              })),
+              expected,
+              `show routes:\n${JSON.stringify(table)}\nshow neighbors: ${
+                JSON.stringify(neighbors)
+              }`,
+            );
+            // What the lab built, and the threshold of the SIGHUP before.
+            deepStrictEqual(
+              reply.vifs.map((v) => `${v.localAddress} ${v.threshold} ${v.neighbors}`).sort(),
+              ["10.100.1.2 1 10.100.1.1", "10.100.2.1 1 10.100.2.2", "10.2.0.1 64 0.0.0.0"],
+            );
+            const received = (await show(r2, "neighbors")).received as Record<string, number>;
+            ok((received["ask-neighbors2"] ?? 0) >= 1, JSON.stringify(received));
           },
         );
       } finally {
