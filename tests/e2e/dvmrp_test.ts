@@ -407,6 +407,27 @@ Deno.test({
             ok((received["ask-neighbors2"] ?? 0) >= 1, JSON.stringify(received));
           },
         );
+
+        await t.step(
+          "SIGQUIT (-d): r1 writes its routing tables to stderr and goes on routing",
+          async () => {
+            const tables = await signalled(r1, "SIGQUIT", (l) => l.startsWith("Memory: "));
+            ok(tables.includes("Virtual Interface Table"), tables.join("\n"));
+            for (const v of parseMrVif(await lab.readProc(lab.router(1), "/proc/net/ip_mr_vif"))) {
+              ok(
+                tables.some((l) => new RegExp(`^ +${v.vif} +10\\.[0-9.]+ +subnet: `).test(l)),
+                `vif ${v.vif} (${v.name}):\n${tables.join("\n")}`,
+              );
+            }
+            ok(tables.includes("Multicast Routing Table (5 entries)"), tables.join("\n"));
+            ok(tables.some((l) => l.startsWith(" 10.3.0 ")), tables.join("\n"));
+            // Still running: the control socket answers, the stream goes on through r1.
+            const routes = (await show(r1, "routes")).routes as RouteRow[];
+            equal(routes.length, 5, JSON.stringify(routes));
+            await h31!.waitFor(G, { since: wallNow(), count: 10, timeoutMs: 20_000 });
+            deepStrictEqual((await mfc(lab, 1, s, G))?.oifs, ["r2"]);
+          },
+        );
       } finally {
         await sender.stop();
       }
