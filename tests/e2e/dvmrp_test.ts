@@ -147,9 +147,19 @@ async function signalled(
   return since();
 }
 
-/** Stops the daemons and checks each left nothing in its kernel. */
-async function stopAll(lab: RouterLab, daemons: DaemonProcess[]): Promise<void> {
-  const stopped = await Promise.all(daemons.map((d) => d.stop()));
+/** How a daemon stopped: {@link DaemonProcess.stop}'s result. */
+type Stopped = Promise<{ code: number; ms: number }>;
+
+/**
+ * Stops the daemons and checks each left nothing in its kernel. A daemon a test stopped
+ * already is in `early` with its stop, taken as it was: it is not signalled twice.
+ */
+async function stopAll(
+  lab: RouterLab,
+  daemons: DaemonProcess[],
+  early: ReadonlyMap<DaemonProcess, Stopped> = new Map(),
+): Promise<void> {
+  const stopped = await Promise.all(daemons.map((d) => early.get(d) ?? d.stop()));
   deepStrictEqual(
     stopped.map((s) => s.code),
     daemons.map(() => 0),
@@ -171,6 +181,7 @@ Deno.test({
     await using lab = await createRouterLab({ topology: "chain", prefix: PREFIX });
     const t0 = performance.now();
     const daemons = await Promise.all([1, 2, 3].map((i) => startRouter(lab, i)));
+    const stoppedEarly = new Map<DaemonProcess, Stopped>();
     let h21: Host | undefined;
     let h31: Host | undefined;
     try {
@@ -428,13 +439,69 @@ Deno.test({
             deepStrictEqual((await mfc(lab, 1, s, G))?.oifs, ["r2"]);
           },
         );
+
+        // Last: r3 is stopped for good (stopAll takes its exit as it was).
+        await t.step(
+          "SIGTERM to r3: its good-bye withdraws r3's LAN from r2 and r1 long before expiry",
+          async () => {
+            const lan3 = "10.3.0.0/24";
+            const r3Addr = lab.routerAddr(3, 2);
+            const before = await routeConverged(r2, lan3, 2);
+            equal(before.find((r) => r.origin === lan3)?.gateway, r3Addr);
+            const t0 = performance.now();
+            const stopping = r3.stop("SIGTERM");
+            stoppedEarly.set(r3, stopping);
+            equal((await stopping).code, 0, r3.lines.slice(-20).join("\n"));
+            const withdrawn = async (d: DaemonProcess) => {
+              const route = ((await show(d, "routes")).routes as RouteRow[])
+                .find((r) => r.origin === lan3);
+              return route === undefined || route.metric >= 32;
+            };
+            await eventually(
+              () => `r2 still routes ${lan3}: ${JSON.stringify(r2.lines.slice(-8))}`,
+              () => withdrawn(r2),
+              30_000,
+            );
+            const ms = performance.now() - t0;
+            console.log(`  SIGTERM to r3 until r2 withdrew r3's LAN: ${ms.toFixed(0)} ms`);
+            // The neighbor times out after 35 s (routes after 140 s): the good-bye came first.
+            const lost = `info: DVMRP neighbor ${r3Addr} lost`;
+            ok(
+              !r2.lines.some((l) => l.includes(lost)),
+              `withdrawn only when r3 timed out, ${ms.toFixed(0)} ms after SIGTERM: no good-bye`,
+            );
+            await eventually(
+              () => `r1 still routes ${lan3}: ${JSON.stringify(r1.lines.slice(-8))}`,
+              () => withdrawn(r1),
+              30_000,
+            );
+            // r2's kernel: its three vifs stay; nothing goes onto the link to r3 any more.
+            const r2Vifs = parseMrVif(await lab.readProc(lab.router(2), "/proc/net/ip_mr_vif"));
+            deepStrictEqual(r2Vifs.map((v) => v.name).sort(), ["lan0", "r1", "r3"]);
+            const toR3 = r2Vifs.find((v) => v.name === "r3")!.vif;
+            let cache = "";
+            await eventually(
+              () => `r2 still forwards onto r3 (vif ${toR3}):\n${cache}`,
+              async () => {
+                cache = await lab.readProc(lab.router(2), "/proc/net/ip_mr_cache");
+                return parseMrCache(cache).filter((e) => e.iif >= 0)
+                  .every((e) => e.oifs.every((o) => o.vif !== toR3));
+              },
+            );
+            equal((await mfc(lab, 2, s, G))?.iif ?? "r1", "r1");
+            for (const table of ["/proc/net/ip_mr_vif", "/proc/net/ip_mr_cache"]) {
+              const rows = (await lab.readProc(lab.router(3), table)).split("\n").filter(Boolean);
+              equal(rows.length, 1, `r3 left ${table} empty: ${rows.join("\n")}`);
+            }
+          },
+        );
       } finally {
         await sender.stop();
       }
     } finally {
       await h21?.close();
       await h31?.close();
-      await stopAll(lab, daemons);
+      await stopAll(lab, daemons, stoppedEarly);
     }
   },
 });
