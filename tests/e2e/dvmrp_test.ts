@@ -9,7 +9,7 @@ import { createRouterLab, type RouterLab } from "../lab/router_lab.ts";
 import { startRouterDaemon, startRouterLabHost } from "../lab/router_lab_agents.ts";
 import { ctlArgv, type DaemonProcess, daemonProgram, LAB_USER } from "../lab/daemon.ts";
 import { startSender } from "../lab/sender.ts";
-import { startIgmpTool } from "../lab/igmp_tool.ts";
+import { askNeighbors, startIgmpTool } from "../lab/igmp_tool.ts";
 import { scaledWait } from "../lab/wait_scale.ts";
 import { wallNow } from "../lab/json_lines.ts";
 import type { Host } from "../lab/host.ts";
@@ -38,13 +38,43 @@ async function startRouter(
   return Object.assign(daemon, { routedJail: jail });
 }
 
+/** `mcast-proxyctl ARGS` against a router's daemon: its standard output. */
+async function ctl(daemon: DaemonProcess, argv: string[]): Promise<string> {
+  const [cmd, ...args] = ctlArgv(daemon.controlSocket!, argv);
+  const out = await new Deno.Command(cmd, { args, stdin: "null" }).output();
+  equal(out.code, 0, `${argv.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+  return new TextDecoder().decode(out.stdout);
+}
+
 /** `mcast-proxyctl show WHAT --json` against a router's daemon. */
 async function show(daemon: DaemonProcess, what: string): Promise<Record<string, unknown>> {
-  const [cmd, ...args] = ctlArgv(daemon.controlSocket!, ["show", what, "--json"]);
-  const out = await new Deno.Command(cmd, { args, stdin: "null" }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  equal(out.code, 0, `show ${what}: ${new TextDecoder().decode(out.stderr)}`);
-  return JSON.parse(text);
+  return JSON.parse(await ctl(daemon, ["show", what, "--json"]));
+}
+
+/** A row of the Virtual Interface Table (`show routes`, as mrouted prints it). */
+interface VifRow {
+  vif: number;
+  address: string;
+  metric: number;
+  threshold: number;
+  flags: string[];
+}
+
+/** The Virtual Interface Table's rows in the text of `show routes`. */
+function vifRows(text: string): VifRow[] {
+  const row = /^ {2}(\d+) +(\d+\.\d+\.\d+\.\d+) +(?:subnet|tunnel): \S+ +(\d+) +(\d+)(.*)$/;
+  return text.split("\n").flatMap((l) => {
+    const m = row.exec(l);
+    if (m === null) return [];
+    const [, vif, address, metric, threshold, flags] = m;
+    return [{
+      vif: Number(vif),
+      address,
+      metric: Number(metric),
+      threshold: Number(threshold),
+      flags: flags.trim().split(/ +/).filter(Boolean),
+    }];
+  });
 }
 
 interface RouteRow {
@@ -117,9 +147,19 @@ async function signalled(
   return since();
 }
 
-/** Stops the daemons and checks each left nothing in its kernel. */
-async function stopAll(lab: RouterLab, daemons: DaemonProcess[]): Promise<void> {
-  const stopped = await Promise.all(daemons.map((d) => d.stop()));
+/** How a daemon stopped: {@link DaemonProcess.stop}'s result. */
+type Stopped = Promise<{ code: number; ms: number }>;
+
+/**
+ * Stops the daemons and checks each left nothing in its kernel. A daemon a test stopped
+ * already is in `early` with its stop, taken as it was: it is not signalled twice.
+ */
+async function stopAll(
+  lab: RouterLab,
+  daemons: DaemonProcess[],
+  early: ReadonlyMap<DaemonProcess, Stopped> = new Map(),
+): Promise<void> {
+  const stopped = await Promise.all(daemons.map((d) => early.get(d) ?? d.stop()));
   deepStrictEqual(
     stopped.map((s) => s.code),
     daemons.map(() => 0),
@@ -141,6 +181,7 @@ Deno.test({
     await using lab = await createRouterLab({ topology: "chain", prefix: PREFIX });
     const t0 = performance.now();
     const daemons = await Promise.all([1, 2, 3].map((i) => startRouter(lab, i)));
+    const stoppedEarly = new Map<DaemonProcess, Stopped>();
     let h21: Host | undefined;
     let h31: Host | undefined;
     try {
@@ -325,13 +366,142 @@ Deno.test({
             await h31!.waitFor(G, { since: wallNow(), count: 10, timeoutMs: 20_000 });
           },
         );
+
+        await t.step(
+          "mrinfo's Ask Neighbors2 from a host on r2's LAN: r2 lists its vifs and neighbors",
+          async () => {
+            // h21 is no DVMRP neighbor: mrinfo runs on any host, and mrouted answers anyone.
+            const reply = await askNeighbors(lab, lab.hosts[2][0], {
+              source: lab.hostAddr(2, 1),
+              router: lab.lanAddr(2),
+            });
+            ok(reply !== undefined, `no Neighbors2 from r2:\n${r2.lines.slice(-10).join("\n")}`);
+            equal(reply.from, lab.lanAddr(2), "from the address asked, on the LAN");
+            equal(reply.version, "3.255");
+            const table = vifRows(await ctl(r2, ["show", "routes"]));
+            const neighbors = (await show(r2, "neighbors")).neighbors as {
+              vif: number;
+              address: string;
+              twoWay: boolean;
+            }[];
+            const expected = table.map((v) => {
+              const on = neighbors.filter((n) => n.vif === v.vif && n.twoWay).map((n) => n.address);
+              return {
+                localAddress: v.address,
+                metric: v.metric,
+                threshold: v.threshold,
+                querier: v.flags.includes("querier"),
+                leaf: v.flags.includes("leaf"),
+                neighbors: on.length > 0 ? on.sort() : ["0.0.0.0"],
+              };
+            });
+            deepStrictEqual(
+              reply.vifs.map((v) => ({
+                localAddress: v.localAddress,
+                metric: v.metric,
+                threshold: v.threshold,
+                querier: v.flags.querier,
+                leaf: v.flags.leaf,
+                neighbors: [...v.neighbors].sort(),
+              })),
+              expected,
+              `show routes:\n${JSON.stringify(table)}\nshow neighbors: ${
+                JSON.stringify(neighbors)
+              }`,
+            );
+            // What the lab built, and the threshold of the SIGHUP before.
+            deepStrictEqual(
+              reply.vifs.map((v) => `${v.localAddress} ${v.threshold} ${v.neighbors}`).sort(),
+              ["10.100.1.2 1 10.100.1.1", "10.100.2.1 1 10.100.2.2", "10.2.0.1 64 0.0.0.0"],
+            );
+            const received = (await show(r2, "neighbors")).received as Record<string, number>;
+            ok((received["ask-neighbors2"] ?? 0) >= 1, JSON.stringify(received));
+          },
+        );
+
+        await t.step(
+          "SIGQUIT (-d): r1 writes its routing tables to stderr and goes on routing",
+          async () => {
+            const tables = await signalled(r1, "SIGQUIT", (l) => l.startsWith("Memory: "));
+            ok(tables.includes("Virtual Interface Table"), tables.join("\n"));
+            for (const v of parseMrVif(await lab.readProc(lab.router(1), "/proc/net/ip_mr_vif"))) {
+              ok(
+                tables.some((l) => new RegExp(`^ +${v.vif} +10\\.[0-9.]+ +subnet: `).test(l)),
+                `vif ${v.vif} (${v.name}):\n${tables.join("\n")}`,
+              );
+            }
+            ok(tables.includes("Multicast Routing Table (5 entries)"), tables.join("\n"));
+            ok(tables.some((l) => l.startsWith(" 10.3.0 ")), tables.join("\n"));
+            // Still running: the control socket answers, the stream goes on through r1.
+            const routes = (await show(r1, "routes")).routes as RouteRow[];
+            equal(routes.length, 5, JSON.stringify(routes));
+            await h31!.waitFor(G, { since: wallNow(), count: 10, timeoutMs: 20_000 });
+            deepStrictEqual((await mfc(lab, 1, s, G))?.oifs, ["r2"]);
+          },
+        );
+
+        // Last: r3 is stopped for good (stopAll takes its exit as it was).
+        await t.step(
+          "SIGTERM to r3: its good-bye withdraws r3's LAN from r2 and r1 long before expiry",
+          async () => {
+            const lan3 = "10.3.0.0/24";
+            const r3Addr = lab.routerAddr(3, 2);
+            const before = await routeConverged(r2, lan3, 2);
+            equal(before.find((r) => r.origin === lan3)?.gateway, r3Addr);
+            const t0 = performance.now();
+            const stopping = r3.stop("SIGTERM");
+            stoppedEarly.set(r3, stopping);
+            equal((await stopping).code, 0, r3.lines.slice(-20).join("\n"));
+            const withdrawn = async (d: DaemonProcess) => {
+              const route = ((await show(d, "routes")).routes as RouteRow[])
+                .find((r) => r.origin === lan3);
+              return route === undefined || route.metric >= 32;
+            };
+            await eventually(
+              () => `r2 still routes ${lan3}: ${JSON.stringify(r2.lines.slice(-8))}`,
+              () => withdrawn(r2),
+              30_000,
+            );
+            const ms = performance.now() - t0;
+            console.log(`  SIGTERM to r3 until r2 withdrew r3's LAN: ${ms.toFixed(0)} ms`);
+            // The neighbor times out after 35 s (routes after 140 s): the good-bye came first.
+            const lost = `info: DVMRP neighbor ${r3Addr} lost`;
+            ok(
+              !r2.lines.some((l) => l.includes(lost)),
+              `withdrawn only when r3 timed out, ${ms.toFixed(0)} ms after SIGTERM: no good-bye`,
+            );
+            await eventually(
+              () => `r1 still routes ${lan3}: ${JSON.stringify(r1.lines.slice(-8))}`,
+              () => withdrawn(r1),
+              30_000,
+            );
+            // r2's kernel: its three vifs stay; nothing goes onto the link to r3 any more.
+            const r2Vifs = parseMrVif(await lab.readProc(lab.router(2), "/proc/net/ip_mr_vif"));
+            deepStrictEqual(r2Vifs.map((v) => v.name).sort(), ["lan0", "r1", "r3"]);
+            const toR3 = r2Vifs.find((v) => v.name === "r3")!.vif;
+            let cache = "";
+            await eventually(
+              () => `r2 still forwards onto r3 (vif ${toR3}):\n${cache}`,
+              async () => {
+                cache = await lab.readProc(lab.router(2), "/proc/net/ip_mr_cache");
+                return parseMrCache(cache).filter((e) => e.iif >= 0)
+                  .every((e) => e.oifs.every((o) => o.vif !== toR3));
+              },
+            );
+            equal((await mfc(lab, 2, s, G))?.iif ?? "r1", "r1");
+            for (const table of ["/proc/net/ip_mr_vif", "/proc/net/ip_mr_cache"]) {
+              const rows = (await lab.readProc(lab.router(3), table)).split("\n").filter(Boolean);
+              equal(rows.length, 1, `r3 left ${table} empty: ${rows.join("\n")}`);
+            }
+          },
+        );
       } finally {
         await sender.stop();
       }
     } finally {
       await h21?.close();
       await h31?.close();
-      await stopAll(lab, daemons);
+      await stopAll(lab, daemons, stoppedEarly);
     }
   },
 });

@@ -11,6 +11,8 @@
  *   --groups N [--version 1|2|3] [--count N] [--rate 0]
  * deno run ... igmp_tool.ts leaves --iface eth0 --source 10.1.0.11 --first-group 239.2.0.1 \
  *   --groups N [--count N] [--rate 0]
+ * deno run ... igmp_tool.ts ask-neighbors --iface eth0 --source 10.2.0.11 --router 10.2.0.1 \
+ *   [--timeout-ms 5000]
  * ```
  *
  * - `query`: membership queries to 224.0.0.1 (or to the group, for a group-specific query), one
@@ -23,6 +25,9 @@
  *   and `--sources A,B` say otherwise.
  * - `leaves`: IGMPv2 Leave Group messages to 224.0.0.2 for the groups, as `reports` sends
  *   reports (what a host that left sends, whatever version the querier speaks).
+ * - `ask-neighbors`: what mrinfo asks a DVMRP router: one Ask Neighbors2 as unicast to
+ *   `--router` from a raw IGMP socket bound to `--source` on `--iface`, and the router's
+ *   Neighbors2 read back (`dvmrp_ask.ts`).
  *
  * `--rate` is packets per second, 0 for as fast as possible. Packets go out through an
  * AF_PACKET socket to the link-layer address of their destination (01:00:5e:... for multicast,
@@ -30,8 +35,11 @@
  *
  * On stdout, one JSON object per line: `{"ev":"ready","t":ms}` once the socket is open and
  * `{"ev":"done","sent":n,"errors":n,"byKind":{...},"t":ms}` at the end, with `"firstError"`
- * (an errno name) when a send failed. A failed send is counted, never fatal. Exit codes: 0 done,
- * 1 socket or interface unusable, 2 usage error.
+ * (an errno name) when a send failed. A failed send is counted, never fatal. `ask-neighbors`
+ * prints `ready` once its question is sent, then instead of `done` either
+ * `{"ev":"neighbors2",...,"t":ms}` with the reply's fields ({@link Neighbors2Reply}) or
+ * `{"ev":"timeout","t":ms}`. Exit codes: 0 done (a timeout too), 1 socket or interface unusable
+ * (or the question could not be sent), 2 usage error.
  *
  * The module also exports {@link startIgmpTool}, which runs this script in a lab namespace. It
  * opens libc only when run as a script.
@@ -40,6 +48,7 @@
  */
 
 import { errnoName } from "../../ffi/errno.ts";
+import { askNeighbors2, type Neighbors2Reply } from "./dvmrp_ask.ts";
 import { DVMRP_GARBAGE_KINDS, dvmrpGarbagePacket } from "./dvmrp_packets.ts";
 import { type Libc, openLibc, readErrno } from "../../ffi/libc.ts";
 import { AF_PACKET, SOCK_CLOEXEC, SOCK_DGRAM } from "../../ffi/linux_constants.ts";
@@ -67,6 +76,7 @@ import {
 } from "./igmp_packets.ts";
 import { awaitReady, emit, parseEvent, readLines, wallNow } from "./json_lines.ts";
 import { denoRunArgv, type LabShell } from "./lab.ts";
+import { scaledWait } from "./wait_scale.ts";
 import { messageOf } from "../../src/log.ts";
 
 /** EtherType of IPv4, `<linux/if_ether.h>`. */
@@ -92,6 +102,7 @@ const USAGE = [
   "         [--version 1|2|3] [--count N] [--rate PPS] [--record 1-6] [--sources A,B]",
   "       igmp_tool.ts leaves --iface IF --source A --first-group G --groups N",
   "         [--count N] [--rate PPS]",
+  "       igmp_tool.ts ask-neighbors --iface IF --source A --router R [--timeout-ms MS]",
 ].join("\n");
 
 /** Flags every command takes. */
@@ -155,8 +166,21 @@ export interface ReportsCommand extends CommonOptions {
   sources: number[];
 }
 
+/** `ask-neighbors`: one Ask Neighbors2 to a router, and its Neighbors2 read back. */
+export interface AskNeighborsCommand extends CommonOptions {
+  /** Discriminant. */
+  command: "ask-neighbors";
+  /** The router asked: a unicast address. */
+  router: number;
+  /** How long to wait for the reply (default 5000). */
+  timeoutMs: number;
+}
+
+/** A command that sends packets at a pace. */
+export type SendingCommand = QueryCommand | FloodCommand | ReportsCommand;
+
 /** A parsed command line. */
-export type IgmpToolCommand = QueryCommand | FloodCommand | ReportsCommand;
+export type IgmpToolCommand = SendingCommand | AskNeighborsCommand;
 
 /**
  * Parses the tool's command line: a command, then `--flag value` or `--flag=value` pairs.
@@ -175,9 +199,12 @@ export function parseIgmpToolArgs(args: string[]): IgmpToolCommand {
     flood: ["count", "seed", "rate", "protocol"],
     reports: ["first-group", "groups", "version", "count", "rate", "record", "sources"],
     leaves: ["first-group", "groups", "count", "rate"],
+    "ask-neighbors": ["router", "timeout-ms"],
   };
   if (command === undefined || !Object.hasOwn(known, command)) {
-    throw new Error(`Expected a command (query, flood, reports, leaves), not "${command ?? ""}"`);
+    throw new Error(
+      `Expected a command (query, flood, reports, leaves, ask-neighbors), not "${command ?? ""}"`,
+    );
   }
   const flags = new Map<string, string>();
   for (let i = 0; i < rest.length; i++) {
@@ -242,6 +269,13 @@ export function parseIgmpToolArgs(args: string[]): IgmpToolCommand {
         rate: int("rate", 0, 0, 10_000_000),
         dvmrp: protocol(),
       };
+    case "ask-neighbors": {
+      const router = addr("router", undefined, false);
+      if (router === 0 || isIPv4Multicast(router)) {
+        throw new Error(`Flag "--router" must be a unicast address, not "${formatIPv4(router)}"`);
+      }
+      return { command, ...common, router, timeoutMs: int("timeout-ms", 5000, 1, 3_600_000) };
+    }
     default: {
       const firstGroup = addr("first-group", undefined, true);
       const groups = int("groups", undefined, 1, 0x10000);
@@ -296,7 +330,7 @@ interface Plan {
   packet(i: number): Outgoing;
 }
 
-function planOf(cmd: IgmpToolCommand): Plan {
+function planOf(cmd: SendingCommand): Plan {
   const { source } = cmd;
   const ipv4 = (destination: number, payload: Uint8Array, kind: string): Outgoing => ({
     packet: buildIPv4Packet({ source, destination, payload }),
@@ -471,6 +505,7 @@ async function main(args: string[]): Promise<number> {
     return 1;
   }
   try {
+    if (cmd.command === "ask-neighbors") return await ask(libc, cmd);
     try {
       opened = new PacketSender(libc, cmd.iface);
     } catch (e) {
@@ -494,6 +529,23 @@ async function main(args: string[]): Promise<number> {
   } finally {
     libc.close();
   }
+}
+
+/** `ask-neighbors`: the question, then the reply or the timeout as a JSON line. */
+async function ask(libc: Libc, cmd: AskNeighborsCommand): Promise<number> {
+  let reply: Neighbors2Reply | undefined;
+  try {
+    reply = await askNeighbors2(libc, cmd, () => emit({ ev: "ready", t: wallNow() }));
+  } catch (e) {
+    console.error(`igmp_tool: ${messageOf(e)}`);
+    return 1;
+  }
+  emit(
+    reply === undefined
+      ? { ev: "timeout", t: wallNow() }
+      : { ev: "neighbors2", ...reply, t: wallNow() },
+  );
+  return 0;
 }
 
 /** The injector running in a lab namespace, started by {@link startIgmpTool}. */
@@ -567,6 +619,60 @@ export async function startIgmpTool(
       return await done;
     },
   };
+}
+
+/** Options of {@link askNeighbors}. */
+export interface AskNeighborsOptions {
+  /** The interface the question goes out of (default `eth0`, a lab host's). */
+  iface?: string;
+  /** The question's source: an address of the namespace. */
+  source: string;
+  /** The router asked. */
+  router: string;
+  /** How long the tool waits for the reply (default 5 s, scaled by `scaledWait`). */
+  timeoutMs?: number;
+}
+
+/**
+ * Runs `igmp_tool.ts ask-neighbors` in namespace `ns`, as mrinfo asks a router, and resolves
+ * with the router's Neighbors2, or undefined when none came in time. Throws when the tool
+ * fails (exit code and standard error in the message).
+ *
+ * @example
+ * ```ts
+ * const reply = await askNeighbors(lab, lab.hosts[2][0], {
+ *   source: lab.hostAddr(2, 1),
+ *   router: lab.lanAddr(2),
+ * });
+ * // reply?.vifs: the router's interfaces with their metric, threshold, flags and neighbors
+ * ```
+ */
+export async function askNeighbors(
+  lab: LabShell,
+  ns: string,
+  opts: AskNeighborsOptions,
+): Promise<Neighbors2Reply | undefined> {
+  const args = [
+    "ask-neighbors",
+    ...["--iface", opts.iface ?? "eth0", "--source", opts.source, "--router", opts.router],
+    ...["--timeout-ms", String(Math.ceil(opts.timeoutMs ?? scaledWait(5000)))],
+  ];
+  const r = await lab.exec(
+    ns,
+    denoRunArgv(new URL("./igmp_tool.ts", import.meta.url), args, [
+      "--allow-ffi",
+      "--allow-env",
+      "--allow-read",
+    ]),
+  );
+  const events = r.stdout.split("\n").map(parseEvent).filter((e) => e !== null);
+  const last = events.at(-1);
+  if (r.code !== 0 || (last?.ev !== "neighbors2" && last?.ev !== "timeout")) {
+    throw new Error(`igmp_tool.ts ${args.join(" ")} exited ${r.code}: ${r.stderr.trim()}`);
+  }
+  if (last.ev === "timeout") return undefined;
+  const { ev: _ev, t: _t, ...reply } = last;
+  return reply as unknown as Neighbors2Reply;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));
