@@ -79,6 +79,11 @@ export const IP_OPTIONS = 4;
 export const IP_TOS = 1;
 /** TOS for IGMP: precedence "internetwork control", as Linux hosts send it. */
 export const IPTOS_PREC_INTERNETCONTROL = 0xc0;
+/**
+ * IP options for one packet: a cmsg at level IPPROTO_IP (`<linux/in.h>`). Its options replace
+ * the socket's IP_OPTIONS for that packet; with no data bytes the packet goes with none.
+ */
+export const IP_RETOPTS = 7;
 /** Receive `struct in_pktinfo` ancillary data. */
 export const IP_PKTINFO = 8;
 /** Outgoing multicast interface (`struct ip_mreqn`). */

@@ -62,18 +62,18 @@ import {
 } from "./mroute_structs.ts";
 import { type ReceivedBytes, Receiver } from "./receiver.ts";
 import {
-  encodeInPktinfoCmsg,
   encodeIpMreqn,
   encodeSockaddrIn,
+  encodeUnicastSendControl,
   findPktinfoIfindex,
   IOVEC,
   LITTLE_ENDIAN,
   MSGHDR,
-  SIZEOF_IN_PKTINFO_CMSG,
   SIZEOF_IOVEC,
   SIZEOF_IP_MREQN,
   SIZEOF_MSGHDR,
   SIZEOF_SOCKADDR_IN,
+  SIZEOF_UNICAST_SEND_CONTROL,
 } from "./socket_structs.ts";
 import { raiseReceiveBuffer, setSockOpt, setSockOptInt } from "./sockopt.ts";
 
@@ -112,7 +112,7 @@ export class LinuxMrt implements FamilyPort<number> {
   readonly #sockaddr = new Uint8Array(SIZEOF_SOCKADDR_IN);
   readonly #sendMsghdr = new Uint8Array(SIZEOF_MSGHDR);
   readonly #sendIov = new Uint8Array(SIZEOF_IOVEC);
-  readonly #sendControl = new Uint8Array(SIZEOF_IN_PKTINFO_CMSG);
+  readonly #sendControl = new Uint8Array(SIZEOF_UNICAST_SEND_CONTROL);
   readonly #sgreq = new Uint8Array(SIZEOF_SIOC_SG_REQ);
   readonly #vifreq = new Uint8Array(SIZEOF_SIOC_VIF_REQ);
 
@@ -140,9 +140,10 @@ export class LinuxMrt implements FamilyPort<number> {
   /**
    * Opens the raw IGMP socket, takes the kernel table (MRT_INIT) and sets what receiving and
    * queries need: the arrival interface, TTL 1, no loop, precedence "internetwork control",
-   * Router Alert. Needs root (or CAP_NET_ADMIN and CAP_NET_RAW). Throws `SysError`, having
-   * closed what it opened. First it reads `net.ipv4.igmp_max_msf`, the sources the kernel takes
-   * per socket filter (see {@link MembershipPool}).
+   * Router Alert (which unicast sends take off again, see {@link send}). Needs root (or
+   * CAP_NET_ADMIN and CAP_NET_RAW). Throws `SysError`, having closed what it opened. First it
+   * reads `net.ipv4.igmp_max_msf`, the sources the kernel takes per socket filter (see
+   * {@link MembershipPool}).
    */
   init(): void {
     this.#pool.maxSources = this.#readSysctl(IGMP_MAX_MSF) ?? IGMP_MAX_MSF_DEFAULT;
@@ -238,8 +239,11 @@ export class LinuxMrt implements FamilyPort<number> {
    * Sends an IGMP message out of one interface (IP_MULTICAST_IF with an `ip_mreqn` naming the
    * interface and the source); TTL 1 and Router Alert are set on the socket. A unicast
    * destination (DVMRP to a neighbor or a tunnel's far end), which IP_MULTICAST_IF does not
-   * steer, goes by sendmsg with an IP_PKTINFO naming the source: a router expects its
-   * neighbor's address, not the one the route would pick.
+   * steer, goes by sendmsg with an IP_PKTINFO naming the source (a router expects its
+   * neighbor's address, not the one the route would pick) and an empty IP_RETOPTS, so that it
+   * goes without Router Alert, as mrouted sends it: a Linux router on the way that runs a
+   * multicast routing daemon would otherwise take it instead of forwarding it (see
+   * {@link encodeUnicastSendControl}).
    */
   send(opts: { ifindex: number; source: number; destination: number; message: Uint8Array }): void {
     if ((opts.destination >>> 28) !== 0xe) return this.#sendUnicast(opts);
@@ -258,10 +262,10 @@ export class LinuxMrt implements FamilyPort<number> {
     checkCall(this.#libc, n, { call: "sendto", op: "IGMP" });
   }
 
-  /** sendmsg of `message` to a unicast `destination` from `source` (IP_PKTINFO). */
+  /** sendmsg of `message` to a unicast `destination` from `source` (IP_PKTINFO), no IP options. */
   #sendUnicast(opts: { source: number; destination: number; message: Uint8Array }): void {
     encodeSockaddrIn(this.#sockaddr, opts.destination);
-    encodeInPktinfoCmsg(this.#sendControl, { source: opts.source, ifindex: 0 });
+    encodeUnicastSendControl(this.#sendControl, { source: opts.source, ifindex: 0 });
     const { message } = opts;
     const iov = new DataView(this.#sendIov.buffer);
     iov.setBigUint64(IOVEC.iov_base, pointerValue(message), LITTLE_ENDIAN);
@@ -272,7 +276,7 @@ export class LinuxMrt implements FamilyPort<number> {
     msg.setBigUint64(MSGHDR.msg_iov, pointerValue(this.#sendIov), LITTLE_ENDIAN);
     msg.setBigUint64(MSGHDR.msg_iovlen, 1n, LITTLE_ENDIAN);
     msg.setBigUint64(MSGHDR.msg_control, pointerValue(this.#sendControl), LITTLE_ENDIAN);
-    msg.setBigUint64(MSGHDR.msg_controllen, BigInt(SIZEOF_IN_PKTINFO_CMSG), LITTLE_ENDIAN);
+    msg.setBigUint64(MSGHDR.msg_controllen, BigInt(SIZEOF_UNICAST_SEND_CONTROL), LITTLE_ENDIAN);
     const n = this.#libc.symbols.sendmsg(this.#fd, this.#sendMsghdr, 0);
     checkCall(this.#libc, n, { call: "sendmsg", op: "IGMP" });
   }

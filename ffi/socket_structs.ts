@@ -18,6 +18,7 @@ import {
   AF_INET,
   AF_INET6,
   IP_PKTINFO,
+  IP_RETOPTS,
   IPPROTO_IP,
   IPPROTO_IPV6,
   IPV6_HOPLIMIT,
@@ -126,6 +127,18 @@ export const IN_PKTINFO = Object.freeze({ ipi_ifindex: 0, ipi_spec_dst: 4, ipi_a
 
 /** Bytes of a control buffer holding one IP_PKTINFO cmsg: CMSG_SPACE(sizeof in_pktinfo). */
 export const SIZEOF_IN_PKTINFO_CMSG = CMSGHDR.data + ((SIZEOF_IN_PKTINFO + 7) & ~7);
+
+/**
+ * Bytes of an IP_RETOPTS cmsg without data: CMSG_SPACE(0), its header alone (CMSG_LEN(0) is
+ * the same 16 bytes).
+ */
+export const SIZEOF_EMPTY_RETOPTS_CMSG = CMSGHDR.data;
+
+/**
+ * Bytes of the control buffer of a unicast send ({@link encodeUnicastSendControl}): an
+ * IP_PKTINFO cmsg, then an IP_RETOPTS one without data. Also its `msg_controllen`.
+ */
+export const SIZEOF_UNICAST_SEND_CONTROL = SIZEOF_IN_PKTINFO_CMSG + SIZEOF_EMPTY_RETOPTS_CMSG;
 
 /** sizeof(struct in6_pktinfo). */
 export const SIZEOF_IN6_PKTINFO = 20;
@@ -390,6 +403,43 @@ export function encodeInPktinfoCmsg(
   const v = cmsgHeader(out, { level: IPPROTO_IP, type: IP_PKTINFO, length: SIZEOF_IN_PKTINFO });
   v.setInt32(CMSGHDR.data + IN_PKTINFO.ipi_ifindex, pktinfo.ifindex, LITTLE_ENDIAN);
   putInAddr(v, CMSGHDR.data + IN_PKTINFO.ipi_spec_dst, pktinfo.source);
+  return out;
+}
+
+/**
+ * Writes one cmsg (level IPPROTO_IP, type IP_RETOPTS) with no data into `out`
+ * ({@link SIZEOF_EMPTY_RETOPTS_CMSG} bytes): the packet sendmsg sends goes without IP options,
+ * whatever the socket's IP_OPTIONS. Returns `out`.
+ *
+ * Linux: `ip_cmsg_send` (net/ipv4/ip_sockglue.c) hands the cmsg's data to `ip_options_get`
+ * (net/ipv4/ip_options.c), which for 0 bytes still allocates options, of length 0; and
+ * `raw_sendmsg` (net/ipv4/raw.c) falls back to the socket's options only when no cmsg gave any.
+ */
+export function encodeEmptyRetoptsCmsg(out: Uint8Array): Uint8Array {
+  cmsgHeader(out, { level: IPPROTO_IP, type: IP_RETOPTS, length: 0 });
+  return out;
+}
+
+/**
+ * Writes the control buffer of a unicast send into `out` ({@link SIZEOF_UNICAST_SEND_CONTROL}
+ * bytes): the IP_PKTINFO cmsg of {@link encodeInPktinfoCmsg} (the source, and the interface or
+ * 0 for the route's), then the empty IP_RETOPTS cmsg of {@link encodeEmptyRetoptsCmsg}, each at
+ * its CMSG_SPACE. Returns `out`.
+ *
+ * The raw IGMP socket sets Router Alert (IP_OPTIONS) for the queries and reports it sends to a
+ * group; a unicast message (DVMRP to a neighbor, a tunnel's far end, mrinfo) must go without it,
+ * as mrouted sends it. A Linux router forwarding a packet with Router Alert first offers it to
+ * the raw sockets of its protocol on the Router Alert chain (`ip_forward` calls
+ * `ip_call_ra_chain`, net/ipv4/ip_forward.c and ip_input.c), and MRT_INIT puts the multicast
+ * routing socket there (`ip_ra_control`, net/ipv4/ipmr.c): a router running a multicast
+ * routing daemon would take our unicast IGMP for itself instead of forwarding it.
+ */
+export function encodeUnicastSendControl(
+  out: Uint8Array,
+  pktinfo: { source: number; ifindex: number },
+): Uint8Array {
+  encodeInPktinfoCmsg(out.subarray(0, SIZEOF_IN_PKTINFO_CMSG), pktinfo);
+  encodeEmptyRetoptsCmsg(out.subarray(SIZEOF_IN_PKTINFO_CMSG, SIZEOF_UNICAST_SEND_CONTROL));
   return out;
 }
 

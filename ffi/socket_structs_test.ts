@@ -1,5 +1,6 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import {
+  encodeEmptyRetoptsCmsg,
   encodeGroupFilter,
   encodeGroupReq,
   encodeGroupSourceReq,
@@ -9,23 +10,34 @@ import {
   encodeIpv6Mreq,
   encodeSockaddrIn,
   encodeSockaddrIn6,
+  encodeUnicastSendControl,
   findCmsgData,
   findHopByHopRouterAlert,
   findHopLimit,
   findIn6Pktinfo,
   findPktinfoIfindex,
   groupFilterSize,
+  SIZEOF_EMPTY_RETOPTS_CMSG,
   SIZEOF_GROUP_FILTER,
   SIZEOF_GROUP_REQ,
   SIZEOF_GROUP_SOURCE_REQ,
   SIZEOF_IN6_PKTINFO_CMSG,
+  SIZEOF_IN_PKTINFO,
   SIZEOF_IN_PKTINFO_CMSG,
   SIZEOF_IP_MREQN,
   SIZEOF_IPV6_MREQ,
   SIZEOF_SOCKADDR_IN,
   SIZEOF_SOCKADDR_IN6,
+  SIZEOF_UNICAST_SEND_CONTROL,
 } from "./socket_structs.ts";
-import { IPPROTO_IPV6, IPV6_HOPOPTS, IPV6_HOPOPTS_RA_BYTES } from "./linux_constants.ts";
+import {
+  IP_PKTINFO,
+  IP_RETOPTS,
+  IPPROTO_IP,
+  IPPROTO_IPV6,
+  IPV6_HOPOPTS,
+  IPV6_HOPOPTS_RA_BYTES,
+} from "./linux_constants.ts";
 import { GRP, hex, REPORT_CONTROL, SRC, UPCALL_CONTROL } from "./kernel_captures.ts";
 
 Deno.test("encodeIpMreqn and encodeSockaddrIn", () => {
@@ -306,4 +318,41 @@ Deno.test("encodeInPktinfoCmsg: one IP_PKTINFO cmsg, the source in ipi_spec_dst"
     ...[0, 0, 0, 0], // ipi_addr (unused when sending)
     ...[0, 0, 0, 0], // CMSG_ALIGN padding
   ]);
+});
+
+Deno.test("encodeEmptyRetoptsCmsg: an IP_RETOPTS cmsg of its header alone, no options", () => {
+  const out = new Uint8Array(SIZEOF_EMPTY_RETOPTS_CMSG).fill(0xff);
+  equal(encodeEmptyRetoptsCmsg(out), out);
+  deepStrictEqual([...out], [
+    ...[16, 0, 0, 0, 0, 0, 0, 0], // cmsg_len: CMSG_LEN(0), no data
+    ...[0, 0, 0, 0], // cmsg_level IPPROTO_IP
+    ...[7, 0, 0, 0], // cmsg_type IP_RETOPTS
+  ]);
+});
+
+Deno.test("encodeUnicastSendControl: IP_PKTINFO, then IP_RETOPTS without options", () => {
+  const out = new Uint8Array(SIZEOF_UNICAST_SEND_CONTROL).fill(0xff);
+  equal(encodeUnicastSendControl(out, { source: 0x0a640102, ifindex: 0 }), out);
+  deepStrictEqual([...out], [
+    // CMSG_SPACE(sizeof(struct in_pktinfo)) = 32 bytes
+    ...[28, 0, 0, 0, 0, 0, 0, 0], // cmsg_len: CMSG_LEN(12)
+    ...[0, 0, 0, 0], // cmsg_level IPPROTO_IP
+    ...[8, 0, 0, 0], // cmsg_type IP_PKTINFO
+    ...[0, 0, 0, 0], // ipi_ifindex 0: by the route
+    ...[10, 100, 1, 2], // ipi_spec_dst: the source, 10.100.1.2
+    ...[0, 0, 0, 0], // ipi_addr (unused when sending)
+    ...[0, 0, 0, 0], // CMSG_ALIGN padding
+    // CMSG_SPACE(0) = 16 bytes, at CMSG_ALIGN(28) = 32
+    ...[16, 0, 0, 0, 0, 0, 0, 0], // cmsg_len: CMSG_LEN(0)
+    ...[0, 0, 0, 0], // cmsg_level IPPROTO_IP
+    ...[7, 0, 0, 0], // cmsg_type IP_RETOPTS: 0 bytes of options replace the socket's
+  ]);
+  equal(SIZEOF_UNICAST_SEND_CONTROL, 32 + 16, "msg_controllen: the sum of the CMSG_SPACEs");
+  // Walked as the kernel's CMSG_NXTHDR walks it: both are found, the second ends the buffer.
+  const controllen = SIZEOF_UNICAST_SEND_CONTROL;
+  const pktinfo = { level: IPPROTO_IP, type: IP_PKTINFO, minLength: SIZEOF_IN_PKTINFO };
+  deepStrictEqual([...findCmsgData(out, controllen, pktinfo)!.subarray(4, 8)], [10, 100, 1, 2]);
+  const retopts = { level: IPPROTO_IP, type: IP_RETOPTS, minLength: 0 };
+  equal(findCmsgData(out, controllen, retopts)?.byteLength, 0);
+  equal(findCmsgData(out, controllen - 1, retopts), undefined, "one byte short: no room");
 });
