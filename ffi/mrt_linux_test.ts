@@ -2,6 +2,7 @@ import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
 import { FakeLibc } from "../tests/fakes/fake_libc.ts";
 import { SysError } from "./errno.ts";
 import { hex } from "./kernel_captures.ts";
+import { type Libc, openLibc } from "./libc.ts";
 import {
   AF_INET,
   IGMPMSG_NOCACHE,
@@ -24,6 +25,7 @@ import {
   MRT_DEL_MFC,
   MRT_DONE,
   MRT_INIT,
+  MSG_DONTWAIT,
   SIOCGETSGCNT,
   SO_RCVBUFFORCE,
   SOCK_CLOEXEC,
@@ -34,7 +36,10 @@ import {
 } from "./linux_constants.ts";
 import { encodeMfcctl, encodeVifctl, SIZEOF_MFCCTL, SIZEOF_VIFCTL } from "./mroute_structs.ts";
 import { decodeIgmpReceived, LinuxMrt } from "./mrt_linux.ts";
+import { encodeSockaddrIn, SIZEOF_SOCKADDR_IN } from "./socket_structs.ts";
 import { ROUTING_RCVBUF_BYTES } from "./sockopt.ts";
+import { encodeAskNeighbors2 } from "../src/proto/dvmrp_encode.ts";
+import { decodeIPv4Header, type IPv4Header } from "../src/proto/ipv4.ts";
 
 const G = 0xef010101; // 239.1.1.1
 const S = 0x0a000002; // 10.0.0.2
@@ -256,4 +261,76 @@ Deno.test("decodeIgmpReceived: an upcall by its zero protocol byte, else a packe
     { kind: "packet", ifindex: 0, data: packet, length: 20 },
     "no IP_PKTINFO: interface 0",
   );
+});
+
+/** Whether this process may open raw sockets: FFI granted and root (unit runs have neither). */
+async function rawSockets(): Promise<boolean> {
+  if ((await Deno.permissions.query({ name: "ffi" })).state !== "granted") return false;
+  if ((await Deno.permissions.query({ name: "sys", kind: "uid" })).state !== "granted") {
+    return false;
+  }
+  return Deno.uid() === 0;
+}
+
+/**
+ * The real C library, but MRT_INIT and MRT_DONE succeed without a call: the port's socket is a
+ * real raw IGMP socket with its real options, on a kernel that may have no multicast routing.
+ */
+function libcWithoutMrt(libc: Libc): Libc {
+  const real = libc.symbols.setsockopt;
+  const setsockopt: typeof real = (fd, level, option, value, len) =>
+    level === IPPROTO_IP && (option === MRT_INIT || option === MRT_DONE)
+      ? 0
+      : real(fd, level, option, value, len);
+  return { ...libc, symbols: { ...libc.symbols, setsockopt } } as Libc;
+}
+
+/** The IP header of the first IGMP packet to `destination` that `fd` reads within 2 s. */
+async function readIgmpTo(libc: Libc, fd: number, destination: number): Promise<IPv4Header> {
+  const buf = new Uint8Array(2048);
+  const deadline = performance.now() + 2000;
+  while (performance.now() < deadline) {
+    const n = Number(libc.symbols.recv(fd, buf, BigInt(buf.length), MSG_DONTWAIT));
+    if (n < 0) {
+      await new Promise((r) => setTimeout(r, 10));
+      continue;
+    }
+    const h = decodeIPv4Header(buf, n);
+    if (h.ok && h.value.destination === destination) return h.value;
+  }
+  throw new Error("no IGMP packet came");
+}
+
+Deno.test({
+  name: "LinuxMrt.send to a unicast address: from the source given, without the socket's " +
+    "Router Alert (root, FFI, on the loopback)",
+  ignore: !await rawSockets(),
+  async fn() {
+    const libc = openLibc();
+    const mrt = new LinuxMrt(libcWithoutMrt(libc), { readSysctl: () => undefined });
+    const rx = libc.symbols.socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_IGMP);
+    const to = 0x7f000002; // 127.0.0.2, and the source 127.0.0.3: loopback addresses of ours
+    try {
+      ok(rx >= 0, "a raw IGMP socket to read with");
+      const sockaddr = encodeSockaddrIn(new Uint8Array(SIZEOF_SOCKADDR_IN), to);
+      equal(libc.symbols.bind(rx, sockaddr, SIZEOF_SOCKADDR_IN), 0);
+      mrt.init();
+      const message = encodeAskNeighbors2();
+      // The socket's own sends carry Router Alert (IP_OPTIONS, for queries and reports) ...
+      libc.symbols.sendto(mrt.fd, message, BigInt(message.length), 0, sockaddr, 16);
+      const plain = await readIgmpTo(libc, rx, to);
+      equal(plain.hasRouterAlert, true, "sendto: the socket's IP_OPTIONS");
+      // ... a unicast send goes without it (the empty IP_RETOPTS), from the IP_PKTINFO source.
+      mrt.send({ ifindex: 0, source: 0x7f000003, destination: to, message });
+      const unicast = await readIgmpTo(libc, rx, to);
+      deepStrictEqual(
+        [unicast.source, unicast.headerLength, unicast.hasRouterAlert],
+        [0x7f000003, 20, false],
+      );
+    } finally {
+      mrt.close();
+      libc.symbols.close(rx);
+      libc.close();
+    }
+  },
 });
