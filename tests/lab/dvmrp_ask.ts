@@ -3,6 +3,10 @@
  * type 0x13 code 5) sent as unicast to a router from a raw IGMP socket, and the Neighbors2
  * (code 6) it answers with, decoded by the daemon's own decoder (`src/proto/dvmrp.ts`).
  *
+ * The question goes without IP options, as mrinfo sends it: the socket sets no IP_OPTIONS. With
+ * a Router Alert, a Linux router on the way that runs a multicast routing daemon would hand it
+ * to that daemon instead of forwarding it (`ip_forward` → `ip_call_ra_chain`).
+ *
  * A reply is taken, as mrinfo takes it, when it comes from the address asked or lists that
  * address as one of its interfaces' (a router answers from the address of the interface the
  * question came in on). Everything else the socket reads (queries, reports, our own question
@@ -124,8 +128,8 @@ export interface AskOptions {
 }
 
 /**
- * Sends one Ask Neighbors2 to `opts.router` from a raw IGMP socket bound to `opts.source` on
- * `opts.iface`, and resolves with the router's Neighbors2, or undefined when none came within
+ * Sends one Ask Neighbors2 to `opts.router` (no IP options: no Router Alert) from a raw IGMP
+ * socket bound to `opts.source` on `opts.iface`, and resolves with the router's Neighbors2, or undefined when none came within
  * `opts.timeoutMs`. `onSent` is called once the question is out. Throws an Error naming the
  * call and errno when the socket cannot be opened or the question sent.
  */

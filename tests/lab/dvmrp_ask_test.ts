@@ -124,8 +124,13 @@ async function rawSockets(): Promise<boolean> {
   return Deno.uid() === 0;
 }
 
-/** A router on the loopback: answers the first Ask Neighbors2 to `address` with R2_VIFS. */
-function fakeRouter(address: string): { answered: Promise<string> } & Disposable {
+/**
+ * A router on the loopback: answers the first Ask Neighbors2 to `address` with R2_VIFS;
+ * `answered` says whom, and whether the question had a Router Alert.
+ */
+function fakeRouter(
+  address: string,
+): { answered: Promise<{ from: string; routerAlert: boolean }> } & Disposable {
   const libc = openLibc();
   const s = libc.symbols;
   const fd = s.socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_IGMP);
@@ -148,10 +153,10 @@ function fakeRouter(address: string): { answered: Promise<string> } & Disposable
         encodeSockaddrIn(sockaddr, h.value.source);
         const answer = encodeNeighbors2(R2_VIFS);
         s.sendto(fd, answer, BigInt(answer.length), 0, sockaddr, SIZEOF_SOCKADDR_IN);
-        return formatIPv4(h.value.source);
+        return { from: formatIPv4(h.value.source), routerAlert: h.value.hasRouterAlert };
       }
     }
-    return "";
+    return { from: "", routerAlert: false };
   })();
   return {
     answered,
@@ -186,7 +191,11 @@ Deno.test({
       router: "127.0.0.2",
       timeoutMs: 5000,
     });
-    equal(await router.answered, "127.0.0.1", "asked from the source given");
+    deepStrictEqual(
+      await router.answered,
+      { from: "127.0.0.1", routerAlert: false },
+      "asked from the source given, without Router Alert (as mrinfo)",
+    );
     equal(r?.from, "127.0.0.2");
     deepStrictEqual(r.vifs.map((v) => v.localAddress), ["10.2.0.1", "10.100.1.2", "10.100.2.1"]);
     equal(r.vifs[0].threshold, 64);

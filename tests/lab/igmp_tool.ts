@@ -25,9 +25,9 @@
  *   and `--sources A,B` say otherwise.
  * - `leaves`: IGMPv2 Leave Group messages to 224.0.0.2 for the groups, as `reports` sends
  *   reports (what a host that left sends, whatever version the querier speaks).
- * - `ask-neighbors`: what mrinfo asks a DVMRP router: one Ask Neighbors2 as unicast to
- *   `--router` from a raw IGMP socket bound to `--source` on `--iface`, and the router's
- *   Neighbors2 read back (`dvmrp_ask.ts`).
+ * - `ask-neighbors`: what mrinfo asks a DVMRP router: one Ask Neighbors2 as unicast, without
+ *   Router Alert, to `--router` from a raw IGMP socket bound to `--source` on `--iface`, and the
+ *   router's Neighbors2 read back (`dvmrp_ask.ts`).
  *
  * `--rate` is packets per second, 0 for as fast as possible. Packets go out through an
  * AF_PACKET socket to the link-layer address of their destination (01:00:5e:... for multicast,
