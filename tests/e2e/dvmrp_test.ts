@@ -377,6 +377,9 @@ Deno.test({
             });
             ok(reply !== undefined, `no Neighbors2 from r2:\n${r2.lines.slice(-10).join("\n")}`);
             equal(reply.from, lab.lanAddr(2), "from the address asked, on the LAN");
+            // Unicast to one host: no Router Alert (mrouted's way; a Linux multicast router on
+            // the way would take such a packet for its daemon instead of forwarding it).
+            equal(reply.routerAlert, false, "the reply carries no Router Alert");
             equal(reply.version, "3.255");
             const table = vifRows(await ctl(r2, ["show", "routes"]));
             const neighbors = (await show(r2, "neighbors")).neighbors as {
