@@ -1,4 +1,5 @@
 import { deepStrictEqual } from "node:assert/strict";
+import { CACHE6_TEXT, MIF6_TEXT } from "../runtime/proc_net_captures.ts";
 import { parseKernelTables } from "./doctor_proc_net.ts";
 
 // The parsers' own tests, with the files' formats, are in src/runtime/proc_net_*_test.ts.
@@ -18,17 +19,8 @@ const IGMP_TEXT = "Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporte
 const MCFILTER_TEXT = "Idx Device        MCA        SRC    INC    EXC\n" +
   "  3     va 0xef020202 0x0a000009      0      1\n";
 
-// Captured on Linux 6.18 x86_64: MIFs 0 and 1, (2001:db8:1::12, ff05::1) from MIF 0 to MIF 1,
-// ff05::2 unresolved; ff05::2 joined on va (index 3) excluding 2001:db8::9.
-const MIF6_TEXT = "Interface      BytesIn  PktsIn  BytesOut PktsOut Flags\n" +
-  " 0 eth0           1480      10         0       0 00000\n" +
-  " 1 lo                0       0         0       0 00000\n";
-const CACHE6_TEXT = "Group                            Origin                           " +
-  "Iif      Pkts  Bytes     Wrong  Oifs\n" +
-  "ff05:0000:0000:0000:0000:0000:0000:0001 2001:0db8:0001:0000:0000:0000:0000:0012 0         " +
-  "10     1480        0  1:1  \n" +
-  "ff05:0000:0000:0000:0000:0000:0000:0002 2001:0db8:0001:0000:0000:0000:0000:0012 -1         " +
-  "0        0        0\n";
+// Captured on Linux 6.18 x86_64 with the MIF and MFC tables of proc_net_captures.ts: ff05::2
+// joined on va (index 3) excluding 2001:db8::9.
 const IGMP6_TEXT = "3    va              ff050000000000000000000000000002     1 00000004 0\n";
 const MCFILTER6_TEXT = "Idx Device                Multicast Address                   " +
   "Source Address    INC    EXC\n" +

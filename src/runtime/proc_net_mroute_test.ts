@@ -1,4 +1,5 @@
 import { deepStrictEqual, equal } from "node:assert/strict";
+import { CACHE6_TEXT, MIF6_TEXT } from "./proc_net_captures.ts";
 import { parseIp6MrCache, parseIp6MrVif, parseIpMrCache, parseIpMrVif } from "./proc_net_mroute.ts";
 import type { ProcNetResult } from "./proc_net_fields.ts";
 
@@ -23,20 +24,6 @@ const VIF_TEXT = "Interface      BytesIn  PktsIn  BytesOut PktsOut Flags Local  
 const CACHE_TEXT = "Group    Origin   Iif     Pkts    Bytes    Wrong Oifs\n" +
   "010101EF 0200090A 0         10     1280        0  1:1  \n" +
   "020101EF 0200090A -1         0        0        0\n";
-
-// Captured on Linux 6.18 x86_64: MIF 0 on eth0, MIF 1 on lo (both threshold 1), an MFC entry
-// (2001:db8:1::12, ff05::1) from MIF 0 to MIF 1 after 10 datagrams of 148 bytes (100 bytes of
-// payload), and 10 datagrams to ff05::2 without an entry (unresolved).
-const MIF6_TEXT = "Interface      BytesIn  PktsIn  BytesOut PktsOut Flags\n" +
-  " 0 eth0           1480      10         0       0 00000\n" +
-  " 1 lo                0       0         0       0 00000\n";
-
-const CACHE6_TEXT = "Group                            Origin                           " +
-  "Iif      Pkts  Bytes     Wrong  Oifs\n" +
-  "ff05:0000:0000:0000:0000:0000:0000:0001 2001:0db8:0001:0000:0000:0000:0000:0012 0         " +
-  "10     1480        0  1:1  \n" +
-  "ff05:0000:0000:0000:0000:0000:0000:0002 2001:0db8:0001:0000:0000:0000:0000:0012 -1         " +
-  "0        0        0\n";
 
 Deno.test("parseIpMrVif reads a captured table with an ifindex VIF and an address VIF", () => {
   deepStrictEqual(rows(parseIpMrVif(VIF_TEXT, { littleEndian: true })), [
