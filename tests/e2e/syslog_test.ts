@@ -38,10 +38,16 @@ Deno.test({
         }
       })();
       const daemon = await startDaemon(lab, { flags: ["-v"], env: { MCAST_PROXY_SYSLOG: path } });
-      const until = async (what: string, re: RegExp) => {
-        const end = performance.now() + 5000;
+      let exited = false;
+      daemon.status.then(() => exited = true, () => exited = true);
+      // The VM starts Deno slowly (the first line took more than 5 s once): wait for the state,
+      // up to a minute, and stop early if the daemon died.
+      const until = async (what: string, re: RegExp, stopped = false) => {
+        const end = performance.now() + 60_000;
         while (!received.some((m) => re.test(m))) {
-          ok(performance.now() < end, `no syslog message ${what} (${re}):\n${received.join("\n")}`);
+          const why = `no syslog message ${what} (${re}):\n${received.join("\n")}`;
+          ok(performance.now() < end, why);
+          ok(stopped || !exited, `the daemon exited; ${why}\n${daemon.lines.join("\n")}`);
           await new Promise((r) => setTimeout(r, 20));
         }
       };
@@ -54,6 +60,7 @@ Deno.test({
       await until(
         "from the jail at exit",
         /^<30>mcast-proxy\[\d+\]: Stopped: forwarding entries, memberships and VIFs removed$/,
+        true,
       );
       ok(daemon.lines.length === 0, `nothing on stdout or stderr:\n${daemon.lines.join("\n")}`);
       console.log(`  ${received.length} syslog messages, the first: ${received[0]}`);

@@ -34,6 +34,9 @@ export const CHECKOUT = decodeURIComponent(new URL("../..", import.meta.url).pat
 const QEMU = "qemu-system-x86_64";
 const QEMU_PACKAGE = "qemu-system-x86";
 
+/** Set to `kvm` or `tcg` to skip the KVM probe and run the VM so. */
+export const ACCEL_ENV = "MCAST_PROXY_VM_ACCEL";
+
 /** A VM ready to run commands. */
 export interface PreparedVm {
   /** The guest kernel. */
@@ -84,13 +87,64 @@ export interface VmResult {
   seconds: number;
 }
 
-async function canUseKvm(): Promise<boolean> {
+/** How long a kernel under KVM may take to print its first line before KVM is judged broken. */
+const KVM_PROBE_SECONDS = 15;
+
+/**
+ * Whether KVM really runs the guest kernel: `/dev/kvm` opens, and the kernel, booted under KVM
+ * with the CPU model the VM uses, prints its banner within {@link KVM_PROBE_SECONDS}. Nested
+ * KVM can open `/dev/kvm` and still fail: QEMU aborting on an MSR it cannot set, or a guest
+ * that hangs before its first line. `reason` says why not, for the log.
+ */
+async function probeKvm(kernel: GuestKernel): Promise<{ ok: boolean; reason: string }> {
   try {
     const f = await Deno.open("/dev/kvm", { read: true, write: true });
     f.close();
-    return true;
-  } catch {
-    return false;
+  } catch (e) {
+    return { ok: false, reason: `/dev/kvm: ${messageOf(e)}` };
+  }
+  const dir = await Deno.makeTempDir({ prefix: "mcast-proxy-kvm-probe-" });
+  try {
+    const consoleLog = `${dir}/console.log`;
+    const qemu = new Deno.Command(QEMU, {
+      args: [
+        ...["-nodefaults", "-no-user-config", "-machine", "q35", "-accel", "kvm"],
+        ...["-cpu", "host", "-m", "256", "-display", "none", "-monitor", "none"],
+        ...["-serial", `file:${consoleLog}`, "-no-reboot", "-kernel", kernel.vmlinuz],
+        ...["-append", "console=ttyS0 panic=-1"],
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const stderr = new Response(qemu.stderr).text();
+    let exited = false;
+    const status = qemu.status.finally(() => exited = true);
+    const end = performance.now() + KVM_PROBE_SECONDS * 1000;
+    let booted = false;
+    while (!exited && performance.now() < end) {
+      if (/Linux version/.test((await readText(consoleLog)) ?? "")) {
+        booted = true;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    try {
+      qemu.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+    await status;
+    if (booted) return { ok: true, reason: "" };
+    const said = (await stderr).trim().split("\n")[0];
+    return {
+      ok: false,
+      reason: said
+        ? `QEMU under KVM: ${said}`
+        : `no kernel banner under KVM in ${KVM_PROBE_SECONDS} s`,
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
 
@@ -132,7 +186,14 @@ async function prepare(log: (message: string) => void): Promise<VmSupport> {
     const cpus = Math.max(1, navigator.hardwareConcurrency || 1);
     const hostMiB = Math.floor(Deno.systemMemoryInfo().total / 2 ** 20);
     const memoryMiB = Math.max(1024, Math.min(8192, Math.floor(hostMiB / 2)));
-    const accel = await canUseKvm() ? "kvm" : "tcg";
+    let accel: "kvm" | "tcg" = "tcg";
+    const forced = Deno.env.get(ACCEL_ENV);
+    if (forced === "kvm" || forced === "tcg") accel = forced;
+    else {
+      const kvm = await probeKvm(kernel);
+      if (kvm.ok) accel = "kvm";
+      else if (!kvm.reason.startsWith("/dev/kvm")) log(`KVM unusable (${kvm.reason}): emulating`);
+    }
     return { ok: true, vm: { kernel, accel, cpus, memoryMiB } };
   } catch (e) {
     return { ok: false, reason: messageOf(e) };
