@@ -4,6 +4,7 @@
 // place; a configuration that does not parse, cannot be used or cannot be read keeps the running
 // one and every stream, and says why. Needs root; skipped with the reason printed otherwise.
 
+import { scaledWait } from "../lab/wait_scale.ts";
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { createLab, type Lab, mldLabSupport, SRC_ADDR, SRC_ADDR6 } from "../lab/lab.ts";
 import { Host } from "../lab/host.ts";
@@ -61,7 +62,7 @@ async function reload(
   const t0 = performance.now();
   Deno.kill(daemon.child.pid, "SIGHUP");
   const outcome = /info: Reloaded the configuration|warn: Reload (failed|refused)/;
-  const end = performance.now() + 5000;
+  const end = performance.now() + scaledWait(5000);
   while (!daemon.lines.slice(from).some((l) => outcome.test(l))) {
     if (performance.now() > end) throw new Error(`No reload outcome:\n${daemon.lines.join("\n")}`);
     await new Promise((r) => setTimeout(r, 5));

@@ -6,6 +6,7 @@
 // tests/lab/source_filter_agent.ts), `eth0` where tcpdump listens. Needs root, iproute2 and
 // tcpdump; skipped with the reason printed otherwise.
 
+import { scaledWait } from "../lab/wait_scale.ts";
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { parseIPv4 } from "../../src/proto/addr.ts";
 import { messageOf } from "../../src/log.ts";
@@ -122,7 +123,7 @@ async function listen(ns: string) {
       );
     },
     async waitFor(what: string, test: () => boolean): Promise<void> {
-      const end = performance.now() + 10_000;
+      const end = performance.now() + scaledWait(10_000);
       while (!test()) {
         if (performance.now() > end) throw new Error(`No ${what} captured:\n${text}`);
         await new Promise((r) => setTimeout(r, 20));
