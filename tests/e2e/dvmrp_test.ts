@@ -423,6 +423,52 @@ Deno.test({
         );
 
         await t.step(
+          "mrinfo two hops away: h11, behind r1, asks r2 and gets r2's Neighbors2 through r1",
+          async () => {
+            // r1 is a multicast router running our daemon: its MRT_INIT socket is on the
+            // kernel's Router Alert chain, and ip_forward hands a packet with Router Alert to
+            // that chain instead of forwarding it. Without the empty IP_RETOPTS cmsg of our
+            // unicast sends (LinuxMrt.send), r2's reply would carry the socket's Router Alert
+            // and be swallowed by r1: h11 would get no reply. mrouted, and mrinfo's question,
+            // go without Router Alert too.
+            type Counts = Record<string, number>;
+            const r1Counts = async () => {
+              const seen = await show(r1, "neighbors");
+              return { received: seen.received as Counts, dropped: seen.dropped as Counts };
+            };
+            const before = await r1Counts();
+            const reply = await askNeighbors(lab, lab.hosts[1][0], {
+              source: lab.hostAddr(1, 1),
+              router: lab.lanAddr(2),
+            });
+            ok(
+              reply !== undefined,
+              `no Neighbors2 from r2 through r1:\n${r2.lines.slice(-10).join("\n")}\n--\n${
+                r1.lines.slice(-10).join("\n")
+              }`,
+            );
+            equal(reply.to, lab.hostAddr(1, 1));
+            // r2 answers from its address on the interface the question came in on.
+            equal(reply.from, lab.routerAddr(2, 1), "from r2's address on the link to r1");
+            equal(reply.routerAlert, false, "r2's unicast reply carries no Router Alert");
+            deepStrictEqual(
+              reply.vifs.map((v) => v.localAddress).sort(),
+              ["10.100.1.2", "10.100.2.1", "10.2.0.1"],
+            );
+            // Forwarded by r1's kernel, not taken by r1's daemon: neither message reached it.
+            const after = await r1Counts();
+            for (const type of ["ask-neighbors2", "neighbors2"]) {
+              equal(after.received[type] ?? 0, before.received[type] ?? 0, `r1 received ${type}`);
+            }
+            equal(
+              after.dropped["dvmrp-unexpected-neighbors2"] ?? 0,
+              before.dropped["dvmrp-unexpected-neighbors2"] ?? 0,
+              "r1 dropped no Neighbors2",
+            );
+          },
+        );
+
+        await t.step(
           "SIGQUIT (-d): r1 writes its routing tables to stderr and goes on routing",
           async () => {
             const tables = await signalled(r1, "SIGQUIT", (l) => l.startsWith("Memory: "));

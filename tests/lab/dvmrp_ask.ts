@@ -117,8 +117,13 @@ export function neighbors2ReplyOf(
 
 /** Where {@link askNeighbors2} asks from and whom. */
 export interface AskOptions {
-  /** The interface the socket is bound to (SO_BINDTODEVICE). */
-  iface: string;
+  /**
+   * The interface the socket is bound to (SO_BINDTODEVICE), for a router on that link only.
+   * Linux routes an IGMP packet with an output interface as if its destination were on that
+   * link (`ip_route_output_key_hash_rcu`: no routing table lookup for IPPROTO_IGMP with an oif),
+   * so a router further away would be asked for by ARP on the link, and never reached.
+   */
+  iface?: string;
   /** The address it is bound to: the question's source. */
   source: number;
   /** The router asked (unicast). */
@@ -129,7 +134,8 @@ export interface AskOptions {
 
 /**
  * Sends one Ask Neighbors2 to `opts.router` (no IP options: no Router Alert) from a raw IGMP
- * socket bound to `opts.source` on `opts.iface`, and resolves with the router's Neighbors2, or undefined when none came within
+ * socket bound to `opts.source` (and `opts.iface` when given), and resolves with the router's
+ * Neighbors2, or undefined when none came within
  * `opts.timeoutMs`. `onSent` is called once the question is out. Throws an Error naming the
  * call and errno when the socket cannot be opened or the question sent.
  */
@@ -145,9 +151,11 @@ export async function askNeighbors2(
   const fd = s.socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_IGMP);
   if (fd < 0) fail("open a raw IGMP socket");
   try {
-    const name = new TextEncoder().encode(opts.iface + "\0");
-    if (s.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, name.length) < 0) {
-      fail(`bind the socket to "${opts.iface}" (SO_BINDTODEVICE)`);
+    if (opts.iface !== undefined) {
+      const name = new TextEncoder().encode(opts.iface + "\0");
+      if (s.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, name.length) < 0) {
+        fail(`bind the socket to "${opts.iface}" (SO_BINDTODEVICE)`);
+      }
     }
     const sockaddr = new Uint8Array(SIZEOF_SOCKADDR_IN);
     encodeSockaddrIn(sockaddr, opts.source);

@@ -11,7 +11,7 @@
  *   --groups N [--version 1|2|3] [--count N] [--rate 0]
  * deno run ... igmp_tool.ts leaves --iface eth0 --source 10.1.0.11 --first-group 239.2.0.1 \
  *   --groups N [--count N] [--rate 0]
- * deno run ... igmp_tool.ts ask-neighbors --iface eth0 --source 10.2.0.11 --router 10.2.0.1 \
+ * deno run ... igmp_tool.ts ask-neighbors --source 10.2.0.11 --router 10.2.0.1 \
  *   [--timeout-ms 5000]
  * ```
  *
@@ -26,8 +26,9 @@
  * - `leaves`: IGMPv2 Leave Group messages to 224.0.0.2 for the groups, as `reports` sends
  *   reports (what a host that left sends, whatever version the querier speaks).
  * - `ask-neighbors`: what mrinfo asks a DVMRP router: one Ask Neighbors2 as unicast, without
- *   Router Alert, to `--router` from a raw IGMP socket bound to `--source` on `--iface`, and the
- *   router's Neighbors2 read back (`dvmrp_ask.ts`).
+ *   Router Alert, to `--router` from a raw IGMP socket bound to `--source` (and to `--iface` when
+ *   given: for a router on that link only), and the router's Neighbors2 read back
+ *   (`dvmrp_ask.ts`).
  *
  * `--rate` is packets per second, 0 for as fast as possible. Packets go out through an
  * AF_PACKET socket to the link-layer address of their destination (01:00:5e:... for multicast,
@@ -102,7 +103,7 @@ const USAGE = [
   "         [--version 1|2|3] [--count N] [--rate PPS] [--record 1-6] [--sources A,B]",
   "       igmp_tool.ts leaves --iface IF --source A --first-group G --groups N",
   "         [--count N] [--rate PPS]",
-  "       igmp_tool.ts ask-neighbors --iface IF --source A --router R [--timeout-ms MS]",
+  "       igmp_tool.ts ask-neighbors [--iface IF] --source A --router R [--timeout-ms MS]",
 ].join("\n");
 
 /** Flags every command takes. */
@@ -167,9 +168,14 @@ export interface ReportsCommand extends CommonOptions {
 }
 
 /** `ask-neighbors`: one Ask Neighbors2 to a router, and its Neighbors2 read back. */
-export interface AskNeighborsCommand extends CommonOptions {
+export interface AskNeighborsCommand extends Omit<CommonOptions, "iface"> {
   /** Discriminant. */
   command: "ask-neighbors";
+  /**
+   * The interface the socket is bound to (SO_BINDTODEVICE), for a router on that link only;
+   * none by default, so that the routing table picks the way (see `dvmrp_ask.ts`).
+   */
+  iface?: string;
   /** The router asked: a unicast address. */
   router: number;
   /** How long to wait for the reply (default 5000). */
@@ -246,9 +252,13 @@ export function parseIgmpToolArgs(args: string[]): IgmpToolCommand {
     }
     return n;
   };
-  const iface = required("iface");
-  if (iface === "" || iface.length > 15) throw new Error(`Bad interface name "${iface}"`);
-  const common = { iface, source: addr("source", undefined, false) };
+  const iface = command === "ask-neighbors" && !flags.has("iface") ? undefined : required("iface");
+  if (iface !== undefined && (iface === "" || iface.length > 15)) {
+    throw new Error(`Bad interface name "${iface}"`);
+  }
+  const source = addr("source", undefined, false);
+  // Every command but ask-neighbors required it above.
+  const common = { iface: iface ?? "", source };
   switch (command) {
     case "query":
       return {
@@ -274,7 +284,8 @@ export function parseIgmpToolArgs(args: string[]): IgmpToolCommand {
       if (router === 0 || isIPv4Multicast(router)) {
         throw new Error(`Flag "--router" must be a unicast address, not "${formatIPv4(router)}"`);
       }
-      return { command, ...common, router, timeoutMs: int("timeout-ms", 5000, 1, 3_600_000) };
+      const timeoutMs = int("timeout-ms", 5000, 1, 3_600_000);
+      return { command, ...(iface === undefined ? {} : { iface }), source, router, timeoutMs };
     }
     default: {
       const firstGroup = addr("first-group", undefined, true);
@@ -623,7 +634,10 @@ export async function startIgmpTool(
 
 /** Options of {@link askNeighbors}. */
 export interface AskNeighborsOptions {
-  /** The interface the question goes out of (default `eth0`, a lab host's). */
+  /**
+   * The interface the socket is bound to, for a router on that link only (default none: the
+   * routing table picks the way, as for mrinfo).
+   */
   iface?: string;
   /** The question's source: an address of the namespace. */
   source: string;
@@ -654,7 +668,8 @@ export async function askNeighbors(
 ): Promise<Neighbors2Reply | undefined> {
   const args = [
     "ask-neighbors",
-    ...["--iface", opts.iface ?? "eth0", "--source", opts.source, "--router", opts.router],
+    ...(opts.iface === undefined ? [] : ["--iface", opts.iface]),
+    ...["--source", opts.source, "--router", opts.router],
     ...["--timeout-ms", String(Math.ceil(opts.timeoutMs ?? scaledWait(5000)))],
   ];
   const r = await lab.exec(

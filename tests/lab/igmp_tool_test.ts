@@ -24,6 +24,17 @@ Deno.test("parseIgmpToolArgs reads ask-neighbors: the router, a timeout of 5 s u
   );
 });
 
+Deno.test("parseIgmpToolArgs reads ask-neighbors without --iface: no interface bound", () => {
+  deepStrictEqual(
+    parseIgmpToolArgs(["ask-neighbors", "--source", "10.1.0.11", "--router", "10.2.0.1"]),
+    { command: "ask-neighbors", source: ip("10.1.0.11"), router: ip("10.2.0.1"), timeoutMs: 5000 },
+  );
+  throws(
+    () => parseIgmpToolArgs(["flood", "--source", "10.1.0.11"]),
+    /Flag "--iface" is required/,
+  );
+});
+
 Deno.test("parseIgmpToolArgs refuses an ask-neighbors without a unicast router", () => {
   throws(() => parseIgmpToolArgs(ASK), /Flag "--router" is required/);
   throws(
