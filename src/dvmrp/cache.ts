@@ -31,6 +31,11 @@
  * - A graft received is acknowledged always; it grafts upstream only when ending the sender's
  *   prunes gives the entry an outgoing interface (a graft from a neighbor that does not depend
  *   on us would bring nothing).
+ * - Hold-down (section 3.4.8): a route entering it has its entries flushed. Data from its
+ *   sources then goes by a shorter prefix with a path, if any (mrouted's `determine_route`);
+ *   once the route learns a path in hold-down, its entries come from that path and go to
+ *   local members only (the draft's MAY), with no prune or graft upstream, where we are not
+ *   a dependent. The end of hold-down brings the dependent neighbors and the upstream side.
  *
  * The caller feeds the route table's `route-changed` actions here after each `stepRoutes`, and
  * `neighbor-lost` and `vif-down` after the route table has seen them, with `ctx.vifs` without
@@ -61,7 +66,7 @@ import {
 } from "./cache_table.ts";
 import { runUpstream } from "./cache_upstream.ts";
 import { routeKey } from "./route_table.ts";
-import { isReachable, matchRoute } from "./routes.ts";
+import { hasPath, matchForwardingRoute } from "./routes.ts";
 
 export type { CacheAction, CacheContext, CacheEvent } from "./cache_events.ts";
 export {
@@ -169,14 +174,15 @@ function allGroups(cache: CacheState): CacheGroup[] {
 
 /**
  * The kernel asks for (S, G): an entry with the route's interface as parent (section 3.3.2), or
- * nothing without a reachable route. The cache holds at most `maxEntries` entries.
+ * nothing without a route with a path (one in hold-down without a path is passed over for a
+ * shorter prefix, section 3.4.8). The cache holds at most `maxEntries` entries.
  */
 function upcall(step: CacheStep, e: Extract<CacheEvent, { kind: "upcall" }>): void {
   const { cache, ctx, now } = step;
   cache.counters.upcalls++;
   const what = `${describePair(e.source, e.group)} on vif ${e.vif}`;
-  const route = matchRoute(ctx.routes, e.source);
-  if (route === undefined || !isReachable(route)) {
+  const route = matchForwardingRoute(ctx.routes, e.source);
+  if (route === undefined) {
     cache.counters.noRoute++;
     log(step, "debug", `No route for data ${what}: dropped`);
     return;
@@ -210,9 +216,10 @@ function upcall(step: CacheStep, e: Extract<CacheEvent, { kind: "upcall" }>): vo
 
 /**
  * A route changed (section 3.3): the entries of its groups, and of the groups of every shorter
- * prefix holding it, are matched again. One that now matches another route moves there (a new
- * parent); one whose longest match is unreachable goes; then each group is refreshed, which
- * deletes it when its own route is gone or unreachable.
+ * prefix holding it, are matched again. One that now matches a more specific route with a path
+ * moves there (a new parent: mrouted's `steal_sources` when a route gets a path); then each
+ * group is refreshed, which deletes it when its own route is gone or without a path: so a route
+ * going into hold-down flushes its entries (section 3.4.8).
  */
 function routeChanged(
   step: CacheStep,
@@ -229,21 +236,17 @@ function routeChanged(
   for (const g of touched) refresh(step, g);
 }
 
-/** Moves the group's kernel entries that a more specific route now covers. */
+/**
+ * Moves the group's kernel entries that a more specific route with a path now covers. The
+ * entries of a route gone or without a path stay, for the refresh to flush (section 3.4.8).
+ */
 function rehome(step: CacheStep, g: CacheGroup, touched: Set<CacheGroup>): void {
   const key = groupRouteKey(g);
+  const own = step.ctx.routes.routes.get(key);
+  if (own === undefined || !hasPath(own)) return;
   for (const s of [...g.sources.values()]) {
-    const r = matchRoute(step.ctx.routes, s.source);
+    const r = matchForwardingRoute(step.ctx.routes, s.source);
     if (r === undefined || routeKey(r.source, r.prefixLength) === key) continue;
-    if (!isReachable(r)) {
-      log(
-        step,
-        "debug",
-        `Cache entry ${describePair(s.source, g.group)} deleted: no reachable route`,
-      );
-      deleteSource(step, g, s);
-      continue;
-    }
     g.sources.delete(s.source);
     const h = findGroup(step.cache, r, g.group) ?? addGroup(step.cache, r, g.group, step.now);
     s.installed = undefined;

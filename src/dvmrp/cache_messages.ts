@@ -27,7 +27,7 @@ import {
   MAX_PRUNES_PER_ROW,
 } from "./cache_table.ts";
 import { runUpstream } from "./cache_upstream.ts";
-import { dependentsOn, matchRoute } from "./routes.ts";
+import { dependentsOn, matchForwardingRoute } from "./routes.ts";
 
 /**
  * A prune from a neighbor (section 3.5.3): from a dependent neighbor for a route with an entry,
@@ -47,7 +47,7 @@ export function pruneReceived(
     log(step, "debug", `${what} ignored: ${why}`);
   };
   if (!ctx.pruning) return ignore("pruning is off");
-  const route = matchRoute(ctx.routes, prune.source);
+  const route = matchForwardingRoute(ctx.routes, prune.source);
   if (route === undefined) return ignore("no route");
   const prefix = prunedPrefix(route, prune);
   if (prefix === undefined) {
@@ -89,7 +89,7 @@ export function graftReceived(
   });
   const pair = describePair(graft.source, graft.group);
   const what = `Graft for ${pair} from ${describeNeighbor(from, vif)}`;
-  const route = matchRoute(ctx.routes, graft.source);
+  const route = matchForwardingRoute(ctx.routes, graft.source);
   const g = route === undefined ? undefined : findGroup(cache, route, graft.group);
   if (route === undefined || g === undefined) {
     log(step, "debug", `${what} acknowledged: no cache entry`);

@@ -7,7 +7,10 @@
  * are the designated forwarder for S's route (section 3.3.1) and either
  * - hosts there are members of G admitting S (section 2.5.1), or
  * - neighbors there depend on us for the route (section 3.4.4) and not all of them pruned
- *   (S's network, G) (section 3.5.3 steps 8 to 10).
+ *   (S's network, G) (section 3.5.3 steps 8 to 10), the route not in hold-down.
+ *
+ * A route in hold-down with a path learned meanwhile delivers "to local group members" only
+ * (section 3.4.8): we advertise it with infinity, so no neighbor may depend on us for it.
  *
  * Nothing goes out of, or comes in through, an administrative boundary for G.
  *
@@ -26,7 +29,7 @@ import {
   type ReceivedPrune,
 } from "./cache_table.ts";
 import type { RouteEntry } from "./route_table.ts";
-import { dependentsOn, isForwarder } from "./routes.ts";
+import { dependentsOn, isForwarder, isReachable } from "./routes.ts";
 
 /** A source network or host that a prune or graft names. */
 export interface Prefix {
@@ -89,10 +92,12 @@ export function outgoingVifs(
   const { ctx, now } = step;
   if (isBoundary(ctx, route.vif, g.group)) return [];
   const oifs: Oif[] = [];
+  const dependents = isReachable(route);
   for (const [vif, { threshold }] of vifsInOrder(ctx)) {
     if (!isForwarder(route, vif) || isBoundary(ctx, vif, g.group)) continue;
     const wanted = ctx.hasMembers(vif, g.group, source) ||
-      (dependentsOn(route, vif).size > 0 && !isPrunedOn(g, route, { vif, source }, now));
+      (dependents && dependentsOn(route, vif).size > 0 &&
+        !isPrunedOn(g, route, { vif, source }, now));
     if (wanted) oifs.push({ vifi: vif, ttl: threshold });
   }
   return oifs;
@@ -101,7 +106,7 @@ export function outgoingVifs(
 /**
  * The interfaces of mrouted's Forwvifs column: where we are the designated forwarder, forwarded
  * onto (""), pruned by every dependent neighbor ("p") or a boundary ("b"); a leaf without
- * members is not listed.
+ * members is not listed, nor, in hold-down, an interface whose dependents we do not serve.
  */
 export function downstreamFlags(
   step: CacheStep,
@@ -116,7 +121,7 @@ export function downstreamFlags(
     if (scoped || isBoundary(ctx, vif, g.group)) flags.set(vif, "b");
     else if ([...g.sources.values()].some((s) => s.oifs.some((o) => o.vifi === vif))) {
       flags.set(vif, "");
-    } else if (dependentsOn(route, vif).size > 0) flags.set(vif, "p");
+    } else if (isReachable(route) && dependentsOn(route, vif).size > 0) flags.set(vif, "p");
   }
   return flags;
 }

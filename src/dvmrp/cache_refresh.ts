@@ -23,7 +23,7 @@ import {
 } from "./cache_table.ts";
 import { runUpstream } from "./cache_upstream.ts";
 import type { RouteEntry } from "./route_table.ts";
-import { dependentsOn, isReachable } from "./routes.ts";
+import { dependentsOn, hasPath, isReachable } from "./routes.ts";
 
 /** Deletes a group's kernel entries and forgets its state. */
 export function deleteGroup(step: CacheStep, g: CacheGroup, why: string): void {
@@ -43,16 +43,17 @@ export function settle(step: CacheStep, g: CacheGroup): void {
 }
 
 /**
- * Brings a group in line with the tables: its route (gone or unreachable: the group goes; a new
- * upstream interface or neighbor: the upstream side starts over), the prunes of neighbors that
- * still depend on us, each kernel entry's outgoing interfaces (add-mfc when they change), then
- * the upstream side: graft when data is wanted again, prune when nothing is.
+ * Brings a group in line with the tables: its route (gone or without a path, as when it goes
+ * into hold-down: the group goes; a new upstream interface or neighbor: the upstream side
+ * starts over), the prunes of neighbors that still depend on us, each kernel entry's outgoing
+ * interfaces (add-mfc when they change), then the upstream side: graft when data is wanted
+ * again, prune when nothing is.
  */
 export function refresh(step: CacheStep, g: CacheGroup): void {
   if (g.deleted) return;
   const route = step.ctx.routes.routes.get(groupRouteKey(g));
-  if (route === undefined || !isReachable(route)) {
-    deleteGroup(step, g, route === undefined ? "no route" : "route unreachable");
+  if (route === undefined || !hasPath(route)) {
+    deleteGroup(step, g, route === undefined ? "no route" : "route in hold-down");
     return;
   }
   if (route.vif !== g.parent || route.upstream !== g.upstream) {
@@ -82,10 +83,16 @@ export function install(step: CacheStep, g: CacheGroup, s: CacheSource, oifs: Oi
  * `oifs-empty` when none has and a prune may go (section 3.5.4 steps 1, 2, 4): pruning on, an
  * upstream neighbor that can prune, and a lifetime of at least a second, the shortest of our
  * prune lifetime and the remaining lifetimes of the prunes received.
+ *
+ * Nothing for a route in hold-down: we advertise it with infinity on its upstream interface
+ * too, without poison reverse, so the upstream neighbor does not count us as a dependent and
+ * would discard a prune (section 3.5.3 step 5), and a graft would bring nothing. The group
+ * starts in `forwarding` (hold-down flushed the groups before), and the end of the hold-down
+ * refreshes it.
  */
 export function decideUpstream(step: CacheStep, g: CacheGroup, route: RouteEntry): void {
   const { ctx } = step;
-  if (g.sources.size === 0) return;
+  if (g.sources.size === 0 || !isReachable(route)) return;
   for (const s of g.sources.values()) {
     if (s.oifs.length === 0) continue;
     runUpstream(step, g, "oifs-nonempty");

@@ -10,6 +10,19 @@
  * 3.4.4). A route deleted goes into hold-down for 2 report intervals, advertised with infinity,
  * before it is removed (section 3.4.8).
  *
+ * What hold-down means for forwarding (section 3.4.8), through `route-changed` to the cache:
+ * - "When a route goes into hold-down, all forwarding cache entries based on the route should
+ *   be flushed": {@link holdDown} leaves the route without a path ({@link hasPath}), and the
+ *   cache deletes the entries of a route without one.
+ * - Without a path the route is a deleted one, kept only to be advertised: the forwarding
+ *   lookup passes over it to a shorter prefix, as mrouted's `determine_route` passes over
+ *   its unreachable routes (`matchForwardingRoute` in routes.ts).
+ * - "During the hold-down period, the route may be learned via a different gateway or the same
+ *   gateway with a different metric. The router MAY use this new route for delivering to local
+ *   group members": a path learned in hold-down is the RPF interface of the route's data, which
+ *   goes to members only, never to dependent neighbors, since we advertise infinity to them
+ *   ({@link isReachable} is false until the hold-down ends).
+ *
  * Pure: every timer is a deadline in the state, `now` is passed in, and what the runtime must do
  * is returned as {@link RouteAction}s. Times are milliseconds, as everywhere in the core.
  *
@@ -136,9 +149,10 @@ export type RouteAction =
    */
   | { kind: "send-report"; vif: number; to?: number; routes: DvmrpRoute[] }
   /**
-   * A route's forwarding view changed (reachability, upstream interface or neighbor,
-   * designated forwarder, dependent neighbors), or the route was added or deleted: the
-   * forwarding layer re-checks the RPF and downstream interfaces of the entries it covers.
+   * A route's forwarding view changed (reachability, hold-down, a path gained or lost in
+   * hold-down, upstream interface or neighbor, designated forwarder, dependent neighbors), or
+   * the route was added or deleted: the forwarding layer re-checks the RPF and downstream
+   * interfaces of the entries it covers.
    */
   | { kind: "route-changed"; source: number; prefixLength: number };
 
@@ -178,9 +192,20 @@ export function advertisedMetric(r: RouteEntry): number {
   return r.held === undefined ? r.metric : DVMRP_INFINITY;
 }
 
-/** Whether data from the source may be forwarded: a path, not in hold-down. */
+/**
+ * Whether the route is reachable as we advertise it: a path, not in hold-down. Data from its
+ * sources goes to members and to dependent neighbors, and prunes and grafts go upstream.
+ */
 export function isReachable(r: RouteEntry): boolean {
   return r.held === undefined && r.metric < DVMRP_INFINITY;
+}
+
+/**
+ * Whether the route has a path back to the source, in hold-down or not: data from its sources
+ * is forwarded, in hold-down to local group members only (section 3.4.8).
+ */
+export function hasPath(r: RouteEntry): boolean {
+  return r.metric < DVMRP_INFINITY;
 }
 
 /** Whether (metric, address) `a` beats `b`: a lower metric, then a lower address (2.4). */
@@ -254,7 +279,12 @@ export function setPath(
   r: RouteEntry,
   path: HeldPath & { local: boolean },
 ): void {
-  const before = { metric: advertisedMetric(r), vif: r.vif, upstream: r.upstream };
+  const before = {
+    metric: advertisedMetric(r),
+    vif: r.vif,
+    upstream: r.upstream,
+    path: hasPath(r),
+  };
   if (path.vif !== r.vif) {
     r.forwarders.delete(r.vif);
     r.forwarders.delete(path.vif);
@@ -266,18 +296,23 @@ export function setPath(
   r.local = path.local;
   r.expiresAt = Infinity;
   refresh(step, r);
-  if (before.vif !== r.vif || before.upstream !== r.upstream) touch(step, r);
+  // A path learned in hold-down changes forwarding too: data from the source reaches members.
+  if (before.vif !== r.vif || before.upstream !== r.upstream || before.path !== hasPath(r)) {
+    touch(step, r);
+  }
   if (before.metric !== advertisedMetric(r) || before.vif !== r.vif) markChanged(step, r);
   if (advertisedMetric(r) < before.metric) claimForwarders(step, r);
 }
 
 /**
  * Deletes a route into hold-down (sections 3.4.7, 3.4.8): advertised with infinity for
- * {@link ROUTE_HOLDDOWN}, then removed unless a path is learned meanwhile. A route already in
- * hold-down loses the path it learned there, and its hold-down goes on.
+ * {@link ROUTE_HOLDDOWN}, then removed unless a path is learned meanwhile; without a path, the
+ * cache flushes its entries. A route already in hold-down loses the path it learned there (its
+ * entries go too), and its hold-down goes on.
  */
 export function holdDown(step: RouteStep, r: RouteEntry): void {
   if (r.held !== undefined) {
+    if (hasPath(r)) touch(step, r);
     r.metric = DVMRP_INFINITY;
     r.expiresAt = Infinity;
     return;

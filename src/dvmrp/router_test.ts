@@ -184,6 +184,34 @@ Deno.test("router: data from a learned source goes to the LAN with members, not 
   deepStrictEqual(sent(joined).map((s) => [s.m.type, s.to]), [["graft", B]]);
 });
 
+Deno.test("router: a route B withdraws is held down: advertised with infinity, entries flushed (3.4.8)", () => {
+  const state = router();
+  withNeighbor(state, 1000);
+  const net = { source: ip("10.3.0.0"), prefixLength: 24 };
+  const upcall = (now: number) =>
+    stepRouter(
+      state,
+      { kind: "upcall", msgtype: IGMPMSG_NOCACHE, vif: 0, source: S, group: G },
+      now,
+    ).filter((a) => a.kind === "addMfc");
+  equal(upcall(2000).length, 1);
+  const withdrawn = fromB(state, encodeReports([{ ...net, metric: 32 }])[0], 10_000);
+  deepStrictEqual(withdrawn.filter((a) => a.kind === "delMfc"), [
+    { kind: "delMfc", source: S, group: G },
+  ]);
+  deepStrictEqual(
+    sent(withdrawn).map((s) => s.m.type === "report" ? s.m.routes : []),
+    [[{ ...net, metric: 32 }]],
+    "the flash update: infinity, not poison reverse, back to B",
+  );
+  deepStrictEqual(upcall(11_000), [], "no path: no entry");
+  // B again with the metric it had: out of hold-down at once, and data flows again.
+  fromB(state, encodeReports([{ ...net, metric: 1 }])[0], 20_000);
+  deepStrictEqual(upcall(21_000), [
+    { kind: "addMfc", source: S, group: G, parent: 0, oifs: [] },
+  ]);
+});
+
 Deno.test("router: the stop says good-bye with every route unreachable, then removes everything", () => {
   const state = router();
   withNeighbor(state, 1000);

@@ -13,10 +13,13 @@
  * ```
  *
  * Reports carry {@link DvmrpRoute}s for the codec's `encodeReports`, split horizon with poison
- * reverse applied per interface ({@link reportFor}). Neighbor discovery (probes, two-way
- * adjacency, time-out) is the caller's: it feeds `neighbor-up` when a probe first lists our
- * address and `neighbor-lost` when the neighbor times out, and passes on only reports from
- * neighbors it knows (section 3.4.6).
+ * reverse applied per interface ({@link reportFor}). A route in hold-down is advertised with
+ * infinity; for forwarding it is passed over until it learns a path, which then serves local
+ * group members only, until the hold-down ends (section 3.4.8; route_table.ts).
+ *
+ * Neighbor discovery (probes, two-way adjacency, time-out) is the caller's: it feeds
+ * `neighbor-up` when a probe first lists our address and `neighbor-lost` when the neighbor
+ * times out, and passes on only reports from neighbors it knows (section 3.4.6).
  *
  * @module
  */
@@ -29,6 +32,7 @@ import {
   addRoute,
   deleteRoute,
   endHolddown,
+  hasPath,
   holdDown,
   type RouteAction,
   type RouteEntry,
@@ -52,6 +56,7 @@ export {
   advertisedMetric,
   createRouteTable,
   type Forwarder,
+  hasPath,
   type HeldPath,
   isReachable,
   MIN_FLASH_UPDATE_INTERVAL,
@@ -155,9 +160,28 @@ export function nextDeadline(table: RouteTable): number {
 
 /** The route of an address: the longest prefix that holds it, in hold-down or not. */
 export function matchRoute(table: RouteTable, address: number): RouteEntry | undefined {
+  return longestMatch(table, address, () => true);
+}
+
+/**
+ * The route that data from an address is forwarded by (sections 2.2, 3.3.2): the longest
+ * prefix that holds it and has a path, in hold-down or not. A route in hold-down without a
+ * path is a deleted route, kept only to be advertised with infinity (section 3.4.8): the lookup
+ * passes over it to a shorter prefix, as mrouted's `determine_route` passes over its
+ * unreachable routes.
+ */
+export function matchForwardingRoute(table: RouteTable, address: number): RouteEntry | undefined {
+  return longestMatch(table, address, hasPath);
+}
+
+function longestMatch(
+  table: RouteTable,
+  address: number,
+  usable: (r: RouteEntry) => boolean,
+): RouteEntry | undefined {
   for (let length = 32; length >= 0; length--) {
     const r = table.routes.get(routeKey(maskIPv4(address, length), length));
-    if (r !== undefined) return r;
+    if (r !== undefined && usable(r)) return r;
   }
   return undefined;
 }
@@ -270,7 +294,14 @@ function reportReceived(
   const v = step.table.vifs.get(e.vif);
   if (v === undefined) return;
   v.neighbors.add(e.neighbor);
+  // A route listed twice counts once, as the first time (mrouted skips duplicates too): else
+  // a withdrawal and a new path in one report would pass through hold-down unseen by the
+  // cache, which must flush the route's entries when it goes into hold-down (section 3.4.8).
+  const seen = new Set<number>();
   for (const route of e.routes) {
+    const key = routeKey(route.source, route.prefixLength);
+    if (seen.has(key)) continue;
+    seen.add(key);
     acceptRoute(step, { vif: e.vif, neighbor: e.neighbor, route }, trace);
   }
 }

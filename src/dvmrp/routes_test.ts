@@ -8,8 +8,10 @@ import {
   advertisedMetric,
   createRouteTable,
   dependentsOn,
+  hasPath,
   isForwarder,
   isReachable,
+  matchForwardingRoute,
   matchRoute,
   MIN_FLASH_UPDATE_INTERVAL,
   nextDeadline,
@@ -247,6 +249,35 @@ Deno.test("routes: hold-down ends early only for the same router and metric (3.4
   ok(isReachable(r2));
   deepStrictEqual(changed(end), [SRC2]);
   deepStrictEqual(reportFor(table, 1).find((x) => x.source === SRC2), r24(SRC2, 4));
+});
+
+Deno.test("routes: a path gained or lost in hold-down changes forwarding, not the advert (3.4.8)", () => {
+  const table = twoLans();
+  report(table, { vif: 0, neighbor: N1, now: 1000 }, [r24(SRC, 2)]);
+  const wide = { source: ip("192.168.0.0"), prefixLength: 16, metric: 5 };
+  report(table, { vif: 1, neighbor: D, now: 1000 }, [wide]);
+  report(table, { vif: 0, neighbor: N1, now: 10_000 }, [r24(SRC, INF)]);
+  const r = routeOf(table);
+  // Without a path the /24 is only advertised: data from it goes by the /16.
+  deepStrictEqual([hasPath(r), matchForwardingRoute(table, SRC + 7)?.prefixLength], [false, 16]);
+  // N1 again with another metric (so the hold-down goes on): a path, a route-changed, no flash.
+  const gained = report(table, { vif: 0, neighbor: N1, now: 20_000 }, [r24(SRC, 4)]);
+  deepStrictEqual([changed(gained), reports(gained)], [[SRC], []]);
+  deepStrictEqual([hasPath(r), isReachable(r), advertisedMetric(r)], [true, false, INF]);
+  equal(matchForwardingRoute(table, SRC + 7), r);
+  // A report listing the route twice counts the first: a withdrawal and a path in one report
+  // cannot pass through hold-down unseen.
+  report(table, { vif: 0, neighbor: N1, now: 25_000 }, [r24(SRC, INF), r24(SRC, 4)]);
+  equal(hasPath(r), false);
+  report(table, { vif: 0, neighbor: N1, now: 26_000 }, [r24(SRC, 4)]);
+  equal(hasPath(r), true);
+  // N1 is lost: the path too, a route-changed, the hold-down goes on unchanged.
+  const lost = stepRoutes(table, { kind: "neighbor-lost", vif: 0, neighbor: N1 }, 30_000);
+  deepStrictEqual([changed(lost), hasPath(r), r.holddownUntil], [
+    [SRC],
+    false,
+    10_000 + ROUTE_HOLDDOWN,
+  ]);
 });
 
 Deno.test("routes: poison reverse to the upstream neighbor's interface (3.4.4, 2.3)", () => {
@@ -488,17 +519,9 @@ Deno.test("routes: the acceptance table names the draft's rules and every row is
   const table = twoLans();
   const rules: string[] = [];
   const trace = (d: RouteDecision) => rules.push(d.row.rule);
-  stepRoutes(
-    table,
-    {
-      kind: "report-received",
-      vif: 0,
-      neighbor: N1,
-      routes: [r24(SRC, 2), r24(SRC, 2), r24(SRC, 64)],
-    },
-    1000,
-    trace,
-  );
+  for (const routes of [[r24(SRC, 2)], [r24(SRC, 2), r24(SRC2, 64)]]) {
+    stepRoutes(table, { kind: "report-received", vif: 0, neighbor: N1, routes }, 1000, trace);
+  }
   deepStrictEqual(rules, ["3.4.6 A", "3.4.6 B.1.c", "3.4.6 B.4"]);
 });
 
