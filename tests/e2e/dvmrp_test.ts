@@ -3,11 +3,19 @@
 // root and a kernel with multicast routing (the test VM); skipped with the reason otherwise.
 
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { type MrCacheEntry, parseMrCache, parseMrVif } from "../lab/lab.ts";
-import { labSupport } from "../lab/lab.ts";
-import { createRouterLab, type RouterLab } from "../lab/router_lab.ts";
-import { startRouterDaemon, startRouterLabHost } from "../lab/router_lab_agents.ts";
-import { ctlArgv, type DaemonProcess, daemonProgram, LAB_USER } from "../lab/daemon.ts";
+import { labSupport, parseMrCache, parseMrVif } from "../lab/lab.ts";
+import { createRouterLab } from "../lab/router_lab.ts";
+import { startRouterLabHost } from "../lab/router_lab_agents.ts";
+import {
+  ctl,
+  eventually,
+  mfc,
+  show,
+  startRouter,
+  stopAll,
+  type Stopped,
+} from "../lab/router_checks.ts";
+import type { DaemonProcess } from "../lab/daemon.ts";
 import { startSender } from "../lab/sender.ts";
 import { askNeighbors, startIgmpTool } from "../lab/igmp_tool.ts";
 import { scaledWait } from "../lab/wait_scale.ts";
@@ -18,38 +26,6 @@ const PREFIX = "mcp-dv-"; // under the runner's cleanStaleLabs() default prefix 
 const G = "239.1.1.1";
 const support = await labSupport();
 if (!support.ok) console.log(`SKIPPED DVMRP e2e tests: ${support.reason}`);
-
-/** A router's daemon in the routing mode, jailed as the lab's user, with an mrouted.conf. */
-async function startRouter(
-  lab: RouterLab,
-  i: number,
-  config = "",
-  flags: string[] = [],
-): Promise<DaemonProcess & { routedJail: string }> {
-  const jail = await Deno.makeTempDir({ prefix: "mcast-routed-jail-" });
-  await Deno.chmod(jail, 0o755);
-  const daemon = await startRouterDaemon(lab, i, {
-    config,
-    jail: false,
-    program: [...daemonProgram(), "route"],
-    flags: ["-d", "-u", LAB_USER, "-t", jail, ...flags],
-  });
-  daemon.status.finally(() => Deno.remove(jail).catch(() => {}));
-  return Object.assign(daemon, { routedJail: jail });
-}
-
-/** `mcast-proxyctl ARGS` against a router's daemon: its standard output. */
-async function ctl(daemon: DaemonProcess, argv: string[]): Promise<string> {
-  const [cmd, ...args] = ctlArgv(daemon.controlSocket!, argv);
-  const out = await new Deno.Command(cmd, { args, stdin: "null" }).output();
-  equal(out.code, 0, `${argv.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-  return new TextDecoder().decode(out.stdout);
-}
-
-/** `mcast-proxyctl show WHAT --json` against a router's daemon. */
-async function show(daemon: DaemonProcess, what: string): Promise<Record<string, unknown>> {
-  return JSON.parse(await ctl(daemon, ["show", what, "--json"]));
-}
 
 /** A row of the Virtual Interface Table (`show routes`, as mrouted prints it). */
 interface VifRow {
@@ -101,32 +77,6 @@ async function routeConverged(
   }
 }
 
-/** A router's resolved MFC entry for (S,G) with its oifs by interface name. */
-async function mfc(
-  lab: RouterLab,
-  i: number,
-  source: string,
-  group: string,
-): Promise<{ iif: string; oifs: string[]; packets: number } | undefined> {
-  const ns = lab.router(i);
-  const vifs = parseMrVif(await lab.readProc(ns, "/proc/net/ip_mr_vif"));
-  const name = (v: number) => vifs.find((x) => x.vif === v)?.name ?? `vif ${v}`;
-  const e: MrCacheEntry | undefined = parseMrCache(
-    await lab.readProc(ns, "/proc/net/ip_mr_cache"),
-  ).find((x) => x.origin === source && x.group === group && x.iif >= 0);
-  if (e === undefined) return undefined;
-  return { iif: name(e.iif), oifs: e.oifs.map((o) => name(o.vif)).sort(), packets: e.packets };
-}
-
-/** Polls `f` until it returns true or `ms` (scaled) pass; then one more error with `what`. */
-async function eventually(what: () => string, f: () => Promise<boolean>, ms = 20_000) {
-  const deadline = performance.now() + scaledWait(ms);
-  while (!await f()) {
-    if (performance.now() > deadline) throw new Error(`timed out: ${what()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 /** Sends `signal` and returns the info lines logged after it, once one passes `last`. */
 async function signalled(
   daemon: DaemonProcess,
@@ -145,30 +95,6 @@ async function signalled(
     () => Promise.resolve(since().some(last)),
   );
   return since();
-}
-
-/** How a daemon stopped: {@link DaemonProcess.stop}'s result. */
-type Stopped = Promise<{ code: number; ms: number }>;
-
-/**
- * Stops the daemons and checks each left nothing in its kernel. A daemon a test stopped
- * already is in `early` with its stop, taken as it was: it is not signalled twice.
- */
-async function stopAll(
-  lab: RouterLab,
-  daemons: DaemonProcess[],
-  early: ReadonlyMap<DaemonProcess, Stopped> = new Map(),
-): Promise<void> {
-  const stopped = await Promise.all(daemons.map((d) => early.get(d) ?? d.stop()));
-  deepStrictEqual(
-    stopped.map((s) => s.code),
-    daemons.map(() => 0),
-    daemons.map((d) => d.lines.slice(-30).join("\n")).join("\n--\n"),
-  );
-  for (const ns of lab.routers) {
-    equal((await lab.readProc(ns, "/proc/net/ip_mr_vif")).split("\n").filter(Boolean).length, 1);
-    equal((await lab.readProc(ns, "/proc/net/ip_mr_cache")).split("\n").filter(Boolean).length, 1);
-  }
 }
 
 Deno.test({
@@ -551,53 +477,6 @@ Deno.test({
       await h21?.close();
       await h31?.close();
       await stopAll(lab, daemons, stoppedEarly);
-    }
-  },
-});
-
-Deno.test({
-  name: "e2e DVMRP triangle: the direct link fails, the stream goes around through r2",
-  ignore: !support.ok,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
-    await using lab = await createRouterLab({ topology: "triangle", prefix: PREFIX });
-    const daemons = await Promise.all([1, 2, 3].map((i) => startRouter(lab, i)));
-    let h31: Host | undefined;
-    const sender = await startSender(lab, { groups: [G], rate: 50, ifaceAddr: lab.senderAddr });
-    try {
-      await Promise.all(daemons.map((d) => d.waitForLine(/info: Started: DVMRP/)));
-      const [, r2, r3] = daemons;
-      // r3 reaches r1's LAN directly (metric 2), r2 through r1 as well.
-      const routes = await routeConverged(r3, "10.1.0.0/24", 2);
-      equal(routes.find((r) => r.origin === "10.1.0.0/24")!.gateway, "10.100.3.1");
-      await routeConverged(r2, "10.1.0.0/24", 2);
-      h31 = await startRouterLabHost(lab, 3, 1);
-      const s = lab.senderAddr;
-      const joinedAt = await h31.join(G);
-      await h31.waitFor(G, { since: joinedAt, count: 10, timeoutMs: 20_000 });
-      deepStrictEqual((await mfc(lab, 3, s, G))?.iif, "r1", "straight from r1");
-
-      const downAt = wallNow();
-      await lab.setLink(1, 3, false);
-      await routeConverged(r3, "10.1.0.0/24", 3, 300_000);
-      const rerouted = wallNow();
-      await eventually(
-        () => `r3 gets nothing through r2: ${JSON.stringify(r2.lines.slice(-8))}`,
-        async () => (await mfc(lab, 3, s, G))?.iif === "r2",
-        60_000,
-      );
-      const back = await h31.waitFor(G, { since: rerouted, count: 10, timeoutMs: 60_000 });
-      console.log(
-        `  link down to route through r2: ${(rerouted - downAt).toFixed(0)} ms, ` +
-          `to the stream through r2: ${(back[0].t - downAt).toFixed(0)} ms`,
-      );
-      deepStrictEqual((await mfc(lab, 1, s, G))?.oifs, ["r2"]);
-      deepStrictEqual((await mfc(lab, 2, s, G))?.oifs, ["r3"]);
-    } finally {
-      await sender.stop();
-      await h31?.close();
-      await stopAll(lab, daemons);
     }
   },
 });

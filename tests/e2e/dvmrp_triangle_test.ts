@@ -1,16 +1,15 @@
-// End-to-end test of route hold-down in the routing mode (draft-ietf-idmr-dvmrp-v3-11 section
-// 3.4.8), in the router lab's triangle (tests/lab/router_lab.ts): r3 reaches r1's LAN straight
-// over link 3 until that link fails; the route is then held down for 120 s, advertised with
-// infinity, and the stream through r2 comes back only when the hold-down ends. Needs root and a
-// kernel with multicast routing (the test VM); skipped with the reason otherwise.
-//
-// The helpers are small copies of those of dvmrp_test.ts, which keeps its own.
+// End-to-end test of a link failure in the routing mode's triangle (tests/lab/router_lab.ts) and
+// the route hold-down it starts (draft-ietf-idmr-dvmrp-v3-11 section 3.4.8): r3 reaches r1's LAN
+// straight over link 3 until that link fails; the route is then held down for 120 s, advertised
+// with infinity, and the stream comes back through r2 only when the hold-down ends. Needs root
+// and a kernel with multicast routing (the test VM); skipped with the reason otherwise.
 
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { labSupport, parseMrCache, parseMrVif } from "../lab/lab.ts";
-import { createRouterLab, type RouterLab } from "../lab/router_lab.ts";
-import { startRouterDaemon, startRouterLabHost } from "../lab/router_lab_agents.ts";
-import { ctlArgv, type DaemonProcess, daemonProgram, LAB_USER } from "../lab/daemon.ts";
+import { labSupport } from "../lab/lab.ts";
+import { createRouterLab } from "../lab/router_lab.ts";
+import { startRouterLabHost } from "../lab/router_lab_agents.ts";
+import { eventually, mfc, show, startRouter, stopAll } from "../lab/router_checks.ts";
+import type { DaemonProcess } from "../lab/daemon.ts";
 import { startSender } from "../lab/sender.ts";
 import { scaledWait } from "../lab/wait_scale.ts";
 import { wallNow } from "../lab/json_lines.ts";
@@ -21,21 +20,7 @@ const G = "239.1.1.1";
 /** The draft's Route Hold-down: 2 report intervals. */
 const HOLDDOWN_MS = 120_000;
 const support = await labSupport();
-if (!support.ok) console.log(`SKIPPED DVMRP hold-down e2e test: ${support.reason}`);
-
-/** A router's daemon in the routing mode, jailed as the lab's user. */
-async function startRouter(lab: RouterLab, i: number): Promise<DaemonProcess> {
-  const jail = await Deno.makeTempDir({ prefix: "mcast-routed-jail-" });
-  await Deno.chmod(jail, 0o755);
-  const daemon = await startRouterDaemon(lab, i, {
-    config: "",
-    jail: false,
-    program: [...daemonProgram(), "route"],
-    flags: ["-d", "-u", LAB_USER, "-t", jail],
-  });
-  daemon.status.finally(() => Deno.remove(jail).catch(() => {}));
-  return daemon;
-}
+if (!support.ok) console.log(`SKIPPED DVMRP triangle e2e test: ${support.reason}`);
 
 /** A route as `mcast-proxyctl show routes --json` gives it. */
 interface RouteRow {
@@ -43,14 +28,6 @@ interface RouteRow {
   gateway: string | null;
   metric: number;
   holddown: boolean;
-}
-
-/** `mcast-proxyctl show routes --json` against a router's daemon. */
-async function routes(daemon: DaemonProcess): Promise<RouteRow[]> {
-  const [cmd, ...args] = ctlArgv(daemon.controlSocket!, ["show", "routes", "--json"]);
-  const out = await new Deno.Command(cmd, { args, stdin: "null" }).output();
-  equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  return JSON.parse(new TextDecoder().decode(out.stdout)).routes;
 }
 
 /** Polls `daemon`'s route to `origin` every second until `f` holds; returns it. */
@@ -62,7 +39,7 @@ async function routeWhen(
 ): Promise<RouteRow> {
   const deadline = performance.now() + scaledWait(timeoutMs);
   for (;;) {
-    const all = await routes(daemon);
+    const all = (await show(daemon, "routes")).routes as RouteRow[];
     const r = all.find((x) => x.origin === origin);
     if (r !== undefined && f(r)) return r;
     if (performance.now() > deadline) {
@@ -72,32 +49,9 @@ async function routeWhen(
   }
 }
 
-/** A router's resolved MFC entry for (S,G), its vifs by interface name. */
-async function mfc(
-  lab: RouterLab,
-  i: number,
-  source: string,
-): Promise<{ iif: string; oifs: string[] } | undefined> {
-  const ns = lab.router(i);
-  const vifs = parseMrVif(await lab.readProc(ns, "/proc/net/ip_mr_vif"));
-  const name = (v: number) => vifs.find((x) => x.vif === v)?.name ?? `vif ${v}`;
-  const e = parseMrCache(await lab.readProc(ns, "/proc/net/ip_mr_cache"))
-    .find((x) => x.origin === source && x.group === G && x.iif >= 0);
-  return e === undefined ? undefined : { iif: name(e.iif), oifs: e.oifs.map((o) => name(o.vif)) };
-}
-
-/** Polls `f` until it returns true or `ms` (scaled) pass. */
-async function eventually(what: () => string, f: () => Promise<boolean>, ms: number) {
-  const deadline = performance.now() + scaledWait(ms);
-  while (!await f()) {
-    if (performance.now() > deadline) throw new Error(`timed out: ${what()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 Deno.test({
-  name: "e2e DVMRP hold-down: a lost route is advertised unreachable for 120 s, and the " +
-    "stream comes back through the other path only when the hold-down ends",
+  name: "e2e DVMRP triangle: the direct link fails, the route is held down 120 s, then the " +
+    "stream goes around through r2",
   ignore: !support.ok,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -117,7 +71,7 @@ Deno.test({
       h31 = await startRouterLabHost(lab, 3, 1);
       const joinedAt = await h31.join(G);
       await h31.waitFor(G, { since: joinedAt, count: 10, timeoutMs: 20_000 });
-      equal((await mfc(lab, 3, s))?.iif, "r1", "straight from r1");
+      equal((await mfc(lab, 3, s, G))?.iif, "r1", "straight from r1");
 
       let cutAt = 0;
       await t.step(
@@ -144,8 +98,8 @@ Deno.test({
           );
           ok(learned.holddown, `the hold-down is not over yet: ${JSON.stringify(learned)}`);
           // No poison reverse from r3 (infinity only): r3 is no dependent of r2 for r1's LAN.
-          ok(!((await mfc(lab, 2, s))?.oifs ?? []).includes("r3"), "r2 forwards onto r3");
-          equal((await mfc(lab, 3, s))?.iif ?? "none", "none", "r3 has no entry for the source");
+          ok(!((await mfc(lab, 2, s, G))?.oifs ?? []).includes("r3"), "r2 forwards onto r3");
+          equal((await mfc(lab, 3, s, G))?.iif ?? "none", "none", "r3 has no entry for the source");
           equal(h31!.received(G, cutAt + 2000).length, 0, "datagrams reached h31 in hold-down");
         },
       );
@@ -160,21 +114,21 @@ Deno.test({
           ok(heldMs >= HOLDDOWN_MS - 2000, `hold-down over after ${heldMs} ms`);
           await eventually(
             () => `r3 gets nothing through r2: ${JSON.stringify(r3.lines.slice(-8))}`,
-            async () => (await mfc(lab, 3, s))?.iif === "r2",
+            async () => (await mfc(lab, 3, s, G))?.iif === "r2",
             30_000,
           );
           const back = await h31!.waitFor(G, { since: cutAt + 2000, count: 10, timeoutMs: 30_000 });
           const gap = back[0].t - cutAt;
           console.log(`  link down to the stream through r2: ${gap.toFixed(0)} ms`);
           ok(gap >= HOLDDOWN_MS - 2000, `the stream came back ${gap} ms after the cut`);
-          deepStrictEqual((await mfc(lab, 2, s))?.oifs, ["r3"]);
+          deepStrictEqual((await mfc(lab, 2, s, G))?.oifs, ["r3"]);
+          deepStrictEqual((await mfc(lab, 1, s, G))?.oifs, ["r2"]);
         },
       );
     } finally {
       await sender.stop();
       await h31?.close();
-      const stopped = await Promise.all(daemons.map((d) => d.stop()));
-      deepStrictEqual(stopped.map((x) => x.code), daemons.map(() => 0));
+      await stopAll(lab, daemons);
     }
   },
 });
