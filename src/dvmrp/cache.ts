@@ -2,25 +2,41 @@
  * The DVMRP forwarding cache (draft-ietf-idmr-dvmrp-v3-11 sections 3.3, 3.5, 3.6) as a pure
  * machine. {@link stepCache} takes the cache, a context over the daemon's other tables, an event
  * and `now`, updates the cache and returns what the runtime must do: kernel entries to add or
- * delete, prunes, grafts and graft acks to send.
+ * delete, their packet counts to read, prunes, grafts and graft acks to send.
  *
  * ```
  *  upcall ──▶ kernel entry (S, G): parent = the route's interface, oifs (cache_oifs.ts)
  *  prune-received ──▶ the interface leaves once every dependent there pruned (3.5.3)
  *  graft-received ──▶ graft ack, always; the sender's prunes end (3.6.2)    ┐ every change:
- *  members-changed, route-changed, neighbor-lost, vif-down                 ├ oifs recomputed,
- *  tick ──▶ entries, prunes received and sent expire; grafts retransmitted ┘ add-mfc if new,
- *                                     then the upstream side (cache_upstream.ts): prune or graft
+ *  members-changed, route-changed, neighbor-lost, vif-down                  │ oifs recomputed,
+ *  tick ──▶ prunes received and sent expire; grafts retransmitted;          ├ add-mfc if new,
+ *           read-counts: entries at their lifetime's end, pruned ones       │ then the upstream
+ *  counts ──▶ idle entries go; data still arriving resends our prune        ┘ side: prune, graft
  * ```
  *
  * Choices where the draft leaves room:
- * - A kernel entry lives a cache lifetime from its upcall, then goes (del-mfc); data still
- *   flowing comes up again and makes a new one. While our prune upstream is in force the entries
- *   stay, without outgoing interfaces, so that a member joining finds them and grafts.
- * - We prune when an entry's outgoing list becomes empty (the optimization of section 3.5.4),
- *   never again while that prune is in force. When it expires, the entries still without
- *   outgoing interfaces are deleted: if data keeps coming, its upcall prunes again (3.5.5). No
- *   prune is retransmitted while in force, and its lifetime is not randomized.
+ * - A kernel entry lives a cache lifetime from its upcall; then its packet counts are read
+ *   (`read-counts`, answered at once by a `counts` event, cache_counts.ts): one that forwarded
+ *   since the last reading lives another lifetime; an idle one goes (del-mfc), and so does one
+ *   whose counts cannot be read (gone from the kernel), as mrouted's age_table_entry does.
+ *   While our prune upstream is in force the entries stay, without outgoing interfaces, so that
+ *   a member joining finds them and grafts.
+ * - We prune when an entry's outgoing list becomes empty (the optimization of section 3.5.4).
+ *   Our lifetime is drawn between half of `pruneLifetime` and all of it, "randomized to prevent
+ *   synchronization" (3.5.4 step 4): mrouted draws up to one and a half times it, but the
+ *   draft's Prune Lifetime stays under its 2-hour default (Appendix A). When the prune expires,
+ *   the entries still without outgoing interfaces are deleted: if data keeps coming, its upcall
+ *   prunes again.
+ * - While the prune is in force it is retransmitted if data still arrives (3.5.5). The draft's
+ *   example, which mrouted follows (rexmit_prune), deletes the entries 3 s, 6 s, 12 s... after
+ *   each prune so that data still coming makes an upcall that resends it; we keep the entries
+ *   (see above, and no burst of upcalls) and read their packet counts at those times instead,
+ *   each randomized between half and one and a half times, as mrouted. Counts that grew since
+ *   the last reading, or an upcall meanwhile, send the prune again with its remaining lifetime.
+ *   The checks stop once the next would come after the prune's expiry, or when the prune ends
+ *   (a graft, a new upstream neighbor). mrouted retransmits on point-to-point vifs and tunnels
+ *   only, by default; we do on every vif, as the draft's SHOULD has it: on a LAN where other
+ *   receivers keep the data coming, the back-off bounds it to about ten prunes per lifetime.
  * - Data on an interface other than the route's still gets its entry, with the route's parent:
  *   the kernel then drops it there, and forwards the copies arriving on the right interface
  *   (with no entry, it would hold those too, unresolved, until its upcall timed out).
@@ -45,6 +61,7 @@
  */
 
 import { formatIPv4, maskIPv4 } from "../proto/addr.ts";
+import { countsReceived, expireSources } from "./cache_counts.ts";
 import { graftAckReceived, graftReceived, pruneReceived } from "./cache_messages.ts";
 import { forgetPrunes } from "./cache_oifs.ts";
 import { admit, deleteGroup, refresh } from "./cache_refresh.ts";
@@ -60,6 +77,7 @@ import {
   describeNeighbor,
   describePair,
   findGroup,
+  findSource,
   groupRouteKey,
   log,
   removeGroup,
@@ -81,6 +99,7 @@ export {
   type DownstreamFlag,
   GRAFT_RETRANSMISSION_TIME,
   MAX_CACHE_ENTRIES,
+  PRUNE_RETRANSMISSION_TIME,
   type ReceivedPrune,
   type UpstreamState,
 } from "./cache_table.ts";
@@ -126,7 +145,7 @@ export function stepCache(
   e: CacheEvent,
   now: number,
 ): CacheAction[] {
-  const step: CacheStep = { cache, ctx, now, out: [] };
+  const step: CacheStep = { cache, ctx, now, out: [], readings: [] };
   switch (e.kind) {
     case "upcall":
       upcall(step, e);
@@ -155,16 +174,41 @@ export function stepCache(
     case "tick":
       expire(step);
       break;
+    case "counts":
+      countsReceived(step, e);
+      break;
     case "stop":
       stop(step);
       break;
   }
+  askCounts(step);
   return step.out;
 }
 
-/** The cache's next deadline: an entry, a received or sent prune, a graft retransmission. */
+/** The counts the step asked for, in one `read-counts` after its other actions. */
+function askCounts(step: CacheStep): void {
+  const seen = new Set<string>();
+  const entries = step.readings.filter(({ source, group }) => {
+    const key = `${source}/${group}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return findSource(step.cache, source, group) !== undefined;
+  });
+  if (entries.length > 0) step.out.push({ kind: "read-counts", entries });
+}
+
+/**
+ * The cache's next deadline: an entry, a received prune, the prune sent (its expiry, its next
+ * check for data still arriving), a graft retransmission.
+ */
 export function nextCacheDeadline(cache: CacheState): number {
-  return cache.timers.peek()?.at ?? Infinity;
+  // Stale entries on top (a group removed or queued anew) go first: they would wake us for
+  // nothing.
+  for (let top = cache.timers.peek(); top !== undefined; top = cache.timers.peek()) {
+    if (!top.group.deleted && top.group.queuedAt === top.at) return top.at;
+    cache.timers.pop();
+  }
+  return Infinity;
 }
 
 /** Every group, for the events that concern them all. */
@@ -209,6 +253,9 @@ function upcall(step: CacheStep, e: Extract<CacheEvent, { kind: "upcall" }>): vo
     refresh(step, created);
     return;
   }
+  // Data the kernel had no entry for, while our prune is in force: the upstream neighbor still
+  // forwards (section 3.5.5); the next check sends the prune again.
+  if (g.state === "pruned" && g.prune !== undefined) g.prune.dataSeen = true;
   const s = known ?? addSource(step, g, e.source);
   if (g.parent === route.vif && g.upstream === route.upstream) admit(step, g, route, s);
   else refresh(step, g);
@@ -300,8 +347,9 @@ function expire(step: CacheStep): void {
 
 /**
  * A group's timers: received prunes expire (section 3.5.3), then the prune we sent (its entries
- * without outgoing interfaces are flushed), the graft is retransmitted or given up, the kernel
- * entries past their lifetime go; then the group is refreshed.
+ * without outgoing interfaces are flushed) or its check for data still arriving comes (3.5.5),
+ * the graft is retransmitted or given up, the kernel entries past their lifetime have their
+ * counts read (cache_counts.ts); then the group is refreshed.
  */
 function expireGroup(step: CacheStep, g: CacheGroup): void {
   const { now } = step;
@@ -312,14 +360,11 @@ function expireGroup(step: CacheStep, g: CacheGroup): void {
   }
   forgetPrunes(g, (p) => p.expiresAt <= now);
   if (g.prune !== undefined && g.prune.until <= now) runUpstream(step, g, "prune-expired");
+  if (g.prune !== undefined && g.prune.nextCheckAt <= now) runUpstream(step, g, "prune-timer");
   if (g.graft !== undefined && g.graft.nextAt <= now) {
     runUpstream(step, g, now >= g.graft.until ? "graft-expired" : "graft-timer");
   }
-  for (const s of [...g.sources.values()]) {
-    if (s.expiresAt > now) continue;
-    log(step, "debug", `Cache entry ${describePair(s.source, g.group)} timed out`);
-    deleteSource(step, g, s);
-  }
+  expireSources(step, g);
   refresh(step, g);
 }
 

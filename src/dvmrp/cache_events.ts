@@ -53,6 +53,11 @@ export type CacheEvent =
   | { kind: "vif-down"; vif: number }
   /** Time passed: entry, prune and graft timers. */
   | { kind: "tick" }
+  /**
+   * The answer to `read-counts`: each kernel entry's packet count, none where it could not be
+   * read (the entry is gone from the kernel).
+   */
+  | { kind: "counts"; counts: { source: number; group: number; packets?: number }[] }
   /** Shutdown: every kernel entry is deleted. */
   | { kind: "stop" };
 
@@ -62,6 +67,12 @@ export type CacheAction =
   | { kind: "add-mfc"; source: number; group: number; parent: number; oifs: Oif[] }
   /** Delete the kernel entry for (source, group). */
   | { kind: "del-mfc"; source: number; group: number }
+  /**
+   * Read the packet counts of these kernel entries (SIOCGETSGCNT) and feed them back at once as
+   * a `counts` event: at the end of an entry's lifetime, and to tell whether data still arrives
+   * while our prune is in force.
+   */
+  | { kind: "read-counts"; entries: { source: number; group: number }[] }
   /** Send a Prune for the source network to the upstream neighbor (section 3.5.4). */
   | {
     kind: "send-prune";

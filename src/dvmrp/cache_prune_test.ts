@@ -41,7 +41,8 @@ Deno.test("cache: the last member leaving prunes upstream with the shortest life
       lifetimeSeconds: 590,
     },
   ]);
-  // While it holds, nothing is sent again: not for another source, not for a change.
+  // While it holds, nothing is sent at once: not for another source (an upcall is noted for
+  // the next check, cache_rexmit_test.ts), not for a change.
   lab.now = 30_000;
   deepStrictEqual(quiet(lab.upcall(S2)), [
     { kind: "add-mfc", source: S2, group: G, parent: 0, oifs: [] },

@@ -18,6 +18,7 @@ import {
   groupRouteKey,
   isIdle,
   log,
+  randomizedPruneLifetime,
   removeGroup,
   schedule,
 } from "./cache_table.ts";
@@ -82,7 +83,7 @@ export function install(step: CacheStep, g: CacheGroup, s: CacheSource, oifs: Oi
  * The upstream event of a group's outgoing lists: `oifs-nonempty` when a kernel entry has one,
  * `oifs-empty` when none has and a prune may go (section 3.5.4 steps 1, 2, 4): pruning on, an
  * upstream neighbor that can prune, and a lifetime of at least a second, the shortest of our
- * prune lifetime and the remaining lifetimes of the prunes received.
+ * prune lifetime, randomized, and the remaining lifetimes of the prunes received.
  *
  * Nothing for a route in hold-down: we advertise it with infinity on its upstream interface
  * too, without poison reverse, so the upstream neighbor does not count us as a dependent and
@@ -100,7 +101,8 @@ export function decideUpstream(step: CacheStep, g: CacheGroup, route: RouteEntry
   }
   if (g.state === "pruned" || !ctx.pruning || g.upstream === undefined) return;
   if (!ctx.canPrune(g.parent, g.upstream)) return;
-  const lifetime = Math.min(ctx.pruneLifetime, shortestPrune(step, g, route));
+  const ours = randomizedPruneLifetime(step.cache, ctx.pruneLifetime);
+  const lifetime = Math.min(ours, shortestPrune(step, g, route));
   const lifetimeSeconds = Math.min(Math.floor(lifetime / 1000), 0xffffffff);
   if (lifetimeSeconds >= 1) runUpstream(step, g, "oifs-empty", lifetimeSeconds);
 }

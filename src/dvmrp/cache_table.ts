@@ -10,12 +10,14 @@
  * "Mcast-group" of mrouted's cache table, holding a {@link CacheSource} per kernel entry, the
  * prunes received from dependent neighbors and the prune or graft sent upstream.
  *
- * Pure: every timer is a deadline in the state, `now` is passed in, and what the runtime must do
- * is returned as {@link CacheAction}s. Times are milliseconds, as everywhere in the core.
+ * Pure: every timer is a deadline in the state, `now` is passed in, what the runtime must do
+ * is returned as {@link CacheAction}s, and what is randomized draws from a seeded generator in
+ * the state. Times are milliseconds, as everywhere in the core.
  *
  * @module
  */
 
+import { mulberry32 } from "../core/random.ts";
 import { TimerHeap } from "../core/timer_heap.ts";
 import type { Oif } from "../core/actions.ts";
 import { formatIPv4 } from "../proto/addr.ts";
@@ -24,6 +26,16 @@ import { type RouteEntry, routeKey } from "./route_table.ts";
 
 /** Graft Retransmission Time, 5 s, doubled at each retransmission (section 3.6.1, Appendix A). */
 export const GRAFT_RETRANSMISSION_TIME = 5_000;
+/**
+ * Prune Retransmission Time, 3 s, doubled at each look for data still arriving (section 3.5.5,
+ * Appendix A).
+ */
+export const PRUNE_RETRANSMISSION_TIME = 3_000;
+/**
+ * How long the cache waits for the packet counts it asked for (the runtime answers at once):
+ * an entry past its lifetime whose counts never came is deleted then.
+ */
+export const COUNTS_WAIT = 1_000;
 /** The default prune lifetime, 2 hours (section 3.5.6; mrouted's `prune_lifetime` 7200). */
 export const DEFAULT_PRUNE_LIFETIME = 7_200_000;
 /** The default lifetime of a cache entry, 5 minutes (mrouted's `cache_lifetime` 300). */
@@ -45,16 +57,32 @@ export type UpstreamState =
   /** A graft sent awaits its ack. */
   | "grafting";
 
-/** The prune we sent upstream. */
+/**
+ * The prune we sent upstream, and its retransmission (section 3.5.5): at each check, the kernel
+ * entries' packet counts are read; if they grew since the last reading, or the kernel asked for
+ * an entry meanwhile, data still arrives and the prune goes again with its remaining lifetime.
+ */
 export interface SentPrune {
   /** The upstream neighbor. */
   readonly to: number;
   /** The interface it is on (the entry's parent). */
   readonly vif: number;
-  /** The lifetime sent. */
+  /** The lifetime sent first. */
   readonly lifetimeSeconds: number;
   /** When it expires at the upstream neighbor. */
   readonly until: number;
+  /** The wait before the check after next, doubled at each check (before randomization). */
+  interval: number;
+  /** When data still arriving is checked next (Infinity: no more checks). */
+  nextCheckAt: number;
+  /** The counts asked for when the prune was sent are awaited: they are the baseline. */
+  awaitingBaseline: boolean;
+  /** The counts asked for at a check are awaited. */
+  checking: boolean;
+  /** Data arrived since the last check: a new entry, or counts that grew. */
+  dataSeen: boolean;
+  /** How many times it was sent again. */
+  retransmissions: number;
 }
 
 /** The graft we sent upstream, awaiting its ack. */
@@ -91,8 +119,15 @@ export interface CacheSource {
   readonly source: number;
   /** When the kernel first asked for it. */
   readonly createdAt: number;
-  /** When the kernel entry is deleted (cache lifetime; held while a prune is in force). */
+  /**
+   * When the kernel entry's lifetime ends (cache lifetime; held while a prune is in force): its
+   * packet counts are read then, and it lives on if they grew.
+   */
   expiresAt: number;
+  /** The packet count at the last reading (undefined: never read; counts as 0). */
+  packets: number | undefined;
+  /** Its lifetime ended and its counts are awaited (until `expiresAt`). */
+  checking: boolean;
   /** The outgoing interfaces installed, with their TTL thresholds. */
   oifs: Oif[];
   /** The parent and outgoing interfaces installed, as a key (undefined: not installed yet). */
@@ -178,6 +213,8 @@ export interface CacheState {
   overflowLogged: boolean;
   /** Counters for the status view. */
   readonly counters: CacheCounters;
+  /** Draws in [0, 1) for what is randomized: prune lifetimes, retransmission intervals. */
+  readonly random: () => number;
 }
 
 /** What one step works with and collects. */
@@ -190,12 +227,18 @@ export interface CacheStep {
   readonly now: number;
   /** The actions, in order. */
   readonly out: CacheAction[];
+  /** The kernel entries whose counts to read, asked for in one `read-counts` at the end. */
+  readonly readings: { source: number; group: number }[];
 }
 
 /** The limits of a new cache. */
 export interface CacheOptions {
   /** The most kernel entries ({@link MAX_CACHE_ENTRIES} by default). */
   maxEntries?: number;
+  /** The seed of the draws (0 by default): the runtime gives one per start. */
+  seed?: number;
+  /** The draws in [0, 1), instead of the seeded generator (tests). */
+  random?: () => number;
 }
 
 /** An empty cache. */
@@ -208,7 +251,25 @@ export function createCache(options: CacheOptions = {}): CacheState {
     entries: 0,
     overflowLogged: false,
     counters: { upcalls: 0, noRoute: 0, wrongVif: 0, overflow: 0, prunesIgnored: 0 },
+    random: options.random ?? mulberry32(options.seed ?? 0),
   };
+}
+
+/**
+ * Our prune lifetime randomized to prevent synchronization (sections 3.5.4 step 4, 3.5.6):
+ * between half of it and all of it. mrouted draws between half and one and a half times it;
+ * the draft's Prune Lifetime is at most the default, 2 hours (Appendix A), so we draw below.
+ */
+export function randomizedPruneLifetime(cache: CacheState, lifetime: number): number {
+  return lifetime - cache.random() * lifetime / 2;
+}
+
+/**
+ * A retransmission interval randomized to prevent synchronization (section 3.5.5): between
+ * half of it and one and a half times it, as mrouted's JITTERED_VALUE.
+ */
+export function randomizedInterval(cache: CacheState, interval: number): number {
+  return interval / 2 + cache.random() * interval;
 }
 
 /** "(10.1.0.0/16, 239.1.1.1)": a group's origin and group for the log. */
@@ -231,9 +292,16 @@ export function log(step: CacheStep, level: "info" | "debug" | "warn", message: 
   step.out.push({ kind: "log", level, message });
 }
 
-/** The group's earliest deadline: a kernel entry, a received prune, the prune or graft sent. */
+/**
+ * The group's earliest deadline: a kernel entry, a received prune, the prune sent (its expiry
+ * or its next check), the graft sent.
+ */
 export function groupDeadline(g: CacheGroup): number {
-  let at = Math.min(g.prune?.until ?? Infinity, g.graft?.nextAt ?? Infinity);
+  let at = Math.min(
+    g.prune?.until ?? Infinity,
+    g.prune?.nextCheckAt ?? Infinity,
+    g.graft?.nextAt ?? Infinity,
+  );
   for (const s of g.sources.values()) at = Math.min(at, s.expiresAt);
   for (const p of g.prunes) at = Math.min(at, p.expiresAt);
   return at;
@@ -313,6 +381,8 @@ export function addSource(step: CacheStep, g: CacheGroup, source: number): Cache
     source,
     createdAt: step.now,
     expiresAt: Math.max(step.now + step.ctx.cacheLifetime, g.prune?.until ?? -Infinity),
+    packets: undefined,
+    checking: false,
     oifs: [],
     installed: undefined,
   };
@@ -330,6 +400,24 @@ export function deleteSource(step: CacheStep, g: CacheGroup, s: CacheSource): vo
     cache.overflowLogged = false;
   }
   step.out.push({ kind: "del-mfc", source: s.source, group: g.group });
+}
+
+/** Asks for the kernel entries' packet counts, in the step's one `read-counts`. */
+export function readCounts(step: CacheStep, g: CacheGroup, sources: Iterable<CacheSource>): void {
+  for (const s of sources) step.readings.push({ source: s.source, group: g.group });
+}
+
+/** The group holding the kernel entry for (source, group), with the entry, if any. */
+export function findSource(
+  cache: CacheState,
+  source: number,
+  group: number,
+): { g: CacheGroup; s: CacheSource } | undefined {
+  for (const g of cache.groups.get(group)?.values() ?? []) {
+    const s = g.sources.get(source);
+    if (s !== undefined) return { g, s };
+  }
+  return undefined;
 }
 
 /** Whether the group holds nothing: no kernel entry, no prune received, nothing upstream. */

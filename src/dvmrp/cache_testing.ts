@@ -3,6 +3,11 @@
  * the context between them with IGMP members and neighbor capabilities to set, and a fake clock.
  * Not used by the daemon.
  *
+ * The lab answers the cache's `read-counts` at once, as the runtime does, from the packet counts
+ * a test sets ({@link CacheLab.packets}); what the cache asked is kept in
+ * {@link CacheLab.reads}. The cache's draws come from {@link CacheLab.draw}: 0 by default, for
+ * our full prune lifetime and retransmission checks at half their interval (1.5 s, 3 s...).
+ *
  * Our router: vif 0 on LAN A (10.0.0.0/24, towards the sources: N1 there is the upstream
  * neighbor for SRC 192.168.1.0/24 at metric 2), vif 1 on LAN B (10.0.1.0/24, where the
  * downstream routers D and E can depend on us), vif 2 on LAN C (10.0.2.0/24, a leaf, threshold
@@ -11,6 +16,7 @@
  * @module
  */
 
+import { formatIPv4 } from "../proto/addr.ts";
 import { ip } from "../proto/testing.ts";
 import { DVMRP_INFINITY, type DvmrpRoute } from "../proto/dvmrp.ts";
 import {
@@ -74,9 +80,17 @@ export class CacheLab {
   readonly ctx: CacheContext;
   /** The clock (ms). */
   now = 0;
+  /** What the cache draws in [0, 1). */
+  draw = 0;
+  /** Packet counts of the kernel entries by `source:group`; absent: 0; undefined: unreadable. */
+  readonly packets = new Map<string, number | undefined>();
+  /** The entries whose counts the cache asked for, with when. */
+  readonly reads: { at: number; entries: string[] }[] = [];
+  /** Whether `read-counts` is answered (false: the counts never come). */
+  answerCounts = true;
 
   constructor(opts: { maxEntries?: number; pruning?: boolean } = {}) {
-    this.cache = createCache({ maxEntries: opts.maxEntries });
+    this.cache = createCache({ maxEntries: opts.maxEntries, random: () => this.draw });
     const vifs = new Map([[0, { threshold: 1 }], [1, { threshold: 1 }], [2, { threshold: 16 }]]);
     this.ctx = {
       routes: this.routes,
@@ -117,9 +131,32 @@ export class CacheLab {
     });
   }
 
-  /** Runs a cache event at the lab's time. */
+  /**
+   * Runs a cache event at the lab's time; a `read-counts` is answered at once with a `counts`
+   * event, whose actions follow.
+   */
   step(e: CacheEvent): CacheAction[] {
-    return stepCache(this.cache, this.ctx, e, this.now);
+    const out: CacheAction[] = [];
+    for (const a of stepCache(this.cache, this.ctx, e, this.now)) {
+      out.push(a);
+      if (a.kind !== "read-counts") continue;
+      const keys = a.entries.map(({ source, group }) =>
+        `${formatIPv4(source)}:${formatIPv4(group)}`
+      );
+      this.reads.push({ at: this.now, entries: keys });
+      if (!this.answerCounts) continue;
+      const counts = a.entries.map(({ source, group }, i) => {
+        const packets = this.packets.has(keys[i]) ? this.packets.get(keys[i]) : 0;
+        return packets === undefined ? { source, group } : { source, group, packets };
+      });
+      out.push(...this.step({ kind: "counts", counts }));
+    }
+    return out;
+  }
+
+  /** Sets the packet count of (source, group) (undefined: its counts cannot be read). */
+  setPackets(packets: number | undefined, source = S1, group = G): void {
+    this.packets.set(`${formatIPv4(source)}:${formatIPv4(group)}`, packets);
   }
 
   /** Data from `source` to `group` arrives on `vif` (0, the RPF interface, by default). */
@@ -186,9 +223,12 @@ export const HEADER = {
   majorVersion: 3,
 };
 
-/** The actions without the log lines. */
+/**
+ * The actions without the log lines and the lab's own exchange of counts (`read-counts`, which
+ * {@link CacheLab.reads} keeps).
+ */
 export function quiet(actions: CacheAction[]): CacheAction[] {
-  return actions.filter((a) => a.kind !== "log");
+  return actions.filter((a) => a.kind !== "log" && a.kind !== "read-counts");
 }
 
 /** The actions of one kind. */

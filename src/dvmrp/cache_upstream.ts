@@ -11,7 +11,11 @@
  *   └───────────────────────── graft-ack, graft-expired ───────────────────────────┘
  * ```
  *
- * While grafting, `graft-timer` sends the graft again, each time twice as late.
+ * While pruned, `prune-timer` reads the kernel entries' packet counts, each time twice as late
+ * (3 s, 6 s, 12 s... randomized), while the prune has that long left to run; `data-arriving`
+ * (the counts grew, or the kernel asked for an entry, since the last reading) sends the prune
+ * again with its remaining lifetime (section 3.5.5). While grafting, `graft-timer` sends the
+ * graft again, each time twice as late.
  *
  * The caller raises `oifs-empty` only when a prune may go: pruning is on, the route has an
  * upstream neighbor that can prune, and the lifetime is at least a second. `upstream-changed`
@@ -28,6 +32,10 @@ import {
   describeGroup,
   GRAFT_RETRANSMISSION_TIME,
   log,
+  PRUNE_RETRANSMISSION_TIME,
+  randomizedInterval,
+  readCounts,
+  type SentPrune,
   type UpstreamState,
 } from "./cache_table.ts";
 
@@ -39,6 +47,10 @@ export type UpstreamEvent =
   | "oifs-nonempty"
   /** The prune we sent expired. */
   | "prune-expired"
+  /** The check for data still arriving is due. */
+  | "prune-timer"
+  /** The check found data still arriving. */
+  | "data-arriving"
   /** The graft is due for retransmission. */
   | "graft-timer"
   /** The graft went unacknowledged until the prune it cancels expired. */
@@ -51,6 +63,12 @@ export type UpstreamEvent =
 /**
  * What a row does:
  * - `send-prune`: send a prune upstream with the lifetime given, and note when it expires.
+ * - `start-prune-timer`: the first check for data still arriving after 3 s (randomized,
+ *   section 3.5.5); the kernel entries' packet counts are read now, as the baseline.
+ * - `check-data`: read the kernel entries' packet counts; `data-arriving` follows when they grew.
+ * - `back-off-prune-timer`: the next check twice as late, none once the prune would have
+ *   expired by then (binary exponential back-off "during the lifetime of the prune").
+ * - `resend-prune`: send the prune again, with the lifetime it has left.
  * - `hold-entries`: keep the kernel entries (with no outgoing interfaces) while the prune is in
  *   force, so that a member joining finds the entry to graft.
  * - `start-graft`: send a graft for the prune in force; retransmit after 5 s (section 3.6.1).
@@ -63,6 +81,10 @@ export type UpstreamEvent =
  */
 export type UpstreamAction =
   | "send-prune"
+  | "start-prune-timer"
+  | "check-data"
+  | "back-off-prune-timer"
+  | "resend-prune"
   | "hold-entries"
   | "start-graft"
   | "retransmit-graft"
@@ -89,9 +111,13 @@ export interface UpstreamRow {
 // deno-fmt-ignore
 export const UPSTREAM_TRANSITIONS: readonly UpstreamRow[] = [
   { rule: "3.5.4", state: "forwarding", event: "oifs-empty",
-    actions: ["send-prune", "hold-entries"], next: "pruned" },
+    actions: ["send-prune", "start-prune-timer", "hold-entries"], next: "pruned" },
   { rule: "3.5.4 step 3", state: "grafting", event: "oifs-empty",
-    actions: ["stop-graft", "send-prune", "hold-entries"], next: "pruned" },
+    actions: ["stop-graft", "send-prune", "start-prune-timer", "hold-entries"], next: "pruned" },
+  { rule: "3.5.5", state: "pruned", event: "prune-timer",
+    actions: ["check-data", "back-off-prune-timer"], next: "pruned" },
+  { rule: "3.5.5", state: "pruned", event: "data-arriving",
+    actions: ["resend-prune"], next: "pruned" },
   { rule: "3.6 (1, 2), 3.6.1", state: "pruned", event: "oifs-nonempty",
     actions: ["start-graft", "forget-prune", "refresh-entries"], next: "grafting" },
   { rule: "2.6, 3.5.5", state: "pruned", event: "prune-expired",
@@ -142,6 +168,21 @@ function apply(
   switch (action) {
     case "send-prune":
       return sendPrune(step, g, lifetimeSeconds);
+    case "start-prune-timer":
+      if (g.prune === undefined) return;
+      g.prune.awaitingBaseline = true;
+      readCounts(step, g, g.sources.values());
+      return armPruneTimer(step, g.prune);
+    case "check-data":
+      if (g.prune === undefined) return;
+      g.prune.checking = true;
+      readCounts(step, g, g.sources.values());
+      return;
+    case "back-off-prune-timer":
+      if (g.prune !== undefined) armPruneTimer(step, g.prune);
+      return;
+    case "resend-prune":
+      return resendPrune(step, g);
     case "hold-entries":
       for (const s of g.sources.values()) {
         s.expiresAt = Math.max(s.expiresAt, g.prune?.until ?? -Infinity);
@@ -186,16 +227,56 @@ function sendPrune(step: CacheStep, g: CacheGroup, lifetimeSeconds: number): voi
     vif: g.parent,
     lifetimeSeconds,
     until: step.now + lifetimeSeconds * 1000,
+    interval: PRUNE_RETRANSMISSION_TIME,
+    nextCheckAt: Infinity,
+    awaitingBaseline: false,
+    checking: false,
+    dataSeen: false,
+    retransmissions: 0,
   };
+  pushPrune(step, g, g.prune, lifetimeSeconds);
+}
+
+/** The prune again, to the neighbor it went to, with the whole seconds it has left. */
+function resendPrune(step: CacheStep, g: CacheGroup): void {
+  const p = g.prune;
+  if (p === undefined || !step.ctx.pruning) return;
+  p.dataSeen = false;
+  const left = Math.floor((p.until - step.now) / 1000);
+  if (left < 1) return;
+  p.retransmissions++;
+  log(
+    step,
+    "debug",
+    `Data of ${describeGroup(g)} still arrives: prune sent again (${p.retransmissions})`,
+  );
+  pushPrune(step, g, p, left);
+}
+
+function pushPrune(step: CacheStep, g: CacheGroup, p: SentPrune, lifetimeSeconds: number): void {
   step.out.push({
     kind: "send-prune",
-    vif: g.parent,
-    to: g.upstream,
+    vif: p.vif,
+    to: p.to,
     source: g.source,
     group: g.group,
     prefixLength: g.prefixLength,
     lifetimeSeconds,
   });
+}
+
+/**
+ * Sets the next check for data still arriving, `interval` later (randomized), and doubles the
+ * interval; no more checks once the prune has no more than `interval` left (mrouted arms its
+ * retransmission timer on the same condition).
+ */
+function armPruneTimer(step: CacheStep, p: SentPrune): void {
+  if (p.until - step.now <= p.interval) {
+    p.nextCheckAt = Infinity;
+    return;
+  }
+  p.nextCheckAt = step.now + randomizedInterval(step.cache, p.interval);
+  p.interval *= 2;
 }
 
 function sendGraft(step: CacheStep, g: CacheGroup): void {

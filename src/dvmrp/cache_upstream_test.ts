@@ -22,6 +22,8 @@ function group(): CacheGroup {
       source: S1,
       createdAt: 0,
       expiresAt: 300_000,
+      packets: undefined,
+      checking: false,
       oifs: [],
       installed: "0:",
     }]]),
@@ -36,7 +38,13 @@ function group(): CacheGroup {
 }
 
 function stepAt(now: number): CacheStep {
-  return { cache: createCache(), ctx: new CacheLab().ctx, now, out: [] };
+  return {
+    cache: createCache({ random: () => 0.5 }),
+    ctx: new CacheLab().ctx,
+    now,
+    out: [],
+    readings: [],
+  };
 }
 
 Deno.test("cache upstream: one row per (state, event), every action used, the draft cited", () => {
@@ -49,7 +57,7 @@ Deno.test("cache upstream: one row per (state, event), every action used, the dr
     row.actions.forEach((a) => actions.add(a));
     ok(/^\d/.test(row.rule), `${key} cites a section`);
   }
-  deepStrictEqual(actions.size, 8);
+  deepStrictEqual(actions.size, 12);
   equal(upstreamRow("forwarding", "graft-ack"), undefined, "a stray ack changes nothing");
   equal(upstreamRow("pruned", "oifs-empty"), undefined, "no prune again while one holds");
 });
@@ -113,4 +121,46 @@ Deno.test("cache upstream: a new upstream neighbor ends the prune and the graft 
   runUpstream(stepAt(0), g, "oifs-nonempty");
   runUpstream(stepAt(0), g, "upstream-changed");
   deepStrictEqual([g.state, g.graft], ["forwarding", undefined]);
+});
+
+Deno.test("cache upstream: the prune's checks back off; data arriving sends it again (3.5.5)", () => {
+  const g = group();
+  const run = (now: number, event: UpstreamEvent, lifetime?: number) => {
+    const step = stepAt(now);
+    runUpstream(step, g, event, lifetime);
+    return { out: step.out.filter((a) => a.kind !== "log"), readings: step.readings };
+  };
+  // Sent with 100 s: the counts are read at once (the baseline), the first check in 3 s (the
+  // draw of 0.5 is the middle of 1.5 s to 4.5 s).
+  deepStrictEqual(run(0, "oifs-empty", 100).readings, [{ source: S1, group: G }]);
+  deepStrictEqual([g.prune?.nextCheckAt, g.prune?.interval, g.prune?.awaitingBaseline], [
+    3_000,
+    6_000,
+    true,
+  ]);
+  const check = run(3_000, "prune-timer");
+  deepStrictEqual([check.out, check.readings], [[], [{ source: S1, group: G }]]);
+  deepStrictEqual([g.state, g.prune?.checking, g.prune?.nextCheckAt], ["pruned", true, 9_000]);
+  deepStrictEqual(run(3_000, "data-arriving").out, [
+    {
+      kind: "send-prune",
+      vif: 0,
+      to: N1,
+      source: SRC,
+      group: G,
+      prefixLength: 24,
+      lifetimeSeconds: 97,
+    },
+  ]);
+  deepStrictEqual([g.state, g.prune?.until, g.prune?.retransmissions], ["pruned", 100_000, 1]);
+  // Then 9 s, 21 s, 45 s, 93 s; at 93 s 7 s are left, less than the 96 s to wait: no more.
+  run(9_000, "prune-timer");
+  run(21_000, "prune-timer");
+  equal(g.prune?.nextCheckAt, 45_000);
+  run(45_000, "prune-timer");
+  equal(g.prune?.nextCheckAt, 93_000);
+  run(93_000, "prune-timer");
+  equal(g.prune?.nextCheckAt, Infinity);
+  // Under a second left: nothing to send.
+  deepStrictEqual(run(99_500, "data-arriving").out, []);
 });

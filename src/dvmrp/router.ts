@@ -15,8 +15,9 @@
  *
  * `stepRouter(state, event, now)` takes the proxy core's events: IGMP packets and everything
  * about interfaces go to the proxy core first, then the vifs follow its VIFs; DVMRP packets
- * and upcalls (data with no forwarding entry) go to the DVMRP tables; a change of membership
- * on a LAN re-checks the cache entries of its group. It performs no I/O.
+ * and upcalls (data with no forwarding entry) go to the DVMRP tables, and so do the packet
+ * counts of forwarding entries the cache asked for; a change of membership on a LAN re-checks
+ * the cache entries of its group. It performs no I/O.
  *
  * @module
  */
@@ -76,7 +77,7 @@ export function createRouter(options: ProxyOptions<number>, settings: RouterSett
     vifs: new Map(),
     neighbors: createNeighborTable(settings.genid),
     routes: createRouteTable(0),
-    cache: createCache(),
+    cache: createCache({ seed: settings.seed ?? settings.genid }),
     drops: new Map(),
     received: new Map(),
     startedAt: 0,
@@ -118,6 +119,8 @@ export function stepRouter(
       receiveUpcall(step, event);
       break;
     case "mfc-counters":
+      // The answer to the cache's `read-counts` (the proxy core samples nothing here).
+      runCache(step, { kind: "counts", counts: event.counts });
       break;
     case "tick":
       tick(step);

@@ -6,7 +6,8 @@
  *
  * ```
  *  neighbors ──neighbor-up/lost──▶ routes ──route-changed──▶ cache ──add/del-mfc──▶ kernel
- *      │                             │                         │
+ *      │                             │                         │   ──read-counts──▶
+ *      │                             │                         │   ◀────counts─────
  *      └─send-probe                  └─send-report             └─send-prune/graft/graft-ack
  * ```
  *
@@ -116,6 +117,10 @@ function cacheAction(step: RouterStep, a: CacheAction): void {
       return;
     case "del-mfc":
       step.out.push({ kind: "delMfc", source: a.source, group: a.group });
+      return;
+    case "read-counts":
+      // The runtime reads them at once and feeds them back as `mfc-counters` (router.ts).
+      step.out.push({ kind: "sampleMfc", entries: a.entries });
       return;
     case "send-prune":
     case "send-graft":

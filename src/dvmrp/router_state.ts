@@ -44,6 +44,11 @@ export interface RouterSettings {
   cacheLifetime: number;
   /** The generation ID of our probes (section 3.2.2): different at each start. */
   genid: number;
+  /**
+   * The seed of what the cache randomizes (prune lifetimes, retransmission intervals), so that
+   * routers started together do not draw alike; the generation ID when absent.
+   */
+  seed?: number;
 }
 
 /** Default of {@link RouterSettings.pruneLifetime}: 7200 s, as mrouted. */

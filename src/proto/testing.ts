@@ -135,24 +135,5 @@ export function buildIPv4Packet(opts: IPv4PacketOptions): Uint8Array {
   return fixChecksum(out, { length: headerLength, field: 10 });
 }
 
-/**
- * The mulberry32 pseudo-random generator: the same seed gives the same sequence of numbers in
- * [0, 1). Small and fast; not for cryptography.
- *
- * @example
- * ```ts
- * import { mulberry32 } from "./testing.ts";
- *
- * const rand = mulberry32(42);
- * rand(); // the same first value on every run
- * ```
- */
-export function mulberry32(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator of the cores, for tests that want reproducible random input. */
+export { mulberry32 } from "../core/random.ts";

@@ -169,6 +169,8 @@ export class Daemon {
     const now = this.#now;
     if (resolved.ipv4 !== undefined) {
       const genid = this.#opts.generationId ?? Math.floor(Date.now() / 1000);
+      // What the cache randomizes differs between routers started in the same second.
+      const seed = this.#opts.generationId ?? crypto.getRandomValues(new Uint32Array(1))[0];
       this.#ipv4 = new Plane({
         spec: IPV4,
         port: sys.ipv4,
@@ -179,7 +181,7 @@ export class Daemon {
         ...(this.#opts.monitor === undefined ? {} : { monitor: this.#opts.monitor }),
         ...(config.routing === undefined
           ? {}
-          : { core: routerCore(routerSettings(config.routing, genid)) }),
+          : { core: routerCore(routerSettings(config.routing, genid, seed)) }),
       });
     }
     if (resolved.ipv6 !== undefined) {

@@ -19,9 +19,14 @@ import type { Core, CoreFactory } from "./plane.ts";
 
 /**
  * The router's settings from the configuration; `genid` is the generation ID of this start
- * (section 3.2.2: a router that restarts must send another).
+ * (section 3.2.2: a router that restarts must send another), `seed` that of what the cache
+ * randomizes (the generation ID when not given).
  */
-export function routerSettings(routing: RoutingConfig, genid: number): RouterSettings {
+export function routerSettings(
+  routing: RoutingConfig,
+  genid: number,
+  seed?: number,
+): RouterSettings {
   return {
     metrics: routing.metrics,
     tunnels: routing.tunnels.map((t) => ({
@@ -38,6 +43,7 @@ export function routerSettings(routing: RoutingConfig, genid: number): RouterSet
     pruneLifetime: routing.pruneLifetime * 1000,
     cacheLifetime: routing.cacheLifetime * 1000,
     genid: genid >>> 0,
+    ...(seed === undefined ? {} : { seed: seed >>> 0 }),
   };
 }
 
