@@ -5,10 +5,9 @@
 // reason otherwise.
 
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { labSupport, type MrCacheEntry, parseMrCache, parseMrVif } from "../lab/lab.ts";
+import { labSupport } from "../lab/lab.ts";
 import { createRouterLab, type RouterLab } from "../lab/router_lab.ts";
-import { startRouterDaemon } from "../lab/router_lab_agents.ts";
-import { ctlArgv, type DaemonProcess, daemonProgram, LAB_USER } from "../lab/daemon.ts";
+import { eventually, mfc, routeConverged, startRouter, stopAll } from "../lab/router_checks.ts";
 import { startSender } from "../lab/sender.ts";
 import { scaledWait } from "../lab/wait_scale.ts";
 
@@ -20,64 +19,6 @@ const PRUNE_SENT = /debug: Sent DVMRP prune \(10\.1\.0\.0, 239\.1\.1\.7\) to 10\
 const FW_TABLE = "mcplossy";
 const support = await labSupport();
 if (!support.ok) console.log(`SKIPPED DVMRP prune e2e tests: ${support.reason}`);
-
-/** A router's daemon in the routing mode (debug lines on: -d), jailed as the lab's user. */
-async function startRouter(lab: RouterLab, i: number): Promise<DaemonProcess> {
-  const jail = await Deno.makeTempDir({ prefix: "mcast-routed-jail-" });
-  await Deno.chmod(jail, 0o755);
-  const daemon = await startRouterDaemon(lab, i, {
-    config: "",
-    jail: false,
-    program: [...daemonProgram(), "route"],
-    flags: ["-d", "-u", LAB_USER, "-t", jail],
-  });
-  daemon.status.finally(() => Deno.remove(jail).catch(() => {}));
-  return daemon;
-}
-
-/** Waits until `daemon` routes to `origin` at `metric` (`mcast-proxyctl show routes --json`). */
-async function routeConverged(daemon: DaemonProcess, origin: string, metric: number) {
-  const [cmd, ...args] = ctlArgv(daemon.controlSocket!, ["show", "routes", "--json"]);
-  await eventually(
-    () => `no route to ${origin} at metric ${metric}: ${daemon.lines.slice(-5).join("\n")}`,
-    async () => {
-      const out = await new Deno.Command(cmd, { args, stdin: "null" }).output();
-      if (out.code !== 0) return false;
-      const routes = JSON.parse(new TextDecoder().decode(out.stdout)).routes as {
-        origin: string;
-        metric: number;
-      }[];
-      return routes.some((r) => r.origin === origin && r.metric === metric);
-    },
-    60_000,
-  );
-}
-
-/** A router's resolved MFC entry for (S,G): its oifs by interface name and its packet count. */
-async function mfc(
-  lab: RouterLab,
-  i: number,
-  source: string,
-  group: string,
-): Promise<{ oifs: string[]; packets: number } | undefined> {
-  const ns = lab.router(i);
-  const vifs = parseMrVif(await lab.readProc(ns, "/proc/net/ip_mr_vif"));
-  const name = (v: number) => vifs.find((x) => x.vif === v)?.name ?? `vif ${v}`;
-  const e: MrCacheEntry | undefined = parseMrCache(
-    await lab.readProc(ns, "/proc/net/ip_mr_cache"),
-  ).find((x) => x.origin === source && x.group === group && x.iif >= 0);
-  if (e === undefined) return undefined;
-  return { oifs: e.oifs.map((o) => name(o.vif)).sort(), packets: e.packets };
-}
-
-/** Polls `f` until it returns true or `ms` (scaled) pass; then an error with `what`. */
-async function eventually(what: () => string, f: () => Promise<boolean>, ms = 20_000) {
-  const deadline = performance.now() + scaledWait(ms);
-  while (!await f()) {
-    if (performance.now() > deadline) throw new Error(`timed out: ${what()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** Whether the packet count of a router's (S,G) entry stays the same for a (scaled) second. */
 async function stopped(lab: RouterLab, i: number, source: string): Promise<boolean> {
@@ -161,8 +102,7 @@ Deno.test({
       }
     } finally {
       await nft(`delete table ip ${FW_TABLE}`);
-      const codes = await Promise.all(daemons.map(async (d) => (await d.stop()).code));
-      deepStrictEqual(codes, daemons.map(() => 0));
+      await stopAll(lab, daemons);
     }
   },
 });

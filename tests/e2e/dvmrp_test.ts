@@ -10,6 +10,8 @@ import {
   ctl,
   eventually,
   mfc,
+  routeConverged,
+  type RouteRow,
   show,
   startRouter,
   stopAll,
@@ -51,30 +53,6 @@ function vifRows(text: string): VifRow[] {
       flags: flags.trim().split(/ +/).filter(Boolean),
     }];
   });
-}
-
-interface RouteRow {
-  origin: string;
-  gateway: string | null;
-  metric: number;
-}
-
-/** Waits until `daemon`'s route to `origin` has `metric`; returns its routes. */
-async function routeConverged(
-  daemon: DaemonProcess,
-  origin: string,
-  metric: number,
-  timeoutMs = 60_000,
-): Promise<RouteRow[]> {
-  const deadline = performance.now() + scaledWait(timeoutMs);
-  for (;;) {
-    const routes = (await show(daemon, "routes")).routes as RouteRow[];
-    if (routes.some((r) => r.origin === origin && r.metric === metric)) return routes;
-    if (performance.now() > deadline) {
-      throw new Error(`no route to ${origin} at metric ${metric}: ${JSON.stringify(routes)}`);
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
 }
 
 /** Sends `signal` and returns the info lines logged after it, once one passes `last`. */

@@ -8,7 +8,14 @@ import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { labSupport } from "../lab/lab.ts";
 import { createRouterLab } from "../lab/router_lab.ts";
 import { startRouterLabHost } from "../lab/router_lab_agents.ts";
-import { eventually, mfc, show, startRouter, stopAll } from "../lab/router_checks.ts";
+import {
+  eventually,
+  mfc,
+  type RouteRow,
+  show,
+  startRouter,
+  stopAll,
+} from "../lab/router_checks.ts";
 import type { DaemonProcess } from "../lab/daemon.ts";
 import { startSender } from "../lab/sender.ts";
 import { scaledWait } from "../lab/wait_scale.ts";
@@ -21,14 +28,6 @@ const G = "239.1.1.1";
 const HOLDDOWN_MS = 120_000;
 const support = await labSupport();
 if (!support.ok) console.log(`SKIPPED DVMRP triangle e2e test: ${support.reason}`);
-
-/** A route as `mcast-proxyctl show routes --json` gives it. */
-interface RouteRow {
-  origin: string;
-  gateway: string | null;
-  metric: number;
-  holddown: boolean;
-}
 
 /** Polls `daemon`'s route to `origin` every second until `f` holds; returns it. */
 async function routeWhen(

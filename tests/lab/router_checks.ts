@@ -98,3 +98,30 @@ export async function stopAll(
     equal((await lab.readProc(ns, "/proc/net/ip_mr_cache")).split("\n").filter(Boolean).length, 1);
   }
 }
+
+/** A route of `show routes --json`: the fields the tests read. */
+export interface RouteRow {
+  origin: string;
+  gateway: string | null;
+  metric: number;
+  /** Whether the route is held down (advertised with infinity). */
+  holddown: boolean;
+}
+
+/** Waits until `daemon`'s route to `origin` has `metric`; returns its routes. */
+export async function routeConverged(
+  daemon: DaemonProcess,
+  origin: string,
+  metric: number,
+  timeoutMs = 60_000,
+): Promise<RouteRow[]> {
+  const deadline = performance.now() + scaledWait(timeoutMs);
+  for (;;) {
+    const routes = (await show(daemon, "routes")).routes as RouteRow[];
+    if (routes.some((r) => r.origin === origin && r.metric === metric)) return routes;
+    if (performance.now() > deadline) {
+      throw new Error(`no route to ${origin} at metric ${metric}: ${JSON.stringify(routes)}`);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
