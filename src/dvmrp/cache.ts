@@ -297,7 +297,11 @@ function rehome(step: CacheStep, g: CacheGroup, touched: Set<CacheGroup>): void 
     g.sources.delete(s.source);
     const h = findGroup(step.cache, r, g.group) ?? addGroup(step.cache, r, g.group, step.now);
     s.installed = undefined;
-    s.expiresAt = Math.max(s.expiresAt, h.prune?.until ?? -Infinity);
+    // Held as long as the new group's prune, if it has one; else no longer than a lifetime
+    // (a prune of the old group may have held it far longer).
+    s.expiresAt = h.prune !== undefined
+      ? Math.max(s.expiresAt, h.prune.until)
+      : Math.min(s.expiresAt, step.now + step.ctx.cacheLifetime);
     h.sources.set(s.source, s);
     touched.add(h);
     log(

@@ -27,7 +27,7 @@ import {
   MAX_PRUNES_PER_ROW,
 } from "./cache_table.ts";
 import { runUpstream } from "./cache_upstream.ts";
-import { dependentsOn, matchForwardingRoute } from "./routes.ts";
+import { dependentsOn, hasPath, matchRoute } from "./routes.ts";
 
 /**
  * A prune from a neighbor (section 3.5.3): from a dependent neighbor for a route with an entry,
@@ -47,8 +47,11 @@ export function pruneReceived(
     log(step, "debug", `${what} ignored: ${why}`);
   };
   if (!ctx.pruning) return ignore("pruning is off");
-  const route = matchForwardingRoute(ctx.routes, prune.source);
+  // The route the prune names, held down or not: a prune without a netmask for a route held
+  // down without a path must not fall through to a shorter prefix and prune all of it.
+  const route = matchRoute(ctx.routes, prune.source);
   if (route === undefined) return ignore("no route");
+  if (!hasPath(route)) return ignore("its route is held down, without a path");
   const prefix = prunedPrefix(route, prune);
   if (prefix === undefined) {
     return ignore(`its netmask /${prune.prefixLength} is not the route's /${route.prefixLength}`);
@@ -89,8 +92,11 @@ export function graftReceived(
   });
   const pair = describePair(graft.source, graft.group);
   const what = `Graft for ${pair} from ${describeNeighbor(from, vif)}`;
-  const route = matchForwardingRoute(ctx.routes, graft.source);
-  const g = route === undefined ? undefined : findGroup(cache, route, graft.group);
+  // As for a prune: the route named, held down or not; one without a path has no entries.
+  const route = matchRoute(ctx.routes, graft.source);
+  const g = route === undefined || !hasPath(route)
+    ? undefined
+    : findGroup(cache, route, graft.group);
   if (route === undefined || g === undefined) {
     log(step, "debug", `${what} acknowledged: no cache entry`);
     return;

@@ -123,7 +123,7 @@ export const UPSTREAM_TRANSITIONS: readonly UpstreamRow[] = [
   { rule: "2.6, 3.5.5", state: "pruned", event: "prune-expired",
     actions: ["forget-prune", "flush-entries"], next: "forwarding" },
   { rule: "3.2.4 step 3", state: "pruned", event: "upstream-changed",
-    actions: ["forget-prune"], next: "forwarding" },
+    actions: ["forget-prune", "refresh-entries"], next: "forwarding" },
   { rule: "3.6.1", state: "grafting", event: "graft-timer",
     actions: ["retransmit-graft"], next: "grafting" },
   { rule: "3.6.5", state: "grafting", event: "graft-ack",

@@ -18,7 +18,7 @@ import {
 import type { Address, Family } from "../core/family.ts";
 import type { ProxyState } from "../core/proxy.ts";
 import { errnoOrMessageOf } from "../log.ts";
-import type { FamilyPort } from "./sys.ts";
+import type { FamilyPort, SgCount } from "./sys.ts";
 
 /** What the counters are read with. */
 export interface CounterContext<A extends Address> {
@@ -31,8 +31,10 @@ export interface CounterContext<A extends Address> {
 }
 
 /**
- * The packet counts of these entries for the core's `mfc-counters` event; an entry whose
- * counters cannot be read has no `packets`.
+ * The packet counts of these entries for the core's `mfc-counters` event: the packets that
+ * came in on the entry's input interface (Linux counts those on another one too, then drops
+ * them and counts them again as `wrong_if`). An entry whose counters cannot be read has no
+ * `packets`.
  */
 export function readPacketCounts<A extends Address>(
   ctx: CounterContext<A>,
@@ -40,7 +42,8 @@ export function readPacketCounts<A extends Address>(
 ): { source: A; group: A; packets?: number }[] {
   return entries.map(({ source, group }) => {
     const counts = readEntry(ctx, source, group);
-    return counts === undefined ? { source, group } : { source, group, packets: counts.packets };
+    if (counts === undefined) return { source, group };
+    return { source, group, packets: counts.packets - counts.wrongIf };
   });
 }
 
@@ -76,7 +79,7 @@ function readEntry<A extends Address>(
   ctx: CounterContext<A>,
   source: A,
   group: A,
-): EntryCounters | undefined {
+): SgCount | undefined {
   try {
     return ctx.port.sgCount(source, group);
   } catch (err) {

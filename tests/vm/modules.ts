@@ -26,6 +26,8 @@ export const GUEST_MODULES: readonly string[] = [
   // no modprobe to load that on demand, so it comes first.
   "crc32c_generic",
   "nf_tables",
+  // `quota`, a module of its own: the DVMRP prune test loses exactly one Prune with it.
+  "nft_quota",
   // Socket listings for `ss`.
   "tcp_diag",
   "udp_diag",
