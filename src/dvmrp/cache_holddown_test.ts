@@ -5,7 +5,22 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { ip } from "../proto/testing.ts";
 import { cacheStats } from "./cache.ts";
-import { CacheLab, D, E, G, G2, INF, N1, N2, only, quiet, r24, S1, SRC } from "./cache_testing.ts";
+import {
+  CacheLab,
+  D,
+  E,
+  G,
+  G2,
+  HEADER,
+  INF,
+  N1,
+  N2,
+  only,
+  quiet,
+  r24,
+  S1,
+  SRC,
+} from "./cache_testing.ts";
 import {
   advertisedMetric,
   matchRoute,
@@ -192,4 +207,62 @@ Deno.test("hold-down: 'A route MUST only be advertised with an infinity metric w
   ok(end.some((a) => a.kind === "route-changed" && a.source === SRC));
   deepStrictEqual(reportFor(lab.routes, 0).find((x) => x.source === SRC), r24(SRC, 4 + INF));
   deepStrictEqual(reportFor(lab.routes, 1).find((x) => x.source === SRC), r24(SRC, 4));
+});
+
+Deno.test("hold-down: a prune without a netmask for a route held without a path prunes nothing", () => {
+  const lab = new CacheLab();
+  const S16 = ip("192.168.0.0");
+  const S3 = ip("192.168.2.7");
+  // 192.168.0.0/16 through N1 too; D depends on us for both routes.
+  lab.route({
+    kind: "report-received",
+    vif: 0,
+    neighbor: N1,
+    routes: [{ source: S16, prefixLength: 16, metric: 2 }],
+  });
+  lab.route({
+    kind: "report-received",
+    vif: 1,
+    neighbor: D,
+    routes: [r24(SRC, 3 + INF), { source: S16, prefixLength: 16, metric: 3 + INF }],
+  });
+  lab.upcall(S3, G);
+  lab.now = 10_000;
+  lab.route({ kind: "report-received", vif: 0, neighbor: N1, routes: [r24(SRC, INF)] });
+  lab.upcall(S1, G); // S1 now under the /16
+  // D's prune for (192.168.1.0, G), sent before it heard our infinity, without a netmask (as
+  // mrouted sends them): it names the held /24, not the /16 that now carries S1.
+  const acts = lab.step({
+    kind: "prune-received",
+    vif: 1,
+    from: D,
+    prune: { type: "prune", source: SRC, group: G, lifetimeSeconds: 7200, ...HEADER },
+  });
+  deepStrictEqual(only(acts, "send-prune"), [], "no prune upstream for the /16");
+  deepStrictEqual(
+    lab.cacheView().map((r) => [
+      r.prefixLength,
+      r.upstreamState,
+      r.sources.map((s) => s.oifs.map((o) => o.vifi)),
+    ]),
+    [[16, "forwarding", [[1], [1]]]],
+    "D still gets every source of the /16",
+  );
+});
+
+Deno.test("an entry leaving a pruned group for another route lives a cache lifetime again", () => {
+  const lab = new CacheLab();
+  lab.draw = 0.5;
+  lab.members.add(`0:${G}`); // members on LAN A, the RPF interface: not an oif there
+  deepStrictEqual(only(lab.upcall(), "send-prune").length, 1);
+  lab.now = 10_000;
+  // D on LAN B offers a better path: the route's RPF moves to vif 1, LAN A becomes downstream.
+  quiet(lab.route({ kind: "report-received", vif: 1, neighbor: D, routes: [r24(SRC, 1)] }));
+  const [row] = lab.cacheView();
+  equal(row.upstreamState, "forwarding");
+  ok(row.sources[0].expiresIn <= 300_000, `expires in ${row.sources[0].expiresIn} ms`);
+  // The data stops: the entry's counts are read at the end of its lifetime, and it goes.
+  const acts = lab.runUntil(10_000 + 600_000);
+  ok(lab.reads.some((r) => r.at > 10_000 && r.at <= 310_000), "counts read within a lifetime");
+  equal(only(acts, "del-mfc").length, 1);
 });
