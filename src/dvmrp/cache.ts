@@ -32,7 +32,8 @@
  *   each prune so that data still coming makes an upcall that resends it; we keep the entries
  *   (see above, and no burst of upcalls) and read their packet counts at those times instead,
  *   each randomized between half and one and a half times, as mrouted. Counts that grew since
- *   the last reading, or an upcall meanwhile, send the prune again with its remaining lifetime.
+ *   the last reading (the first a second after the prune, so that datagrams already on their
+ *   way do not count), or an upcall meanwhile, send the prune again with its remaining lifetime.
  *   The checks stop once the next would come after the prune's expiry, or when the prune ends
  *   (a graft, a new upstream neighbor). mrouted retransmits on point-to-point vifs and tunnels
  *   only, by default; we do on every vif, as the draft's SHOULD has it: on a LAN where other
@@ -364,6 +365,7 @@ function expireGroup(step: CacheStep, g: CacheGroup): void {
   }
   forgetPrunes(g, (p) => p.expiresAt <= now);
   if (g.prune !== undefined && g.prune.until <= now) runUpstream(step, g, "prune-expired");
+  if (g.prune !== undefined && g.prune.baselineAt <= now) runUpstream(step, g, "baseline-timer");
   if (g.prune !== undefined && g.prune.nextCheckAt <= now) runUpstream(step, g, "prune-timer");
   if (g.graft !== undefined && g.graft.nextAt <= now) {
     runUpstream(step, g, now >= g.graft.until ? "graft-expired" : "graft-timer");

@@ -43,9 +43,11 @@ Deno.test("cache: a prune goes again while data still arrives, 3 s, 6 s, 12 s la
     { kind: "add-mfc", source: S1, group: G, parent: 0, oifs: [] },
     prune(5400),
   ]);
-  // The counts are read with the prune: the packet that came up is no sign of a lost prune.
+  // The datagrams on their way when the prune went come in: the baseline, read a second later,
+  // has them.
   lab.setPackets(40);
   deepStrictEqual(quiet(lab.runUntil(2_999)), []);
+  lab.setPackets(41);
   deepStrictEqual(quiet(lab.runUntil(3_000)), [prune(5397)]);
   lab.setPackets(90);
   deepStrictEqual(quiet(lab.runUntil(8_999)), []);
@@ -57,7 +59,7 @@ Deno.test("cache: a prune goes again while data still arrives, 3 s, 6 s, 12 s la
   deepStrictEqual(quiet(lab.runUntil(44_999)), []);
   deepStrictEqual(quiet(lab.runUntil(45_000)), [prune(5355)]);
   deepStrictEqual(lab.reads.map((r) => [r.at, r.entries]), [
-    [0, ["192.168.1.10:239.1.1.1"]],
+    [1_000, ["192.168.1.10:239.1.1.1"]],
     [3_000, ["192.168.1.10:239.1.1.1"]],
     [9_000, ["192.168.1.10:239.1.1.1"]],
     [21_000, ["192.168.1.10:239.1.1.1"]],
@@ -79,7 +81,7 @@ Deno.test("cache: the checks stop once the prune would expire before the next (3
     for (const p of only(lab.runUntil(t), "send-prune")) sent.push(lab.now, p.lifetimeSeconds);
   }
   deepStrictEqual(sent, [3_000, 42, 9_000, 36, 21_000, 24]);
-  deepStrictEqual(lab.reads.map((r) => r.at), [0, 3_000, 9_000, 21_000]);
+  deepStrictEqual(lab.reads.map((r) => r.at), [1_000, 3_000, 9_000, 21_000]);
   equal(lab.cacheView().length, 0);
 });
 
@@ -93,9 +95,20 @@ Deno.test("cache: randomized checks: between half and one and a half times the i
   late.upcall();
   late.runUntil(10_000);
   deepStrictEqual([early.reads.map((r) => r.at), late.reads.map((r) => Math.round(r.at))], [
-    [0, 1_500, 4_500],
-    [0, 4_500],
+    [1_000, 1_500, 4_500],
+    [1_000, 4_500],
   ]);
+});
+
+Deno.test("cache: datagrams on their way when the prune went do not send it again", () => {
+  const lab = leaf();
+  lab.setPackets(1);
+  lab.upcall();
+  // The upstream neighbor took the prune; three datagrams were already on the wire.
+  lab.now = 200;
+  lab.setPackets(4);
+  deepStrictEqual(only(lab.runUntil(60_000), "send-prune"), []);
+  deepStrictEqual(lab.reads.map((r) => r.at), [1_000, 3_000, 9_000, 21_000, 45_000]);
 });
 
 Deno.test("cache: data the kernel asks for while pruned is data still arriving (3.5.5)", () => {
@@ -132,7 +145,8 @@ Deno.test("cache: a graft ends the prune and its checks", () => {
   lab.setPackets(500);
   const after = lab.runUntil(60_000);
   deepStrictEqual(only(after, "send-prune"), []);
-  deepStrictEqual(lab.reads.map((r) => r.at), [0]);
+  // Its baseline, due at 1 s, is never read.
+  deepStrictEqual(lab.reads.map((r) => r.at), []);
   // Grafting, until acknowledged or until the prune would have expired.
   deepStrictEqual(lab.cacheView()[0].upstreamState, "grafting");
 });
@@ -149,7 +163,9 @@ Deno.test("cache: a new upstream neighbor ends the prune and its checks (3.2.4)"
     routes: [{ source: SRC, prefixLength: 24, metric: 1 }],
   });
   deepStrictEqual(only(moved, "send-prune"), [{ ...prune(5400), to: N2 }]);
-  // Data goes on: only the prune to N2 is sent again, at its own checks (4 s, 10 s).
+  // Data goes on after its baseline (2 s): only the prune to N2 is sent again, at its own
+  // checks (4 s, 10 s).
+  lab.runUntil(2_000);
   lab.setPackets(500);
   deepStrictEqual(only(lab.runUntil(4_000), "send-prune"), [{ ...prune(5397), to: N2 }]);
   lab.setPackets(600);

@@ -31,6 +31,12 @@ export const GRAFT_RETRANSMISSION_TIME = 5_000;
  * Appendix A).
  */
 export const PRUNE_RETRANSMISSION_TIME = 3_000;
+
+/**
+ * How long after a prune its baseline packet counts are read, 1 s: the datagrams already on
+ * their way when the upstream neighbor took the prune have come in by then.
+ */
+export const PRUNE_BASELINE_DELAY = 1_000;
 /**
  * How long the cache waits for the packet counts it asked for (the runtime answers at once):
  * an entry past its lifetime whose counts never came is deleted then.
@@ -75,7 +81,9 @@ export interface SentPrune {
   interval: number;
   /** When data still arriving is checked next (Infinity: no more checks). */
   nextCheckAt: number;
-  /** The counts asked for when the prune was sent are awaited: they are the baseline. */
+  /** When the baseline counts are read (Infinity: read already). */
+  baselineAt: number;
+  /** The baseline counts asked for are awaited. */
   awaitingBaseline: boolean;
   /** The counts asked for at a check are awaited. */
   checking: boolean;
@@ -300,6 +308,7 @@ export function groupDeadline(g: CacheGroup): number {
   let at = Math.min(
     g.prune?.until ?? Infinity,
     g.prune?.nextCheckAt ?? Infinity,
+    g.prune?.baselineAt ?? Infinity,
     g.graft?.nextAt ?? Infinity,
   );
   for (const s of g.sources.values()) at = Math.min(at, s.expiresAt);

@@ -32,6 +32,7 @@ import {
   describeGroup,
   GRAFT_RETRANSMISSION_TIME,
   log,
+  PRUNE_BASELINE_DELAY,
   PRUNE_RETRANSMISSION_TIME,
   randomizedInterval,
   readCounts,
@@ -47,6 +48,8 @@ export type UpstreamEvent =
   | "oifs-nonempty"
   /** The prune we sent expired. */
   | "prune-expired"
+  /** The baseline of the packet counts is due, a second after the prune. */
+  | "baseline-timer"
   /** The check for data still arriving is due. */
   | "prune-timer"
   /** The check found data still arriving. */
@@ -64,7 +67,10 @@ export type UpstreamEvent =
  * What a row does:
  * - `send-prune`: send a prune upstream with the lifetime given, and note when it expires.
  * - `start-prune-timer`: the first check for data still arriving after 3 s (randomized,
- *   section 3.5.5); the kernel entries' packet counts are read now, as the baseline.
+ *   section 3.5.5); the baseline of the kernel entries' packet counts a second after the prune
+ *   (`PRUNE_BASELINE_DELAY`), once the datagrams already on their way have come in: counted in
+ *   the baseline, they would make the first check send the prune again for nothing.
+ * - `read-baseline`: read the kernel entries' packet counts: the baseline of the first check.
  * - `check-data`: read the kernel entries' packet counts; `data-arriving` follows when they grew.
  * - `back-off-prune-timer`: the next check twice as late, none once the prune would have
  *   expired by then (binary exponential back-off "during the lifetime of the prune").
@@ -82,6 +88,7 @@ export type UpstreamEvent =
 export type UpstreamAction =
   | "send-prune"
   | "start-prune-timer"
+  | "read-baseline"
   | "check-data"
   | "back-off-prune-timer"
   | "resend-prune"
@@ -114,6 +121,8 @@ export const UPSTREAM_TRANSITIONS: readonly UpstreamRow[] = [
     actions: ["send-prune", "start-prune-timer", "hold-entries"], next: "pruned" },
   { rule: "3.5.4 step 3", state: "grafting", event: "oifs-empty",
     actions: ["stop-graft", "send-prune", "start-prune-timer", "hold-entries"], next: "pruned" },
+  { rule: "3.5.5", state: "pruned", event: "baseline-timer",
+    actions: ["read-baseline"], next: "pruned" },
   { rule: "3.5.5", state: "pruned", event: "prune-timer",
     actions: ["check-data", "back-off-prune-timer"], next: "pruned" },
   { rule: "3.5.5", state: "pruned", event: "data-arriving",
@@ -170,9 +179,14 @@ function apply(
       return sendPrune(step, g, lifetimeSeconds);
     case "start-prune-timer":
       if (g.prune === undefined) return;
+      g.prune.baselineAt = now + PRUNE_BASELINE_DELAY;
+      return armPruneTimer(step, g.prune);
+    case "read-baseline":
+      if (g.prune === undefined) return;
+      g.prune.baselineAt = Infinity;
       g.prune.awaitingBaseline = true;
       readCounts(step, g, g.sources.values());
-      return armPruneTimer(step, g.prune);
+      return;
     case "check-data":
       if (g.prune === undefined) return;
       g.prune.checking = true;
@@ -229,6 +243,7 @@ function sendPrune(step: CacheStep, g: CacheGroup, lifetimeSeconds: number): voi
     until: step.now + lifetimeSeconds * 1000,
     interval: PRUNE_RETRANSMISSION_TIME,
     nextCheckAt: Infinity,
+    baselineAt: Infinity,
     awaitingBaseline: false,
     checking: false,
     dataSeen: false,

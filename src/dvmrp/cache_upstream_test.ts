@@ -57,7 +57,7 @@ Deno.test("cache upstream: one row per (state, event), every action used, the dr
     row.actions.forEach((a) => actions.add(a));
     ok(/^\d/.test(row.rule), `${key} cites a section`);
   }
-  deepStrictEqual(actions.size, 12);
+  deepStrictEqual(actions.size, 13);
   equal(upstreamRow("forwarding", "graft-ack"), undefined, "a stray ack changes nothing");
   equal(upstreamRow("pruned", "oifs-empty"), undefined, "no prune again while one holds");
 });
@@ -130,14 +130,16 @@ Deno.test("cache upstream: the prune's checks back off; data arriving sends it a
     runUpstream(step, g, event, lifetime);
     return { out: step.out.filter((a) => a.kind !== "log"), readings: step.readings };
   };
-  // Sent with 100 s: the counts are read at once (the baseline), the first check in 3 s (the
+  // Sent with 100 s: the counts are read 1 s later (the baseline), the first check in 3 s (the
   // draw of 0.5 is the middle of 1.5 s to 4.5 s).
-  deepStrictEqual(run(0, "oifs-empty", 100).readings, [{ source: S1, group: G }]);
-  deepStrictEqual([g.prune?.nextCheckAt, g.prune?.interval, g.prune?.awaitingBaseline], [
+  deepStrictEqual(run(0, "oifs-empty", 100).readings, []);
+  deepStrictEqual([g.prune?.baselineAt, g.prune?.nextCheckAt, g.prune?.interval], [
+    1_000,
     3_000,
     6_000,
-    true,
   ]);
+  deepStrictEqual(run(1_000, "baseline-timer").readings, [{ source: S1, group: G }]);
+  deepStrictEqual([g.prune?.baselineAt, g.prune?.awaitingBaseline], [Infinity, true]);
   const check = run(3_000, "prune-timer");
   deepStrictEqual([check.out, check.readings], [[], [{ source: S1, group: G }]]);
   deepStrictEqual([g.state, g.prune?.checking, g.prune?.nextCheckAt], ["pruned", true, 9_000]);
