@@ -58,9 +58,13 @@ export function executeAction<A extends Address>(
     perform(ctx, action, gone);
     return true;
   } catch (err) {
-    const message = `${describeAction(ctx.family, action)}: ${errnoOrMessageOf(err)}`;
+    const why = errnoOrMessageOf(err);
+    const message = `${describeAction(ctx.family, action)}: ${why}`;
     if (isGoneFailure(action, gone)) ctx.log("debug", `${message} (the interface is gone)`);
-    else ctx.log("warn", message);
+    // What was to be deleted is not there: done, as far as the kernel is concerned.
+    else if (action.kind === "delMfc" && why === "ENOENT") {
+      ctx.log("debug", `${message} (gone already)`);
+    } else ctx.log("warn", message);
     return false;
   }
 }

@@ -139,6 +139,14 @@ Deno.test("executeAction: a failed call is a warning naming the action and the e
   ]);
 });
 
+Deno.test("executeAction: an MFC entry to delete that is not there is a debug line", () => {
+  const { ctx, logged } = setup();
+  executeAction(ctx, { kind: "delMfc", source: S, group: G }); // the fake has none: ENOENT
+  deepStrictEqual(logged, [
+    "debug: Cannot delete MFC entry for (10.0.0.2, 239.1.1.1): ENOENT (gone already)",
+  ]);
+});
+
 Deno.test("executeAction: failures on an interface known to be gone are debug lines", () => {
   const { sys, ctx, logged } = setup();
   sys.failures.set("joinGroup", "ENODEV");
