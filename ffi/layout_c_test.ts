@@ -16,6 +16,7 @@ import { deepStrictEqual } from "node:assert/strict";
 import * as constants from "./linux_constants.ts";
 import * as mroute from "./mroute_structs.ts";
 import * as mroute6 from "./mroute6_structs.ts";
+import * as msghdr from "./msghdr.ts";
 import * as netlink from "./netlink_structs.ts";
 import * as poll from "./poll.ts";
 import { PASSWD } from "./privileges.ts";
@@ -48,6 +49,7 @@ interface Program {
 const TS: Readonly<Record<string, unknown>> = {
   ...constants,
   ...sockets,
+  ...msghdr,
   ...mroute,
   ...mroute6,
   ...netlink,
@@ -378,7 +380,7 @@ Deno.test({
 
 Deno.test("C headers agree: every struct layout and constant of ffi/ has its check", () => {
   const checked = new Set(PROGRAMS.flatMap((p) => p.checks.map((c) => c.ts.split(".")[0])));
-  const modules = [constants, sockets, mroute, mroute6, netlink, poll];
+  const modules = [constants, sockets, msghdr, mroute, mroute6, netlink, poll];
   const described = modules.flatMap((m) =>
     Object.entries(m).flatMap(([name, v]) => {
       const layout = typeof v === "object" && v !== null && !(v instanceof Uint8Array);

@@ -69,17 +69,19 @@ import type { SourceFilter } from "../src/core/actions.ts";
 import { type ReceivedBytes, Receiver } from "./receiver.ts";
 import {
   encodeIn6PktinfoCmsg,
-  encodeSockaddrIn6,
   findHopByHopRouterAlert,
   findHopLimit,
   findIn6Pktinfo,
   IOVEC,
-  LITTLE_ENDIAN,
   MSGHDR,
-  SIZEOF_IN6_ADDR,
   SIZEOF_IN6_PKTINFO_CMSG,
   SIZEOF_IOVEC,
   SIZEOF_MSGHDR,
+} from "./msghdr.ts";
+import {
+  encodeSockaddrIn6,
+  LITTLE_ENDIAN,
+  SIZEOF_IN6_ADDR,
   SIZEOF_SOCKADDR_IN6,
   SOCKADDR_IN6,
 } from "./socket_structs.ts";

@@ -62,18 +62,20 @@ import {
 } from "./mroute_structs.ts";
 import { type ReceivedBytes, Receiver } from "./receiver.ts";
 import {
-  encodeIpMreqn,
-  encodeSockaddrIn,
   encodeUnicastSendControl,
   findPktinfoIfindex,
   IOVEC,
-  LITTLE_ENDIAN,
   MSGHDR,
   SIZEOF_IOVEC,
-  SIZEOF_IP_MREQN,
   SIZEOF_MSGHDR,
-  SIZEOF_SOCKADDR_IN,
   SIZEOF_UNICAST_SEND_CONTROL,
+} from "./msghdr.ts";
+import {
+  encodeIpMreqn,
+  encodeSockaddrIn,
+  LITTLE_ENDIAN,
+  SIZEOF_IP_MREQN,
+  SIZEOF_SOCKADDR_IN,
 } from "./socket_structs.ts";
 import { raiseReceiveBuffer, setSockOpt, setSockOptInt } from "./sockopt.ts";
 

@@ -9,7 +9,8 @@
 import { Errno, SysError } from "./errno.ts";
 import { type Libc, pointerValue, readErrno } from "./libc.ts";
 import { MSG_DONTWAIT } from "./linux_constants.ts";
-import { IOVEC, LITTLE_ENDIAN, MSGHDR, SIZEOF_IOVEC, SIZEOF_MSGHDR } from "./socket_structs.ts";
+import { IOVEC, MSGHDR, SIZEOF_IOVEC, SIZEOF_MSGHDR } from "./msghdr.ts";
+import { LITTLE_ENDIAN } from "./socket_structs.ts";
 
 /** Sizes of the buffers of a {@link Receiver}. */
 export interface ReceiverSizes {

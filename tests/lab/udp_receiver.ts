@@ -32,12 +32,12 @@ import {
   encodeIpMreqn,
   encodeIpv6Mreq,
   encodeSockaddrIn,
-  findCmsgData,
   SIZEOF_IP_MREQN,
   SIZEOF_IPV6_MREQ,
   SIZEOF_SOCKADDR_IN,
   SIZEOF_SOCKADDR_IN6,
 } from "../../ffi/socket_structs.ts";
+import { findCmsgData } from "../../ffi/msghdr.ts";
 import { Receiver } from "../../ffi/receiver.ts";
 import { setSockOpt, setSockOptInt } from "../../ffi/sockopt.ts";
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "../../src/proto/addr.ts";
