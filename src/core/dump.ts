@@ -29,7 +29,7 @@
 
 import { isAnySource } from "./actions.ts";
 import type { Address, Family } from "./family.ts";
-import { compatibilityMode } from "./membership.ts";
+import { compatibilityMode } from "./group_record.ts";
 import type { ProxyState, VifState } from "./proxy.ts";
 import { versionCap } from "./state.ts";
 import { compareAddresses, networkOf } from "./subnet.ts";

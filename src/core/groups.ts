@@ -13,10 +13,8 @@
  */
 
 import { isAnySource, type SourceFilter } from "./actions.ts";
+import { type FilterState, type GroupRecord, membershipDeadline } from "./group_record.ts";
 import {
-  type FilterState,
-  type GroupRecord,
-  membershipDeadline,
   type MembershipEffect,
   type MembershipInput,
   type MembershipTransition,

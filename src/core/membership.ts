@@ -3,11 +3,9 @@
  * IGMPv3 (RFC 3376 sections 6 and 7.3) and MLDv2 (RFC 3810 sections 7 and 8), which also
  * cover IGMPv1/v2 and MLDv1 hosts through their compatibility rules.
  *
- * A record holds the filter mode, the group timer, the sources with their timers, the
- * older-version host present timers and the query retransmissions. Every change of the source
- * sets runs a row of `filter_table.ts`; older messages are first translated as RFC 3376 section
- * 7.3.2 says (a report is IS_EX({}), a Leave is TO_IN({})), so that one table serves every
- * version.
+ * The machine runs on a record of `group_record.ts`. Every change of the source sets runs a row
+ * of `filter_table.ts`; older messages are first translated as RFC 3376 section 7.3.2 says (a
+ * report is IS_EX({}), a Leave is TO_IN({})), so that one table serves every version.
  *
  * The machine is pure: {@link stepMembership} takes the record, an input and `now`, and returns
  * the next record with the effects for the caller (joined, left, send a query) as data. Timers
@@ -21,55 +19,20 @@ import {
   FILTER_ROWS,
   type FilterAction,
   type FilterEvent,
-  type FilterMode,
   isRefreshRow,
 } from "./filter_table.ts";
-import { SourceMap } from "./source_map.ts";
+import {
+  compatibilityMode,
+  type FilterState,
+  filterState,
+  type GroupRecord,
+  newRecord,
+} from "./group_record.ts";
 import {
   groupMembershipInterval,
   olderHostPresentInterval,
   type ProtocolTimers,
 } from "./timers.ts";
-
-export type { FilterMode } from "./filter_table.ts";
-
-/** A source of a group record. */
-export interface SourceRecord {
-  /** Source timer: a deadline, or 0 for an excluded source (EXCLUDE mode only). */
-  timer: number;
-  /** Group-and-source-specific queries still to send for it (RFC 3376 §6.6.3.2). */
-  queriesLeft: number;
-}
-
-/** Membership of one group on one interface. */
-export interface GroupRecord<A = number> {
-  /** Filter mode. */
-  mode: FilterMode;
-  /** Group timer (EXCLUDE mode: the switch to INCLUDE is due then; INCLUDE: 0). */
-  groupTimer: number;
-  /** The sources: INCLUDE, those wanted; EXCLUDE, the requested (timer > 0) and excluded (0). */
-  sources: Map<A, SourceRecord>;
-  /** IGMPv1 host present until this time (0: none), RFC 3376 §7.3.2. */
-  v1HostUntil: number;
-  /** IGMPv2 (MLDv1) host present until this time (0: none), RFC 3376 §7.3.2, RFC 3810 §8.3.2. */
-  v2HostUntil: number;
-  /**
-   * The host whose report last wanted traffic of the group ({@link wantsTraffic}); `undefined`
-   * only for a record no such report named its sender for (the proxy always names it).
-   */
-  lastReporter: A | undefined;
-  /** Group-specific queries still to send. */
-  queriesLeft: number;
-  /** When the next group-specific query is due (0: none). */
-  nextQuery: number;
-  /** When the next group-and-source-specific query is due (0: none). */
-  nextSourceQuery: number;
-  /**
-   * The deadline this record waits for in the proxy's timer queue (`Infinity`: not queued);
-   * kept by the proxy, not by the machine.
-   */
-  queuedAt: number;
-}
 
 /** A record type of IGMPv3 / MLDv2 reports. */
 export type RecordType = Exclude<FilterEvent, "SOURCE_TIMER" | "GROUP_TIMER">;
@@ -114,15 +77,6 @@ export interface MembershipContext<A> {
   trace?: (t: MembershipTransition<A>) => void;
 }
 
-/** A record's filter state, for traces and displays. */
-export interface FilterState<A> {
-  mode: FilterMode;
-  /** INCLUDE: the sources; EXCLUDE: the requested ones (X). */
-  requested: A[];
-  /** EXCLUDE: the excluded sources (Y). */
-  excluded: A[];
-}
-
 /** One transition taken, for the caller's debug log. */
 export interface MembershipTransition<A> {
   /** The input as the machine saw it, e.g. `TO_IN (B)`, `v2-report as IS_EX ({})`. */
@@ -162,21 +116,6 @@ export interface MembershipStep<A> {
   refreshedTo?: number;
 }
 
-/**
- * The group's compatibility mode (RFC 3376 §7.3.2): 1 while an IGMPv1 host is present, 2 while
- * an IGMPv2 (MLDv1) host is, else 3; never newer than `cap`, the LAN's querier version (§7.3.1).
- * MLD has no 1.
- */
-export function compatibilityMode(
-  g: GroupRecord<unknown>,
-  now: number,
-  cap: 1 | 2 | 3 = 3,
-): 1 | 2 | 3 {
-  if (g.v1HostUntil > now || cap === 1) return 1;
-  if (g.v2HostUntil > now || cap === 2) return 2;
-  return 3;
-}
-
 /** Why a group is in IGMPv1 mode, for the debug line of an input ignored for it. */
 function whyV1<A>(st: Step<A>): string {
   return st.g.v1HostUntil > st.c.now ? "an IGMPv1 host is a member" : "the LAN runs IGMPv1";
@@ -191,39 +130,6 @@ export function wantsTraffic<A>(input: MembershipInput<A>): boolean {
   if (input.kind !== "record") return input.kind === "v1-report" || input.kind === "v2-report";
   if (input.type === "IS_EX" || input.type === "TO_EX") return true;
   return input.type !== "BLOCK" && input.sources.length > 0;
-}
-
-/** Whether traffic from `source` is wanted on the LAN (RFC 3376 §6.3). */
-export function admits<A>(g: GroupRecord<A>, source: A): boolean {
-  const s = g.sources.get(source);
-  return g.mode === "INCLUDE" ? s !== undefined : s === undefined || s.timer !== 0;
-}
-
-/** A record for a group with no state: INCLUDE ({}), which is "no record" in the RFC. */
-export function newRecord<A>(): GroupRecord<A> {
-  return {
-    mode: "INCLUDE",
-    groupTimer: 0,
-    sources: new SourceMap(),
-    v1HostUntil: 0,
-    v2HostUntil: 0,
-    lastReporter: undefined,
-    queriesLeft: 0,
-    nextQuery: 0,
-    nextSourceQuery: 0,
-    queuedAt: Infinity,
-  };
-}
-
-/** The filter state of a record. */
-export function filterState<A>(g: GroupRecord<A> | undefined): FilterState<A> | undefined {
-  if (g === undefined) return undefined;
-  const requested: A[] = [];
-  const excluded: A[] = [];
-  for (const [s, r] of g.sources) {
-    (g.mode === "EXCLUDE" && r.timer === 0 ? excluded : requested).push(s);
-  }
-  return { mode: g.mode, requested, excluded };
 }
 
 /** Last Member Query Time = LMQC × LMQI. */
@@ -494,19 +400,4 @@ function finish<A>(st: Step<A>, refreshedTo?: number): MembershipStep<A> {
   return refreshedTo === undefined
     ? { record: g, effects: st.effects, changed }
     : { record: g, effects: st.effects, changed, refreshedTo };
-}
-
-/** The earliest deadline in a record: timers, retransmissions, compatibility. */
-export function membershipDeadline<A>(g: GroupRecord<A>): number {
-  let d = Infinity;
-  const consider = (t: number) => {
-    if (t !== 0 && t < d) d = t;
-  };
-  if (g.mode === "EXCLUDE") consider(g.groupTimer);
-  for (const r of g.sources.values()) consider(r.timer);
-  consider(g.nextQuery);
-  consider(g.nextSourceQuery);
-  consider(g.v1HostUntil);
-  consider(g.v2HostUntil);
-  return d;
 }

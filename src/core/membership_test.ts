@@ -9,15 +9,17 @@ import {
   admits,
   compatibilityMode,
   type GroupRecord,
-  type MembershipContext,
   membershipDeadline,
+  newRecord,
+  type SourceRecord,
+} from "./group_record.ts";
+import {
+  type MembershipContext,
   type MembershipEffect,
   type MembershipInput,
   type MembershipStep,
   type MembershipTransition,
-  newRecord,
   type RecordType,
-  type SourceRecord,
   stepMembership,
 } from "./membership.ts";
 import {

@@ -14,7 +14,8 @@
  * | ------------------- | ----------------------------------------------------------------- |
  * | `state.ts`          | the state, the events, the interfaces, shared predicates          |
  * | `receive.ts`        | reports, leaves and queries from the LANs                         |
- * | `membership.ts`     | one group on one LAN: filter mode, sources, timers, compatibility |
+ * | `membership.ts`     | one group on one LAN: the machine its reports and timers run      |
+ * | `group_record.ts`   | its record: filter mode, sources, timers, compatibility           |
  * | `filter_table.ts`   | the RFC 3376 §6.4 source-filter tables as data                    |
  * | `groups.ts`         | the machines' effects: upstream joins, the group timer queue      |
  * | `upstream_merge.ts` | the upstream filter, the merge of the LANs' (RFC 4605 §4.1)       |

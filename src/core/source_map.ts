@@ -1,5 +1,5 @@
 /**
- * A `Map` that holds its first entry without one: a group record's sources (`membership.ts`).
+ * A `Map` that holds its first entry without one: a group record's sources (`group_record.ts`).
  * Most records name one source (an SSM channel comes from one sender) or none (an any-source
  * membership), and a `Map` costs about 190 bytes of heap even for one entry; this costs about 50
  * until a second key comes, when it moves its entries into a real `Map` for good.

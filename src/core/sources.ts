@@ -17,7 +17,7 @@
 
 import type { Action } from "./actions.ts";
 import { drop } from "./drops.ts";
-import { admits } from "./membership.ts";
+import { admits } from "./group_record.ts";
 import { oifsKey, planOifs, reconcileMfc } from "./mfc_planner.ts";
 import {
   IGMPMSG_NOCACHE,

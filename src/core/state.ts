@@ -10,7 +10,7 @@
  */
 
 import type { Action, LogLevel, SourceFilter } from "./actions.ts";
-import type { GroupRecord } from "./membership.ts";
+import type { GroupRecord } from "./group_record.ts";
 import type { InstalledMfc, PlannerVif } from "./mfc_planner.ts";
 import type { Address, Subnet } from "./subnet.ts";
 import type { Family, PacketInput } from "./family.ts";

@@ -66,7 +66,7 @@ import type { SourceFilter } from "./actions.ts";
 import { PROXY_DROP_REASONS } from "./drops.ts";
 import { compatibilityName, type DumpCounters } from "./dump.ts";
 import type { Address, Family } from "./family.ts";
-import { compatibilityMode, type GroupRecord } from "./membership.ts";
+import { compatibilityMode, type GroupRecord } from "./group_record.ts";
 import { isSsmGroup, type ProxyState, versionCap, type VifState } from "./state.ts";
 import { compareAddresses, networkOf } from "./subnet.ts";
 
