@@ -53,7 +53,9 @@ Deno.test({
         const kept = new RegExp(`debug: Cache entry ${pair} kept: \\d+ packets counted`);
         const t0 = wallNow();
         await Promise.all(daemons.map((d) => d.waitForLine(kept, CACHE_LIFETIME_MS + 60_000)));
-        console.log(`  entries kept at the end of their lifetime, ${wallNow() - t0} ms later`);
+        console.log(
+          `  entries kept at the end of their lifetime, ${(wallNow() - t0).toFixed(0)} ms later`,
+        );
         const timedOut = new RegExp(`Cache entry ${pair} timed out`);
         for (const d of daemons) {
           equal(d.lines.filter((l) => timedOut.test(l)).length, 0, "no entry timed out");
