@@ -50,6 +50,18 @@ export const KERNEL_CMDLINE = [
   "rdinit=/init",
 ].join(" ");
 
+/**
+ * The machine, accelerator and CPU model of the test VM: also what the KVM probe boots, so that
+ * it tries KVM exactly as the VM will use it.
+ */
+export function machineArgv(accel: "kvm" | "tcg"): string[] {
+  return [
+    ...["-nodefaults", "-no-user-config", "-machine", "q35"],
+    ...["-accel", accel === "tcg" ? "tcg,thread=multi" : "kvm"],
+    ...["-cpu", accel === "kvm" ? "host" : "max"],
+  ];
+}
+
 /** The QEMU (`qemu-system-x86_64`) arguments for a plan. */
 export function qemuArgv(plan: QemuPlan): string[] {
   for (const s of plan.shares) {
@@ -57,14 +69,7 @@ export function qemuArgv(plan: QemuPlan): string[] {
     if (s.path.includes(",")) throw new Error(`A shared path cannot contain a comma: ${s.path}`);
   }
   return [
-    "-nodefaults",
-    "-no-user-config",
-    "-machine",
-    "q35",
-    "-accel",
-    plan.accel === "tcg" ? "tcg,thread=multi" : "kvm",
-    "-cpu",
-    plan.accel === "kvm" ? "host" : "max",
+    ...machineArgv(plan.accel),
     "-smp",
     String(plan.cpus),
     "-m",

@@ -24,7 +24,7 @@
 import { aptInstall } from "../lab/apt.ts";
 import { WAIT_SCALE_ENV } from "../lab/wait_scale.ts";
 import { buildInitramfs, type GuestKernel, prepareGuestKernel } from "./kernel.ts";
-import { qemuArgv, type QemuPlan, runScript, type Share, vmEnv } from "./qemu.ts";
+import { machineArgv, qemuArgv, type QemuPlan, runScript, type Share, vmEnv } from "./qemu.ts";
 import { messageOf } from "../../src/log.ts";
 
 /** The checkout, shared writable with the guest by default. */
@@ -108,8 +108,8 @@ async function probeKvm(kernel: GuestKernel): Promise<{ ok: boolean; reason: str
     const consoleLog = `${dir}/console.log`;
     const qemu = new Deno.Command(QEMU, {
       args: [
-        ...["-nodefaults", "-no-user-config", "-machine", "q35", "-accel", "kvm"],
-        ...["-cpu", "host", "-m", "256", "-display", "none", "-monitor", "none"],
+        ...machineArgv("kvm"),
+        ...["-m", "256", "-display", "none", "-monitor", "none"],
         ...["-serial", `file:${consoleLog}`, "-no-reboot", "-kernel", kernel.vmlinuz],
         ...["-append", "console=ttyS0 panic=-1"],
       ],
