@@ -8,17 +8,8 @@ import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { labSupport } from "../lab/lab.ts";
 import { createRouterLab } from "../lab/router_lab.ts";
 import { startRouterLabHost } from "../lab/router_lab_agents.ts";
-import {
-  eventually,
-  mfc,
-  type RouteRow,
-  show,
-  startRouter,
-  stopAll,
-} from "../lab/router_checks.ts";
-import type { DaemonProcess } from "../lab/daemon.ts";
+import { eventually, mfc, routeWhen, startRouter, stopAll } from "../lab/router_checks.ts";
 import { startSender } from "../lab/sender.ts";
-import { scaledWait } from "../lab/wait_scale.ts";
 import { wallNow } from "../lab/json_lines.ts";
 import type { Host } from "../lab/host.ts";
 
@@ -28,25 +19,6 @@ const G = "239.1.1.1";
 const HOLDDOWN_MS = 120_000;
 const support = await labSupport();
 if (!support.ok) console.log(`SKIPPED DVMRP triangle e2e test: ${support.reason}`);
-
-/** Polls `daemon`'s route to `origin` every second until `f` holds; returns it. */
-async function routeWhen(
-  daemon: DaemonProcess,
-  origin: string,
-  f: (r: RouteRow) => boolean,
-  timeoutMs: number,
-): Promise<RouteRow> {
-  const deadline = performance.now() + scaledWait(timeoutMs);
-  for (;;) {
-    const all = (await show(daemon, "routes")).routes as RouteRow[];
-    const r = all.find((x) => x.origin === origin);
-    if (r !== undefined && f(r)) return r;
-    if (performance.now() > deadline) {
-      throw new Error(`the route to ${origin} never got there: ${JSON.stringify(all)}`);
-    }
-    await new Promise((res) => setTimeout(res, 1000));
-  }
-}
 
 Deno.test({
   name: "e2e DVMRP triangle: the direct link fails, the route is held down 120 s, then the " +

@@ -108,6 +108,28 @@ export interface RouteRow {
   holddown: boolean;
 }
 
+/**
+ * Polls `daemon`'s routes every second until its route to `origin` passes `test`, for at most
+ * `timeoutMs` (scaled); returns that route. Throws with the routes seen last.
+ */
+export async function routeWhen(
+  daemon: DaemonProcess,
+  origin: string,
+  test: (r: RouteRow) => boolean,
+  timeoutMs = 60_000,
+): Promise<RouteRow> {
+  const deadline = performance.now() + scaledWait(timeoutMs);
+  for (;;) {
+    const routes = (await show(daemon, "routes")).routes as RouteRow[];
+    const r = routes.find((x) => x.origin === origin);
+    if (r !== undefined && test(r)) return r;
+    if (performance.now() > deadline) {
+      throw new Error(`the route to ${origin} never got there: ${JSON.stringify(routes)}`);
+    }
+    await new Promise((res) => setTimeout(res, 1000));
+  }
+}
+
 /** Waits until `daemon`'s route to `origin` has `metric`; returns its routes. */
 export async function routeConverged(
   daemon: DaemonProcess,
@@ -115,13 +137,6 @@ export async function routeConverged(
   metric: number,
   timeoutMs = 60_000,
 ): Promise<RouteRow[]> {
-  const deadline = performance.now() + scaledWait(timeoutMs);
-  for (;;) {
-    const routes = (await show(daemon, "routes")).routes as RouteRow[];
-    if (routes.some((r) => r.origin === origin && r.metric === metric)) return routes;
-    if (performance.now() > deadline) {
-      throw new Error(`no route to ${origin} at metric ${metric}: ${JSON.stringify(routes)}`);
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  await routeWhen(daemon, origin, (r) => r.metric === metric, timeoutMs);
+  return (await show(daemon, "routes")).routes as RouteRow[];
 }
