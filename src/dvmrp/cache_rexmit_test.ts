@@ -1,18 +1,16 @@
 import { deepStrictEqual, equal } from "node:assert/strict";
-import { CacheLab, D, G, N1, N2, only, quiet, S1, S2, SRC } from "./cache_testing.ts";
-
-/** Our prune upstream, with the lifetime given. */
-function prune(lifetimeSeconds: number) {
-  return {
-    kind: "send-prune" as const,
-    vif: 0,
-    to: N1,
-    source: SRC,
-    group: G,
-    prefixLength: 24,
-    lifetimeSeconds,
-  };
-}
+import {
+  CacheLab,
+  D,
+  G,
+  N2,
+  only,
+  quiet,
+  S1,
+  S2,
+  sentPrune as prune,
+  SRC,
+} from "./cache_testing.ts";
 
 /** A leaf router whose draws are the middle of their ranges: checks at 3 s, 6 s, 12 s later. */
 function leaf(): CacheLab {

@@ -223,6 +223,19 @@ export const HEADER = {
   majorVersion: 3,
 };
 
+/** Our prune for (192.168.1.0/24, G) to N1 on vif 0, with the lifetime given. */
+export function sentPrune(lifetimeSeconds: number): CacheAction {
+  return {
+    kind: "send-prune",
+    vif: 0,
+    to: N1,
+    source: SRC,
+    group: G,
+    prefixLength: 24,
+    lifetimeSeconds,
+  };
+}
+
 /**
  * The actions without the log lines and the lab's own exchange of counts (`read-counts`, which
  * {@link CacheLab.reads} keeps).

@@ -8,7 +8,7 @@ import {
   type UpstreamEvent,
   upstreamRow,
 } from "./cache_upstream.ts";
-import { CacheLab, G, N1, S1, SRC } from "./cache_testing.ts";
+import { CacheLab, G, N1, S1, sentPrune, SRC } from "./cache_testing.ts";
 
 function group(): CacheGroup {
   return {
@@ -143,17 +143,7 @@ Deno.test("cache upstream: the prune's checks back off; data arriving sends it a
   const check = run(3_000, "prune-timer");
   deepStrictEqual([check.out, check.readings], [[], [{ source: S1, group: G }]]);
   deepStrictEqual([g.state, g.prune?.checking, g.prune?.nextCheckAt], ["pruned", true, 9_000]);
-  deepStrictEqual(run(3_000, "data-arriving").out, [
-    {
-      kind: "send-prune",
-      vif: 0,
-      to: N1,
-      source: SRC,
-      group: G,
-      prefixLength: 24,
-      lifetimeSeconds: 97,
-    },
-  ]);
+  deepStrictEqual(run(3_000, "data-arriving").out, [sentPrune(97)]);
   deepStrictEqual([g.state, g.prune?.until, g.prune?.retransmissions], ["pruned", 100_000, 1]);
   // Then 9 s, 21 s, 45 s, 93 s; at 93 s 7 s are left, less than the 96 s to wait: no more.
   run(9_000, "prune-timer");
